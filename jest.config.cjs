@@ -1,0 +1,44 @@
+// One jest run for the whole monorepo. Our code and our ESM-only dependencies (NestJS 12,
+// Octokit, ...) are compiled to CommonJS by swc, so jest needs no experimental VM modules.
+const swcTs = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+const swcJs = {
+  jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022', keepClassNames: true },
+  module: { type: 'commonjs' },
+};
+const workspaces = {
+  core: 'packages/core',
+  testing: 'packages/testing',
+  reviewer: 'services/reviewer',
+  backend: 'services/backend',
+  worker: 'services/worker',
+  cdk8s: 'cdk8s',
+};
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: Object.values(workspaces).map((dir) => `<rootDir>/${dir}`),
+  testMatch: ['**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', swcTs],
+    '^.+\\.(m|c)?jsx?$': ['@swc/jest', swcJs],
+  },
+  transformIgnorePatterns: [],
+  moduleNameMapper: {
+    // Workspace packages resolve to their sources, so tests never need a prior build.
+    ...Object.fromEntries(
+      Object.entries(workspaces).map(([name, dir]) => [`^@kritik/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
+    ),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 30_000,
+};

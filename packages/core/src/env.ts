@@ -1,0 +1,26 @@
+// Environment variable names shared by every deployable, so the chart, the worker's Job builder
+// and the services agree on one spelling.
+export const ENV = {
+  port: 'PORT',
+  redisUrl: 'REDIS_URL',
+  githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
+  githubAppId: 'GITHUB_APP_ID',
+  githubAppPrivateKey: 'GITHUB_APP_PRIVATE_KEY',
+  githubApiUrl: 'GITHUB_API_URL',
+  githubToken: 'GITHUB_TOKEN',
+  anthropicApiKey: 'ANTHROPIC_API_KEY',
+  anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  apiToken: 'KRITIK_API_TOKEN',
+  runner: 'KRITIK_RUNNER',
+  jobsNamespace: 'KRITIK_JOBS_NAMESPACE',
+  config: 'KRITIK_CONFIG',
+  terminationLog: 'KRITIK_TERMINATION_LOG',
+  /** The review payload (JSON, {@link ReviewPayload}) handed to a review Job. */
+  review: 'KRITIK_REVIEW',
+  logLevel: 'KRITIK_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The public GitHub REST API, used when GITHUB_API_URL is not set. */
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';

@@ -1,0 +1,5 @@
+export * from './env.js';
+export * from './kubernetes.js';
+export * from './labels.js';
+export * from './queues.js';
+export * from './review.js';

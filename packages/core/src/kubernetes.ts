@@ -1,0 +1,72 @@
+// What the worker may do in the jobs namespace and how review Jobs are shaped. The chart's Role
+// is generated from REQUIRED_PERMISSIONS and the worker checks each at start, so code, chart
+// and cluster cannot drift apart.
+import { z } from 'zod';
+
+export interface Permission {
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly verbs: readonly string[];
+}
+
+/** Exactly the verbs the worker's Kubernetes runner uses, all in the jobs namespace. */
+export const REQUIRED_PERMISSIONS: readonly Permission[] = [
+  { group: 'batch', resource: 'jobs', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+  { group: '', resource: 'secrets', verbs: ['create', 'get', 'patch', 'delete'] },
+  { group: '', resource: 'pods', verbs: ['get', 'list'] },
+  { group: '', resource: 'pods', subresource: 'log', verbs: ['get'] },
+];
+
+/** The Role rule form of a permission (resource "pods/log" for a subresource). */
+export const permissionResource = (p: Permission) => (p.subresource ? `${p.resource}/${p.subresource}` : p.resource);
+
+const quantity = z.union([z.string().regex(/^[0-9.]+[A-Za-z]*$/), z.number()]);
+const resourceList = z.record(z.string(), quantity);
+
+export const resourcesSchema = z
+  .object({ requests: resourceList.optional(), limits: resourceList.optional() })
+  .strict();
+
+export const tolerationSchema = z
+  .object({
+    key: z.string().optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: z.string().optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    tolerationSeconds: z.number().int().optional(),
+  })
+  .strict();
+
+/** Settings of every review Job; the chart renders them into the worker's config file. */
+export const reviewJobSettingsSchema = z
+  .object({
+    image: z.string().min(1).default('ghcr.io/kritik-dev/kritik-reviewer:latest'),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    /** Command of the reviewer container; the image's entrypoint when empty. */
+    command: z.array(z.string()).default([]),
+    activeDeadlineSeconds: z.number().int().positive().default(600),
+    ttlSecondsAfterFinished: z.number().int().nonnegative().default(3600),
+    tmpSizeLimit: z.string().default('1Gi'),
+    runAsUser: z.number().int().positive().default(1000),
+    runAsGroup: z.number().int().positive().default(1000),
+    fsGroup: z.number().int().positive().default(1000),
+    serviceAccountName: z.string().default('kritik-reviewer'),
+    /** Secret holding ANTHROPIC_API_KEY, mounted with envFrom. */
+    anthropicSecretName: z.string().default('kritik-anthropic'),
+    resources: resourcesSchema.default({
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { memory: '512Mi' },
+    }),
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    tolerations: z.array(tolerationSchema).default([]),
+    affinity: z.record(z.string(), z.unknown()).default({}),
+    imagePullSecrets: z.array(z.string()).default([]),
+    annotations: z.record(z.string(), z.string()).default({}),
+    labels: z.record(z.string(), z.string()).default({}),
+    priorityClassName: z.string().optional(),
+    /** Extra env for the reviewer (non-secret), e.g. ANTHROPIC_BASE_URL for a proxy. */
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type ReviewJobSettings = z.infer<typeof reviewJobSettingsSchema>;

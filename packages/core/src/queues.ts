@@ -1,0 +1,23 @@
+// Queue and Redis key names shared by the backend (producer) and the worker (consumer).
+export const REVIEWS_QUEUE = 'reviews';
+
+/** Every Redis key Kritik writes starts with this prefix, so one Redis can be shared. */
+export const KEY_PREFIX = 'kritik';
+
+export const redisKeys = {
+  /** Webhook delivery ids already accepted (dedupe of redeliveries). */
+  delivery: (deliveryId: string) => `${KEY_PREFIX}:delivery:${deliveryId}`,
+  /** One review record (JSON). */
+  review: (reviewId: string) => `${KEY_PREFIX}:review:${reviewId}`,
+  /** Sorted set of review ids by last update time, newest last. */
+  reviewIndex: () => `${KEY_PREFIX}:reviews`,
+  /** Sorted set of review ids of one pull request. */
+  prReviews: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:reviews`,
+  /** Lease held by the worker while a review of this pull request runs. */
+  prLease: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:lease`,
+  /** Newest head SHA seen for a pull request. */
+  prHead: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:head`,
+} as const;
+
+/** BullMQ deduplication id: one waiting review per pull request. */
+export const prDedupeId = (platform: string, repo: string, pr: number) => `${platform}:${repo}#${pr}`;

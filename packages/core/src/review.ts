@@ -1,0 +1,121 @@
+// The review contracts: what the backend enqueues, what the worker hands to a review Job, what
+// the reviewer reports back, and the record the API serves. One zod schema each.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const PLATFORMS = ['github'] as const;
+export const platformSchema = z.enum(PLATFORMS);
+export type Platform = z.infer<typeof platformSchema>;
+
+export const TRIGGERS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'labeled', 'comment', 'cli'] as const;
+export const triggerSchema = z.enum(TRIGGERS);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+const sha = z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA');
+
+export const repoRefSchema = z.object({
+  owner: z.string().min(1),
+  name: z.string().min(1),
+});
+export type RepoRef = z.infer<typeof repoRefSchema>;
+
+export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
+
+/** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
+export const reviewJobSchema = z.object({
+  reviewId: z.string().regex(/^[0-9a-z]{8,40}$/),
+  platform: platformSchema,
+  repo: repoRefSchema,
+  pr: z.number().int().positive(),
+  baseSha: sha.optional(),
+  headSha: sha,
+  trigger: triggerSchema,
+  installationId: z.number().int().positive().optional(),
+  deliveryId: z.string().optional(),
+  /** Who asked (comment commands) or who opened the pull request. */
+  sender: z.string().optional(),
+  enqueuedAt: z.string().datetime(),
+});
+export type ReviewJob = z.infer<typeof reviewJobSchema>;
+
+/**
+ * What a review Job receives in KRITIK_REVIEW. The short-lived repository token travels
+ * separately (GITHUB_TOKEN from the per-review Secret), never inside this object.
+ */
+export const reviewPayloadSchema = reviewJobSchema.extend({
+  apiUrl: z.string().url(),
+});
+export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
+
+/**
+ * Review ids are derived from the pull request and its head SHA, so a redelivered webhook, a
+ * restarted worker or a re-run Job all name the same review (the idempotency key).
+ */
+export function reviewIdFor(platform: Platform, repo: RepoRef, pr: number, headSha: string, nonce = ''): string {
+  return createHash('sha256')
+    .update(`${platform}:${repoFullName(repo).toLowerCase()}#${pr}@${headSha}${nonce ? `/${nonce}` : ''}`)
+    .digest('hex')
+    .slice(0, 20);
+}
+
+export const SEVERITIES = ['critical', 'major', 'minor', 'nit'] as const;
+export const severitySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof severitySchema>;
+
+export const REVIEW_OUTCOMES = ['posted', 'skipped', 'failed'] as const;
+export const reviewOutcomeSchema = z.enum(REVIEW_OUTCOMES);
+export type ReviewOutcome = z.infer<typeof reviewOutcomeSchema>;
+
+export const tokenUsageSchema = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  cacheRead: z.number().int().nonnegative(),
+  cacheWrite: z.number().int().nonnegative(),
+});
+export type TokenUsage = z.infer<typeof tokenUsageSchema>;
+export const emptyUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+
+/** The compact result a reviewer reports (termination message, last stdout line). */
+export const reviewResultSchema = z.object({
+  status: reviewOutcomeSchema,
+  reason: z.string().optional(),
+  findings: z.record(severitySchema, z.number().int().nonnegative()),
+  commentsPosted: z.number().int().nonnegative(),
+  filesReviewed: z.number().int().nonnegative(),
+  filesSkipped: z.number().int().nonnegative(),
+  tokens: tokenUsageSchema,
+  costUsd: z.number().nonnegative(),
+  durationMs: z.number().int().nonnegative(),
+  reviewUrl: z.string().optional(),
+  checkRunId: z.number().int().optional(),
+  /** True when the reviewer itself concluded its check run. */
+  checkConcluded: z.boolean().optional(),
+});
+export type ReviewResult = z.infer<typeof reviewResultSchema>;
+
+/** The termination message of a container is capped by Kubernetes at 4096 bytes. */
+export const RESULT_MAX_BYTES = 4096;
+
+export const REVIEW_STATUSES = ['queued', 'running', ...REVIEW_OUTCOMES] as const;
+export const reviewStatusSchema = z.enum(REVIEW_STATUSES);
+export type ReviewStatus = z.infer<typeof reviewStatusSchema>;
+
+export const isFinalStatus = (s: ReviewStatus): s is ReviewOutcome =>
+  (REVIEW_OUTCOMES as readonly string[]).includes(s);
+
+/** What the API serves: one review with its status timeline. */
+export const reviewRecordSchema = z.object({
+  id: z.string(),
+  platform: platformSchema,
+  repo: z.string(),
+  pr: z.number().int(),
+  headSha: z.string(),
+  trigger: triggerSchema,
+  status: reviewStatusSchema,
+  reason: z.string().optional(),
+  timeline: z.array(z.object({ status: reviewStatusSchema, at: z.string(), reason: z.string().optional() })),
+  result: reviewResultSchema.optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ReviewRecord = z.infer<typeof reviewRecordSchema>;
