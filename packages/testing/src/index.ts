@@ -1,0 +1,2 @@
+// Test harness: real Redis, a real Kubernetes control plane with a test kubelet, and
+// wire-level fakes of GitHub and Anthropic. Each module appends its export here.
