@@ -13,6 +13,7 @@ HELM3_VERSION=v3.21.4
 HELM4_VERSION=v4.3.1
 KUBE_SCORE_VERSION=v1.20.0
 ACTIONLINT_VERSION=v1.7.12
+KUSTOMIZE_VERSION=v5.8.2
 KUBE_VERSION=v1.33.13 # must match tools/kube/go.mod
 K8S_MINOR=33
 
@@ -64,6 +65,7 @@ go_install helm "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" \
 go_install helm4 "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION"
 go_install kube-score "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
 go_install actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+go_install kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 
 kube_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$K8S_MINOR"
 if ! stamp_ok kube-apiserver "$KUBE_VERSION" || ! stamp_ok kube-controller-manager "$KUBE_VERSION"; then
