@@ -1,0 +1,167 @@
+import { LABELS, type ReviewPayload, reviewIdFor, reviewJobSettingsSchema } from '@kritik/core';
+import {
+  buildReviewJob,
+  buildReviewSecret,
+  type ReviewObjectsInput,
+  reviewJobName,
+  reviewOfJob,
+  secretOwnerPatch,
+} from './review-job.builder.js';
+
+const repo = { owner: 'Acme-Corp', name: 'web.app' };
+const headSha = 'a'.repeat(40);
+const payload: ReviewPayload = {
+  reviewId: reviewIdFor('github', repo, 42, headSha),
+  platform: 'github',
+  repo,
+  pr: 42,
+  baseSha: 'b'.repeat(40),
+  headSha,
+  trigger: 'synchronize',
+  installationId: 7,
+  enqueuedAt: '2025-01-01T00:00:00.000Z',
+  apiUrl: 'https://api.github.com',
+};
+const input = (settings: Record<string, unknown> = {}): ReviewObjectsInput => ({
+  namespace: 'kritik-jobs',
+  payload,
+  settings: reviewJobSettingsSchema.parse({ image: 'ghcr.io/kritik-dev/kritik-reviewer:1.0.0', ...settings }),
+});
+const podSpec = (settings: Record<string, unknown> = {}) => buildReviewJob(input(settings)).spec!.template.spec!;
+const container = (settings: Record<string, unknown> = {}) => podSpec(settings).containers[0]!;
+
+describe(buildReviewJob.name, () => {
+  it('matches the reviewed snapshot with default settings', () => {
+    expect(buildReviewJob(input())).toMatchSnapshot();
+  });
+
+  it('names the Job after the review id within 63 characters', () => {
+    const sut = buildReviewJob(input());
+    expect(sut.metadata!.name).toBe(`kritik-review-${payload.reviewId}`);
+    expect(sut.metadata!.name!.length).toBeLessThanOrEqual(63);
+  });
+
+  it('labels the Job and its pods with sanitised review id, repo, PR and SHA', () => {
+    const sut = buildReviewJob(input());
+    const expected = {
+      [LABELS.reviewId]: payload.reviewId,
+      [LABELS.repo]: 'Acme-Corp_web.app',
+      [LABELS.pr]: '42',
+      [LABELS.sha]: headSha,
+    };
+    expect(sut.metadata!.labels).toMatchObject(expected);
+    expect(sut.spec!.template.metadata!.labels).toMatchObject(expected);
+  });
+
+  it('never retries, stops at the deadline and is cleaned after its TTL', () => {
+    const sut = buildReviewJob(input({ activeDeadlineSeconds: 120, ttlSecondsAfterFinished: 60 }));
+    expect(sut.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 120, ttlSecondsAfterFinished: 60 });
+    expect(sut.spec!.template.spec!.restartPolicy).toBe('Never');
+  });
+
+  it('runs under a dedicated ServiceAccount without its token', () => {
+    expect(podSpec({ serviceAccountName: 'reviewer-sa' })).toMatchObject({
+      serviceAccountName: 'reviewer-sa',
+      automountServiceAccountToken: false,
+    });
+  });
+
+  it('runs as the configured non-root user with the runtime default seccomp profile', () => {
+    expect(podSpec({ runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000 }).securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 2000,
+      runAsGroup: 3000,
+      fsGroup: 4000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  it('locks the container down: read-only root, no privilege escalation, no capabilities', () => {
+    expect(container().securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('mounts /tmp as an emptyDir of the configured size', () => {
+    const spec = podSpec({ tmpSizeLimit: '256Mi' });
+    expect(spec.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+    expect(spec.containers[0]!.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+  });
+
+  it('takes the payload and token from the ephemeral Secret and the Anthropic key from the static one', () => {
+    const sut = container({ anthropicSecretName: 'llm-key' });
+    const name = reviewJobName(payload.reviewId);
+    expect(sut.env).toEqual(
+      expect.arrayContaining([
+        { name: 'KRITIK_REVIEW', valueFrom: { secretKeyRef: { name, key: 'KRITIK_REVIEW', optional: false } } },
+        { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name, key: 'GITHUB_TOKEN', optional: false } } },
+      ]),
+    );
+    expect(sut.envFrom).toEqual([{ secretRef: { name: 'llm-key', optional: true } }]);
+  });
+
+  it('puts no credential in plain env or annotations', () => {
+    const sut = JSON.stringify(buildReviewJob(input()));
+    expect(sut).not.toContain('ghs_');
+    expect(container().env!.filter((e) => e.value !== undefined).map((e) => e.name)).toEqual(['GITHUB_API_URL']);
+  });
+
+  it('falls back to the logs when the reviewer leaves no termination message', () => {
+    expect(container().terminationMessagePolicy).toBe('FallbackToLogsOnError');
+  });
+
+  it('applies scheduling settings from config', () => {
+    const sut = podSpec({
+      nodeSelector: { pool: 'reviews' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'reviews', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: {} },
+      imagePullSecrets: ['regcred'],
+      priorityClassName: 'low',
+    });
+    expect(sut).toMatchObject({
+      nodeSelector: { pool: 'reviews' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'reviews', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: {} },
+      imagePullSecrets: [{ name: 'regcred' }],
+      priorityClassName: 'low',
+    });
+  });
+
+  it('keeps its own selector labels when configured labels collide with them', () => {
+    const sut = buildReviewJob(input({ labels: { team: 'a', [LABELS.managedBy]: 'helm' } }));
+    expect(sut.metadata!.labels).toMatchObject({ team: 'a', [LABELS.managedBy]: 'kritik-worker' });
+  });
+
+  it('uses the configured command only when one is set', () => {
+    expect(container().command).toBeUndefined();
+    expect(container({ command: ['node', 'main.js', 'job'] }).command).toEqual(['node', 'main.js', 'job']);
+  });
+
+  it('records the review job so an orphaned Job can be finished', () => {
+    const { apiUrl: _apiUrl, ...rest } = payload;
+    expect(reviewOfJob(buildReviewJob(input()))).toEqual(rest);
+  });
+});
+
+describe(buildReviewSecret.name, () => {
+  it('carries the payload and the token under the names the reviewer reads', () => {
+    const sut = buildReviewSecret(input(), 'ghs_token');
+    expect(sut.metadata!.name).toBe(reviewJobName(payload.reviewId));
+    expect(sut.stringData).toEqual({ KRITIK_REVIEW: JSON.stringify(payload), GITHUB_TOKEN: 'ghs_token' });
+  });
+
+  it('is owned by the Job once patched', () => {
+    const sut = secretOwnerPatch({ metadata: { name: 'kritik-review-x', uid: 'u-1' } });
+    expect(sut.metadata!.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'kritik-review-x', uid: 'u-1' },
+    ]);
+  });
+});
+
+describe(reviewJobName.name, () => {
+  it('rejects a review id that would make an invalid name', () => {
+    expect(() => reviewJobName('X'.repeat(60))).toThrow(/valid Job name/);
+  });
+});

@@ -1,0 +1,193 @@
+// Pure builders of the Kubernetes objects of one review: the ephemeral Secret carrying the payload
+// and the repository token, and the hardened Job running the reviewer. No I/O here.
+import {
+  APP_NAME,
+  ANNOTATIONS,
+  ENV,
+  LABELS,
+  type ReviewJobSettings,
+  type ReviewPayload,
+  repoFullName,
+  reviewPayloadSchema,
+  sanitizeLabelValue,
+} from '@kritik/core';
+import type { V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
+
+/** Value of the managed-by label on every object the worker creates; the reconciler lists by it. */
+export const MANAGED_BY = `${APP_NAME}-worker`;
+export const REVIEWER_COMPONENT = 'reviewer';
+export const REVIEWER_CONTAINER = 'reviewer';
+/** The review job (no credentials) as JSON, so the reconciler can finish a Job it finds orphaned. */
+export const REVIEW_ANNOTATION = 'kritik.dev/review';
+
+export const REVIEW_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=${REVIEWER_COMPONENT}`;
+
+const NAME_PREFIX = `${APP_NAME}-review-`;
+const NAME_MAX = 63;
+
+/** Keys of the ephemeral Secret; each becomes one env variable of the reviewer. */
+export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken } as const;
+
+export interface ReviewObjectsInput {
+  readonly namespace: string;
+  readonly payload: ReviewPayload;
+  readonly settings: ReviewJobSettings;
+}
+
+/** The Job (and Secret) name of a review: stable per review id, so a retry finds the same objects. */
+export function reviewJobName(reviewId: string): string {
+  const name = `${NAME_PREFIX}${reviewId}`;
+  if (name.length > NAME_MAX || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw new Error(`review id ${JSON.stringify(reviewId)} does not give a valid Job name`);
+  }
+  return name;
+}
+
+export function reviewLabels(payload: ReviewPayload): Record<string, string> {
+  return {
+    [LABELS.name]: APP_NAME,
+    [LABELS.component]: REVIEWER_COMPONENT,
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.reviewId]: payload.reviewId,
+    [LABELS.repo]: sanitizeLabelValue(repoFullName(payload.repo)),
+    [LABELS.pr]: String(payload.pr),
+    [LABELS.sha]: sanitizeLabelValue(payload.headSha),
+  };
+}
+
+function objectLabels(input: ReviewObjectsInput): Record<string, string> {
+  // Configured labels first: they may add to ours, never replace the ones the worker selects by.
+  return { ...input.settings.labels, ...reviewLabels(input.payload) };
+}
+
+function objectAnnotations(input: ReviewObjectsInput): Record<string, string> {
+  return {
+    ...input.settings.annotations,
+    [ANNOTATIONS.repo]: repoFullName(input.payload.repo),
+    [ANNOTATIONS.headSha]: input.payload.headSha,
+  };
+}
+
+export function buildReviewSecret(input: ReviewObjectsInput, token: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: reviewJobName(input.payload.reviewId),
+      namespace: input.namespace,
+      labels: objectLabels(input),
+      annotations: { [ANNOTATIONS.repo]: repoFullName(input.payload.repo) },
+    },
+    type: 'Opaque',
+    immutable: false,
+    stringData: {
+      [SECRET_KEYS.review]: JSON.stringify(input.payload),
+      [SECRET_KEYS.token]: token,
+    },
+  };
+}
+
+/** The merge patch that refreshes the token of an adopted Secret (the old one may be expired). */
+export function secretTokenPatch(token: string): V1Secret {
+  return { stringData: { [SECRET_KEYS.token]: token } };
+}
+
+export function ownerReferenceTo(job: V1Job): V1OwnerReference {
+  const { name, uid } = job.metadata ?? {};
+  if (!name || !uid) throw new Error('a Job needs a name and uid to own an object');
+  return { apiVersion: 'batch/v1', kind: 'Job', name, uid };
+}
+
+/** The merge patch making the Job the Secret's owner, so the garbage collector removes it. */
+export function secretOwnerPatch(job: V1Job): V1Secret {
+  return { metadata: { ownerReferences: [ownerReferenceTo(job)] } };
+}
+
+export function buildReviewJob(input: ReviewObjectsInput): V1Job {
+  const { settings, payload } = input;
+  const name = reviewJobName(payload.reviewId);
+  const labels = objectLabels(input);
+  const annotations = objectAnnotations(input);
+  const { apiUrl: _apiUrl, ...reviewJob } = payload;
+  const secretEnv = (envName: string, key: string) => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name, key, optional: false } },
+  });
+  const env = [
+    ...Object.entries(settings.env).map(([key, value]) => ({ name: key, value })),
+    { name: ENV.githubApiUrl, value: payload.apiUrl },
+    secretEnv(ENV.review, SECRET_KEYS.review),
+    secretEnv(ENV.githubToken, SECRET_KEYS.token),
+  ];
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: input.namespace,
+      labels,
+      annotations: { ...annotations, [REVIEW_ANNOTATION]: JSON.stringify(reviewJob) },
+    },
+    spec: {
+      backoffLimit: 0,
+      completions: 1,
+      parallelism: 1,
+      activeDeadlineSeconds: settings.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: settings.serviceAccountName,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(settings.priorityClassName ? { priorityClassName: settings.priorityClassName } : {}),
+          nodeSelector: settings.nodeSelector,
+          tolerations: settings.tolerations as V1Toleration[],
+          ...(Object.keys(settings.affinity).length > 0 ? { affinity: settings.affinity } : {}),
+          imagePullSecrets: settings.imagePullSecrets.map((secret) => ({ name: secret })),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: settings.runAsUser,
+            runAsGroup: settings.runAsGroup,
+            fsGroup: settings.fsGroup,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: REVIEWER_CONTAINER,
+              image: settings.image,
+              imagePullPolicy: settings.imagePullPolicy,
+              ...(settings.command.length > 0 ? { command: settings.command } : {}),
+              env,
+              envFrom: [{ secretRef: { name: settings.anthropicSecretName, optional: true } }],
+              resources: settings.resources,
+              securityContext: {
+                runAsNonRoot: true,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: settings.tmpSizeLimit } }],
+        },
+      },
+    },
+  };
+}
+
+/** Reads back the review job a Job was built for (undefined when it is not one of ours). */
+export function reviewOfJob(job: V1Job): Omit<ReviewPayload, 'apiUrl'> | undefined {
+  const raw = job.metadata?.annotations?.[REVIEW_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const parsed = reviewPayloadSchema.omit({ apiUrl: true }).safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
