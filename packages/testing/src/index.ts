@@ -1,2 +1,6 @@
 // Test harness: real Redis, a real Kubernetes control plane with a test kubelet, and
 // wire-level fakes of GitHub and Anthropic. Each module appends its export here.
+export * from './tools.js';
+export * from './ports.js';
+export * from './process.js';
+export * from './redis.js';

@@ -1,0 +1,126 @@
+// Runs a real server binary as a child process for the harness: output goes to a log file whose
+// tail is quoted when the server fails, stop() escalates from SIGTERM to SIGKILL, and the child
+// dies with the test process even when that is killed abruptly.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const PDEATHSIG = '/usr/bin/setpriv';
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Settles when the process has exited (never rejects). */
+  readonly exited: Promise<ExitStatus>;
+  running(): boolean;
+  /** The last `lines` lines of the log file. */
+  tail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartProcessOptions {
+  logFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Last `lines` lines of a text file ('' when it does not exist). */
+export function tailFile(file: string, lines = 40): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: StartProcessOptions,
+): ManagedProcess {
+  installExitHook();
+  const fd = openSync(options.logFile, 'a');
+  // setpriv makes the kernel kill the server when this process dies, even by SIGKILL, so no
+  // etcd or kube-apiserver outlives a crashed jest worker; it execs, keeping the pid.
+  const [file, argv] = existsSync(PDEATHSIG)
+    ? [PDEATHSIG, ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
+    : [command, [...args]];
+  let child: ChildProcess;
+  try {
+    child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  live.add(child);
+  let status: ExitStatus | undefined;
+  const exited = new Promise<ExitStatus>((resolveExit) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      status ??= { code, signal };
+      live.delete(child);
+      resolveExit(status);
+    };
+    child.once('exit', done);
+    child.once('error', () => done(-1, null));
+  });
+  return {
+    name,
+    pid: child.pid ?? -1,
+    logFile: options.logFile,
+    exited,
+    running: () => status === undefined,
+    tail: (lines) => tailFile(options.logFile, lines),
+    async stop(graceMs = 5_000) {
+      if (status !== undefined) return;
+      child.kill('SIGTERM');
+      const escalate = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(escalate);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value, failing early with the log tail if `proc` exits. */
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  options: { timeoutMs: number; intervalMs?: number; proc?: ManagedProcess },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    if (options.proc && !options.proc.running()) {
+      const { code, signal } = await options.proc.exited;
+      throw new Error(
+        `${options.proc.name} exited (code ${code}, signal ${signal}) while waiting for ${what}; ` +
+          `log ${options.proc.logFile}:\n${options.proc.tail()}`,
+      );
+    }
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      const log = options.proc ? `; log ${options.proc.logFile}:\n${options.proc.tail()}` : '';
+      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${reason}${log}`);
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
