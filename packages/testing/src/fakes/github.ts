@@ -1,0 +1,1120 @@
+// In-memory GitHub REST API for tests: repositories, pull requests, reviews, comments, check runs and
+// GitHub App installation tokens, in GitHub's wire format and with the validation GitHub applies.
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
+import { jwtError, looksLikeJwt, publicKeyOf } from './github-auth.js';
+import { countChanges, type Hunk, resolveComment, unifiedDiff } from './github-patch.js';
+import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
+
+export type Level = 'read' | 'write' | 'admin';
+export type Permissions = Record<string, Level>;
+
+export interface PullFileInput {
+  filename: string;
+  status?: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  /** Computed from `patch` when omitted. */
+  additions?: number;
+  deletions?: number;
+  changes?: number;
+  /** Omitted for binary files and files too large to diff, as GitHub does. */
+  patch?: string;
+  previous_filename?: string;
+}
+
+export interface PullFile {
+  sha: string;
+  filename: string;
+  status: string;
+  additions: number;
+  deletions: number;
+  changes: number;
+  blob_url: string;
+  raw_url: string;
+  contents_url: string;
+  patch?: string;
+  previous_filename?: string;
+}
+
+export interface PullRequestInput {
+  owner: string;
+  repo: string;
+  number: number;
+  title?: string;
+  body?: string | null;
+  /** Author login. */
+  user?: string;
+  draft?: boolean;
+  state?: 'open' | 'closed';
+  base: { ref: string; sha: string };
+  head: { ref: string; sha: string };
+  files?: PullFileInput[];
+  /** Unified diff text; generated from `files` when omitted. */
+  diff?: string;
+  /** Answer the diff media type with 406 too_large; defaults to more than 300 files, GitHub's limit. */
+  diffTooLarge?: boolean;
+}
+
+export interface RepoInput {
+  defaultBranch?: string;
+  private?: boolean;
+  /** ref (branch name or SHA) -> path -> content. */
+  files?: Record<string, Record<string, string>>;
+}
+
+export interface AppInput {
+  appId: number | string;
+  slug?: string;
+  name?: string;
+  privateKeyPem?: string;
+  publicKeyPem?: string;
+}
+
+export interface InstallationInput {
+  id: number;
+  /** Login of the user or organization the App is installed on. */
+  account: string;
+  /** Repository names the installation may access; all of the account's when omitted. */
+  repositories?: string[];
+  permissions?: Permissions;
+}
+
+export interface IssueComment {
+  id: number;
+  node_id: string;
+  body: string;
+  user: GitHubUser;
+  html_url: string;
+  issue_url: string;
+  created_at: string;
+  updated_at: string;
+  author_association: string;
+}
+
+export interface ReviewComment {
+  id: number;
+  node_id: string;
+  pull_request_review_id: number;
+  path: string;
+  body: string;
+  commit_id: string;
+  original_commit_id: string;
+  diff_hunk: string;
+  line: number | null;
+  original_line: number | null;
+  side: string;
+  start_line: number | null;
+  original_start_line: number | null;
+  start_side: string | null;
+  position: number | null;
+  original_position: number | null;
+  subject_type: 'line';
+  user: GitHubUser;
+  html_url: string;
+  pull_request_url: string;
+  created_at: string;
+  updated_at: string;
+  author_association: string;
+}
+
+export interface Review {
+  id: number;
+  node_id: string;
+  user: GitHubUser;
+  body: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'PENDING';
+  commit_id: string;
+  html_url: string;
+  pull_request_url: string;
+  submitted_at?: string;
+  author_association: string;
+}
+
+export interface CheckRun {
+  id: number;
+  node_id: string;
+  name: string;
+  head_sha: string;
+  external_id: string | null;
+  details_url: string | null;
+  status: string;
+  conclusion: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
+  html_url: string;
+  url: string;
+  check_suite: { id: number };
+  app: { id: number; slug: string; name: string } | null;
+  pull_requests: unknown[];
+}
+
+export interface InstallationToken {
+  token: string;
+  installationId: number;
+  repositories?: string[];
+  permissions: Permissions;
+  expiresAt: string;
+}
+
+interface GitHubUser {
+  login: string;
+  id: number;
+  node_id: string;
+  type: 'User' | 'Bot' | 'Organization';
+  html_url: string;
+}
+
+interface RepoState {
+  id: number;
+  owner: string;
+  name: string;
+  private: boolean;
+  defaultBranch: string;
+  refs: Map<string, Map<string, string>>;
+  pulls: Map<number, PullState>;
+  comparisons: Map<string, PullFile[]>;
+  checkRuns: CheckRun[];
+  issueComments: Map<number, IssueComment[]>;
+}
+
+interface PullState {
+  id: number;
+  input: PullRequestInput;
+  base: { ref: string; sha: string };
+  head: { ref: string; sha: string };
+  files: PullFile[];
+  /** PR files as of each head SHA the PR has had, so reviews on an older commit validate against it. */
+  filesAt: Map<string, PullFile[]>;
+  diff?: string;
+  diffTooLarge: boolean;
+  reviews: Review[];
+  comments: ReviewComment[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Grant {
+  kind: 'user' | 'installation' | 'app';
+  login: string;
+  /** Full names (lower case) the token may reach; every repository when undefined. */
+  repos?: Set<string>;
+  permissions?: Permissions;
+  installationId?: number;
+  expiresAt?: number;
+}
+
+interface Installation extends InstallationInput {
+  permissions: Permissions;
+}
+
+/** The permissions (any one of them) a token needs for a route; `appOnly` routes refuse user tokens. */
+interface Access {
+  anyOf: [string, Level][];
+  appOnly?: boolean;
+}
+
+interface Ctx {
+  req: RecordedRequest;
+  params: Record<string, string>;
+  grant: Grant;
+  repo: RepoState;
+}
+
+const LEVELS: Record<Level, number> = { read: 1, write: 2, admin: 3 };
+const DOCS = 'https://docs.github.com/rest';
+const REVIEW_EVENTS: Record<string, Review['state']> = {
+  APPROVE: 'APPROVED',
+  REQUEST_CHANGES: 'CHANGES_REQUESTED',
+  COMMENT: 'COMMENTED',
+};
+const CHECK_STATUSES = ['queued', 'in_progress', 'completed', 'waiting', 'requested', 'pending'];
+const CHECK_CONCLUSIONS = [
+  'action_required',
+  'cancelled',
+  'failure',
+  'neutral',
+  'success',
+  'skipped',
+  'stale',
+  'timed_out',
+];
+const DEFAULT_INSTALLATION_PERMISSIONS: Permissions = {
+  metadata: 'read',
+  contents: 'read',
+  pull_requests: 'write',
+  issues: 'write',
+  checks: 'write',
+};
+const MAX_PULL_FILES = 3000;
+const MAX_COMPARE_FILES = 300;
+const DIFF_MAX_FILES = 300;
+
+function error(status: number, message: string, extra: Record<string, unknown> = {}): FakeReply {
+  return { status, body: { message, ...extra, documentation_url: DOCS, status: String(status) } };
+}
+
+function gitBlobSha(content: string): string {
+  const bytes = Buffer.from(content);
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+function numericId(text: string): number {
+  return createHash('sha1').update(text).digest().readUInt32BE(0);
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function asObject(body: unknown): Record<string, unknown> | undefined {
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
+}
+
+export class FakeGitHub extends HttpFake {
+  /** A token with access to everything, like a repo-scoped personal access token of `user`. */
+  readonly token = `ghp_${randomBytes(18).toString('hex')}`;
+  readonly installationTokens: InstallationToken[] = [];
+  private readonly repos = new Map<string, RepoState>();
+  private readonly grants = new Map<string, Grant>();
+  private readonly installations = new Map<number, Installation>();
+  private app?: { id: number; slug: string; name: string; key: KeyObject };
+  private nextId = 1;
+  private requestCount = 0;
+
+  constructor(readonly user = 'octocat') {
+    super();
+    this.grants.set(this.token, { kind: 'user', login: user });
+    this.registerRoutes();
+  }
+
+  // ---- state API for tests ----
+
+  addRepo(owner: string, name: string, input: RepoInput = {}): this {
+    const defaultBranch = input.defaultBranch ?? 'main';
+    const refs = new Map(
+      Object.entries(input.files ?? {}).map(([ref, files]) => [ref, new Map(Object.entries(files))]),
+    );
+    if (!refs.has(defaultBranch)) refs.set(defaultBranch, new Map());
+    this.repos.set(`${owner}/${name}`.toLowerCase(), {
+      id: this.nextId++,
+      owner,
+      name,
+      private: input.private ?? true,
+      defaultBranch,
+      refs,
+      pulls: new Map(),
+      comparisons: new Map(),
+      checkRuns: [],
+      issueComments: new Map(),
+    });
+    return this;
+  }
+
+  /** Sets (merges) the files of a ref of a repository. */
+  setFiles(owner: string, repo: string, ref: string, files: Record<string, string>): this {
+    const refs = this.repoOrThrow(owner, repo).refs;
+    const current = refs.get(ref) ?? new Map<string, string>();
+    for (const [path, content] of Object.entries(files)) current.set(path, content);
+    refs.set(ref, current);
+    return this;
+  }
+
+  addPullRequest(input: PullRequestInput): this {
+    const repo = this.repoOrThrow(input.owner, input.repo);
+    const files = (input.files ?? []).map((f) => this.pullFile(repo, input.head.sha, f));
+    const created = now();
+    repo.pulls.set(input.number, {
+      id: this.nextId++,
+      input,
+      base: { ...input.base },
+      head: { ...input.head },
+      files,
+      filesAt: new Map([[input.head.sha, files]]),
+      diff: input.diff,
+      diffTooLarge: input.diffTooLarge ?? files.length > DIFF_MAX_FILES,
+      reviews: [],
+      comments: [],
+      createdAt: created,
+      updatedAt: created,
+    });
+    repo.comparisons.set(`${input.base.sha}...${input.head.sha}`, files);
+    return this;
+  }
+
+  /**
+   * A new push to the PR: `files` are what changed between the previous head and `newSha` (answered by
+   * compare). The PR's own file list becomes `prFiles`, or the old list with `files` merged in by name.
+   */
+  pushHead(
+    owner: string,
+    repo: string,
+    number: number,
+    newSha: string,
+    files: PullFileInput[],
+    diff?: string,
+    prFiles?: PullFileInput[],
+  ): this {
+    const state = this.repoOrThrow(owner, repo);
+    const pull = this.pullOrThrow(owner, repo, number);
+    const changed = files.map((f) => this.pullFile(state, newSha, f));
+    state.comparisons.set(`${pull.head.sha}...${newSha}`, changed);
+    if (prFiles) {
+      pull.files = prFiles.map((f) => this.pullFile(state, newSha, f));
+    } else {
+      const byName = new Map(pull.files.map((f) => [f.filename, f]));
+      for (const f of changed) byName.set(f.filename, f);
+      pull.files = [...byName.values()];
+    }
+    pull.head = { ...pull.head, sha: newSha };
+    pull.filesAt.set(newSha, pull.files);
+    pull.diff = diff;
+    pull.diffTooLarge = pull.input.diffTooLarge ?? pull.files.length > DIFF_MAX_FILES;
+    pull.updatedAt = now();
+    state.comparisons.set(`${pull.base.sha}...${newSha}`, pull.files);
+    return this;
+  }
+
+  setApp(input: AppInput): this {
+    const slug = input.slug ?? 'kritik-test';
+    this.app = { id: Number(input.appId), slug, name: input.name ?? slug, key: publicKeyOf(input) };
+    return this;
+  }
+
+  addInstallation(input: InstallationInput): this {
+    this.installations.set(input.id, { ...input, permissions: input.permissions ?? DEFAULT_INSTALLATION_PERMISSIONS });
+    return this;
+  }
+
+  /** Registers another accepted token, optionally limited to repositories (`owner/name`) and permissions. */
+  addToken(token: string, scope: { login?: string; repositories?: string[]; permissions?: Permissions } = {}): this {
+    this.grants.set(token, {
+      kind: 'user',
+      login: scope.login ?? this.user,
+      repos: scope.repositories && new Set(scope.repositories.map((r) => r.toLowerCase())),
+      permissions: scope.permissions,
+    });
+    return this;
+  }
+
+  reviews(owner: string, repo: string, number: number): (Review & { comments: ReviewComment[] })[] {
+    const pull = this.pullOrThrow(owner, repo, number);
+    return pull.reviews.map((r) => ({
+      ...r,
+      comments: pull.comments.filter((c) => c.pull_request_review_id === r.id),
+    }));
+  }
+
+  reviewComments(owner: string, repo: string, number: number): ReviewComment[] {
+    return [...this.pullOrThrow(owner, repo, number).comments];
+  }
+
+  checkRuns(owner: string, repo: string, sha?: string): CheckRun[] {
+    return this.repoOrThrow(owner, repo).checkRuns.filter((c) => sha === undefined || c.head_sha === sha);
+  }
+
+  issueComments(owner: string, repo: string, number: number): IssueComment[] {
+    return [...(this.repoOrThrow(owner, repo).issueComments.get(number) ?? [])];
+  }
+
+  pullRequest(owner: string, repo: string, number: number): { head: { ref: string; sha: string }; files: PullFile[] } {
+    const pull = this.pullOrThrow(owner, repo, number);
+    return { head: { ...pull.head }, files: [...pull.files] };
+  }
+
+  // ---- wire format ----
+
+  protected override errorReply(status: number): FakeReply {
+    const messages: Record<number, string> = {
+      401: 'Bad credentials',
+      403: 'Forbidden',
+      404: 'Not Found',
+      422: 'Unprocessable Entity',
+      429: 'API rate limit exceeded',
+      500: 'Server Error',
+      502: 'Bad Gateway',
+      503: 'Service Unavailable',
+    };
+    return error(status, messages[status] ?? 'Error');
+  }
+
+  protected override commonHeaders(): Record<string, string> {
+    this.requestCount++;
+    return {
+      'x-github-request-id': `FAKE:${this.requestCount}`,
+      'x-github-media-type': 'github.v3; format=json',
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': String(Math.max(0, 5000 - this.requestCount)),
+      'x-ratelimit-used': String(this.requestCount),
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      'x-ratelimit-resource': 'core',
+    };
+  }
+
+  private registerRoutes(): void {
+    const repo = '/repos/{owner}/{repo}';
+    const pull = `${repo}/pulls/{pull_number}`;
+    const prRead: Access = { anyOf: [['pull_requests', 'read']] };
+    const contentsRead: Access = { anyOf: [['contents', 'read']] };
+    const checksRead: Access = { anyOf: [['checks', 'read']] };
+    const checksWrite: Access = { anyOf: [['checks', 'write']], appOnly: true };
+    this.route('GET', '/rate_limit', () => this.rateLimit());
+    this.appEndpoint('GET', '/app', () => ({ status: 200, body: this.appJson() }));
+    this.appEndpoint('GET', '/app/installations', () => ({
+      status: 200,
+      body: [...this.installations.values()].map((i) => this.installationJson(i)),
+    }));
+    this.appEndpoint('GET', `${repo}/installation`, (_req, params) => this.repoInstallation(params));
+    this.appEndpoint('POST', '/app/installations/{installation_id}/access_tokens', (req, params) =>
+      this.mintToken(req, params),
+    );
+    this.endpoint('GET', repo, { anyOf: [] }, (c) => ({ status: 200, body: this.repoJson(c.repo) }));
+    this.endpoint('GET', `${repo}/contents/{path+}`, contentsRead, (c) => this.getContents(c));
+    this.endpoint('GET', `${repo}/compare/{basehead+}`, contentsRead, (c) => this.compare(c));
+    this.endpoint('GET', pull, prRead, (c) => this.getPull(c));
+    this.endpoint('GET', `${pull}/files`, prRead, (c) =>
+      this.paged(c.req, this.filesJson(this.pull(c).files.slice(0, MAX_PULL_FILES))),
+    );
+    this.endpoint('GET', `${pull}/reviews`, prRead, (c) => this.paged(c.req, this.pull(c).reviews));
+    this.endpoint('POST', `${pull}/reviews`, { anyOf: [['pull_requests', 'write']] }, (c) => this.createReview(c));
+    this.endpoint('GET', `${pull}/comments`, prRead, (c) => this.paged(c.req, this.pull(c).comments));
+    const issueRead: Access = {
+      anyOf: [
+        ['issues', 'read'],
+        ['pull_requests', 'read'],
+      ],
+    };
+    const issueWrite: Access = {
+      anyOf: [
+        ['issues', 'write'],
+        ['pull_requests', 'write'],
+      ],
+    };
+    this.endpoint('GET', `${repo}/issues/{issue_number}/comments`, issueRead, (c) => this.listIssueComments(c));
+    this.endpoint('POST', `${repo}/issues/{issue_number}/comments`, issueWrite, (c) => this.createIssueComment(c));
+    this.endpoint('POST', `${repo}/check-runs`, checksWrite, (c) => this.createCheckRun(c));
+    this.endpoint('PATCH', `${repo}/check-runs/{check_run_id}`, checksWrite, (c) => this.updateCheckRun(c));
+    this.endpoint('GET', `${repo}/commits/{ref+}/check-runs`, checksRead, (c) => this.listCheckRuns(c));
+  }
+
+  /** The caller behind the `authorization` header, or GitHub's 401. */
+  private authenticate(req: RecordedRequest): Grant | FakeReply {
+    const auth = /^(?:token|bearer)\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+    if (!auth) return error(401, 'Requires authentication');
+    const token = auth[1]!;
+    if (looksLikeJwt(token)) {
+      if (!this.app) return error(401, 'A JSON web token could not be decoded');
+      const problem = jwtError(token, this.app.key, String(this.app.id));
+      return problem ? error(401, problem) : { kind: 'app', login: `${this.app.slug}[bot]` };
+    }
+    const grant = this.grants.get(token);
+    const expired = grant?.expiresAt !== undefined && grant.expiresAt < Date.now();
+    return grant && !expired ? grant : error(401, 'Bad credentials');
+  }
+
+  /** A route only a GitHub App may call, authenticated by its JWT. */
+  private appEndpoint(
+    method: string,
+    path: string,
+    handler: (req: RecordedRequest, params: Record<string, string>) => FakeReply,
+  ): void {
+    this.route(method, path, (req, params) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      if (grant.kind !== 'app') return error(401, 'A JSON web token could not be decoded');
+      return handler(req, params);
+    });
+  }
+
+  /** A repository route behind GitHub's authorization: the token must reach the repo with one of `anyOf`. */
+  private endpoint(method: string, path: string, access: Access, handler: (c: Ctx) => FakeReply): void {
+    this.route(method, path, (req, params) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      if (grant.kind === 'app') return error(403, 'Resource not accessible by integration');
+      const repo = this.repos.get(`${params.owner}/${params.repo}`.toLowerCase());
+      if (!repo) return error(404, 'Not Found');
+      if (!this.grantReaches(grant, repo)) return error(403, 'Resource not accessible by integration');
+      const permissions = grant.permissions;
+      const allowed = access.anyOf.some(([name, level]) => {
+        const granted = permissions?.[name];
+        return granted !== undefined && LEVELS[granted] >= LEVELS[level];
+      });
+      if (permissions && access.anyOf.length > 0 && !allowed)
+        return error(403, 'Resource not accessible by integration');
+      if (access.appOnly && grant.kind !== 'installation') return error(403, 'You must authenticate via a GitHub App.');
+      try {
+        return handler({ req, params, grant, repo });
+      } catch (e) {
+        if (e instanceof NotFound) return error(404, 'Not Found');
+        throw e;
+      }
+    });
+  }
+
+  private grantReaches(grant: Grant, repo: RepoState): boolean {
+    const fullName = `${repo.owner}/${repo.name}`.toLowerCase();
+    if (grant.repos) return grant.repos.has(fullName);
+    if (grant.kind !== 'installation') return true;
+    const installation = this.installations.get(grant.installationId!);
+    return !!installation && this.installationCovers(installation, repo);
+  }
+
+  private installationCovers(installation: Installation, repo: RepoState): boolean {
+    if (installation.account.toLowerCase() !== repo.owner.toLowerCase()) return false;
+    return (
+      !installation.repositories || installation.repositories.some((n) => n.toLowerCase() === repo.name.toLowerCase())
+    );
+  }
+
+  private paged(req: RecordedRequest, items: unknown[], wrap?: (page: unknown[]) => unknown): FakeReply {
+    const perPage = Math.min(100, Math.max(1, Number.parseInt(req.query.per_page ?? '', 10) || 30));
+    const page = Math.max(1, Number.parseInt(req.query.page ?? '', 10) || 1);
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const link = (p: number, rel: string) => {
+      const query = new URLSearchParams({ ...req.query, per_page: String(perPage), page: String(p) });
+      return `<${this.url}${req.path}?${query}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'));
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    if (page > 1) links.push(link(1, 'first'));
+    return { status: 200, headers: links.length ? { link: links.join(', ') } : {}, body: wrap ? wrap(slice) : slice };
+  }
+
+  private rateLimit(): FakeReply {
+    const core = {
+      limit: 5000,
+      used: this.requestCount,
+      remaining: Math.max(0, 5000 - this.requestCount),
+      reset: Math.floor(Date.now() / 1000) + 3600,
+    };
+    return { status: 200, body: { resources: { core }, rate: core } };
+  }
+
+  private getContents(c: Ctx): FakeReply {
+    const ref = c.req.query.ref || c.repo.defaultBranch;
+    const files = c.repo.refs.get(ref);
+    if (!files) return error(404, `No commit found for the ref ${ref}`);
+    const path = c.params.path!.replace(/\/+$/, '');
+    const content = files.get(path);
+    const base = `${this.url}/repos/${c.repo.owner}/${c.repo.name}/contents/`;
+    const entry = (p: string, type: 'file' | 'dir', text = '') => ({
+      type,
+      name: p.split('/').pop(),
+      path: p,
+      sha: gitBlobSha(text),
+      size: type === 'file' ? Buffer.byteLength(text) : 0,
+      url: `${base}${p}?ref=${ref}`,
+      html_url: `https://github.com/${c.repo.owner}/${c.repo.name}/blob/${ref}/${p}`,
+      download_url:
+        type === 'file' ? `https://raw.githubusercontent.com/${c.repo.owner}/${c.repo.name}/${ref}/${p}` : null,
+    });
+    if (content !== undefined) {
+      if (String(c.req.headers.accept ?? '').includes('raw')) {
+        return { status: 200, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' }, body: content };
+      }
+      const encoded = Buffer.from(content).toString('base64').replace(/.{60}/g, '$&\n');
+      return { status: 200, body: { ...entry(path, 'file', content), content: encoded, encoding: 'base64' } };
+    }
+    const children = new Map<string, ReturnType<typeof entry>>();
+    for (const [p, text] of files) {
+      if (!p.startsWith(`${path}/`)) continue;
+      const [name, ...rest] = p.slice(path.length + 1).split('/');
+      const child = `${path}/${name}`;
+      children.set(child, rest.length ? entry(child, 'dir') : entry(child, 'file', text));
+    }
+    if (children.size > 0) return { status: 200, body: [...children.values()] };
+    return {
+      status: 404,
+      body: {
+        message: 'Not Found',
+        documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+        status: '404',
+      },
+    };
+  }
+
+  private compare(c: Ctx): FakeReply {
+    const [base, head] = c.params.basehead!.split('...');
+    const files = base && head ? c.repo.comparisons.get(`${base}...${head}`) : undefined;
+    if (!files) return error(404, 'Not Found');
+    const repoUrl = `https://github.com/${c.repo.owner}/${c.repo.name}`;
+    return {
+      status: 200,
+      body: {
+        url: `${this.url}/repos/${c.repo.owner}/${c.repo.name}/compare/${base}...${head}`,
+        html_url: `${repoUrl}/compare/${base}...${head}`,
+        status: 'ahead',
+        ahead_by: 1,
+        behind_by: 0,
+        total_commits: 1,
+        base_commit: { sha: base },
+        merge_base_commit: { sha: base },
+        commits: [{ sha: head, commit: { message: '' }, parents: [{ sha: base }] }],
+        files: this.filesJson(files.slice(0, MAX_COMPARE_FILES)),
+      },
+    };
+  }
+
+  private getPull(c: Ctx): FakeReply {
+    const pull = this.pull(c);
+    if (/vnd\.github(\.v3)?\.diff/.test(String(c.req.headers.accept ?? ''))) {
+      if (pull.diffTooLarge) {
+        return {
+          status: 406,
+          body: {
+            message: `Sorry, the diff exceeded the maximum number of files (${DIFF_MAX_FILES}). Consider using 'List pull requests files' API or locally cloning the repository instead.`,
+            errors: [{ resource: 'PullRequest', field: 'diff', code: 'too_large' }],
+            documentation_url: 'https://docs.github.com/rest/pulls/pulls#list-pull-requests-files',
+            status: '406',
+          },
+        };
+      }
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/vnd.github.v3.diff; charset=utf-8' },
+        body: pull.diff ?? unifiedDiff(pull.files),
+      };
+    }
+    return { status: 200, body: this.pullJson(c.repo, pull) };
+  }
+
+  private createReview(c: Ctx): FakeReply {
+    const pull = this.pull(c);
+    const body = asObject(c.req.body);
+    if (!body) return error(400, 'Problems parsing JSON');
+    const event = body.event as string | undefined;
+    if (event !== undefined && !(event in REVIEW_EVENTS)) {
+      return error(
+        422,
+        `Invalid request.\n\nFor 'properties/event', ${JSON.stringify(event)} is not one of ["APPROVE", "REQUEST_CHANGES", "COMMENT"].`,
+      );
+    }
+    if ((event === 'APPROVE' || event === 'REQUEST_CHANGES') && c.grant.login === (pull.input.user ?? 'octocat')) {
+      const verb = event === 'APPROVE' ? 'approve' : 'request changes on';
+      return error(422, 'Unprocessable Entity', { errors: [`Can not ${verb} your own pull request`] });
+    }
+    const commitId = (body.commit_id as string | undefined) ?? pull.head.sha;
+    const files = pull.filesAt.get(commitId);
+    if (!files) return error(422, 'Unprocessable Entity', { errors: [`No commit found for SHA: ${commitId}`] });
+    const comments = (body.comments ?? []) as Record<string, unknown>[];
+    if (!Array.isArray(comments)) return error(422, "Invalid request.\n\nFor 'properties/comments', is not an array.");
+    const placed: { comment: Record<string, unknown>; hunk: Hunk }[] = [];
+    for (const comment of comments) {
+      const file = files.find((f) => f.filename === comment.path);
+      if (!file) return error(422, 'Unprocessable Entity', { errors: ['Path could not be resolved'] });
+      const hunk = resolveComment(file.patch, comment as never);
+      if (!hunk) return error(422, 'Unprocessable Entity', { errors: ['Line could not be resolved'] });
+      placed.push({ comment, hunk });
+    }
+    const id = this.nextId++;
+    const user = this.userJson(c.grant.login);
+    const prUrl = `${this.url}/repos/${c.repo.owner}/${c.repo.name}/pulls/${pull.input.number}`;
+    const htmlUrl = `https://github.com/${c.repo.owner}/${c.repo.name}/pull/${pull.input.number}`;
+    const submitted = now();
+    const review: Review = {
+      id,
+      node_id: `PRR_${id}`,
+      user,
+      body: String(body.body ?? ''),
+      state: event ? REVIEW_EVENTS[event]! : 'PENDING',
+      commit_id: commitId,
+      html_url: `${htmlUrl}#pullrequestreview-${id}`,
+      pull_request_url: prUrl,
+      ...(event ? { submitted_at: submitted } : {}),
+      author_association: 'NONE',
+    };
+    pull.reviews.push(review);
+    for (const { comment, hunk } of placed) {
+      const commentId = this.nextId++;
+      const line = (comment.line as number | undefined) ?? null;
+      const startLine = (comment.start_line as number | undefined) ?? null;
+      const side = String(comment.side ?? 'RIGHT').toUpperCase();
+      pull.comments.push({
+        id: commentId,
+        node_id: `PRRC_${commentId}`,
+        pull_request_review_id: id,
+        path: String(comment.path),
+        body: String(comment.body ?? ''),
+        commit_id: commitId,
+        original_commit_id: commitId,
+        diff_hunk: hunk.text,
+        line,
+        original_line: line,
+        side,
+        start_line: startLine,
+        original_start_line: startLine,
+        start_side: startLine === null ? null : String(comment.start_side ?? side).toUpperCase(),
+        position: (comment.position as number | undefined) ?? null,
+        original_position: (comment.position as number | undefined) ?? null,
+        subject_type: 'line',
+        user,
+        html_url: `${htmlUrl}#discussion_r${commentId}`,
+        pull_request_url: prUrl,
+        created_at: submitted,
+        updated_at: submitted,
+        author_association: 'NONE',
+      });
+    }
+    return { status: 200, body: review };
+  }
+
+  private listIssueComments(c: Ctx): FakeReply {
+    const number = Number(c.params.issue_number);
+    if (!c.repo.pulls.has(number)) return error(404, 'Not Found');
+    return this.paged(c.req, c.repo.issueComments.get(number) ?? []);
+  }
+
+  private createIssueComment(c: Ctx): FakeReply {
+    const number = Number(c.params.issue_number);
+    if (!c.repo.pulls.has(number)) return error(404, 'Not Found');
+    const text = asObject(c.req.body)?.body;
+    if (typeof text !== 'string' || text === '') return error(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
+    const id = this.nextId++;
+    const created = now();
+    const comment: IssueComment = {
+      id,
+      node_id: `IC_${id}`,
+      body: text,
+      user: this.userJson(c.grant.login),
+      html_url: `https://github.com/${c.repo.owner}/${c.repo.name}/pull/${number}#issuecomment-${id}`,
+      issue_url: `${this.url}/repos/${c.repo.owner}/${c.repo.name}/issues/${number}`,
+      created_at: created,
+      updated_at: created,
+      author_association: 'NONE',
+    };
+    c.repo.issueComments.set(number, [...(c.repo.issueComments.get(number) ?? []), comment]);
+    return { status: 201, body: comment };
+  }
+
+  private createCheckRun(c: Ctx): FakeReply {
+    const body = asObject(c.req.body);
+    if (!body) return error(400, 'Problems parsing JSON');
+    for (const field of ['name', 'head_sha']) {
+      if (typeof body[field] !== 'string' || body[field] === '') {
+        return error(422, `Invalid request.\n\n"${field}" wasn't supplied.`);
+      }
+    }
+    if (!this.knownShas(c.repo).has(body.head_sha as string)) {
+      return error(422, 'Unprocessable Entity', { errors: [`No commit found for SHA: ${body.head_sha}`] });
+    }
+    const id = this.nextId++;
+    const run: CheckRun = {
+      id,
+      node_id: `CR_${id}`,
+      name: body.name as string,
+      head_sha: body.head_sha as string,
+      external_id: null,
+      details_url: null,
+      status: 'queued',
+      conclusion: null,
+      started_at: now(),
+      completed_at: null,
+      output: { title: null, summary: null, text: null, annotations_count: 0 },
+      html_url: `https://github.com/${c.repo.owner}/${c.repo.name}/runs/${id}`,
+      url: `${this.url}/repos/${c.repo.owner}/${c.repo.name}/check-runs/${id}`,
+      check_suite: { id: numericId(`${c.repo.id}:${body.head_sha}`) },
+      app: this.app ? { id: this.app.id, slug: this.app.slug, name: this.app.name } : null,
+      pull_requests: [],
+    };
+    const invalid = this.applyCheckRun(run, body);
+    if (invalid) return invalid;
+    c.repo.checkRuns.push(run);
+    return { status: 201, body: run };
+  }
+
+  private updateCheckRun(c: Ctx): FakeReply {
+    const run = c.repo.checkRuns.find((r) => r.id === Number(c.params.check_run_id));
+    if (!run) return error(404, 'Not Found');
+    const body = asObject(c.req.body);
+    if (!body) return error(400, 'Problems parsing JSON');
+    const updated: CheckRun = { ...run, output: { ...run.output } };
+    const invalid = this.applyCheckRun(updated, body);
+    if (invalid) return invalid;
+    Object.assign(run, updated);
+    return { status: 200, body: run };
+  }
+
+  /** Applies the writable fields of a check run body; returns GitHub's 422 when they are invalid. */
+  private applyCheckRun(run: CheckRun, body: Record<string, unknown>): FakeReply | undefined {
+    const { status, conclusion, output } = body as { status?: string; conclusion?: string; output?: unknown };
+    if (status !== undefined && !CHECK_STATUSES.includes(status)) {
+      return error(422, `Invalid request.\n\nFor 'properties/status', ${JSON.stringify(status)} is not a valid value.`);
+    }
+    if (conclusion !== undefined && !CHECK_CONCLUSIONS.includes(conclusion)) {
+      return error(
+        422,
+        `Invalid request.\n\nFor 'properties/conclusion', ${JSON.stringify(conclusion)} is not a valid value.`,
+      );
+    }
+    if (status === 'completed' && conclusion === undefined && run.conclusion === null) {
+      return error(422, 'Invalid request.\n\n"conclusion" wasn\'t supplied.');
+    }
+    if (output !== undefined) {
+      const out = asObject(output);
+      if (!out || typeof out.title !== 'string' || typeof out.summary !== 'string') {
+        return error(422, 'Invalid request.\n\n"title", "summary" weren\'t supplied.');
+      }
+      const annotations = Array.isArray(out.annotations) ? out.annotations.length : 0;
+      if (annotations > 50) return error(422, 'Invalid request.\n\nOnly 50 annotations are allowed per request.');
+      run.output = {
+        title: out.title,
+        summary: out.summary,
+        text: typeof out.text === 'string' ? out.text : run.output.text,
+        annotations_count: run.output.annotations_count + annotations,
+      };
+    }
+    for (const field of ['details_url', 'external_id', 'name', 'started_at'] as const) {
+      if (typeof body[field] === 'string') (run as unknown as Record<string, unknown>)[field] = body[field];
+    }
+    if (status !== undefined) run.status = status;
+    // GitHub: providing a conclusion sets the status to completed.
+    if (conclusion !== undefined) {
+      run.conclusion = conclusion;
+      run.status = 'completed';
+    }
+    if (run.status === 'completed')
+      run.completed_at = (body.completed_at as string | undefined) ?? run.completed_at ?? now();
+    return undefined;
+  }
+
+  private listCheckRuns(c: Ctx): FakeReply {
+    const ref = c.params.ref!;
+    const branchHeads = [...c.repo.pulls.values()].filter((p) => p.head.ref === ref).map((p) => p.head.sha);
+    const runs = c.repo.checkRuns.filter(
+      (r) =>
+        (r.head_sha === ref || branchHeads.includes(r.head_sha)) &&
+        (!c.req.query.check_name || r.name === c.req.query.check_name) &&
+        (!c.req.query.status || r.status === c.req.query.status),
+    );
+    return this.paged(c.req, runs, (page) => ({ total_count: runs.length, check_runs: page }));
+  }
+
+  private repoInstallation(params: Record<string, string>): FakeReply {
+    const repo = this.repos.get(`${params.owner}/${params.repo}`.toLowerCase());
+    const installation = repo && [...this.installations.values()].find((i) => this.installationCovers(i, repo));
+    if (!installation) return error(404, 'Not Found');
+    return { status: 200, body: this.installationJson(installation) };
+  }
+
+  private mintToken(req: RecordedRequest, params: Record<string, string>): FakeReply {
+    const installation = this.installations.get(Number(params.installation_id));
+    if (!installation) return error(404, 'Not Found');
+    const body = asObject(req.body) ?? {};
+    const owned = [...this.repos.values()].filter((r) => this.installationCovers(installation, r));
+    const names = Array.isArray(body.repositories) ? (body.repositories as string[]) : [];
+    const ids = Array.isArray(body.repository_ids) ? (body.repository_ids as number[]) : [];
+    const chosen: RepoState[] = [];
+    for (const wanted of [...names.map((n) => ({ name: n })), ...ids.map((id) => ({ id }))]) {
+      const repo = owned.find((r) =>
+        'name' in wanted ? r.name.toLowerCase() === String(wanted.name).toLowerCase() : r.id === wanted.id,
+      );
+      if (!repo) {
+        return error(
+          422,
+          'There is at least one repository that does not exist or is not accessible to the parent installation.',
+        );
+      }
+      if (!chosen.includes(repo)) chosen.push(repo);
+    }
+    const requested = asObject(body.permissions) as Permissions | undefined;
+    for (const [name, level] of Object.entries(requested ?? {})) {
+      const granted = installation.permissions[name];
+      if (!granted || !(level in LEVELS) || LEVELS[granted] < LEVELS[level]) {
+        return error(422, 'The permissions requested are not granted to this installation.');
+      }
+    }
+    const permissions = requested ?? installation.permissions;
+    const token = `ghs_${randomBytes(18).toString('hex')}`;
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const restricted = chosen.length > 0;
+    this.grants.set(token, {
+      kind: 'installation',
+      login: `${this.app?.slug ?? 'app'}[bot]`,
+      installationId: installation.id,
+      repos: restricted ? new Set(chosen.map((r) => `${r.owner}/${r.name}`.toLowerCase())) : undefined,
+      permissions,
+      expiresAt: Date.parse(expiresAt),
+    });
+    this.installationTokens.push({
+      token,
+      installationId: installation.id,
+      ...(restricted ? { repositories: chosen.map((r) => `${r.owner}/${r.name}`) } : {}),
+      permissions,
+      expiresAt,
+    });
+    return {
+      status: 201,
+      body: {
+        token,
+        expires_at: expiresAt,
+        permissions,
+        repository_selection: restricted || installation.repositories ? 'selected' : 'all',
+        ...(restricted ? { repositories: chosen.map((r) => this.repoJson(r)) } : {}),
+      },
+    };
+  }
+
+  // ---- JSON shapes ----
+
+  private userJson(login: string): GitHubUser {
+    return {
+      login,
+      id: numericId(login),
+      node_id: `U_${numericId(login)}`,
+      type: login.endsWith('[bot]') ? 'Bot' : 'User',
+      html_url: `https://github.com/${login}`,
+    };
+  }
+
+  private repoJson(repo: RepoState) {
+    return {
+      id: repo.id,
+      node_id: `R_${repo.id}`,
+      name: repo.name,
+      full_name: `${repo.owner}/${repo.name}`,
+      private: repo.private,
+      owner: this.userJson(repo.owner),
+      html_url: `https://github.com/${repo.owner}/${repo.name}`,
+      url: `${this.url}/repos/${repo.owner}/${repo.name}`,
+      default_branch: repo.defaultBranch,
+    };
+  }
+
+  private appJson() {
+    const app = this.app!;
+    return {
+      id: app.id,
+      slug: app.slug,
+      node_id: `A_${app.id}`,
+      name: app.name,
+      owner: this.userJson('kritik'),
+      description: '',
+      external_url: 'https://example.invalid',
+      html_url: `https://github.com/apps/${app.slug}`,
+      created_at: '2024-01-01T00:00:00Z',
+      updated_at: '2024-01-01T00:00:00Z',
+      permissions: DEFAULT_INSTALLATION_PERMISSIONS,
+      events: ['pull_request'],
+      installations_count: this.installations.size,
+    };
+  }
+
+  private installationJson(installation: Installation) {
+    return {
+      id: installation.id,
+      account: this.userJson(installation.account),
+      app_id: this.app?.id,
+      app_slug: this.app?.slug,
+      target_type: 'Organization',
+      permissions: installation.permissions,
+      events: ['pull_request'],
+      repository_selection: installation.repositories ? 'selected' : 'all',
+      access_tokens_url: `${this.url}/app/installations/${installation.id}/access_tokens`,
+      repositories_url: `${this.url}/installation/repositories`,
+      html_url: `https://github.com/organizations/${installation.account}/settings/installations/${installation.id}`,
+      created_at: '2024-01-01T00:00:00Z',
+      updated_at: '2024-01-01T00:00:00Z',
+    };
+  }
+
+  private pullJson(repo: RepoState, pull: PullState) {
+    const { input } = pull;
+    const repoJson = this.repoJson(repo);
+    const side = (s: { ref: string; sha: string }) => ({
+      label: `${repo.owner}:${s.ref}`,
+      ref: s.ref,
+      sha: s.sha,
+      user: this.userJson(repo.owner),
+      repo: repoJson,
+    });
+    const htmlUrl = `https://github.com/${repo.owner}/${repo.name}/pull/${input.number}`;
+    return {
+      url: `${this.url}/repos/${repo.owner}/${repo.name}/pulls/${input.number}`,
+      id: pull.id,
+      node_id: `PR_${pull.id}`,
+      html_url: htmlUrl,
+      diff_url: `${htmlUrl}.diff`,
+      patch_url: `${htmlUrl}.patch`,
+      number: input.number,
+      state: input.state ?? 'open',
+      locked: false,
+      title: input.title ?? `Pull request ${input.number}`,
+      user: this.userJson(input.user ?? 'octocat'),
+      body: input.body ?? null,
+      created_at: pull.createdAt,
+      updated_at: pull.updatedAt,
+      closed_at: null,
+      merged_at: null,
+      merge_commit_sha: null,
+      draft: input.draft ?? false,
+      head: side(pull.head),
+      base: side(pull.base),
+      author_association: 'CONTRIBUTOR',
+      merged: false,
+      mergeable: null,
+      comments: repo.issueComments.get(input.number)?.length ?? 0,
+      review_comments: pull.comments.length,
+      commits: pull.filesAt.size,
+      additions: pull.files.reduce((sum, f) => sum + f.additions, 0),
+      deletions: pull.files.reduce((sum, f) => sum + f.deletions, 0),
+      changed_files: pull.files.length,
+    };
+  }
+
+  private pullFile(repo: RepoState, sha: string, f: PullFileInput): PullFile {
+    const counted = countChanges(f.patch);
+    const additions = f.additions ?? counted.additions;
+    const deletions = f.deletions ?? counted.deletions;
+    const web = `https://github.com/${repo.owner}/${repo.name}`;
+    return {
+      sha: gitBlobSha(`${sha}:${f.filename}:${f.patch ?? ''}`),
+      filename: f.filename,
+      status: f.status ?? 'modified',
+      additions,
+      deletions,
+      changes: f.changes ?? additions + deletions,
+      blob_url: `${web}/blob/${sha}/${f.filename}`,
+      raw_url: `${web}/raw/${sha}/${f.filename}`,
+      contents_url: `/repos/${repo.owner}/${repo.name}/contents/${f.filename}?ref=${sha}`,
+      ...(f.patch !== undefined ? { patch: f.patch } : {}),
+      ...(f.previous_filename !== undefined ? { previous_filename: f.previous_filename } : {}),
+    };
+  }
+
+  /** Stored files keep API links relative: the fake's address is only known once it is started. */
+  private filesJson(files: PullFile[]): PullFile[] {
+    return files.map((f) => ({ ...f, contents_url: `${this.url}${f.contents_url}` }));
+  }
+
+  private knownShas(repo: RepoState): Set<string> {
+    const shas = new Set(repo.refs.keys());
+    for (const pull of repo.pulls.values()) {
+      shas.add(pull.base.sha);
+      for (const sha of pull.filesAt.keys()) shas.add(sha);
+    }
+    return shas;
+  }
+
+  private pull(c: Ctx): PullState {
+    const pull = c.repo.pulls.get(Number(c.params.pull_number));
+    if (!pull) throw new NotFound();
+    return pull;
+  }
+
+  private repoOrThrow(owner: string, name: string): RepoState {
+    const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
+    if (!repo) throw new Error(`FakeGitHub: repository ${owner}/${name} not added; call addRepo first`);
+    return repo;
+  }
+
+  private pullOrThrow(owner: string, repo: string, number: number): PullState {
+    const pull = this.repoOrThrow(owner, repo).pulls.get(number);
+    if (!pull) throw new Error(`FakeGitHub: pull request ${owner}/${repo}#${number} not added`);
+    return pull;
+  }
+}
+
+class NotFound extends Error {}
