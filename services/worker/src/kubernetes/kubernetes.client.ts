@@ -12,7 +12,13 @@ import {
   type V1Secret,
   Watch,
 } from '@kubernetes/client-node';
-import { DEFAULT_RETRY, type KubeOperation, type RetryPolicy, toKubernetesError, withRetry } from './kubernetes.errors.js';
+import {
+  DEFAULT_RETRY,
+  type KubeOperation,
+  type RetryPolicy,
+  toKubernetesError,
+  withRetry,
+} from './kubernetes.errors.js';
 
 export interface KubernetesClientHooks {
   /** Called before each retry of a transient failure (metrics, logs). */
@@ -68,7 +74,9 @@ export class KubernetesClient {
   }
 
   deleteSecret(name: string): Promise<unknown> {
-    return this.call('delete', 'secrets', name, () => this.core.deleteNamespacedSecret({ namespace: this.namespace, name }));
+    return this.call('delete', 'secrets', name, () =>
+      this.core.deleteNamespacedSecret({ namespace: this.namespace, name }),
+    );
   }
 
   createJob(body: V1Job): Promise<V1Job> {

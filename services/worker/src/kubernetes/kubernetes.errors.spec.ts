@@ -2,9 +2,9 @@ import { ApiException } from '@kubernetes/client-node';
 import {
   backoffDelay,
   isRetryable,
+  type KubeOperation,
   KubernetesConflictError,
   KubernetesForbiddenError,
-  type KubeOperation,
   toKubernetesError,
   withRetry,
 } from './kubernetes.errors.js';

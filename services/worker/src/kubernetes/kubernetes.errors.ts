@@ -102,7 +102,11 @@ export function toKubernetesError(op: KubeOperation, err: unknown): Error {
   if (status === 409) return new KubernetesConflictError(op, 409, `${describeOperation(op)}: already exists`);
   if (status === 404) return new KubernetesNotFoundError(op, 404, `${describeOperation(op)}: not found`);
   if (status !== undefined) {
-    return new KubernetesApiError(op, status, `${describeOperation(op)} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    return new KubernetesApiError(
+      op,
+      status,
+      `${describeOperation(op)} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new KubernetesApiError(op, undefined, `${describeOperation(op)} failed: ${message}`);

@@ -105,7 +105,11 @@ describe(buildReviewJob.name, () => {
   it('puts no credential in plain env or annotations', () => {
     const sut = JSON.stringify(buildReviewJob(input()));
     expect(sut).not.toContain('ghs_');
-    expect(container().env!.filter((e) => e.value !== undefined).map((e) => e.name)).toEqual(['GITHUB_API_URL']);
+    expect(
+      container()
+        .env!.filter((e) => e.value !== undefined)
+        .map((e) => e.name),
+    ).toEqual(['GITHUB_API_URL']);
   });
 
   it('falls back to the logs when the reviewer leaves no termination message', () => {

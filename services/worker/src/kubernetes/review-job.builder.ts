@@ -1,14 +1,15 @@
 // Pure builders of the Kubernetes objects of one review: the ephemeral Secret carrying the payload
 // and the repository token, and the hardened Job running the reviewer. No I/O here.
 import {
-  APP_NAME,
   ANNOTATIONS,
+  APP_NAME,
   ENV,
   LABELS,
+  type ReviewJob,
   type ReviewJobSettings,
   type ReviewPayload,
   repoFullName,
-  reviewPayloadSchema,
+  reviewJobSchema,
   sanitizeLabelValue,
 } from '@kritik/core';
 import type { V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
@@ -161,7 +162,10 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
               ...(settings.command.length > 0 ? { command: settings.command } : {}),
               env,
               envFrom: [{ secretRef: { name: settings.anthropicSecretName, optional: true } }],
-              resources: settings.resources,
+              resources: {
+                ...(settings.resources.requests ? { requests: quantities(settings.resources.requests) } : {}),
+                ...(settings.resources.limits ? { limits: quantities(settings.resources.limits) } : {}),
+              },
               securityContext: {
                 runAsNonRoot: true,
                 readOnlyRootFilesystem: true,
@@ -180,12 +184,16 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
   };
 }
 
+/** Quantities as the API types them (strings); config may give plain numbers such as `cpu: 1`. */
+const quantities = (list: Record<string, string | number>) =>
+  Object.fromEntries(Object.entries(list).map(([key, value]) => [key, String(value)]));
+
 /** Reads back the review job a Job was built for (undefined when it is not one of ours). */
-export function reviewOfJob(job: V1Job): Omit<ReviewPayload, 'apiUrl'> | undefined {
+export function reviewOfJob(job: V1Job): ReviewJob | undefined {
   const raw = job.metadata?.annotations?.[REVIEW_ANNOTATION];
   if (!raw) return undefined;
   try {
-    const parsed = reviewPayloadSchema.omit({ apiUrl: true }).safeParse(JSON.parse(raw));
+    const parsed = reviewJobSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -1,0 +1,98 @@
+// The GitHub App identity, held by the worker alone: it signs App JWTs with the private key and
+// mints, per review, an installation token limited to one repository and the reviewer's permissions.
+import type { RepoRef } from '@kritik/core';
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+
+/** Exactly what the reviewer needs; the token handed to a review Job can do nothing else. */
+export const REVIEWER_TOKEN_PERMISSIONS = {
+  contents: 'read',
+  pull_requests: 'write',
+  checks: 'write',
+} as const;
+
+export interface GitHubAppSettings {
+  readonly appId: string;
+  readonly privateKey: string;
+  readonly apiUrl: string;
+}
+
+export interface InstallationToken {
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+export class GitHubTokenError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'GitHubTokenError';
+  }
+}
+
+const RetryingOctokit = Octokit.plugin(retry);
+
+export class GitHubAppClient {
+  private readonly app: App;
+  private readonly installations = new Map<string, number>();
+
+  constructor(private readonly settings: GitHubAppSettings) {
+    this.app = new App({
+      appId: settings.appId,
+      privateKey: settings.privateKey,
+      Octokit: RetryingOctokit.defaults({ baseUrl: settings.apiUrl, retry: { retries: 3 } }),
+    });
+  }
+
+  get apiUrl(): string {
+    return this.settings.apiUrl;
+  }
+
+  /**
+   * A token for one repository with {@link REVIEWER_TOKEN_PERMISSIONS}. Octokit caches it per
+   * installation, repositories and permissions until shortly before it expires.
+   */
+  async repositoryToken(repo: RepoRef, installationId?: number): Promise<InstallationToken> {
+    const id = installationId ?? (await this.installationOf(repo));
+    try {
+      const auth = (await this.app.octokit.auth({
+        type: 'installation',
+        installationId: id,
+        repositoryNames: [repo.name],
+        permissions: { ...REVIEWER_TOKEN_PERMISSIONS },
+      })) as { token: string; expiresAt: string };
+      return { token: auth.token, expiresAt: auth.expiresAt };
+    } catch (err) {
+      throw this.explain(err, `mint an installation token for ${repo.owner}/${repo.name} (installation ${id})`);
+    }
+  }
+
+  /** The installation that covers a repository (asked once per repository, then remembered). */
+  async installationOf(repo: RepoRef): Promise<number> {
+    const key = `${repo.owner}/${repo.name}`.toLowerCase();
+    const known = this.installations.get(key);
+    if (known !== undefined) return known;
+    try {
+      const { data } = await this.app.octokit.request('GET /repos/{owner}/{repo}/installation', {
+        owner: repo.owner,
+        repo: repo.name,
+      });
+      this.installations.set(key, data.id);
+      return data.id;
+    } catch (err) {
+      throw this.explain(err, `find the App installation of ${repo.owner}/${repo.name}`);
+    }
+  }
+
+  private explain(err: unknown, what: string): GitHubTokenError {
+    const status = (err as { status?: unknown }).status;
+    const message = err instanceof Error ? err.message : String(err);
+    return new GitHubTokenError(
+      `GitHub refused to ${what}: ${typeof status === 'number' ? `HTTP ${status}, ` : ''}${message}`,
+      typeof status === 'number' ? status : undefined,
+    );
+  }
+}

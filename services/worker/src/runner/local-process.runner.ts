@@ -1,0 +1,132 @@
+// Runs a review as a child process of the worker, for the standalone mode without a cluster: the
+// same env the Job would get, a temp termination-message file, and the same deadline. The child
+// gets an explicit environment, never the worker's own (which holds the App private key).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENV, type ReviewJobSettings } from '@kritik/core';
+import { parseReviewResult } from './review-result.js';
+import {
+  type ExistingRun,
+  type ReviewRunner,
+  type RunOutcome,
+  type RunRequest,
+  TIMEOUT_REASON,
+} from './review-runner.js';
+
+export interface LocalRunnerOptions {
+  /** Program and arguments of the reviewer, e.g. `[node, services/reviewer/dist/main.js, job]`. */
+  readonly command: readonly string[];
+  readonly settings: Pick<ReviewJobSettings, 'activeDeadlineSeconds' | 'env'>;
+  /** Given to the reviewer as ANTHROPIC_API_KEY (the cluster mode mounts it from a Secret). */
+  readonly anthropicApiKey?: string;
+  /** Time between SIGTERM and SIGKILL when a review is stopped. */
+  readonly killGraceMs?: number;
+}
+
+const OUTPUT_TAIL = 64 * 1024;
+/** Variables a child needs to run at all; nothing else is inherited. */
+const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
+
+export class LocalProcessRunner implements ReviewRunner {
+  readonly kind = 'local' as const;
+  private readonly running = new Map<string, () => void>();
+
+  constructor(
+    private readonly options: LocalRunnerOptions,
+    private readonly baseEnv: NodeJS.ProcessEnv,
+  ) {
+    if (options.command.length === 0) throw new Error('the local runner needs a reviewer command');
+  }
+
+  async run(request: RunRequest): Promise<RunOutcome> {
+    if (request.signal.aborted) return { kind: 'cancelled' };
+    const dir = await mkdtemp(join(tmpdir(), 'kritik-review-'));
+    const terminationLog = join(dir, 'termination-log');
+    try {
+      const exit = await this.spawnReviewer(request, terminationLog);
+      if (exit.how === 'cancelled') return { kind: 'cancelled' };
+      if (exit.how === 'timeout') {
+        return { kind: 'failed', reason: TIMEOUT_REASON, detail: 'the reviewer did not finish within its deadline' };
+      }
+      const message = await readFile(terminationLog, 'utf8').catch(() => undefined);
+      const result = parseReviewResult(message) ?? parseReviewResult(exit.stdout);
+      if (result) return { kind: 'reported', result };
+      const stderr = exit.stderr.trim().split('\n').slice(-3).join(' | ');
+      return {
+        kind: 'failed',
+        reason: `the reviewer ended without a result (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}${stderr ? `: ${stderr.slice(0, 300)}` : ''})`,
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async listRuns(): Promise<ExistingRun[]> {
+    return [];
+  }
+
+  async discard(reviewId: string): Promise<void> {
+    this.running.get(reviewId)?.();
+  }
+
+  private env(request: RunRequest, terminationLog: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const name of INHERITED) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
+    Object.assign(env, this.options.settings.env);
+    env[ENV.review] = JSON.stringify(request.payload);
+    env[ENV.githubToken] = request.token;
+    env[ENV.githubApiUrl] = request.payload.apiUrl;
+    env[ENV.terminationLog] = terminationLog;
+    if (this.options.anthropicApiKey) env[ENV.anthropicApiKey] = this.options.anthropicApiKey;
+    return env;
+  }
+
+  private spawnReviewer(request: RunRequest, terminationLog: string) {
+    const [program, ...args] = this.options.command as [string, ...string[]];
+    return new Promise<{
+      how: 'exited' | 'timeout' | 'cancelled';
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      stdout: string;
+      stderr: string;
+    }>((resolve, reject) => {
+      const child = spawn(program, args, { env: this.env(request, terminationLog), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let how: 'exited' | 'timeout' | 'cancelled' = 'exited';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout = (stdout + chunk).slice(-OUTPUT_TAIL);
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-OUTPUT_TAIL);
+      });
+      let killTimer: NodeJS.Timeout | undefined;
+      const stop = (why: 'timeout' | 'cancelled') => {
+        if (how !== 'exited' || child.exitCode !== null) return;
+        how = why;
+        child.kill('SIGTERM');
+        killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.killGraceMs ?? 5_000);
+      };
+      const deadline = setTimeout(() => stop('timeout'), this.options.settings.activeDeadlineSeconds * 1000);
+      const onAbort = () => stop('cancelled');
+      request.signal.addEventListener('abort', onAbort);
+      this.running.set(request.payload.reviewId, onAbort);
+      child.once('spawn', () => request.onDispatched?.('created'));
+      child.once('error', (err) => {
+        clearTimeout(deadline);
+        request.signal.removeEventListener('abort', onAbort);
+        this.running.delete(request.payload.reviewId);
+        reject(new Error(`cannot start the reviewer (${program}): ${err.message}`));
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(deadline);
+        clearTimeout(killTimer);
+        request.signal.removeEventListener('abort', onAbort);
+        this.running.delete(request.payload.reviewId);
+        resolve({ how, code, signal, stdout, stderr });
+      });
+    });
+  }
+}

@@ -1,0 +1,50 @@
+// The runner contract: run one review to its end and say how it ended. Two implementations, a
+// Kubernetes Job per review and a local child process, chosen by KRITIK_RUNNER.
+import type { ReviewJob, ReviewPayload, ReviewResult } from '@kritik/core';
+
+export const RUNNER_KINDS = ['kubernetes', 'local'] as const;
+export type RunnerKind = (typeof RUNNER_KINDS)[number];
+
+/** Injection token of the configured {@link ReviewRunner}. */
+export const REVIEW_RUNNER = 'KRITIK_REVIEW_RUNNER';
+
+/** Reason recorded when a review passes its deadline. */
+export const TIMEOUT_REASON = 'timeout';
+/** Reason recorded when a newer head SHA replaced the review. */
+export const SUPERSEDED_REASON = 'superseded';
+
+export interface RunRequest {
+  readonly payload: ReviewPayload;
+  /** The short-lived repository token; reaches the reviewer only, never a log. */
+  readonly token: string;
+  /** Aborting stops the review and removes what it started (a newer SHA superseded it). */
+  readonly signal: AbortSignal;
+  /** Called once the review is running: its Job created or found (adopted), or its process spawned. */
+  readonly onDispatched?: (how: 'created' | 'adopted') => void;
+}
+
+export type RunOutcome =
+  /** The reviewer reported a result (posted, skipped or failed by its own account). */
+  | { readonly kind: 'reported'; readonly result: ReviewResult }
+  /** No result: crash, OOM, timeout, or the platform refused; `reason` says which. */
+  | { readonly kind: 'failed'; readonly reason: string; readonly detail?: string }
+  /** Stopped through the signal. */
+  | { readonly kind: 'cancelled' };
+
+/** A run found on the platform, e.g. the Job of a worker that died. */
+export interface ExistingRun {
+  readonly reviewId: string;
+  /** The review it runs, when the runner recorded it. */
+  readonly review?: ReviewJob;
+  readonly finished: boolean;
+  readonly createdAt?: Date;
+}
+
+export interface ReviewRunner {
+  readonly kind: RunnerKind;
+  run(request: RunRequest): Promise<RunOutcome>;
+  /** Runs on the platform; empty for runners whose runs end with the worker process. */
+  listRuns(): Promise<ExistingRun[]>;
+  /** Stops a run and removes its objects (no-op when it is gone). */
+  discard(reviewId: string): Promise<void>;
+}
