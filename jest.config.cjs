@@ -17,6 +17,7 @@ const swcJs = {
 const workspaces = {
   core: 'packages/core',
   testing: 'packages/testing',
+  server: 'packages/server',
   reviewer: 'services/reviewer',
   backend: 'services/backend',
   worker: 'services/worker',

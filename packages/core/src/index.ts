@@ -3,3 +3,4 @@ export * from './kubernetes.js';
 export * from './labels.js';
 export * from './queues.js';
 export * from './review.js';
+export * from './review-index.js';

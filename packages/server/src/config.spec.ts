@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { boolSetting, ConfigError, intSetting, listSetting, loadConfig } from './config.js';
+
+const schema = z.object({
+  port: intSetting().min(1).max(65535).default(8080),
+  redis: z.object({ url: z.string().url() }),
+  github: z.object({ webhookSecret: z.string().min(16), botName: z.string().default('kritik') }),
+  drafts: boolSetting().default(false),
+  repos: listSetting().default([]),
+});
+const env = {
+  PORT: 'port',
+  REDIS_URL: 'redis.url',
+  GITHUB_WEBHOOK_SECRET: 'github.webhookSecret',
+  KRITIK_REVIEW_DRAFTS: 'drafts',
+  KRITIK_REPOS: 'repos',
+};
+
+function yamlFile(text: string) {
+  const file = join(mkdtempSync(join(tmpdir(), 'kritik-config-')), 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe(loadConfig.name, () => {
+  const valid = { REDIS_URL: 'redis://127.0.0.1:6379', GITHUB_WEBHOOK_SECRET: 'a-very-long-secret' };
+
+  it('builds a typed object from environment strings', () => {
+    const sut = loadConfig({
+      schema,
+      env,
+      source: { ...valid, PORT: '9090', KRITIK_REVIEW_DRAFTS: 'yes', KRITIK_REPOS: 'acme/*, acme/api' },
+    });
+    expect(sut).toEqual({
+      port: 9090,
+      redis: { url: 'redis://127.0.0.1:6379' },
+      github: { webhookSecret: 'a-very-long-secret', botName: 'kritik' },
+      drafts: true,
+      repos: ['acme/*', 'acme/api'],
+    });
+  });
+
+  it('names every bad variable in one error', () => {
+    const sut = errorOf(() => loadConfig({ schema, env, source: { PORT: 'eighty', REDIS_URL: 'not a url' } }));
+    expect(sut.problems.map((p) => p.source).sort()).toEqual(['GITHUB_WEBHOOK_SECRET', 'PORT', 'REDIS_URL']);
+    expect(sut.message).toMatch(/GITHUB_WEBHOOK_SECRET: is required/);
+  });
+
+  it('never quotes a rejected value in the error', () => {
+    const sut = errorOf(() => loadConfig({ schema, env, source: { ...valid, GITHUB_WEBHOOK_SECRET: 'short-secret' } }));
+    expect(sut.message).toMatch(/GITHUB_WEBHOOK_SECRET/);
+    expect(sut.message).not.toContain('short-secret');
+  });
+
+  it('treats an empty variable as unset', () => {
+    const sut = loadConfig({ schema, env, source: { ...valid, PORT: '' } });
+    expect(sut.port).toBe(8080);
+  });
+
+  it('reads the YAML file named by KRITIK_CONFIG with environment variables taking precedence', () => {
+    const file = yamlFile(
+      'port: 7000\ngithub:\n  botName: reviewer\n  webhookSecret: from-the-file-secret\nrepos: [a/b]\n',
+    );
+    const sut = loadConfig({ schema, env, source: { KRITIK_CONFIG: file, REDIS_URL: valid.REDIS_URL, PORT: '7001' } });
+    expect(sut.port).toBe(7001);
+    expect(sut.github).toEqual({ webhookSecret: 'from-the-file-secret', botName: 'reviewer' });
+    expect(sut.repos).toEqual(['a/b']);
+  });
+
+  it('names the file path of a bad setting that came from the file', () => {
+    const file = yamlFile('github:\n  botName: 7\n');
+    const sut = errorOf(() => loadConfig({ schema, env, source: { ...valid, KRITIK_CONFIG: file } }));
+    expect(sut.problems.map((p) => p.source)).toEqual([`github.botName in ${file}`]);
+  });
+
+  it('reports an unreadable file next to the other problems', () => {
+    const sut = errorOf(() => loadConfig({ schema, env, source: { KRITIK_CONFIG: '/nonexistent/kritik.yaml' } }));
+    expect(sut.problems.map((p) => p.source)).toContain('KRITIK_CONFIG (/nonexistent/kritik.yaml)');
+    expect(sut.problems.map((p) => p.source)).toContain('REDIS_URL (or redis.url in /nonexistent/kritik.yaml)');
+  });
+});

@@ -1,0 +1,153 @@
+// Typed configuration: environment variables (and an optional YAML file named by KRITIK_CONFIG)
+// validated once at boot against a service's zod schema. Nothing else reads process.env.
+import { readFileSync } from 'node:fs';
+import { ENV } from '@kritik/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** One bad setting: where it comes from (a variable or a path in the file) and what is wrong. */
+export interface ConfigProblem {
+  readonly source: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.source}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions<S extends z.ZodType> {
+  readonly schema: S;
+  /** Environment variable name → dotted path in the config object, e.g. `{ PORT: 'port' }`. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The environment to read; `process.env` when omitted. */
+  readonly source?: NodeJS.ProcessEnv;
+  /** The YAML file; the KRITIK_CONFIG variable of `source` when omitted. */
+  readonly file?: string;
+}
+
+/**
+ * Builds the config object from the YAML file (if any) with environment variables on top, then
+ * validates it. Throws one ConfigError naming every bad variable; never echoes values, since
+ * many of them are secrets.
+ */
+export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): z.output<S> {
+  const source = options.source ?? process.env;
+  const file = options.file ?? nonEmpty(source[ENV.config]);
+  const problems: ConfigProblem[] = [];
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+      if (parsed !== null && parsed !== undefined) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be a mapping');
+        raw = parsed as Record<string, unknown>;
+      }
+    } catch (error) {
+      problems.push({ source: `${ENV.config} (${file})`, message: `cannot be read: ${(error as Error).message}` });
+    }
+  }
+  const fromEnv = new Set<string>();
+  for (const path of Object.values(options.env)) ensureParents(raw, path);
+  for (const [name, path] of Object.entries(options.env)) {
+    const value = nonEmpty(source[name]);
+    if (value === undefined) continue;
+    setPath(raw, path, value);
+    fromEnv.add(path);
+  }
+  const result = options.schema.safeParse(raw);
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.map(String).join('.');
+      problems.push({
+        source: describeSource(path, options.env, fromEnv, file),
+        message: getPath(raw, path) === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message,
+      });
+    }
+  }
+  throw new ConfigError(problems);
+}
+
+function describeSource(
+  path: string,
+  env: Readonly<Record<string, string>>,
+  fromEnv: ReadonlySet<string>,
+  file: string | undefined,
+): string {
+  // The variable whose path is the issue's path or its nearest ancestor names the setting.
+  let best: [string, string] | undefined;
+  for (const [name, target] of Object.entries(env)) {
+    if ((path === target || path.startsWith(`${target}.`)) && (!best || target.length > best[1].length)) {
+      best = [name, target];
+    }
+  }
+  if (best && (fromEnv.has(best[1]) || !file)) return best[0];
+  if (best && file) return `${best[0]} (or ${path} in ${file})`;
+  return file ? `${path || '(root)'} in ${file}` : path || '(root)';
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+// Sections that variables map into exist even when empty, so a missing section is reported as
+// its missing variables rather than as one anonymous object.
+function ensureParents(target: Record<string, unknown>, path: string): void {
+  let node = target;
+  for (const part of path.split('.').slice(0, -1)) {
+    const next = node[part];
+    if (next === undefined) node[part] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) return;
+    node = node[part] as Record<string, unknown>;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function getPath(target: unknown, path: string): unknown {
+  if (path === '') return target;
+  let node = target;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+// Field helpers that accept both an environment string and a typed YAML value.
+
+/** An integer from "8080" or 8080. */
+export const intSetting = () => z.coerce.number().int();
+
+/** A boolean from "true"/"false"/"1"/"0"/"yes"/"no" or a YAML boolean. */
+export const boolSetting = () =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    return value;
+  }, z.boolean());
+
+/** A list from "a, b,c" or a YAML sequence. */
+export const listSetting = <T extends z.ZodType = z.ZodString>(item?: T) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item ?? z.string()),
+  );

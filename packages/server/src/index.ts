@@ -1,0 +1,9 @@
+// NestJS infrastructure shared by the backend and the worker: config, logging, Redis, metrics,
+// health probes and the review record store.
+export * from './config.js';
+export * from './health.module.js';
+export * from './logger.js';
+export * from './metrics.module.js';
+export * from './redis.health.js';
+export * from './redis.js';
+export * from './review.store.js';

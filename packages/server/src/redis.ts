@@ -1,0 +1,89 @@
+// One ioredis connection per process, shared by BullMQ and our own keys. It never gives up
+// reconnecting, and with the offline queue off a command fails at once while Redis is away,
+// so callers can answer "unavailable" instead of hanging.
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.js';
+
+/** Injection token of the shared ioredis client. */
+export const REDIS = 'KRITIK_REDIS';
+
+export interface RedisConnectionOptions {
+  readonly url: string;
+  /** Connection name shown by CLIENT LIST. */
+  readonly name?: string;
+  /**
+   * Fail a command that gets no reply within this many milliseconds. Only for request paths:
+   * never for a connection that BullMQ workers duplicate for blocking commands.
+   */
+  readonly commandTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export function createRedis(options: RedisConnectionOptions): Redis {
+  const extra: RedisOptions = {
+    // BullMQ requires this; a command sent while connected is retried over reconnects.
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    connectionName: options.name,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
+    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
+  };
+  const redis = new Redis(options.url, extra);
+  let lastWarning = 0;
+  redis.on('error', (error: Error) => {
+    // Reconnect attempts fail every few hundred milliseconds while Redis is down; one line
+    // every ten seconds is enough to see it.
+    const now = Date.now();
+    if (now - lastWarning < 10_000) return;
+    lastWarning = now;
+    options.logger?.warn({ err: error }, 'redis connection error');
+  });
+  redis.connect().catch(() => {
+    // retryStrategy keeps trying; readiness reports the outage meanwhile.
+  });
+  return redis;
+}
+
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown() {
+    // quit() waits for a reply that never comes while Redis is down.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}
+
+export interface RedisModuleAsyncOptions {
+  readonly imports?: DynamicModule['imports'];
+  readonly inject?: unknown[];
+  readonly useFactory: (...args: never[]) => RedisConnectionOptions | Promise<RedisConnectionOptions>;
+}
+
+/** Provides {@link REDIS} application-wide and closes it on shutdown. */
+@Global()
+@Module({})
+export class RedisModule {
+  static forRoot(options: RedisConnectionOptions): DynamicModule {
+    return RedisModule.forRootAsync({ useFactory: () => options });
+  }
+
+  static forRootAsync(options: RedisModuleAsyncOptions): DynamicModule {
+    return {
+      module: RedisModule,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: REDIS,
+          inject: (options.inject ?? []) as never[],
+          useFactory: async (...args: never[]) => createRedis(await options.useFactory(...args)),
+        },
+        RedisLifecycle,
+      ],
+      exports: [REDIS],
+    };
+  }
+}
