@@ -5,8 +5,8 @@ import { jwtError, looksLikeJwt, publicKeyOf } from './github-auth.js';
 import { countChanges, type Hunk, resolveComment, unifiedDiff } from './github-patch.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
 
-export type Level = 'read' | 'write' | 'admin';
-export type Permissions = Record<string, Level>;
+export type GitHubPermissionLevel = 'read' | 'write' | 'admin';
+export type GitHubPermissions = Record<string, GitHubPermissionLevel>;
 
 export interface PullFileInput {
   filename: string;
@@ -74,10 +74,10 @@ export interface InstallationInput {
   account: string;
   /** Repository names the installation may access; all of the account's when omitted. */
   repositories?: string[];
-  permissions?: Permissions;
+  permissions?: GitHubPermissions;
 }
 
-export interface IssueComment {
+export interface GitHubIssueComment {
   id: number;
   node_id: string;
   body: string;
@@ -89,7 +89,7 @@ export interface IssueComment {
   author_association: string;
 }
 
-export interface ReviewComment {
+export interface GitHubReviewComment {
   id: number;
   node_id: string;
   pull_request_review_id: number;
@@ -115,7 +115,7 @@ export interface ReviewComment {
   author_association: string;
 }
 
-export interface Review {
+export interface GitHubReview {
   id: number;
   node_id: string;
   user: GitHubUser;
@@ -128,7 +128,7 @@ export interface Review {
   author_association: string;
 }
 
-export interface CheckRun {
+export interface GitHubCheckRun {
   id: number;
   node_id: string;
   name: string;
@@ -151,7 +151,7 @@ export interface InstallationToken {
   token: string;
   installationId: number;
   repositories?: string[];
-  permissions: Permissions;
+  permissions: GitHubPermissions;
   expiresAt: string;
 }
 
@@ -172,8 +172,8 @@ interface RepoState {
   refs: Map<string, Map<string, string>>;
   pulls: Map<number, PullState>;
   comparisons: Map<string, PullFile[]>;
-  checkRuns: CheckRun[];
-  issueComments: Map<number, IssueComment[]>;
+  checkRuns: GitHubCheckRun[];
+  issueComments: Map<number, GitHubIssueComment[]>;
 }
 
 interface PullState {
@@ -186,8 +186,8 @@ interface PullState {
   filesAt: Map<string, PullFile[]>;
   diff?: string;
   diffTooLarge: boolean;
-  reviews: Review[];
-  comments: ReviewComment[];
+  reviews: GitHubReview[];
+  comments: GitHubReviewComment[];
   createdAt: string;
   updatedAt: string;
 }
@@ -197,18 +197,18 @@ interface Grant {
   login: string;
   /** Full names (lower case) the token may reach; every repository when undefined. */
   repos?: Set<string>;
-  permissions?: Permissions;
+  permissions?: GitHubPermissions;
   installationId?: number;
   expiresAt?: number;
 }
 
 interface Installation extends InstallationInput {
-  permissions: Permissions;
+  permissions: GitHubPermissions;
 }
 
 /** The permissions (any one of them) a token needs for a route; `appOnly` routes refuse user tokens. */
 interface Access {
-  anyOf: [string, Level][];
+  anyOf: [string, GitHubPermissionLevel][];
   appOnly?: boolean;
 }
 
@@ -219,9 +219,9 @@ interface Ctx {
   repo: RepoState;
 }
 
-const LEVELS: Record<Level, number> = { read: 1, write: 2, admin: 3 };
+const LEVELS: Record<GitHubPermissionLevel, number> = { read: 1, write: 2, admin: 3 };
 const DOCS = 'https://docs.github.com/rest';
-const REVIEW_EVENTS: Record<string, Review['state']> = {
+const REVIEW_EVENTS: Record<string, GitHubReview['state']> = {
   APPROVE: 'APPROVED',
   REQUEST_CHANGES: 'CHANGES_REQUESTED',
   COMMENT: 'COMMENTED',
@@ -237,7 +237,7 @@ const CHECK_CONCLUSIONS = [
   'stale',
   'timed_out',
 ];
-const DEFAULT_INSTALLATION_PERMISSIONS: Permissions = {
+const DEFAULT_INSTALLATION_PERMISSIONS: GitHubPermissions = {
   metadata: 'read',
   contents: 'read',
   pull_requests: 'write',
@@ -387,7 +387,10 @@ export class FakeGitHub extends HttpFake {
   }
 
   /** Registers another accepted token, optionally limited to repositories (`owner/name`) and permissions. */
-  addToken(token: string, scope: { login?: string; repositories?: string[]; permissions?: Permissions } = {}): this {
+  addToken(
+    token: string,
+    scope: { login?: string; repositories?: string[]; permissions?: GitHubPermissions } = {},
+  ): this {
     this.grants.set(token, {
       kind: 'user',
       login: scope.login ?? this.user,
@@ -397,7 +400,7 @@ export class FakeGitHub extends HttpFake {
     return this;
   }
 
-  reviews(owner: string, repo: string, number: number): (Review & { comments: ReviewComment[] })[] {
+  reviews(owner: string, repo: string, number: number): (GitHubReview & { comments: GitHubReviewComment[] })[] {
     const pull = this.pullOrThrow(owner, repo, number);
     return pull.reviews.map((r) => ({
       ...r,
@@ -405,15 +408,15 @@ export class FakeGitHub extends HttpFake {
     }));
   }
 
-  reviewComments(owner: string, repo: string, number: number): ReviewComment[] {
+  reviewComments(owner: string, repo: string, number: number): GitHubReviewComment[] {
     return [...this.pullOrThrow(owner, repo, number).comments];
   }
 
-  checkRuns(owner: string, repo: string, sha?: string): CheckRun[] {
+  checkRuns(owner: string, repo: string, sha?: string): GitHubCheckRun[] {
     return this.repoOrThrow(owner, repo).checkRuns.filter((c) => sha === undefined || c.head_sha === sha);
   }
 
-  issueComments(owner: string, repo: string, number: number): IssueComment[] {
+  issueComments(owner: string, repo: string, number: number): GitHubIssueComment[] {
     return [...(this.repoOrThrow(owner, repo).issueComments.get(number) ?? [])];
   }
 
@@ -714,7 +717,7 @@ export class FakeGitHub extends HttpFake {
     const prUrl = `${this.url}/repos/${c.repo.owner}/${c.repo.name}/pulls/${pull.input.number}`;
     const htmlUrl = `https://github.com/${c.repo.owner}/${c.repo.name}/pull/${pull.input.number}`;
     const submitted = now();
-    const review: Review = {
+    const review: GitHubReview = {
       id,
       node_id: `PRR_${id}`,
       user,
@@ -774,7 +777,7 @@ export class FakeGitHub extends HttpFake {
     if (typeof text !== 'string' || text === '') return error(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
     const id = this.nextId++;
     const created = now();
-    const comment: IssueComment = {
+    const comment: GitHubIssueComment = {
       id,
       node_id: `IC_${id}`,
       body: text,
@@ -801,7 +804,7 @@ export class FakeGitHub extends HttpFake {
       return error(422, 'Unprocessable Entity', { errors: [`No commit found for SHA: ${body.head_sha}`] });
     }
     const id = this.nextId++;
-    const run: CheckRun = {
+    const run: GitHubCheckRun = {
       id,
       node_id: `CR_${id}`,
       name: body.name as string,
@@ -830,7 +833,7 @@ export class FakeGitHub extends HttpFake {
     if (!run) return error(404, 'Not Found');
     const body = asObject(c.req.body);
     if (!body) return error(400, 'Problems parsing JSON');
-    const updated: CheckRun = { ...run, output: { ...run.output } };
+    const updated: GitHubCheckRun = { ...run, output: { ...run.output } };
     const invalid = this.applyCheckRun(updated, body);
     if (invalid) return invalid;
     Object.assign(run, updated);
@@ -838,7 +841,7 @@ export class FakeGitHub extends HttpFake {
   }
 
   /** Applies the writable fields of a check run body; returns GitHub's 422 when they are invalid. */
-  private applyCheckRun(run: CheckRun, body: Record<string, unknown>): FakeReply | undefined {
+  private applyCheckRun(run: GitHubCheckRun, body: Record<string, unknown>): FakeReply | undefined {
     const { status, conclusion, output } = body as { status?: string; conclusion?: string; output?: unknown };
     if (status !== undefined && !CHECK_STATUSES.includes(status)) {
       return error(422, `Invalid request.\n\nFor 'properties/status', ${JSON.stringify(status)} is not a valid value.`);
@@ -919,7 +922,7 @@ export class FakeGitHub extends HttpFake {
       }
       if (!chosen.includes(repo)) chosen.push(repo);
     }
-    const requested = asObject(body.permissions) as Permissions | undefined;
+    const requested = asObject(body.permissions) as GitHubPermissions | undefined;
     for (const [name, level] of Object.entries(requested ?? {})) {
       const granted = installation.permissions[name];
       if (!granted || !(level in LEVELS) || LEVELS[granted] < LEVELS[level]) {
