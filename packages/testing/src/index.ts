@@ -4,3 +4,4 @@ export * from './tools.js';
 export * from './ports.js';
 export * from './process.js';
 export * from './redis.js';
+export * from './fakes/index.js';
