@@ -40,6 +40,9 @@ module.exports = {
       Object.entries(workspaces).map(([name, dir]) => [`^@kritik/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // These export only a "node" + "import" condition, which jest's CommonJS resolution does not
+    // match (reached through @octokit/app and @octokit/webhooks).
+    '^@octokit/(auth-unauthenticated|webhooks-methods)$': '<rootDir>/node_modules/@octokit/$1/dist-node/index.js',
   },
   testTimeout: 30_000,
 };
