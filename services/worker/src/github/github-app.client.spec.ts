@@ -1,0 +1,45 @@
+import { FakeGitHub, generateAppKeyPair } from '@kritik/testing';
+import { GitHubAppClient, GitHubTokenError, REVIEWER_TOKEN_PERMISSIONS } from './github-app.client.js';
+
+describe(GitHubAppClient.name, () => {
+  const keys = generateAppKeyPair();
+  let github: FakeGitHub;
+  let sut: GitHubAppClient;
+
+  beforeAll(async () => {
+    github = await new FakeGitHub().start();
+    github.setApp({ appId: 4242, privateKeyPem: keys.privateKeyPem });
+    github.addRepo('acme', 'web').addRepo('acme', 'api');
+    github.addInstallation({ id: 77, account: 'acme' });
+  });
+  afterAll(() => github.stop());
+  beforeEach(() => {
+    github.resetTraffic();
+    sut = new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url });
+  });
+
+  it('mints a token for one repository with only the reviewer permissions', async () => {
+    const token = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77);
+    const minted = github.installationTokens.find((t) => t.token === token.token);
+    expect(minted).toMatchObject({ installationId: 77, repositories: ['acme/web'], permissions: REVIEWER_TOKEN_PERMISSIONS });
+  });
+
+  it('finds the installation of a repository when the review does not name it', async () => {
+    const token = await sut.repositoryToken({ owner: 'acme', name: 'api' });
+    expect(github.installationTokens.find((t) => t.token === token.token)?.installationId).toBe(77);
+  });
+
+  it('reuses a minted token until it nears expiry', async () => {
+    const first = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77);
+    const second = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77);
+    expect(second.token).toBe(first.token);
+    expect(github.requestsTo('POST /app/installations/{id}/access_tokens')).toHaveLength(1);
+  });
+
+  it('says which repository it could not get a token for', async () => {
+    const sut = new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url });
+    const attempt = sut.repositoryToken({ owner: 'other', name: 'thing' });
+    await expect(attempt).rejects.toBeInstanceOf(GitHubTokenError);
+    await expect(attempt).rejects.toThrow(/installation of other\/thing: HTTP 404/);
+  });
+});
