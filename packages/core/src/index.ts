@@ -4,3 +4,4 @@ export * from './labels.js';
 export * from './queues.js';
 export * from './review.js';
 export * from './review-index.js';
+export * from './commands.js';

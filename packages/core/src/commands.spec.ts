@@ -1,0 +1,32 @@
+import { helpReply, parseCommand } from './commands.js';
+
+describe(parseCommand.name, () => {
+  it('finds a command after a mention of the bot', () => {
+    expect(parseCommand('@kritik review', 'kritik')).toBe('review');
+  });
+
+  it('accepts the app form of the mention and any case', () => {
+    expect(parseCommand('Thanks! @Kritik[bot] HELP please', 'kritik')).toBe('help');
+  });
+
+  it('ignores quoted lines, so replying to an earlier command does not repeat it', () => {
+    expect(parseCommand('> @kritik review\nthanks', 'kritik')).toBeUndefined();
+  });
+
+  it('ignores mentions of other users and e-mail addresses', () => {
+    expect(parseCommand('@kritikal review and ops@kritik review', 'kritik')).toBeUndefined();
+  });
+
+  it('ignores unknown commands', () => {
+    expect(parseCommand('@kritik approve', 'kritik')).toBeUndefined();
+  });
+});
+
+describe(helpReply.name, () => {
+  it('names the bot in every command and the trigger label', () => {
+    const sut = helpReply('reviewbot', 'needs-review');
+    expect(sut).toContain('`@reviewbot review`');
+    expect(sut).toContain('`@reviewbot help`');
+    expect(sut).toContain('`needs-review`');
+  });
+});

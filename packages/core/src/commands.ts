@@ -1,0 +1,52 @@
+// Comment commands (`@<bot> help`, `@<bot> review`) that need a GitHub App installation token.
+// The backend holds no App private key (ADR 0006), so it queues them for the worker, which
+// answers `help` with a comment and resolves the head SHA of `review` before queueing a review.
+import { z } from 'zod';
+import { platformSchema, repoRefSchema } from './review.js';
+
+export const COMMANDS_QUEUE = 'commands';
+
+export const COMMANDS = ['help', 'review'] as const;
+export const commandSchema = z.enum(COMMANDS);
+export type Command = z.infer<typeof commandSchema>;
+
+/** One comment command on a pull request. Holds no credentials. */
+export const commandJobSchema = z.object({
+  command: commandSchema,
+  platform: platformSchema,
+  repo: repoRefSchema,
+  pr: z.number().int().positive(),
+  installationId: z.number().int().positive().optional(),
+  /** The comment that asked, so the answer can quote or react to it. */
+  commentId: z.number().int().positive().optional(),
+  sender: z.string().optional(),
+  deliveryId: z.string().optional(),
+  enqueuedAt: z.string().datetime(),
+});
+export type CommandJob = z.infer<typeof commandJobSchema>;
+
+/** Parses `@<bot> <command>` anywhere in a comment (outside quoted lines); the first one wins. */
+export function parseCommand(body: string, botName: string): Command | undefined {
+  const bot = botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mention = new RegExp(`(?:^|[^\\w@/-])@${bot}(?:\\[bot\\])?\\s+(${COMMANDS.join('|')})\\b`, 'i');
+  for (const line of body.split(/\r?\n/)) {
+    if (line.trimStart().startsWith('>')) continue;
+    const match = mention.exec(line);
+    if (match) return match[1]!.toLowerCase() as Command;
+  }
+  return undefined;
+}
+
+/** The answer to `@<bot> help`, posted as a pull request comment. */
+export function helpReply(botName: string, triggerLabel?: string): string {
+  return [
+    `**Kritik** reviews this pull request automatically when it is opened, updated or marked ready for review.`,
+    '',
+    'Commands (in a pull request comment):',
+    `- \`@${botName} review\` — review the current head commit again`,
+    `- \`@${botName} help\` — show this message`,
+    ...(triggerLabel ? [`- add the label \`${triggerLabel}\` — request a review`] : []),
+    '',
+    'Per-repository settings live in `.kritik.yaml` on the base branch.',
+  ].join('\n');
+}
