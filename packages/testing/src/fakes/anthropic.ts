@@ -77,7 +77,7 @@ export type ScriptedReply =
   | ((request: MessagesRequest, call: number) => AnthropicReply | Promise<AnthropicReply>);
 
 export interface FakeAnthropicOptions {
-  /** When set, any other `x-api-key` gets 401. */
+  /** When set, any other key (`x-api-key` or `authorization: Bearer`) gets 401. */
   apiKey?: string;
   /** Prefixes shorter than this are not cached, like the API's per-model minimum. Default 0. */
   minCacheTokens?: number;
@@ -221,7 +221,9 @@ export class FakeAnthropic extends HttpFake {
 
   /** Header and body checks the API makes before a model sees the request. */
   private rejection(req: RecordedRequest): FakeReply | undefined {
-    const key = req.headers['x-api-key'];
+    // SDK 1.x sends the key as a bearer token; older clients and curl use x-api-key. The API takes both.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const key = req.headers['x-api-key'] ?? bearer;
     if (!key) return this.apiError(401, 'authentication_error', 'x-api-key header is required', req);
     if (this.options.apiKey !== undefined && key !== this.options.apiKey) {
       return this.apiError(401, 'authentication_error', 'invalid x-api-key', req);
