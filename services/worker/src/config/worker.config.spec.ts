@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@kritik/server';
+import { DEFAULT_WORKER_PORT, effectiveRunner, loadWorkerConfig } from './worker.config.js';
+
+const base = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  GITHUB_APP_ID: '123',
+  GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n',
+};
+
+const yamlFile = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'kritik-worker-config-')), 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+};
+
+describe(loadWorkerConfig.name, () => {
+  it('defaults to the local runner and port 8081 outside a cluster', () => {
+    const sut = loadWorkerConfig(base);
+    expect(effectiveRunner(sut)).toBe('local');
+    expect(sut.port).toBe(DEFAULT_WORKER_PORT);
+  });
+
+  it('defaults to the kubernetes runner inside a cluster', () => {
+    const sut = loadWorkerConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1', KRITIK_JOBS_NAMESPACE: 'jobs' });
+    expect(effectiveRunner(sut)).toBe('kubernetes');
+  });
+
+  it('lets KRITIK_RUNNER override the detection', () => {
+    const sut = loadWorkerConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1', KRITIK_RUNNER: 'local' });
+    expect(effectiveRunner(sut)).toBe('local');
+  });
+
+  it('names every bad variable at once and never echoes the key', () => {
+    const attempt = () => loadWorkerConfig({ GITHUB_APP_PRIVATE_KEY: 'not-a-key', KRITIK_RUNNER: 'docker' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const name of ['REDIS_URL', 'GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'KRITIK_RUNNER']) {
+        expect(message).toContain(name);
+      }
+      expect(message).not.toContain('not-a-key');
+    }
+  });
+
+  it('requires the jobs namespace for the kubernetes runner', () => {
+    expect(() => loadWorkerConfig({ ...base, KRITIK_RUNNER: 'kubernetes' })).toThrow(/KRITIK_JOBS_NAMESPACE/);
+  });
+
+  it('reads Job and scheduling settings from the YAML file', () => {
+    const file = yamlFile(
+      'reviewJob:\n  image: reviewer:1\n  activeDeadlineSeconds: 120\nscheduling:\n  concurrency: 5\n  perRepoConcurrency: 2\n',
+    );
+    const sut = loadWorkerConfig(base, file);
+    expect(sut.reviewJob).toMatchObject({ image: 'reviewer:1', activeDeadlineSeconds: 120, ttlSecondsAfterFinished: 3600 });
+    expect(sut.scheduling).toMatchObject({ concurrency: 5, perRepoConcurrency: 2, leaseTtlSeconds: 30 });
+  });
+
+  it('rejects an unknown scheduling key with its path in the file', () => {
+    const file = yamlFile('scheduling:\n  concurency: 5\n');
+    expect(() => loadWorkerConfig(base, file)).toThrow(/scheduling/);
+  });
+
+  it('refuses a renew interval that would let leases lapse', () => {
+    const file = yamlFile('scheduling:\n  leaseTtlSeconds: 10\n  renewIntervalSeconds: 6\n');
+    expect(() => loadWorkerConfig(base, file)).toThrow(/renewIntervalSeconds/);
+  });
+});

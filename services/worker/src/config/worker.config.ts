@@ -1,0 +1,121 @@
+// The worker's one typed configuration: environment variables over the optional YAML file
+// (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
+import { DEFAULT_GITHUB_API_URL, ENV, reviewJobSettingsSchema } from '@kritik/core';
+import { intSetting, listSetting, loadConfig } from '@kritik/server';
+import { z } from 'zod';
+import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
+
+/** Default port of /health, /ready and /metrics (the backend uses 8080). */
+export const DEFAULT_WORKER_PORT = 8081;
+
+const positiveInt = () => intSetting().pipe(z.number().int().positive());
+
+export const schedulingSettingsSchema = z
+  .object({
+    /** Reviews running at once across every worker replica (and BullMQ concurrency per replica). */
+    concurrency: positiveInt().default(20),
+    /** Reviews of one repository running at once, so a busy repository cannot starve the rest. */
+    perRepoConcurrency: positiveInt().default(4),
+    /** Life of the per-PR lease and of a concurrency slot without renewal. */
+    leaseTtlSeconds: positiveInt().default(30),
+    /** How often a running review renews its lease and checks whether a newer SHA superseded it. */
+    renewIntervalSeconds: positiveInt().default(5),
+    /** Delay before a review whose PR is busy, or whose caps are full, is tried again. */
+    busyRetryMs: positiveInt().default(2_000),
+    /** BullMQ lock of an active job; a worker that dies holds it this long before recovery. */
+    lockDurationMs: positiveInt().default(30_000),
+    /** How often BullMQ looks for stalled jobs (those of dead workers) and puts them back. */
+    stalledIntervalMs: positiveInt().default(30_000),
+    /** Recoveries of one job before BullMQ fails it. */
+    maxStalledCount: positiveInt().default(5),
+    /** Reconcile of Jobs against the queue: at start and this often. */
+    reconcileIntervalSeconds: positiveInt().default(300),
+  })
+  .strict();
+export type SchedulingSettings = z.infer<typeof schedulingSettingsSchema>;
+
+export const workerConfigSchema = z
+  .object({
+    port: intSetting().pipe(z.number().int().min(0).max(65_535)).default(DEFAULT_WORKER_PORT),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    github: z
+      .object({
+        appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
+        privateKey: z.string().includes('PRIVATE KEY', { message: 'must be the PEM private key of the App' }),
+        apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
+      })
+      .strict(),
+    /** kubernetes or local; unset: kubernetes inside a cluster, local elsewhere. */
+    runner: z.enum(RUNNER_KINDS).optional(),
+    kubernetes: z
+      .object({
+        /** Set inside a cluster (KUBERNETES_SERVICE_HOST); only used to pick the default runner. */
+        serviceHost: z.string().optional(),
+        /** A kubeconfig file (KUBECONFIG); unset: the in-cluster ServiceAccount. */
+        kubeconfig: z.string().optional(),
+        namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name').optional(),
+        deadlineMarginSeconds: intSetting().pipe(z.number().int().nonnegative()).default(30),
+        accessCheckIntervalSeconds: positiveInt().default(15),
+        retry: z
+          .object({
+            attempts: positiveInt().default(6),
+            baseDelayMs: positiveInt().default(200),
+            maxDelayMs: positiveInt().default(5_000),
+          })
+          .strict()
+          .default({ attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 }),
+      })
+      .strict()
+      .default({ deadlineMarginSeconds: 30, accessCheckIntervalSeconds: 15, retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 } }),
+    local: z
+      .object({
+        /** The reviewer command; default: node with the reviewer's dist/main.js and `job`. */
+        command: listSetting().optional(),
+        /** Handed to local reviewer processes (a cluster mounts it from a Secret instead). */
+        anthropicApiKey: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    reviewJob: reviewJobSettingsSchema.default(reviewJobSettingsSchema.parse({})),
+    scheduling: schedulingSettingsSchema.default(schedulingSettingsSchema.parse({})),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (effectiveRunner(config) === 'kubernetes' && !config.kubernetes.namespace) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'namespace'], message: 'is required for the kubernetes runner' });
+    }
+    if (config.scheduling.renewIntervalSeconds * 2 > config.scheduling.leaseTtlSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scheduling', 'renewIntervalSeconds'],
+        message: 'must be at most half of scheduling.leaseTtlSeconds, or leases lapse between renewals',
+      });
+    }
+  });
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Environment variables the worker reads, and where each lands in the config. */
+export const WORKER_ENV: Readonly<Record<string, string>> = {
+  [ENV.port]: 'port',
+  [ENV.logLevel]: 'logLevel',
+  [ENV.redisUrl]: 'redisUrl',
+  [ENV.githubAppId]: 'github.appId',
+  [ENV.githubAppPrivateKey]: 'github.privateKey',
+  [ENV.githubApiUrl]: 'github.apiUrl',
+  [ENV.runner]: 'runner',
+  [ENV.jobsNamespace]: 'kubernetes.namespace',
+  KUBERNETES_SERVICE_HOST: 'kubernetes.serviceHost',
+  KUBECONFIG: 'kubernetes.kubeconfig',
+  [ENV.anthropicApiKey]: 'local.anthropicApiKey',
+  [ENV.anthropicBaseUrl]: 'reviewJob.env.ANTHROPIC_BASE_URL',
+};
+
+/** The runner in use: the configured one, else kubernetes inside a cluster and local elsewhere. */
+export function effectiveRunner(config: Pick<WorkerConfig, 'runner' | 'kubernetes'>): RunnerKind {
+  return config.runner ?? (config.kubernetes.serviceHost ? 'kubernetes' : 'local');
+}
+
+export function loadWorkerConfig(source: NodeJS.ProcessEnv = process.env, file?: string): WorkerConfig {
+  return loadConfig({ schema: workerConfigSchema, env: WORKER_ENV, source, ...(file ? { file } : {}) });
+}
