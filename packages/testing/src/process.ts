@@ -31,7 +31,7 @@ export interface ManagedProcess {
   running(): boolean;
   /** The last `lines` lines of the log file. */
   tail(lines?: number): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGTERM, then SIGKILL after `graceMs` (at once when 0); resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -86,6 +86,11 @@ export function startProcess(
     tail: (lines) => tailFile(options.logFile, lines),
     async stop(graceMs = 5_000) {
       if (status !== undefined) return;
+      if (graceMs <= 0) {
+        child.kill('SIGKILL');
+        await exited;
+        return;
+      }
       child.kill('SIGTERM');
       const escalate = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
