@@ -5,3 +5,6 @@ export * from './ports.js';
 export * from './process.js';
 export * from './redis.js';
 export * from './fakes/index.js';
+export * from './control-plane.js';
+export * from './pod-env.js';
+export * from './kubelet.js';
