@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './health.module.js';
 export * from './logger.js';
 export * from './metrics.module.js';
+export * from './pr-head.store.js';
 export * from './redis.health.js';
 export * from './redis.js';
 export * from './review.store.js';
