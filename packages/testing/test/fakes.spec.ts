@@ -4,7 +4,7 @@ import { App } from '@octokit/app';
 import { Octokit } from '@octokit/rest';
 import { estimateTokens, FakeAnthropic, FakeGitHub, generateAppKeyPair } from '../src/fakes/index.js';
 
-const MODEL = 'claude-sonnet-4-5';
+const MODEL = 'claude-sonnet-4-6';
 const REVIEW_TOOL = {
   name: 'submit_review',
   description: 'Submit the review',
@@ -324,6 +324,24 @@ describe(FakeGitHub.name, () => {
 
     expect(error.status).toBe(500);
     expect(sut.requests.map((r) => r.status)).toEqual([200, 500]);
+  });
+
+  it('answers the next matching request late', async () => {
+    sut.delayNext(300, 1, 'GET /repos/{owner}/{repo}/pulls/{pull_number}');
+    const started = Date.now();
+
+    await octokit.rest.pulls.get(pr);
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('answers an unknown route with a GitHub-style 404', async () => {
+    const error = await rejection(
+      octokit.request('GET /repos/{owner}/{repo}/branches', { owner: 'acme', repo: 'api' }),
+    );
+
+    expect(error.status).toBe(404);
+    expect(error.response?.data).toMatchObject({ message: 'Not Found' });
   });
 
   it('refuses a request without a token with 401', async () => {

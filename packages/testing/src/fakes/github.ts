@@ -40,7 +40,7 @@ export interface PullRequestInput {
   number: number;
   title?: string;
   body?: string | null;
-  /** Author login. */
+  /** Author login; default `contributor`. */
   user?: string;
   draft?: boolean;
   state?: 'open' | 'closed';
@@ -244,6 +244,7 @@ const DEFAULT_INSTALLATION_PERMISSIONS: GitHubPermissions = {
   issues: 'write',
   checks: 'write',
 };
+const DEFAULT_AUTHOR = 'contributor';
 const MAX_PULL_FILES = 3000;
 const MAX_COMPARE_FILES = 300;
 const DIFF_MAX_FILES = 300;
@@ -282,9 +283,15 @@ export class FakeGitHub extends HttpFake {
   private nextId = 1;
   private requestCount = 0;
 
-  constructor(readonly user = 'octocat') {
+  readonly user: string;
+  private readonly rateLimitTotal: number;
+
+  /** `user` owns `token`; `rateLimit` only feeds the `x-ratelimit-*` headers and /rate_limit (never enforced). */
+  constructor(options: { user?: string; rateLimit?: number } = {}) {
     super();
-    this.grants.set(this.token, { kind: 'user', login: user });
+    this.user = options.user ?? 'octocat';
+    this.rateLimitTotal = options.rateLimit ?? 5000;
+    this.grants.set(this.token, { kind: 'user', login: this.user });
     this.registerRoutes();
   }
 
@@ -446,8 +453,8 @@ export class FakeGitHub extends HttpFake {
     return {
       'x-github-request-id': `FAKE:${this.requestCount}`,
       'x-github-media-type': 'github.v3; format=json',
-      'x-ratelimit-limit': '5000',
-      'x-ratelimit-remaining': String(Math.max(0, 5000 - this.requestCount)),
+      'x-ratelimit-limit': String(this.rateLimitTotal),
+      'x-ratelimit-remaining': String(Math.max(0, this.rateLimitTotal - this.requestCount)),
       'x-ratelimit-used': String(this.requestCount),
       'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
       'x-ratelimit-resource': 'core',
@@ -588,9 +595,9 @@ export class FakeGitHub extends HttpFake {
 
   private rateLimit(): FakeReply {
     const core = {
-      limit: 5000,
+      limit: this.rateLimitTotal,
       used: this.requestCount,
-      remaining: Math.max(0, 5000 - this.requestCount),
+      remaining: Math.max(0, this.rateLimitTotal - this.requestCount),
       reset: Math.floor(Date.now() / 1000) + 3600,
     };
     return { status: 200, body: { resources: { core }, rate: core } };
@@ -695,7 +702,7 @@ export class FakeGitHub extends HttpFake {
         `Invalid request.\n\nFor 'properties/event', ${JSON.stringify(event)} is not one of ["APPROVE", "REQUEST_CHANGES", "COMMENT"].`,
       );
     }
-    if ((event === 'APPROVE' || event === 'REQUEST_CHANGES') && c.grant.login === (pull.input.user ?? 'octocat')) {
+    if ((event === 'APPROVE' || event === 'REQUEST_CHANGES') && c.grant.login === (pull.input.user ?? DEFAULT_AUTHOR)) {
       const verb = event === 'APPROVE' ? 'approve' : 'request changes on';
       return error(422, 'Unprocessable Entity', { errors: [`Can not ${verb} your own pull request`] });
     }
@@ -1045,7 +1052,7 @@ export class FakeGitHub extends HttpFake {
       state: input.state ?? 'open',
       locked: false,
       title: input.title ?? `Pull request ${input.number}`,
-      user: this.userJson(input.user ?? 'octocat'),
+      user: this.userJson(input.user ?? DEFAULT_AUTHOR),
       body: input.body ?? null,
       created_at: pull.createdAt,
       updated_at: pull.updatedAt,

@@ -102,7 +102,8 @@ export abstract class HttpFake {
 
   async start(): Promise<this> {
     if (this.server) return this;
-    const server = createServer((req, res) => void this.handle(req, res));
+    // A client that hangs up mid-request must not become an unhandled rejection in the test process.
+    const server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     // Clients keep connections alive; a fake must never hold a test process open.
     server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
