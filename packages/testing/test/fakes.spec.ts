@@ -188,6 +188,14 @@ describe(FakeGitHub.name, () => {
 
   const pr = { owner: 'acme', repo: 'api', pull_number: 7 };
 
+  /** Adds PR `number` with `count` one-line files; returns their names. */
+  function addPullWithFiles(number: number, count: number): string[] {
+    const files = Array.from({ length: count }, (_, i) => ({ filename: `src/f${i}.ts`, patch: '@@ -0,0 +1 @@\n+x' }));
+    const head = { ref: `pr-${number}`, sha: String(number).padStart(40, '0') };
+    sut.addPullRequest({ owner: 'acme', repo: 'api', number, base: { ref: 'main', sha: '1'.repeat(40) }, head, files });
+    return files.map((f) => f.filename);
+  }
+
   it('returns a pull request in the REST shape', async () => {
     const { data } = await octokit.rest.pulls.get(pr);
 
@@ -197,30 +205,16 @@ describe(FakeGitHub.name, () => {
   });
 
   it('pages 450 files that octokit.paginate collects', async () => {
-    const files = Array.from({ length: 450 }, (_, i) => ({ filename: `src/f${i}.ts`, patch: '@@ -0,0 +1 @@\n+x' }));
-    sut.addPullRequest({
-      ...pr,
-      number: 8,
-      base: { ref: 'main', sha: '1'.repeat(40) },
-      head: { ref: 'big', sha: '2'.repeat(40) },
-      files,
-    });
+    const names = addPullWithFiles(8, 450);
 
     const listed = await octokit.paginate(octokit.rest.pulls.listFiles, { ...pr, pull_number: 8, per_page: 100 });
 
-    expect(listed.map((f) => f.filename)).toEqual(files.map((f) => f.filename));
+    expect(listed.map((f) => f.filename)).toEqual(names);
     expect(sut.requestsTo('GET /repos/acme/api/pulls/8/files')).toHaveLength(5);
   });
 
   it('lists at most 3000 files of a pull request', async () => {
-    const files = Array.from({ length: 3100 }, (_, i) => ({ filename: `f${i}`, patch: '@@ -0,0 +1 @@\n+x' }));
-    sut.addPullRequest({
-      ...pr,
-      number: 9,
-      base: { ref: 'main', sha: '1'.repeat(40) },
-      head: { ref: 'huge', sha: '3'.repeat(40) },
-      files,
-    });
+    addPullWithFiles(9, 3100);
 
     const listed = await octokit.paginate(octokit.rest.pulls.listFiles, { ...pr, pull_number: 9, per_page: 100 });
 
@@ -234,14 +228,7 @@ describe(FakeGitHub.name, () => {
   });
 
   it('answers 406 too_large for the diff of a pull request over 300 files', async () => {
-    const files = Array.from({ length: 301 }, (_, i) => ({ filename: `f${i}`, patch: '@@ -0,0 +1 @@\n+x' }));
-    sut.addPullRequest({
-      ...pr,
-      number: 10,
-      base: { ref: 'main', sha: '1'.repeat(40) },
-      head: { ref: 'x', sha: '4'.repeat(40) },
-      files,
-    });
+    addPullWithFiles(10, 301);
 
     const error = await rejection(octokit.rest.pulls.get({ ...pr, pull_number: 10, mediaType: { format: 'diff' } }));
 
