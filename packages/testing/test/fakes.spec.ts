@@ -250,6 +250,17 @@ describe(FakeGitHub.name, () => {
     expect(Buffer.from((data as { content: string }).content, 'base64').toString()).toBe('max_comments: 5\n');
   });
 
+  it('reads files at a pull request base SHA from its base branch', async () => {
+    const { data } = await octokit.rest.repos.getContent({
+      owner: 'acme',
+      repo: 'api',
+      path: '.kritik.yaml',
+      ref: 'b'.repeat(40),
+    });
+
+    expect(data).toMatchObject({ path: '.kritik.yaml', size: 'max_comments: 5\n'.length });
+  });
+
   it('answers 404 for a file missing at the ref', async () => {
     const error = await rejection(octokit.rest.repos.getContent({ owner: 'acme', repo: 'api', path: 'nope.txt' }));
 

@@ -3,165 +3,23 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { jwtError, looksLikeJwt, publicKeyOf } from './github-auth.js';
 import { countChanges, type Hunk, resolveComment, unifiedDiff } from './github-patch.js';
+import type {
+  AppInput,
+  GitHubCheckRun,
+  GitHubIssueComment,
+  GitHubPermissionLevel,
+  GitHubPermissions,
+  GitHubReview,
+  GitHubReviewComment,
+  GitHubUser,
+  InstallationInput,
+  InstallationToken,
+  PullFile,
+  PullFileInput,
+  PullRequestInput,
+  RepoInput,
+} from './github-types.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
-
-export type GitHubPermissionLevel = 'read' | 'write' | 'admin';
-export type GitHubPermissions = Record<string, GitHubPermissionLevel>;
-
-export interface PullFileInput {
-  filename: string;
-  status?: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
-  /** Computed from `patch` when omitted. */
-  additions?: number;
-  deletions?: number;
-  changes?: number;
-  /** Omitted for binary files and files too large to diff, as GitHub does. */
-  patch?: string;
-  previous_filename?: string;
-}
-
-export interface PullFile {
-  sha: string;
-  filename: string;
-  status: string;
-  additions: number;
-  deletions: number;
-  changes: number;
-  blob_url: string;
-  raw_url: string;
-  contents_url: string;
-  patch?: string;
-  previous_filename?: string;
-}
-
-export interface PullRequestInput {
-  owner: string;
-  repo: string;
-  number: number;
-  title?: string;
-  body?: string | null;
-  /** Author login; default `contributor`. */
-  user?: string;
-  draft?: boolean;
-  state?: 'open' | 'closed';
-  base: { ref: string; sha: string };
-  head: { ref: string; sha: string };
-  files?: PullFileInput[];
-  /** Unified diff text; generated from `files` when omitted. */
-  diff?: string;
-  /** Answer the diff media type with 406 too_large; defaults to more than 300 files, GitHub's limit. */
-  diffTooLarge?: boolean;
-}
-
-export interface RepoInput {
-  defaultBranch?: string;
-  private?: boolean;
-  /** ref (branch name or SHA) -> path -> content. */
-  files?: Record<string, Record<string, string>>;
-}
-
-export interface AppInput {
-  appId: number | string;
-  slug?: string;
-  name?: string;
-  privateKeyPem?: string;
-  publicKeyPem?: string;
-}
-
-export interface InstallationInput {
-  id: number;
-  /** Login of the user or organization the App is installed on. */
-  account: string;
-  /** Repository names the installation may access; all of the account's when omitted. */
-  repositories?: string[];
-  permissions?: GitHubPermissions;
-}
-
-export interface GitHubIssueComment {
-  id: number;
-  node_id: string;
-  body: string;
-  user: GitHubUser;
-  html_url: string;
-  issue_url: string;
-  created_at: string;
-  updated_at: string;
-  author_association: string;
-}
-
-export interface GitHubReviewComment {
-  id: number;
-  node_id: string;
-  pull_request_review_id: number;
-  path: string;
-  body: string;
-  commit_id: string;
-  original_commit_id: string;
-  diff_hunk: string;
-  line: number | null;
-  original_line: number | null;
-  side: string;
-  start_line: number | null;
-  original_start_line: number | null;
-  start_side: string | null;
-  position: number | null;
-  original_position: number | null;
-  subject_type: 'line';
-  user: GitHubUser;
-  html_url: string;
-  pull_request_url: string;
-  created_at: string;
-  updated_at: string;
-  author_association: string;
-}
-
-export interface GitHubReview {
-  id: number;
-  node_id: string;
-  user: GitHubUser;
-  body: string;
-  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'PENDING';
-  commit_id: string;
-  html_url: string;
-  pull_request_url: string;
-  submitted_at?: string;
-  author_association: string;
-}
-
-export interface GitHubCheckRun {
-  id: number;
-  node_id: string;
-  name: string;
-  head_sha: string;
-  external_id: string | null;
-  details_url: string | null;
-  status: string;
-  conclusion: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
-  html_url: string;
-  url: string;
-  check_suite: { id: number };
-  app: { id: number; slug: string; name: string } | null;
-  pull_requests: unknown[];
-}
-
-export interface InstallationToken {
-  token: string;
-  installationId: number;
-  repositories?: string[];
-  permissions: GitHubPermissions;
-  expiresAt: string;
-}
-
-interface GitHubUser {
-  login: string;
-  id: number;
-  node_id: string;
-  type: 'User' | 'Bot' | 'Organization';
-  html_url: string;
-}
 
 interface RepoState {
   id: number;
@@ -605,7 +463,7 @@ export class FakeGitHub extends HttpFake {
 
   private getContents(c: Ctx): FakeReply {
     const ref = c.req.query.ref || c.repo.defaultBranch;
-    const files = c.repo.refs.get(ref);
+    const files = this.filesAtRef(c.repo, ref);
     if (!files) return error(404, `No commit found for the ref ${ref}`);
     const path = c.params.path!.replace(/\/+$/, '');
     const content = files.get(path);
@@ -1097,6 +955,17 @@ export class FakeGitHub extends HttpFake {
   /** Stored files keep API links relative: the fake's address is only known once it is started. */
   private filesJson(files: PullFile[]): PullFile[] {
     return files.map((f) => ({ ...f, contents_url: `${this.url}${f.contents_url}` }));
+  }
+
+  /** Files of a ref; a PR's base or head SHA without files of its own reads its branch's files. */
+  private filesAtRef(repo: RepoState, ref: string): Map<string, string> | undefined {
+    const own = repo.refs.get(ref);
+    if (own) return own;
+    for (const pull of repo.pulls.values()) {
+      if (pull.base.sha === ref) return repo.refs.get(pull.base.ref);
+      if (pull.head.sha === ref) return repo.refs.get(pull.head.ref);
+    }
+    return undefined;
   }
 
   private knownShas(repo: RepoState): Set<string> {

@@ -2,4 +2,5 @@
 export * from './anthropic.js';
 export * from './github.js';
 export { type AppKeyPair, generateAppKeyPair } from './github-auth.js';
+export type * from './github-types.js';
 export type { FakeReply, RecordedRequest, RouteScope } from './http-fake.js';
