@@ -1,0 +1,54 @@
+// The backend application: config and logger, one Redis connection shared with BullMQ,
+// webhook intake, reviews API, /health, /ready and /metrics.
+import { HealthModule, type Logger, MetricsModule, REDIS, RedisHealthIndicator, RedisModule } from '@kritik/server';
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { BACKEND_CONFIG, type BackendConfig } from './config/backend.config.js';
+import { LOGGER } from './logger.provider.js';
+import { ReviewsModule } from './reviews/reviews.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
+
+/** A Redis command on a request path fails after this long, so a hung Redis is a 503, not a hang. */
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+@Global()
+@Module({})
+class BackendCoreModule {
+  static forRoot(config: BackendConfig, logger: Logger): DynamicModule {
+    return {
+      module: BackendCoreModule,
+      providers: [
+        { provide: BACKEND_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+      ],
+      exports: [BACKEND_CONFIG, LOGGER],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: BackendConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        BackendCoreModule.forRoot(config, logger),
+        RedisModule.forRoot({
+          url: config.redis.url,
+          name: 'kritik-backend',
+          commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+          logger,
+        }),
+        BullModule.forRootAsync({
+          inject: [REDIS],
+          useFactory: (redis: Redis) => ({ connection: redis }),
+        }),
+        MetricsModule.forRoot({ service: 'backend' }),
+        HealthModule.register({ checks: [RedisHealthIndicator] }),
+        WebhooksModule,
+        ReviewsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,22 @@
+// Builds the backend application from a validated config; main.ts and the tests share it.
+import { createLogger, type Logger, PinoLoggerService } from '@kritik/server';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import type { BackendConfig } from './config/backend.config.js';
+
+export interface CreateAppOptions {
+  readonly logger?: Logger;
+}
+
+export async function createApp(config: BackendConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
+  const logger = options.logger ?? createLogger({ name: 'backend', level: config.logLevel });
+  const app = await NestFactory.create(AppModule.forRoot(config, logger), {
+    // The webhook controller reads raw bytes itself: the signature covers them exactly.
+    bodyParser: false,
+    logger: new PinoLoggerService(logger.child({ component: 'nest' })),
+    forceCloseConnections: true,
+  });
+  app.enableShutdownHooks();
+  return app;
+}

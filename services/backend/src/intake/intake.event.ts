@@ -1,0 +1,63 @@
+// The platform-neutral events the intake acts on. Each platform (GitHub today) maps its webhook
+// payloads to these, so policy and queueing never see a platform's wire format.
+import type { Platform, RepoRef } from '@kritik/core';
+
+export interface Actor {
+  readonly login: string;
+  readonly bot: boolean;
+}
+
+export interface PullRequestRef {
+  readonly platform: Platform;
+  readonly repo: RepoRef;
+  readonly number: number;
+  /** The App installation that delivered the event (GitHub); tokens are minted for it. */
+  readonly installationId?: number;
+}
+
+export interface PullRequestState extends PullRequestRef {
+  readonly headSha: string;
+  readonly baseSha?: string;
+  readonly draft: boolean;
+  readonly open: boolean;
+  readonly author: Actor;
+}
+
+/** Pull request changes that can start a review. */
+export const PULL_REQUEST_CHANGES = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'labeled'] as const;
+export type PullRequestChange = (typeof PULL_REQUEST_CHANGES)[number];
+
+export type IntakeEvent =
+  | {
+      readonly type: 'pull-request';
+      /** A change that can start a review, or the platform's own name of another change. */
+      readonly change: PullRequestChange | { readonly other: string };
+      readonly pullRequest: PullRequestState;
+      /** The label added, for `labeled`. */
+      readonly label?: string;
+      readonly sender: Actor;
+    }
+  | {
+      readonly type: 'comment';
+      readonly created: boolean;
+      readonly pullRequest: PullRequestRef & { readonly open: boolean };
+      readonly commentId: number;
+      readonly body: string;
+      readonly author: Actor;
+    }
+  /** A comment on an issue that is not a pull request. */
+  | { readonly type: 'issue-comment' }
+  | { readonly type: 'installation'; readonly action: string; readonly account: string; readonly installationId?: number }
+  | { readonly type: 'ping' }
+  | { readonly type: 'unsupported'; readonly name: string };
+
+/** A delivery whose payload does not have the shape its event name promises. */
+export class MalformedEventError extends Error {
+  constructor(
+    readonly event: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${event} payload is malformed: ${problems.join('; ')}`);
+    this.name = 'MalformedEventError';
+  }
+}

@@ -1,0 +1,94 @@
+// Decides what an intake event asks for: a review, a comment command, or nothing (with the
+// reason, which is logged). Pure: allow-lists and switches come from the config.
+import { type Command, parseCommand, repoFullName, type Trigger } from '@kritik/core';
+import { globToRegExp } from './glob.js';
+import type { IntakeEvent, PullRequestRef, PullRequestState } from './intake.event.js';
+
+export interface IntakePolicyOptions {
+  readonly botName: string;
+  readonly triggerLabel: string;
+  readonly reviewDrafts: boolean;
+  readonly reviewBots: boolean;
+  readonly allowedOrgs: readonly string[];
+  readonly allowedRepos: readonly string[];
+  readonly allowedUsers: readonly string[];
+}
+
+export type IntakeDecision =
+  | { readonly action: 'review'; readonly trigger: Trigger; readonly pullRequest: PullRequestState; readonly sender: string }
+  | {
+      readonly action: 'command';
+      readonly command: Command;
+      readonly pullRequest: PullRequestRef;
+      readonly commentId: number;
+      readonly sender: string;
+    }
+  | { readonly action: 'ignore'; readonly reason: string };
+
+const ignore = (reason: string): IntakeDecision => ({ action: 'ignore', reason });
+
+export class IntakePolicy {
+  private readonly orgs: ReadonlySet<string>;
+  private readonly repos: readonly RegExp[];
+  private readonly users: ReadonlySet<string>;
+
+  constructor(private readonly options: IntakePolicyOptions) {
+    this.orgs = new Set(options.allowedOrgs.map((o) => o.toLowerCase()));
+    this.repos = options.allowedRepos.map(globToRegExp);
+    this.users = new Set(options.allowedUsers.map((u) => u.toLowerCase()));
+  }
+
+  decide(event: IntakeEvent): IntakeDecision {
+    switch (event.type) {
+      case 'pull-request':
+        return this.pullRequest(event);
+      case 'comment':
+        return this.comment(event);
+      case 'issue-comment':
+        return ignore('comment on an issue, not a pull request');
+      case 'installation':
+        return ignore(`${event.action} for ${event.account || 'an unknown account'}`);
+      case 'ping':
+        return ignore('ping');
+      case 'unsupported':
+        return ignore(`event ${event.name} is not handled`);
+    }
+  }
+
+  /** Empty allow-lists admit every repository the App is installed on. */
+  repositoryAllowed(pr: PullRequestRef): boolean {
+    if (this.orgs.size === 0 && this.repos.length === 0) return true;
+    const name = repoFullName(pr.repo);
+    return this.orgs.has(pr.repo.owner.toLowerCase()) || this.repos.some((glob) => glob.test(name));
+  }
+
+  private pullRequest(event: Extract<IntakeEvent, { type: 'pull-request' }>): IntakeDecision {
+    const pr = event.pullRequest;
+    if (typeof event.change !== 'string') return ignore(`pull_request.${event.change.other} does not request a review`);
+    if (event.change === 'labeled' && event.label !== this.options.triggerLabel) {
+      return ignore(`label ${event.label ?? '(none)'} is not the trigger label`);
+    }
+    if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
+    if (!pr.open) return ignore('pull request is closed');
+    if (pr.draft && !this.options.reviewDrafts) return ignore('pull request is a draft');
+    if (pr.author.bot && !this.options.reviewBots) return ignore(`pull request by bot ${pr.author.login}`);
+    return { action: 'review', trigger: event.change, pullRequest: pr, sender: event.sender.login };
+  }
+
+  private comment(event: Extract<IntakeEvent, { type: 'comment' }>): IntakeDecision {
+    if (!event.created) return ignore('comment edited or deleted');
+    // Bots never command us, which also keeps our own replies from triggering anything.
+    if (event.author.bot) return ignore(`comment by bot ${event.author.login}`);
+    const command = parseCommand(event.body, this.options.botName);
+    if (!command) return ignore('comment has no command');
+    if (this.users.size > 0 && !this.users.has(event.author.login.toLowerCase())) {
+      return ignore(`user ${event.author.login} may not use commands`);
+    }
+    if (!this.repositoryAllowed(event.pullRequest)) {
+      return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
+    }
+    if (command === 'review' && !event.pullRequest.open) return ignore('pull request is closed');
+    const { open: _open, ...pullRequest } = event.pullRequest;
+    return { action: 'command', command, pullRequest, commentId: event.commentId, sender: event.author.login };
+  }
+}

@@ -1,0 +1,85 @@
+// Puts reviews on the `reviews` queue, coalesced per pull request with BullMQ deduplication:
+// a review waits `debounceMs` (delayed) and a newer head SHA replaces it; while a review of the
+// PR runs, the newest one is kept to start after it (keepLastIfActive). Reviews that lose
+// their place are recorded as skipped, so none stays `queued` forever.
+import { prDedupeId, REVIEWS_QUEUE, type ReviewJob, repoFullName } from '@kritik/core';
+import { type Logger, REDIS, ReviewStore } from '@kritik/server';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
+
+/** Name of review jobs on the queue. */
+export const REVIEW_JOB_NAME = 'review';
+
+export type EnqueueOutcome =
+  /** Waiting (delayed by the debounce), possibly replacing an older waiting review. */
+  | { readonly status: 'queued'; readonly superseded?: string }
+  /** A review of this PR is running; this one starts when it ends. */
+  | { readonly status: 'after-running'; readonly running: string; readonly superseded?: string };
+
+@Injectable()
+export class ReviewEnqueuer {
+  constructor(
+    @InjectQueue(REVIEWS_QUEUE) private readonly queue: Queue<ReviewJob>,
+    private readonly store: ReviewStore,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(BACKEND_CONFIG) private readonly config: BackendConfig,
+  ) {}
+
+  static dedupeId(job: Pick<ReviewJob, 'platform' | 'repo' | 'pr'>) {
+    return prDedupeId(job.platform, repoFullName(job.repo).toLowerCase(), job.pr);
+  }
+
+  async enqueue(job: ReviewJob, log: Logger): Promise<EnqueueOutcome> {
+    const dedupeId = ReviewEnqueuer.dedupeId(job);
+    // The waiting (or running) job of this PR, and the one kept to run after it, if any.
+    // Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and `<queue>:dn:<id>`.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [[, holder], [, next]] = (await this.redis
+        .multi()
+        .get(`${this.queue.qualifiedName}:de:${dedupeId}`)
+        .hget(`${this.queue.qualifiedName}:dn:${dedupeId}`, 'jid')
+        .exec()) as [[null, string | null], [null, string | null]];
+      const added = await this.queue.add(REVIEW_JOB_NAME, job, {
+        jobId: job.reviewId,
+        delay: this.config.queue.debounceMs,
+        deduplication: { id: dedupeId, replace: true, keepLastIfActive: true },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+      if (added.id === job.reviewId) {
+        // Ours is the PR's waiting job now; an older waiting one was removed by `replace`.
+        const superseded =
+          holder && holder !== job.reviewId && (await this.queue.getJobState(holder)) === 'unknown' ? holder : undefined;
+        if (superseded) await this.supersede(superseded, job, log);
+        return superseded ? { status: 'queued', superseded } : { status: 'queued' };
+      }
+      const current = added.id!;
+      const state = await this.queue.getJobState(current);
+      if (state === 'active') {
+        // BullMQ kept ours as the PR's next job, in place of the one kept before (if any).
+        const superseded = next && next !== job.reviewId ? next : undefined;
+        if (superseded) await this.supersede(superseded, job, log);
+        return superseded ? { status: 'after-running', running: current, superseded } : { status: 'after-running', running: current };
+      }
+      if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
+        // Past its debounce the older review waits for a worker and `replace` no longer
+        // applies: remove it ourselves (fails harmlessly if a worker just took it) and retry.
+        if ((await this.queue.remove(current)) === 1) await this.supersede(current, job, log);
+        continue;
+      }
+      log.warn({ holder: current, state, attempt }, 'deduplication key points at a job that is gone; retrying');
+    }
+    throw new Error(`review ${job.reviewId} could not be queued for ${dedupeId}`);
+  }
+
+  private async supersede(reviewId: string, by: ReviewJob, log: Logger) {
+    const outcome = await this.store.transition(reviewId, 'skipped', {
+      from: ['queued'],
+      reason: `superseded by ${by.headSha.slice(0, 12)}`,
+    });
+    if (outcome.ok) log.info({ superseded: reviewId }, 'waiting review superseded by a newer head');
+  }
+}

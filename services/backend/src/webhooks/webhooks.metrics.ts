@@ -1,0 +1,77 @@
+// Webhook and queue metrics: deliveries by event and outcome, handling latency, queue depth.
+import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
+import { METRIC_PREFIX } from '@kritik/server';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const WEBHOOK_OUTCOMES = [
+  'queued',
+  'duplicate',
+  'in_progress',
+  'ignored',
+  'unauthorized',
+  'bad_request',
+  'too_large',
+  'unavailable',
+  'error',
+] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
+// Event names become label values only from this list (and only once the signature is valid),
+// so a caller cannot grow the series count.
+const KNOWN_EVENTS = new Set(['pull_request', 'issue_comment', 'installation', 'installation_repositories', 'ping']);
+export const eventLabel = (event: string | undefined, verified: boolean) =>
+  !verified ? 'unverified' : event && KNOWN_EVENTS.has(event) ? event : 'other';
+
+const QUEUE_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'failed'] as const;
+
+@Injectable()
+export class WebhookMetrics {
+  private readonly deliveries: Counter<'event' | 'outcome'>;
+  private readonly duration: Histogram<'outcome'>;
+
+  constructor(
+    registry: Registry,
+    @InjectQueue(REVIEWS_QUEUE) reviews: Queue,
+    @InjectQueue(COMMANDS_QUEUE) commands: Queue,
+  ) {
+    this.deliveries = new Counter({
+      name: `${METRIC_PREFIX}webhook_deliveries_total`,
+      help: 'Webhook deliveries by event and outcome.',
+      labelNames: ['event', 'outcome'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}webhook_handling_duration_seconds`,
+      help: 'Time from receiving a webhook delivery to answering it.',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    const queues = [reviews, commands];
+    new Gauge({
+      name: `${METRIC_PREFIX}queue_jobs`,
+      help: 'Jobs in the review and command queues by state.',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        // While Redis is down the last known values stay; /metrics itself keeps answering.
+        await Promise.all(
+          queues.map(async (queue) => {
+            const counts = await queue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+            for (const state of QUEUE_STATES) {
+              if (counts) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+            }
+          }),
+        );
+      },
+    });
+  }
+
+  record(event: string, outcome: WebhookOutcome, startedAt: bigint) {
+    this.deliveries.inc({ event, outcome });
+    this.duration.observe({ outcome }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  }
+}

@@ -1,0 +1,31 @@
+// The webhook intake feature: its controller, the queues it produces to, and what it needs.
+import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
+import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { Webhooks } from '@octokit/webhooks';
+import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
+import { DeliveryLedger } from '../intake/delivery.ledger.js';
+import { IntakeService } from '../intake/intake.service.js';
+import { ReviewEnqueuer } from '../intake/review.enqueuer.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhookMetrics } from './webhooks.metrics.js';
+
+@Module({
+  imports: [BullModule.registerQueue({ name: REVIEWS_QUEUE }, { name: COMMANDS_QUEUE })],
+  controllers: [WebhooksController],
+  providers: [
+    {
+      provide: Webhooks,
+      inject: [BACKEND_CONFIG],
+      useFactory: (config: BackendConfig) => new Webhooks({ secret: config.github.webhookSecret }),
+    },
+    DeliveryLedger,
+    IntakeService,
+    PrHeadStore,
+    ReviewEnqueuer,
+    ReviewStore,
+    WebhookMetrics,
+  ],
+})
+export class WebhooksModule {}
