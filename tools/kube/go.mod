@@ -1,6 +1,8 @@
 // Wrapper module that builds kube-apiserver and kube-controller-manager for the test harness.
-// k8s.io/kubernetes is not meant to be required as a module: its staging modules must be
-// replaced by their published v0.32.x versions. Built by scripts/tools.sh; binaries are never committed.
+// k8s.io/kubernetes is not meant to be required as a module: every staging module it replaces
+// with a local path must be replaced here by its published v0.33.x version. v1.33 rather than
+// v1.32: the module proxy reachable here lacks v0.32.x of several staging modules (see ADR 0009).
+// Built by scripts/tools.sh; binaries are never committed.
 module github.com/kritik-dev/kritik/tools/kube
 
 go 1.24.0
