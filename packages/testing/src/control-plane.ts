@@ -115,6 +115,11 @@ export function apiMessage(error: unknown): string | undefined {
   }
 }
 
+function goArch(): string {
+  const names: Record<string, string> = { x64: 'amd64', ia32: '386' };
+  return names[process.arch] ?? process.arch;
+}
+
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const etcdBinary = requireTool('etcd');
   const apiServerBinary = requireTool('kube-apiserver');
@@ -159,8 +164,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
           ...['--initial-cluster', `kritik=${peerUrl}`, '--initial-cluster-state', 'new'],
         ],
-        // etcd 3.4 refuses to run on anything but amd64 (and a few others) without this.
-        { logFile: join(dir, 'etcd.log'), cwd: dir, env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch } },
+        // etcd 3.4 refuses to run on anything but amd64 and ppc64le unless told the GOARCH it runs on.
+        { logFile: join(dir, 'etcd.log'), cwd: dir, env: { ...process.env, ETCD_UNSUPPORTED_ARCH: goArch() } },
       ),
     );
 

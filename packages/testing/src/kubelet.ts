@@ -670,6 +670,9 @@ class Kubelet implements TestKubelet {
       child.once('error', (error) => done({ code: null, signal: null, error }));
       child.once('close', (code, signal) => done({ code, signal }));
     });
+    // A container ends with its main process: whatever that left running in its group dies too
+    // (and releases the output pipes, which 'close' waits for).
+    child.once('exit', () => child.pid && signalGroup(child.pid, 'SIGKILL'));
     if (run.killReason) run.kill(0);
 
     await this.writeStatus(run, {
