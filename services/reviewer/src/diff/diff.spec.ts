@@ -249,7 +249,8 @@ describe(unquote.name, () => {
     const dir = mkdtempSync(join(tmpdir(), 'kritik-quote-'));
     try {
       const name = 'tab\there ✓.txt';
-      const git = (...args: string[]) => execFileSync('git', ['-c', 'core.quotepath=true', ...args], { cwd: dir, encoding: 'utf8' });
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'core.quotepath=true', ...args], { cwd: dir, encoding: 'utf8' });
       git('init', '-q');
       writeFileSync(join(dir, name), 'a\n');
       git('add', '-A');

@@ -322,7 +322,17 @@ function findClosingQuote(s: string, open: number): number {
   return s.length - 1;
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v', r: '\r' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  '"': '"',
+  '\\': '\\',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  r: '\r',
+};
 
 /** Undoes git's C-style quoting of unusual paths, including octal-escaped UTF-8 bytes. */
 export function unquote(path: string): string {

@@ -1,0 +1,76 @@
+// Job mode: the reviewer inside a review Job. Reads the payload and credentials the worker put in
+// the environment, reviews, and reports the compact result in the termination message and as the
+// last stdout line (the worker's fallback when the message file cannot be written).
+import { emptyUsage, type ReviewResult } from '@kritik/core';
+import { createOctokit, OctokitGitHub } from '../github/github.js';
+import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
+import { runReview } from '../review/engine.js';
+import { compactResult, coreResult } from '../review/result.js';
+import { type Env, type JobSettings, readJobSettings, SettingsError, terminationLogPath } from '../settings.js';
+import { EXIT, type Io, redact } from './io.js';
+
+export async function runJob(env: Env, io: Io): Promise<number> {
+  const started = Date.now();
+  let settings: JobSettings;
+  try {
+    settings = readJobSettings(env);
+  } catch (error) {
+    const reason = error instanceof SettingsError ? error.message : (error as Error).message;
+    io.stderr(`kritik: ${reason}\n`);
+    await report(io, terminationLogPath(env), {
+      status: 'failed',
+      reason,
+      findings: { critical: 0, major: 0, minor: 0, nit: 0 },
+      commentsPosted: 0,
+      filesReviewed: 0,
+      filesSkipped: 0,
+      tokens: emptyUsage(),
+      costUsd: 0,
+      durationMs: Date.now() - started,
+    });
+    return EXIT.badInput;
+  }
+  const progress = (message: string) => {
+    if (!settings.quiet) io.stderr(`kritik: ${redact(message, settings)}\n`);
+  };
+  const { payload } = settings;
+  const octokit = createOctokit({ token: settings.githubToken, baseUrl: settings.githubApiUrl, warn: progress });
+  const llm = new AnthropicLlm(
+    createAnthropic({ apiKey: settings.anthropicApiKey, baseURL: settings.anthropicBaseUrl }),
+    DEFAULT_RETRY,
+    progress,
+  );
+  progress(
+    `review ${payload.reviewId}: ${payload.repo.owner}/${payload.repo.name}#${payload.pr} at ${payload.headSha.slice(0, 7)}`,
+  );
+  const run = await runReview({
+    source: {
+      kind: 'github',
+      repo: payload.repo,
+      pr: payload.pr,
+      headSha: payload.headSha,
+      ...(payload.baseSha ? { baseSha: payload.baseSha } : {}),
+      reviewId: payload.reviewId,
+      trigger: payload.trigger,
+    },
+    github: new OctokitGitHub(octokit),
+    llm,
+    dryRun: false,
+    progress,
+    deadlineMs: settings.deadlineSeconds * 1000,
+  });
+  const result = coreResult(run.report);
+  if (result.reason) result.reason = redact(result.reason, settings);
+  await report(io, settings.terminationLog, result);
+  return result.status === 'failed' ? EXIT.failed : EXIT.ok;
+}
+
+async function report(io: Io, path: string, result: ReviewResult): Promise<void> {
+  const compact = compactResult(result);
+  try {
+    await io.writeFile(path, compact);
+  } catch (error) {
+    io.stderr(`kritik: cannot write the termination message to ${path}: ${(error as Error).message}\n`);
+  }
+  io.stdout(`${compact}\n`);
+}

@@ -1,0 +1,147 @@
+import { DEFAULT_MODEL } from '../llm/models.js';
+import { DEFAULT_IGNORE, defaultConfig, describeIssue, loadConfig } from './config.js';
+import { compileGlobs, compileIgnore } from './globs.js';
+
+describe(loadConfig.name, () => {
+  it('uses the defaults when the repository has no config file', () => {
+    const sut = loadConfig(null);
+
+    expect(sut).toEqual({ config: defaultConfig(), issues: [], found: false });
+    expect(sut.config.model).toBe(DEFAULT_MODEL);
+  });
+
+  it('reads every field of a valid file', () => {
+    const text = [
+      'instructions: Prefer small functions.',
+      'path_instructions:',
+      '  - path: "src/**/*.ts"',
+      '    instructions: Check error handling.',
+      'ignore: ["docs/**"]',
+      'max_comments: 5',
+      'min_severity: major',
+      'model: claude-haiku-4-5',
+      'max_input_tokens: 30000',
+      'max_cost_usd: 0.25',
+      'review_drafts: true',
+    ].join('\n');
+
+    const sut = loadConfig(text);
+
+    expect(sut).toEqual({
+      found: true,
+      issues: [],
+      config: {
+        instructions: 'Prefer small functions.',
+        path_instructions: [{ path: 'src/**/*.ts', instructions: 'Check error handling.' }],
+        ignore: ['docs/**'],
+        max_comments: 5,
+        min_severity: 'major',
+        model: 'claude-haiku-4-5',
+        max_input_tokens: 30000,
+        max_cost_usd: 0.25,
+        review_drafts: true,
+      },
+    });
+  });
+
+  it('falls back to the default of a wrong field and names its line and field', () => {
+    const sut = loadConfig('max_comments: 5\nmin_severity: blocker\nreview_drafts: true\n');
+
+    expect(sut.config).toMatchObject({ max_comments: 5, min_severity: 'minor', review_drafts: true });
+    expect(sut.issues).toEqual([
+      { line: 2, field: 'min_severity', message: expect.stringContaining('default "minor" used') },
+    ]);
+  });
+
+  it('keeps the valid entries of a list and reports the bad one by index', () => {
+    const text = [
+      'path_instructions:',
+      '  - path: "a/**"',
+      '    instructions: ok',
+      '  - path: ""',
+      '    instructions: x',
+    ].join('\n');
+
+    const sut = loadConfig(text);
+
+    expect(sut.config.path_instructions).toEqual([{ path: 'a/**', instructions: 'ok' }]);
+    expect(sut.issues).toEqual([{ line: 4, field: 'path_instructions[1].path', message: expect.any(String) }]);
+  });
+
+  it('reports an unknown field with its line and ignores it', () => {
+    const sut = loadConfig('max_coments: 3\n');
+
+    expect(sut.issues).toEqual([{ line: 1, field: 'max_coments', message: expect.stringContaining('unknown field') }]);
+    expect(sut.config).toEqual(defaultConfig());
+  });
+
+  it('uses all defaults for a file that is not YAML and names the line', () => {
+    const sut = loadConfig('max_comments: [1, 2\nmodel: x\n');
+
+    expect(sut.config).toEqual(defaultConfig());
+    expect(sut.issues[0]).toMatchObject({ field: '(syntax)', line: expect.any(Number) });
+  });
+
+  it('uses all defaults for a file that is a list instead of a mapping', () => {
+    const sut = loadConfig('- a\n- b\n');
+
+    expect(sut.issues).toEqual([{ line: 1, field: '(file)', message: expect.stringContaining('mapping') }]);
+  });
+
+  it('accepts an empty file', () => {
+    expect(loadConfig('# nothing\n')).toEqual({ config: defaultConfig(), issues: [], found: true });
+  });
+
+  it('rejects a duplicated key as a syntax problem', () => {
+    const sut = loadConfig('max_comments: 1\nmax_comments: 2\n');
+
+    expect(sut.issues[0]).toMatchObject({ field: '(syntax)', line: 2 });
+  });
+});
+
+describe(describeIssue.name, () => {
+  it('names the file, line and field', () => {
+    expect(describeIssue({ line: 3, field: 'max_comments', message: 'bad' })).toBe(
+      '.kritik.yaml line 3, `max_comments`: bad',
+    );
+  });
+});
+
+describe(compileIgnore.name, () => {
+  it('ignores lock files, vendored, generated, minified and binary files by default', () => {
+    const sut = compileIgnore(DEFAULT_IGNORE);
+
+    const paths = [
+      'package-lock.json',
+      'web/yarn.lock',
+      'go.sum',
+      'vendor/github.com/x/y.go',
+      'pkg/api/zz_generated.deepcopy.go',
+      'api/v1/service.pb.go',
+      'static/app.min.js',
+      'assets/logo.png',
+      'src/__snapshots__/a.snap',
+    ];
+    expect(paths.filter((p) => !sut(p))).toEqual([]);
+  });
+
+  it('keeps ordinary source, tests and docs', () => {
+    const sut = compileIgnore(DEFAULT_IGNORE);
+
+    expect(['src/main.ts', 'pkg/lock.go', 'README.md', 'cmd/app_test.go'].filter(sut)).toEqual([]);
+  });
+
+  it('lets a negated glob bring back a default-ignored path', () => {
+    const sut = compileIgnore([...DEFAULT_IGNORE, '!pkg/vendor/**']);
+
+    expect([sut('pkg/vendor/a.go'), sut('vendor/a.go')]).toEqual([false, true]);
+  });
+});
+
+describe(compileGlobs.name, () => {
+  it('matches a slash-less glob in any folder and a rooted glob from the root', () => {
+    const sut = compileGlobs(['*.md', 'src/**/*.ts']);
+
+    expect(['a/b/README.md', 'src/x/y.ts', 'lib/src/y.ts'].map(sut)).toEqual([true, true, false]);
+  });
+});

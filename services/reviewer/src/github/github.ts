@@ -1,0 +1,354 @@
+// The one client of the GitHub REST API the reviewer uses, behind an interface so the engine never
+// touches Octokit directly. Posting is always a COMMENT review: Kritik never approves or blocks.
+
+import type { RepoRef } from '@kritik/core';
+import { retry } from '@octokit/plugin-retry';
+import { Octokit } from '@octokit/rest';
+import type { PatchMeta } from '../diff/diff.js';
+
+export const CHECK_RUN_NAME = 'Kritik';
+
+export interface PullRequestInfo {
+  number: number;
+  title: string;
+  body: string;
+  draft: boolean;
+  state: string;
+  headSha: string;
+  baseSha: string;
+  baseRef: string;
+  htmlUrl: string;
+  changedFiles: number;
+}
+
+export interface PriorReview {
+  id: number;
+  body: string;
+  commitId: string | null;
+  htmlUrl: string;
+}
+
+export interface PriorComment {
+  body: string;
+  path: string;
+}
+
+export interface ReviewCommentInput {
+  path: string;
+  line: number;
+  side: 'RIGHT';
+  start_line?: number;
+  start_side?: 'RIGHT';
+  body: string;
+}
+
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+}
+
+export type CheckConclusion = 'success' | 'neutral' | 'failure' | 'skipped';
+
+export interface GitHubPort {
+  getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
+  /** The whole unified diff, or null when GitHub refuses it as too large (406). */
+  getPullDiff(repo: RepoRef, pr: number): Promise<string | null>;
+  listPullFiles(repo: RepoRef, pr: number): Promise<PatchMeta[]>;
+  /** Files changed between two commits, or null when GitHub cannot compare them (404). */
+  compare(repo: RepoRef, base: string, head: string): Promise<{ status: string; files: PatchMeta[] } | null>;
+  /** A file's text at a ref, or null when it does not exist there. */
+  getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null>;
+  listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]>;
+  listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]>;
+  createReview(
+    repo: RepoRef,
+    pr: number,
+    review: { commitId: string; body: string; comments: ReviewCommentInput[] },
+  ): Promise<{ id: number; htmlUrl: string }>;
+  createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number>;
+  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckConclusion, output: CheckRunOutput): Promise<void>;
+}
+
+/** A GitHub API failure with what was asked, the status and GitHub's message; never the token. */
+export class GitHubError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(`GitHub ${operation} failed${status ? ` (${status})` : ''}: ${message}`);
+    this.name = 'GitHubError';
+  }
+}
+
+export interface OctokitOptions {
+  token: string;
+  baseUrl: string;
+  /** Base of the retry plugin's backoff (ms); tests make it small. */
+  retryBaseMs?: number;
+  retries?: number;
+  userAgent?: string;
+  warn?: (message: string) => void;
+}
+
+// Typed as the plain Octokit: the plugin only adds retries, and its inferred type is not portable.
+const RetryingOctokit: typeof Octokit = Octokit.plugin(retry);
+export type ReviewerOctokit = Octokit;
+
+export function createOctokit(options: OctokitOptions): ReviewerOctokit {
+  const warn = options.warn ?? (() => {});
+  return new RetryingOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    userAgent: options.userAgent ?? 'kritik-reviewer',
+    retry: {
+      retries: options.retries ?? 2,
+      retryAfterBaseValue: options.retryBaseMs ?? 1_000,
+      // 406 is GitHub's "diff too large", answered the same way every time.
+      doNotRetry: [400, 401, 403, 404, 406, 410, 422, 451],
+    },
+    log: { debug: () => {}, info: () => {}, warn, error: warn },
+  });
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const status = statusOf(error);
+    const raw = (error as Error)?.message ?? String(error);
+    // Octokit's message ends with the documentation URL; keep the first sentence.
+    throw new GitHubError(operation, status, raw.split(' - https://')[0]!.slice(0, 300));
+  }
+}
+
+function fileMeta(f: {
+  filename: string;
+  status: string;
+  previous_filename?: string;
+  patch?: string;
+  additions: number;
+  deletions: number;
+}): PatchMeta {
+  return {
+    filename: f.filename,
+    status: f.status,
+    previousFilename: f.previous_filename ?? null,
+    patch: f.patch ?? null,
+    additions: f.additions,
+    deletions: f.deletions,
+  };
+}
+
+export class OctokitGitHub implements GitHubPort {
+  constructor(private readonly octokit: ReviewerOctokit) {}
+
+  getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo> {
+    return call(`GET pull request #${pr}`, async () => {
+      const { data } = await this.octokit.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: pr });
+      return {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? '',
+        draft: data.draft ?? false,
+        state: data.state,
+        headSha: data.head.sha,
+        baseSha: data.base.sha,
+        baseRef: data.base.ref,
+        htmlUrl: data.html_url,
+        changedFiles: data.changed_files,
+      };
+    });
+  }
+
+  async getPullDiff(repo: RepoRef, pr: number): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.pulls.get({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        mediaType: { format: 'diff' },
+      });
+      return data as unknown as string;
+    } catch (error) {
+      if (statusOf(error) === 406) return null;
+      return call(`GET diff of #${pr}`, () => Promise.reject(error));
+    }
+  }
+
+  listPullFiles(repo: RepoRef, pr: number): Promise<PatchMeta[]> {
+    return call(`GET files of #${pr}`, async () => {
+      const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        per_page: 100,
+      });
+      return files.map(fileMeta);
+    });
+  }
+
+  async compare(repo: RepoRef, base: string, head: string) {
+    try {
+      const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
+        owner: repo.owner,
+        repo: repo.name,
+        basehead: `${base}...${head}`,
+        per_page: 100,
+      });
+      return { status: data.status, files: (data.files ?? []).map(fileMeta) };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      return call(`GET compare ${base.slice(0, 7)}...${head.slice(0, 7)}`, () => Promise.reject(error));
+    }
+  }
+
+  async getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ owner: repo.owner, repo: repo.name, path, ref });
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return null;
+      return Buffer.from(data.content, (data.encoding as BufferEncoding) || 'base64').toString('utf8');
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      return call(`GET ${path}@${ref.slice(0, 12)}`, () => Promise.reject(error));
+    }
+  }
+
+  listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]> {
+    return call(`GET reviews of #${pr}`, async () => {
+      const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        per_page: 100,
+      });
+      return reviews.map((r) => ({ id: r.id, body: r.body ?? '', commitId: r.commit_id ?? null, htmlUrl: r.html_url }));
+    });
+  }
+
+  listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]> {
+    return call(`GET review comments of #${pr}`, async () => {
+      const comments = await this.octokit.paginate(this.octokit.rest.pulls.listReviewComments, {
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        per_page: 100,
+      });
+      return comments.map((c) => ({ body: c.body, path: c.path }));
+    });
+  }
+
+  createReview(repo: RepoRef, pr: number, review: { commitId: string; body: string; comments: ReviewCommentInput[] }) {
+    return call(`POST review on #${pr}`, async () => {
+      const { data } = await this.octokit.rest.pulls.createReview({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        commit_id: review.commitId,
+        body: review.body,
+        event: 'COMMENT',
+        comments: review.comments,
+      });
+      return { id: data.id, htmlUrl: data.html_url };
+    });
+  }
+
+  createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
+    return call('POST check run', async () => {
+      const { data } = await this.octokit.rest.checks.create({
+        owner: repo.owner,
+        repo: repo.name,
+        name: CHECK_RUN_NAME,
+        head_sha: headSha,
+        status: 'in_progress',
+        started_at: new Date().toISOString(),
+        output,
+      });
+      return data.id;
+    });
+  }
+
+  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckConclusion, output: CheckRunOutput): Promise<void> {
+    return call('PATCH check run', async () => {
+      await this.octokit.rest.checks.update({
+        owner: repo.owner,
+        repo: repo.name,
+        check_run_id: id,
+        status: 'completed',
+        conclusion,
+        completed_at: new Date().toISOString(),
+        output: limitOutput(output),
+      });
+    });
+  }
+}
+
+/** GitHub caps check run summary and text at 65,535 characters each. */
+export function limitOutput(output: CheckRunOutput): CheckRunOutput {
+  const cap = (s: string) => (s.length > 65_000 ? `${s.slice(0, 65_000)}\n\n…truncated` : s);
+  return {
+    title: output.title.slice(0, 255),
+    summary: cap(output.summary),
+    ...(output.text ? { text: cap(output.text) } : {}),
+  };
+}
+
+/** Anything with Octokit's `request`, e.g. the worker's installation Octokit from @octokit/app. */
+export interface OctokitRequester {
+  request: (route: string, parameters?: Record<string, unknown>) => Promise<{ data: unknown }>;
+}
+
+/**
+ * Concludes the Kritik check run of `sha` as failure with `reason`, for the worker when a review
+ * Job died before it could (crash, timeout, OOM). A run already completed is left alone; when
+ * there is none, a completed failing one is created, so every review ends visibly on the PR.
+ */
+export async function failCheckRun(
+  octokit: OctokitRequester,
+  repo: RepoRef,
+  sha: string,
+  reason: string,
+): Promise<{ checkRunId: number; action: 'updated' | 'created' | 'already-completed' }> {
+  const output = limitOutput({ title: 'Kritik review failed', summary: reason });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+    owner: repo.owner,
+    repo: repo.name,
+    ref: sha,
+    check_name: CHECK_RUN_NAME,
+    per_page: 100,
+  });
+  const runs = ((data as { check_runs?: { id: number; status: string; head_sha: string }[] }).check_runs ?? []).filter(
+    (r) => r.head_sha === sha,
+  );
+  const open = runs.find((r) => r.status !== 'completed');
+  if (open) {
+    await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      owner: repo.owner,
+      repo: repo.name,
+      check_run_id: open.id,
+      status: 'completed',
+      conclusion: 'failure',
+      completed_at: new Date().toISOString(),
+      output,
+    });
+    return { checkRunId: open.id, action: 'updated' };
+  }
+  if (runs.length > 0) return { checkRunId: runs[0]!.id, action: 'already-completed' };
+  const { data: created } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+    owner: repo.owner,
+    repo: repo.name,
+    name: CHECK_RUN_NAME,
+    head_sha: sha,
+    status: 'completed',
+    conclusion: 'failure',
+    completed_at: new Date().toISOString(),
+    output,
+  });
+  return { checkRunId: (created as { id: number }).id, action: 'created' };
+}

@@ -1,0 +1,33 @@
+// Public API of the reviewer for other workspaces (the worker) and for tests.
+
+export { main } from './cli/cli.js';
+export {
+  DEFAULT_IGNORE,
+  type KritikConfig,
+  kritikConfigSchema,
+  type LoadedConfig,
+  loadConfig,
+} from './config/config.js';
+export { type DiffFile, fileFromPatch, type Hunk, parseUnifiedDiff } from './diff/diff.js';
+export { DiffIndex, type Placement } from './diff/line-map.js';
+export {
+  CHECK_RUN_NAME,
+  createOctokit,
+  failCheckRun,
+  GitHubError,
+  type GitHubPort,
+  OctokitGitHub,
+  type OctokitRequester,
+} from './github/github.js';
+export {
+  AnthropicLlm,
+  createAnthropic,
+  DEFAULT_RETRY,
+  LlmError,
+  type LlmPort,
+  type RetryPolicy,
+} from './llm/anthropic.js';
+export { costOf, DEFAULT_MODEL, PRICES, priceOf } from './llm/models.js';
+export { buildRequest, SYSTEM_PROMPT, TOOL_NAME } from './prompt/prompt.js';
+export { type ReviewRun, type ReviewSource, type RunReviewOptions, runReview } from './review/engine.js';
+export { compactResult, coreResult, type ReviewReport, reviewReportSchema } from './review/result.js';

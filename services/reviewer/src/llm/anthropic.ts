@@ -1,0 +1,184 @@
+// The model behind one interface: sends a built request through @anthropic-ai/sdk, retries 429,
+// 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
+// validated submit_review input with its token usage.
+import Anthropic from '@anthropic-ai/sdk';
+import { SEVERITIES, type Severity, type TokenUsage } from '@kritik/core';
+import { z } from 'zod';
+import { TOOL_NAME } from '../prompt/prompt.js';
+
+export type MessageRequest = Anthropic.Messages.MessageCreateParamsNonStreaming;
+
+export interface ModelFinding {
+  path: string;
+  line: number;
+  end_line?: number;
+  severity: Severity;
+  title: string;
+  body: string;
+  suggestion?: string;
+}
+
+export interface ModelReview {
+  summary: string;
+  findings: ModelFinding[];
+  /** Findings the model sent in a shape that could not be used. */
+  dropped: number;
+  usage: TokenUsage;
+  model: string;
+  attempts: number;
+}
+
+export interface LlmPort {
+  review(request: MessageRequest): Promise<ModelReview>;
+}
+
+export class LlmError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly attempts = 1,
+    /** Usage of a reply that came back but could not be used; it still costs money. */
+    readonly usage?: TokenUsage,
+  ) {
+    super(message);
+    this.name = 'LlmError';
+  }
+}
+
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+
+export interface AnthropicClientOptions {
+  apiKey: string;
+  baseURL?: string;
+  timeoutMs?: number;
+}
+
+export function createAnthropic(options: AnthropicClientOptions): Anthropic {
+  return new Anthropic({
+    apiKey: options.apiKey,
+    // Passed explicitly, so the SDK does not look at the environment itself.
+    baseURL: options.baseURL ?? 'https://api.anthropic.com',
+    timeout: options.timeoutMs ?? 180_000,
+    // Retries are ours: one policy, visible in progress output and bounded by the review deadline.
+    maxRetries: 0,
+  });
+}
+
+const findingSchema = z.object({
+  path: z.string().min(1),
+  line: z.coerce.number().int(),
+  end_line: z.coerce.number().int().nullish(),
+  severity: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(SEVERITIES)),
+  title: z.string().min(1),
+  body: z.string().default(''),
+  suggestion: z.string().nullish(),
+});
+
+/** Validates the tool input finding by finding, keeping every usable one. */
+export function parseReviewInput(input: unknown): { summary: string; findings: ModelFinding[]; dropped: number } {
+  const obj = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const summary = typeof obj.summary === 'string' ? obj.summary : '';
+  const raw = Array.isArray(obj.findings) ? obj.findings : [];
+  const findings: ModelFinding[] = [];
+  for (const item of raw) {
+    const r = findingSchema.safeParse(item);
+    if (!r.success) continue;
+    const { end_line, suggestion, ...rest } = r.data;
+    findings.push({
+      ...rest,
+      ...(end_line != null ? { end_line } : {}),
+      ...(suggestion != null && suggestion !== '' ? { suggestion } : {}),
+    });
+  }
+  return { summary, findings, dropped: raw.length - findings.length };
+}
+
+export function usageOf(u: Anthropic.Messages.Usage | undefined): TokenUsage {
+  return {
+    input: u?.input_tokens ?? 0,
+    output: u?.output_tokens ?? 0,
+    cacheRead: u?.cache_read_input_tokens ?? 0,
+    cacheWrite: u?.cache_creation_input_tokens ?? 0,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class AnthropicLlm implements LlmPort {
+  constructor(
+    private readonly client: Anthropic,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY,
+    private readonly onRetry: (message: string) => void = () => {},
+  ) {}
+
+  async review(request: MessageRequest): Promise<ModelReview> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const message = await this.client.messages.create(request);
+        return this.read(message, attempt);
+      } catch (error) {
+        if (error instanceof LlmError) throw error;
+        const status = error instanceof Anthropic.APIError ? error.status : undefined;
+        const retryable =
+          error instanceof Anthropic.APIConnectionError ||
+          status === 408 ||
+          status === 429 ||
+          status === 529 ||
+          (status !== undefined && status >= 500);
+        const reason = describe(error);
+        if (!retryable || attempt >= this.policy.maxAttempts) {
+          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+          throw new LlmError(`Anthropic API request failed${tries}: ${reason}`, status, attempt);
+        }
+        const delay = this.delay(error, attempt);
+        this.onRetry(
+          `model request failed (${reason}); retry ${attempt}/${this.policy.maxAttempts - 1} in ${delay} ms`,
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  private read(message: Anthropic.Messages.Message, attempts: number): ModelReview {
+    const usage = usageOf(message.usage);
+    const tool = message.content.find(
+      (b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME,
+    );
+    if (!tool) {
+      const why =
+        message.stop_reason === 'max_tokens' ? 'the reply hit max_tokens' : `stop reason ${message.stop_reason}`;
+      throw new LlmError(`the model did not call ${TOOL_NAME} (${why})`, undefined, attempts, usage);
+    }
+    return { ...parseReviewInput(tool.input), usage, model: message.model, attempts };
+  }
+
+  /** retry-after(-ms) when the API sends it, else exponential backoff with jitter; both capped. */
+  private delay(error: unknown, attempt: number): number {
+    const headers = error instanceof Anthropic.APIError ? error.headers : undefined;
+    const ms = Number(headers?.get('retry-after-ms'));
+    const seconds = Number(headers?.get('retry-after'));
+    let wait: number;
+    if (Number.isFinite(ms) && ms > 0) wait = ms;
+    else if (Number.isFinite(seconds) && seconds >= 0 && headers?.get('retry-after') !== null) wait = seconds * 1000;
+    else wait = this.policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+    return Math.round(Math.min(this.policy.maxDelayMs, Math.max(0, wait)));
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Anthropic.APIConnectionTimeoutError) return 'request timed out';
+  if (error instanceof Anthropic.APIConnectionError) return 'connection failed';
+  if (error instanceof Anthropic.APIError) {
+    const body = error.error as { error?: { type?: string; message?: string } } | undefined;
+    const detail = body?.error?.message ?? error.message;
+    return `${error.status ?? ''} ${body?.error?.type ?? ''} ${detail}`.replace(/\s+/g, ' ').trim().slice(0, 300);
+  }
+  return (error as Error)?.message ?? String(error);
+}

@@ -1,0 +1,10 @@
+// Minimal typing of picomatch 4 (the package ships none), limited to what globs.ts uses.
+declare module 'picomatch' {
+  interface PicomatchOptions {
+    dot?: boolean;
+    basename?: boolean;
+    nocase?: boolean;
+  }
+  function picomatch(glob: string | string[], options?: PicomatchOptions): (path: string) => boolean;
+  export default picomatch;
+}

@@ -1,0 +1,63 @@
+// Renders diff hunks for the model in a compact form that carries each line's new-file number,
+// so findings come back with line numbers that map straight onto the diff.
+import type { DiffFile, DiffLine, Hunk } from '../diff/diff.js';
+
+/** Runs of removed lines longer than this are shortened: the model cannot comment on them anyway. */
+const MAX_REMOVED_RUN = 12;
+const REMOVED_RUN_KEEP = 4;
+
+export interface RenderOptions {
+  /** Replaces the text of a new-side line (used to keep detected secrets out of the prompt). */
+  redact?: (line: number) => string | undefined;
+  part?: { index: number; of: number };
+  /** Width of the line-number column; by default wide enough for these hunks. */
+  width?: number;
+  /** Leave out the file header line. */
+  noHeader?: boolean;
+}
+
+export function renderFileHeader(file: DiffFile, part?: { index: number; of: number }): string {
+  const notes: string[] = [file.status];
+  if (file.status === 'renamed' || file.status === 'copied') notes.push(`from ${file.oldPath}`);
+  if (part && part.of > 1) notes.push(`part ${part.index} of ${part.of}`);
+  return `### ${file.path} (${notes.join(', ')})`;
+}
+
+export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: RenderOptions = {}): string {
+  const width = options.width ?? numberWidth(hunks);
+  const out: string[] = options.noHeader ? [] : [renderFileHeader(file, options.part)];
+  for (const h of hunks) {
+    out.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@${h.section ? ` ${h.section}` : ''}`);
+    let run: DiffLine[] = [];
+    const flush = () => {
+      if (run.length > MAX_REMOVED_RUN) {
+        for (const l of run.slice(0, REMOVED_RUN_KEEP)) out.push(renderLine(l, width, options));
+        out.push(`${' '.repeat(width)} -[${run.length - REMOVED_RUN_KEEP} more removed lines]`);
+      } else {
+        for (const l of run) out.push(renderLine(l, width, options));
+      }
+      run = [];
+    };
+    for (const l of h.lines) {
+      if (l.kind === 'del') {
+        run.push(l);
+        continue;
+      }
+      flush();
+      out.push(renderLine(l, width, options));
+    }
+    flush();
+  }
+  return out.join('\n');
+}
+
+export function numberWidth(hunks: readonly Hunk[]): number {
+  return String(Math.max(1, ...hunks.map((h) => h.newStart + h.newLines))).length;
+}
+
+function renderLine(l: DiffLine, width: number, options: RenderOptions): string {
+  const mark = l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ';
+  const no = l.newLine === null ? ' '.repeat(width) : String(l.newLine).padStart(width);
+  const text = (l.newLine !== null && options.redact?.(l.newLine)) || l.text;
+  return `${no} ${mark}${text}${l.noNewline ? ' [no newline at end of file]' : ''}`;
+}

@@ -1,0 +1,49 @@
+// The review's result: the core ReviewResult plus, for `--format json`, every finding and skipped
+// file. The termination message gets a compacted copy that always fits Kubernetes' 4 KB limit.
+import { RESULT_MAX_BYTES, type ReviewResult, reviewResultSchema, severitySchema } from '@kritik/core';
+import { z } from 'zod';
+
+export const findingReportSchema = z.object({
+  path: z.string(),
+  line: z.number().int(),
+  severity: severitySchema,
+  title: z.string(),
+  /** True when it is (or in a dry run would be) an inline comment at that line; false when in the summary. */
+  inline: z.boolean(),
+});
+
+export const skippedFileSchema = z.object({ path: z.string(), reason: z.string() });
+
+/** What `--format json` prints: the result with every finding and skipped file listed. */
+export const reviewReportSchema = reviewResultSchema.extend({
+  findingList: z.array(findingReportSchema),
+  skippedFiles: z.array(skippedFileSchema),
+  dryRun: z.boolean().optional(),
+  model: z.string().optional(),
+});
+export type ReviewReport = z.infer<typeof reviewReportSchema>;
+
+/** The core result alone (what the worker stores), without the lists. */
+export function coreResult(report: ReviewReport): ReviewResult {
+  const { findingList: _f, skippedFiles: _s, dryRun: _d, model: _m, ...core } = report;
+  return reviewResultSchema.parse(core);
+}
+
+/** JSON of the core result in at most RESULT_MAX_BYTES bytes: the reason is shortened first, then the URL dropped. */
+export function compactResult(result: ReviewResult): string {
+  const fits = (r: ReviewResult) => Buffer.byteLength(JSON.stringify(r)) <= RESULT_MAX_BYTES;
+  let r: ReviewResult = { ...result };
+  if (fits(r)) return JSON.stringify(r);
+  if (r.reason) {
+    const overhead = Buffer.byteLength(JSON.stringify({ ...r, reason: '' }));
+    const room = RESULT_MAX_BYTES - overhead - 8;
+    let reason = r.reason;
+    // Shrink by bytes as serialised (escapes and multi-byte characters count).
+    while (room > 0 && Buffer.byteLength(JSON.stringify(reason)) - 2 > room) {
+      reason = reason.slice(0, Math.max(0, Math.floor(reason.length * 0.9) - 1));
+    }
+    r = { ...r, reason: room > 0 ? `${reason}…` : undefined };
+  }
+  if (!fits(r)) r = { ...r, reviewUrl: undefined };
+  return JSON.stringify(r);
+}

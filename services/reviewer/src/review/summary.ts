@@ -1,0 +1,108 @@
+// Pure builders of the review summary (the review body) and the check run output. The summary
+// names everything that was not posted inline and every file that was not reviewed, with why.
+import type { Severity, TokenUsage } from '@kritik/core';
+import { type ConfigIssue, describeIssue } from '../config/config.js';
+import { type ArrangedFinding, countBySeverity, severityLabel } from './findings.js';
+import { fingerprintMarker } from './fingerprint.js';
+import { sanitizeMarkdown } from './sanitize.js';
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface SummaryInput {
+  summaries: readonly string[];
+  findings: readonly ArrangedFinding[];
+  skipped: readonly SkippedFile[];
+  configIssues: readonly ConfigIssue[];
+  /** Plain notes for the reader (deterministic-only mode, incremental scope, partial failures). */
+  notes: readonly string[];
+  filesReviewed: number;
+  usage: TokenUsage;
+  costUsd: number;
+  model: string | null;
+  /** Hidden markers appended at the end (review marker). */
+  markers: readonly string[];
+}
+
+const MAX_LISTED = 60;
+/** GitHub rejects review bodies over 65,536 characters. */
+const MAX_BODY = 60_000;
+
+export function formatCounts(counts: Record<Severity, number>): string {
+  const parts = (Object.entries(counts) as [Severity, number][]).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`);
+  return parts.length === 0 ? 'no findings' : parts.join(', ');
+}
+
+export function buildSummary(input: SummaryInput): string {
+  const out: string[] = ['## Kritik review'];
+  const summaries = input.summaries.map((s) => sanitizeMarkdown(s.trim(), 3_000)).filter(Boolean);
+  if (summaries.length > 0) out.push(summaries.join('\n\n'));
+  for (const note of input.notes) out.push(`> ${note}`);
+
+  const inline = input.findings.filter((f) => f.inline);
+  const elsewhere = input.findings.filter((f) => !f.inline);
+  out.push(
+    `**Findings:** ${formatCounts(countBySeverity(input.findings))}` +
+      (input.findings.length > 0 ? ` — ${inline.length} inline, ${elsewhere.length} below.` : '.'),
+  );
+
+  if (elsewhere.length > 0) {
+    const lines = ['### Findings not posted inline'];
+    for (const f of elsewhere.slice(0, MAX_LISTED)) {
+      const where = `\`${f.path}:${f.line}\``;
+      const why = f.summaryReason ? ` _(${f.summaryReason})_` : '';
+      const body = f.body ? `\n  ${f.body.split('\n').join('\n  ')}` : '';
+      lines.push(
+        `- **${severityLabel(f.severity)}** ${where} ${f.title}${why}${body} ${fingerprintMarker(f.fingerprint)}`,
+      );
+    }
+    if (elsewhere.length > MAX_LISTED) {
+      lines.push(`- …and ${elsewhere.length - MAX_LISTED} more`);
+      // Keep the hidden fingerprints of the unlisted ones so they are not raised again.
+      lines.push(
+        elsewhere
+          .slice(MAX_LISTED)
+          .map((f) => fingerprintMarker(f.fingerprint))
+          .join(''),
+      );
+    }
+    out.push(lines.join('\n'));
+  }
+
+  if (input.skipped.length > 0) {
+    const lines = [`### Not reviewed (${input.skipped.length} file${input.skipped.length === 1 ? '' : 's'})`];
+    for (const s of input.skipped.slice(0, MAX_LISTED)) lines.push(`- \`${s.path}\` — ${s.reason}`);
+    if (input.skipped.length > MAX_LISTED) {
+      const rest = input.skipped.slice(MAX_LISTED);
+      const reasons = new Map<string, number>();
+      for (const s of rest) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
+      const byReason = [...reasons].map(([r, n]) => `${n} ${r}`).join('; ');
+      lines.push(`- …and ${rest.length} more (${byReason})`);
+    }
+    out.push(lines.join('\n'));
+  }
+
+  if (input.configIssues.length > 0) {
+    out.push(
+      ['### Configuration problems (defaults used)', ...input.configIssues.map((i) => `- ${describeIssue(i)}`)].join(
+        '\n',
+      ),
+    );
+  }
+
+  const tokens = input.usage.input + input.usage.cacheRead + input.usage.cacheWrite;
+  const stats = [
+    `${input.filesReviewed} file${input.filesReviewed === 1 ? '' : 's'} reviewed`,
+    input.model ? `${input.model}` : 'deterministic checks only',
+    input.model ? `${tokens} input / ${input.usage.output} output tokens` : null,
+    input.model ? `$${input.costUsd.toFixed(4)}` : null,
+  ].filter(Boolean);
+  out.push(`<sub>Kritik · ${stats.join(' · ')}</sub>`);
+  let body = out.join('\n\n');
+  const markers = input.markers.join('\n');
+  if (body.length + markers.length + 2 > MAX_BODY)
+    body = `${body.slice(0, MAX_BODY - markers.length - 20)}\n\n…truncated`;
+  return `${body}\n\n${markers}`;
+}

@@ -1,0 +1,153 @@
+// The reviewer's environment, validated once into typed settings. Nothing else reads process.env;
+// an invalid environment is reported with every bad variable named, never with a secret's value.
+import { DEFAULT_GITHUB_API_URL, ENV, type ReviewPayload, reviewPayloadSchema } from '@kritik/core';
+import { z } from 'zod';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
+/** Seconds a review may spend before it stops sending model requests (under the Job's 600 s deadline). */
+export const DEADLINE_ENV = 'KRITIK_DEADLINE_SECONDS';
+const DEFAULT_DEADLINE_SECONDS = 540;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+const nonEmpty = z.string().trim().min(1, 'must be set');
+const url = z.string().trim().url('must be a URL');
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+function check<T>(entries: Record<string, [z.ZodTypeAny, unknown]>): T {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, [schema, value]] of Object.entries(entries)) {
+    const r = schema.safeParse(value);
+    if (r.success) out[name] = r.data;
+    else problems.push(`${name} ${r.error.issues[0]?.message ?? 'is invalid'}`);
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  return out as T;
+}
+
+export interface ClientSettings {
+  githubToken?: string;
+  githubApiUrl: string;
+  githubApiUrlSet: boolean;
+  anthropicApiKey?: string;
+  anthropicBaseUrl?: string;
+  quiet: boolean;
+}
+
+/** Settings of the CLI: every variable optional; what a command needs is checked by the command. */
+export function readClientSettings(env: Env): ClientSettings {
+  const s = check<{
+    [ENV.githubToken]?: string;
+    [ENV.githubApiUrl]?: string;
+    [ENV.anthropicApiKey]?: string;
+    [ENV.anthropicBaseUrl]?: string;
+    [ENV.logLevel]?: string;
+  }>({
+    [ENV.githubToken]: [optional(nonEmpty), env[ENV.githubToken]],
+    [ENV.githubApiUrl]: [optional(url), env[ENV.githubApiUrl]],
+    [ENV.anthropicApiKey]: [optional(nonEmpty), env[ENV.anthropicApiKey]],
+    [ENV.anthropicBaseUrl]: [optional(url), env[ENV.anthropicBaseUrl]],
+    [ENV.logLevel]: [optional(z.enum(['debug', 'info', 'warn', 'error', 'silent'])), env[ENV.logLevel]],
+  });
+  const level = s[ENV.logLevel];
+  return {
+    githubToken: s[ENV.githubToken],
+    githubApiUrl: s[ENV.githubApiUrl] ?? DEFAULT_GITHUB_API_URL,
+    githubApiUrlSet: s[ENV.githubApiUrl] !== undefined,
+    anthropicApiKey: s[ENV.anthropicApiKey],
+    anthropicBaseUrl: s[ENV.anthropicBaseUrl],
+    quiet: level === 'warn' || level === 'error' || level === 'silent',
+  };
+}
+
+export interface JobSettings {
+  payload: ReviewPayload;
+  githubToken: string;
+  githubApiUrl: string;
+  anthropicApiKey: string;
+  anthropicBaseUrl?: string;
+  terminationLog: string;
+  deadlineSeconds: number;
+  quiet: boolean;
+}
+
+const payloadFromJson = z.string().transform((text, ctx) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+  const r = reviewPayloadSchema.safeParse(value);
+  if (!r.success) {
+    const fields = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join(', ');
+    ctx.addIssue({ code: 'custom', message: `is not a valid review payload (${fields})` });
+    return z.NEVER;
+  }
+  return r.data;
+});
+
+/** Settings of Job mode, where the worker provides everything; all required variables must be valid. */
+export function readJobSettings(env: Env): JobSettings {
+  const client = readClientSettingsOrProblems(env);
+  const s = check<{
+    [ENV.review]: ReviewPayload;
+    [ENV.githubToken]: string;
+    [ENV.anthropicApiKey]: string;
+    [ENV.terminationLog]?: string;
+    [DEADLINE_ENV]?: number;
+  }>({
+    [ENV.review]: [z.string({ message: 'must be set' }).pipe(payloadFromJson), env[ENV.review]],
+    [ENV.githubToken]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.githubToken]],
+    [ENV.anthropicApiKey]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.anthropicApiKey]],
+    [ENV.terminationLog]: [optional(nonEmpty), env[ENV.terminationLog]],
+    [DEADLINE_ENV]: [optional(z.coerce.number().int().min(30).max(86_400)), env[DEADLINE_ENV]],
+    ...client.entries,
+  });
+  const payload = s[ENV.review];
+  return {
+    payload,
+    githubToken: s[ENV.githubToken],
+    // GITHUB_API_URL wins; the payload's apiUrl is what the worker saw for this installation.
+    githubApiUrl: client.settings?.githubApiUrlSet ? client.settings.githubApiUrl : payload.apiUrl,
+    anthropicApiKey: s[ENV.anthropicApiKey],
+    anthropicBaseUrl: client.settings?.anthropicBaseUrl,
+    terminationLog: s[ENV.terminationLog] ?? DEFAULT_TERMINATION_LOG,
+    deadlineSeconds: s[DEADLINE_ENV] ?? DEFAULT_DEADLINE_SECONDS,
+    quiet: client.settings?.quiet ?? false,
+  };
+}
+
+/** Client settings, or their problems folded into the Job check so all are reported together. */
+function readClientSettingsOrProblems(env: Env): {
+  settings?: ClientSettings;
+  entries: Record<string, [z.ZodTypeAny, unknown]>;
+} {
+  try {
+    return { settings: readClientSettings(env), entries: {} };
+  } catch (error) {
+    const problems = (error as SettingsError).problems ?? [(error as Error).message];
+    const entries: Record<string, [z.ZodTypeAny, unknown]> = {};
+    for (const p of problems) {
+      const name = p.split(' ')[0]!;
+      entries[name] = [z.never({ message: p.slice(name.length + 1) }), undefined];
+    }
+    return { entries };
+  }
+}
+
+/** Where the termination message goes even when the rest of the environment is invalid. */
+export function terminationLogPath(env: Env): string {
+  const path = env[ENV.terminationLog]?.trim();
+  return path ? path : DEFAULT_TERMINATION_LOG;
+}
