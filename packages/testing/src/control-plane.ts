@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
-import { freePorts } from './ports.js';
+import { freePorts, retryOnPortClash } from './ports.js';
 import { type ManagedProcess, startProcess, waitUntil } from './process.js';
 import { requireTool } from './tools.js';
 
@@ -120,7 +120,12 @@ function goArch(): string {
   return names[process.arch] ?? process.arch;
 }
 
-export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+/** Starts a control plane on free loopback ports (retried on fresh ports if one is taken). */
+export function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  return retryOnPortClash(() => startOnce(options));
+}
+
+async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const etcdBinary = requireTool('etcd');
   const apiServerBinary = requireTool('kube-apiserver');
   const controllerManagerBinary = requireTool('kube-controller-manager');
@@ -206,19 +211,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await waitUntil('kube-apiserver to write its serving certificate', async () => existsSync(caFile) || undefined, {
       timeoutMs: remaining(),
       intervalMs: 25,
-      proc: apiServer,
+      proc: procs,
     });
     const ca = readFileSync(caFile);
     await waitUntil(
       `kube-apiserver ${server}/readyz`,
       async () => {
-        const etcd = procs[0]!;
-        if (!etcd.running()) throw new Error(`etcd exited; log ${etcd.logFile}:\n${etcd.tail()}`);
         const { status, body } = await httpsGet(`${server}/readyz`, ca, adminToken);
         if (status === 200 && body.trim() === 'ok') return true;
         throw new Error(`readyz ${status}: ${body.slice(-300)}`);
       },
-      { timeoutMs: remaining(), intervalMs: 50, proc: apiServer },
+      { timeoutMs: remaining(), intervalMs: 50, proc: procs },
     );
     const apiServerReadyMs = Date.now() - started;
 
@@ -250,7 +253,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       waitUntil(
         `ServiceAccount ${namespace}/default (created by kube-controller-manager)`,
         () => core.readNamespacedServiceAccount({ namespace, name: 'default' }).then(() => true),
-        { timeoutMs, intervalMs: 50, proc: controllerManager },
+        { timeoutMs, intervalMs: 50, proc: procs },
       );
     await waitForDefaultServiceAccount('default', remaining());
     const timings: ControlPlaneTimings = { apiServerReadyMs, totalMs: Date.now() - started };

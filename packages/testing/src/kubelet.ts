@@ -29,6 +29,7 @@ import {
 } from '@kubernetes/client-node';
 import { apiStatus } from './control-plane.js';
 import { ContainerConfigError, type EnvSources, expandVars, resolveContainerEnv } from './pod-env.js';
+import { diesWithParent } from './process.js';
 import { repoRoot, requireTool } from './tools.js';
 
 export interface TestKubeletOptions {
@@ -655,9 +656,9 @@ class Kubelet implements TestKubelet {
     const executable = resolveExecutable(argv[0]!, cwd, env.PATH ?? '');
     if (!executable) return fail(`exec: "${argv[0]}": executable file not found in $PATH`);
 
-    // setpriv ties the process to this one (it dies with the test run); detached gives it its own
-    // process group so that deletion kills everything it started.
-    const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', executable, ...argv.slice(1)], {
+    // Detached: its own process group, so that deletion kills everything it started.
+    const [file, fileArgs] = diesWithParent(executable, argv.slice(1));
+    const child = spawn(file, fileArgs, {
       cwd,
       env,
       detached: true,

@@ -30,3 +30,18 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port!;
 }
+
+/**
+ * Runs `start` again (up to `attempts` times) when it fails because a port it chose was taken by
+ * another process between choosing and binding it.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const clash = error instanceof Error && /address already in use/i.test(error.message);
+      if (!clash || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -17,6 +17,15 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * The command line that runs `command` so that the kernel kills it when this process dies, even
+ * by SIGKILL, so no etcd, kube-apiserver or pod process outlives a crashed jest worker. setpriv
+ * (util-linux) execs the command, keeping the pid; without it the command runs as is.
+ */
+export function diesWithParent(command: string, args: readonly string[]): [string, string[]] {
+  return existsSync(PDEATHSIG) ? [PDEATHSIG, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, [...args]];
+}
+
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -55,11 +64,7 @@ export function startProcess(
 ): ManagedProcess {
   installExitHook();
   const fd = openSync(options.logFile, 'a');
-  // setpriv makes the kernel kill the server when this process dies, even by SIGKILL, so no
-  // etcd or kube-apiserver outlives a crashed jest worker; it execs, keeping the pid.
-  const [file, argv] = existsSync(PDEATHSIG)
-    ? [PDEATHSIG, ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
-    : [command, [...args]];
+  const [file, argv] = diesWithParent(command, args);
   let child: ChildProcess;
   try {
     child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
@@ -99,20 +104,22 @@ export function startProcess(
   };
 }
 
-/** Polls `check` until it returns a value, failing early with the log tail if `proc` exits. */
+/** Polls `check` until it returns a value, failing early with the log tail if a `proc` exits. */
 export async function waitUntil<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  options: { timeoutMs: number; intervalMs?: number; proc?: ManagedProcess },
+  options: { timeoutMs: number; intervalMs?: number; proc?: ManagedProcess | ManagedProcess[] },
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
+  const procs = options.proc === undefined ? [] : [options.proc].flat();
   let lastError: unknown;
   for (;;) {
-    if (options.proc && !options.proc.running()) {
-      const { code, signal } = await options.proc.exited;
+    const dead = procs.find((proc) => !proc.running());
+    if (dead) {
+      const { code, signal } = await dead.exited;
       throw new Error(
-        `${options.proc.name} exited (code ${code}, signal ${signal}) while waiting for ${what}; ` +
-          `log ${options.proc.logFile}:\n${options.proc.tail()}`,
+        `${dead.name} exited (code ${code}, signal ${signal}) while waiting for ${what}; ` +
+          `log ${dead.logFile}:\n${dead.tail()}`,
       );
     }
     try {
@@ -123,7 +130,7 @@ export async function waitUntil<T>(
     }
     if (Date.now() > deadline) {
       const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      const log = options.proc ? `; log ${options.proc.logFile}:\n${options.proc.tail()}` : '';
+      const log = procs.map((proc) => `; log ${proc.logFile}:\n${proc.tail()}`).join('');
       throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${reason}${log}`);
     }
     await sleep(options.intervalMs ?? 100);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, retryOnPortClash } from './ports.js';
 import { type ManagedProcess, startProcess, waitUntil } from './process.js';
 import { requireTool } from './tools.js';
 
@@ -45,7 +45,12 @@ function ping(port: number): Promise<true | undefined> {
   });
 }
 
-export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+/** Starts redis-server on a free loopback port (retried on a fresh one if it is taken). */
+export function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+  return retryOnPortClash(() => startOnce(options));
+}
+
+async function startOnce(options: RedisOptions): Promise<TestRedis> {
   const binary = requireTool('redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'kritik-redis-'));
   const port = await freePort();
