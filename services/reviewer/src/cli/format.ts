@@ -9,7 +9,8 @@ export type Format = (typeof FORMATS)[number];
 /** Everything printed on stdout; the last line is always the JSON result. */
 export function renderOutput(run: ReviewRun, format: Format): string {
   // Status and reason first, so a person scanning the line sees the outcome.
-  const json = JSON.stringify({ status: run.report.status, reason: run.report.reason, ...run.report });
+  const { status, reason, ...rest } = run.report;
+  const json = JSON.stringify({ status, reason, ...rest });
   if (format === 'json') return `${json}\n`;
   const human = format === 'markdown' ? renderMarkdown(run) : renderText(run);
   return `${human.trimEnd()}\n\n${json}\n`;
