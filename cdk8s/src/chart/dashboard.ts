@@ -1,0 +1,95 @@
+// The Grafana dashboard of the metrics backend and worker export, shipped in the chart as
+// dashboards/kritik.json and mounted by the dashboard ConfigMap.
+export const METRICS = {
+  webhookDeliveries: 'kritik_webhook_deliveries_total',
+  webhookDuration: 'kritik_webhook_duration_seconds',
+  queueDepth: 'kritik_queue_depth',
+  reviews: 'kritik_reviews_total',
+  reviewDuration: 'kritik_review_duration_seconds',
+  reviewsRunning: 'kritik_reviews_running',
+} as const;
+
+interface Panel {
+  title: string;
+  type: 'timeseries' | 'stat';
+  unit: string;
+  targets: { expr: string; legendFormat: string }[];
+}
+
+const panels: Panel[] = [
+  {
+    title: 'Webhook deliveries per second',
+    type: 'timeseries',
+    unit: 'reqps',
+    targets: [
+      {
+        expr: `sum by (event, outcome) (rate(${METRICS.webhookDeliveries}[5m]))`,
+        legendFormat: '{{event}} {{outcome}}',
+      },
+    ],
+  },
+  {
+    title: 'Webhook handling latency (p50, p99)',
+    type: 'timeseries',
+    unit: 's',
+    targets: [0.5, 0.99].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(${METRICS.webhookDuration}_bucket[5m])))`,
+      legendFormat: `p${q * 100}`,
+    })),
+  },
+  {
+    title: 'Queue depth',
+    type: 'timeseries',
+    unit: 'short',
+    targets: [{ expr: `sum(${METRICS.queueDepth})`, legendFormat: 'waiting' }],
+  },
+  {
+    title: 'Reviews running',
+    type: 'stat',
+    unit: 'short',
+    targets: [{ expr: `sum(${METRICS.reviewsRunning})`, legendFormat: 'running' }],
+  },
+  {
+    title: 'Reviews per hour by outcome',
+    type: 'timeseries',
+    unit: 'short',
+    targets: [{ expr: `sum by (outcome) (increase(${METRICS.reviews}[1h]))`, legendFormat: '{{outcome}}' }],
+  },
+  {
+    title: 'Review duration (p50, p99)',
+    type: 'timeseries',
+    unit: 's',
+    targets: [0.5, 0.99].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(${METRICS.reviewDuration}_bucket[15m])))`,
+      legendFormat: `p${q * 100}`,
+    })),
+  },
+];
+
+/** Grafana's reference to the dashboard's data source variable (not a JS template). */
+const DATASOURCE_VARIABLE = ['$', '{datasource}'].join('');
+
+export function dashboardJson(): string {
+  const dashboard = {
+    title: 'Kritik',
+    uid: 'kritik-overview',
+    description: 'DO NOT EDIT: generated from cdk8s/src/chart/dashboard.ts by `npm run synth`.',
+    tags: ['kritik'],
+    schemaVersion: 39,
+    time: { from: 'now-24h', to: 'now' },
+    refresh: '1m',
+    templating: {
+      list: [{ name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source' }],
+    },
+    panels: panels.map((panel, i) => ({
+      id: i + 1,
+      title: panel.title,
+      type: panel.type,
+      datasource: { type: 'prometheus', uid: DATASOURCE_VARIABLE },
+      gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
+      fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
+      targets: panel.targets.map((t, j) => ({ ...t, refId: String.fromCharCode(65 + j) })),
+    })),
+  };
+  return `${JSON.stringify(dashboard, null, 2)}\n`;
+}

@@ -1,0 +1,135 @@
+// templates/_helpers.tpl: names, image references, secret and Redis helpers, the validation of
+// value combinations, and the config file (rendered from config-file.ts).
+import { APP_NAME } from '@kritik/core';
+import { renderValue } from '../helm/render.js';
+import { configFile } from './config-file.js';
+
+const define = (name: string, why: string, body: string[]) => [
+  `{{- /* ${why} */}}`,
+  `{{- define "${name}" -}}`,
+  ...body,
+  '{{- end }}',
+  '',
+];
+
+export function helpersTpl(header: string): string {
+  return [
+    `{{- /* ${header} */}}`,
+    '',
+    ...define('kritik.fullname', 'Prefix of every resource name, at most 40 characters so suffixes fit in 63.', [
+      '{{- if .Values.fullnameOverride -}}',
+      '{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}',
+      `{{- else if contains "${APP_NAME}" .Release.Name -}}`,
+      '{{- .Release.Name | trunc 40 | trimSuffix "-" -}}',
+      '{{- else -}}',
+      `{{- printf "%s-${APP_NAME}" .Release.Name | trunc 40 | trimSuffix "-" -}}`,
+      '{{- end -}}',
+    ]),
+    ...define('kritik.chart', 'Chart name and version for the helm.sh/chart label.', [
+      '{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}',
+    ]),
+    ...define('kritik.jobsNamespace', 'Namespace of the review Jobs.', [
+      '{{- default (printf "%s-jobs" .Release.Namespace) .Values.jobs.namespace | trunc 63 | trimSuffix "-" -}}',
+    ]),
+    ...define(
+      'kritik.image',
+      'Image reference from (list $ .Values.x.image): the digest wins over the tag, which defaults to appVersion.',
+      [
+        '{{- $ctx := index . 0 -}}',
+        '{{- $image := index . 1 -}}',
+        '{{- if $image.digest -}}',
+        '{{- printf "%s@%s" $image.repository $image.digest -}}',
+        '{{- else -}}',
+        '{{- printf "%s:%s" $image.repository (default $ctx.Chart.AppVersion $image.tag) -}}',
+        '{{- end -}}',
+      ],
+    ),
+    ...define('kritik.reviewerServiceAccountName', 'ServiceAccount of review pods (no permissions, no token).', [
+      '{{- printf "%s-reviewer" (include "kritik.fullname" .) -}}',
+    ]),
+    ...define('kritik.githubSecretName', 'Secret with the GitHub App id, private key and webhook secret.', [
+      '{{- default (printf "%s-github" (include "kritik.fullname" .)) .Values.github.existingSecret -}}',
+    ]),
+    ...define('kritik.apiSecretName', 'Secret with the reviews API token.', [
+      '{{- default (printf "%s-api" (include "kritik.fullname" .)) .Values.api.existingSecret -}}',
+    ]),
+    ...define(
+      'kritik.anthropicSecretName',
+      'Secret (in the jobs namespace) that review pods take ANTHROPIC_API_KEY from.',
+      ['{{- default (printf "%s-anthropic" (include "kritik.fullname" .)) .Values.anthropic.existingSecret -}}'],
+    ),
+    ...define(
+      'kritik.secretValue',
+      'A generated secret from (list $ secretName key given): the given value, else the one already stored (so upgrades keep it), else a random one.',
+      [
+        '{{- $ctx := index . 0 -}}',
+        '{{- $given := index . 3 -}}',
+        '{{- if $given -}}',
+        '{{- $given -}}',
+        '{{- else -}}',
+        '{{- $stored := "" -}}',
+        '{{- $existing := lookup "v1" "Secret" $ctx.Release.Namespace (index . 1) -}}',
+        '{{- if and $existing $existing.data -}}',
+        '{{- $stored = index $existing.data (index . 2) | default "" | b64dec -}}',
+        '{{- end -}}',
+        '{{- $stored | default (randAlphaNum 40) -}}',
+        '{{- end -}}',
+      ],
+    ),
+    ...define(
+      'kritik.redisUrl',
+      'REDIS_URL: the bundled Redis, externalRedis.url, or one built from host/port with $(KRITIK_REDIS_PASSWORD), which Kubernetes expands from the env var before it.',
+      [
+        '{{- $r := .Values.externalRedis -}}',
+        '{{- if .Values.redis.enabled -}}',
+        '{{- printf "redis://%s-redis:6379" (include "kritik.fullname" .) -}}',
+        '{{- else if $r.url -}}',
+        '{{- $r.url -}}',
+        '{{- else -}}',
+        '{{- $auth := "" -}}',
+        '{{- if $r.existingSecret }}{{ $auth = printf "%s:$(KRITIK_REDIS_PASSWORD)@" $r.username }}{{ else if $r.username }}{{ $auth = printf "%s@" $r.username }}{{ end -}}',
+        '{{- printf "%s://%s%s:%v/%v" (ternary "rediss" "redis" $r.tls) $auth $r.host $r.port $r.database -}}',
+        '{{- end -}}',
+      ],
+    ),
+    ...define(
+      'kritik.redisPort',
+      'Port of the external Redis: from its URL (6379 when the URL names none) or externalRedis.port.',
+      [
+        '{{- $r := .Values.externalRedis -}}',
+        '{{- if $r.url -}}',
+        '{{- $host := (urlParse $r.url).host -}}',
+        '{{- if regexMatch ":[0-9]+$" $host }}{{ regexFind "[0-9]+$" $host }}{{ else }}6379{{ end -}}',
+        '{{- else -}}',
+        '{{- $r.port -}}',
+        '{{- end -}}',
+      ],
+    ),
+    ...define('kritik.validate', 'Fails the render on value combinations the schema cannot express.', [
+      '{{- $r := .Values.externalRedis -}}',
+      '{{- if and .Values.redis.enabled (or $r.url $r.host) -}}',
+      '{{- fail "redis.enabled and externalRedis are both set: set redis.enabled=false to use externalRedis" -}}',
+      '{{- end -}}',
+      '{{- if not (or .Values.redis.enabled $r.url $r.host) -}}',
+      '{{- fail "no Redis: set externalRedis.url or externalRedis.host (production), or redis.enabled=true (evaluation)" -}}',
+      '{{- end -}}',
+      '{{- if and $r.url $r.host -}}',
+      '{{- fail "externalRedis: set either url or host, not both" -}}',
+      '{{- end -}}',
+      '{{- if and .Values.jobs.createNamespace (eq (include "kritik.jobsNamespace" .) .Release.Namespace) -}}',
+      '{{- fail "jobs.namespace is the release namespace: set jobs.createNamespace=false and label it to enforce PodSecurity restricted" -}}',
+      '{{- end -}}',
+      '{{- if and .Values.backend.autoscaling.enabled (gt (int .Values.backend.autoscaling.minReplicas) (int .Values.backend.autoscaling.maxReplicas)) -}}',
+      '{{- fail "backend.autoscaling.minReplicas is greater than maxReplicas" -}}',
+      '{{- end -}}',
+      '{{- if and .Values.worker.autoscaling.enabled (gt (int .Values.worker.autoscaling.minReplicas) (int .Values.worker.autoscaling.maxReplicas)) -}}',
+      '{{- fail "worker.autoscaling.minReplicas is greater than maxReplicas" -}}',
+      '{{- end -}}',
+    ]),
+    ...define(
+      'kritik.config',
+      'The config file of backend and worker (KRITIK_CONFIG); its checksum rolls their pods.',
+      [...renderValue(configFile())],
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,51 @@
+// templates/NOTES.txt: what to do after `helm install`: the webhook URL, the GitHub App settings,
+// where the generated secrets are, and warnings about quick-start settings.
+export function notesTxt(header: string): string {
+  return `{{- /* ${header} */ -}}
+Kritik {{ .Chart.AppVersion }} is installed as "{{ .Release.Name }}" in namespace {{ .Release.Namespace }}.
+Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
+{{- $fullname := include "kritik.fullname" . }}
+{{- $github := include "kritik.githubSecretName" . }}
+
+1. Webhook URL of your GitHub App:
+{{- if .Values.backend.ingress.enabled }}
+{{- range .Values.backend.ingress.hosts }}
+     http{{ if $.Values.backend.ingress.tls }}s{{ end }}://{{ .host }}/webhooks/github
+{{- end }}
+{{- else }}
+     The backend is not exposed (backend.ingress.enabled=false). To try it out:
+       kubectl -n {{ .Release.Namespace }} port-forward svc/{{ $fullname }}-backend 8080:{{ .Values.backend.service.port }}
+     and forward GitHub deliveries to http://localhost:8080/webhooks/github (e.g. with smee.io).
+{{- end }}
+
+2. GitHub App settings (https://github.com/settings/apps/new):
+     Webhook URL:     the URL above; content type application/json
+     Webhook secret:  kubectl -n {{ .Release.Namespace }} get secret {{ $github }} -o jsonpath='{.data.{{ .Values.github.secretKeys.webhookSecret }}}' | base64 -d
+     Repository permissions: Contents read, Pull requests read & write, Checks read & write,
+                             Issues read & write (comment commands), Metadata read
+     Subscribe to events:    Pull request, Issue comment
+   Then install the App on your repositories.
+
+3. Reviews API token (Authorization: Bearer ...):
+     kubectl -n {{ .Release.Namespace }} get secret {{ include "kritik.apiSecretName" . }} -o jsonpath='{.data.{{ .Values.api.secretKey }}}' | base64 -d
+{{- if and (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
+
+WARNING: github.appId and github.privateKey are not set: the worker will not start until they
+         are (or github.existingSecret names a Secret with them).
+{{- end }}
+{{- if not (or .Values.anthropic.existingSecret .Values.anthropic.apiKey) }}
+
+WARNING: no Anthropic API key: set anthropic.existingSecret (a Secret with ANTHROPIC_API_KEY in
+         namespace {{ include "kritik.jobsNamespace" . }}) or anthropic.apiKey; reviews fail without it.
+{{- end }}
+{{- if .Values.redis.enabled }}
+
+NOTE: the bundled Redis (redis.enabled) keeps the queue in memory only and is meant for
+      evaluation; use externalRedis in production.
+{{- end }}
+{{- if or .Values.github.privateKey .Values.anthropic.apiKey }}
+
+NOTE: secrets given as values end up in the Helm release; use existingSecret in production.
+{{- end }}
+`;
+}

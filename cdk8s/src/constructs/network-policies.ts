@@ -1,0 +1,144 @@
+// NetworkPolicies of every component. Review pods get no ingress and reach only DNS and TCP 443
+// outside private ranges; backend and worker reach DNS, Redis, 443 and (worker) the API server.
+import { APP_NAME, LABELS } from '@kritik/core';
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { BACKEND_PORT, WORKER_PORT } from '../chart/env.js';
+import { jobsNamespace, metadata, nameOf, selectorLabels } from '../chart/meta.js';
+import { type Block, expr, lines, numberOf, whenItem, yaml } from '../helm/expr.js';
+import { onlyIf } from '../helm/template-file.js';
+import { values } from '../values/definition.js';
+import type { GroupRef, ValueRef } from '../values/dsl.js';
+import { REDIS_PORT } from './redis.js';
+
+const np = values.networkPolicy;
+const tcp = (port: number) => ({ port, protocol: 'TCP' });
+const ANYWHERE = '0.0.0.0/0';
+
+const dns = { ports: [{ port: 53, protocol: 'UDP' }, tcp(53)] };
+const https = { ports: [tcp(443)] };
+
+/** `ports:` from a list of numbers (the schema requires at least one: an empty list would mean all ports). */
+const portList = (source: ValueRef<number[]>): Block =>
+  lines(`portList ${source}`, ({ head, column }) => {
+    const p = ' '.repeat(column + 2);
+    return [head, `${p}{{- range ${source} }}`, `${p}- port: {{ . }}`, `${p}  protocol: TCP`, `${p}{{- end }}`];
+  });
+
+/** `to:` one ipBlock per CIDR; no `to` (any address) when the list is empty. */
+const optionalIpBlocks = (source: ValueRef<string[]>): Block =>
+  lines(`optionalIpBlocks ${source}`, ({ key, column }) => {
+    const p = ' '.repeat(column);
+    return [
+      `${p}{{- with ${source} }}`,
+      `${p}${key}:`,
+      `${p}  {{- range . }}`,
+      `${p}  - ipBlock:`,
+      `${p}      cidr: {{ . | quote }}`,
+      `${p}  {{- end }}`,
+      `${p}{{- end }}`,
+    ];
+  });
+
+/** Egress to Redis: the bundled pod, or the external host's port. */
+const redisEgress = () => [
+  whenItem(values.redis.enabled, {
+    to: [{ podSelector: { matchLabels: selectorLabels('redis') } }],
+    ports: [tcp(REDIS_PORT)],
+  }),
+  whenItem(`not ${values.redis.enabled}`, {
+    ports: [tcp(numberOf('include "kritik.redisPort" .'))],
+    to: optionalIpBlocks(np.externalRedisCidrs),
+  }),
+];
+
+const namespaceSelector = (source: ValueRef<object> | GroupRef) => ({ namespaceSelector: yaml(source) });
+
+export class KritikNetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const policy = (name: string, spec: object, namespace?: string) =>
+      new ApiObject(this, name, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: metadata(nameOf(name), undefined, namespace),
+        spec: { policyTypes: ['Ingress', 'Egress'], ...spec },
+      });
+
+    policy('backend', {
+      podSelector: { matchLabels: selectorLabels('backend') },
+      ingress: [
+        {
+          from: [namespaceSelector(np.ingressNamespaceSelector), namespaceSelector(np.metricsNamespaceSelector)],
+          ports: [tcp(BACKEND_PORT)],
+        },
+      ],
+      egress: [dns, ...redisEgress(), https],
+    });
+
+    policy('worker', {
+      podSelector: { matchLabels: selectorLabels('worker') },
+      ingress: [{ from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(WORKER_PORT)] }],
+      egress: [
+        dns,
+        ...redisEgress(),
+        { ports: portList(np.kubeApi.ports), to: optionalIpBlocks(np.kubeApi.cidrs) },
+        https,
+      ],
+    });
+
+    const redis = policy('redis', {
+      podSelector: { matchLabels: selectorLabels('redis') },
+      ingress: [
+        {
+          from: [
+            { podSelector: { matchLabels: selectorLabels('backend') } },
+            { podSelector: { matchLabels: selectorLabels('worker') } },
+          ],
+          ports: [tcp(REDIS_PORT)],
+        },
+      ],
+      egress: [],
+    });
+    onlyIf(redis, values.redis.enabled);
+
+    policy(
+      'reviewer',
+      {
+        // The worker labels review pods with name and component; the chart's config adds the instance.
+        podSelector: {
+          matchLabels: {
+            [LABELS.name]: APP_NAME,
+            [LABELS.instance]: expr('.Release.Name | quote'),
+            [LABELS.component]: 'reviewer',
+          },
+        },
+        ingress: [],
+        egress: [
+          dns,
+          { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
+          reviewerExtraEgress(),
+        ],
+      },
+      jobsNamespace,
+    );
+  }
+}
+
+function reviewerExtraEgress(): object {
+  return lines(`reviewerExtraEgress ${np.reviewerExtraEgress}`, ({ column }) => {
+    const p = ' '.repeat(column);
+    return [
+      `${p}{{- range ${np.reviewerExtraEgress} }}`,
+      `${p}- to:`,
+      `${p}    - ipBlock:`,
+      `${p}        cidr: {{ .cidr | quote }}`,
+      `${p}  ports:`,
+      `${p}    {{- range .ports }}`,
+      `${p}    - port: {{ . }}`,
+      `${p}      protocol: TCP`,
+      `${p}    {{- end }}`,
+      `${p}{{- end }}`,
+    ];
+  });
+}

@@ -1,0 +1,37 @@
+// Generates every file of charts/kritik from TypeScript: templates from the constructs, values
+// files from the values definition, Chart.yaml, README, NOTES and the Grafana dashboard.
+import { type ChartVersions, chartYaml, helmignore, readme } from './chart/chart-files.js';
+import { dashboardJson } from './chart/dashboard.js';
+import { helpersTpl } from './chart/helpers-tpl.js';
+import { buildTemplates } from './chart/kritik-chart.js';
+import { notesTxt } from './chart/notes.js';
+import { DASHBOARD_FILE } from './constructs/monitoring.js';
+import { valuesDefinition } from './values/definition.js';
+import { valuesSchemaJson, valuesYaml } from './values/generate.js';
+
+const DEFINITION_SOURCE = 'cdk8s/src/values/definition.ts';
+
+const header = (source: string) => `DO NOT EDIT: generated from ${source} by \`npm run synth\`.`;
+
+/** Every generated file, by path relative to the chart directory. */
+export function synthChart(versions: ChartVersions): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set('Chart.yaml', chartYaml(versions, header('cdk8s/src/chart/chart-files.ts')));
+  files.set('.helmignore', helmignore(header('cdk8s/src/chart/chart-files.ts')));
+  files.set('values.yaml', valuesYaml(valuesDefinition, DEFINITION_SOURCE));
+  files.set('values.schema.json', valuesSchemaJson(valuesDefinition, DEFINITION_SOURCE));
+  files.set(
+    'README.md',
+    readme(valuesDefinition, versions, header(`${DEFINITION_SOURCE} and cdk8s/src/chart/chart-files.ts`)),
+  );
+  files.set(DASHBOARD_FILE, dashboardJson());
+  files.set('templates/_helpers.tpl', helpersTpl(header('cdk8s/src/chart/helpers-tpl.ts')));
+  files.set('templates/NOTES.txt', notesTxt(header('cdk8s/src/chart/notes.ts')));
+  for (const file of buildTemplates()) {
+    files.set(
+      `templates/${file.fileName}`,
+      file.render(header('cdk8s/src/chart/kritik-chart.ts (constructs in cdk8s/src/constructs)')),
+    );
+  }
+  return files;
+}

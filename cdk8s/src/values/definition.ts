@@ -1,0 +1,326 @@
+// The one definition of the chart's values: type, default and description of each. values.yaml,
+// values.schema.json, the README's parameters table and the constructs' accessor all come from it.
+import { DEFAULT_GITHUB_API_URL, resourcesSchema, reviewJobSettingsSchema, tolerationSchema } from '@kritik/core';
+import { type Accessor, accessorOf, bool, group, int, list, object, str, stringMap, stringOrInt } from './dsl.js';
+import { jsonSchemaOf } from './zod-schema.js';
+
+const reviewJobDefaults = reviewJobSettingsSchema.parse({});
+const reviewJobShape = reviewJobSettingsSchema.shape;
+
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const resourcesJsonSchema = jsonSchemaOf(resourcesSchema);
+const tolerationsJsonSchema = jsonSchemaOf(tolerationSchema);
+const affinityJsonSchema = { type: 'object' };
+
+/** Private address ranges review pods may not reach (RFC 1918, carrier-grade NAT, link-local incl. cloud metadata). */
+export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'];
+
+const image = (repository: string, what: string) =>
+  group(`Container image of the ${what}.`, {
+    repository: str(repository, 'Image repository.'),
+    tag: str('', "Image tag; the chart's appVersion when empty."),
+    digest: str('', 'Image digest (sha256:...); used instead of the tag when set.', {
+      schema: { pattern: '^(sha256:[0-9a-f]{64})?$' },
+    }),
+    pullPolicy: str('IfNotPresent', 'Image pull policy.', { schema: { enum: PULL_POLICIES } }),
+  });
+
+const envVarSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string' }, valueFrom: { type: 'object' } },
+  additionalProperties: false,
+};
+
+/** What backend and worker share: image, scaling, disruption budget, scheduling, resources. */
+const workload = (component: 'backend' | 'worker', what: string) =>
+  ({
+    image: image(`ghcr.io/kritik-dev/kritik-${component}`, what),
+    replicaCount: int(1, 'Number of pods when autoscaling is off.', { schema: { minimum: 0 } }),
+    resources: object(
+      {},
+      'Container resources (requests/limits). Unset by default; set them in production (see the production-like scenario in ci/).',
+      resourcesJsonSchema,
+    ),
+    autoscaling: group('HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation; needs resources.requests.cpu.', {
+      enabled: bool(false, 'Create the HorizontalPodAutoscaler; `replicaCount` is then ignored.'),
+      minReplicas: int(2, 'Lower bound of replicas.', { schema: { minimum: 1 } }),
+      maxReplicas: int(5, 'Upper bound of replicas.', { schema: { minimum: 1 } }),
+      targetCPUUtilizationPercentage: int(75, 'Average CPU utilisation to aim for, in percent of the request.', {
+        schema: { minimum: 1, maximum: 100 },
+      }),
+    }),
+    pdb: group('PodDisruptionBudget.', {
+      enabled: bool(true, 'Create the PodDisruptionBudget.'),
+      maxUnavailable: int(1, 'Pods that may be unavailable during a voluntary disruption.', {
+        schema: { minimum: 0 },
+      }),
+    }),
+    podAnnotations: stringMap('Extra pod annotations.'),
+    podLabels: stringMap('Extra pod labels.'),
+    nodeSelector: stringMap('Node selector.'),
+    tolerations: list([], 'Tolerations.', tolerationsJsonSchema),
+    affinity: object({}, 'Affinity rules.', affinityJsonSchema),
+    topologySpreadConstraints: list([], 'Topology spread constraints.', { type: 'object' }),
+    priorityClassName: str('', 'Priority class of the pods.'),
+    extraEnv: list([], 'Extra environment variables (Kubernetes EnvVar objects).', envVarSchema),
+  }) as const;
+
+export const valuesDefinition = group('Kritik', {
+  global: object({}, 'Reserved for parent charts; unused by Kritik.'),
+  fullnameOverride: str(
+    '',
+    'Prefix of every resource name; `<release>-kritik` (or the release name if it holds "kritik") when empty.',
+    {
+      schema: { pattern: '^([a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?)?$' },
+    },
+  ),
+  commonLabels: stringMap(
+    "Labels added to every object. The app.kubernetes.io/ labels are the chart's own.",
+    {},
+    {
+      schema: { propertyNames: { not: { pattern: '^app\\.kubernetes\\.io/' } } },
+    },
+  ),
+  imagePullSecrets: list([], 'Names of image pull Secrets, for every pod including review Jobs.', {
+    type: 'string',
+    minLength: 1,
+  }),
+  logLevel: str('info', 'Log level of backend and worker (KRITIK_LOG_LEVEL).', {
+    schema: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
+  }),
+  securityContext: group(
+    'User and group of the backend and worker pods (they run as non-root with a read-only root filesystem).',
+    {
+      runAsUser: int(1000, 'User id.', { schema: { minimum: 1 } }),
+      runAsGroup: int(1000, 'Group id.', { schema: { minimum: 1 } }),
+      fsGroup: int(1000, 'Group owning mounted volumes.', { schema: { minimum: 1 } }),
+    },
+  ),
+
+  github: group('GitHub App credentials and API endpoint.', {
+    apiUrl: str(DEFAULT_GITHUB_API_URL, 'GitHub REST API URL (GitHub Enterprise: https://HOST/api/v3).', {
+      schema: { format: 'uri', pattern: '^https?://' },
+    }),
+    existingSecret: str(
+      '',
+      'Secret holding the App id, private key and webhook secret (keys below). When empty the chart creates one from the values below.',
+    ),
+    secretKeys: group('Keys inside the Secret (`existingSecret` or the one the chart creates).', {
+      appId: str('app-id', 'Key of the App id.'),
+      privateKey: str('private-key', 'Key of the App private key (PEM).'),
+      webhookSecret: str('webhook-secret', 'Key of the webhook secret.'),
+    }),
+    appId: stringOrInt('', 'App id, for the chart-created Secret (quick start only, not for production).'),
+    privateKey: str('', 'App private key (PEM), for the chart-created Secret (quick start only, not for production).'),
+    webhookSecret: str(
+      '',
+      'Webhook secret, for the chart-created Secret; generated (and kept across upgrades) when empty.',
+    ),
+  }),
+  anthropic: group('Anthropic API key, given to review Jobs only (envFrom a Secret in the jobs namespace).', {
+    existingSecret: str(
+      '',
+      'Secret in the jobs namespace with the key ANTHROPIC_API_KEY. When empty the chart creates one from `apiKey`.',
+    ),
+    apiKey: str('', 'API key for the chart-created Secret (quick start only, not for production).'),
+  }),
+  api: group('Bearer token of the reviews API (KRITIK_API_TOKEN).', {
+    existingSecret: str('', 'Secret holding the token. When empty the chart creates one.'),
+    secretKey: str('api-token', 'Key of the token inside the Secret (`existingSecret` or the one the chart creates).'),
+    token: str('', 'Token for the chart-created Secret; generated (and kept across upgrades) when empty.'),
+  }),
+
+  backend: group('Backend: webhook intake and reviews API.', {
+    ...workload('backend', 'backend'),
+    githubAppCredentials: bool(
+      false,
+      'Also give the backend GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (only needed to answer comment commands itself).',
+    ),
+    service: group('Service in front of the backend.', {
+      type: str('ClusterIP', 'Service type.', { schema: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] } }),
+      port: int(80, 'Service port.', { schema: { minimum: 1, maximum: 65535 } }),
+      annotations: stringMap('Service annotations.'),
+    }),
+    ingress: group('Ingress for GitHub webhooks and the API.', {
+      enabled: bool(false, 'Create the Ingress.'),
+      className: str('', 'IngressClass name.'),
+      annotations: stringMap('Ingress annotations, e.g. cert-manager.io/cluster-issuer.'),
+      hosts: list(
+        [
+          {
+            host: 'kritik.example.com',
+            paths: [
+              { path: '/webhooks', pathType: 'Prefix' },
+              { path: '/api', pathType: 'Prefix' },
+            ],
+          },
+        ],
+        'Hosts and paths routed to the backend.',
+        {
+          type: 'object',
+          required: ['host', 'paths'],
+          additionalProperties: false,
+          properties: {
+            host: { type: 'string', minLength: 1 },
+            paths: {
+              type: 'array',
+              minItems: 1,
+              items: {
+                type: 'object',
+                required: ['path'],
+                additionalProperties: false,
+                properties: {
+                  path: { type: 'string', pattern: '^/' },
+                  pathType: { type: 'string', enum: ['Prefix', 'Exact', 'ImplementationSpecific'] },
+                },
+              },
+            },
+          },
+        },
+      ),
+      tls: list([], 'TLS settings: Secret names and their hosts.', {
+        type: 'object',
+        additionalProperties: false,
+        properties: { secretName: { type: 'string' }, hosts: { type: 'array', items: { type: 'string' } } },
+      }),
+    }),
+  }),
+  worker: group('Worker: runs one review Job per pull request.', workload('worker', 'worker')),
+
+  jobs: group('Namespace of the review Jobs.', {
+    namespace: str(
+      '',
+      'Namespace of review Jobs; `<release namespace>-jobs` when empty. Must differ from the release namespace when `createNamespace` is true.',
+    ),
+    createNamespace: bool(true, 'Create the namespace, labelled to enforce PodSecurity `restricted`.'),
+  }),
+  reviewJob: group("Every review Job (rendered into the worker's config file).", {
+    image: image('ghcr.io/kritik-dev/kritik-reviewer', 'reviewer'),
+    command: list(reviewJobDefaults.command, 'Command of the reviewer container; the image entrypoint when empty.', {
+      type: 'string',
+    }),
+    activeDeadlineSeconds: int(reviewJobDefaults.activeDeadlineSeconds, 'Deadline of one review.', {
+      schema: { minimum: 1 },
+    }),
+    ttlSecondsAfterFinished: int(reviewJobDefaults.ttlSecondsAfterFinished, 'How long a finished Job is kept.', {
+      schema: { minimum: 0 },
+    }),
+    tmpSizeLimit: str(reviewJobDefaults.tmpSizeLimit, 'Size limit of the /tmp emptyDir (the checkout lives there).', {
+      schema: { pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?$' },
+    }),
+    runAsUser: int(reviewJobDefaults.runAsUser, 'User id of the reviewer.', { schema: { minimum: 1 } }),
+    runAsGroup: int(reviewJobDefaults.runAsGroup, 'Group id of the reviewer.', { schema: { minimum: 1 } }),
+    fsGroup: int(reviewJobDefaults.fsGroup, "Group owning the reviewer's volumes.", { schema: { minimum: 1 } }),
+    resources: object(
+      reviewJobDefaults.resources,
+      'Resources of the reviewer container.',
+      jsonSchemaOf(reviewJobShape.resources),
+    ),
+    nodeSelector: stringMap('Node selector of review pods.', reviewJobDefaults.nodeSelector),
+    tolerations: list(reviewJobDefaults.tolerations, 'Tolerations of review pods.', tolerationsJsonSchema),
+    affinity: object(reviewJobDefaults.affinity, 'Affinity of review pods.', affinityJsonSchema),
+    annotations: stringMap('Extra annotations of review Jobs and pods.', reviewJobDefaults.annotations),
+    labels: stringMap('Extra labels of review Jobs and pods.', reviewJobDefaults.labels),
+    priorityClassName: str('', 'Priority class of review pods.'),
+    env: stringMap(
+      'Extra (non-secret) environment of the reviewer, e.g. ANTHROPIC_BASE_URL for a proxy.',
+      reviewJobDefaults.env,
+    ),
+  }),
+  config: object(
+    {},
+    'Other non-secret settings of backend and worker, merged into their config file (KRITIK_CONFIG) beside `reviewJob`.',
+    { type: 'object', propertyNames: { not: { const: 'reviewJob' } } },
+  ),
+
+  redis: group(
+    'A single small Redis for evaluation (no persistence, no password). Use `externalRedis` in production.',
+    {
+      enabled: bool(true, 'Run the bundled Redis. Set false and configure `externalRedis` for production.'),
+      image: group('Redis image.', {
+        repository: str('docker.io/library/redis', 'Image repository.'),
+        tag: str('7.4.2-alpine', 'Image tag.'),
+        pullPolicy: str('IfNotPresent', 'Image pull policy.', { schema: { enum: PULL_POLICIES } }),
+      }),
+      maxMemory: str('200mb', 'Redis maxmemory (the eviction policy is noeviction, as BullMQ requires).', {
+        schema: { pattern: '^[0-9]+(b|kb|mb|gb)$' },
+      }),
+      resources: object(
+        { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+        'Resources of the Redis container.',
+        resourcesJsonSchema,
+      ),
+    },
+  ),
+  externalRedis: group(
+    'A Redis run elsewhere (managed or operator-run): either `url`, or `host`/`port` with the password in a Secret.',
+    {
+      url: str('', 'Full Redis URL without a password, e.g. rediss://redis.example.com:6380/0.', {
+        schema: { pattern: '^(rediss?://.+)?$' },
+      }),
+      host: str('', 'Redis host.'),
+      port: int(6379, 'Redis port.', { schema: { minimum: 1, maximum: 65535 } }),
+      tls: bool(false, 'Connect with TLS (rediss://).'),
+      username: str('', 'ACL user name.', { schema: { pattern: '^[A-Za-z0-9._-]*$' } }),
+      database: int(0, 'Database number.', { schema: { minimum: 0 } }),
+      existingSecret: str('', 'Secret holding the password (URL-safe characters only: it is put into the URL).'),
+      existingSecretPasswordKey: str('redis-password', 'Key of the password inside `existingSecret`.'),
+    },
+  ),
+
+  networkPolicy: group('NetworkPolicies for every component (need a CNI that enforces them).', {
+    enabled: bool(true, 'Create the NetworkPolicies.'),
+    ingressNamespaceSelector: object(
+      {},
+      'Namespaces allowed to reach the backend port (your ingress controller); {} allows every namespace.',
+      { type: 'object' },
+    ),
+    metricsNamespaceSelector: object({}, 'Namespaces allowed to scrape metrics; {} allows every namespace.', {
+      type: 'object',
+    }),
+    kubeApi: group('Where the worker reaches the Kubernetes API server.', {
+      cidrs: list([], 'API server addresses; any address when empty.', { type: 'string' }),
+      ports: list([443, 6443], 'API server ports (the endpoint port, not only the Service port).', {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65535,
+      }),
+    }),
+    externalRedisCidrs: list([], 'Addresses of `externalRedis`; any address when empty.', { type: 'string' }),
+    privateCidrs: list(PRIVATE_RANGES, 'Ranges that review pods may not reach on port 443.', { type: 'string' }),
+    reviewerExtraEgress: list(
+      [],
+      'Extra destinations of review pods, e.g. GitHub Enterprise or a proxy in a private range.',
+      {
+        type: 'object',
+        required: ['cidr', 'ports'],
+        additionalProperties: false,
+        properties: {
+          cidr: { type: 'string', minLength: 1 },
+          ports: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+        },
+      },
+    ),
+  }),
+
+  metrics: group('Prometheus metrics (backend /metrics on its port, worker /metrics on its health port).', {
+    serviceMonitor: group('ServiceMonitor for the Prometheus Operator.', {
+      enabled: bool(false, 'Create the ServiceMonitor (needs the monitoring.coreos.com CRDs).'),
+      interval: str('30s', 'Scrape interval.', { schema: { pattern: '^[0-9]+(ms|s|m|h)$' } }),
+      scrapeTimeout: str('10s', 'Scrape timeout.', { schema: { pattern: '^[0-9]+(ms|s|m|h)$' } }),
+      labels: stringMap('Extra labels, e.g. the one your Prometheus selects ServiceMonitors by.'),
+    }),
+    dashboard: group('Grafana dashboard as a ConfigMap for the Grafana sidecar.', {
+      enabled: bool(false, 'Create the dashboard ConfigMap.'),
+      namespace: str('', 'Namespace of the ConfigMap; the release namespace when empty.'),
+      labels: stringMap('Labels the Grafana sidecar looks for.', { grafana_dashboard: '1' }),
+    }),
+  }),
+});
+
+export type ValuesDefinition = typeof valuesDefinition;
+export type Values = Accessor<ValuesDefinition>;
+
+/** The typed accessor the constructs read values through. */
+export const values: Values = accessorOf(valuesDefinition);
