@@ -56,7 +56,11 @@ describe(loadWorkerConfig.name, () => {
       'reviewJob:\n  image: reviewer:1\n  activeDeadlineSeconds: 120\nscheduling:\n  concurrency: 5\n  perRepoConcurrency: 2\n',
     );
     const sut = loadWorkerConfig(base, file);
-    expect(sut.reviewJob).toMatchObject({ image: 'reviewer:1', activeDeadlineSeconds: 120, ttlSecondsAfterFinished: 3600 });
+    expect(sut.reviewJob).toMatchObject({
+      image: 'reviewer:1',
+      activeDeadlineSeconds: 120,
+      ttlSecondsAfterFinished: 3600,
+    });
     expect(sut.scheduling).toMatchObject({ concurrency: 5, perRepoConcurrency: 2, leaseTtlSeconds: 30 });
   });
 

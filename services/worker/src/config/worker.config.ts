@@ -54,7 +54,10 @@ export const workerConfigSchema = z
         serviceHost: z.string().optional(),
         /** A kubeconfig file (KUBECONFIG); unset: the in-cluster ServiceAccount. */
         kubeconfig: z.string().optional(),
-        namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name').optional(),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+          .optional(),
         deadlineMarginSeconds: intSetting().pipe(z.number().int().nonnegative()).default(30),
         accessCheckIntervalSeconds: positiveInt().default(15),
         retry: z
@@ -67,7 +70,11 @@ export const workerConfigSchema = z
           .default({ attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 }),
       })
       .strict()
-      .default({ deadlineMarginSeconds: 30, accessCheckIntervalSeconds: 15, retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 } }),
+      .default({
+        deadlineMarginSeconds: 30,
+        accessCheckIntervalSeconds: 15,
+        retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 },
+      }),
     local: z
       .object({
         /** The reviewer command; default: node with the reviewer's dist/main.js and `job`. */
@@ -83,7 +90,11 @@ export const workerConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     if (effectiveRunner(config) === 'kubernetes' && !config.kubernetes.namespace) {
-      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'namespace'], message: 'is required for the kubernetes runner' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kubernetes', 'namespace'],
+        message: 'is required for the kubernetes runner',
+      });
     }
     if (config.scheduling.renewIntervalSeconds * 2 > config.scheduling.leaseTtlSeconds) {
       ctx.addIssue({

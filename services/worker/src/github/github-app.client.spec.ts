@@ -21,7 +21,11 @@ describe(GitHubAppClient.name, () => {
   it('mints a token for one repository with only the reviewer permissions', async () => {
     const token = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77);
     const minted = github.installationTokens.find((t) => t.token === token.token);
-    expect(minted).toMatchObject({ installationId: 77, repositories: ['acme/web'], permissions: REVIEWER_TOKEN_PERMISSIONS });
+    expect(minted).toMatchObject({
+      installationId: 77,
+      repositories: ['acme/web'],
+      permissions: REVIEWER_TOKEN_PERMISSIONS,
+    });
   });
 
   it('finds the installation of a repository when the review does not name it', async () => {

@@ -49,6 +49,7 @@ export class KubernetesJobRunner implements ReviewRunner {
     const input = { namespace: this.client.namespace, payload, settings: this.options.settings };
     try {
       if (request.signal.aborted) return { kind: 'cancelled' };
+      if (request.detach?.aborted) return { kind: 'detached' };
       await this.ensureSecret(name, buildReviewSecret(input, request.token), request.token);
       const { job, adopted } = await this.ensureJob(name, buildReviewJob(input));
       request.onDispatched?.(adopted ? 'adopted' : 'created');
@@ -56,10 +57,11 @@ export class KubernetesJobRunner implements ReviewRunner {
       await this.client.patchSecret(name, secretOwnerPatch(job));
       const end = await followJob(this.client, job, {
         deadlineAt: this.deadlineOf(job),
-        signal: request.signal,
+        signal: request.detach ? AbortSignal.any([request.signal, request.detach]) : request.signal,
         resyncMs: this.options.resyncMs,
         onWatchError: this.options.onWatchError,
       });
+      if (end.kind === 'aborted' && !request.signal.aborted) return { kind: 'detached' };
       return await this.conclude(name, end);
     } catch (err) {
       if (err instanceof KubernetesApiError) return { kind: 'failed', reason: err.message };

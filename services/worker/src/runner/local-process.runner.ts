@@ -42,11 +42,15 @@ export class LocalProcessRunner implements ReviewRunner {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     if (request.signal.aborted) return { kind: 'cancelled' };
+    if (request.detach?.aborted) return { kind: 'detached' };
     const dir = await mkdtemp(join(tmpdir(), 'kritik-review-'));
     const terminationLog = join(dir, 'termination-log');
     try {
       const exit = await this.spawnReviewer(request, terminationLog);
       if (exit.how === 'cancelled') return { kind: 'cancelled' };
+      // A child cannot outlive the worker's interest in it: it is stopped, and run again by whoever
+      // picks the review up.
+      if (exit.how === 'detached') return { kind: 'detached' };
       if (exit.how === 'timeout') {
         return { kind: 'failed', reason: TIMEOUT_REASON, detail: 'the reviewer did not finish within its deadline' };
       }
@@ -86,7 +90,7 @@ export class LocalProcessRunner implements ReviewRunner {
   private spawnReviewer(request: RunRequest, terminationLog: string) {
     const [program, ...args] = this.options.command as [string, ...string[]];
     return new Promise<{
-      how: 'exited' | 'timeout' | 'cancelled';
+      how: 'exited' | 'timeout' | 'cancelled' | 'detached';
       code: number | null;
       signal: NodeJS.Signals | null;
       stdout: string;
@@ -95,7 +99,7 @@ export class LocalProcessRunner implements ReviewRunner {
       const child = spawn(program, args, { env: this.env(request, terminationLog), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      let how: 'exited' | 'timeout' | 'cancelled' = 'exited';
+      let how: 'exited' | 'timeout' | 'cancelled' | 'detached' = 'exited';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         stdout = (stdout + chunk).slice(-OUTPUT_TAIL);
       });
@@ -103,7 +107,7 @@ export class LocalProcessRunner implements ReviewRunner {
         stderr = (stderr + chunk).slice(-OUTPUT_TAIL);
       });
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = (why: 'timeout' | 'cancelled') => {
+      const stop = (why: 'timeout' | 'cancelled' | 'detached') => {
         if (how !== 'exited' || child.exitCode !== null) return;
         how = why;
         child.kill('SIGTERM');
@@ -111,12 +115,15 @@ export class LocalProcessRunner implements ReviewRunner {
       };
       const deadline = setTimeout(() => stop('timeout'), this.options.settings.activeDeadlineSeconds * 1000);
       const onAbort = () => stop('cancelled');
+      const onDetach = () => stop('detached');
       request.signal.addEventListener('abort', onAbort);
+      request.detach?.addEventListener('abort', onDetach);
       this.running.set(request.payload.reviewId, onAbort);
       child.once('spawn', () => request.onDispatched?.('created'));
       child.once('error', (err) => {
         clearTimeout(deadline);
         request.signal.removeEventListener('abort', onAbort);
+        request.detach?.removeEventListener('abort', onDetach);
         this.running.delete(request.payload.reviewId);
         reject(new Error(`cannot start the reviewer (${program}): ${err.message}`));
       });
@@ -124,6 +131,7 @@ export class LocalProcessRunner implements ReviewRunner {
         clearTimeout(deadline);
         clearTimeout(killTimer);
         request.signal.removeEventListener('abort', onAbort);
+        request.detach?.removeEventListener('abort', onDetach);
         this.running.delete(request.payload.reviewId);
         resolve({ how, code, signal, stdout, stderr });
       });

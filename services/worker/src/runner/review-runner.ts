@@ -19,6 +19,11 @@ export interface RunRequest {
   readonly token: string;
   /** Aborting stops the review and removes what it started (a newer SHA superseded it). */
   readonly signal: AbortSignal;
+  /**
+   * Aborting stops following the review but leaves it running (the worker shuts down or lost its
+   * lease); whoever picks the review up next adopts it.
+   */
+  readonly detach?: AbortSignal;
   /** Called once the review is running: its Job created or found (adopted), or its process spawned. */
   readonly onDispatched?: (how: 'created' | 'adopted') => void;
 }
@@ -28,8 +33,10 @@ export type RunOutcome =
   | { readonly kind: 'reported'; readonly result: ReviewResult }
   /** No result: crash, OOM, timeout, or the platform refused; `reason` says which. */
   | { readonly kind: 'failed'; readonly reason: string; readonly detail?: string }
-  /** Stopped through the signal. */
-  | { readonly kind: 'cancelled' };
+  /** Stopped through `signal`. */
+  | { readonly kind: 'cancelled' }
+  /** Let go through `detach`; the review may still be running. */
+  | { readonly kind: 'detached' };
 
 /** A run found on the platform, e.g. the Job of a worker that died. */
 export interface ExistingRun {

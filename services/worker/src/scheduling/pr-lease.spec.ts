@@ -47,10 +47,10 @@ describe(PrLeases.name, () => {
     expect(await sut.holder(ref)).toBeUndefined();
   });
 
-  it('keeps the later-enqueued review as the head of a pull request', async () => {
-    await sut.offerHead(ref, { reviewId: 'new', sha: 'bbb', at: 2_000 });
-    const late = await sut.offerHead(ref, { reviewId: 'old', sha: 'aaa', at: 1_000 });
-    expect(late).toEqual({ reviewId: 'new', sha: 'bbb', at: 2_000 });
-    expect(await sut.head(ref)).toEqual(late);
+  it('is taken over only from the expected holder', async () => {
+    await sut.acquire(ref, first, 10_000);
+    expect(await sut.takeOver(ref, second, { reviewId: 'cccc', owner: 'w3' }, 10_000)).toBe(false);
+    expect(await sut.takeOver(ref, first, second, 10_000)).toBe(true);
+    expect(await sut.holder(ref)).toEqual(second);
   });
 });

@@ -1,0 +1,177 @@
+// The worker application: config and logger, one Redis connection shared with BullMQ, the
+// GitHub App, the runner chosen by KRITIK_RUNNER, the reviews consumer, /health, /ready, /metrics.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  HealthModule,
+  type Logger,
+  MetricsModule,
+  PrHeadStore,
+  REDIS,
+  RedisHealthIndicator,
+  RedisModule,
+  ReviewStore,
+} from '@kritik/server';
+import { KubeConfig } from '@kubernetes/client-node';
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { effectiveRunner, type WorkerConfig } from '../config/worker.config.js';
+import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/check-run.concluder.js';
+import { GitHubAppClient } from '../github/github-app.client.js';
+import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
+import { RunnerAccess } from '../health/runner-access.service.js';
+import { KubernetesClient } from '../kubernetes/kubernetes.client.js';
+import { KubernetesJobRunner } from '../kubernetes/kubernetes-job.runner.js';
+import { WorkerMetrics } from '../metrics/worker.metrics.js';
+import { LocalProcessRunner } from '../runner/local-process.runner.js';
+import { REVIEW_RUNNER, type ReviewRunner } from '../runner/review-runner.js';
+import { defaultReviewerCommand } from '../runner/reviewer-command.js';
+import { PrLeases } from '../scheduling/pr-lease.js';
+import { ReviewSlots } from '../scheduling/review-slots.js';
+import { ReviewsModule } from '../scheduling/reviews.module.js';
+import { CHECK_RUN_CONCLUDER, WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from '../scheduling/tokens.js';
+
+export interface WorkerModuleOptions {
+  readonly config: WorkerConfig;
+  readonly logger: Logger;
+  /** Cluster access for the kubernetes runner; by default from config (kubeconfig file or in-cluster). */
+  readonly kubeConfig?: KubeConfig;
+  /** Where local reviewer processes take PATH and HOME from (nothing else); process.env by default. */
+  readonly processEnv?: NodeJS.ProcessEnv;
+  /** Replaces the check run concluder (the reviewer's helper by default). */
+  readonly concluder?: CheckRunConcluder;
+}
+
+export function kubeConfigFrom(config: WorkerConfig): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (config.kubernetes.kubeconfig) kubeConfig.loadFromFile(config.kubernetes.kubeconfig);
+  else if (config.kubernetes.serviceHost) kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
+
+function runnerProviders(options: WorkerModuleOptions): Provider[] {
+  const { config } = options;
+  if (effectiveRunner(config) === 'local') {
+    return [
+      {
+        provide: REVIEW_RUNNER,
+        useFactory: (): ReviewRunner =>
+          new LocalProcessRunner(
+            {
+              command: config.local.command ?? defaultReviewerCommand(),
+              settings: config.reviewJob,
+              ...(config.local.anthropicApiKey ? { anthropicApiKey: config.local.anthropicApiKey } : {}),
+            },
+            options.processEnv ?? process.env,
+          ),
+      },
+    ];
+  }
+  return [
+    {
+      provide: KubernetesClient,
+      inject: [WorkerMetrics, WORKER_LOGGER],
+      useFactory: (metrics: WorkerMetrics, logger: Logger) =>
+        new KubernetesClient(
+          options.kubeConfig ?? kubeConfigFrom(config),
+          config.kubernetes.namespace!,
+          config.kubernetes.retry,
+          {
+            onRetry: (op, attempt, delayMs, err) => {
+              metrics.kubernetesRetries.inc({ verb: op.verb, resource: op.resource });
+              logger.warn(
+                { verb: op.verb, resource: op.resource, attempt, delayMs, status: (err as { code?: unknown }).code },
+                'retrying a Kubernetes API call',
+              );
+            },
+          },
+        ),
+    },
+    {
+      provide: REVIEW_RUNNER,
+      inject: [KubernetesClient, WORKER_LOGGER],
+      useFactory: (client: KubernetesClient, logger: Logger): ReviewRunner =>
+        new KubernetesJobRunner(client, {
+          settings: config.reviewJob,
+          deadlineMarginSeconds: config.kubernetes.deadlineMarginSeconds,
+          onWatchError: (err) => logger.debug({ err }, 'review Job watch interrupted; resuming'),
+        }),
+    },
+  ];
+}
+
+@Global()
+@Module({})
+class WorkerCoreModule {
+  static forRoot(options: WorkerModuleOptions): DynamicModule {
+    const { config, logger } = options;
+    const providers: Provider[] = [
+      { provide: WORKER_CONFIG, useValue: config },
+      { provide: WORKER_LOGGER, useValue: logger },
+      { provide: WORKER_ID, useValue: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` },
+      WorkerMetrics,
+      ReviewStore,
+      PrHeadStore,
+      PrLeases,
+      {
+        provide: ReviewSlots,
+        inject: [REDIS],
+        useFactory: (redis: Redis) =>
+          new ReviewSlots(redis, {
+            global: config.scheduling.concurrency,
+            perRepo: config.scheduling.perRepoConcurrency,
+          }),
+      },
+      {
+        provide: GitHubAppClient,
+        useFactory: () =>
+          new GitHubAppClient({
+            appId: config.github.appId,
+            privateKey: config.github.privateKey,
+            apiUrl: config.github.apiUrl,
+          }),
+      },
+      {
+        provide: CHECK_RUN_CONCLUDER,
+        useFactory: () =>
+          options.concluder ??
+          new ReviewerCheckRunConcluder((request) =>
+            logger.info(
+              { reviewId: request.payload.reviewId, conclusion: request.conclusion },
+              'check run left to the reviewer',
+            ),
+          ),
+      },
+      ...runnerProviders(options),
+      RunnerAccess,
+    ];
+    return {
+      module: WorkerCoreModule,
+      providers,
+      exports: providers.map((p) => ('provide' in p ? p.provide : p)),
+    };
+  }
+}
+
+@Module({})
+export class WorkerModule {
+  static forRoot(options: WorkerModuleOptions): DynamicModule {
+    const { config, logger } = options;
+    return {
+      module: WorkerModule,
+      imports: [
+        MetricsModule.forRoot({ service: 'worker' }),
+        RedisModule.forRoot({ url: config.redisUrl, name: 'kritik-worker', logger }),
+        BullModule.forRootAsync({
+          inject: [REDIS],
+          useFactory: (redis: Redis) => ({ connection: redis }),
+        }),
+        WorkerCoreModule.forRoot(options),
+        HealthModule.register({ checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
+        ReviewsModule.register(config.scheduling),
+      ],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+// Public API of the worker for tests, benches and the chart generator.
+export { type CreateWorkerOptions, createWorkerApp } from './app/worker.app.js';
+export { kubeConfigFrom, WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
+export {
+  DEFAULT_WORKER_PORT,
+  effectiveRunner,
+  loadWorkerConfig,
+  type SchedulingSettings,
+  schedulingSettingsSchema,
+  WORKER_ENV,
+  type WorkerConfig,
+  workerConfigSchema,
+} from './config/worker.config.js';
+export type { CheckRunConcluder, ConcludeRequest } from './github/check-run.concluder.js';
+export { GitHubAppClient, REVIEWER_TOKEN_PERMISSIONS } from './github/github-app.client.js';
+export { accessQuestions, checkAccess, describeAccess } from './kubernetes/access-check.js';
+export { KubernetesClient } from './kubernetes/kubernetes.client.js';
+export { KubernetesForbiddenError } from './kubernetes/kubernetes.errors.js';
+export { KubernetesJobRunner } from './kubernetes/kubernetes-job.runner.js';
+export * from './kubernetes/review-job.builder.js';
+export { LocalProcessRunner } from './runner/local-process.runner.js';
+export * from './runner/review-runner.js';
+export { Reconciler } from './scheduling/reconcile.service.js';

@@ -1,0 +1,245 @@
+// Runs one review whose PR lease the caller holds: mints the repository token, runs it through the
+// runner while renewing the lease and watching for a newer SHA, then records how it ended and
+// makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
+import { isFinalStatus, type ReviewJob, type ReviewOutcome, type ReviewResult, repoFullName } from '@kritik/core';
+import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { WorkerConfig } from '../config/worker.config.js';
+import type { CheckRunConcluder } from '../github/check-run.concluder.js';
+import { GitHubAppClient } from '../github/github-app.client.js';
+import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
+import {
+  REVIEW_RUNNER,
+  type ReviewRunner,
+  type RunOutcome,
+  SUPERSEDED_REASON,
+  TIMEOUT_REASON,
+} from '../runner/review-runner.js';
+import { type LeaseHolder, PrLeases, type PrRef } from './pr-lease.js';
+import { ReviewSlots } from './review-slots.js';
+import { CHECK_RUN_CONCLUDER, WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
+
+export type ExecutionEnd =
+  | { readonly kind: 'finished'; readonly status: ReviewOutcome; readonly reason?: string }
+  /** The record was final already (a redelivery, or a recovered job whose review had ended). */
+  | { readonly kind: 'duplicate'; readonly status: ReviewOutcome }
+  /** Stopped without an ending (shutdown, or the lease was lost); the next holder adopts it. */
+  | { readonly kind: 'detached'; readonly why: string };
+
+interface Final {
+  status: ReviewOutcome;
+  reason?: string;
+  result?: ReviewResult;
+  cause: EndCause;
+  /** The check run the worker must conclude, when the reviewer did not. */
+  conclude?: 'failure' | 'cancelled';
+  /** What the check run says, when it is more than the reason. */
+  detail?: string;
+  checkRunId?: number;
+}
+
+export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
+  repo: repoFullName(review.repo),
+  pr: review.pr,
+});
+
+@Injectable()
+export class ReviewExecution {
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(WORKER_LOGGER) private readonly logger: Logger,
+    @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
+    @Inject(CHECK_RUN_CONCLUDER) private readonly concluder: CheckRunConcluder,
+    private readonly store: ReviewStore,
+    private readonly leases: PrLeases,
+    private readonly heads: PrHeadStore,
+    private readonly slots: ReviewSlots,
+    private readonly github: GitHubAppClient,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  /** Lets go of every running review without ending it; called on shutdown. */
+  detachAll(): void {
+    this.shutdown.abort();
+  }
+
+  /**
+   * Runs `review` to its end. The caller holds the PR lease and the review's slot as `holder`;
+   * both are renewed here and released at the end.
+   */
+  async execute(review: ReviewJob, holder: LeaseHolder): Promise<ExecutionEnd> {
+    const ref = prRefOf(review);
+    const log = this.logger.child({ reviewId: review.reviewId, repo: ref.repo, pr: ref.pr, sha: review.headSha });
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    const onShutdown = () => detach.abort('the worker is shutting down');
+    this.shutdown.signal.addEventListener('abort', onShutdown);
+    let supersededBy: string | undefined;
+    const renewal = setInterval(() => {
+      void this.renew(review, ref, holder).then((state) => {
+        if (state.kind === 'lost') detach.abort('the PR lease was lost');
+        if (state.kind === 'superseded' && !cancel.signal.aborted) {
+          supersededBy = state.sha;
+          log.info({ newerSha: state.sha }, 'a newer head SHA supersedes the running review');
+          cancel.abort();
+        }
+      });
+    }, this.config.scheduling.renewIntervalSeconds * 1000);
+    const started = Date.now();
+    this.metrics.running.inc();
+    try {
+      await this.store.create(review);
+      const running = await this.store.transition(review.reviewId, 'running', { from: ['queued', 'running'] });
+      if (!running.ok && running.reason === 'not-allowed' && isFinalStatus(running.record.status)) {
+        return { kind: 'duplicate', status: running.record.status };
+      }
+      let token: string;
+      try {
+        token = (await this.github.repositoryToken(review.repo, review.installationId)).token;
+      } catch (err) {
+        // Without a token nothing can be shown on the PR; the record carries the reason.
+        const reason = err instanceof Error ? err.message : String(err);
+        log.warn({ err }, 'no installation token for the review');
+        return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, started);
+      }
+      const payload = { ...review, apiUrl: this.github.apiUrl };
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.runner.run({
+          payload,
+          token,
+          signal: cancel.signal,
+          detach: detach.signal,
+          onDispatched: (how) => {
+            this.metrics.dispatch.observe({ how }, (Date.now() - Date.parse(review.enqueuedAt)) / 1000);
+            log.info({ how }, how === 'adopted' ? 'adopted the running review' : 'review dispatched');
+          },
+        });
+      } catch (err) {
+        outcome = { kind: 'failed', reason: `the ${this.runner.kind} runner failed: ${(err as Error).message}` };
+      }
+      if (outcome.kind === 'detached') {
+        const why = String(detach.signal.reason ?? 'detached');
+        log.warn({ why }, 'stopped following the review without ending it');
+        return { kind: 'detached', why };
+      }
+      const final = this.finalOf(outcome, supersededBy);
+      if (final.conclude) {
+        await this.concluder
+          .conclude({
+            payload,
+            token,
+            conclusion: final.conclude,
+            reason: final.detail ?? final.reason ?? final.status,
+            ...(final.checkRunId ? { checkRunId: final.checkRunId } : {}),
+          })
+          .catch((err) => log.warn({ err }, 'could not conclude the check run'));
+      }
+      return await this.finish(review, final, started);
+    } finally {
+      clearInterval(renewal);
+      this.shutdown.signal.removeEventListener('abort', onShutdown);
+      this.metrics.running.dec();
+      await Promise.all([
+        this.leases.release(ref, holder).catch(() => false),
+        this.slots.release(ref.repo, review.reviewId).catch(() => undefined),
+      ]);
+    }
+  }
+
+  /** Records a review's end without running it (superseded while waiting, or finished by an orphan Job). */
+  async recordEnd(
+    review: ReviewJob,
+    end: { status: ReviewOutcome; reason?: string; result?: ReviewResult; cause: EndCause },
+  ) {
+    await this.store.create(review);
+    return this.finish(review, end, undefined);
+  }
+
+  private finalOf(outcome: Exclude<RunOutcome, { kind: 'detached' }>, supersededBy: string | undefined): Final {
+    switch (outcome.kind) {
+      case 'reported': {
+        const { result } = outcome;
+        const concluded = result.checkConcluded === true || result.status !== 'failed';
+        return {
+          status: result.status,
+          ...(result.reason ? { reason: result.reason } : {}),
+          result,
+          cause: 'reported',
+          ...(concluded ? {} : { conclude: 'failure' as const }),
+          ...(result.checkRunId ? { checkRunId: result.checkRunId } : {}),
+        };
+      }
+      case 'failed':
+        return {
+          status: 'failed',
+          reason: outcome.reason,
+          cause: outcome.reason === TIMEOUT_REASON ? 'timeout' : 'crashed',
+          conclude: 'failure',
+          ...(outcome.detail ? { detail: `${outcome.reason}: ${outcome.detail}` } : {}),
+        };
+      case 'cancelled':
+        return {
+          status: 'skipped',
+          reason: SUPERSEDED_REASON,
+          cause: 'superseded',
+          conclude: 'cancelled',
+          detail: supersededBy ? `superseded by a newer commit (${supersededBy})` : SUPERSEDED_REASON,
+        };
+    }
+  }
+
+  private async finish(
+    review: ReviewJob,
+    end: { status: ReviewOutcome; reason?: string; result?: ReviewResult; cause: EndCause },
+    started: number | undefined,
+  ): Promise<ExecutionEnd> {
+    const written = await this.store.transition(review.reviewId, end.status, {
+      ...(end.reason ? { reason: end.reason } : {}),
+      ...(end.result ? { result: end.result } : {}),
+    });
+    if (!written.ok && written.reason === 'not-allowed' && isFinalStatus(written.record.status)) {
+      return { kind: 'duplicate', status: written.record.status };
+    }
+    this.metrics.reviews.inc({ outcome: end.status, cause: end.cause });
+    if (started !== undefined) this.metrics.duration.observe({ outcome: end.status }, (Date.now() - started) / 1000);
+    this.logger.info(
+      {
+        reviewId: review.reviewId,
+        repo: repoFullName(review.repo),
+        pr: review.pr,
+        status: end.status,
+        reason: end.reason,
+      },
+      'review ended',
+    );
+    return { kind: 'finished', status: end.status, ...(end.reason ? { reason: end.reason } : {}) };
+  }
+
+  private async renew(
+    review: ReviewJob,
+    ref: PrRef,
+    holder: LeaseHolder,
+  ): Promise<{ kind: 'ok' } | { kind: 'lost' } | { kind: 'superseded'; sha: string }> {
+    try {
+      const ttl = this.config.scheduling.leaseTtlSeconds * 1000;
+      const [held] = await Promise.all([
+        this.leases.renew(ref, holder, ttl),
+        this.slots.renew(ref.repo, review.reviewId, ttl),
+      ]);
+      if (!held) return { kind: 'lost' };
+      const head = await this.heads.get(ref);
+      if (head && head.reviewId !== review.reviewId && head.at >= Date.parse(review.enqueuedAt)) {
+        return { kind: 'superseded', sha: head.sha };
+      }
+      return { kind: 'ok' };
+    } catch (err) {
+      // Redis unreachable for a moment: the lease outlives a few missed renewals.
+      this.logger.warn({ err, reviewId: review.reviewId }, 'could not renew the PR lease');
+      return { kind: 'ok' };
+    }
+  }
+}

@@ -1,0 +1,154 @@
+// The consumer of the `reviews` queue: one running review per PR (a Redis lease), a newer head SHA
+// supersedes an older review, global and per-repository caps, and a review that must wait goes
+// back to the delayed set instead of holding a consumer slot.
+import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
+import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.js';
+import { RunnerAccess } from '../health/runner-access.service.js';
+import { WorkerMetrics } from '../metrics/worker.metrics.js';
+import { SUPERSEDED_REASON } from '../runner/review-runner.js';
+import { PrLeases } from './pr-lease.js';
+import { type ExecutionEnd, prRefOf, ReviewExecution } from './review-execution.service.js';
+import { ReviewSlots } from './review-slots.js';
+import { WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from './tokens.js';
+
+type DeferWhy = 'pr_busy' | 'global_full' | 'repo_full';
+
+export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(WORKER_LOGGER) private readonly logger: Logger,
+    @Inject(WORKER_ID) private readonly workerId: string,
+    private readonly execution: ReviewExecution,
+    private readonly leases: PrLeases,
+    private readonly heads: PrHeadStore,
+    private readonly slots: ReviewSlots,
+    private readonly store: ReviewStore,
+    private readonly access: RunnerAccess,
+    private readonly metrics: WorkerMetrics,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap() {
+    this.worker.on('stalled', (jobId) => {
+      this.metrics.stalled.inc();
+      this.logger.warn({ jobId }, 'recovered a review whose worker stopped');
+    });
+    this.worker.on('error', (err) => this.logger.warn({ err }, 'queue consumer error'));
+    // Consuming before the runner may create Jobs would only fail reviews; they wait instead.
+    void this.access.whenGranted().then(() => {
+      if (this.worker.closing) return;
+      this.logger.info({ concurrency: this.worker.concurrency }, 'consuming the reviews queue');
+      void this.worker.run().catch((err) => this.logger.error({ err }, 'the queue consumer stopped'));
+    });
+  }
+
+  async beforeApplicationShutdown() {
+    // Running reviews are let go, not ended: their queue entries go back to wait and the next
+    // worker adopts their Jobs. Waiting out a 10-minute review would outlast any grace period.
+    this.execution.detachAll();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.idle = resolve;
+        }),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
+    }
+    await this.worker.close(true);
+  }
+
+  async process(job: Job, token?: string): Promise<ExecutionEnd | { kind: 'superseded' }> {
+    this.inFlight++;
+    try {
+      return await this.handle(job, token);
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
+    }
+  }
+
+  private async handle(job: Job, token?: string): Promise<ExecutionEnd | { kind: 'superseded' }> {
+    const parsed = reviewJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      // Nothing identifies a review here, so it cannot be recorded; the failed queue entry shows it.
+      this.logger.error({ jobId: job.id }, 'invalid review job in the queue');
+      throw new UnrecoverableError(`invalid review job: ${z.prettifyError(parsed.error)}`);
+    }
+    const review = parsed.data;
+    const existing = await this.store.get(review.reviewId);
+    if (existing && isFinalStatus(existing.status)) return { kind: 'duplicate', status: existing.status };
+
+    const ref = prRefOf(review);
+    const head = await this.heads.offer(ref, {
+      reviewId: review.reviewId,
+      sha: review.headSha,
+      at: Date.parse(review.enqueuedAt),
+    });
+    if (head.reviewId !== review.reviewId) {
+      await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
+      return { kind: 'superseded' };
+    }
+
+    const ttl = this.settings.leaseTtlSeconds * 1000;
+    const holder = { reviewId: review.reviewId, owner: `${this.workerId}:${job.id}` };
+    const other = await this.leases.acquire(ref, holder, ttl);
+    if (other) {
+      // The same queue entry, recovered from a dead worker, need not wait for the lease to lapse.
+      const recovered =
+        other.reviewId === review.reviewId &&
+        other.owner.endsWith(`:${job.id}`) &&
+        (await this.leases.takeOver(ref, other, holder, ttl));
+      if (!recovered) return this.defer(job, token, 'pr_busy');
+    }
+    const slot = await this.slots.acquire(ref.repo, review.reviewId, ttl);
+    if (slot !== 'acquired') {
+      await this.leases.release(ref, holder);
+      return this.defer(job, token, slot === 'global-full' ? 'global_full' : 'repo_full');
+    }
+
+    const end = await this.execution.execute(review, holder);
+    if (end.kind === 'detached') {
+      // Back to wait, so another worker picks it up at once and adopts the running review.
+      await job.moveToWait(token).catch(() => undefined);
+      throw new WaitingError();
+    }
+    return end;
+  }
+
+  private get settings(): SchedulingSettings {
+    return this.config.scheduling;
+  }
+
+  private async defer(job: Job, token: string | undefined, why: DeferWhy): Promise<never> {
+    this.metrics.deferred.inc({ why });
+    const jitter = Math.floor(Math.random() * this.settings.busyRetryMs * 0.25);
+    await job.moveToDelayed(Date.now() + this.settings.busyRetryMs + jitter, token);
+    throw new DelayedError();
+  }
+}
+
+/**
+ * The processor class with BullMQ worker options from config: @Processor options are read from
+ * class metadata, so each configuration gets its own decorated subclass. autorun is off: the
+ * consumer starts once the runner's permissions are granted.
+ */
+export function configuredReviewsProcessor(settings: SchedulingSettings): Type<ReviewsProcessor> {
+  @Processor(REVIEWS_QUEUE, {
+    autorun: false,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+  })
+  class ConfiguredReviewsProcessor extends ReviewsProcessor {}
+  return ConfiguredReviewsProcessor;
+}
