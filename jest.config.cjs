@@ -26,7 +26,7 @@ const workspaces = {
 
 module.exports = {
   testEnvironment: 'node',
-  roots: Object.values(workspaces).map((dir) => `<rootDir>/${dir}`),
+  roots: [...Object.values(workspaces).map((dir) => `<rootDir>/${dir}`), '<rootDir>/k8s'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

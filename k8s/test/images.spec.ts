@@ -1,0 +1,90 @@
+// The three service images, checked without a Docker engine: Dockerfile rules, and each built
+// entrypoint started from a production-only install, which proves that nothing it imports at
+// runtime is a dev dependency.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENV } from '@kritik/core';
+import { repoRoot } from '@kritik/testing';
+import { ServiceImage } from './service-image.js';
+
+const SERVICES = ['backend', 'worker', 'reviewer'] as const;
+const DEV_ONLY = ['typescript', 'jest', '@swc/core', '@biomejs/biome', 'cdk8s', '@kritik/testing'];
+
+describe(ServiceImage.name, () => {
+  const repo = repoRoot();
+
+  describe.each(SERVICES)('%s Dockerfile', (service) => {
+    const sut = ServiceImage.load(repo, service);
+
+    it('builds in several stages', () => {
+      expect(sut.dockerfile.stages.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('starts every stage from the pinned Node 20 slim image', () => {
+      const images = sut.dockerfile.stages.map((stage) => sut.baseImage(stage));
+      expect(new Set(images)).toEqual(new Set(['node:20.20-bookworm-slim']));
+    });
+
+    it('runs as the non-root user 1000', () => {
+      expect(sut.argsOf(sut.finalStage, 'USER').at(-1)).toMatch(/^1000(:1000)?$/);
+    });
+
+    it('runs the entrypoint that npm run build produces', () => {
+      expect(sut.entrypoint).toEqual(['node', `services/${service}/dist/main.js`]);
+      expect(existsSync(join(repo, 'services', service, 'dist', 'main.js'))).toBe(true);
+    });
+
+    it('copies a tree installed without dev dependencies for its own workspace only', () => {
+      expect(sut.productionInstall).toMatch(new RegExp(`--workspace[= ]@kritik/${service}(\\s|$)`));
+    });
+
+    it('runs nothing and sets production mode in the final stage', () => {
+      expect(sut.argsOf(sut.finalStage, 'RUN')).toEqual([]);
+      expect(sut.argsOf(sut.finalStage, 'ENV')).toContain('NODE_ENV=production');
+    });
+  });
+
+  describe('entrypoints on a production-only install', () => {
+    const dirs = new Map<string, string>();
+
+    beforeAll(() => {
+      for (const service of SERVICES) {
+        const dir = mkdtempSync(join(tmpdir(), `kritik-image-${service}-`));
+        dirs.set(service, dir);
+        const install = ServiceImage.load(repo, service).installProduction(dir);
+        if (install.status !== 0) throw new Error(`npm install for ${service} failed:\n${install.stderr}`);
+      }
+    }, 170_000);
+
+    afterAll(() => {
+      for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const dirOf = (service: string) => dirs.get(service) ?? '';
+
+    it.each(SERVICES)('leaves the dev-only packages out of the %s tree', (service) => {
+      const present = DEV_ONLY.filter((name) => existsSync(join(dirOf(service), 'node_modules', name)));
+      expect(present).toEqual([]);
+    });
+
+    it('prints the reviewer CLI help and exits 0', () => {
+      const sut = ServiceImage.load(repo, 'reviewer');
+      const result = sut.start(dirOf('reviewer'), ['--help']);
+      expect(result).toMatchObject({ status: 0, wrote: [] });
+      expect(result.output).toMatch(/review/);
+    });
+
+    it.each([
+      ['backend', ENV.githubWebhookSecret],
+      ['worker', ENV.githubAppId],
+    ])('stops the %s without config with an error naming %s', (service, variable) => {
+      const sut = ServiceImage.load(repo, service);
+      const result = sut.start(dirOf(service), []);
+      expect(result.output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+      expect(result.output).toContain(variable);
+      expect(result.status).not.toBe(0);
+      expect(result.wrote).toEqual([]);
+    });
+  });
+});
