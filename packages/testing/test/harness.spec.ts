@@ -68,6 +68,19 @@ function nodeJob(name: string, script: string, extra: Partial<NonNullable<V1Job[
   };
 }
 
+/** A node script that records its pid and then idles for 30 s (a `sleep 30` that says who it is). */
+const writePidAndWait = (pidFile: string) =>
+  `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 30000)`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe(startControlPlane.name, () => {
   let sut: ControlPlane;
   let kubelet: TestKubelet;
@@ -193,8 +206,7 @@ describe(startControlPlane.name, () => {
 
   it('fails a Job past activeDeadlineSeconds with DeadlineExceeded and kills its process', async () => {
     const pidFile = join(tmpdir(), `kritik-deadline-${randomUUID()}.pid`);
-    const sleep30 = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 30000)`;
-    const job = nodeJob('deadline', sleep30, { activeDeadlineSeconds: 2 });
+    const job = nodeJob('deadline', writePidAndWait(pidFile), { activeDeadlineSeconds: 2 });
     await batch.createNamespacedJob({ namespace: JOBS, body: job });
 
     const failed = await jobCondition('deadline', 'Failed');
@@ -202,15 +214,43 @@ describe(startControlPlane.name, () => {
     const reason = failed.status?.conditions?.find((c) => c.type === 'Failed')?.reason;
     const pid = Number(readFileSync(pidFile, 'utf8'));
     rmSync(pidFile);
-    const alive = (() => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    expect({ reason, alive }).toEqual({ reason: 'DeadlineExceeded', alive: false });
+    expect({ reason, alive: isAlive(pid) }).toEqual({ reason: 'DeadlineExceeded', alive: false });
+  });
+
+  it('kills the process of a running Job that is deleted', async () => {
+    const pidFile = join(tmpdir(), `kritik-deleted-${randomUUID()}.pid`);
+    await batch.createNamespacedJob({ namespace: JOBS, body: nodeJob('deleted', writePidAndWait(pidFile)) });
+    const pid = await waitUntil('the pid file', async () => Number(readFileSync(pidFile, 'utf8')) || undefined, {
+      timeoutMs: 15_000,
+    });
+
+    await batch.deleteNamespacedJob({ namespace: JOBS, name: 'deleted', propagationPolicy: 'Background' });
+
+    await waitUntil(
+      'the pods of the deleted Job to be gone',
+      async () => (await podsOf('deleted')).length === 0 || undefined,
+      {
+        timeoutMs: 25_000,
+      },
+    );
+    rmSync(pidFile);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('kills its running processes when stopped', async () => {
+    const namespace = 'stopping';
+    await sut.createNamespace(namespace);
+    const other = await startTestKubelet(sut.adminKubeConfig(), { namespaces: [namespace], nodeName: 'other-node' });
+    const pidFile = join(tmpdir(), `kritik-stopped-${randomUUID()}.pid`);
+    await batch.createNamespacedJob({ namespace, body: nodeJob('long', writePidAndWait(pidFile)) });
+    const pid = await waitUntil('the pid file', async () => Number(readFileSync(pidFile, 'utf8')) || undefined, {
+      timeoutMs: 15_000,
+    });
+
+    await other.stop();
+
+    rmSync(pidFile);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('garbage-collects a Secret owned by a Job once the Job is deleted', async () => {
