@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { FIXTURES, loadFixture } from '../../test/load-fixture.js';
+import { parseUnifiedDiff } from '../diff/diff.js';
+import { maskSecret, runChecks, shannonEntropy } from './checks.js';
+
+/** A diff adding `lines` to `path` (secrets are assembled at run time, never stored in the source). */
+function added(path: string, lines: string[]) {
+  const body = lines.map((l) => `+${l}`).join('\n');
+  return parseUnifiedDiff(`--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${body}\n`);
+}
+
+const alnum = (n: number) =>
+  randomBytes(n * 2)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, n)
+    .padEnd(n, '7');
+
+describe(runChecks.name, () => {
+  it.each([
+    ['a GitHub token', `token = "${'ghp'}_${alnum(36)}"`, 'secret:github-token'],
+    ['a fine-grained GitHub token', `x: ${'github'}_pat_${alnum(30)}`, 'secret:github-pat'],
+    ['an AWS access key id', `aws_access_key_id = ${'AKIA'}${alnum(16).toUpperCase()}`, 'secret:aws-access-key-id'],
+    ['a Slack token', `SLACK=${'xoxb'}-${alnum(12)}-${alnum(12)}`, 'secret:slack-token'],
+    ['a private key header', `-----BEGIN RSA ${'PRIVATE'} KEY-----`, 'secret:private-key'],
+    ['a Google API key', `key: "${'AIza'}${alnum(35)}"`, 'secret:google-api-key'],
+    ['an Anthropic key', `ANTHROPIC_API_KEY=${'sk-ant'}-${alnum(40)}`, 'secret:anthropic-key'],
+    ['a random credential assignment', `client_secret: "${alnum(32)}"`, 'secret:high-entropy-assignment'],
+  ])('reports %s on an added line as critical', (_name, line, rule) => {
+    const sut = runChecks(added('app/config.py', ['x = 1', line]));
+
+    expect(sut.findings).toEqual([
+      expect.objectContaining({ path: 'app/config.py', line: 2, severity: 'critical', rule }),
+    ]);
+  });
+
+  it('never repeats the secret in the finding', () => {
+    const token = `${'ghp'}_${alnum(40)}`;
+
+    const sut = runChecks(added('a.ts', [`const t = '${token}';`]));
+
+    expect(JSON.stringify(sut.findings)).not.toContain(token);
+    expect(sut.findings[0]!.body).toContain('ghp_…');
+  });
+
+  it('gives the prompt a redacted line instead of the secret, including a private key body', () => {
+    const token = `${'ghp'}_${alnum(36)}`;
+    const key = [`-----BEGIN ${'PRIVATE'} KEY-----`, alnum(64), alnum(20), `-----END ${'PRIVATE'} KEY-----`, 'after'];
+
+    const sut = runChecks(added('k.pem', [`t=${token}`, ...key]));
+
+    const lines = sut.redactions.get('k.pem')!;
+    expect(lines.get(1)).toBe('t=[REDACTED SECRET]');
+    expect([2, 3, 4, 5].map((n) => lines.get(n))).toEqual(Array(4).fill('[REDACTED PRIVATE KEY]'));
+    expect(lines.has(6)).toBe(false);
+  });
+
+  it('ignores placeholders, short values and low-entropy assignments', () => {
+    const sut = runChecks(
+      added('settings.py', [
+        'password = "${DB_PASSWORD}"',
+        'api_key = "your-api-key-goes-here-123"',
+        'token = "short1"',
+        'secret = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"',
+      ]),
+    );
+
+    expect(sut.findings).toEqual([]);
+  });
+
+  it('does not run the entropy rule on ignored files, but still the strong rules', () => {
+    const files = added('package-lock.json', [`"integrity_token": "${alnum(40)}"`, `"t": "${'ghp'}_${alnum(36)}"`]);
+
+    const sut = runChecks(files, (p) => p === 'package-lock.json');
+
+    expect(sut.findings.map((f) => f.rule)).toEqual(['secret:github-token']);
+  });
+
+  it('reports merge conflict markers as one finding spanning the conflict', () => {
+    const sut = runChecks(added('main.go', ['a', '<<<<<<< HEAD', 'x', '=======', 'y', '>>>>>>> feature', 'b']));
+
+    expect(sut.findings).toEqual([
+      expect.objectContaining({ rule: 'conflict-marker', line: 2, end_line: 6, severity: 'critical' }),
+    ]);
+  });
+
+  it('does not mistake a Markdown heading underline for a conflict', () => {
+    expect(runChecks(added('README.md', ['Title', '=======', 'text'])).findings).toEqual([]);
+  });
+
+  it('checks only added lines', () => {
+    const diff = parseUnifiedDiff(`--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n-${'ghp'}_${alnum(36)}\n ok\n`);
+
+    expect(runChecks(diff).findings).toEqual([]);
+  });
+
+  it('finds nothing in real release-to-release diffs of five Go projects', () => {
+    const findings = FIXTURES.flatMap((name) => runChecks(parseUnifiedDiff(loadFixture(name))).findings);
+
+    expect(findings).toEqual([]);
+  });
+});
+
+describe(shannonEntropy.name, () => {
+  it('is zero for one repeated character and higher for varied text', () => {
+    expect([shannonEntropy('aaaa'), shannonEntropy('abcd')]).toEqual([0, 2]);
+  });
+});
+
+describe(maskSecret.name, () => {
+  it('keeps only the prefix and the length', () => {
+    expect(maskSecret('xoxb-123456789-abcdef')).toBe('xoxb-… (21 characters)');
+  });
+});

@@ -1,0 +1,117 @@
+import { loadFixture } from '../../test/load-fixture.js';
+import { reviewReportSchema } from '../review/result.js';
+import { main, parseTarget } from './cli.js';
+import type { Io } from './io.js';
+
+function memoryIo(stdin = '', files: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    readStdin: async () => stdin,
+    readFile: async (p) => {
+      if (p in files) return files[p]!;
+      throw Object.assign(new Error(`ENOENT: no such file, open '${p}'`), { code: 'ENOENT' });
+    },
+    writeFile: async (p, t) => {
+      files[p] = t;
+    },
+    stdinIsTty: false,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join(''), files };
+}
+
+const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)!;
+const secretDiff = `--- a/app.env\n+++ b/app.env\n@@ -1 +1,2 @@\n A=1\n+GH=${'ghp'}_${'Z9'.repeat(18)}\n`;
+
+describe(parseTarget.name, () => {
+  it('reads owner/repo#number', () => {
+    expect(parseTarget('acme/api#12')).toEqual({ repo: { owner: 'acme', name: 'api' }, pr: 12 });
+  });
+
+  it('reads a github.com pull request URL', () => {
+    expect(parseTarget('https://github.com/acme/api/pull/12/files')).toEqual({
+      repo: { owner: 'acme', name: 'api' },
+      pr: 12,
+    });
+  });
+
+  it('derives the API URL of a GitHub Enterprise pull request URL', () => {
+    expect(parseTarget('https://ghe.example.com/acme/api/pull/3')).toMatchObject({
+      apiUrl: 'https://ghe.example.com/api/v3',
+    });
+  });
+
+  it('rejects anything else with a message naming the expected forms', () => {
+    expect(() => parseTarget('acme/api')).toThrow(/expected owner\/repo#123 or a pull request URL/);
+  });
+});
+
+describe(main.name, () => {
+  it('reviews a diff from stdin with the checks alone when no API key is set, and says so', async () => {
+    const sut = memoryIo(secretDiff);
+
+    const code = await main(['review', '--diff', '-', '--format', 'json'], {}, sut.io);
+
+    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ status: 'skipped', reason: 'dry run: nothing posted', findings: { critical: 1 } });
+    expect(report.findingList).toEqual([
+      { path: 'app.env', line: 2, severity: 'critical', title: 'Possible secret: a GitHub token', inline: true },
+    ]);
+    expect(sut.stderr()).toContain('ANTHROPIC_API_KEY is not set: running the deterministic checks only');
+  });
+
+  it('prints text for people with the JSON result as the last line', async () => {
+    const sut = memoryIo(loadFixture('go-cmp'));
+
+    await main(['review', '--diff', '-'], {}, sut.io);
+
+    expect(sut.stdout()).toMatch(/^Kritik: skipped \(dry run: nothing posted\)\n/);
+    expect(JSON.parse(lastLine(sut.stdout()))).toMatchObject({ status: 'skipped', filesReviewed: 8 });
+  });
+
+  it('prints the Markdown a review would post', async () => {
+    const sut = memoryIo(secretDiff);
+
+    await main(['review', '--diff', '-', '--format', 'markdown'], {}, sut.io);
+
+    expect(sut.stdout()).toContain('## Kritik review');
+    expect(sut.stdout()).toContain('### `app.env:2`');
+  });
+
+  it('applies --config to a local diff', async () => {
+    const sut = memoryIo(loadFixture('go-cmp'), { 'k.yaml': 'ignore: ["**/*.go"]\n' });
+
+    await main(['review', '--diff', '-', '--config', 'k.yaml', '--format', 'json'], {}, sut.io);
+
+    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    expect(report.skippedFiles.filter((s) => s.reason === 'ignored by .kritik.yaml').length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['review', '--diff', '-'], 'not a diff', 'does not contain a unified diff'],
+    [['review', 'acme/api'], '', 'expected owner/repo#123'],
+    [['review', 'acme/api#1'], '', 'GITHUB_TOKEN must be set'],
+    [['review', '--diff', 'missing.diff'], '', 'cannot read missing.diff'],
+    [['review', '--format', 'xml', '--diff', '-'], '', '--format must be one of text, markdown, json'],
+    [['review', '--bogus'], '', "Unknown option '--bogus'"],
+    [['frobnicate'], '', 'unknown command'],
+  ])('exits 2 with a clear message for %j', async (argv, stdin, message) => {
+    const sut = memoryIo(stdin);
+
+    const code = await main(argv, {}, sut.io);
+
+    expect(code).toBe(2);
+    expect(sut.stderr()).toContain(message);
+  });
+
+  it('exits 2 and names the variable when the environment is invalid', async () => {
+    const sut = memoryIo(secretDiff);
+
+    const code = await main(['review', '--diff', '-'], { ANTHROPIC_BASE_URL: 'not a url' }, sut.io);
+
+    expect([code, sut.stderr()]).toEqual([2, expect.stringContaining('ANTHROPIC_BASE_URL must be a URL')]);
+  });
+});

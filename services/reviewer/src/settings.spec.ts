@@ -1,0 +1,88 @@
+import { ENV } from '@kritik/core';
+import { DEFAULT_TERMINATION_LOG, readClientSettings, readJobSettings, SettingsError } from './settings.js';
+
+const payload = {
+  reviewId: 'abcdef0123456789abcd',
+  platform: 'github',
+  repo: { owner: 'acme', name: 'api' },
+  pr: 7,
+  headSha: 'a'.repeat(40),
+  trigger: 'opened',
+  enqueuedAt: '2024-01-01T00:00:00.000Z',
+  apiUrl: 'https://github.example/api/v3',
+};
+const jobEnv = {
+  [ENV.review]: JSON.stringify(payload),
+  [ENV.githubToken]: 'ghs_secret_token_value',
+  [ENV.anthropicApiKey]: 'sk-ant-secret-key-value',
+};
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+describe(readJobSettings.name, () => {
+  it('reads the payload, credentials and defaults', () => {
+    const sut = readJobSettings(jobEnv);
+
+    expect(sut).toMatchObject({
+      payload: { pr: 7, repo: { owner: 'acme', name: 'api' } },
+      githubApiUrl: 'https://github.example/api/v3',
+      terminationLog: DEFAULT_TERMINATION_LOG,
+      deadlineSeconds: 540,
+    });
+  });
+
+  it('prefers GITHUB_API_URL over the payload apiUrl', () => {
+    const sut = readJobSettings({ ...jobEnv, [ENV.githubApiUrl]: 'http://127.0.0.1:9' });
+
+    expect(sut.githubApiUrl).toBe('http://127.0.0.1:9');
+  });
+
+  it('names every bad variable at once', () => {
+    const sut = problems(() =>
+      readJobSettings({ [ENV.review]: '{not json', [ENV.githubApiUrl]: 'nope', KRITIK_DEADLINE_SECONDS: '5' }),
+    );
+
+    expect(sut.map((p) => p.split(' ')[0])).toEqual([
+      ENV.review,
+      ENV.githubToken,
+      ENV.anthropicApiKey,
+      'KRITIK_DEADLINE_SECONDS',
+      ENV.githubApiUrl,
+    ]);
+  });
+
+  it('says which payload field is wrong', () => {
+    const sut = problems(() => readJobSettings({ ...jobEnv, [ENV.review]: JSON.stringify({ ...payload, pr: -1 }) }));
+
+    expect(sut).toEqual([expect.stringMatching(/^KRITIK_REVIEW is not a valid review payload \(pr: /)]);
+  });
+
+  it('never puts a secret value into its messages', () => {
+    const sut = problems(() => readJobSettings({ ...jobEnv, [ENV.review]: 'x', [ENV.anthropicBaseUrl]: 'bad' }));
+
+    expect(sut.join(' ')).not.toMatch(/secret_token_value|secret-key-value/);
+  });
+});
+
+describe(readClientSettings.name, () => {
+  it('treats every variable as optional and blank as unset', () => {
+    const sut = readClientSettings({ [ENV.githubToken]: '  ' });
+
+    expect(sut).toEqual({
+      githubToken: undefined,
+      githubApiUrl: 'https://api.github.com',
+      githubApiUrlSet: false,
+      anthropicApiKey: undefined,
+      anthropicBaseUrl: undefined,
+      quiet: false,
+    });
+  });
+});
