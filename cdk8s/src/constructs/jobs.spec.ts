@@ -1,0 +1,74 @@
+import { permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
+import { Testing } from 'cdk8s';
+import { TemplateFile } from '../helm/template-file.js';
+import { describeTokens } from '../helm/tokens.js';
+import { JobsNamespace } from './jobs.js';
+
+type Manifest = { kind: string; metadata: { name: string; namespace?: string; labels?: object }; [key: string]: any };
+
+function synth(): Manifest[] {
+  const file = new TemplateFile(Testing.app(), 'jobs.yaml');
+  new JobsNamespace(file, 'jobs', { workerServiceAccount: 'kritik-worker' });
+  return Testing.synth(file) as Manifest[];
+}
+
+const find = (kind: string) => {
+  const found = synth().find((m) => m.kind === kind);
+  if (!found) throw new Error(`no ${kind}`);
+  return describeTokens(found) as Manifest;
+};
+
+describe(JobsNamespace.name, () => {
+  it('grants the worker exactly the permissions its code declares, nothing more', () => {
+    const sut = find('Role').rules;
+
+    expect(sut).toEqual(
+      REQUIRED_PERMISSIONS.map((p) => ({
+        apiGroups: [p.group],
+        resources: [permissionResource(p)],
+        verbs: [...p.verbs],
+      })),
+    );
+  });
+
+  it('puts the Role in the jobs namespace', () => {
+    const sut = find('Role').metadata.namespace;
+
+    expect(sut).toBe('{{ include "kritik.jobsNamespace" . | quote }}');
+  });
+
+  it('binds the Role to the worker ServiceAccount in the release namespace', () => {
+    const sut = find('RoleBinding').subjects;
+
+    expect(sut).toEqual([
+      { kind: 'ServiceAccount', name: 'kritik-worker', namespace: '{{ .Release.Namespace | quote }}' },
+    ]);
+  });
+
+  it('gives review pods a ServiceAccount without a token', () => {
+    const sut = find('ServiceAccount');
+
+    expect(sut.automountServiceAccountToken).toBe(false);
+  });
+
+  it('labels the namespace to enforce PodSecurity restricted', () => {
+    const sut = find('Namespace').metadata.labels;
+
+    expect(sut).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+
+  it('keeps the Anthropic key in the jobs namespace under the name envFrom exposes', () => {
+    const sut = find('Secret');
+
+    expect([sut.metadata.namespace, Object.keys(sut.data)]).toEqual([
+      '{{ include "kritik.jobsNamespace" . | quote }}',
+      ['ANTHROPIC_API_KEY'],
+    ]);
+  });
+
+  it('synthesizes the jobs namespace objects unchanged', () => {
+    const sut = synth();
+
+    expect(describeTokens(sut)).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,64 @@
+import { Testing } from 'cdk8s';
+import { renderYaml } from '../helm/render.js';
+import { TemplateFile } from '../helm/template-file.js';
+import { describeTokens } from '../helm/tokens.js';
+import { KritikNetworkPolicies } from './network-policies.js';
+
+type Policy = { metadata: { name: string }; spec: any };
+
+function policy(component: string): Policy {
+  const file = new TemplateFile(Testing.app(), 'networkpolicies.yaml');
+  new KritikNetworkPolicies(file, 'policies');
+  const found = (Testing.synth(file) as Policy[]).find(
+    (p) => describeTokens(p.metadata.name) === `{{ include "kritik.fullname" . }}-${component}`,
+  );
+  if (!found) throw new Error(`no policy for ${component}`);
+  return found;
+}
+
+describe(KritikNetworkPolicies.name, () => {
+  it('lets nothing reach review pods', () => {
+    const sut = policy('reviewer').spec;
+
+    expect([sut.policyTypes, sut.ingress]).toEqual([['Ingress', 'Egress'], []]);
+  });
+
+  it('lets review pods reach TCP 443 only outside the private ranges', () => {
+    const sut = renderYaml(policy('reviewer').spec.egress[1]);
+
+    expect(sut).toBe(
+      [
+        'ports:',
+        '  - port: 443',
+        '    protocol: TCP',
+        'to:',
+        '  - ipBlock:',
+        '      cidr: 0.0.0.0/0',
+        '      except: {{- toYaml .Values.networkPolicy.privateCidrs | nindent 8 }}',
+      ].join('\n'),
+    );
+  });
+
+  it('lets review pods resolve names', () => {
+    const sut = policy('reviewer').spec.egress[0];
+
+    expect(sut).toEqual({
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
+  });
+
+  it('lets the backend port be reached from the configured namespaces', () => {
+    const sut = renderYaml(policy('backend').spec.ingress);
+
+    expect(sut).toContain('- namespaceSelector: {{- toYaml .Values.networkPolicy.ingressNamespaceSelector | nindent');
+  });
+
+  it('lets the worker reach the API server on the configured ports', () => {
+    const sut = renderYaml(policy('worker').spec.egress);
+
+    expect(sut).toContain('{{- range .Values.networkPolicy.kubeApi.ports }}');
+  });
+});

@@ -1,0 +1,140 @@
+import { ENV, LABELS } from '@kritik/core';
+import { Testing } from 'cdk8s';
+import { backendEnv, workerEnv } from '../chart/env.js';
+import { renderYaml } from '../helm/render.js';
+import { TemplateFile } from '../helm/template-file.js';
+import { describeTokens } from '../helm/tokens.js';
+import { values } from '../values/definition.js';
+import { KritikWorkload } from './workload.js';
+
+type Manifest = { kind: string; metadata: { name: string }; spec?: any; automountServiceAccountToken?: boolean };
+
+function synth(component: 'backend' | 'worker'): Manifest[] {
+  const file = new TemplateFile(Testing.app(), `${component}.yaml`);
+  new KritikWorkload(file, component, {
+    component,
+    values: values[component],
+    port: component === 'backend' ? 8080 : 8081,
+    env: component === 'backend' ? backendEnv() : workerEnv(),
+    apiAccess: component === 'worker',
+  });
+  return Testing.synth(file) as Manifest[];
+}
+
+const find = (manifests: Manifest[], kind: string) => {
+  const found = manifests.find((m) => m.kind === kind);
+  if (!found) throw new Error(`no ${kind} in ${manifests.map((m) => m.kind).join(', ')}`);
+  return found;
+};
+
+describe(KritikWorkload.name, () => {
+  it('creates a ServiceAccount, Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
+    const sut = synth('backend');
+
+    expect(sut.map((m) => m.kind)).toEqual([
+      'ServiceAccount',
+      'Deployment',
+      'Service',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+    ]);
+  });
+
+  it('selects pods by name, instance and component only', () => {
+    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.selector);
+
+    expect(sut).toEqual({
+      matchLabels: {
+        [LABELS.name]: 'kritik',
+        [LABELS.instance]: '{{ .Release.Name | quote }}',
+        [LABELS.component]: 'backend',
+      },
+    });
+  });
+
+  it('selects the same pods with its Service as with its Deployment', () => {
+    const manifests = synth('worker');
+
+    const sut = find(manifests, 'Service').spec.selector;
+
+    expect(sut).toEqual(find(manifests, 'Deployment').spec.selector.matchLabels);
+  });
+
+  it('labels pods without the cdk8s construct address', () => {
+    const sut = Object.keys(find(synth('backend'), 'Deployment').spec.template.metadata.labels);
+
+    expect(sut.filter((key) => key.startsWith('cdk8s.io/'))).toEqual([]);
+  });
+
+  it('runs the pod as non-root with the RuntimeDefault seccomp profile', () => {
+    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.template.spec.securityContext);
+
+    expect(sut).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: '{{ .Values.securityContext.runAsUser }}',
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  it('drops every capability and keeps the root filesystem read-only', () => {
+    const sut = find(synth('worker'), 'Deployment').spec.template.spec.containers[0].securityContext;
+
+    expect(sut).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('probes liveness on /health, readiness on /ready and startup on /health', () => {
+    const container = find(synth('worker'), 'Deployment').spec.template.spec.containers[0];
+
+    const sut = [container.livenessProbe, container.readinessProbe, container.startupProbe].map((p) => [
+      p.httpGet.path,
+      p.httpGet.port,
+    ]);
+
+    expect(sut).toEqual([
+      ['/health', 8081],
+      ['/ready', 8081],
+      ['/health', 8081],
+    ]);
+  });
+
+  it('rolls its pods when the config file changes', () => {
+    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.template.metadata.annotations);
+
+    expect(sut).toMatchObject({ 'checksum/config': '{{ include "kritik.config" . | sha256sum | quote }}' });
+  });
+
+  it('sets replicas only when autoscaling is off', () => {
+    const sut = renderYaml(find(synth('backend'), 'Deployment'));
+
+    expect(sut).toContain(
+      '  {{- if not .Values.backend.autoscaling.enabled }}\n  replicas: {{ .Values.backend.replicaCount }}\n  {{- end }}',
+    );
+  });
+
+  it('gives the worker a ServiceAccount token and the backend none', () => {
+    const sut = [synth('worker'), synth('backend')].map((m) => find(m, 'ServiceAccount').automountServiceAccountToken);
+
+    expect(sut).toEqual([true, false]);
+  });
+
+  it('never gives the worker the Anthropic key', () => {
+    const env = find(synth('worker'), 'Deployment').spec.template.spec.containers[0].env as { name?: string }[];
+
+    const sut = env.map((e) => e.name);
+
+    expect(sut).not.toContain(ENV.anthropicApiKey);
+  });
+
+  it('gives the backend the GitHub App private key only when asked to', () => {
+    const sut = renderYaml(find(synth('backend'), 'Deployment'));
+
+    expect(sut).toMatch(
+      /{{- if \.Values\.backend\.githubAppCredentials }}\n\s+- name: GITHUB_APP_PRIVATE_KEY\n[^]*?{{- end }}/,
+    );
+  });
+});
