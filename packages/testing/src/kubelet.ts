@@ -714,8 +714,15 @@ class Kubelet implements TestKubelet {
 
 /**
  * Starts a test kubelet against the cluster of `kc` (usually `controlPlane.adminKubeConfig()`).
- * Only the first container of a pod runs; init containers, volumes, probes and resource limits
- * are ignored. `readNamespacedPodLog` works through the kubelet's log endpoint.
+ *
+ * The container runs in the repository root (or its `workingDir` when that exists locally) as
+ * this user, with only PATH, HOME and HOSTNAME from the host plus its resolved env. Its
+ * `terminationMessagePath` is mapped to a file named by `$KRITIK_TERMINATION_LOG`. Deleting a pod
+ * SIGTERMs its process group (SIGKILL after the grace period); so do pod deadlines.
+ * `readNamespacedPodLog` works through the kubelet's log endpoint (tailLines, limitBytes, follow).
+ *
+ * Not emulated: containers after the first, init containers, volumes, probes, resource limits,
+ * security contexts, node heartbeats (run kube-controller-manager without node-lifecycle).
  */
 export async function startTestKubelet(kc: KubeConfig, options: TestKubeletOptions): Promise<TestKubelet> {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-kubelet-'));

@@ -105,7 +105,10 @@ describe(startControlPlane.name, () => {
     core = admin.makeApiClient(CoreV1Api);
     batch = admin.makeApiClient(BatchV1Api);
     await sut.createNamespace(JOBS);
-    kubelet = await startTestKubelet(admin, { namespaces: [JOBS] });
+    kubelet = await startTestKubelet(admin, {
+      namespaces: [JOBS],
+      entrypoints: { 'registry.example/node-entrypoint': ['node'] },
+    });
   }, 60_000);
   afterAll(async () => {
     await kubelet?.stop();
@@ -192,6 +195,35 @@ describe(startControlPlane.name, () => {
 
     await jobCondition('late-secret', 'Complete');
     expect(waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "late" not found (env KEY)' });
+  });
+
+  it("runs the local entrypoint registered for a container's image when it sets no command", async () => {
+    const job = nodeJob('entrypoint', '');
+    const container = job.spec!.template.spec!.containers[0]!;
+    container.image = 'registry.example/node-entrypoint:1.0';
+    container.command = undefined;
+    container.args = ['-e', `require('fs').writeFileSync(process.env.KRITIK_TERMINATION_LOG, 'via entrypoint')`];
+    await batch.createNamespacedJob({ namespace: JOBS, body: job });
+
+    await jobCondition('entrypoint', 'Complete');
+
+    const [pod] = await podsOf('entrypoint');
+    expect(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe('via entrypoint');
+  });
+
+  it('fails a pod whose container has neither a command nor a known entrypoint, saying so', async () => {
+    const job = nodeJob('no-command', '');
+    job.spec!.template.spec!.containers[0]!.command = undefined;
+    await batch.createNamespacedJob({ namespace: JOBS, body: job });
+
+    await jobCondition('no-command', 'Failed');
+
+    const [pod] = await podsOf('no-command');
+    const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+    expect({ reason: terminated?.reason, message: terminated?.message }).toEqual({
+      reason: 'StartError',
+      message: expect.stringContaining("image node:20 has no entry in the test kubelet's entrypoints"),
+    });
   });
 
   it('serves container logs through the API server', async () => {
