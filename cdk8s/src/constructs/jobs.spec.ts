@@ -1,10 +1,11 @@
 import { permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
+import type { V1ObjectMeta, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { Testing } from 'cdk8s';
 import { TemplateFile } from '../helm/template-file.js';
 import { describeTokens } from '../helm/tokens.js';
 import { JobsNamespace } from './jobs.js';
 
-type Manifest = { kind: string; metadata: { name: string; namespace?: string; labels?: object }; [key: string]: any };
+type Manifest = { kind: string; metadata: V1ObjectMeta };
 
 function synth(): Manifest[] {
   const file = new TemplateFile(Testing.app(), 'jobs.yaml');
@@ -12,15 +13,15 @@ function synth(): Manifest[] {
   return Testing.synth(file) as Manifest[];
 }
 
-const find = (kind: string) => {
+function find<T>(kind: string): T {
   const found = synth().find((m) => m.kind === kind);
   if (!found) throw new Error(`no ${kind}`);
-  return describeTokens(found) as Manifest;
-};
+  return describeTokens(found) as T;
+}
 
 describe(JobsNamespace.name, () => {
   it('grants the worker exactly the permissions its code declares, nothing more', () => {
-    const sut = find('Role').rules;
+    const sut = find<V1Role>('Role').rules;
 
     expect(sut).toEqual(
       REQUIRED_PERMISSIONS.map((p) => ({
@@ -32,13 +33,13 @@ describe(JobsNamespace.name, () => {
   });
 
   it('puts the Role in the jobs namespace', () => {
-    const sut = find('Role').metadata.namespace;
+    const sut = find<V1Role>('Role').metadata?.namespace;
 
     expect(sut).toBe('{{ include "kritik.jobsNamespace" . | quote }}');
   });
 
   it('binds the Role to the worker ServiceAccount in the release namespace', () => {
-    const sut = find('RoleBinding').subjects;
+    const sut = find<V1RoleBinding>('RoleBinding').subjects;
 
     expect(sut).toEqual([
       { kind: 'ServiceAccount', name: 'kritik-worker', namespace: '{{ .Release.Namespace | quote }}' },
@@ -46,21 +47,21 @@ describe(JobsNamespace.name, () => {
   });
 
   it('gives review pods a ServiceAccount without a token', () => {
-    const sut = find('ServiceAccount');
+    const sut = find<V1ServiceAccount>('ServiceAccount');
 
     expect(sut.automountServiceAccountToken).toBe(false);
   });
 
   it('labels the namespace to enforce PodSecurity restricted', () => {
-    const sut = find('Namespace').metadata.labels;
+    const sut = find<Manifest>('Namespace').metadata.labels;
 
     expect(sut).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
   it('keeps the Anthropic key in the jobs namespace under the name envFrom exposes', () => {
-    const sut = find('Secret');
+    const sut = find<V1Secret>('Secret');
 
-    expect([sut.metadata.namespace, Object.keys(sut.data)]).toEqual([
+    expect([sut.metadata?.namespace, Object.keys(sut.data ?? {})]).toEqual([
       '{{ include "kritik.jobsNamespace" . | quote }}',
       ['ANTHROPIC_API_KEY'],
     ]);

@@ -1,10 +1,11 @@
+import type { V1NetworkPolicy, V1NetworkPolicySpec } from '@kubernetes/client-node';
 import { Testing } from 'cdk8s';
 import { renderYaml } from '../helm/render.js';
 import { TemplateFile } from '../helm/template-file.js';
 import { describeTokens } from '../helm/tokens.js';
 import { KritikNetworkPolicies } from './network-policies.js';
 
-type Policy = { metadata: { name: string }; spec: any };
+type Policy = V1NetworkPolicy & { metadata: { name: string }; spec: V1NetworkPolicySpec };
 
 function policy(component: string): Policy {
   const file = new TemplateFile(Testing.app(), 'networkpolicies.yaml');
@@ -24,7 +25,7 @@ describe(KritikNetworkPolicies.name, () => {
   });
 
   it('lets review pods reach TCP 443 only outside the private ranges', () => {
-    const sut = renderYaml(policy('reviewer').spec.egress[1]);
+    const sut = renderYaml(policy('reviewer').spec.egress?.[1]);
 
     expect(sut).toBe(
       [
@@ -40,7 +41,7 @@ describe(KritikNetworkPolicies.name, () => {
   });
 
   it('lets review pods resolve names', () => {
-    const sut = policy('reviewer').spec.egress[0];
+    const sut = policy('reviewer').spec.egress?.[0];
 
     expect(sut).toEqual({
       ports: [

@@ -1,4 +1,5 @@
 import { ENV, LABELS } from '@kritik/core';
+import type { V1Deployment, V1ObjectMeta, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { Testing } from 'cdk8s';
 import { backendEnv, workerEnv } from '../chart/env.js';
 import { renderYaml } from '../helm/render.js';
@@ -7,7 +8,7 @@ import { describeTokens } from '../helm/tokens.js';
 import { values } from '../values/definition.js';
 import { KritikWorkload } from './workload.js';
 
-type Manifest = { kind: string; metadata: { name: string }; spec?: any; automountServiceAccountToken?: boolean };
+type Manifest = { kind: string; metadata: V1ObjectMeta };
 
 function synth(component: 'backend' | 'worker'): Manifest[] {
   const file = new TemplateFile(Testing.app(), `${component}.yaml`);
@@ -21,11 +22,14 @@ function synth(component: 'backend' | 'worker'): Manifest[] {
   return Testing.synth(file) as Manifest[];
 }
 
-const find = (manifests: Manifest[], kind: string) => {
+function find<T>(manifests: Manifest[], kind: string): T {
   const found = manifests.find((m) => m.kind === kind);
   if (!found) throw new Error(`no ${kind} in ${manifests.map((m) => m.kind).join(', ')}`);
-  return found;
-};
+  return found as T;
+}
+
+const deployment = (manifests: Manifest[]) => find<V1Deployment>(manifests, 'Deployment').spec!;
+const container = (manifests: Manifest[]) => deployment(manifests).template.spec!.containers[0]!;
 
 describe(KritikWorkload.name, () => {
   it('creates a ServiceAccount, Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
@@ -41,7 +45,7 @@ describe(KritikWorkload.name, () => {
   });
 
   it('selects pods by name, instance and component only', () => {
-    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.selector);
+    const sut = describeTokens(deployment(synth('backend')).selector);
 
     expect(sut).toEqual({
       matchLabels: {
@@ -55,19 +59,19 @@ describe(KritikWorkload.name, () => {
   it('selects the same pods with its Service as with its Deployment', () => {
     const manifests = synth('worker');
 
-    const sut = find(manifests, 'Service').spec.selector;
+    const sut = find<V1Service>(manifests, 'Service').spec!.selector;
 
-    expect(sut).toEqual(find(manifests, 'Deployment').spec.selector.matchLabels);
+    expect(sut).toEqual(deployment(manifests).selector.matchLabels);
   });
 
   it('labels pods without the cdk8s construct address', () => {
-    const sut = Object.keys(find(synth('backend'), 'Deployment').spec.template.metadata.labels);
+    const sut = Object.keys(deployment(synth('backend')).template.metadata!.labels!);
 
     expect(sut.filter((key) => key.startsWith('cdk8s.io/'))).toEqual([]);
   });
 
   it('runs the pod as non-root with the RuntimeDefault seccomp profile', () => {
-    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.template.spec.securityContext);
+    const sut = describeTokens(deployment(synth('backend')).template.spec!.securityContext);
 
     expect(sut).toMatchObject({
       runAsNonRoot: true,
@@ -77,7 +81,7 @@ describe(KritikWorkload.name, () => {
   });
 
   it('drops every capability and keeps the root filesystem read-only', () => {
-    const sut = find(synth('worker'), 'Deployment').spec.template.spec.containers[0].securityContext;
+    const sut = container(synth('worker')).securityContext;
 
     expect(sut).toMatchObject({
       allowPrivilegeEscalation: false,
@@ -88,11 +92,11 @@ describe(KritikWorkload.name, () => {
   });
 
   it('probes liveness on /health, readiness on /ready and startup on /health', () => {
-    const container = find(synth('worker'), 'Deployment').spec.template.spec.containers[0];
+    const worker = container(synth('worker'));
 
-    const sut = [container.livenessProbe, container.readinessProbe, container.startupProbe].map((p) => [
-      p.httpGet.path,
-      p.httpGet.port,
+    const sut = [worker.livenessProbe, worker.readinessProbe, worker.startupProbe].map((p) => [
+      p?.httpGet?.path,
+      p?.httpGet?.port,
     ]);
 
     expect(sut).toEqual([
@@ -103,7 +107,7 @@ describe(KritikWorkload.name, () => {
   });
 
   it('rolls its pods when the config file changes', () => {
-    const sut = describeTokens(find(synth('backend'), 'Deployment').spec.template.metadata.annotations);
+    const sut = describeTokens(deployment(synth('backend')).template.metadata!.annotations);
 
     expect(sut).toMatchObject({ 'checksum/config': '{{ include "kritik.config" . | sha256sum | quote }}' });
   });
@@ -117,15 +121,15 @@ describe(KritikWorkload.name, () => {
   });
 
   it('gives the worker a ServiceAccount token and the backend none', () => {
-    const sut = [synth('worker'), synth('backend')].map((m) => find(m, 'ServiceAccount').automountServiceAccountToken);
+    const sut = [synth('worker'), synth('backend')].map(
+      (m) => find<V1ServiceAccount>(m, 'ServiceAccount').automountServiceAccountToken,
+    );
 
     expect(sut).toEqual([true, false]);
   });
 
   it('never gives the worker the Anthropic key', () => {
-    const env = find(synth('worker'), 'Deployment').spec.template.spec.containers[0].env as { name?: string }[];
-
-    const sut = env.map((e) => e.name);
+    const sut = (container(synth('worker')).env ?? []).map((e) => e.name);
 
     expect(sut).not.toContain(ENV.anthropicApiKey);
   });
@@ -134,7 +138,7 @@ describe(KritikWorkload.name, () => {
     const sut = renderYaml(find(synth('backend'), 'Deployment'));
 
     expect(sut).toMatch(
-      /{{- if \.Values\.backend\.githubAppCredentials }}\n\s+- name: GITHUB_APP_PRIVATE_KEY\n[^]*?{{- end }}/,
+      /{{- if \.Values\.backend\.githubAppCredentials }}\n\s+- name: GITHUB_APP_PRIVATE_KEY\n[\s\S]*?{{- end }}/,
     );
   });
 });
