@@ -69,8 +69,10 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     },
   });
   let app: INestApplication | undefined;
-  const client = new Redis(server.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  const client = new Redis(server.url, { maxRetriesPerRequest: null });
   const reviews = new Queue(REVIEWS_QUEUE, { connection: client });
+  // Outages are part of some tests; the client reconnects by itself.
+  reviews.on('error', () => undefined);
   try {
     app = await createApp(config, { logger: createLogger({ name: 'backend', level: 'info', destination }) });
     await app.listen(0, '127.0.0.1');

@@ -8,6 +8,7 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
 import { ReviewEnqueuer } from '../intake/review.enqueuer.js';
+import { QueueErrors } from './queue-errors.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
 
@@ -23,6 +24,7 @@ import { WebhookMetrics } from './webhooks.metrics.js';
     DeliveryLedger,
     IntakeService,
     PrHeadStore,
+    QueueErrors,
     ReviewEnqueuer,
     ReviewStore,
     WebhookMetrics,
