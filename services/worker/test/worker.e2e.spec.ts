@@ -1,0 +1,234 @@
+// The worker application end to end on the harness: real Redis and BullMQ, the control plane
+// with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
+// to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
+import {
+  type ControlPlane,
+  startControlPlane,
+  startRedis,
+  startTestKubelet,
+  type TestKubelet,
+  type TestRedis,
+  waitUntil,
+} from '@kritik/testing';
+import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
+import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
+import {
+  type Fakes,
+  jobsNamespace,
+  OWNER,
+  openPullRequest,
+  pushCommit,
+  REPO,
+  reviewJobSettings,
+  startFakes,
+  withoutVerb,
+  workerIdentity,
+} from './support/world.js';
+
+jest.setTimeout(120_000);
+
+const NAMESPACE = 'kritik-jobs';
+
+describe('worker', () => {
+  let plane: ControlPlane;
+  let redis: TestRedis;
+  let kubelet: TestKubelet;
+  let fakes: Fakes;
+  let identity: KubeConfig;
+  let producer: Producer;
+  let batch: BatchV1Api;
+
+  beforeAll(async () => {
+    [plane, redis, fakes] = await Promise.all([startControlPlane(), startRedis(), startFakes()]);
+    await jobsNamespace(plane, NAMESPACE);
+    kubelet = await startTestKubelet(plane.adminKubeConfig(), { namespaces: [NAMESPACE] });
+    identity = (await workerIdentity(plane, NAMESPACE, 'kritik-worker')).kubeConfig;
+    batch = plane.adminKubeConfig().makeApiClient(BatchV1Api);
+  });
+  afterAll(async () => {
+    await kubelet?.stop();
+    await Promise.all([plane?.stop(), redis?.stop(), fakes?.stop()]);
+  });
+  beforeEach(async () => {
+    producer = new Producer(redis.url);
+    await producer.redis.flushall();
+  });
+  afterEach(() => producer.close());
+
+  const start = (reviewJob: Record<string, unknown> = {}, kubeConfig = identity) =>
+    startWorker({
+      redisUrl: redis.url,
+      fakes,
+      runner: 'kubernetes',
+      namespace: NAMESPACE,
+      kubeConfig,
+      reviewJob: { ...reviewJobSettings(fakes.anthropic), ...reviewJob },
+    });
+
+  describe('with the Role generated from REQUIRED_PERMISSIONS', () => {
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      sut = await start();
+    });
+    afterAll(() => sut.close());
+
+    it('is ready once Redis answers and every permission is granted', async () => {
+      const body = await waitUntil(
+        'ready',
+        async () => {
+          const res = await fetch(`${sut.url}/ready`);
+          return res.status === 200 ? res.json() : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      expect(body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, runner: { status: 'up' } } });
+    });
+
+    it('answers /health without dependencies', async () => {
+      expect((await fetch(`${sut.url}/health`)).status).toBe(200);
+    });
+
+    it('runs a queued review as a Job and records it posted', async () => {
+      const review = openPullRequest(fakes.github, 'app-e2e');
+      await producer.enqueue(review);
+      const record = await producer.ended(review.reviewId);
+
+      expect(record).toMatchObject({ status: 'posted', result: { status: 'posted', commentsPosted: 1 } });
+      expect(record.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
+      expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+    });
+
+    it('counts reviews by outcome and the time to dispatch in /metrics', async () => {
+      const review = openPullRequest(fakes.github, 'metrics');
+      await producer.enqueue(review);
+      await producer.ended(review.reviewId);
+      const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+
+      expect(metrics).toMatch(/kritik_worker_reviews_total\{[^}]*outcome="posted"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/kritik_worker_dispatch_seconds_count\{[^}]*how="created"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/kritik_worker_reviews_running\{[^}]*\} 0/);
+      expect(metrics).toContain('kritik_worker_review_duration_seconds_bucket');
+    });
+
+    it('supersedes a running review when a newer head SHA arrives and reviews the newest', async () => {
+      const first = openPullRequest(fakes.github, 'supersede');
+      fakes.anthropic.delayNext(30_000, 1, 'POST /v1/messages');
+      const asked = fakes.anthropic.messageRequests().length;
+      await producer.enqueue(first);
+      const firstJob = reviewJobName(first.reviewId);
+      await waitUntil(
+        'the first reviewer to wait on the model',
+        async () => (fakes.anthropic.messageRequests().length > asked ? true : undefined),
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
+      const second = pushCommit(fakes.github, first, 'supersede-2');
+      await producer.enqueue(second);
+
+      expect(await producer.ended(first.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(await producer.ended(second.reviewId)).toMatchObject({ status: 'posted' });
+      const reviews = fakes.github.reviews(OWNER, REPO, first.pr);
+      expect(reviews.map((r) => r.commit_id)).toEqual([second.headSha]);
+      await waitUntil(
+        'the superseded Job to be deleted',
+        () =>
+          batch.readNamespacedJob({ namespace: NAMESPACE, name: firstJob }).then(
+            () => undefined,
+            () => true,
+          ),
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    });
+
+    it('records a review queued behind a newer SHA of its PR as superseded without running it', async () => {
+      const older = openPullRequest(fakes.github, 'stale');
+      const newer = pushCommit(fakes.github, older, 'stale-2');
+      await producer.enqueue({ ...newer });
+      await new Promise((r) => setTimeout(r, 5));
+      await producer.queue.add('review', { ...older, enqueuedAt: new Date(Date.now() - 60_000).toISOString() });
+
+      expect(await producer.ended(older.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(await producer.ended(newer.reviewId)).toMatchObject({ status: 'posted' });
+      expect(fakes.github.reviews(OWNER, REPO, older.pr)).toHaveLength(1);
+    });
+
+    it('does not review the same SHA twice when the review is enqueued again', async () => {
+      const review = openPullRequest(fakes.github, 'twice');
+      await producer.enqueue(review);
+      await producer.ended(review.reviewId);
+      await producer.enqueue(review);
+      await waitUntil(
+        'the queue to drain',
+        async () => ((await producer.queue.getJobCounts('wait', 'active', 'delayed')).wait === 0 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+    });
+  });
+
+  describe('past the review deadline', () => {
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      sut = await start({ activeDeadlineSeconds: 3 });
+    });
+    afterAll(() => sut.close());
+
+    it('deletes the Job, records failed: timeout and concludes the check run as failure', async () => {
+      const review = openPullRequest(fakes.github, 'timeout');
+      fakes.anthropic.delayNext(30_000, 1, 'POST /v1/messages');
+      await producer.enqueue(review);
+      const record = await producer.ended(review.reviewId);
+
+      expect(record).toMatchObject({ status: 'failed', reason: 'timeout' });
+      const runs = fakes.github.checkRuns(OWNER, REPO, review.headSha);
+      expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
+      expect(runs[0]!.output.summary).toContain('timeout');
+      await waitUntil(
+        'the Job to be deleted',
+        () =>
+          batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) }).then(
+            () => undefined,
+            () => true,
+          ),
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    });
+  });
+
+  describe('with a verb removed from the Role', () => {
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      const limited = await workerIdentity(plane, NAMESPACE, 'worker-no-delete', withoutVerb('jobs', 'delete'));
+      sut = await start({}, limited.kubeConfig);
+    });
+    afterAll(() => sut.close());
+
+    it('stays not ready and names the missing permission', async () => {
+      const body = await waitUntil(
+        'a permission verdict',
+        async () => {
+          const res = await fetch(`${sut.url}/ready`);
+          const json = (await res.json()) as { error?: { runner?: { message?: string } } };
+          return res.status === 503 && json.error?.runner?.message?.includes('missing') ? json : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      expect(body.error!.runner!.message).toBe(
+        `missing permissions in namespace "${NAMESPACE}": delete jobs.batch (grant them in the worker's Role)`,
+      );
+    });
+
+    it('leaves reviews queued instead of failing them', async () => {
+      const review = openPullRequest(fakes.github, 'not-ready');
+      await producer.enqueue(review);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await producer.queue.getJobCounts('wait')).toEqual({ wait: 1 });
+    });
+  });
+});
