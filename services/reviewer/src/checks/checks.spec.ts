@@ -58,7 +58,8 @@ describe(runChecks.name, () => {
   it('ignores placeholders, short values and low-entropy assignments', () => {
     const sut = runChecks(
       added('settings.py', [
-        'password = "${DB_PASSWORD}"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style placeholder, as config files hold them
+        'password = "${DATABASE_PASSWORD_FROM_ENV_2}"',
         'api_key = "your-api-key-goes-here-123"',
         'token = "short1"',
         'secret = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"',

@@ -47,6 +47,10 @@ describe(parseReviewMarker.name, () => {
     expect(isKritikBody(marker)).toBe(true);
   });
 
+  it('recognises a comment carrying only a finding fingerprint as Kritik', () => {
+    expect(isKritikBody(`text\n\n${fingerprintMarker('0123456789abcdef')}`)).toBe(true);
+  });
+
   it('returns null for a body Kritik did not write', () => {
     expect([parseReviewMarker('LGTM'), isKritikBody('LGTM')]).toEqual([null, false]);
   });

@@ -46,4 +46,4 @@ export function parseReviewMarker(body: string | null | undefined): ReviewMarker
 }
 
 /** Whether a comment or review body was written by Kritik. */
-export const isKritikBody = (body: string | null | undefined) => /<!-- kritik:(fp|review) /.test(body ?? '');
+export const isKritikBody = (body: string | null | undefined) => /<!-- kritik:(fp=|review )/.test(body ?? '');
