@@ -141,13 +141,23 @@ function keyAt(root: ts.Expression, position: number): KeyPath {
       .getChildren()
       .find((c) => c.getStart() <= position && position < c.getEnd());
     if (!child) return key;
-    if (ts.isPropertyAssignment(child) && ts.isStringLiteral(child.name) && child.name.getStart() <= position) {
+    if (ts.isPropertyAssignment(child) && (ts.isStringLiteral(child.name) || ts.isIdentifier(child.name))) {
       key.push(child.name.text);
     } else if (ts.isArrayLiteralExpression(node) && node.elements.includes(child as ts.Expression)) {
       key.push(node.elements.indexOf(child as ts.Expression));
     }
     node = child;
   }
+}
+
+/** A TypeScript literal of `value`; keys are bare where they can be, so TypeScript suggests spellings. */
+function literal(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(literal).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  const entries = Object.entries(value).map(
+    ([key, child]) => `${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}:${literal(child)}`,
+  );
+  return `{${entries.join(',')}}`;
 }
 
 /**
@@ -165,7 +175,7 @@ function typeErrors(checked: { index: number; manifest: Manifest; schema: Model 
     return `import type { ${type} as T${i} } from '${module}';`;
   });
   const declarations = checked.map(
-    (entry, i) => `export const o${i}: T${types.indexOf(typeOf(entry))} = ${JSON.stringify(entry.manifest)};`,
+    (entry, i) => `export const o${i}: T${types.indexOf(typeOf(entry))} = ${literal(entry.manifest)};`,
   );
   const text = [...imports, ...declarations].join('\n');
   const options: ts.CompilerOptions = {
@@ -195,10 +205,8 @@ function typeErrors(checked: { index: number; manifest: Manifest; schema: Model 
       throw new Error(`cannot load the custom resource types: ${message}`);
     }
     // Types, enums and required fields are the JSON schemas' job; only unknown fields are left.
-    const unknown =
-      /known properties, (?:and|but) '"?([^"']+?)"?' does not exist.*?(?:Did you mean to write '"?([^"']+?)"?'\?)?$/.exec(
-        message,
-      );
+    const unknown = /known properties, (?:and|but) '"?([^"']+?)"?' does not exist/.exec(message);
+    const suggestion = /Did you mean to write '"?([^"']+?)"?'\?/.exec(message);
     const start = diagnostic.start;
     const at = initializers.findIndex((init) => init.getStart() <= start && start < init.getEnd());
     const entry = checked[at];
@@ -207,7 +215,7 @@ function typeErrors(checked: { index: number; manifest: Manifest; schema: Model 
     problems.push({
       index: entry.index,
       key: keyAt(initializer, start),
-      message: `unknown field '${unknown[1]}'${unknown[2] ? ` (did you mean '${unknown[2]}'?)` : ''}, not in the ${entry.manifest.apiVersion} API`,
+      message: `unknown field '${unknown[1]}'${suggestion ? ` (did you mean '${suggestion[1]}'?)` : ''}, not in the ${entry.manifest.apiVersion} API`,
     });
   }
   return problems;

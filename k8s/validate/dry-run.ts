@@ -92,9 +92,13 @@ export class ServerSideApply {
   /**
    * Applies `manifest` (server-side apply, strict field validation). With `dryRun` nothing is
    * stored, but every validation and admission step runs. Namespaced objects without a
-   * namespace go to `defaultNamespace`.
+   * namespace go to `defaultNamespace`. Fields applied earlier by the same `fieldManager` and
+   * missing now are removed, as with any server-side apply.
    */
-  async apply(manifest: Manifest, options: { dryRun: boolean; defaultNamespace: string }): Promise<ApplyResult> {
+  async apply(
+    manifest: Manifest,
+    options: { dryRun: boolean; defaultNamespace: string; fieldManager?: string },
+  ): Promise<ApplyResult> {
     const resource = (await this.discover()).get(`${manifest.apiVersion} ${manifest.kind}`);
     if (!resource) {
       return {
@@ -108,7 +112,8 @@ export class ServerSideApply {
     const name = encodeURIComponent(String(manifest.metadata?.name));
     const namespace = String(manifest.metadata?.namespace ?? options.defaultNamespace);
     const scope = resource.namespaced ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-    const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: 'true' });
+    const fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    const query = new URLSearchParams({ fieldManager, fieldValidation: 'Strict', force: 'true' });
     if (options.dryRun) query.set('dryRun', 'All');
     const body = resource.namespaced
       ? { ...manifest, metadata: { ...manifest.metadata, namespace } }

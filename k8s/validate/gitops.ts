@@ -7,7 +7,14 @@ import { join, relative, resolve } from 'node:path';
 import { hasKnownSchema, isFluxObject, type Manifest, validateCustomResources } from './custom-resources.js';
 import type { ServerSideApply } from './dry-run.js';
 import { formatKey, type KeyPath, kustomizationFile, OriginIndex, objectId, pointerToKey } from './origins.js';
-import { chartVersion, helmTemplate, kustomizeBuild, releaseTarget, ToolError } from './render.js';
+import {
+  chartVersion,
+  type HelmReleaseTarget,
+  helmTemplate,
+  kustomizeBuild,
+  releaseTarget,
+  ToolError,
+} from './render.js';
 
 export interface Problem {
   readonly file: string;
@@ -21,8 +28,8 @@ export const formatProblem = (p: Problem) => [p.file, p.key, p.message].filter(B
 export interface Rendered {
   readonly root: string;
   readonly index: OriginIndex;
-  /** `Kind/name` of the HelmRelease whose chart produced `objects` (undefined: plain manifests). */
-  readonly release?: string;
+  /** The HelmRelease (`Kind/name` and what it installs) whose chart produced `objects`; none for plain manifests. */
+  readonly release?: { readonly id: string; readonly target: HelmReleaseTarget };
   readonly namespace: string;
   readonly objects: Manifest[];
 }
@@ -41,20 +48,34 @@ export function defaultRoots(repo: string): string[] {
   });
 }
 
-/** Key paths named in helm's values-schema errors (`at '/worker/replicas'`, additional properties). */
-export function helmErrorKeys(output: string): KeyPath[] {
-  const keys: KeyPath[] = [];
-  for (const line of output.split('\n')) {
+/** Each key named in helm's values-schema errors (`- at '/worker/replicas': ...`) with its line. */
+export function helmSchemaErrors(output: string): { key: KeyPath; line: string }[] {
+  const errors: { key: KeyPath; line: string }[] = [];
+  for (const raw of output.split('\n')) {
+    const line = raw.replace(/^\s*-\s*/, '').trim();
     const at = /at '([^']*)'/.exec(line);
     if (!at) continue;
     const base = pointerToKey(at[1] ?? '');
-    const extra = /additional propert(?:y|ies) ((?:'[^']+'(?:, )?)+) (?:is |are )?not allowed/.exec(line);
-    const missing = /missing propert(?:y|ies) ((?:'[^']+'(?:, )?)+)/.exec(line);
-    const names = extra?.[1] ?? missing?.[1];
-    if (names) for (const name of names.matchAll(/'([^']+)'/g)) keys.push([...base, name[1] ?? '']);
-    else keys.push(base);
+    const names = /(?:additional|missing) propert(?:y|ies) ((?:'[^']+'(?:, )?)+)/.exec(line)?.[1];
+    if (names) for (const name of names.matchAll(/'([^']+)'/g)) errors.push({ key: [...base, name[1] ?? ''], line });
+    else errors.push({ key: base, line });
   }
-  return keys;
+  return errors;
+}
+
+/** Scalars anywhere in a manifest, as strings. */
+function scalarsOf(value: unknown, out = new Set<string>()): Set<string> {
+  if (value !== null && typeof value === 'object') for (const child of Object.values(value)) scalarsOf(child, out);
+  else out.add(String(value));
+  return out;
+}
+
+/** `values` without the key at `key`. */
+function withoutKey(values: Record<string, unknown>, key: KeyPath): Record<string, unknown> {
+  const copy = structuredClone(values);
+  const parent = key.slice(0, -1).reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], copy);
+  if (parent && typeof parent === 'object') delete (parent as Record<string | number, unknown>)[key.at(-1) ?? ''];
+  return copy;
 }
 
 export class GitOpsValidator {
@@ -155,13 +176,17 @@ export class GitOpsValidator {
       }
       try {
         const objects = helmTemplate(target, this.repo);
-        this.rendered.push({ root, index, release: object, namespace: target.namespace, objects });
+        this.rendered.push({ root, index, release: { id: object, target }, namespace: target.namespace, objects });
       } catch (error) {
         if (!(error instanceof ToolError)) throw error;
-        const keys = helmErrorKeys(error.output);
-        const message = `helm template ${this.rel(target.chartDir)}: ${error.output}`;
-        if (keys.length === 0) this.reportAt(index, object, ['spec', 'values'], message, rootFile);
-        for (const key of keys) this.reportAt(index, object, ['spec', 'values', ...key], message, rootFile);
+        const errors = helmSchemaErrors(error.output);
+        const chart = this.rel(target.chartDir);
+        if (errors.length === 0) {
+          this.reportAt(index, object, ['spec', 'values'], `helm template ${chart}: ${error.output}`, rootFile);
+        }
+        for (const { key, line } of errors) {
+          this.reportAt(index, object, ['spec', 'values', ...key], `${line} (values schema of ${chart})`, rootFile);
+        }
       }
     }
   }
@@ -179,56 +204,71 @@ export class GitOpsValidator {
       for (const m of set.objects) if (m.kind === 'Namespace') namespaces.add(nameOf(m));
       for (const m of set.objects) if (typeof m.metadata?.namespace === 'string') namespaces.add(m.metadata.namespace);
       for (const ns of namespaces) {
-        const manifest = set.objects.find((m) => m.kind === 'Namespace' && nameOf(m) === ns) ?? {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: ns },
-        };
-        const result = await api.apply(manifest, { dryRun: false, defaultNamespace: ns });
+        const defined = set.objects.find((m) => m.kind === 'Namespace' && nameOf(m) === ns);
+        // A namespace from elsewhere (the base, or created by hand) is only made to exist: its own
+        // field manager leaves the labels another set applied in place.
+        const result = defined
+          ? await api.apply(defined, { dryRun: false, defaultNamespace: ns })
+          : await api.apply(
+              { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+              { dryRun: false, defaultNamespace: ns, fieldManager: 'kritik-validate-prerequisites' },
+            );
         if (!result.ok) this.report(rootFile, `Namespace/${ns}`, result.messages.join('; '));
       }
       for (const manifest of set.objects) {
         if (manifest.kind === 'Namespace') continue;
         applied++;
-        if (!(await api.serves(manifest)) && hasKnownSchema(manifest)) {
-          // No CRD in the test API server (ServiceMonitor, ...): the schemas stand in for it.
-          const problems = validateCustomResources([manifest], this.repo);
-          if (problems.length > 0)
-            this.reportDryRun(
-              set,
-              manifest,
-              problems.map((p) => `${formatKey(p.key)}: ${p.message}`),
-              rootFile,
-            );
-          continue;
-        }
-        const result = await api.apply(manifest, { dryRun: true, defaultNamespace: set.namespace });
-        const podSecurity = result.messages.filter((m) => /violate PodSecurity/.test(m));
-        if (result.ok && podSecurity.length === 0) continue;
-        this.reportDryRun(set, manifest, result.ok ? podSecurity : result.messages, rootFile);
+        const messages = await this.check(api, manifest, set.namespace);
+        if (messages.length > 0) await this.reportDryRun(set, manifest, messages, rootFile, api);
       }
     }
     return applied;
   }
 
-  /** A rendered object is invalid: blame the values key whose value the message quotes, if any. */
-  private reportDryRun(set: Rendered, manifest: Manifest, messages: string[], rootFile: string): void {
+  /** What is wrong with one rendered object (nothing: valid), PodSecurity violations included. */
+  private async check(api: ServerSideApply, manifest: Manifest, namespace: string): Promise<string[]> {
+    if (!(await api.serves(manifest)) && hasKnownSchema(manifest)) {
+      // No CRD in the test API server (ServiceMonitor, ...): the schemas stand in for it.
+      return validateCustomResources([manifest], this.repo).map((p) => `${formatKey(p.key)}: ${p.message}`);
+    }
+    const result = await api.apply(manifest, { dryRun: true, defaultNamespace: namespace });
+    return result.ok ? result.messages.filter((m) => /violate PodSecurity/.test(m)) : result.messages;
+  }
+
+  /**
+   * A rendered object is invalid: blame the values key the message quotes or, failing that, the
+   * key set in these values without which the object becomes valid.
+   */
+  private async reportDryRun(
+    set: Rendered,
+    manifest: Manifest,
+    messages: string[],
+    rootFile: string,
+    api: ServerSideApply,
+  ): Promise<void> {
     const object = objectId(manifest.kind, nameOf(manifest));
     const message = `${object} rendered from these values is invalid: ${messages.join('; ')}`;
-    if (set.release) {
-      const text = messages.join('\n');
-      const quoted = set.index
-        .leaves(set.release, ['spec', 'values'])
-        .filter((leaf) => text.includes(`"${String(leaf.value)}"`) || text.includes(`: ${String(leaf.value)}`));
-      // Prefer what an overlay set over what the base set: overlays are what pull requests change.
-      const culprit = quoted.reverse()[0];
-      if (culprit) {
-        this.report(culprit.file, culprit.key, message);
-        return;
-      }
-      this.reportAt(set.index, set.release, ['spec', 'values'], message, rootFile);
+    if (!set.release) {
+      this.reportAt(set.index, object, [], message, rootFile);
       return;
     }
-    this.reportAt(set.index, object, [], message, rootFile);
+    const { id, target } = set.release;
+    const text = messages.join('\n');
+    // Newest writes first: overlays are applied after the base, and they are what a pull request changes.
+    const leaves = set.index.leaves(id, ['spec', 'values']).reverse();
+    let culprit = leaves.find((l) => text.includes(`"${String(l.value)}"`) || text.includes(`: ${String(l.value)}`));
+    const inObject = scalarsOf(manifest);
+    for (const leaf of culprit ? [] : leaves.filter((l) => inObject.has(String(l.value)))) {
+      const values = withoutKey(target.values, leaf.key.slice(2));
+      const again = helmTemplate({ ...target, values }, this.repo).find(
+        (m) => m.kind === manifest.kind && nameOf(m) === nameOf(manifest),
+      );
+      if (again && (await this.check(api, again, set.namespace)).length === 0) {
+        culprit = leaf;
+        break;
+      }
+    }
+    if (culprit) this.report(culprit.file, culprit.key, message);
+    else this.reportAt(set.index, id, ['spec', 'values'], message, rootFile);
   }
 }
