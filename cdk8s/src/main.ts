@@ -1,21 +1,15 @@
 // `npm run synth`: regenerates charts/kritik. Runs from a clean checkout through tsx (no build
 // needed); generated directories are emptied first so a removed template does not linger.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { synthChart } from './synth.js';
+import { readChartVersions, synthChart } from './synth.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const chartDir = join(root, 'charts', 'kritik');
 
-const readVersion = (packageJson: string) =>
-  (JSON.parse(readFileSync(join(root, packageJson), 'utf8')) as { version: string }).version;
-
-const files = synthChart({
-  version: readVersion('cdk8s/package.json'),
-  appVersion: readVersion('services/backend/package.json'),
-});
+const files = synthChart(readChartVersions(root));
 
 for (const dir of ['templates', 'dashboards']) rmSync(join(chartDir, dir), { recursive: true, force: true });
 for (const [path, content] of files) {

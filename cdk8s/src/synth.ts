@@ -1,5 +1,7 @@
 // Generates every file of charts/kritik from TypeScript: templates from the constructs, values
 // files from the values definition, Chart.yaml, README, NOTES and the Grafana dashboard.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ChartVersions, chartYaml, helmignore, readme } from './chart/chart-files.js';
 import { dashboardJson } from './chart/dashboard.js';
 import { helpersTpl } from './chart/helpers-tpl.js';
@@ -8,6 +10,16 @@ import { notesTxt } from './chart/notes.js';
 import { DASHBOARD_FILE } from './constructs/monitoring.js';
 import { valuesDefinition } from './values/definition.js';
 import { valuesSchemaJson, valuesYaml } from './values/generate.js';
+
+/** Chart version from cdk8s/package.json; appVersion (the images' tag) from the backend's package.json. */
+export function readChartVersions(root: string): ChartVersions {
+  const version = (packageJson: string) =>
+    (JSON.parse(readFileSync(join(root, packageJson), 'utf8')) as { version: string }).version;
+  return { version: version('cdk8s/package.json'), appVersion: version('services/backend/package.json') };
+}
+
+/** Files of charts/kritik written by hand: the test scenarios and the kube-score exceptions. */
+export const HAND_WRITTEN = [/^ci\/[^/]+-values\.yaml$/, /^\.kube-score\.yaml$/];
 
 const DEFINITION_SOURCE = 'cdk8s/src/values/definition.ts';
 

@@ -1,0 +1,220 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV, permissionResource, REQUIRED_PERMISSIONS, reviewJobSettingsSchema } from '@kritik/core';
+import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Role, V1Secret } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import {
+  CHART_DIR,
+  FIXTURES,
+  findManifest,
+  helm,
+  type Manifest,
+  render,
+  SCENARIOS,
+  scenario,
+  templateArgs,
+} from './chart.js';
+
+const BAD_VALUES = join(FIXTURES, 'bad-values');
+const badValues = readdirSync(BAD_VALUES).filter((file) => file.endsWith('.yaml'));
+
+/** The first line of each bad values file says what helm must answer: `# expect: <text>`. */
+function expected(file: string): string {
+  const first = readFileSync(join(BAD_VALUES, file), 'utf8').split('\n')[0] ?? '';
+  const match = /^# expect: (.+)$/.exec(first);
+  if (!match?.[1]) throw new Error(`${file} must start with '# expect: <message>'`);
+  return match[1];
+}
+
+const configOf = (manifests: Manifest[]) => {
+  const configMap = findManifest<V1ConfigMap>(manifests, 'ConfigMap', '-config');
+  return parse(configMap.data?.['config.yaml'] ?? '') as { reviewJob: unknown; [key: string]: unknown };
+};
+
+const containerOf = (manifests: Manifest[], component: string) =>
+  findManifest<V1Deployment>(manifests, 'Deployment', `-${component}`).spec!.template.spec!.containers[0]!;
+
+const envOf = (manifests: Manifest[], component: string): V1EnvVar[] => containerOf(manifests, component).env ?? [];
+
+const APP_VERSION = (parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
+
+describe('values.schema.json', () => {
+  it.each(badValues)('rejects %s naming the offending key', async (file) => {
+    const sut = await helm(['template', ...templateArgs({ valuesFiles: [join(BAD_VALUES, file)] })]);
+
+    expect([sut.code, sut.stderr]).toEqual([1, expect.stringContaining(expected(file))]);
+  });
+
+  it.each(SCENARIOS)('accepts the scenario %s', async (file) => {
+    const sut = await helm(['template', ...templateArgs({ valuesFiles: [scenario(file)] })]);
+
+    expect([sut.code, sut.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('the rendered config file', () => {
+  it.each(SCENARIOS)('holds review Job settings the worker accepts in %s', async (file) => {
+    const manifests = await render({ valuesFiles: [scenario(file)] });
+
+    const sut = reviewJobSettingsSchema.safeParse(configOf(manifests).reviewJob);
+
+    expect(sut.error?.issues ?? []).toEqual([]);
+  });
+
+  it('carries the review Job values into the settings', async () => {
+    const manifests = await render({ valuesFiles: [scenario('production-values.yaml')] });
+
+    const sut = reviewJobSettingsSchema.parse(configOf(manifests).reviewJob);
+
+    expect(sut).toMatchObject({
+      image: 'ghcr.io/kritik-dev/kritik-reviewer:0.1.0',
+      activeDeadlineSeconds: 900,
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'reviews', effect: 'NoSchedule' }],
+      imagePullSecrets: ['ghcr-pull'],
+      anthropicSecretName: 'kritik-anthropic',
+      env: { ANTHROPIC_BASE_URL: 'https://llm-proxy.example.com' },
+      labels: { 'app.kubernetes.io/instance': 'kritik' },
+    });
+  });
+
+  it('names the reviewer ServiceAccount and Anthropic Secret the chart creates in the jobs namespace', async () => {
+    const manifests = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+    const settings = reviewJobSettingsSchema.parse(configOf(manifests).reviewJob);
+
+    const sut = manifests
+      .filter((m) => m.metadata.namespace === 'kritik-jobs')
+      .map((m) => `${m.kind}/${m.metadata.name}`);
+
+    expect(sut).toEqual(
+      expect.arrayContaining([
+        `ServiceAccount/${settings.serviceAccountName}`,
+        `Secret/${settings.anthropicSecretName}`,
+      ]),
+    );
+  });
+
+  it('merges the free-form config beside reviewJob', async () => {
+    const manifests = await render({ set: ['config.backend.commentCommands=false'] });
+
+    const sut = configOf(manifests);
+
+    expect(sut.backend).toEqual({ commentCommands: false });
+  });
+
+  it('changes the pods checksum when a config value changes, and only then', async () => {
+    const checksum = async (set: string[]) =>
+      findManifest<V1Deployment>(await render({ set }), 'Deployment', '-worker').spec!.template.metadata!.annotations![
+        'checksum/config'
+      ];
+
+    const sut = [
+      await checksum([]),
+      await checksum(['worker.replicaCount=3']),
+      await checksum(['reviewJob.ttlSecondsAfterFinished=60']),
+    ];
+
+    expect([sut[0] === sut[1], sut[0] === sut[2]]).toEqual([true, false]);
+  });
+});
+
+describe('the rendered workloads', () => {
+  it('default the image tag to the chart appVersion', async () => {
+    const sut = containerOf(await render(), 'backend').image;
+
+    expect(sut).toBe(`ghcr.io/kritik-dev/kritik-backend:${APP_VERSION}`);
+  });
+
+  it('use the image digest instead of the tag when one is set', async () => {
+    const sut = containerOf(await render({ valuesFiles: [scenario('production-values.yaml')] }), 'worker').image;
+
+    expect(sut).toBe(`ghcr.io/kritik-dev/kritik-worker@sha256:${'0'.repeat(64)}`);
+  });
+
+  it('build REDIS_URL from host and port with the password from its Secret, declared before it', async () => {
+    const env = envOf(await render({ valuesFiles: [scenario('production-values.yaml')] }), 'worker');
+
+    const sut = env.filter((e) => e.name === 'KRITIK_REDIS_PASSWORD' || e.name === ENV.redisUrl);
+
+    expect(sut).toEqual([
+      { name: 'KRITIK_REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'redis-password' } } },
+      { name: ENV.redisUrl, value: 'rediss://:$(KRITIK_REDIS_PASSWORD)@redis.example.internal:6380/0' },
+    ]);
+  });
+
+  it('point REDIS_URL at the bundled Redis by default', async () => {
+    const sut = envOf(await render(), 'backend').find((e) => e.name === ENV.redisUrl);
+
+    expect(sut?.value).toBe('redis://kritik-redis:6379');
+  });
+
+  it('give the worker the App key and the backend none by default', async () => {
+    const manifests = await render();
+
+    const sut = ['worker', 'backend'].map((c) => envOf(manifests, c).some((e) => e.name === ENV.githubAppPrivateKey));
+
+    expect(sut).toEqual([true, false]);
+  });
+
+  it('give no Deployment the Anthropic key', async () => {
+    const manifests = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+
+    const sut = JSON.stringify(manifests.filter((m) => m.kind === 'Deployment'));
+
+    expect(sut).not.toContain(ENV.anthropicApiKey);
+  });
+
+  it('run the worker against the jobs namespace with the Kubernetes runner', async () => {
+    const env = envOf(await render({ valuesFiles: [scenario('production-values.yaml')] }), 'worker');
+
+    const sut = Object.fromEntries(env.map((e) => [e.name, e.value]));
+
+    expect(sut).toMatchObject({
+      [ENV.runner]: 'kubernetes',
+      [ENV.jobsNamespace]: 'kritik-reviews',
+      [ENV.port]: '8081',
+    });
+  });
+
+  it('omit replicas when autoscaling is on', async () => {
+    const manifests = await render({ valuesFiles: [scenario('production-values.yaml')] });
+
+    const sut = ['backend', 'worker'].map(
+      (c) => findManifest<V1Deployment>(manifests, 'Deployment', `-${c}`).spec!.replicas,
+    );
+
+    expect(sut).toEqual([undefined, undefined]);
+  });
+});
+
+describe('the rendered secrets and permissions', () => {
+  it('use a given webhook secret instead of generating one', async () => {
+    const manifests = await render({ set: ['github.webhookSecret=s3cret'] });
+
+    const sut = findManifest<V1Secret>(manifests, 'Secret', '-github').data?.['webhook-secret'];
+
+    expect(Buffer.from(sut ?? '', 'base64').toString()).toBe('s3cret');
+  });
+
+  it('create no Secret when existing ones are named', async () => {
+    const manifests = await render({ valuesFiles: [scenario('production-values.yaml')] });
+
+    const sut = manifests.filter((m) => m.kind === 'Secret');
+
+    expect(sut).toEqual([]);
+  });
+
+  it('grant the worker exactly REQUIRED_PERMISSIONS in the jobs namespace', async () => {
+    const role = findManifest<V1Role>(await render(), 'Role', '-worker');
+
+    const sut = role.rules?.map((r) => ({ group: r.apiGroups?.[0], resource: r.resources?.[0], verbs: r.verbs }));
+
+    expect([role.metadata?.namespace, sut]).toEqual([
+      'kritik-jobs',
+      REQUIRED_PERMISSIONS.map((p) => ({
+        group: p.group,
+        resource: permissionResource(p),
+        verbs: p.verbs,
+      })),
+    ]);
+  });
+});
