@@ -3,16 +3,21 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export function defaultReviewerCommand(cwd: string = process.cwd()): string[] {
-  const require = createRequire(join(cwd, 'package.json'));
-  let entry: string;
-  try {
-    entry = require.resolve('@kritik/reviewer');
-  } catch (err) {
-    throw new Error(
-      `cannot find the reviewer for the local runner (${(err as Error).message.split('\n')[0]}); ` +
-        'build it with `npm run build`, or set local.command in KRITIK_CONFIG',
-    );
+/** Resolves from the running program (the worker's main.js), then from the working directory. */
+export function defaultReviewerCommand(
+  from: readonly string[] = [process.argv[1] ?? '', join(process.cwd(), 'package.json')],
+): string[] {
+  let lastError: unknown;
+  for (const origin of from.filter(Boolean)) {
+    try {
+      const entry = createRequire(origin).resolve('@kritik/reviewer');
+      return [process.execPath, join(dirname(entry), 'main.js'), 'job'];
+    } catch (err) {
+      lastError = err;
+    }
   }
-  return [process.execPath, join(dirname(entry), 'main.js'), 'job'];
+  throw new Error(
+    `cannot find the reviewer for the local runner (${String((lastError as Error)?.message).split('\n')[0]}); ` +
+      'build it with `npm run build`, or set local.command in KRITIK_CONFIG',
+  );
 }
