@@ -14,10 +14,14 @@ import { Redis } from 'ioredis';
 import { createApp } from '../src/app.js';
 import { loadBackendConfig } from '../src/config/backend.config.js';
 
+/** Parsed JSON that tests walk freely (fixtures, replies, log lines). */
+// biome-ignore lint/suspicious/noExplicitAny: assertions check the shape at run time
+export type Json = any;
+
 export const SECRET = 'It is a test webhook secret, 32+';
 export const API_TOKEN = 'test-api-token-0123456789';
 
-export function fixture(name: string): Record<string, any> {
+export function fixture(name: string): Record<string, Json> {
   return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${name}.json`), 'utf8'));
 }
 
@@ -33,7 +37,7 @@ export interface PostOptions {
 
 export interface Reply {
   readonly status: number;
-  readonly body: any;
+  readonly body: Json;
   readonly headers: Headers;
 }
 
@@ -44,7 +48,7 @@ export interface BackendHarness {
   readonly client: Redis;
   readonly reviews: Queue;
   /** JSON log lines the backend wrote. */
-  readonly logs: Record<string, any>[];
+  readonly logs: Record<string, Json>[];
   post(event: string, payload: unknown, options?: PostOptions): Promise<Reply>;
   get(path: string, headers?: Record<string, string>): Promise<Reply>;
   /** Stops Redis for real; `redis.restart()` brings it back on the same port. */
@@ -61,7 +65,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     KRITIK_LOG_LEVEL: 'info',
     ...env,
   });
-  const logs: Record<string, any>[] = [];
+  const logs: Record<string, Json>[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
       for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line));
@@ -110,7 +114,9 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
         ...(signature === null ? {} : { 'x-hub-signature-256': signature }),
         ...options.headers,
       };
-      return reply(await fetch(`${url}/webhooks/github`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }));
+      return reply(
+        await fetch(`${url}/webhooks/github`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }),
+      );
     },
     async get(path, headers = {}) {
       return reply(await fetch(`${url}${path}`, { headers }));

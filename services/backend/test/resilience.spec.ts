@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { REVIEWS_QUEUE, redisKeys } from '@kritik/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type BackendHarness, eventually, fixture, startBackend } from './backend.harness.js';
+import { type BackendHarness, eventually, fixture, type Json, startBackend } from './backend.harness.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 const push = (n: number) => {
@@ -24,7 +24,10 @@ describe('backend under faults', () => {
   describe('Redis stopped', () => {
     afterEach(async () => {
       await sut.redis.restart();
-      await eventually(() => sut.get('/ready'), (r) => r.status === 200);
+      await eventually(
+        () => sut.get('/ready'),
+        (r) => r.status === 200,
+      );
     });
 
     it('answers 503 with Retry-After, so GitHub can redeliver, and keeps serving liveness', async () => {
@@ -70,7 +73,12 @@ describe('backend under faults', () => {
       connection.disconnect();
     });
 
-    const takeNext = () => eventually(() => worker.getNextJob('test-token'), (job) => job !== undefined, 5_000);
+    const takeNext = () =>
+      eventually(
+        () => worker.getNextJob('test-token'),
+        (job) => job !== undefined,
+        5_000,
+      );
 
     it('keeps only the newest push to start after it and skips the ones it replaced', async () => {
       const running = await sut.post('pull_request', push(10));
@@ -115,7 +123,21 @@ describe('backend under faults', () => {
       return seed / 2 ** 31;
     };
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
-    const oddValues = [null, 0, -1, 1e308, '', 'x'.repeat(5000), [], {}, true, '\u0000\ud800', { $ne: 1 }, [[[]]], 'deadbeef'];
+    const oddValues = [
+      null,
+      0,
+      -1,
+      1e308,
+      '',
+      'x'.repeat(5000),
+      [],
+      {},
+      true,
+      '\u0000\ud800',
+      { $ne: 1 },
+      [[[]]],
+      'deadbeef',
+    ];
 
     function paths(value: unknown, prefix: string[] = [], out: string[][] = []): string[][] {
       if (value && typeof value === 'object') {
@@ -127,12 +149,14 @@ describe('backend under faults', () => {
       return out;
     }
 
-    function mutate(payload: Record<string, any>): string {
+    function mutate(payload: Record<string, Json>): string {
       const copy = structuredClone(payload);
       const all = paths(copy);
       for (let i = 0, n = 1 + Math.floor(random() * 4); i < n; i++) {
         const path = pick(all);
-        const parent = path.slice(0, -1).reduce<any>((node, key) => (node && typeof node === 'object' ? node[key] : undefined), copy);
+        const parent = path
+          .slice(0, -1)
+          .reduce<Json>((node, key) => (node && typeof node === 'object' ? node[key] : undefined), copy);
         if (!parent || typeof parent !== 'object') continue;
         const key = path.at(-1)!;
         if (random() < 0.3) delete parent[key];
@@ -162,7 +186,8 @@ describe('backend under faults', () => {
         const reply = await sut.post(event, body, { deliveryId: randomUUID() });
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
         // An empty body cannot carry a valid signature: 401.
-        if (reply.status >= 500 && reply.status !== 503) failures.push(`${reply.status} ${event}: ${body.slice(0, 300)}`);
+        if (reply.status >= 500 && reply.status !== 503)
+          failures.push(`${reply.status} ${event}: ${body.slice(0, 300)}`);
       }
       expect(failures).toEqual([]);
       expect([...statuses.keys()].every((s) => [200, 202, 400, 401, 503].includes(s))).toBe(true);

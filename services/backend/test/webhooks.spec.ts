@@ -1,12 +1,12 @@
 // The webhook endpoint end to end: real HTTP, real Redis, signed fixtures of GitHub's payloads.
 import { commandJobSchema, redisKeys, reviewIdFor, reviewJobSchema } from '@kritik/core';
 import { WebhooksController } from '../src/webhooks/webhooks.controller.js';
-import { type BackendHarness, fixture, sign, startBackend } from './backend.harness.js';
+import { type BackendHarness, fixture, type Json, sign, startBackend } from './backend.harness.js';
 
 const repo = { owner: 'acme', name: 'api' };
 const HEAD = '6dcb09b5b57875f334f61aebed695e2e4193db5e';
 
-const withHead = (payload: Record<string, any>, sha: string) => {
+const withHead = (payload: Record<string, Json>, sha: string) => {
   const copy = structuredClone(payload);
   copy.pull_request.head.sha = sha;
   return copy;
@@ -88,7 +88,11 @@ describe(WebhooksController.name, () => {
   it('logs ignored deliveries with the reason and the delivery id', async () => {
     await sut.post('pull_request', fixture('pull_request.opened.draft'), { deliveryId: 'draft-delivery' });
     expect(sut.logs).toContainEqual(
-      expect.objectContaining({ deliveryId: 'draft-delivery', reason: 'pull request is a draft', msg: 'delivery ignored' }),
+      expect.objectContaining({
+        deliveryId: 'draft-delivery',
+        reason: 'pull request is a draft',
+        msg: 'delivery ignored',
+      }),
     );
   });
 
@@ -172,9 +176,14 @@ describe(WebhooksController.name, () => {
   });
 
   it('turns three pushes within a second into one waiting review of the last head', async () => {
-    const shas = ['1111111111111111111111111111111111111111', '2222222222222222222222222222222222222222', '3333333333333333333333333333333333333333'];
+    const shas = [
+      '1111111111111111111111111111111111111111',
+      '2222222222222222222222222222222222222222',
+      '3333333333333333333333333333333333333333',
+    ];
     const replies = [];
-    for (const sha of shas) replies.push(await sut.post('pull_request', withHead(fixture('pull_request.synchronize'), sha)));
+    for (const sha of shas)
+      replies.push(await sut.post('pull_request', withHead(fixture('pull_request.synchronize'), sha)));
 
     const waiting = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
     expect(waiting.map((job) => job.data.headSha)).toEqual([shas[2]]);
@@ -211,7 +220,13 @@ describe(WebhooksController.name, () => {
       const [job] = await sut.client.keys('bull:commands:delivery-help-1');
       expect(job).toBeDefined();
       const data = JSON.parse((await sut.client.hget('bull:commands:delivery-help-1', 'data'))!);
-      expect(commandJobSchema.parse(data)).toMatchObject({ command: 'help', repo, pr: 42, commentId: 2490000001, sender: 'bob' });
+      expect(commandJobSchema.parse(data)).toMatchObject({
+        command: 'help',
+        repo,
+        pr: 42,
+        commentId: 2490000001,
+        sender: 'bob',
+      });
     });
 
     it('queues a fresh review of the known head for @kritik review', async () => {
@@ -234,7 +249,12 @@ describe(WebhooksController.name, () => {
   it('tags its log lines with the delivery id and review id', async () => {
     const reply = await sut.post('pull_request', fixture('pull_request.opened'), { deliveryId: 'tagged' });
     expect(sut.logs).toContainEqual(
-      expect.objectContaining({ deliveryId: 'tagged', reviewId: reply.body.reviewId, msg: 'review queued', level: 'info' }),
+      expect.objectContaining({
+        deliveryId: 'tagged',
+        reviewId: reply.body.reviewId,
+        msg: 'review queued',
+        level: 'info',
+      }),
     );
   });
 });

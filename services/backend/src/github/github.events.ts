@@ -1,7 +1,12 @@
 // Maps GitHub webhook deliveries (event name + JSON payload) to platform-neutral intake events.
 // Only the fields Kritik reads are validated; everything else in the payload is ignored.
 import { z } from 'zod';
-import { type IntakeEvent, MalformedEventError, PULL_REQUEST_CHANGES, type PullRequestChange } from '../intake/intake.event.js';
+import {
+  type IntakeEvent,
+  MalformedEventError,
+  PULL_REQUEST_CHANGES,
+  type PullRequestChange,
+} from '../intake/intake.event.js';
 
 const user = z.object({ login: z.string().min(1), type: z.string().optional() });
 const repository = z.object({ name: z.string().min(1), owner: z.object({ login: z.string().min(1) }) });
@@ -38,7 +43,10 @@ const issueCommentPayload = z.object({
 
 const installationPayload = z.object({
   action: z.string(),
-  installation: z.object({ id: z.number().int().positive().optional(), account: z.object({ login: z.string() }).nullish() }),
+  installation: z.object({
+    id: z.number().int().positive().optional(),
+    account: z.object({ login: z.string() }).nullish(),
+  }),
 });
 
 const isBot = (u: z.infer<typeof user>) => u.type === 'Bot' || u.login.endsWith('[bot]');

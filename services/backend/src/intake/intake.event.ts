@@ -47,7 +47,12 @@ export type IntakeEvent =
     }
   /** A comment on an issue that is not a pull request. */
   | { readonly type: 'issue-comment' }
-  | { readonly type: 'installation'; readonly action: string; readonly account: string; readonly installationId?: number }
+  | {
+      readonly type: 'installation';
+      readonly action: string;
+      readonly account: string;
+      readonly installationId?: number;
+    }
   | { readonly type: 'ping' }
   | { readonly type: 'unsupported'; readonly name: string };
 

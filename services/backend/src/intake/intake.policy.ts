@@ -15,7 +15,12 @@ export interface IntakePolicyOptions {
 }
 
 export type IntakeDecision =
-  | { readonly action: 'review'; readonly trigger: Trigger; readonly pullRequest: PullRequestState; readonly sender: string }
+  | {
+      readonly action: 'review';
+      readonly trigger: Trigger;
+      readonly pullRequest: PullRequestState;
+      readonly sender: string;
+    }
   | {
       readonly action: 'command';
       readonly command: Command;

@@ -89,8 +89,20 @@ export class IntakeService {
     } else if (decision.command === 'review') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
-      const head = await this.heads.get({ repo: repoFullName(decision.pullRequest.repo), pr: decision.pullRequest.number });
-      if (head) review = this.reviewJob(decision.pullRequest, head.sha, undefined, 'comment', decision.sender, delivery.id, now);
+      const head = await this.heads.get({
+        repo: repoFullName(decision.pullRequest.repo),
+        pr: decision.pullRequest.number,
+      });
+      if (head)
+        review = this.reviewJob(
+          decision.pullRequest,
+          head.sha,
+          undefined,
+          'comment',
+          decision.sender,
+          delivery.id,
+          now,
+        );
     }
 
     const claim = await this.ledger.claim(delivery.id);

@@ -52,7 +52,9 @@ export class ReviewEnqueuer {
       if (added.id === job.reviewId) {
         // Ours is the PR's waiting job now; an older waiting one was removed by `replace`.
         const superseded =
-          holder && holder !== job.reviewId && (await this.queue.getJobState(holder)) === 'unknown' ? holder : undefined;
+          holder && holder !== job.reviewId && (await this.queue.getJobState(holder)) === 'unknown'
+            ? holder
+            : undefined;
         if (superseded) await this.supersede(superseded, job, log);
         return superseded ? { status: 'queued', superseded } : { status: 'queued' };
       }
@@ -62,7 +64,9 @@ export class ReviewEnqueuer {
         // BullMQ kept ours as the PR's next job, in place of the one kept before (if any).
         const superseded = next && next !== job.reviewId ? next : undefined;
         if (superseded) await this.supersede(superseded, job, log);
-        return superseded ? { status: 'after-running', running: current, superseded } : { status: 'after-running', running: current };
+        return superseded
+          ? { status: 'after-running', running: current, superseded }
+          : { status: 'after-running', running: current };
       }
       if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
         // Past its debounce the older review waits for a worker and `replace` no longer

@@ -20,6 +20,8 @@ export class ApiTokenGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     // Comparing digests keeps the comparison constant-time whatever the token lengths.
     if (this.expected && match && timingSafeEqual(digest(match[1]!), this.expected)) return true;
-    throw new UnauthorizedException(this.expected ? 'a valid bearer token is required' : 'the reviews API is disabled: KRITIK_API_TOKEN is not set');
+    throw new UnauthorizedException(
+      this.expected ? 'a valid bearer token is required' : 'the reviews API is disabled: KRITIK_API_TOKEN is not set',
+    );
   }
 }

@@ -49,7 +49,8 @@ export class ReviewsController {
     if (!parsed.success) {
       throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
     }
-    if (parsed.data.pr !== undefined && parsed.data.repo === undefined) throw new BadRequestException('pr requires repo');
+    if (parsed.data.pr !== undefined && parsed.data.repo === undefined)
+      throw new BadRequestException('pr requires repo');
     const reviews = await fromStore(() => this.store.list(parsed.data));
     return { reviews };
   }

@@ -10,7 +10,7 @@ import { MalformedEventError } from '../intake/intake.event.js';
 import { IntakeService, IntakeUnavailableError } from '../intake/intake.service.js';
 import { LOGGER } from '../logger.provider.js';
 import { BodyTooLargeError, readRawBody } from './raw-body.js';
-import { eventLabel, type WebhookOutcome, WebhookMetrics } from './webhooks.metrics.js';
+import { eventLabel, WebhookMetrics, type WebhookOutcome } from './webhooks.metrics.js';
 
 /** GitHub caps webhook payloads at 25 MB. */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -62,13 +62,17 @@ export class WebhooksController {
     }
 
     const signature = header('x-hub-signature-256');
-    verified = !!signature && raw.length > 0 && (await this.webhooks.verify(raw.toString('utf8'), signature).catch(() => false));
+    verified =
+      !!signature && raw.length > 0 && (await this.webhooks.verify(raw.toString('utf8'), signature).catch(() => false));
     if (!verified) {
       log.warn({ signed: !!signature }, 'webhook signature rejected');
       return answer(401, 'unauthorized', { status: 'rejected', error: 'missing or invalid X-Hub-Signature-256' });
     }
     if (!event || !deliveryId) {
-      return answer(400, 'bad_request', { status: 'rejected', error: 'X-GitHub-Event and X-GitHub-Delivery are required' });
+      return answer(400, 'bad_request', {
+        status: 'rejected',
+        error: 'X-GitHub-Event and X-GitHub-Delivery are required',
+      });
     }
 
     let intakeEvent: ReturnType<typeof fromGitHub>;

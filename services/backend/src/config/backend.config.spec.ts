@@ -1,0 +1,53 @@
+import { ConfigError } from '@kritik/server';
+import { loadBackendConfig } from './backend.config.js';
+
+const minimal = { REDIS_URL: 'redis://127.0.0.1:6379', GITHUB_WEBHOOK_SECRET: 'secret' };
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadBackendConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.source);
+    throw error;
+  }
+  return [];
+}
+
+describe(loadBackendConfig.name, () => {
+  it('refuses to start without a webhook secret, naming the variable', () => {
+    expect(problems({ REDIS_URL: minimal.REDIS_URL })).toEqual(['GITHUB_WEBHOOK_SECRET']);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(problems({ PORT: 'http', KRITIK_DEBOUNCE_MS: '-1', KRITIK_API_TOKEN: 'short' }).sort()).toEqual([
+      'GITHUB_WEBHOOK_SECRET',
+      'KRITIK_API_TOKEN',
+      'KRITIK_DEBOUNCE_MS',
+      'PORT',
+      'REDIS_URL',
+    ]);
+  });
+
+  it('defaults to port 8080, open allow-lists and a two-second debounce', () => {
+    const sut = loadBackendConfig(minimal);
+    expect(sut).toMatchObject({
+      port: 8080,
+      github: { botName: 'kritik' },
+      triggers: { label: 'kritik:review', reviewDrafts: false, reviewBots: false },
+      allow: { orgs: [], repos: [], users: [] },
+      queue: { debounceMs: 2_000 },
+    });
+    expect(sut.apiToken).toBeUndefined();
+  });
+
+  it('reads allow-lists and switches from the environment', () => {
+    const sut = loadBackendConfig({
+      ...minimal,
+      KRITIK_ALLOWED_REPOS: 'acme/*,labs/api',
+      KRITIK_ALLOWED_USERS: 'alice',
+      KRITIK_REVIEW_DRAFTS: 'true',
+    });
+    expect(sut.allow).toEqual({ orgs: [], repos: ['acme/*', 'labs/api'], users: ['alice'] });
+    expect(sut.triggers.reviewDrafts).toBe(true);
+  });
+});

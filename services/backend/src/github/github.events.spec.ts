@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MalformedEventError } from '../intake/intake.event.js';
+import { fromGitHub } from './github.events.js';
+
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', `${name}.json`), 'utf8'));
+
+describe(fromGitHub.name, () => {
+  it('maps a pull_request payload to a platform-neutral pull request event', () => {
+    expect(fromGitHub('pull_request', fixture('pull_request.synchronize'))).toEqual({
+      type: 'pull-request',
+      change: 'synchronize',
+      pullRequest: {
+        platform: 'github',
+        repo: { owner: 'acme', name: 'api' },
+        number: 42,
+        headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e',
+        baseSha: '9a8d0c3e25cb4e7a2f1b6d4c8e0f3a5b7c9d1e2f',
+        draft: false,
+        open: true,
+        author: { login: 'alice', bot: false },
+        installationId: 51234567,
+      },
+      sender: { login: 'alice', bot: false },
+    });
+  });
+
+  it('keeps the name of a change that cannot start a review', () => {
+    expect(fromGitHub('pull_request', fixture('pull_request.closed'))).toMatchObject({ change: { other: 'closed' } });
+  });
+
+  it('recognises bots by account type', () => {
+    const event = fromGitHub('pull_request', fixture('pull_request.opened.bot'));
+    expect(event).toMatchObject({ pullRequest: { author: { login: 'dependabot[bot]', bot: true } } });
+  });
+
+  it('maps a comment on a pull request with its body and author', () => {
+    expect(fromGitHub('issue_comment', fixture('issue_comment.created.help'))).toEqual({
+      type: 'comment',
+      created: true,
+      pullRequest: {
+        platform: 'github',
+        repo: { owner: 'acme', name: 'api' },
+        number: 42,
+        open: true,
+        installationId: 51234567,
+      },
+      commentId: 2490000001,
+      body: '@kritik help',
+      author: { login: 'bob', bot: false },
+    });
+  });
+
+  it('tells a comment on a plain issue apart', () => {
+    expect(fromGitHub('issue_comment', fixture('issue_comment.created.issue'))).toEqual({ type: 'issue-comment' });
+  });
+
+  it('maps installation events with their account', () => {
+    expect(fromGitHub('installation', fixture('installation.created'))).toEqual({
+      type: 'installation',
+      action: 'installation.created',
+      account: 'acme',
+      installationId: 51234567,
+    });
+  });
+
+  it('reports every unsupported event by name', () => {
+    expect(fromGitHub('push', {})).toEqual({ type: 'unsupported', name: 'push' });
+  });
+
+  it('throws MalformedEventError naming the bad fields', () => {
+    const payload = fixture('pull_request.opened');
+    delete payload.repository;
+    payload.pull_request.number = 'forty-two';
+    expect(() => fromGitHub('pull_request', payload)).toThrow(MalformedEventError);
+    expect(() => fromGitHub('pull_request', payload)).toThrow(/pull_request\.number.*repository/s);
+  });
+
+  it('rejects a payload that is not an object', () => {
+    expect(() => fromGitHub('issue_comment', [1, 2])).toThrow(MalformedEventError);
+  });
+});

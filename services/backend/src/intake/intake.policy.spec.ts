@@ -1,0 +1,115 @@
+import type { IntakeEvent, PullRequestState } from './intake.event.js';
+import { IntakePolicy, type IntakePolicyOptions } from './intake.policy.js';
+
+const defaults: IntakePolicyOptions = {
+  botName: 'kritik',
+  triggerLabel: 'kritik:review',
+  reviewDrafts: false,
+  reviewBots: false,
+  allowedOrgs: [],
+  allowedRepos: [],
+  allowedUsers: [],
+};
+
+const pr = (over: Partial<PullRequestState> = {}): PullRequestState => ({
+  platform: 'github',
+  repo: { owner: 'acme', name: 'api' },
+  number: 7,
+  headSha: 'a'.repeat(40),
+  draft: false,
+  open: true,
+  author: { login: 'alice', bot: false },
+  ...over,
+});
+
+const opened = (over: Partial<PullRequestState> = {}): IntakeEvent => ({
+  type: 'pull-request',
+  change: 'opened',
+  pullRequest: pr(over),
+  sender: { login: 'alice', bot: false },
+});
+
+const comment = (body: string, login = 'bob', open = true): IntakeEvent => ({
+  type: 'comment',
+  created: true,
+  pullRequest: { platform: 'github', repo: { owner: 'acme', name: 'api' }, number: 7, open },
+  commentId: 1,
+  body,
+  author: { login, bot: false },
+});
+
+describe(IntakePolicy.name, () => {
+  it('reviews an opened pull request', () => {
+    const sut = new IntakePolicy(defaults);
+    expect(sut.decide(opened())).toMatchObject({ action: 'review', trigger: 'opened', sender: 'alice' });
+  });
+
+  it('skips drafts unless drafts are reviewed', () => {
+    expect(new IntakePolicy(defaults).decide(opened({ draft: true }))).toEqual({
+      action: 'ignore',
+      reason: 'pull request is a draft',
+    });
+    expect(new IntakePolicy({ ...defaults, reviewDrafts: true }).decide(opened({ draft: true })).action).toBe('review');
+  });
+
+  it('skips pull requests by bots unless bots are reviewed', () => {
+    const event = opened({ author: { login: 'renovate[bot]', bot: true } });
+    expect(new IntakePolicy(defaults).decide(event).action).toBe('ignore');
+    expect(new IntakePolicy({ ...defaults, reviewBots: true }).decide(event).action).toBe('review');
+  });
+
+  it('admits every repository when the allow-lists are empty', () => {
+    expect(new IntakePolicy(defaults).repositoryAllowed(pr({ repo: { owner: 'x', name: 'y' } }))).toBe(true);
+  });
+
+  it('admits repositories of an allowed organisation, in any case', () => {
+    const sut = new IntakePolicy({ ...defaults, allowedOrgs: ['ACME'] });
+    expect(sut.repositoryAllowed(pr())).toBe(true);
+    expect(sut.repositoryAllowed(pr({ repo: { owner: 'other', name: 'api' } }))).toBe(false);
+  });
+
+  it('admits repositories matching a glob', () => {
+    const sut = new IntakePolicy({ ...defaults, allowedRepos: ['acme/service-*', 'labs/**'] });
+    expect(sut.repositoryAllowed(pr({ repo: { owner: 'acme', name: 'service-billing' } }))).toBe(true);
+    expect(sut.repositoryAllowed(pr({ repo: { owner: 'labs', name: 'anything' } }))).toBe(true);
+    expect(sut.repositoryAllowed(pr())).toBe(false);
+  });
+
+  it('names the repository it refuses', () => {
+    const sut = new IntakePolicy({ ...defaults, allowedOrgs: ['other'] });
+    expect(sut.decide(opened())).toEqual({ action: 'ignore', reason: 'repository acme/api is not allowed' });
+  });
+
+  it('turns a comment command into a command decision', () => {
+    expect(new IntakePolicy(defaults).decide(comment('@kritik help'))).toMatchObject({
+      action: 'command',
+      command: 'help',
+      sender: 'bob',
+      pullRequest: { number: 7 },
+    });
+  });
+
+  it('refuses commands of users outside the user allow-list', () => {
+    const sut = new IntakePolicy({ ...defaults, allowedUsers: ['alice'] });
+    expect(sut.decide(comment('@kritik review'))).toEqual({
+      action: 'ignore',
+      reason: 'user bob may not use commands',
+    });
+    expect(sut.decide(comment('@kritik review', 'Alice')).action).toBe('command');
+  });
+
+  it('answers help but does not review on a closed pull request', () => {
+    const sut = new IntakePolicy(defaults);
+    expect(sut.decide(comment('@kritik help', 'bob', false)).action).toBe('command');
+    expect(sut.decide(comment('@kritik review', 'bob', false))).toEqual({
+      action: 'ignore',
+      reason: 'pull request is closed',
+    });
+  });
+
+  it('uses the configured bot name', () => {
+    const sut = new IntakePolicy({ ...defaults, botName: 'reviewer' });
+    expect(sut.decide(comment('@kritik review')).action).toBe('ignore');
+    expect(sut.decide(comment('@reviewer review')).action).toBe('command');
+  });
+});

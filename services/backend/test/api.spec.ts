@@ -1,0 +1,140 @@
+// The reviews API, probes and metrics over real HTTP against a real Redis.
+import type { ReviewJob } from '@kritik/core';
+import { reviewIdFor } from '@kritik/core';
+import { ReviewStore } from '@kritik/server';
+import { ReviewsController } from '../src/reviews/reviews.controller.js';
+import { API_TOKEN, type BackendHarness, fixture, startBackend } from './backend.harness.js';
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+
+function job(repo: string, pr: number, sha: string): ReviewJob {
+  const [owner, name] = repo.split('/') as [string, string];
+  return {
+    reviewId: reviewIdFor('github', { owner, name }, pr, sha),
+    platform: 'github',
+    repo: { owner, name },
+    pr,
+    headSha: sha,
+    trigger: 'opened',
+    enqueuedAt: new Date().toISOString(),
+  };
+}
+
+describe(ReviewsController.name, () => {
+  let sut: BackendHarness;
+  let store: ReviewStore;
+
+  beforeAll(async () => {
+    sut = await startBackend();
+    store = new ReviewStore(sut.client);
+  });
+  afterAll(() => sut?.stop());
+  beforeEach(() => sut.client.flushall());
+
+  it('refuses a request without a token with 401 and no data', async () => {
+    await store.create(job('acme/api', 1, 'a'.repeat(40)));
+    const reply = await sut.get('/api/reviews');
+    expect(reply.status).toBe(401);
+    expect(JSON.stringify(reply.body)).not.toContain('acme/api');
+  });
+
+  it('refuses a wrong token', async () => {
+    expect((await sut.get('/api/reviews', { authorization: 'Bearer not-the-token' })).status).toBe(401);
+  });
+
+  it('lists reviews filtered by repository, pull request and status', async () => {
+    const a = (await store.create(job('acme/api', 1, 'a'.repeat(40)))).record;
+    const b = (await store.create(job('acme/api', 2, 'b'.repeat(40)))).record;
+    await store.create(job('acme/web', 1, 'c'.repeat(40)));
+    await store.transition(b.id, 'running');
+    await store.transition(b.id, 'posted', {
+      result: {
+        status: 'posted',
+        findings: { critical: 0, major: 1, minor: 0, nit: 2 },
+        commentsPosted: 3,
+        filesReviewed: 5,
+        filesSkipped: 1,
+        tokens: { input: 10_000, output: 900, cacheRead: 0, cacheWrite: 0 },
+        costUsd: 0.0435,
+        durationMs: 21_000,
+      },
+    });
+
+    const byPr = await sut.get('/api/reviews?repo=acme/api&pr=1', auth);
+    expect(byPr).toMatchObject({ status: 200, body: { reviews: [{ id: a.id, status: 'queued' }] } });
+    const byStatus = await sut.get('/api/reviews?status=posted', auth);
+    expect(byStatus.body.reviews).toEqual([
+      expect.objectContaining({
+        id: b.id,
+        timeline: [
+          expect.objectContaining({ status: 'queued' }),
+          expect.objectContaining({ status: 'running' }),
+          expect.objectContaining({ status: 'posted' }),
+        ],
+        result: expect.objectContaining({ costUsd: 0.0435, tokens: expect.objectContaining({ input: 10_000 }) }),
+      }),
+    ]);
+    expect((await sut.get('/api/reviews?repo=acme/api', auth)).body.reviews).toHaveLength(2);
+  });
+
+  it('serves one review by id and 404 for an unknown one', async () => {
+    const { record } = await store.create(job('acme/api', 3, 'd'.repeat(40)));
+    expect(await sut.get(`/api/reviews/${record.id}`, auth)).toMatchObject({ status: 200, body: record });
+    expect((await sut.get('/api/reviews/0123456789abcdef0123', auth)).status).toBe(404);
+  });
+
+  it('answers 400 for a bad filter', async () => {
+    const reply = await sut.get('/api/reviews?status=done', auth);
+    expect(reply.status).toBe(400);
+    expect(JSON.stringify(reply.body)).toMatch(/status/);
+  });
+
+  it('serves the review a webhook queued', async () => {
+    const queued = await sut.post('pull_request', fixture('pull_request.opened'));
+    const reply = await sut.get(`/api/reviews/${queued.body.reviewId}`, auth);
+    expect(reply.body).toMatchObject({ status: 'queued', repo: 'acme/api', pr: 42, trigger: 'opened' });
+  });
+
+  describe('without a configured token', () => {
+    let open: BackendHarness;
+    beforeAll(async () => {
+      open = await startBackend({ KRITIK_API_TOKEN: '' }, sut.redis);
+    });
+    afterAll(() => open?.stop());
+
+    it('refuses every request, saying the API is disabled', async () => {
+      const reply = await open.get('/api/reviews', { authorization: 'Bearer anything-at-all-here' });
+      expect(reply.status).toBe(401);
+      expect(reply.body.message).toMatch(/KRITIK_API_TOKEN is not set/);
+    });
+  });
+});
+
+describe('probes and metrics', () => {
+  let sut: BackendHarness;
+
+  beforeAll(async () => {
+    sut = await startBackend();
+  });
+  afterAll(() => sut?.stop());
+
+  it('answers liveness and readiness', async () => {
+    expect(await sut.get('/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await sut.get('/ready')).toMatchObject({ status: 200, body: { info: { redis: { status: 'up' } } } });
+  });
+
+  it('counts deliveries by event and outcome, times them and reports queue depth', async () => {
+    await sut.post('pull_request', fixture('pull_request.opened'));
+    await sut.post('pull_request', fixture('pull_request.opened'), { signature: null });
+    const text = (await sut.get('/metrics')).body as string;
+    expect(text).toMatch(
+      /^kritik_webhook_deliveries_total\{event="pull_request",outcome="queued",service="backend"\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^kritik_webhook_deliveries_total\{event="unverified",outcome="unauthorized",service="backend"\} 1$/m,
+    );
+    expect(text).toMatch(/^kritik_webhook_handling_duration_seconds_count\{service="backend",outcome="queued"\} 1$/m);
+    expect(text).toMatch(/^kritik_queue_jobs\{queue="reviews",state="delayed",service="backend"\} 1$/m);
+    expect(text).toMatch(/^kritik_process_resident_memory_bytes\{service="backend"\} \d+/m);
+  });
+});
