@@ -84,7 +84,7 @@ const appKeys = () => {
 };
 
 export class Harness {
-  readonly github = new FakeGitHub('alice');
+  readonly github = new FakeGitHub({ user: 'alice' });
   readonly anthropic = new FakeAnthropic({ apiKey: API_KEY });
   readonly progress: string[] = [];
   token = '';
@@ -135,7 +135,11 @@ export class Harness {
   }
 
   /** Runs a review the way Job mode does, through the real SDKs, with short retry delays. */
-  review(over: Partial<RunReviewOptions> & { source?: Partial<Extract<ReviewSource, { kind: 'github' }>> } = {}) {
+  review(
+    over: Omit<Partial<RunReviewOptions>, 'source'> & {
+      source?: Partial<Extract<ReviewSource, { kind: 'github' }>>;
+    } = {},
+  ) {
     const octokit = createOctokit({ token: this.token, baseUrl: this.github.url, retryBaseMs: 5 });
     const llm = new AnthropicLlm(
       createAnthropic({ apiKey: API_KEY, baseURL: this.anthropic.url, timeoutMs: 10_000 }),

@@ -135,15 +135,13 @@ describe(runReview.name, () => {
     h.anthropic.script(
       toolReply(
         'x',
-        lines
-          .slice(0, 3)
-          .map((l, i) => ({
-            path: source.filename,
-            line: l.line,
-            severity: 'major' as const,
-            title: `F${i}`,
-            body: 'b',
-          })),
+        lines.slice(0, 3).map((l, i) => ({
+          path: source.filename,
+          line: l.line,
+          severity: 'major' as const,
+          title: `F${i}`,
+          body: 'b',
+        })),
       ),
     );
 

@@ -1,0 +1,120 @@
+// Job mode as the worker runs it: a child process with the per-review environment, reporting
+// through the termination message file and its last stdout line.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
+
+const root = join(__dirname, '..', '..', '..');
+// The same entrypoint as dist/main.js, run from source so the spec needs no prior build.
+const entry = join(root, 'services/reviewer/src/main.ts');
+
+function runJob(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'job'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('kritik job', () => {
+  let h: Harness;
+  let dir: string;
+  let terminationLog: string;
+
+  beforeEach(async () => {
+    h = await new Harness().start();
+    dir = mkdtempSync(join(tmpdir(), 'kritik-job-'));
+    terminationLog = join(dir, 'termination-log');
+  });
+
+  afterEach(async () => {
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const payload = () => ({
+    reviewId: reviewIdFor('github', REPO, 7, HEAD_SHA),
+    platform: 'github',
+    repo: REPO,
+    pr: 7,
+    baseSha: BASE_SHA,
+    headSha: HEAD_SHA,
+    trigger: 'opened',
+    enqueuedAt: new Date().toISOString(),
+    apiUrl: h.github.url,
+  });
+
+  it('reviews the pull request and writes the compact result to the termination message and stdout', async () => {
+    await h.repo();
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 2, severity: 'major', title: 'Empty', body: 'Why?' }]));
+
+    const run = await runJob({
+      KRITIK_REVIEW: JSON.stringify(payload()),
+      GITHUB_TOKEN: h.token,
+      ANTHROPIC_API_KEY: API_KEY,
+      ANTHROPIC_BASE_URL: h.anthropic.url,
+      KRITIK_TERMINATION_LOG: terminationLog,
+    });
+
+    const message = readFileSync(terminationLog, 'utf8');
+    expect(run.code).toBe(0);
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(RESULT_MAX_BYTES);
+    expect(reviewResultSchema.parse(JSON.parse(message))).toMatchObject({
+      status: 'posted',
+      commentsPosted: 1,
+      checkConcluded: true,
+    });
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(message);
+    expect(h.reviews()[0]!.body).toContain(`id=${payload().reviewId}`);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(h.token);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(API_KEY);
+  });
+
+  it('exits 1 with the failure in the termination message when the model keeps failing', async () => {
+    await h.repo();
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1 @@\n+package a' }]);
+    h.anthropic.setDefaultReply({ error: { status: 401, message: 'invalid x-api-key' } });
+
+    const run = await runJob({
+      KRITIK_REVIEW: JSON.stringify(payload()),
+      GITHUB_TOKEN: h.token,
+      ANTHROPIC_API_KEY: 'sk-ant-wrong-key',
+      ANTHROPIC_BASE_URL: h.anthropic.url,
+      KRITIK_TERMINATION_LOG: terminationLog,
+    });
+
+    expect(run.code).toBe(1);
+    expect(JSON.parse(readFileSync(terminationLog, 'utf8'))).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('401'),
+    });
+    expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'failure' });
+  });
+
+  it('exits 2 and names every bad variable when the environment is invalid', async () => {
+    const run = await runJob({ KRITIK_REVIEW: '{"pr":"x"}', KRITIK_TERMINATION_LOG: terminationLog });
+
+    const result = reviewResultSchema.parse(JSON.parse(readFileSync(terminationLog, 'utf8')));
+    expect(run.code).toBe(2);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(
+      /KRITIK_REVIEW is not a valid review payload .*GITHUB_TOKEN must be set.*ANTHROPIC_API_KEY must be set/,
+    );
+  });
+});
