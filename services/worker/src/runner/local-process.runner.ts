@@ -26,6 +26,15 @@ export interface LocalRunnerOptions {
 }
 
 const OUTPUT_TAIL = 64 * 1024;
+
+/** The line of a crash's stderr that says what went wrong: the first error line, else the last line. */
+function crashLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.find((l) => /^(\w*Error|kritik:)/.test(l)) ?? lines.at(-1) ?? '';
+}
 /** Variables a child needs to run at all; nothing else is inherited. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
 
@@ -57,7 +66,7 @@ export class LocalProcessRunner implements ReviewRunner {
       const message = await readFile(terminationLog, 'utf8').catch(() => undefined);
       const result = parseReviewResult(message) ?? parseReviewResult(exit.stdout);
       if (result) return { kind: 'reported', result };
-      const stderr = exit.stderr.trim().split('\n').slice(-3).join(' | ');
+      const stderr = crashLine(exit.stderr);
       return {
         kind: 'failed',
         reason: `the reviewer ended without a result (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}${stderr ? `: ${stderr.slice(0, 300)}` : ''})`,
