@@ -22,6 +22,8 @@ const workspaces = {
   backend: 'services/backend',
   worker: 'services/worker',
   cdk8s: 'cdk8s',
+  standalone: 'packages/standalone',
+  e2e: 'packages/e2e',
 };
 
 module.exports = {

@@ -1,0 +1,5 @@
+// Public API of the standalone mode, for tests and embedding.
+export * from './local-redis.js';
+export * from './services.js';
+export * from './standalone.config.js';
+export * from './standalone.js';

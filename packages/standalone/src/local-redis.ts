@@ -1,0 +1,135 @@
+// The Redis of the standalone mode: the given REDIS_URL, or a redis-server started here on a free
+// loopback port, keeping its append-only file in the data directory so queued reviews survive.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+export interface LocalRedis {
+  readonly url: string;
+  /** True when this process started the server (and stop() ends it). */
+  readonly started: boolean;
+  /** Settles when a started server exits on its own; never for a given URL. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export interface RedisOptions {
+  readonly url?: string;
+  /** The binary; `redis-server` on `path` when unset. */
+  readonly binary?: string;
+  /** The PATH to search. */
+  readonly path: string;
+  readonly dataDir: string;
+  readonly startTimeoutMs?: number;
+}
+
+export const REDIS_INSTALL_HINT =
+  'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and put it on PATH, ' +
+  'set KRITIK_REDIS_SERVER to its path, or set REDIS_URL to a running Redis (redis://host:6379)';
+
+/** Absolute path of an executable `name` (a path is checked as is), or undefined. */
+export function findExecutable(name: string, path: string): string | undefined {
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes('/')) return executable(name) ? (isAbsolute(name) ? name : join(process.cwd(), name)) : undefined;
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(executable);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolvePing) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolvePing(ok);
+    };
+    socket.setTimeout(1_000, () => finish(false));
+    socket.once('error', () => finish(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+/** The Redis to use: `options.url` as is, else a redis-server started now (clear error when there is none). */
+export async function provideRedis(options: RedisOptions): Promise<LocalRedis> {
+  if (options.url) {
+    return { url: options.url, started: false, exited: new Promise(() => {}), stop: async () => {} };
+  }
+  const binary = findExecutable(options.binary ?? 'redis-server', options.path);
+  if (!binary) {
+    const what = options.binary
+      ? `KRITIK_REDIS_SERVER (${options.binary}) is not an executable`
+      : 'redis-server is not on PATH';
+    throw new RedisUnavailableError(`REDIS_URL is not set and ${what}: ${REDIS_INSTALL_HINT}`);
+  }
+  const dir = join(options.dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
+      ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no'],
+      // BullMQ must never lose keys to eviction.
+      ...['--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => resolveExit(code));
+    child.once('error', () => resolveExit(-1));
+  });
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const stop = async () => {
+    if (gone) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+  while (!(await ping(port))) {
+    if (gone) throw new RedisUnavailableError(`${binary} exited while starting (its error is above)`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new RedisUnavailableError(`${binary} did not answer on port ${port} within its start timeout`);
+    }
+    await sleep(50);
+  }
+  return { url: `redis://127.0.0.1:${port}`, started: true, exited, stop };
+}

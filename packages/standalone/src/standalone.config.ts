@@ -1,0 +1,50 @@
+// Settings of the standalone mode itself (where Redis comes from, the two ports); everything else
+// is the backend's and the worker's own configuration, which each process validates as in a cluster.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ENV } from '@kritik/core';
+import { intSetting, loadConfig } from '@kritik/server';
+import { z } from 'zod';
+
+const port = () => intSetting().pipe(z.number().int().min(0).max(65_535));
+
+export const standaloneConfigSchema = z.object({
+  /** An existing Redis; when unset a local redis-server is started. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** The redis-server binary; looked up on PATH when unset. */
+  redisServer: z.string().min(1).optional(),
+  /** Where the local redis-server keeps its append-only file, so queued reviews survive a restart. */
+  dataDir: z.string().min(1).optional(),
+  /** Port of the backend (webhooks and API). */
+  port: port().default(8080),
+  /** Port of the worker's /health, /ready and /metrics. */
+  workerPort: port().default(8081),
+  /** Address both services listen on; loopback by default, since a laptop is not a server. */
+  host: z.string().min(1).default('127.0.0.1'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type StandaloneConfig = z.infer<typeof standaloneConfigSchema>;
+
+export const STANDALONE_ENV: Readonly<Record<string, string>> = {
+  [ENV.redisUrl]: 'redisUrl',
+  KRITIK_REDIS_SERVER: 'redisServer',
+  KRITIK_DATA_DIR: 'dataDir',
+  [ENV.port]: 'port',
+  KRITIK_WORKER_PORT: 'workerPort',
+  KRITIK_HOST: 'host',
+  [ENV.logLevel]: 'logLevel',
+};
+
+/** Reads the standalone settings from `source`; the services read KRITIK_CONFIG, not this. */
+export function loadStandaloneConfig(source: NodeJS.ProcessEnv): StandaloneConfig {
+  const { [ENV.config]: _serviceFile, ...env } = source;
+  return loadConfig({ schema: standaloneConfigSchema, env: STANDALONE_ENV, source: env });
+}
+
+/** The data directory: KRITIK_DATA_DIR, else `$XDG_STATE_HOME/kritik` (`~/.local/state/kritik`). */
+export function dataDirOf(config: StandaloneConfig, source: NodeJS.ProcessEnv): string {
+  return config.dataDir ?? join(source.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kritik');
+}
