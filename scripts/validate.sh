@@ -2,7 +2,8 @@
 # Validates the GitOps tree (k8s/), for developers and CI alike: every overlay and cluster entry
 # point builds with kustomize, every Flux object meets the Flux schemas, and each HelmRelease's
 # values are rendered with `helm template charts/kritik` and applied with server-side dry-run to
-# a real kube-apiserver. Problems are printed as `file: key: message`.
+# a real kube-apiserver; every version of the release agrees (scripts/release-version.sh --check).
+# Problems are printed as `file: key: message`.
 #   scripts/validate.sh                     every overlay and cluster entry point
 #   scripts/validate.sh k8s/overlays/staging  only these kustomization directories
 #   scripts/validate.sh --no-dry-run          skip the API server (no etcd/kube-apiserver needed)
@@ -26,4 +27,6 @@ done
 # type-checked here because it lives outside the workspaces.
 node_modules/.bin/tsc -b packages/testing
 node_modules/.bin/tsc -p k8s/tsconfig.json
+# The chart tag Flux pulls and the image tags the overlays run move with the release version.
+node_modules/.bin/tsx scripts/release-version.ts --check
 exec node_modules/.bin/tsx k8s/validate/main.ts "$@"

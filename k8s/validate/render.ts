@@ -17,8 +17,8 @@ export class ToolError extends Error {
   }
 }
 
-function run(tool: string, args: string[], cwd: string): string {
-  const result = spawnSync(requireTool(tool), args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function run(tool: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(requireTool(tool), args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error) throw result.error;
   if (result.status !== 0) throw new ToolError(tool, `${result.stderr}${result.stdout}`.trim());
   return result.stdout;
@@ -124,7 +124,15 @@ export function helmTemplate(target: HelmReleaseTarget, cwd: string): Manifest[]
     const valuesFile = join(dir, 'values.yaml');
     writeFileSync(valuesFile, JSON.stringify(target.values));
     const args = ['template', target.releaseName, target.chartDir, '--namespace', target.namespace, '-f', valuesFile];
-    return parseManifests(run('helm', args, cwd));
+    // A helm home of its own: the developer's repositories, plugins and cluster stay out of it.
+    const env = {
+      ...process.env,
+      HELM_CONFIG_HOME: join(dir, 'config'),
+      HELM_CACHE_HOME: join(dir, 'cache'),
+      HELM_DATA_HOME: join(dir, 'data'),
+      KUBECONFIG: join(dir, 'no-cluster.kubeconfig'),
+    };
+    return parseManifests(run('helm', args, cwd, env));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
