@@ -1,6 +1,9 @@
 // The worker application end to end on the harness: real Redis and BullMQ, the control plane
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
+
+import type { ReviewJob } from '@kritik/core';
+import { ReviewStore } from '@kritik/server';
 import {
   type ControlPlane,
   startControlPlane,
@@ -11,9 +14,14 @@ import {
   waitUntil,
 } from '@kritik/testing';
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { GitHubAppClient } from '../src/github/github-app.client.js';
+import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
+import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
 import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
+import { Reconciler } from '../src/scheduling/reconcile.service.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
+  APP_ID,
   type Fakes,
   jobsNamespace,
   OWNER,
@@ -56,8 +64,9 @@ describe('worker', () => {
   });
   afterEach(() => producer.close());
 
-  const start = (reviewJob: Record<string, unknown> = {}, kubeConfig = identity) =>
+  const start = (reviewJob: Record<string, unknown> = {}, kubeConfig = identity, scheduling = {}) =>
     startWorker({
+      scheduling,
       redisUrl: redis.url,
       fakes,
       runner: 'kubernetes',
@@ -167,6 +176,95 @@ describe('worker', () => {
       );
       await new Promise((r) => setTimeout(r, 500));
       expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+    });
+  });
+
+  describe('reconciling review Jobs without a queue entry', () => {
+    let sut: WorkerUnderTest;
+    let admin: KubernetesJobRunner;
+
+    beforeAll(async () => {
+      // Passes run when the tests say, not on a timer that could adopt an orphan mid-setup.
+      sut = await start({}, identity, { reconcileIntervalSeconds: 3600 });
+      admin = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
+        settings: reviewJobSettings(fakes.anthropic),
+        deadlineMarginSeconds: 5,
+      });
+    });
+    afterAll(() => sut.close());
+
+    const reconcile = async () => {
+      const reconciler = sut.app.get(Reconciler);
+      const report = await reconciler.reconcile();
+      await reconciler.settled();
+      return report;
+    };
+    const tokenFor = async (review: ReviewJob) =>
+      (
+        await new GitHubAppClient({
+          appId: APP_ID,
+          privateKey: fakes.privateKey,
+          apiUrl: fakes.github.url,
+        }).repositoryToken(review.repo)
+      ).token;
+
+    it('records the result of a finished orphaned Job instead of running the review again', async () => {
+      const review = openPullRequest(fakes.github, 'orphan-finished');
+      const payload = { ...review, apiUrl: fakes.github.url };
+      await admin.run({ payload, token: await tokenFor(review), signal: new AbortController().signal });
+      expect(await producer.record(review.reviewId)).toBeUndefined();
+
+      expect((await reconcile()).actions[review.reviewId]).toBe('adopted');
+      expect(await producer.ended(review.reviewId)).toMatchObject({ status: 'posted', result: { status: 'posted' } });
+      expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+    });
+
+    it('deletes a running Job whose review has already ended', async () => {
+      const review = openPullRequest(fakes.github, 'orphan-ended');
+      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
+        settings: reviewJobSettings(fakes.anthropic, {
+          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+        }),
+        deadlineMarginSeconds: 5,
+      });
+      const detach = new AbortController();
+      const following = sleeper.run({
+        payload: { ...review, apiUrl: fakes.github.url },
+        token: await tokenFor(review),
+        signal: new AbortController().signal,
+        detach: detach.signal,
+        onDispatched: () => detach.abort(),
+      });
+      expect(await following).toEqual({ kind: 'detached' });
+      const store = sut.app.get(ReviewStore);
+      await store.create(review);
+      await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
+
+      expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
+      await waitUntil(
+        'the Job to be deleted',
+        () =>
+          batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) }).then(
+            () => undefined,
+            () => true,
+          ),
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    });
+
+    it('leaves a Job alone while its review is queued', async () => {
+      const review = openPullRequest(fakes.github, 'orphan-queued');
+      await producer.enqueue(review);
+      await waitUntil(
+        'the Job',
+        () => batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) }).then(() => true),
+        {
+          timeoutMs: 20_000,
+          intervalMs: 100,
+        },
+      );
+      expect((await reconcile()).actions[review.reviewId]).toBe('live');
+      expect(await producer.ended(review.reviewId)).toMatchObject({ status: 'posted' });
     });
   });
 
