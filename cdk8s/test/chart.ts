@@ -38,20 +38,30 @@ function helmEnv(kubeconfig?: string): NodeJS.ProcessEnv {
 }
 
 /** Runs a tool from .tools/bin (or PATH); fails with the install command when it is missing. */
-export function run(tool: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+export function run(
+  tool: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<RunResult> {
   const binary = requireTool(tool);
   return new Promise((resolveRun) => {
-    execFile(binary, args, { env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolveRun({ code, stdout, stderr });
-    });
+    const child = execFile(
+      binary,
+      args,
+      { env: options.env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolveRun({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.input ?? '');
   });
 }
 
 export type HelmBinary = 'helm' | 'helm4';
 
 export function helm(args: readonly string[], options: { binary?: HelmBinary; kubeconfig?: string } = {}) {
-  return run(options.binary ?? 'helm', args, helmEnv(options.kubeconfig));
+  return run(options.binary ?? 'helm', args, { env: helmEnv(options.kubeconfig) });
 }
 
 /** Fails with helm's own output when a helm command did not succeed. */

@@ -47,7 +47,11 @@ export class BundledRedis extends Construct {
           ],
           ports: [{ number: REDIS_PORT, name: 'redis' }],
           liveness: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(10) }),
-          readiness: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(5) }),
+          // Readiness asks Redis itself; liveness only needs the port (a busy Redis is still alive).
+          readiness: kplus.Probe.fromCommand(['redis-cli', '-h', '127.0.0.1', 'ping'], {
+            periodSeconds: Duration.seconds(5),
+            timeoutSeconds: Duration.seconds(2),
+          }),
           securityContext: restrictedContainer,
           volumeMounts: [{ volume: data, path: '/data' }],
         },
