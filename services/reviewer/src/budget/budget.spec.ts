@@ -97,7 +97,7 @@ describe(packRequests.name, () => {
       redact: (_path, line) => (line === 2 ? '[REDACTED SECRET]' : undefined),
     });
 
-    expect(sut.batches[0]![0]!.text).toContain('2 +[REDACTED SECRET]');
+    expect(sut.batches[0]![0]!.text).toContain('2+[REDACTED SECRET]');
     expect(sut.batches[0]![0]!.text).not.toContain('line 1 ');
   });
 });

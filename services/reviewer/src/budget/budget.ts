@@ -3,7 +3,7 @@
 // enforced while sending (CostGate), because only real usage tells what was spent.
 import type { DiffFile, Hunk } from '../diff/diff.js';
 import type { ModelPrice } from '../llm/models.js';
-import { numberWidth, renderFileHeader, renderHunks } from '../prompt/render.js';
+import { renderFileHeader, renderHunks } from '../prompt/render.js';
 import { classify, type FileKind, KIND_ORDER } from './classify.js';
 import { estimateTokens } from './tokens.js';
 
@@ -72,7 +72,6 @@ function render(file: DiffFile, hunks: Hunk[], redact: PackInput['redact'], part
   const text = renderHunks(file, hunks, {
     redact: redact && ((line) => redact(file.path, line)),
     part,
-    width: numberWidth(file.hunks),
   });
   return { file, hunks, kind: classify(file.path), text, tokens: estimateTokens(text) + 1, part };
 }
@@ -81,16 +80,15 @@ function render(file: DiffFile, hunks: Hunk[], redact: PackInput['redact'], part
 function unitsOf(file: DiffFile, room: number, redact: PackInput['redact']): ReviewUnit[] | null {
   const whole = render(file, file.hunks, redact);
   if (whole.tokens <= room) return [whole];
-  // Sizes add up hunk by hunk (same number width everywhere), so grouping needs no re-rendering.
+  // Sizes add up hunk by hunk, so grouping needs no re-rendering.
   const header = estimateTokens(renderFileHeader(file, { index: 99, of: 99 })) + 1;
-  const width = numberWidth(file.hunks);
   const groups: Hunk[][] = [];
   let group: Hunk[] = [];
   let used = header;
   for (const h of file.hunks) {
     const size =
       estimateTokens(
-        renderHunks(file, [h], { redact: redact && ((line) => redact(file.path, line)), width, noHeader: true }),
+        renderHunks(file, [h], { redact: redact && ((line) => redact(file.path, line)), noHeader: true }),
       ) + 1;
     if (header + size > room) return null;
     if (group.length > 0 && used + size > room) {

@@ -10,8 +10,6 @@ export interface RenderOptions {
   /** Replaces the text of a new-side line (used to keep detected secrets out of the prompt). */
   redact?: (line: number) => string | undefined;
   part?: { index: number; of: number };
-  /** Width of the line-number column; by default wide enough for these hunks. */
-  width?: number;
   /** Leave out the file header line. */
   noHeader?: boolean;
 }
@@ -24,17 +22,16 @@ export function renderFileHeader(file: DiffFile, part?: { index: number; of: num
 }
 
 export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: RenderOptions = {}): string {
-  const width = options.width ?? numberWidth(hunks);
   const out: string[] = options.noHeader ? [] : [renderFileHeader(file, options.part)];
   for (const h of hunks) {
     out.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@${h.section ? ` ${h.section}` : ''}`);
     let run: DiffLine[] = [];
     const flush = () => {
       if (run.length > MAX_REMOVED_RUN) {
-        for (const l of run.slice(0, REMOVED_RUN_KEEP)) out.push(renderLine(l, width, options));
-        out.push(`${' '.repeat(width)} -[${run.length - REMOVED_RUN_KEEP} more removed lines]`);
+        for (const l of run.slice(0, REMOVED_RUN_KEEP)) out.push(renderLine(l, options));
+        out.push(`-[${run.length - REMOVED_RUN_KEEP} more removed lines]`);
       } else {
-        for (const l of run) out.push(renderLine(l, width, options));
+        for (const l of run) out.push(renderLine(l, options));
       }
       run = [];
     };
@@ -44,20 +41,20 @@ export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: Ren
         continue;
       }
       flush();
-      out.push(renderLine(l, width, options));
+      out.push(renderLine(l, options));
     }
     flush();
   }
   return out.join('\n');
 }
 
-export function numberWidth(hunks: readonly Hunk[]): number {
-  return String(Math.max(1, ...hunks.map((h) => h.newStart + h.newLines))).length;
-}
-
-function renderLine(l: DiffLine, width: number, options: RenderOptions): string {
-  const mark = l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ';
-  const no = l.newLine === null ? ' '.repeat(width) : String(l.newLine).padStart(width);
+/**
+ * `12+added`, `13 context`, `-removed`: the number runs straight into the mark, so a line is
+ * unambiguous without padding, which would cost tokens on every line.
+ */
+function renderLine(l: DiffLine, options: RenderOptions): string {
   const text = (l.newLine !== null && options.redact?.(l.newLine)) || l.text;
-  return `${no} ${mark}${text}${l.noNewline ? ' [no newline at end of file]' : ''}`;
+  const eol = l.noNewline ? ' [no newline at end of file]' : '';
+  if (l.kind === 'del') return `-${text}${eol}`;
+  return `${l.newLine}${l.kind === 'add' ? '+' : ' '}${text}${eol}`;
 }
