@@ -73,6 +73,35 @@ describe(`${runReview.name} under faults`, () => {
     });
   });
 
+  it('posts what the first requests found when a later one keeps failing, listing the files it covered', async () => {
+    await h.repo('max_input_tokens: 20000\n');
+    h.pullRequest(pullFilesFromDiff(loadFixture('kubectl')));
+    h.anthropic.script(
+      toolReply('first part', []),
+      { error: { status: 500 } },
+      { error: { status: 500 } },
+      { error: { status: 500 } },
+    );
+
+    const { report } = await h.review();
+
+    expect(report.status).toBe('posted');
+    expect(report.skippedFiles.some((s) => s.reason.startsWith('model request failed'))).toBe(true);
+    expect(h.reviews()[0]!.body).toContain('A model request failed');
+    expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'success' });
+  });
+
+  it('stops sending model requests after the review deadline and says so per file', async () => {
+    await h.repo();
+    h.pullRequest([source]);
+    let clock = 0;
+
+    const { report } = await h.review({ deadlineMs: 1_000, now: () => (clock += 2_000) });
+
+    expect(h.anthropic.messageRequests()).toEqual([]);
+    expect(report.skippedFiles).toEqual([{ path: source.filename, reason: 'review time limit reached' }]);
+  });
+
   it('does not retry a request the API rejects as invalid', async () => {
     await h.repo();
     h.pullRequest([source]);

@@ -271,6 +271,19 @@ describe(runReview.name, () => {
     expect(h.checkRuns()).toEqual([]);
   });
 
+  it('still posts the review when the token may not write check runs, as with a personal token', async () => {
+    await h.repo();
+    h.pullRequest([source]);
+    h.anthropic.script(toolReply('ok', []));
+    h.token = h.github.token;
+
+    const { report } = await h.review();
+
+    expect(report.status).toBe('posted');
+    expect(report.checkRunId).toBeUndefined();
+    expect(h.progress).toContainEqual(expect.stringContaining('check run not created'));
+  });
+
   it('finds a secret without the model and keeps it out of the prompt', async () => {
     const token = `${'ghp'}_${'Q7'.repeat(18)}`;
     const leaky = {

@@ -22,7 +22,7 @@ function renderText(run: ReviewRun): string {
   out.push(`Kritik: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
   out.push(
     `${formatCounts(r.findings)} · ${r.filesReviewed} file(s) reviewed, ${r.filesSkipped} not reviewed` +
-      (r.model ? ` · ${r.model} · $${r.costUsd.toFixed(4)}` : ''),
+      (r.model ? ` · ${r.model} · $${r.costUsd.toFixed(4)}` : ' · deterministic checks only (no model)'),
   );
   if (r.findingList.length > 0) {
     out.push('');
