@@ -164,10 +164,10 @@ function literal(value: unknown): string {
  * Type-checks each object against its generated TypeScript interface; excess-property checks
  * catch fields the API server would silently drop (`remedation:` instead of `remediation:`).
  */
-function typeErrors(checked: { index: number; manifest: Manifest; schema: Model }[], root: string): SchemaProblem[] {
+function typeErrors(checked: { index: number; manifest: Manifest; schema: Model }[]): SchemaProblem[] {
   if (checked.length === 0) return [];
-  // A virtual module beside node_modules, so the packages resolve as they do for real code.
-  const fileName = resolve(root, '__custom_resource_types__.ts');
+  // A virtual module beside this one, so the packages resolve as they do for real code.
+  const fileName = resolve(import.meta.dirname, '__custom_resource_types__.ts');
   const typeOf = ({ schema }: { schema: Model }) => `${schema.package}/${schema.module}|${schema.type}`;
   const types = [...new Set(checked.map(typeOf))];
   const imports = types.map((entry, i) => {
@@ -221,11 +221,8 @@ function typeErrors(checked: { index: number; manifest: Manifest; schema: Model 
   return problems;
 }
 
-/**
- * Problems of every Flux or Prometheus Operator object in `manifests` (others are ignored).
- * `root` is a directory from which the model packages resolve (the repository root).
- */
-export function validateCustomResources(manifests: readonly Manifest[], root: string): SchemaProblem[] {
+/** Problems of every Flux or Prometheus Operator object in `manifests` (others are ignored). */
+export function validateCustomResources(manifests: readonly Manifest[]): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const checked: { index: number; manifest: Manifest; schema: Model }[] = [];
   manifests.forEach((manifest, index) => {
@@ -245,5 +242,5 @@ export function validateCustomResources(manifests: readonly Manifest[], root: st
     problems.push(...schemaErrors(index, manifest, schema));
     checked.push({ index, manifest, schema });
   });
-  return [...problems, ...typeErrors(checked, root)];
+  return [...problems, ...typeErrors(checked)];
 }

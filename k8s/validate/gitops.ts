@@ -123,7 +123,7 @@ export class GitOpsValidator {
       return;
     }
     this.built.push({ root: rootRel, objects: manifests });
-    for (const problem of validateCustomResources(manifests, this.repo)) {
+    for (const problem of validateCustomResources(manifests)) {
       const manifest = manifests[problem.index];
       const object = objectId(manifest?.kind, manifest?.metadata?.name);
       this.reportAt(index, object, problem.key, `${object}: ${problem.message}`, rootFile);
@@ -229,7 +229,7 @@ export class GitOpsValidator {
   private async check(api: ServerSideApply, manifest: Manifest, namespace: string): Promise<string[]> {
     if (!(await api.serves(manifest)) && hasKnownSchema(manifest)) {
       // No CRD in the test API server (ServiceMonitor, ...): the schemas stand in for it.
-      return validateCustomResources([manifest], this.repo).map((p) => `${formatKey(p.key)}: ${p.message}`);
+      return validateCustomResources([manifest]).map((p) => `${formatKey(p.key)}: ${p.message}`);
     }
     const result = await api.apply(manifest, { dryRun: true, defaultNamespace: namespace });
     return result.ok ? result.messages.filter((m) => /violate PodSecurity/.test(m)) : result.messages;

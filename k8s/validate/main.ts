@@ -47,8 +47,14 @@ async function main(): Promise<number> {
   for (const root of roots) validator.validateRoot(root);
 
   if (flags.render) {
-    renderRoots(validator, resolve(flags.render));
-  } else if (!flags['no-dry-run'] && validator.rendered.length > 0) {
+    // A diff is still worth showing when a side has problems: they are listed beside it.
+    const out = resolve(flags.render);
+    renderRoots(validator, out);
+    writeFileSync(join(out, 'problems.txt'), validator.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    process.stderr.write(`[validate] rendered ${validator.checkedRoots.join(', ')} to ${out}\n`);
+    return 0;
+  }
+  if (!flags['no-dry-run'] && validator.rendered.length > 0) {
     const controlPlane = await startControlPlane();
     try {
       const token = controlPlane.adminKubeConfig().getCurrentUser()?.token ?? '';
