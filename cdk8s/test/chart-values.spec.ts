@@ -1,6 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, permissionResource, REQUIRED_PERMISSIONS, reviewJobSettingsSchema } from '@kritik/core';
+import { resolveContainerEnv } from '@kritik/testing';
+import { loadWorkerConfig } from '@kritik/worker';
 import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Role, V1Secret } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
@@ -16,6 +19,7 @@ import {
 } from './chart.js';
 
 const BAD_VALUES = join(FIXTURES, 'bad-values');
+const PEM = '-----BEGIN RSA PRIVATE KEY-----\nplaceholder\n-----END RSA PRIVATE KEY-----\n';
 const badValues = readdirSync(BAD_VALUES).filter((file) => file.endsWith('.yaml'));
 
 /** The first line of each bad values file says what helm must answer: `# expect: <text>`. */
@@ -26,9 +30,9 @@ function expected(file: string): string {
   return match[1];
 }
 
-const configOf = (manifests: Manifest[]) => {
+const configOf = (manifests: Manifest[], component: 'backend' | 'worker' = 'worker') => {
   const configMap = findManifest<V1ConfigMap>(manifests, 'ConfigMap', '-config');
-  return parse(configMap.data?.['config.yaml'] ?? '') as { reviewJob: unknown; [key: string]: unknown };
+  return parse(configMap.data?.[`${component}.yaml`] ?? '') as { reviewJob?: unknown; [key: string]: unknown };
 };
 
 const containerOf = (manifests: Manifest[], component: string) =>
@@ -93,27 +97,69 @@ describe('the rendered config file', () => {
     );
   });
 
-  it('merges the free-form config beside reviewJob', async () => {
-    const manifests = await render({ set: ['config.backend.commentCommands=false'] });
+  it("merges the worker's free-form settings beside reviewJob", async () => {
+    const manifests = await render({ set: ['worker.config.scheduling.concurrency=5'] });
 
-    const sut = configOf(manifests);
+    const sut = configOf(manifests, 'worker');
 
-    expect(sut.backend).toEqual({ commentCommands: false });
+    expect([sut.scheduling, sut.reviewJob]).toEqual([{ concurrency: 5 }, expect.any(Object)]);
   });
 
-  it('changes the pods checksum when a config value changes, and only then', async () => {
-    const checksum = async (set: string[]) =>
-      findManifest<V1Deployment>(await render({ set }), 'Deployment', '-worker').spec!.template.metadata!.annotations![
-        'checksum/config'
-      ];
+  it("keeps the backend's settings in the backend's own file", async () => {
+    const manifests = await render({ set: ['backend.config.allow.repos={acme/*}'] });
 
-    const sut = [
-      await checksum([]),
-      await checksum(['worker.replicaCount=3']),
-      await checksum(['reviewJob.ttlSecondsAfterFinished=60']),
-    ];
+    const sut = [configOf(manifests, 'backend'), configOf(manifests, 'worker').allow];
 
-    expect([sut[0] === sut[1], sut[0] === sut[2]]).toEqual([true, false]);
+    expect(sut).toEqual([{ allow: { repos: ['acme/*'] } }, undefined]);
+  });
+
+  it.each([
+    ['worker.replicaCount=3', [false, false]],
+    ['reviewJob.ttlSecondsAfterFinished=60', [false, true]],
+    ['backend.config.queue.debounceMs=500', [true, false]],
+  ])('after %s, rolls the backend and worker pods: %j', async (change, expected) => {
+    const checksums = (manifests: Manifest[]) =>
+      (['backend', 'worker'] as const).map(
+        (c) =>
+          findManifest<V1Deployment>(manifests, 'Deployment', `-${c}`).spec!.template.metadata!.annotations![
+            'checksum/config'
+          ],
+      );
+    const before = checksums(await render());
+
+    const sut = checksums(await render({ set: [change] })).map((checksum, i) => checksum !== before[i]);
+
+    expect(sut).toEqual(expected);
+  });
+});
+
+describe('the worker', () => {
+  it.each(SCENARIOS)('accepts the environment and config file the chart gives it in %s', async (file) => {
+    const manifests = await render({ valuesFiles: [scenario(file)] });
+    const deployment = findManifest<V1Deployment>(manifests, 'Deployment', '-worker');
+    const rendered = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name);
+    const decoded = (data: unknown) =>
+      Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString()]));
+    // Secrets the scenario names but does not create stand in with placeholder values.
+    const existing: Record<string, Record<string, string>> = {
+      'kritik-github': { 'app-id': '42', 'private-key': PEM, 'webhook-secret': 'w' },
+      'kritik-redis': { 'redis-password': 'p' },
+    };
+    const env = await resolveContainerEnv(
+      { metadata: { namespace: 'kritik' }, spec: deployment.spec!.template.spec },
+      deployment.spec!.template.spec!.containers[0]!,
+      {
+        secret: async (_ns, name) =>
+          rendered('Secret', name) ? decoded(rendered('Secret', name)?.data) : existing[name],
+        configMap: async (_ns, name) => rendered('ConfigMap', name)?.data as Record<string, string> | undefined,
+      },
+    );
+    const configFile = join(mkdtempSync(join(tmpdir(), 'kritik-worker-config-')), 'worker.yaml');
+    writeFileSync(configFile, findManifest<V1ConfigMap>(manifests, 'ConfigMap', '-config').data?.['worker.yaml'] ?? '');
+
+    const sut = loadWorkerConfig(env, configFile);
+
+    expect(sut).toMatchObject({ runner: 'kubernetes', port: 8081, kubernetes: { namespace: expect.any(String) } });
   });
 });
 

@@ -5,8 +5,16 @@ import { expr, merge, value, yaml } from '../helm/expr.js';
 import { values } from '../values/definition.js';
 
 export const CONFIG_DIR = '/etc/kritik';
-export const CONFIG_FILE = 'config.yaml';
-export const CONFIG_PATH = `${CONFIG_DIR}/${CONFIG_FILE}`;
+
+/**
+ * Backend and worker each read their own file (one ConfigMap, two keys): the worker's schema is
+ * closed, so settings of the backend in its file would stop it.
+ */
+export const configFileOf = (component: 'backend' | 'worker') => ({
+  key: `${component}.yaml`,
+  path: `${CONFIG_DIR}/${component}.yaml`,
+  helper: `kritik.${component}Config`,
+});
 
 type Rendered<T> = { [K in keyof T]: unknown };
 
@@ -38,7 +46,7 @@ export function reviewJobSettings(): Rendered<Required<ReviewJobSettings>> {
   };
 }
 
-/** The whole config file, rendered into the `kritik.config` helper. */
-export function configFile(): Record<string, unknown> {
-  return { reviewJob: reviewJobSettings(), ...merge(values.config) };
+/** The worker's config file, rendered into the `kritik.workerConfig` helper. */
+export function workerConfigFile(): Record<string, unknown> {
+  return { reviewJob: reviewJobSettings(), ...merge(values.worker.config) };
 }

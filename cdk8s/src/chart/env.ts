@@ -4,7 +4,7 @@ import { ENV } from '@kritik/core';
 import type { k8s } from 'cdk8s-plus-28';
 import { expr, spliceYaml, value, whenItem } from '../helm/expr.js';
 import { values } from '../values/definition.js';
-import { CONFIG_PATH } from './config-file.js';
+import { configFileOf } from './config-file.js';
 
 type EnvVar = k8s.EnvVar;
 
@@ -33,11 +33,11 @@ function redisEnv(): EnvVar[] {
   ];
 }
 
-function commonEnv(port: number): EnvVar[] {
+function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
   return [
     { name: ENV.port, value: String(port) },
     { name: ENV.logLevel, value: value(values.logLevel) },
-    { name: ENV.config, value: CONFIG_PATH },
+    { name: ENV.config, value: configFileOf(component).path },
     { name: ENV.githubApiUrl, value: value(github.apiUrl) },
     ...redisEnv(),
   ];
@@ -50,7 +50,7 @@ const appCredentials = (): EnvVar[] => [
 
 export function backendEnv(): EnvVar[] {
   return [
-    ...commonEnv(BACKEND_PORT),
+    ...commonEnv('backend', BACKEND_PORT),
     fromSecret(ENV.githubWebhookSecret, githubSecret, value(github.secretKeys.webhookSecret)),
     fromSecret(ENV.apiToken, expr('include "kritik.apiSecretName" . | quote'), value(values.api.secretKey)),
     // The private key reaches the backend only when it answers comment commands itself.
@@ -61,7 +61,7 @@ export function backendEnv(): EnvVar[] {
 
 export function workerEnv(): EnvVar[] {
   return [
-    ...commonEnv(WORKER_PORT),
+    ...commonEnv('worker', WORKER_PORT),
     { name: ENV.runner, value: 'kubernetes' },
     { name: ENV.jobsNamespace, value: expr('include "kritik.jobsNamespace" . | quote') },
     ...appCredentials(),

@@ -2,7 +2,8 @@
 // value combinations, and the config file (rendered from config-file.ts).
 import { APP_NAME } from '@kritik/core';
 import { renderValue } from '../helm/render.js';
-import { configFile } from './config-file.js';
+import { values } from '../values/definition.js';
+import { configFileOf, workerConfigFile } from './config-file.js';
 
 const define = (name: string, why: string, body: string[]) => [
   `{{- /* ${why} */}}`,
@@ -127,9 +128,14 @@ export function helpersTpl(header: string): string {
       '{{- end -}}',
     ]),
     ...define(
-      'kritik.config',
-      'The config file of backend and worker (KRITIK_CONFIG); its checksum rolls their pods.',
-      [...renderValue(configFile())],
+      configFileOf('worker').helper,
+      "The worker's config file (KRITIK_CONFIG); its checksum rolls the worker pods.",
+      renderValue(workerConfigFile()),
+    ),
+    ...define(
+      configFileOf('backend').helper,
+      "The backend's config file (KRITIK_CONFIG); its checksum rolls the backend pods.",
+      [`{{- toYaml ${values.backend.config} }}`],
     ),
   ].join('\n');
 }

@@ -2,7 +2,7 @@
 // when no existing ones are named: GitHub App credentials and the reviews API token.
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { CONFIG_FILE } from '../chart/config-file.js';
+import { configFileOf } from '../chart/config-file.js';
 import { metadata, nameOf } from '../chart/meta.js';
 import { expr, literal } from '../helm/expr.js';
 import { onlyIf } from '../helm/template-file.js';
@@ -21,7 +21,12 @@ export class KritikConfig extends Construct {
     super(scope, id);
     this.configMap = new kplus.ConfigMap(this, 'config', {
       metadata: metadata(nameOf('config')),
-      data: { [CONFIG_FILE]: literal('include "kritik.config" .') },
+      data: Object.fromEntries(
+        (['backend', 'worker'] as const).map((c) => [
+          configFileOf(c).key,
+          literal(`include "${configFileOf(c).helper}" .`),
+        ]),
+      ),
     });
 
     const gh = values.github;

@@ -109,7 +109,7 @@ describe(KritikWorkload.name, () => {
   it('rolls its pods when the config file changes', () => {
     const sut = describeTokens(deployment(synth('backend')).template.metadata!.annotations);
 
-    expect(sut).toMatchObject({ 'checksum/config': '{{ include "kritik.config" . | sha256sum | quote }}' });
+    expect(sut).toMatchObject({ 'checksum/config': '{{ include "kritik.backendConfig" . | sha256sum | quote }}' });
   });
 
   it('sets replicas only when autoscaling is off', () => {

@@ -3,7 +3,7 @@
 import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { CONFIG_DIR } from '../chart/config-file.js';
+import { CONFIG_DIR, configFileOf } from '../chart/config-file.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { type Block, expr, lines, merge, optionalYaml, value, when, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
@@ -138,7 +138,7 @@ export class KritikWorkload extends Construct {
         labels: { ...selectorLabels(component), ...merge(v.podLabels), ...merge(values.commonLabels) },
         annotations: {
           // A changed config file changes this annotation and so rolls the pods.
-          'checksum/config': expr('include "kritik.config" . | sha256sum | quote'),
+          'checksum/config': expr(`include "${configFileOf(component).helper}" . | sha256sum | quote`),
           ...merge(v.podAnnotations),
         },
       },

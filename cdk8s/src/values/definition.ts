@@ -32,6 +32,13 @@ const envVarSchema = {
   additionalProperties: false,
 };
 
+const CONFIG_DESCRIPTIONS = {
+  backend:
+    "Settings of the backend's config file (KRITIK_CONFIG, see services/backend/src/config/backend.config.ts), e.g. allow.repos, triggers.label, github.botName, queue.debounceMs. Environment variables the chart sets win; secrets do not belong here.",
+  worker:
+    "Settings of the worker's config file beside `reviewJob` (KRITIK_CONFIG, see services/worker/src/config/worker.config.ts), e.g. scheduling.concurrency, scheduling.perRepoConcurrency. Unknown keys stop the worker.",
+} as const;
+
 /** What backend and worker share: image, scaling, disruption budget, scheduling, resources. */
 const workload = (component: 'backend' | 'worker', what: string) =>
   ({
@@ -64,6 +71,10 @@ const workload = (component: 'backend' | 'worker', what: string) =>
     topologySpreadConstraints: list([], 'Topology spread constraints.', { type: 'object' }),
     priorityClassName: str('', 'Priority class of the pods.'),
     extraEnv: list([], 'Extra environment variables (Kubernetes EnvVar objects).', envVarSchema),
+    config: object({}, CONFIG_DESCRIPTIONS[component], {
+      type: 'object',
+      propertyNames: { not: { const: 'reviewJob' } },
+    }),
   }) as const;
 
 export const valuesDefinition = group('Kritik', {
@@ -228,12 +239,6 @@ export const valuesDefinition = group('Kritik', {
       reviewJobDefaults.env,
     ),
   }),
-  config: object(
-    {},
-    'Other non-secret settings of backend and worker, merged into their config file (KRITIK_CONFIG) beside `reviewJob`.',
-    { type: 'object', propertyNames: { not: { const: 'reviewJob' } } },
-  ),
-
   redis: group(
     'A single small Redis for evaluation (no persistence, no password). Use `externalRedis` in production.',
     {

@@ -116,8 +116,8 @@
 {{- end -}}
 {{- end }}
 
-{{- /* The config file of backend and worker (KRITIK_CONFIG); its checksum rolls their pods. */}}
-{{- define "kritik.config" -}}
+{{- /* The worker's config file (KRITIK_CONFIG); its checksum rolls the worker pods. */}}
+{{- define "kritik.workerConfig" -}}
 reviewJob:
   image: {{ include "kritik.image" (list . .Values.reviewJob.image) | quote }}
   imagePullPolicy: {{ .Values.reviewJob.image.pullPolicy | quote }}
@@ -143,7 +143,12 @@ reviewJob:
     app.kubernetes.io/instance: {{ .Release.Name | quote }}
   priorityClassName: {{ .Values.reviewJob.priorityClassName | quote }}
   env: {{- toYaml .Values.reviewJob.env | nindent 4 }}
-{{- with .Values.config }}
+{{- with .Values.worker.config }}
 {{- toYaml . | nindent 0 }}
 {{- end }}
+{{- end }}
+
+{{- /* The backend's config file (KRITIK_CONFIG); its checksum rolls the backend pods. */}}
+{{- define "kritik.backendConfig" -}}
+{{- toYaml .Values.backend.config }}
 {{- end }}
