@@ -158,7 +158,8 @@ export class GitOpsValidator {
   }
 
   private renderReleases(root: string, manifests: Manifest[], index: OriginIndex, rootFile: string): void {
-    const plain = manifests.filter((m) => !isFluxObject(m));
+    // Flux and Prometheus Operator objects were checked against their schemas above.
+    const plain = manifests.filter((m) => !hasKnownSchema(m));
     if (plain.length > 0) this.rendered.push({ root, index, namespace: 'default', objects: plain });
     for (const release of manifests.filter((m) => m.kind === 'HelmRelease' && isFluxObject(m))) {
       const object = objectId(release.kind, nameOf(release));
