@@ -57,12 +57,26 @@ afterAll(async () => {
   await controlPlane?.stop();
 });
 
+/** Each scenario as is, plus branches no scenario takes: policies with an external Redis, extra egress. */
+const variants: [string, string[]][] = [
+  ...SCENARIOS.map((file): [string, string[]] => [file, []]),
+  ['production-values.yaml', ['networkPolicy.enabled=true', 'networkPolicy.externalRedisCidrs={10.1.0.0/16}']],
+  [
+    'minimal-values.yaml',
+    [
+      'networkPolicy.reviewerExtraEgress[0].cidr=10.2.0.0/16',
+      'networkPolicy.reviewerExtraEgress[0].ports={443,3128}',
+      'networkPolicy.kubeApi.cidrs={10.0.0.1/32}',
+    ],
+  ],
+];
+
 describe('the rendered scenarios', () => {
-  it.each(SCENARIOS)(
-    '%s applies with server-side dry-run, strict field validation and no warnings',
-    async (file) => {
+  it.each(variants)(
+    '%s %j applies with server-side dry-run, strict field validation and no warnings',
+    async (file, set) => {
       const namespace = `dry-${file.replace(/-values\.yaml$/, '')}`;
-      const manifests = await render({ release: RELEASE, namespace, valuesFiles: [scenario(file)] });
+      const manifests = await render({ release: RELEASE, namespace, valuesFiles: [scenario(file)], set });
       // A dry-run creates nothing, so the namespaces the objects go to must exist already.
       const namespaces = new Set(manifests.flatMap((m) => (m.metadata.namespace ? [m.metadata.namespace] : [])));
       for (const name of namespaces) await ensureNamespace(name, RESTRICTED_NAMESPACE_LABELS);

@@ -69,8 +69,8 @@ installing, the chart's notes print the webhook URL and the GitHub App settings.
   the worker's code declares (\`REQUIRED_PERMISSIONS\` in packages/core).
 - jobs namespace (optional) enforcing PodSecurity \`restricted\`, the reviewer's ServiceAccount
   (no permissions, no token) and the Anthropic key Secret.
-- ConfigMap with the config file (\`KRITIK_CONFIG\`) including the review Job settings; its
-  checksum rolls backend and worker pods when it changes.
+- ConfigMap with the config files (\`KRITIK_CONFIG\`) of backend and worker, the worker's
+  including the review Job settings; a checksum of each rolls its pods when it changes.
 - NetworkPolicies (on by default), optional bundled Redis, optional ServiceMonitor and Grafana
   dashboard (metrics: ${Object.values(METRICS)
     .map((m) => `\`${m}\``)
