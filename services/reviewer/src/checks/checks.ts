@@ -1,15 +1,9 @@
 // Deterministic checks run before the model, free and instant: secrets and merge-conflict markers
 // in added lines. A finding never repeats the secret; the prompt gets a redacted line instead.
-import type { Severity } from '@kritik/core';
 import type { DiffFile } from '../diff/diff.js';
+import type { Finding } from '../finding.js';
 
-export interface CheckFinding {
-  path: string;
-  line: number;
-  end_line?: number;
-  severity: Severity;
-  title: string;
-  body: string;
+export interface CheckFinding extends Finding {
   /** Which check found it (e.g. `secret:github-token`). */
   rule: string;
 }

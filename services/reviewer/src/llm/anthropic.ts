@@ -2,21 +2,14 @@
 // 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
 // validated submit_review input with its token usage.
 import Anthropic from '@anthropic-ai/sdk';
-import { SEVERITIES, type Severity, type TokenUsage } from '@kritik/core';
+import { SEVERITIES, type TokenUsage } from '@kritik/core';
 import { z } from 'zod';
+import type { Finding } from '../finding.js';
 import { TOOL_NAME } from '../prompt/prompt.js';
 
 export type MessageRequest = Anthropic.Messages.MessageCreateParamsNonStreaming;
 
-export interface ModelFinding {
-  path: string;
-  line: number;
-  end_line?: number;
-  severity: Severity;
-  title: string;
-  body: string;
-  suggestion?: string;
-}
+export type ModelFinding = Finding;
 
 export interface ModelReview {
   summary: string;

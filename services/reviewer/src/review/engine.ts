@@ -538,18 +538,7 @@ function finish(
   rendered: Rendered,
   markers: string[] = [],
 ): ReviewReport {
-  analysis.body = buildSummary({
-    summaries: analysis.summaries,
-    findings: analysis.findings,
-    skipped: analysis.skipped,
-    configIssues: analysis.configIssues,
-    notes: analysis.notes,
-    filesReviewed: analysis.filesReviewed,
-    usage: state.usage,
-    costUsd: state.costUsd,
-    model: analysis.model,
-    markers,
-  });
+  analysis.body = summaryOf(analysis, state.usage, state.costUsd, markers);
   rendered.markdown = analysis.body;
   rendered.comments = inlineComments(analysis.findings);
   return {
@@ -571,6 +560,21 @@ function finish(
     skippedFiles: analysis.skipped,
     ...(state.model ? { model: state.model } : {}),
   };
+}
+
+function summaryOf(analysis: Analysis, usage: TokenUsage, costUsd: number, markers: string[]): string {
+  return buildSummary({
+    summaries: analysis.summaries,
+    findings: analysis.findings,
+    skipped: analysis.skipped,
+    configIssues: analysis.configIssues,
+    notes: analysis.notes,
+    filesReviewed: analysis.filesReviewed,
+    usage,
+    costUsd,
+    model: analysis.model,
+    markers,
+  });
 }
 
 function inlineComments(findings: readonly ArrangedFinding[]): ReviewCommentInput[] {
@@ -611,18 +615,7 @@ async function post(
       f.summaryReason = 'GitHub did not accept an inline comment here';
     }
     analysis.notes.push('GitHub did not accept the inline comments, so every finding is listed below.');
-    const body = buildSummary({
-      summaries: analysis.summaries,
-      findings: analysis.findings,
-      skipped: analysis.skipped,
-      configIssues: analysis.configIssues,
-      notes: analysis.notes,
-      filesReviewed: analysis.filesReviewed,
-      usage: report.tokens,
-      costUsd: report.costUsd,
-      model: analysis.model,
-      markers,
-    });
+    const body = summaryOf(analysis, report.tokens, report.costUsd, markers);
     analysis.body = body;
     rendered.markdown = body;
     rendered.comments = [];

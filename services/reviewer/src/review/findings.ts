@@ -5,17 +5,11 @@ import type { Severity } from '@kritik/core';
 import { atLeast, SEVERITY_RANK } from '../config/config.js';
 import { newLineText } from '../diff/diff.js';
 import type { DiffIndex } from '../diff/line-map.js';
+import type { Finding } from '../finding.js';
 import { fingerprint, fingerprintMarker } from './fingerprint.js';
 import { sanitizeMarkdown, sanitizeTitle, suggestionBlock } from './sanitize.js';
 
-export interface RawFinding {
-  path: string;
-  line: number;
-  end_line?: number;
-  severity: Severity;
-  title: string;
-  body: string;
-  suggestion?: string;
+export interface RawFinding extends Finding {
   source: 'model' | 'check';
 }
 
