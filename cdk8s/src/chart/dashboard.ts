@@ -16,6 +16,17 @@ interface Panel {
   targets: { expr: string; legendFormat: string }[];
 }
 
+/** p50 and p99 of a histogram over `window`. */
+const latencyPanel = (title: string, histogram: string, window: string): Panel => ({
+  title,
+  type: 'timeseries',
+  unit: 's',
+  targets: [0.5, 0.99].map((q) => ({
+    expr: `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`,
+    legendFormat: `p${q * 100}`,
+  })),
+});
+
 const panels: Panel[] = [
   {
     title: 'Webhook deliveries per second',
@@ -28,15 +39,7 @@ const panels: Panel[] = [
       },
     ],
   },
-  {
-    title: 'Webhook handling latency (p50, p99)',
-    type: 'timeseries',
-    unit: 's',
-    targets: [0.5, 0.99].map((q) => ({
-      expr: `histogram_quantile(${q}, sum by (le) (rate(${METRICS.webhookDuration}_bucket[5m])))`,
-      legendFormat: `p${q * 100}`,
-    })),
-  },
+  latencyPanel('Webhook handling latency (p50, p99)', METRICS.webhookDuration, '5m'),
   {
     title: 'Queue depth',
     type: 'timeseries',
@@ -55,15 +58,7 @@ const panels: Panel[] = [
     unit: 'short',
     targets: [{ expr: `sum by (outcome) (increase(${METRICS.reviews}[1h]))`, legendFormat: '{{outcome}}' }],
   },
-  {
-    title: 'Review duration (p50, p99)',
-    type: 'timeseries',
-    unit: 's',
-    targets: [0.5, 0.99].map((q) => ({
-      expr: `histogram_quantile(${q}, sum by (le) (rate(${METRICS.reviewDuration}_bucket[15m])))`,
-      legendFormat: `p${q * 100}`,
-    })),
-  },
+  latencyPanel('Review duration (p50, p99)', METRICS.reviewDuration, '15m'),
 ];
 
 /** Grafana's reference to the dashboard's data source variable (not a JS template). */
