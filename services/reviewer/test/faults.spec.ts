@@ -102,6 +102,19 @@ describe(`${runReview.name} under faults`, () => {
     expect(report.skippedFiles).toEqual([{ path: source.filename, reason: 'review time limit reached' }]);
   });
 
+  it('gives up on a slow model at the review deadline and fails visibly instead of being killed', async () => {
+    await h.repo();
+    h.pullRequest([source]);
+    h.anthropic.delayNext(8_000, 1, 'POST /v1/messages');
+
+    const started = Date.now();
+    const { report } = await h.review({ deadlineMs: 3_000 });
+
+    expect(report).toMatchObject({ status: 'failed', reason: expect.stringContaining('request timed out') });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'failure' });
+  });
+
   it('does not retry a request the API rejects as invalid', async () => {
     await h.repo();
     h.pullRequest([source]);

@@ -21,8 +21,13 @@ export interface ModelReview {
   attempts: number;
 }
 
+export interface ReviewCallOptions {
+  /** Epoch ms after which no attempt starts and no attempt may run (the review's deadline). */
+  deadlineAt?: number;
+}
+
 export interface LlmPort {
-  review(request: MessageRequest): Promise<ModelReview>;
+  review(request: MessageRequest, options?: ReviewCallOptions): Promise<ModelReview>;
 }
 
 export class LlmError extends Error {
@@ -111,10 +116,20 @@ export class AnthropicLlm implements LlmPort {
     private readonly onRetry: (message: string) => void = () => {},
   ) {}
 
-  async review(request: MessageRequest): Promise<ModelReview> {
+  async review(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelReview> {
     for (let attempt = 1; ; attempt++) {
+      const left = options.deadlineAt === undefined ? undefined : options.deadlineAt - Date.now();
+      if (left !== undefined && left <= 1_000) {
+        throw new LlmError(
+          `review time limit reached before the model answered (attempt ${attempt})`,
+          undefined,
+          attempt - 1,
+        );
+      }
       try {
-        const message = await this.client.messages.create(request);
+        // A request never outlives the review's deadline, so the Job ends on its own terms.
+        const timeout = left === undefined ? undefined : Math.min(this.client.timeout, left);
+        const message = await this.client.messages.create(request, timeout === undefined ? undefined : { timeout });
         return this.read(message, attempt);
       } catch (error) {
         if (error instanceof LlmError) throw error;
@@ -131,6 +146,9 @@ export class AnthropicLlm implements LlmPort {
           throw new LlmError(`Anthropic API request failed${tries}: ${reason}`, status, attempt);
         }
         const delay = this.delay(error, attempt);
+        if (options.deadlineAt !== undefined && Date.now() + delay >= options.deadlineAt - 1_000) {
+          throw new LlmError(`${reason}; no time left before the review deadline to retry`, status, attempt);
+        }
         this.onRetry(
           `model request failed (${reason}); retry ${attempt}/${this.policy.maxAttempts - 1} in ${delay} ms`,
         );

@@ -458,7 +458,9 @@ async function analyse(
         `model request ${i + 1}/${plan.batches.length}: ${batch.length} file part(s), ~${diffTokens + overhead.cached + overhead.other} tokens`,
       );
       try {
-        const reply = await options.llm.review(request);
+        const deadlineAt =
+          options.deadlineMs === undefined ? undefined : Date.now() + options.deadlineMs - (now() - started);
+        const reply = await options.llm.review(request, deadlineAt === undefined ? {} : { deadlineAt });
         addUsage(state.usage, reply.usage);
         const cost = costOf(reply.usage, price);
         state.costUsd += cost;
