@@ -139,6 +139,24 @@ describe('helm install into a namespace enforcing PodSecurity restricted', () =>
     expectSuccess(install, 'helm install');
   }, 120_000);
 
+  it('prints the next steps: where to send webhooks, the App settings and the generated secrets', () => {
+    const sut = install.stdout;
+
+    expect(sut).toEqual(
+      expect.stringMatching(
+        new RegExp(
+          [
+            `port-forward svc/${RELEASE}-backend`,
+            'http://localhost:8080/webhooks/github',
+            `get secret ${RELEASE}-github -o jsonpath='\\{.data.webhook-secret\\}'`,
+            'Subscribe to events: +Pull request, Issue comment',
+            `get secret ${RELEASE}-api -o jsonpath='\\{.data.api-token\\}'`,
+          ].join(String.raw`[\s\S]*`),
+        ),
+      ),
+    );
+  });
+
   it('installs without PodSecurity warnings', () => {
     const sut = `${install.stdout}\n${install.stderr}`;
 
