@@ -61,6 +61,9 @@ async function main(): Promise<number> {
       const api = new ServerSideApply(controlPlane.server, readFileSync(controlPlane.caFile), token);
       const applied = await validator.dryRun(api);
       process.stderr.write(`[validate] ${applied} rendered objects passed to the API server (dry-run)\n`);
+      for (const object of validator.unchecked) {
+        process.stderr.write(`[validate] not checked (no CRD or schema here): ${object}\n`);
+      }
     } finally {
       await controlPlane.stop();
     }
