@@ -269,6 +269,17 @@ describe(failCheckRun.name, () => {
     ]);
   });
 
+  it('concludes a superseded review cancelled', async () => {
+    await octokit.rest.checks.create({ ...ownerRepo(), name: 'Kritik', head_sha: HEAD_SHA, status: 'in_progress' });
+
+    await failCheckRun(octokit, REPO, HEAD_SHA, 'superseded by a newer push', 'cancelled');
+
+    expect(h.checkRuns()[0]).toMatchObject({
+      conclusion: 'cancelled',
+      output: expect.objectContaining({ title: 'Kritik review cancelled' }),
+    });
+  });
+
   it('leaves a check run the reviewer already concluded alone', async () => {
     await octokit.rest.checks.create({ ...ownerRepo(), name: 'Kritik', head_sha: HEAD_SHA, conclusion: 'success' });
 

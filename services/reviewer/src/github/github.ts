@@ -305,17 +305,20 @@ export interface OctokitRequester {
 }
 
 /**
- * Concludes the Kritik check run of `sha` as failure with `reason`, for the worker when a review
- * Job died before it could (crash, timeout, OOM). A run already completed is left alone; when
- * there is none, a completed failing one is created, so every review ends visibly on the PR.
+ * Concludes the Kritik check run of `sha` with `reason`, for the worker when a review Job died
+ * before it could (crash, timeout, OOM: `failure`) or was superseded (`cancelled`). A run already
+ * completed is left alone; when there is none, a completed one is created, so every review ends
+ * visibly on the PR.
  */
 export async function failCheckRun(
   octokit: OctokitRequester,
   repo: RepoRef,
   sha: string,
   reason: string,
+  conclusion: 'failure' | 'cancelled' = 'failure',
 ): Promise<{ checkRunId: number; action: 'updated' | 'created' | 'already-completed' }> {
-  const output = limitOutput({ title: 'Kritik review failed', summary: reason });
+  const title = conclusion === 'failure' ? 'Kritik review failed' : 'Kritik review cancelled';
+  const output = limitOutput({ title, summary: reason });
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
     owner: repo.owner,
     repo: repo.name,
@@ -333,7 +336,7 @@ export async function failCheckRun(
       repo: repo.name,
       check_run_id: open.id,
       status: 'completed',
-      conclusion: 'failure',
+      conclusion,
       completed_at: new Date().toISOString(),
       output,
     });
@@ -346,7 +349,7 @@ export async function failCheckRun(
     name: CHECK_RUN_NAME,
     head_sha: sha,
     status: 'completed',
-    conclusion: 'failure',
+    conclusion,
     completed_at: new Date().toISOString(),
     output,
   });
