@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the `kritik` CLI from a checkout: installs npm packages and builds first when needed, so
+# a fresh clone needs nothing else (`npm run kritik -- review --diff -`).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund >&2
+fi
+entry=services/reviewer/dist/main.js
+if [ ! -f "$entry" ] || [ -n "$(find packages/core/src services/reviewer/src -newer "$entry" -name '*.ts' -print -quit)" ]; then
+  npx tsc -b services/reviewer >&2
+fi
+cd "${INIT_CWD:-$root}"
+exec node "$root/$entry" "$@"
