@@ -1,0 +1,107 @@
+// Failure drills on the platform as the chart installs it: each ends with nothing lost and a
+// visible outcome on the pull request (a posted review, or a check run concluded `failure`).
+import { findingsReply, Platform } from '@kritik/e2e';
+import { type AnthropicReply, waitUntil } from '@kritik/testing';
+
+jest.setTimeout(300_000);
+
+const DEADLINE_SECONDS = 30;
+const MESSAGES = 'POST /v1/messages';
+
+describe('Kritik failure drills', () => {
+  let sut: Platform;
+
+  beforeAll(async () => {
+    sut = await Platform.start({
+      persistRedis: true,
+      values: { reviewJob: { activeDeadlineSeconds: DEADLINE_SECONDS } },
+    });
+  });
+  afterAll(async () => {
+    await sut?.stop();
+  });
+  beforeEach(() => {
+    sut.anthropic.resetTraffic();
+    sut.anthropic.setDefaultReply(findingsReply());
+  });
+
+  const jobName = (reviewId: string) => `kritik-review-${reviewId}`;
+  const modelCalls = () => sut.anthropic.requestsTo(MESSAGES);
+  const outcome = (record: { status: string; reason?: string }) => ({ status: record.status, reason: record.reason });
+
+  it('posts every review once an Anthropic 429 storm has passed', async () => {
+    let stormStart: number | undefined;
+    sut.anthropic.setDefaultReply((): AnthropicReply => {
+      stormStart ??= Date.now();
+      return Date.now() - stormStart < 1_500
+        ? { error: { status: 429, headers: { 'retry-after': '1' } } }
+        : findingsReply();
+    });
+
+    const opened = await Promise.all([1, 2, 3].map(() => sut.openPullRequest()));
+
+    for (const { pr, reviewId } of opened) {
+      const record = await sut.waitForReview(reviewId);
+      expect(outcome(record)).toEqual({ status: 'posted' });
+      expect(sut.world.reviews(pr)).toHaveLength(1);
+    }
+    expect(modelCalls().filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    expect(modelCalls().filter((r) => r.status === 200)).toHaveLength(3);
+  });
+
+  it('fails the review visibly and stops asking when Anthropic is down', async () => {
+    sut.anthropic.setDefaultReply({ error: { status: 500 } });
+
+    const { pr, reviewId } = await sut.openPullRequest();
+
+    const record = await sut.waitForReview(reviewId);
+    expect(record.status).toBe('failed');
+    expect(record.reason).toMatch(/Anthropic|model/i);
+    expect(sut.world.checkRuns(pr)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
+    expect(sut.world.reviews(pr)).toHaveLength(0);
+    const calls = modelCalls().length;
+    await new Promise((settle) => setTimeout(settle, 5_000));
+    expect(modelCalls().length).toBe(calls);
+    expect(calls).toBeLessThanOrEqual(3);
+    expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
+  });
+
+  it('posts exactly one review when the worker is killed with SIGKILL mid-review', async () => {
+    sut.anthropic.setLatency(4_000, MESSAGES);
+    const { pr, reviewId } = await sut.openPullRequest();
+    await waitUntil('the reviewer to ask the model', async () => (modelCalls().length > 0 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
+
+    await sut.killAndRestartWorker();
+
+    const record = await sut.waitForReview(reviewId);
+    expect(outcome(record)).toEqual({ status: 'posted' });
+    expect(sut.world.reviews(pr)).toHaveLength(1);
+    expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
+  });
+
+  it('completes every queued review across a Redis restart', async () => {
+    const opened = await Promise.all([1, 2, 3].map(() => sut.openPullRequest()));
+
+    await sut.redis.restart();
+
+    for (const { pr, reviewId } of opened) {
+      const record = await sut.waitForReview(reviewId);
+      expect(outcome(record)).toEqual({ status: 'posted' });
+      expect(sut.world.reviews(pr)).toHaveLength(1);
+    }
+  });
+
+  it('fails a review whose pod passes its deadline as a timeout', async () => {
+    sut.anthropic.setLatency((DEADLINE_SECONDS + 60) * 1000, MESSAGES);
+
+    const { pr, reviewId } = await sut.openPullRequest();
+
+    const record = await sut.waitForReview(reviewId, { timeoutMs: (DEADLINE_SECONDS + 90) * 1000 });
+    expect(outcome(record)).toEqual({ status: 'failed', reason: 'timeout' });
+    expect(sut.world.checkRuns(pr)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
+    expect(sut.world.reviews(pr)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,112 @@
+// `npm start` on a machine without a cluster: the standalone mode boots backend and worker with
+// the local runner and its own redis-server, takes a signed webhook and posts the review.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ANTHROPIC_API_KEY,
+  API_TOKEN,
+  APP_ID,
+  delivery,
+  ensureBuilt,
+  pullRequestPayload,
+  sendWebhook,
+  WEBHOOK_SECRET,
+  World,
+} from '@kritik/e2e';
+import { freePorts, type ManagedProcess, repoRoot, startProcess, waitUntil } from '@kritik/testing';
+
+jest.setTimeout(180_000);
+
+const MAIN = () => join(repoRoot(), 'packages', 'standalone', 'dist', 'main.js');
+
+describe('Kritik standalone', () => {
+  let world: World;
+  let dir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    world = await World.start();
+    dir = mkdtempSync(join(tmpdir(), 'kritik-e2e-standalone-'));
+  });
+  afterAll(async () => {
+    await world?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('boots with a local redis-server and posts a review for a pull request webhook', async () => {
+    const [port, workerPort] = (await freePorts(2)) as [number, number];
+    const sut: ManagedProcess = startProcess('standalone', process.execPath, [MAIN()], {
+      logFile: join(dir, 'standalone.log'),
+      cwd: repoRoot(),
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        KRITIK_DATA_DIR: join(dir, 'data'),
+        PORT: String(port),
+        KRITIK_WORKER_PORT: String(workerPort),
+        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        KRITIK_API_TOKEN: API_TOKEN,
+        GITHUB_APP_ID: String(APP_ID),
+        GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
+        GITHUB_API_URL: world.github.url,
+        ANTHROPIC_API_KEY,
+        ANTHROPIC_BASE_URL: world.anthropic.url,
+      },
+    });
+    try {
+      const backendUrl = `http://127.0.0.1:${port}`;
+      await waitUntil(
+        'the standalone to say it is running',
+        async () => (sut.tail(200).includes('Kritik is running') ? true : undefined),
+        {
+          timeoutMs: 90_000,
+          intervalMs: 200,
+          proc: sut,
+        },
+      );
+      expect(sut.tail(200)).toContain('started a local redis-server');
+      const pr = world.openPullRequest();
+
+      const answer = await sendWebhook(
+        backendUrl,
+        WEBHOOK_SECRET,
+        delivery('pull_request', pullRequestPayload('opened', pr)),
+      );
+
+      expect(answer).toMatchObject({ status: 202, body: { status: 'queued' } });
+      const record = await waitUntil(
+        'the review to end',
+        async () => {
+          const response = await fetch(`${backendUrl}/api/reviews/${answer.body.reviewId}`, {
+            headers: { authorization: `Bearer ${API_TOKEN}` },
+          });
+          const body = (await response.json()) as { status?: string; reason?: string };
+          return ['posted', 'skipped', 'failed'].includes(body.status ?? '') ? body : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 250, proc: sut },
+      );
+      expect({ status: record.status, reason: record.reason }).toEqual({ status: 'posted' });
+      expect(world.reviews(pr)).toEqual([
+        expect.objectContaining({ commit_id: pr.headSha, comments: [expect.objectContaining({ line: 2 })] }),
+      ]);
+      expect(world.checkRuns(pr)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral' })]);
+    } finally {
+      await sut.stop(15_000);
+    }
+    await expect(sut.exited).resolves.toEqual({ code: 0, signal: null });
+  });
+
+  it('refuses to start without REDIS_URL or redis-server and says how to get one', async () => {
+    const sut = await new Promise<{ code: number; output: string }>((done) => {
+      execFile(process.execPath, [MAIN()], { env: { PATH: '/nonexistent', HOME: dir } }, (error, stdout, stderr) =>
+        done({ code: typeof error?.code === 'number' ? error.code : 0, output: stdout + stderr }),
+      );
+    });
+
+    expect(sut.code).toBe(1);
+    expect(sut.output).toContain('REDIS_URL is not set and redis-server is not on PATH');
+    expect(sut.output).toContain('apt-get install redis-server');
+  });
+});
