@@ -9,7 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 entry=services/reviewer/dist/main.js
 if [ ! -f "$entry" ] || [ -n "$(find packages/core/src services/reviewer/src -newer "$entry" -name '*.ts' -print -quit)" ]; then
-  npx tsc -b services/reviewer >&2
+  npx tsc -b services/reviewer >&2 && chmod +x "$entry"
 fi
 cd "${INIT_CWD:-$root}"
 exec node "$root/$entry" "$@"
