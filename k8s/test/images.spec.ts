@@ -53,7 +53,7 @@ describe(ServiceImage.name, () => {
         const dir = mkdtempSync(join(tmpdir(), `kritik-image-${service}-`));
         dirs.set(service, dir);
         const install = ServiceImage.load(repo, service).installProduction(dir);
-        if (install.status !== 0) throw new Error(`npm install for ${service} failed:\n${install.stderr}`);
+        if (install.status !== 0) throw new Error(`the ${service} runtime tree failed to build:\n${install.output}`);
       }
     }, 170_000);
 

@@ -1,8 +1,8 @@
 // What can be known about a service image without a Docker engine: its Dockerfile, parsed into
 // stages, and the production-only tree its last stages assemble, rebuilt in a temp directory
 // from the repository's lockfile and built output, where the entrypoint can be started.
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 export interface Instruction {
@@ -59,8 +59,6 @@ export interface RunResult {
   readonly output: string;
 }
 
-const WORKSPACE_SCOPE = '@kritik';
-
 /** Every file below `dir` with its modification time, to prove a run wrote nothing there. */
 function snapshot(dir: string): Map<string, number> {
   const files = new Map<string, number>();
@@ -111,24 +109,33 @@ export class ServiceImage {
     return args ? (JSON.parse(args) as string[]) : [];
   }
 
-  /** The `npm ci --omit=dev` command of the stage the final image copies its tree from. */
+  /** The stage the final image copies its /app tree from. */
+  get runtimeTreeStage(): Stage | undefined {
+    const from = this.argsOf(this.finalStage, 'COPY')
+      .map((c) => /--from=(\S+)/.exec(c)?.[1])
+      .find(Boolean);
+    return this.dockerfile.stages.find((s) => s.name === from);
+  }
+
+  /** The `npm ci --omit=dev` command of that stage. */
   get productionInstall(): string | undefined {
-    const copies = this.argsOf(this.finalStage, 'COPY');
-    const from = copies.map((c) => /--from=(\S+)/.exec(c)?.[1]).find(Boolean);
-    const stage = this.dockerfile.stages.find((s) => s.name === from);
+    const stage = this.runtimeTreeStage;
     return stage && this.argsOf(stage, 'RUN').find((run) => /\bnpm ci\b.*--omit=dev/.test(run));
   }
 
   /**
-   * Rebuilds the image's /app in `dir` as its runtime stage does: the lockfile and workspace
-   * manifests, a production-only install of this service's workspace, and the built `dist/` of
-   * exactly the workspace packages npm linked.
+   * Rebuilds the image's /app in `dir` by running the RUN commands of its runtime-tree stage
+   * there, after copying what that stage copies: the lockfile and the workspace manifests, and
+   * (for `/dist/<workspace>/dist`) this repository's built output.
    *
-   * `npm install` stands in for the Dockerfile's `npm ci`: this machine's registry mirror serves
-   * no packages for other platforms, so the shared lockfile lacks their optional entries, which
-   * only `npm ci`'s up-to-date check insists on. Both resolve the same production tree from it.
+   * `npm install --no-save` stands in for the Dockerfile's `npm ci`: this machine's registry
+   * mirror serves no packages for other platforms, so the shared lockfile lacks their optional
+   * entries, which only `npm ci`'s up-to-date check insists on. Both resolve the same
+   * production tree from the lockfile.
    */
-  installProduction(dir: string): SpawnSyncReturns<string> {
+  installProduction(dir: string): { status: number | null; output: string } {
+    const stage = this.runtimeTreeStage;
+    if (!stage) return { status: 1, output: `services/${this.service}/Dockerfile copies /app from no stage` };
     const { workspaces } = JSON.parse(readFileSync(join(this.repo, 'package.json'), 'utf8')) as {
       workspaces: string[];
     };
@@ -136,28 +143,17 @@ export class ServiceImage {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       cpSync(join(this.repo, file), join(dir, file));
     }
-    const workspace =
-      /--workspace[= ](\S+)/.exec(this.productionInstall ?? '')?.[1] ?? `${WORKSPACE_SCOPE}/${this.service}`;
-    const args = [
-      'install',
-      '--omit=dev',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--no-save',
-      '--workspace',
-      workspace,
-    ];
-    const result = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-    if (result.status !== 0) return result;
-    const scope = join(dir, 'node_modules', WORKSPACE_SCOPE);
-    for (const name of existsSync(scope) ? readdirSync(scope) : []) {
-      const packageDir = relative(dir, realpathSync(join(scope, name)));
-      const built = join(this.repo, packageDir, 'dist');
-      if (!existsSync(built)) throw new Error(`${packageDir}/dist is missing: run 'npm run build' first`);
-      cpSync(built, join(dir, packageDir, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.tsbuildinfo') });
+    let output = '';
+    for (const run of this.argsOf(stage, 'RUN')) {
+      const command = run
+        .replace(/^(--\S+\s+)+/, '')
+        .replace(/\bnpm ci\b/g, 'npm install --no-save --prefer-offline')
+        .replaceAll('/dist/', `${this.repo}/`);
+      const result = spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      output += `$ ${run}\n${result.stdout}${result.stderr}`;
+      if (result.status !== 0) return { status: result.status, output };
     }
-    return result;
+    return { status: 0, output };
   }
 
   /**
