@@ -1,7 +1,7 @@
 // The three service images, checked without a Docker engine: Dockerfile rules, and each built
 // entrypoint started from a production-only install, which proves that nothing it imports at
 // runtime is a dev dependency.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '@kritik/core';
@@ -43,6 +43,16 @@ describe(ServiceImage.name, () => {
       expect(sut.argsOf(sut.finalStage, 'RUN')).toEqual([]);
       expect(sut.argsOf(sut.finalStage, 'ENV')).toContain('NODE_ENV=production');
     });
+  });
+
+  it('builds every service the same way, apart from its name, description and port', () => {
+    const sut = SERVICES.map((service) =>
+      readFileSync(join(repo, 'services', service, 'Dockerfile'), 'utf8')
+        .replaceAll(service, '<service>')
+        .replace(/^EXPOSE .*\n/m, '')
+        .replace(/^# The <service> image \(.*\)/m, ''),
+    );
+    expect(new Set(sut).size).toBe(1);
   });
 
   describe('entrypoints on a production-only install', () => {

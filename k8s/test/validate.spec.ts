@@ -31,46 +31,51 @@ describe('scripts/validate.sh', () => {
     expect({ status, stderr }).toMatchObject({ status: 1, stderr: expect.stringMatching(/7 problem\(s\)/) });
   });
 
-  it('names the file and key of a value of the wrong type for the chart', () => {
-    expect(reported('bad-values/helmrelease-values.yaml', 'spec.values.worker.replicaCount')).toEqual([
-      expect.stringContaining('got string, want integer'),
-    ]);
-  });
-
-  it('names a values key the chart does not have', () => {
-    expect(reported('bad-values/helmrelease-values.yaml', 'spec.values.backend.replicas')).toEqual([
-      expect.stringContaining("additional properties 'replicas' not allowed"),
-    ]);
-  });
-
-  it('names the file and key of a Flux field of the wrong type', () => {
-    expect(reported('bad-flux/helmrelease-remediation.yaml', 'spec.install.remediation.retries')).toEqual([
-      expect.stringContaining('must be integer'),
-    ]);
-  });
-
-  it('names a misspelt Flux field with the spelling the API has', () => {
-    expect(reported('bad-flux/helmrelease-remediation.yaml', 'spec.upgrade.remedation')).toEqual([
-      expect.stringContaining("did you mean 'remediation'?"),
-    ]);
-  });
-
-  it('names the values key that makes a rendered object invalid on the API server', () => {
-    expect(reported('bad-quantity/helmrelease-values.yaml', 'spec.values.backend.resources.limits.memory')).toEqual([
-      expect.stringMatching(/Deployment\/kritik-backend .*quantities must match/),
-    ]);
-  });
-
-  it('names a cluster entry point path that does not exist', () => {
-    expect(reported('bad-entry/kritik.yaml', 'spec.path')).toEqual([
-      expect.stringContaining("path './k8s/overlays/qa' has no kustomization.yaml"),
-    ]);
-  });
-
-  it('names a dependency no entry point defines', () => {
-    expect(reported('bad-entry/kritik.yaml', 'spec.dependsOn[0].name')).toEqual([
-      expect.stringContaining("depends on 'infrastructure'"),
-    ]);
+  it.each([
+    [
+      'names the file and key of a value of the wrong type for the chart',
+      'bad-values/helmrelease-values.yaml',
+      'spec.values.worker.replicaCount',
+      'got string, want integer',
+    ],
+    [
+      'names a values key the chart does not have',
+      'bad-values/helmrelease-values.yaml',
+      'spec.values.backend.replicas',
+      "additional properties 'replicas' not allowed",
+    ],
+    [
+      'names the file and key of a Flux field of the wrong type',
+      'bad-flux/helmrelease-remediation.yaml',
+      'spec.install.remediation.retries',
+      'must be integer',
+    ],
+    [
+      'names a misspelt Flux field with the spelling the API has',
+      'bad-flux/helmrelease-remediation.yaml',
+      'spec.upgrade.remedation',
+      "did you mean 'remediation'?",
+    ],
+    [
+      'names the values key that makes a rendered object invalid on the API server',
+      'bad-quantity/helmrelease-values.yaml',
+      'spec.values.backend.resources.limits.memory',
+      'Deployment/kritik-backend rendered from these values is invalid',
+    ],
+    [
+      'names a cluster entry point path that does not exist',
+      'bad-entry/kritik.yaml',
+      'spec.path',
+      "path './k8s/overlays/qa' has no kustomization.yaml",
+    ],
+    [
+      'names a dependency no entry point defines',
+      'bad-entry/kritik.yaml',
+      'spec.dependsOn[0].name',
+      "depends on 'infrastructure'",
+    ],
+  ])('%s', (_behaviour, file, key, message) => {
+    expect(reported(file, key)).toEqual([expect.stringContaining(message)]);
   });
 
   it('passes the staging overlay in the same run', () => {
