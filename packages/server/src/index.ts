@@ -7,4 +7,5 @@ export * from './metrics.module.js';
 export * from './pr-head.store.js';
 export * from './redis.health.js';
 export * from './redis.js';
+export * from './redis-script.js';
 export * from './review.store.js';

@@ -5,6 +5,7 @@ import { redisKeys } from '@kritik/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REDIS } from './redis.js';
+import { redisScript } from './redis-script.js';
 
 export interface PrHead {
   readonly reviewId: string;
@@ -32,13 +33,15 @@ return redis.call('HMGET', KEYS[1], 'reviewId', 'sha', 'at')`;
 
 @Injectable()
 export class PrHeadStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly offerScript;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    this.offerScript = redisScript(redis, 'kritikPrHeadOffer', 1, OFFER);
+  }
 
   /** Records `head` unless a later-enqueued review is there; returns the head after it. */
   async offer(ref: PrKey, head: PrHead): Promise<PrHead> {
-    const [reviewId, sha, at] = (await this.redis.eval(
-      OFFER,
-      1,
+    const [reviewId, sha, at] = (await this.offerScript(
       PrHeadStore.key(ref),
       head.reviewId,
       head.sha,

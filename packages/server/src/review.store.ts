@@ -14,6 +14,7 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REDIS } from './redis.js';
+import { redisScript } from './redis-script.js';
 
 /** How long records (and their index entries) are kept after their last update. */
 export const REVIEW_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -71,7 +72,13 @@ return 1`;
 
 @Injectable()
 export class ReviewStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly createScript;
+  private readonly compareAndSet;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    this.createScript = redisScript(redis, 'kritikReviewCreate', 5, CREATE);
+    this.compareAndSet = redisScript(redis, 'kritikReviewCompareAndSet', 4, COMPARE_AND_SET);
+  }
 
   /** Records a new review as `queued`; an existing record with this id is left as it is. */
   async create(job: ReviewJob, at = new Date()): Promise<{ record: ReviewRecord; created: boolean }> {
@@ -90,9 +97,7 @@ export class ReviewStore {
       updatedAt: now,
     };
     const score = at.getTime();
-    const created = await this.redis.eval(
-      CREATE,
-      5,
+    const created = await this.createScript(
       redisKeys.review(job.reviewId),
       redisKeys.reviewIndex(),
       redisKeys.prReviews(repo.toLowerCase(), job.pr),
@@ -141,9 +146,7 @@ export class ReviewStore {
       };
       if (!options.reason) delete next.reason;
       if (!next.result) delete next.result;
-      const written = await this.redis.eval(
-        COMPARE_AND_SET,
-        4,
+      const written = await this.compareAndSet(
         key,
         redisKeys.reviewIndex(),
         reviewIndexKeys.status(current.status),

@@ -2,7 +2,7 @@
 // accepted event enqueues nothing. A delivery is claimed before enqueueing and marked accepted
 // after; a claim that never completes expires within a minute, so a redelivery can retry it.
 import { redisKeys } from '@kritik/core';
-import { REDIS } from '@kritik/server';
+import { REDIS, redisScript } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
@@ -25,14 +25,21 @@ if previous then return previous end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`;
 
+// KEYS: delivery. ARGV: pending marker. Deletes the key only while it holds the marker.
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 @Injectable()
 export class DeliveryLedger {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly claimScript;
+  private readonly releaseScript;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    this.claimScript = redisScript(redis, 'kritikDeliveryClaim', 1, CLAIM);
+    this.releaseScript = redisScript(redis, 'kritikDeliveryRelease', 1, RELEASE);
+  }
 
   async claim(deliveryId: string): Promise<Claim> {
-    const previous = (await this.redis.eval(CLAIM, 1, redisKeys.delivery(deliveryId), PENDING, CLAIM_TTL_MS)) as
-      | string
-      | null;
+    const previous = (await this.claimScript(redisKeys.delivery(deliveryId), PENDING, CLAIM_TTL_MS)) as string | null;
     if (previous === null) return { status: 'claimed' };
     if (previous.startsWith(ACCEPTED)) return { status: 'accepted', result: previous.slice(ACCEPTED.length) };
     return { status: 'pending' };
@@ -44,11 +51,6 @@ export class DeliveryLedger {
 
   /** Gives a claimed delivery back after a failure, so its redelivery is processed. */
   async release(deliveryId: string): Promise<void> {
-    await this.redis.eval(
-      `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-      1,
-      redisKeys.delivery(deliveryId),
-      PENDING,
-    );
+    await this.releaseScript(redisKeys.delivery(deliveryId), PENDING);
   }
 }

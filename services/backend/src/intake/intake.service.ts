@@ -105,7 +105,15 @@ export class IntakeService {
         );
     }
 
-    const claim = await this.ledger.claim(delivery.id);
+    // Claiming the delivery, recording the review (idempotent: same id on a redelivery) and
+    // reading the PR's queue slot are independent: one round trip to Redis.
+    const [claimed, creating, peeking] = await Promise.allSettled([
+      this.ledger.claim(delivery.id),
+      review ? this.store.create(review, now) : undefined,
+      review ? this.reviews.peek(review) : undefined,
+    ]);
+    if (claimed.status === 'rejected') throw claimed.reason;
+    const claim = claimed.value;
     if (claim.status === 'accepted') {
       log.info({ accepted: claim.result }, 'redelivery of an accepted delivery');
       return { status: 'duplicate', accepted: claim.result };
@@ -113,22 +121,28 @@ export class IntakeService {
     if (claim.status === 'pending') return { status: 'in-progress' };
 
     try {
-      if (review) {
+      if (creating.status === 'rejected') throw creating.reason;
+      if (peeking.status === 'rejected') throw peeking.reason;
+      const created = creating.value;
+      const slot = peeking.value;
+      if (review && created) {
         const reviewLog = log.child({ reviewId: review.reviewId });
-        const { record, created } = await this.store.create(review, now);
-        if (!created && isFinalStatus(record.status)) {
+        const { record } = created;
+        if (!created.created && isFinalStatus(record.status)) {
           await this.ledger.accept(delivery.id, review.reviewId);
           reviewLog.info({ status: record.status }, 'head already reviewed');
           return { status: 'ignored', reason: `${review.headSha.slice(0, 12)} already reviewed (${record.status})` };
         }
-        const outcome = await this.reviews.enqueue(review, reviewLog);
-        if (review.trigger !== 'comment') {
-          await this.heads.offer(
-            { repo: repoFullName(review.repo), pr: review.pr },
-            { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
-          );
-        }
-        await this.ledger.accept(delivery.id, review.reviewId);
+        const outcome = await this.reviews.enqueue(review, reviewLog, slot);
+        await Promise.all([
+          review.trigger === 'comment'
+            ? undefined
+            : this.heads.offer(
+                { repo: repoFullName(review.repo), pr: review.pr },
+                { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
+              ),
+          this.ledger.accept(delivery.id, review.reviewId),
+        ]);
         reviewLog.info({ trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
         return {
           status: 'queued',

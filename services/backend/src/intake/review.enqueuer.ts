@@ -10,6 +10,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 
+export interface QueueSlot {
+  readonly holder: string | null;
+  readonly next: string | null;
+}
+
 /** Name of review jobs on the queue. */
 export const REVIEW_JOB_NAME = 'review';
 
@@ -32,16 +37,25 @@ export class ReviewEnqueuer {
     return prDedupeId(job.platform, repoFullName(job.repo).toLowerCase(), job.pr);
   }
 
-  async enqueue(job: ReviewJob, log: Logger): Promise<EnqueueOutcome> {
+  /**
+   * The PR's job that holds its deduplication slot (waiting or running) and the one kept to run
+   * after it, if any. Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and
+   * `<queue>:dn:<id>`.
+   */
+  async peek(job: ReviewJob): Promise<QueueSlot> {
     const dedupeId = ReviewEnqueuer.dedupeId(job);
-    // The waiting (or running) job of this PR, and the one kept to run after it, if any.
-    // Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and `<queue>:dn:<id>`.
+    const [holder, next] = await Promise.all([
+      this.redis.get(`${this.queue.qualifiedName}:de:${dedupeId}`),
+      this.redis.hget(`${this.queue.qualifiedName}:dn:${dedupeId}`, 'jid'),
+    ]);
+    return { holder, next };
+  }
+
+  /** Queues `job`; `slot` is a peek() made just before (read in the same round trip as other work). */
+  async enqueue(job: ReviewJob, log: Logger, slot?: QueueSlot): Promise<EnqueueOutcome> {
+    const dedupeId = ReviewEnqueuer.dedupeId(job);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const [[, holder], [, next]] = (await this.redis
-        .multi()
-        .get(`${this.queue.qualifiedName}:de:${dedupeId}`)
-        .hget(`${this.queue.qualifiedName}:dn:${dedupeId}`, 'jid')
-        .exec()) as [[null, string | null], [null, string | null]];
+      const { holder, next } = attempt === 1 && slot ? slot : await this.peek(job);
       const added = await this.queue.add(REVIEW_JOB_NAME, job, {
         jobId: job.reviewId,
         delay: this.config.queue.debounceMs,
