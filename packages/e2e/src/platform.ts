@@ -242,8 +242,8 @@ export class Platform {
   }
 
   /** Opens a PR on the fake and delivers `pull_request.opened`; expects 202 and returns the review id. */
-  async openPullRequest(): Promise<{ pr: PullRequestRef; reviewId: string }> {
-    const pr = this.world.openPullRequest();
+  async openPullRequest(repo?: string): Promise<{ pr: PullRequestRef; reviewId: string }> {
+    const pr = this.world.openPullRequest(repo);
     const answer = await this.webhook(this.pullRequestEvent('opened', pr));
     if (answer.status !== 202 || typeof answer.body.reviewId !== 'string') {
       throw new Error(`pull_request.opened got ${answer.status} ${JSON.stringify(answer.body)}`);

@@ -17,13 +17,10 @@ export class ObjectRecorder {
   private readonly aborts: AbortController[] = [];
   private stopped = false;
 
-  private constructor(
-    private readonly kc: KubeConfig,
-    private readonly namespace: string,
-  ) {}
+  private constructor(private readonly kc: KubeConfig) {}
 
   static async start(kc: KubeConfig, namespace: string): Promise<ObjectRecorder> {
-    const recorder = new ObjectRecorder(kc, namespace);
+    const recorder = new ObjectRecorder(kc);
     await Promise.all([
       recorder.follow<V1Job>(`/apis/batch/v1/namespaces/${namespace}/jobs`, recorder.jobs, true),
       recorder.follow<V1Secret>(`/api/v1/namespaces/${namespace}/secrets`, recorder.secrets, false),

@@ -36,6 +36,7 @@ export function findingsReply(): MessageReply {
 export class World {
   readonly privateKeyPem: string;
   private nextNumber = 1;
+  private readonly repos = new Set([REPO]);
 
   private constructor(
     readonly github: FakeGitHub,
@@ -58,12 +59,16 @@ export class World {
     return new World(github, anthropic, keys);
   }
 
-  /** Opens a pull request on the fake, changing CHANGED_FILE. */
-  openPullRequest(): PullRequestRef {
+  /** Opens a pull request on the fake, changing CHANGED_FILE (in `repo`, created on first use). */
+  openPullRequest(repo = REPO): PullRequestRef {
+    if (!this.repos.has(repo)) {
+      this.github.addRepo(OWNER, repo, { files: { main: { 'README.md': `# ${repo}\n` } } });
+      this.repos.add(repo);
+    }
     const number = this.nextNumber++;
     const pr: PullRequestRef = {
       owner: OWNER,
-      repo: REPO,
+      repo,
       number,
       baseSha: shaOf(`base-${number}`),
       headSha: shaOf(`head-${number}-0`),
@@ -71,7 +76,7 @@ export class World {
     };
     this.github.addPullRequest({
       owner: OWNER,
-      repo: REPO,
+      repo,
       number,
       title: `Change ${number}`,
       base: { ref: 'main', sha: pr.baseSha },
@@ -84,18 +89,18 @@ export class World {
   /** Pushes commit `n` to a pull request; the returned ref has the new head. */
   push(pr: PullRequestRef, n: number): PullRequestRef {
     const headSha = shaOf(`head-${pr.number}-${n}`);
-    this.github.pushHead(OWNER, REPO, pr.number, headSha, [
+    this.github.pushHead(OWNER, pr.repo, pr.number, headSha, [
       { filename: CHANGED_FILE, patch: patchFor(`${pr.number}-${n}`) },
     ]);
     return { ...pr, headSha };
   }
 
   reviews(pr: PullRequestRef) {
-    return this.github.reviews(OWNER, REPO, pr.number);
+    return this.github.reviews(OWNER, pr.repo, pr.number);
   }
 
   checkRuns(pr: PullRequestRef, sha = pr.headSha) {
-    return this.github.checkRuns(OWNER, REPO, sha);
+    return this.github.checkRuns(OWNER, pr.repo, sha);
   }
 
   async stop(): Promise<void> {
