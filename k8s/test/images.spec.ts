@@ -45,12 +45,11 @@ describe(ServiceImage.name, () => {
     });
   });
 
-  it('builds every service the same way, apart from its name, description and port', () => {
+  it('builds every service the same way, apart from its name, port, arguments and comments', () => {
     const sut = SERVICES.map((service) =>
       readFileSync(join(repo, 'services', service, 'Dockerfile'), 'utf8')
         .replaceAll(service, '<service>')
-        .replace(/^EXPOSE .*\n/m, '')
-        .replace(/^# The <service> image \(.*\)/m, ''),
+        .replace(/^(#|EXPOSE |CMD ).*\n/gm, ''),
     );
     expect(new Set(sut).size).toBe(1);
   });
@@ -68,7 +67,10 @@ describe(ServiceImage.name, () => {
     }, 170_000);
 
     afterAll(() => {
-      for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+      for (const dir of dirs.values()) {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}.termination-log`, { force: true });
+      }
     });
 
     const dirOf = (service: string) => dirs.get(service) ?? '';
@@ -85,12 +87,22 @@ describe(ServiceImage.name, () => {
       expect(result.output).toMatch(/review/);
     });
 
+    it('runs a review Job by default and names the missing review payload', () => {
+      const sut = ServiceImage.load(repo, 'reviewer');
+      // Outside the image's tree, as /dev/termination-log is.
+      const termination = `${dirOf('reviewer')}.termination-log`;
+      const result = sut.start(dirOf('reviewer'), undefined, { [ENV.terminationLog]: termination });
+      expect(sut.command).toEqual(['job']);
+      expect(result.output).toContain(`${ENV.review} must be set`);
+      expect(result.wrote).toEqual([]);
+    });
+
     it.each([
       ['backend', ENV.githubWebhookSecret],
       ['worker', ENV.githubAppId],
     ])('stops the %s without config with an error naming %s', (service, variable) => {
       const sut = ServiceImage.load(repo, service);
-      const result = sut.start(dirOf(service), []);
+      const result = sut.start(dirOf(service));
       expect(result.output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
       expect(result.output).toContain(variable);
       expect(result.status).not.toBe(0);

@@ -109,6 +109,12 @@ export class ServiceImage {
     return args ? (JSON.parse(args) as string[]) : [];
   }
 
+  /** CMD in exec form: the arguments when the container is given none. */
+  get command(): string[] {
+    const [args] = this.argsOf(this.finalStage, 'CMD');
+    return args ? (JSON.parse(args) as string[]) : [];
+  }
+
   /** The stage the final image copies its /app tree from. */
   get runtimeTreeStage(): Stage | undefined {
     const from = this.argsOf(this.finalStage, 'COPY')
@@ -160,7 +166,7 @@ export class ServiceImage {
    * Starts the entrypoint in `dir` as the image would (NODE_ENV=production, no inherited
    * environment, HOME not writable) and reports whether it wrote anything under `dir`.
    */
-  start(dir: string, args: string[], env: Record<string, string> = {}): RunResult & { wrote: string[] } {
+  start(dir: string, args = this.command, env: Record<string, string> = {}): RunResult & { wrote: string[] } {
     const [command = 'node', ...rest] = this.entrypoint;
     const before = snapshot(dir);
     const result = spawnSync(command === 'node' ? process.execPath : command, [...rest, ...args], {
