@@ -12,6 +12,7 @@ import {
   type V1Secret,
   Watch,
 } from '@kubernetes/client-node';
+import { KeepAliveAuthentication } from './keep-alive.js';
 import {
   DEFAULT_RETRY,
   type KubeOperation,
@@ -49,6 +50,7 @@ export class KubernetesClient {
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
   private readonly authz: AuthorizationV1Api;
+  private readonly pool: KeepAliveAuthentication;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -56,9 +58,15 @@ export class KubernetesClient {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly hooks: KubernetesClientHooks = {},
   ) {
-    this.batch = kubeConfig.makeApiClient(BatchV1Api);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.authz = kubeConfig.makeApiClient(AuthorizationV1Api);
+    this.pool = new KeepAliveAuthentication(kubeConfig);
+    this.batch = this.pool.makeApiClient(BatchV1Api);
+    this.core = this.pool.makeApiClient(CoreV1Api);
+    this.authz = this.pool.makeApiClient(AuthorizationV1Api);
+  }
+
+  /** Closes the pooled connections (Nest calls it at shutdown). */
+  onApplicationShutdown(): void {
+    this.pool.destroy();
   }
 
   createSecret(body: V1Secret): Promise<V1Secret> {

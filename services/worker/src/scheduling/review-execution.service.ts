@@ -1,6 +1,7 @@
 // Runs one review whose PR lease the caller holds: mints the repository token, runs it through the
 // runner while renewing the lease and watching for a newer SHA, then records how it ended and
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
+import { setMaxListeners } from 'node:events';
 import { isFinalStatus, type ReviewJob, type ReviewOutcome, type ReviewResult, repoFullName } from '@kritik/core';
 import { PrHeadStore, ReviewStore } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
@@ -39,6 +40,12 @@ interface Final {
   checkRunId?: number;
 }
 
+function unlimitedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
   repo: repoFullName(review.repo),
   pr: review.pr,
@@ -46,7 +53,8 @@ export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
 
 @Injectable()
 export class ReviewExecution {
-  private readonly shutdown = new AbortController();
+  /** Every running review listens on it, far more than the default limit of 10 listeners. */
+  private readonly shutdown = unlimitedController();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
