@@ -88,10 +88,15 @@ export function ensureBuilt(): void {
     (s) => !existsSync(join(root, 'services', s, 'dist', 'main.js')),
   );
   if (!stale && !missing) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...BUILD_INPUTS], {
-    cwd: root,
-    stdio: 'pipe',
-  });
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...BUILD_INPUTS], {
+      cwd: root,
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    const output = (error as { stdout?: Buffer }).stdout?.toString() ?? '';
+    throw new Error(`the services do not build (tsc -b ${BUILD_INPUTS.join(' ')}):\n${output.slice(0, 4_000)}`);
+  }
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -154,14 +159,17 @@ export class Platform {
       },
       options.values ?? {},
     );
+    let kubelet: TestKubelet | undefined;
+    let recorder: ObjectRecorder | undefined;
+    let platform: Platform | undefined;
     try {
       await installChart(RELEASE, values, plane.kubeconfigPath);
       const admin = plane.adminKubeConfig();
-      const kubelet = await startTestKubelet(admin, {
+      kubelet = await startTestKubelet(admin, {
         namespaces: [JOBS_NAMESPACE],
         entrypoints: { [REVIEWER_IMAGE]: [process.execPath, 'services/reviewer/dist/main.js'] },
       });
-      const recorder = await ObjectRecorder.start(admin, JOBS_NAMESPACE);
+      recorder = await ObjectRecorder.start(admin, JOBS_NAMESPACE);
       const workerKubeconfig = join(dir, 'worker.kubeconfig');
       const workerIdentity = await plane.kubeConfigFor(RELEASE.namespace, `${RELEASE.name}-worker`);
       writeFileSync(workerKubeconfig, workerIdentity.exportConfig(), { mode: 0o600 });
@@ -169,14 +177,21 @@ export class Platform {
         SERVICES.map((s) => deploymentRuntime(admin, RELEASE.namespace, `${RELEASE.name}-${s}`, dir)),
       );
       const [backendPort, workerPort] = [await freePort(), await freePort()];
-      const platform = new Platform(dir, plane, redis, world, kubelet, recorder, {
+      platform = new Platform(dir, plane, redis, world, kubelet, recorder, {
         backend: { ...backend!, overrides: { PORT: String(backendPort), KRITIK_HOST: '127.0.0.1' } },
         worker: { ...worker!, overrides: { PORT: String(workerPort), KUBECONFIG: workerKubeconfig } },
       });
-      await Promise.all(SERVICES.map((s) => platform.startService(s)));
-      return platform;
+      const started = platform;
+      await Promise.all(SERVICES.map((s) => started.startService(s)));
+      return started;
     } catch (error) {
-      await Promise.all([plane.stop(), redis.stop(), world.stop()]);
+      if (platform) await platform.stop();
+      else {
+        recorder?.stop();
+        await kubelet?.stop();
+        await Promise.all([plane.stop(), redis.stop(), world.stop()]);
+        rmSync(dir, { recursive: true, force: true });
+      }
       throw error;
     }
   }
