@@ -175,6 +175,15 @@ describe(WebhooksController.name, () => {
     expect(await sut.client.ttl(redisKeys.delivery('same'))).toBeGreaterThan(71 * 3600);
   });
 
+  it('completes a redelivery whose first attempt was claimed but never queued', async () => {
+    const reviewId = reviewIdFor('github', repo, 42, HEAD);
+    // What a Redis failure between the claim and the enqueue leaves behind.
+    await sut.client.set(redisKeys.delivery('half-done'), reviewId, 'EX', 3600);
+    const reply = await sut.post('pull_request', fixture('pull_request.opened'), { deliveryId: 'half-done' });
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued', reviewId } });
+    expect(await sut.reviews.getJob(reviewId)).toBeDefined();
+  });
+
   it('turns three pushes within a second into one waiting review of the last head', async () => {
     const shas = [
       '1111111111111111111111111111111111111111',

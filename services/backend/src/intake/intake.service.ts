@@ -1,6 +1,7 @@
-// Turns one verified webhook delivery into at most one queued review or command: decide, claim
-// the delivery id, record the review, enqueue, then mark the delivery accepted. Any Redis
-// failure on the way gives the claim back and surfaces as "unavailable", never as accepted.
+// Turns one verified webhook delivery into at most one queued review or command: decide, then
+// claim the delivery id and record the review (one round trip), then enqueue (a second). Any
+// Redis failure surfaces as "unavailable" (503), never as accepted; GitHub's redelivery of such
+// a delivery finds the claim without a stored job and completes it.
 import {
   COMMANDS_QUEUE,
   type CommandJob,
@@ -15,7 +16,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
-import { DeliveryLedger } from './delivery.ledger.js';
+import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
 import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
 import { ReviewEnqueuer } from './review.enqueuer.js';
@@ -29,7 +30,6 @@ export type IntakeResult =
   | { readonly status: 'queued'; readonly reviewId: string; readonly afterRunning?: boolean }
   | { readonly status: 'queued'; readonly command: string }
   | { readonly status: 'duplicate'; readonly accepted: string }
-  | { readonly status: 'in-progress' }
   | { readonly status: 'ignored'; readonly reason: string };
 
 /** Redis (or the queue in it) failed; nothing was acknowledged. */
@@ -39,6 +39,8 @@ export class IntakeUnavailableError extends Error {
     this.name = 'IntakeUnavailableError';
   }
 }
+
+const commandJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 
 @Injectable()
 export class IntakeService {
@@ -105,77 +107,78 @@ export class IntakeService {
         );
     }
 
-    // Claiming the delivery, recording the review (idempotent: same id on a redelivery) and
+    const accepted = review ? review.reviewId : `command:${decision.action === 'command' ? decision.command : ''}`;
+    // Claiming the delivery, recording the review (idempotent: the same id on a redelivery) and
     // reading the PR's queue slot are independent: one round trip to Redis.
     const [claimed, creating, peeking] = await Promise.allSettled([
-      this.ledger.claim(delivery.id),
+      this.ledger.claim(delivery.id, accepted),
       review ? this.store.create(review, now) : undefined,
       review ? this.reviews.peek(review) : undefined,
     ]);
     if (claimed.status === 'rejected') throw claimed.reason;
-    const claim = claimed.value;
-    if (claim.status === 'accepted') {
-      log.info({ accepted: claim.result }, 'redelivery of an accepted delivery');
-      return { status: 'duplicate', accepted: claim.result };
-    }
-    if (claim.status === 'pending') return { status: 'in-progress' };
+    if (creating.status === 'rejected') throw creating.reason;
+    if (peeking.status === 'rejected') throw peeking.reason;
+    const created = creating.value;
+    const slot = peeking.value;
 
-    try {
-      if (creating.status === 'rejected') throw creating.reason;
-      if (peeking.status === 'rejected') throw peeking.reason;
-      const created = creating.value;
-      const slot = peeking.value;
-      if (review && created) {
-        const reviewLog = log.child({ reviewId: review.reviewId });
-        const { record } = created;
-        if (!created.created && isFinalStatus(record.status)) {
-          await this.ledger.accept(delivery.id, review.reviewId);
-          reviewLog.info({ status: record.status }, 'head already reviewed');
-          return { status: 'ignored', reason: `${review.headSha.slice(0, 12)} already reviewed (${record.status})` };
-        }
-        const outcome = await this.reviews.enqueue(review, reviewLog, slot);
-        await Promise.all([
-          review.trigger === 'comment'
-            ? undefined
-            : this.heads.offer(
-                { repo: repoFullName(review.repo), pr: review.pr },
-                { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
-              ),
-          this.ledger.accept(delivery.id, review.reviewId),
-        ]);
-        reviewLog.info({ trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
+    if (claimed.value !== undefined) {
+      const stored = review
+        ? created?.record.status !== 'queued' || (await this.reviews.exists(review.reviewId))
+        : (await this.commands.getJobState(commandJobId(delivery.id))) !== 'unknown';
+      if (stored) {
+        log.info({ accepted: claimed.value }, 'redelivery of an accepted delivery');
+        return { status: 'duplicate', accepted: claimed.value };
+      }
+      // Claimed before but never stored (Redis failed in between): this redelivery completes it.
+      log.warn({ accepted: claimed.value }, 'redelivery of a delivery that was not stored; storing it now');
+    }
+
+    if (review && created && slot) {
+      const reviewLog = log.child({ reviewId: review.reviewId });
+      if (!created.created && isFinalStatus(created.record.status)) {
+        reviewLog.info({ status: created.record.status }, 'head already reviewed');
         return {
-          status: 'queued',
-          reviewId: review.reviewId,
-          ...(outcome.status === 'after-running' ? { afterRunning: true } : {}),
+          status: 'ignored',
+          reason: `${review.headSha.slice(0, 12)} already reviewed (${created.record.status})`,
         };
       }
-      const command = decision.action === 'command' ? decision : undefined;
-      if (!command) throw new Error('unreachable: a decision without a review or command');
-      const job: CommandJob = {
-        command: command.command,
-        platform: command.pullRequest.platform,
-        repo: command.pullRequest.repo,
-        pr: command.pullRequest.number,
-        ...(command.pullRequest.installationId ? { installationId: command.pullRequest.installationId } : {}),
-        commentId: command.commentId,
-        sender: command.sender,
-        deliveryId: delivery.id,
-        enqueuedAt: now.toISOString(),
+      const [outcome] = await Promise.all([
+        this.reviews.enqueue(review, reviewLog, slot),
+        review.trigger === 'comment'
+          ? undefined
+          : this.heads.offer(
+              { repo: repoFullName(review.repo), pr: review.pr },
+              { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
+            ),
+      ]);
+      reviewLog.info({ trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
+      return {
+        status: 'queued',
+        reviewId: review.reviewId,
+        ...(outcome.status === 'after-running' ? { afterRunning: true } : {}),
       };
-      // The delivery id as job id: one answer per comment even if this add is retried.
-      await this.commands.add(command.command, job, {
-        jobId: `delivery-${delivery.id}`,
-        removeOnComplete: { age: 24 * 3600 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
-      await this.ledger.accept(delivery.id, `command:${command.command}`);
-      log.info({ command: command.command, pr: job.pr, repo: repoFullName(job.repo) }, 'command queued');
-      return { status: 'queued', command: command.command };
-    } catch (error) {
-      await this.ledger.release(delivery.id).catch(() => undefined);
-      throw new IntakeUnavailableError(error);
     }
+    if (decision.action !== 'command') throw new Error('unreachable: a decision without a review or command');
+    const job: CommandJob = {
+      command: decision.command,
+      platform: decision.pullRequest.platform,
+      repo: decision.pullRequest.repo,
+      pr: decision.pullRequest.number,
+      ...(decision.pullRequest.installationId ? { installationId: decision.pullRequest.installationId } : {}),
+      commentId: decision.commentId,
+      sender: decision.sender,
+      deliveryId: delivery.id,
+      enqueuedAt: now.toISOString(),
+    };
+    // The delivery id as job id, kept as long as the delivery is remembered: one answer per
+    // comment even when this add is retried.
+    await this.commands.add(decision.command, job, {
+      jobId: commandJobId(delivery.id),
+      removeOnComplete: { age: DELIVERY_TTL_SECONDS },
+      removeOnFail: { age: DELIVERY_TTL_SECONDS },
+    });
+    log.info({ command: decision.command, pr: job.pr, repo: repoFullName(job.repo) }, 'command queued');
+    return { status: 'queued', command: decision.command };
   }
 
   private reviewJob(

@@ -51,6 +51,11 @@ export class ReviewEnqueuer {
     return { holder, next };
   }
 
+  /** True when the review's job is on the queue (any state), or kept to run after the PR's running one. */
+  async exists(reviewId: string): Promise<boolean> {
+    return (await this.queue.getJobState(reviewId)) !== 'unknown';
+  }
+
   /** Queues `job`; `slot` is a peek() made just before (read in the same round trip as other work). */
   async enqueue(job: ReviewJob, log: Logger, slot?: QueueSlot): Promise<EnqueueOutcome> {
     const dedupeId = ReviewEnqueuer.dedupeId(job);

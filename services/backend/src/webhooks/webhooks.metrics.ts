@@ -9,7 +9,6 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export const WEBHOOK_OUTCOMES = [
   'queued',
   'duplicate',
-  'in_progress',
   'ignored',
   'unauthorized',
   'bad_request',

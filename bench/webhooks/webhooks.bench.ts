@@ -1,0 +1,204 @@
+// Webhook intake throughput and latency: the backend (services/backend/dist/main.js) against a
+// bare node:http server doing only HMAC verification and one Redis write, on this machine, in
+// this run, under the same load. Needs `npm run build` first.
+//   npm run bench:webhooks -w services/backend [-- --rate 500 --seconds 5 --rounds 3 --connections 20]
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startRedis } from '@kritik/testing';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const backendMain = join(root, 'services/backend/dist/main.js');
+const arg = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const RATE = arg('rate', 500);
+const SECONDS = arg('seconds', 5);
+const ROUNDS = arg('rounds', 3);
+const CONNECTIONS = arg('connections', 20);
+const SECRET = 'bench-webhook-secret-0123456789';
+
+if (!existsSync(backendMain)) {
+  console.error(`${backendMain} is missing: run \`npm run build\` first`);
+  process.exit(1);
+}
+
+// A real-shaped synchronize payload; each request names another pull request and head.
+const template = JSON.parse(
+  readFileSync(join(root, 'services/backend/test/fixtures/pull_request.synchronize.json'), 'utf8'),
+);
+let counter = 0;
+function nextRequest() {
+  counter += 1;
+  template.number = (counter % 2_000) + 1;
+  template.pull_request.number = template.number;
+  template.pull_request.head.sha = counter.toString(16).padStart(40, 'a');
+  const body = JSON.stringify(template);
+  return {
+    method: 'POST' as const,
+    path: '/webhooks/github',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'pull_request',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+    },
+    body,
+  };
+}
+
+function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = async () => {
+      if (child.exitCode !== null) return reject(new Error(`server exited with ${child.exitCode}`));
+      try {
+        if ((await fetch(url)).ok) return resolve();
+      } catch {}
+      if (Date.now() > deadline) return reject(new Error(`${url} did not answer`));
+      setTimeout(poll, 100);
+    };
+    void poll();
+  });
+}
+
+interface Figures {
+  p50: number;
+  p99: number;
+  rps: number;
+  non2xx: number;
+  errors: number;
+  /** CPU milliseconds per request of the server process and of redis-server. */
+  serverCpuMs: number;
+  redisCpuMs: number;
+}
+
+/** utime + stime of a process in milliseconds (Linux /proc), robust to other load on the machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function pidOfRedis(port: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('redis-server') && cmdline.includes(`:${port}`) && !cmdline.includes('setpriv')) return Number(entry);
+    } catch {}
+  }
+  throw new Error(`no redis-server on port ${port}`);
+}
+
+async function load(url: string, pids: { server: number; redis: number }, rate?: number): Promise<Figures> {
+  const before = { server: cpuMs(pids.server), redis: cpuMs(pids.redis) };
+  const result = await autocannon({
+    url,
+    connections: rate ? Math.max(1, Math.round(rate / 100)) : CONNECTIONS,
+    duration: SECONDS,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [{ setupRequest: () => nextRequest() }],
+  });
+  const total = result.requests.total || 1;
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    serverCpuMs: (cpuMs(pids.server) - before.server) / total,
+    redisCpuMs: (cpuMs(pids.redis) - before.redis) / total,
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+function summarize(runs: Figures[]): Figures {
+  const pick = (key: keyof Figures) => median(runs.map((r) => r[key]));
+  return {
+    p50: pick('p50'),
+    p99: pick('p99'),
+    rps: pick('rps'),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    serverCpuMs: pick('serverCpuMs'),
+    redisCpuMs: pick('redisCpuMs'),
+  };
+}
+
+const redis = await startRedis();
+const children: ChildProcess[] = [];
+try {
+  const env = { ...process.env, REDIS_URL: redis.url, GITHUB_WEBHOOK_SECRET: SECRET };
+  const basePort = await freePort();
+  const baseline = fork(join(here, 'baseline-server.mjs'), [], {
+    env: { ...env, PORT: String(basePort) },
+    stdio: 'ignore',
+  });
+  children.push(baseline);
+  const backendPort = await freePort();
+  const backend = spawn(process.execPath, [backendMain], {
+    env: { ...env, PORT: String(backendPort), KRITIK_HOST: '127.0.0.1', KRITIK_LOG_LEVEL: 'info' },
+    stdio: 'ignore',
+  });
+  children.push(backend);
+  // The baseline has no /health; any HTTP answer means it listens.
+  await new Promise<void>((resolve) => baseline.once('message', () => resolve()));
+  await waitForHttp(`http://127.0.0.1:${backendPort}/ready`, backend);
+  const redisPid = pidOfRedis(redis.port);
+
+  const targets = {
+    baseline: { url: `http://127.0.0.1:${basePort}/webhooks/github`, pids: { server: baseline.pid!, redis: redisPid } },
+    backend: {
+      url: `http://127.0.0.1:${backendPort}/webhooks/github`,
+      pids: { server: backend.pid!, redis: redisPid },
+    },
+  };
+  // Warm-up (JIT, connections, Redis scripts), then rounds that alternate the two servers, so
+  // a change in the machine's other load hits both alike; medians are reported.
+  for (const t of Object.values(targets)) await load(t.url, t.pids);
+  const runs = {
+    baseline: { paced: [] as Figures[], saturated: [] as Figures[] },
+    backend: { paced: [] as Figures[], saturated: [] as Figures[] },
+  };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const name of ['baseline', 'backend'] as const) {
+      runs[name].saturated.push(await load(targets[name].url, targets[name].pids));
+      runs[name].paced.push(await load(targets[name].url, targets[name].pids, RATE));
+    }
+    console.error(`round ${round}/${ROUNDS} done`);
+  }
+  const base = { paced: summarize(runs.baseline.paced), saturated: summarize(runs.baseline.saturated) };
+  const ours = { paced: summarize(runs.backend.paced), saturated: summarize(runs.backend.saturated) };
+
+  const ms = (v: number) => `${v.toFixed(2).padStart(7)} ms`;
+  const row = (label: string, f: Figures) =>
+    `  ${label.padEnd(16)} p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  ${f.rps.toFixed(0).padStart(6)} req/s  ` +
+    `cpu/req ${f.serverCpuMs.toFixed(3)} ms + redis ${f.redisCpuMs.toFixed(3)} ms  non-2xx ${f.non2xx}  errors ${f.errors}`;
+  console.log(
+    `webhook intake: pull_request.synchronize (${(JSON.stringify(template).length / 1024).toFixed(0)} KB), ` +
+      `${ROUNDS} alternating rounds of ${SECONDS} s, medians; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`,
+  );
+  console.log('baseline: node:http + HMAC verification + 1 Redis write');
+  console.log(row(`${RATE} req/s`, base.paced));
+  console.log(row(`saturated (${CONNECTIONS} c)`, base.saturated));
+  console.log('backend: services/backend/dist/main.js');
+  console.log(row(`${RATE} req/s`, ours.paced));
+  console.log(row(`saturated (${CONNECTIONS} c)`, ours.saturated));
+  console.log('backend / baseline');
+  console.log(`  throughput (saturated)   ${(ours.saturated.rps / base.saturated.rps).toFixed(2)}   target >= 0.70`);
+  console.log(
+    `  cpu per request          ${(base.saturated.serverCpuMs / ours.saturated.serverCpuMs).toFixed(2)}   (baseline / backend, server process)`,
+  );
+  console.log(
+    `  p99 at ${RATE} req/s        ${ours.paced.p99.toFixed(2)} ms (baseline ${base.paced.p99.toFixed(2)} ms)   target < 5 ms`,
+  );
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await redis.stop();
+}
