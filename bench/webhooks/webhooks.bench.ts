@@ -29,14 +29,15 @@ if (!existsSync(backendMain)) {
   process.exit(1);
 }
 
-// A real-shaped synchronize payload; each request names another pull request and head.
+// A real-shaped synchronize payload; each request names another pull request and head (the
+// common case: bursts on one pull request are coalesced, see the backend's tests).
 const template = JSON.parse(
   readFileSync(join(root, 'services/backend/test/fixtures/pull_request.synchronize.json'), 'utf8'),
 );
 let counter = 0;
 function nextRequest() {
   counter += 1;
-  template.number = (counter % 2_000) + 1;
+  template.number = counter;
   template.pull_request.number = template.number;
   template.pull_request.head.sha = counter.toString(16).padStart(40, 'a');
   const body = JSON.stringify(template);
@@ -90,7 +91,8 @@ function pidOfRedis(port: number): number {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('redis-server') && cmdline.includes(`:${port}`) && !cmdline.includes('setpriv')) return Number(entry);
+      if (cmdline.includes('redis-server') && cmdline.includes(`:${port}`) && !cmdline.includes('setpriv'))
+        return Number(entry);
     } catch {}
   }
   throw new Error(`no redis-server on port ${port}`);

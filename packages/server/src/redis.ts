@@ -17,11 +17,6 @@ export interface RedisConnectionOptions {
    * never for a connection that BullMQ workers duplicate for blocking commands.
    */
   readonly commandTimeoutMs?: number;
-  /**
-   * Send the commands issued in one event-loop tick as one write (fewer syscalls under load).
-   * For request paths; BullMQ workers' blocking connections must not use it.
-   */
-  readonly autoPipelining?: boolean;
   readonly logger?: Logger;
 }
 
@@ -34,7 +29,6 @@ export function createRedis(options: RedisConnectionOptions): Redis {
     connectionName: options.name,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
-    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
   };
   const redis = new Redis(options.url, extra);
   let lastWarning = 0;

@@ -38,7 +38,6 @@ export class AppModule {
           url: config.redis.url,
           name: 'kritik-backend',
           commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
-          autoPipelining: true,
           logger,
         }),
         BullModule.forRootAsync({

@@ -69,11 +69,10 @@ export class ReviewEnqueuer {
         removeOnFail: { age: 7 * 24 * 3600 },
       });
       if (added.id === job.reviewId) {
-        // Ours is the PR's waiting job now; an older waiting one was removed by `replace`.
-        const superseded =
-          holder && holder !== job.reviewId && (await this.queue.getJobState(holder)) === 'unknown'
-            ? holder
-            : undefined;
+        // Ours holds the PR's slot now. A different holder seen just before was either delayed
+        // and replaced by `replace`, or finished meanwhile (then its record is no longer
+        // queued and the compare-and-set below leaves it alone).
+        const superseded = holder && holder !== job.reviewId ? holder : undefined;
         if (superseded) await this.supersede(superseded, job, log);
         return superseded ? { status: 'queued', superseded } : { status: 'queued' };
       }
