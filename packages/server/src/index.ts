@@ -1,5 +1,6 @@
 // NestJS infrastructure shared by the backend and the worker: config, logging, Redis, metrics,
 // health probes and the review record store.
+export * from './boot.js';
 export * from './config.js';
 export * from './health.module.js';
 export * from './logger.js';
