@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { REVIEWS_QUEUE, redisKeys } from '@kritik/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type BackendHarness, eventually, fixture, type Json, startBackend } from './backend.harness.js';
+import { API_TOKEN, type BackendHarness, eventually, fixture, type Json, startBackend } from './backend.harness.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 const push = (n: number) => {
@@ -50,6 +50,12 @@ describe('backend under faults', () => {
       );
       expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
       expect(await sut.reviews.getJob(reply.body.reviewId)).toBeDefined();
+    });
+
+    it('answers the reviews API with 503, not 500', async () => {
+      await sut.shutdownRedis();
+      const reply = await sut.get('/api/reviews', { authorization: `Bearer ${API_TOKEN}` });
+      expect(reply.status).toBe(503);
     });
 
     it('still answers deliveries it ignores, which need no storage', async () => {
