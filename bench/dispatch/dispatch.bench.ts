@@ -235,7 +235,7 @@ async function main() {
       for (;;) {
         records = await finalStatuses(producer, ids);
         const ended = records.filter((r) => r && ['posted', 'skipped', 'failed'].includes(r.status)).length;
-        if (ended === ids.length || Date.now() > deadline || !workers[1]!.running()) break;
+        if (ended === ids.length || Date.now() > deadline || !workers[0]!.running()) break;
         if (Date.now() - lastReport > 15_000) {
           console.error(`   ... ${ended}/${ids.length} reviews ended`);
           lastReport = Date.now();
@@ -244,6 +244,8 @@ async function main() {
       }
       const elapsed = (Date.now() - started) / 1000;
       reviewsWatch.stop();
+      // The queue is shared: this worker must not take the burst's reviews.
+      await workers[0]!.stop();
       const counts = await queue.getJobCounts('failed', 'wait', 'active', 'delayed', 'completed');
       const lost = records.filter((r) => !r || !['posted', 'skipped', 'failed'].includes(r.status)).length;
       const failed = records.filter((r) => r?.status === 'failed').length;
@@ -316,7 +318,7 @@ async function main() {
       {
         timeoutMs: 60_000,
         intervalMs: 50,
-        proc: workers[0],
+        proc: workers[1],
       },
     );
     const burst = Array.from({ length: PRS }, () => reviewOf('burst'));
@@ -327,7 +329,7 @@ async function main() {
     await waitUntil(
       `${PRS} Jobs`,
       async () => (burst.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
-      { timeoutMs: 120_000, intervalMs: 20, proc: workers[0] },
+      { timeoutMs: 120_000, intervalMs: 20, proc: workers[1] },
     ).catch(async (err) => {
       const listed = await new KubernetesClient(plane.adminKubeConfig(), 'burst').listJobs(REVIEW_SELECTOR);
       console.error(`watched ${burstWatch.createdAt.size} Jobs, listed ${listed.items.length}`);
@@ -335,7 +337,7 @@ async function main() {
     });
     const workerLatencies = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - enqueuedAt);
     burstWatch.stop();
-    await workers[0]!.stop();
+    await workers[1]!.stop();
 
     // 1. Burst: the baseline, the same calls from a bare loop, all at once like the burst.
     await namespaceFor(plane, 'burst-baseline');

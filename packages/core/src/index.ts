@@ -5,3 +5,4 @@ export * from './queues.js';
 export * from './review.js';
 export * from './review-index.js';
 export * from './commands.js';
+export * from './review-deadline.js';

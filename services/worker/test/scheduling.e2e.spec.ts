@@ -3,8 +3,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReviewResult } from '@kritik/core';
 import { startRedis, type TestRedis } from '@kritik/testing';
+import { postedResult } from './support/results.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   type Fakes,
@@ -20,16 +20,7 @@ import {
 
 jest.setTimeout(120_000);
 
-const posted: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-  commentsPosted: 0,
-  filesReviewed: 1,
-  filesSkipped: 0,
-  tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0,
-  durationMs: 1,
-};
+const posted = postedResult();
 
 /** A stand-in reviewer that logs when it starts and ends, and reports `posted`. */
 const recordingReviewer = (log: string, ms: number) => [

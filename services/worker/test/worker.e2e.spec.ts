@@ -64,6 +64,17 @@ describe('worker', () => {
   });
   afterEach(() => producer.close());
 
+  const jobGone = (name: string) =>
+    waitUntil(
+      `Job ${name} to be deleted`,
+      () =>
+        batch.readNamespacedJob({ namespace: NAMESPACE, name }).then(
+          () => undefined,
+          () => true,
+        ),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+
   const start = (reviewJob: Record<string, unknown> = {}, kubeConfig = identity, scheduling = {}) =>
     startWorker({
       scheduling,
@@ -139,15 +150,7 @@ describe('worker', () => {
       expect(await producer.ended(second.reviewId)).toMatchObject({ status: 'posted' });
       const reviews = fakes.github.reviews(OWNER, REPO, first.pr);
       expect(reviews.map((r) => r.commit_id)).toEqual([second.headSha]);
-      await waitUntil(
-        'the superseded Job to be deleted',
-        () =>
-          batch.readNamespacedJob({ namespace: NAMESPACE, name: firstJob }).then(
-            () => undefined,
-            () => true,
-          ),
-        { timeoutMs: 20_000, intervalMs: 100 },
-      );
+      await jobGone(firstJob);
     });
 
     it('records a review queued behind a newer SHA of its PR as superseded without running it', async () => {
@@ -241,15 +244,7 @@ describe('worker', () => {
       await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
 
       expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
-      await waitUntil(
-        'the Job to be deleted',
-        () =>
-          batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) }).then(
-            () => undefined,
-            () => true,
-          ),
-        { timeoutMs: 20_000, intervalMs: 100 },
-      );
+      await jobGone(reviewJobName(review.reviewId));
     });
 
     it('leaves a Job alone while its review is queued', async () => {
@@ -286,15 +281,7 @@ describe('worker', () => {
       const runs = fakes.github.checkRuns(OWNER, REPO, review.headSha);
       expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
       expect(runs[0]!.output.summary).toContain('timeout');
-      await waitUntil(
-        'the Job to be deleted',
-        () =>
-          batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) }).then(
-            () => undefined,
-            () => true,
-          ),
-        { timeoutMs: 20_000, intervalMs: 100 },
-      );
+      await jobGone(reviewJobName(review.reviewId));
     });
   });
 

@@ -109,7 +109,14 @@ describe(buildReviewJob.name, () => {
       container()
         .env!.filter((e) => e.value !== undefined)
         .map((e) => e.name),
-    ).toEqual(['GITHUB_API_URL']);
+    ).toEqual(['GITHUB_API_URL', 'KRITIK_DEADLINE_SECONDS']);
+  });
+
+  it('gives the reviewer a time budget under the Job deadline', () => {
+    expect(container({ activeDeadlineSeconds: 300 }).env).toContainEqual({
+      name: 'KRITIK_DEADLINE_SECONDS',
+      value: '270',
+    });
   });
 
   it('falls back to the logs when the reviewer leaves no termination message', () => {

@@ -5,10 +5,12 @@ import {
   APP_NAME,
   ENV,
   LABELS,
+  REVIEW_DEADLINE_ENV,
   type ReviewJob,
   type ReviewJobSettings,
   type ReviewPayload,
   repoFullName,
+  reviewerDeadlineSeconds,
   reviewJobSchema,
   sanitizeLabelValue,
 } from '@kritik/core';
@@ -117,6 +119,7 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
   const env = [
     ...Object.entries(settings.env).map(([key, value]) => ({ name: key, value })),
     { name: ENV.githubApiUrl, value: payload.apiUrl },
+    { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
     secretEnv(ENV.review, SECRET_KEYS.review),
     secretEnv(ENV.githubToken, SECRET_KEYS.token),
   ];

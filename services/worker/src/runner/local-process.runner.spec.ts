@@ -1,4 +1,5 @@
-import type { ReviewPayload, ReviewResult } from '@kritik/core';
+import type { ReviewPayload } from '@kritik/core';
+import { postedResult } from '../../test/support/results.js';
 import { LocalProcessRunner } from './local-process.runner.js';
 
 const payload: ReviewPayload = {
@@ -11,16 +12,7 @@ const payload: ReviewPayload = {
   enqueuedAt: '2025-01-01T00:00:00.000Z',
   apiUrl: 'http://127.0.0.1:1',
 };
-const result: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 0, minor: 1, nit: 0 },
-  commentsPosted: 1,
-  filesReviewed: 1,
-  filesSkipped: 0,
-  tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0,
-  durationMs: 5,
-};
+const result = postedResult();
 const runner = (script: string, deadline = 30) =>
   new LocalProcessRunner(
     {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, type ReviewJobSettings } from '@kritik/core';
+import { ENV, REVIEW_DEADLINE_ENV, type ReviewJobSettings, reviewerDeadlineSeconds } from '@kritik/core';
 import { parseReviewResult } from './review-result.js';
 import {
   type ExistingRun,
@@ -92,6 +92,7 @@ export class LocalProcessRunner implements ReviewRunner {
     env[ENV.githubToken] = request.token;
     env[ENV.githubApiUrl] = request.payload.apiUrl;
     env[ENV.terminationLog] = terminationLog;
+    env[REVIEW_DEADLINE_ENV] = String(reviewerDeadlineSeconds(this.options.settings.activeDeadlineSeconds));
     if (this.options.anthropicApiKey) env[ENV.anthropicApiKey] = this.options.anthropicApiKey;
     return env;
   }

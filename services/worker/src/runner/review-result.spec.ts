@@ -1,16 +1,7 @@
-import type { ReviewResult } from '@kritik/core';
+import { postedResult } from '../../test/support/results.js';
 import { parseReviewResult } from './review-result.js';
 
-const result: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 1, minor: 2, nit: 0 },
-  commentsPosted: 3,
-  filesReviewed: 4,
-  filesSkipped: 0,
-  tokens: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0.01,
-  durationMs: 1200,
-};
+const result = postedResult();
 
 describe(parseReviewResult.name, () => {
   it('reads a termination message holding one result', () => {
