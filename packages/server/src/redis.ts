@@ -87,3 +87,19 @@ export class RedisModule {
     };
   }
 }
+
+/**
+ * Runs `issue`, which sends several independent commands synchronously, with the connection's
+ * socket corked, so they leave in one write: a system call per command is the main cost of a
+ * round trip under load.
+ */
+export function inOneWrite<T>(redis: Redis, issue: () => T): T {
+  const stream = redis.status === 'ready' ? redis.stream : undefined;
+  if (!stream) return issue();
+  stream.cork();
+  try {
+    return issue();
+  } finally {
+    stream.uncork();
+  }
+}

@@ -11,10 +11,11 @@ import {
   reviewIdFor,
   type Trigger,
 } from '@kritik/core';
-import { type Logger, PrHeadStore, ReviewStore } from '@kritik/server';
+import { inOneWrite, type Logger, PrHeadStore, REDIS, ReviewStore } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
@@ -53,6 +54,7 @@ export class IntakeService {
     private readonly heads: PrHeadStore,
     private readonly reviews: ReviewEnqueuer,
     @InjectQueue(COMMANDS_QUEUE) private readonly commands: Queue<CommandJob>,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {
     this.policy = new IntakePolicy({
       botName: config.github.botName,
@@ -110,11 +112,13 @@ export class IntakeService {
     const accepted = review ? review.reviewId : `command:${decision.action === 'command' ? decision.command : ''}`;
     // Claiming the delivery, recording the review (idempotent: the same id on a redelivery) and
     // reading the PR's queue slot are independent: one round trip to Redis.
-    const [claimed, creating, peeking] = await Promise.allSettled([
-      this.ledger.claim(delivery.id, accepted),
-      review ? this.store.create(review, now) : undefined,
-      review ? this.reviews.peek(review) : undefined,
-    ]);
+    const [claimed, creating, peeking] = await Promise.allSettled(
+      inOneWrite(this.redis, () => [
+        this.ledger.claim(delivery.id, accepted),
+        review ? this.store.create(review, now) : undefined,
+        review ? this.reviews.peek(review) : undefined,
+      ]),
+    );
     if (claimed.status === 'rejected') throw claimed.reason;
     if (creating.status === 'rejected') throw creating.reason;
     if (peeking.status === 'rejected') throw peeking.reason;
