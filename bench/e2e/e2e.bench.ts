@@ -173,8 +173,6 @@ const platform = await Platform.start({
     logLevel: 'info',
     backend: { config: { queue: { debounceMs: DEBOUNCE_MS } } },
     worker: { config: { scheduling: DEFAULT_SCHEDULING } },
-    // The kubelet runs each review as a local node process of the built reviewer.
-    reviewJob: { command: [process.execPath, 'services/reviewer/dist/main.js', 'job'] },
   },
 });
 const rssOf = (field: 'VmHWM' | 'VmRSS' = 'VmHWM') => ({

@@ -3,7 +3,7 @@
 // worker as local processes from their built dist/main.js with the env the chart gives their pods
 // (the worker acting as its ServiceAccount). Only GitHub and Anthropic are fakes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
@@ -35,8 +35,25 @@ import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, WEBHOOK_SECRET, World } from './w
 
 export const RELEASE = { name: 'kritik', namespace: 'kritik' } as const;
 export const JOBS_NAMESPACE = 'kritik-jobs';
-/** The reviewer image the chart names by default, and what the test kubelet runs for it. */
+/** The reviewer image the chart names by default. */
 export const REVIEWER_IMAGE = 'ghcr.io/kritik-dev/kritik-reviewer';
+
+/**
+ * What the reviewer image runs for a container that sets neither command nor args: ENTRYPOINT
+ * then CMD (exec form) of its Dockerfile, with this node binary for `node`. Read from the
+ * Dockerfile, so the test kubelet runs what the image would.
+ */
+export function reviewerImageCommand(): string[] {
+  const dockerfile = readFileSync(join(repoRoot(), 'services', 'reviewer', 'Dockerfile'), 'utf8');
+  const exec = (instruction: string): string[] => {
+    const lines = dockerfile.split('\n').filter((line) => line.startsWith(`${instruction} `));
+    const last = lines.at(-1);
+    return last ? (JSON.parse(last.slice(instruction.length + 1)) as string[]) : [];
+  };
+  const command = [...exec('ENTRYPOINT'), ...exec('CMD')];
+  if (command.length === 0) throw new Error('services/reviewer/Dockerfile has neither ENTRYPOINT nor CMD');
+  return command.map((part, i) => (i === 0 && part === 'node' ? process.execPath : part));
+}
 
 /** Worker scheduling fast enough for drills (leases, stalled-job recovery, reconcile). */
 export const FAST_SCHEDULING = {
@@ -167,7 +184,7 @@ export class Platform {
       const admin = plane.adminKubeConfig();
       kubelet = await startTestKubelet(admin, {
         namespaces: [JOBS_NAMESPACE],
-        entrypoints: { [REVIEWER_IMAGE]: [process.execPath, 'services/reviewer/dist/main.js'] },
+        entrypoints: { [REVIEWER_IMAGE]: reviewerImageCommand() },
       });
       recorder = await ObjectRecorder.start(admin, JOBS_NAMESPACE);
       const workerKubeconfig = join(dir, 'worker.kubeconfig');

@@ -5,7 +5,7 @@ import { type AnthropicReply, waitUntil } from '@kritik/testing';
 
 jest.setTimeout(300_000);
 
-const DEADLINE_SECONDS = 30;
+const DEADLINE_SECONDS = 40;
 const MESSAGES = 'POST /v1/messages';
 
 describe('Kritik failure drills', () => {
@@ -21,6 +21,7 @@ describe('Kritik failure drills', () => {
     await sut?.stop();
   });
   beforeEach(() => {
+    sut.github.resetTraffic();
     sut.anthropic.resetTraffic();
     sut.anthropic.setDefaultReply(findingsReply());
   });
@@ -95,11 +96,18 @@ describe('Kritik failure drills', () => {
   });
 
   it('fails a review whose pod passes its deadline as a timeout', async () => {
-    sut.anthropic.setLatency((DEADLINE_SECONDS + 60) * 1000, MESSAGES);
+    const pr = sut.world.openPullRequest();
+    // GitHub hangs on this PR: the reviewer cannot bound that wait itself, the Job deadline must.
+    sut.github.setLatency((DEADLINE_SECONDS + 120) * 1000, {
+      method: 'GET',
+      path: `/repos/${pr.owner}/${pr.repo}/pulls/${pr.number}`,
+    });
 
-    const { pr, reviewId } = await sut.openPullRequest();
+    const answer = await sut.webhook(sut.pullRequestEvent('opened', pr));
 
-    const record = await sut.waitForReview(reviewId, { timeoutMs: (DEADLINE_SECONDS + 90) * 1000 });
+    const record = await sut.waitForReview(answer.body.reviewId as string, {
+      timeoutMs: (DEADLINE_SECONDS + 90) * 1000,
+    });
     expect(outcome(record)).toEqual({ status: 'failed', reason: 'timeout' });
     expect(sut.world.checkRuns(pr)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
     expect(sut.world.reviews(pr)).toHaveLength(0);
