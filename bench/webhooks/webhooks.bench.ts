@@ -3,70 +3,23 @@
 // this run, under the same load. Needs `npm run build` first.
 //   npm run bench:webhooks -w services/backend [-- --rate 500 --seconds 5 --rounds 3 --connections 20]
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedis } from '@kritik/testing';
 import autocannon from 'autocannon';
+import { arg, backendMain, cpuMs, nextRequest, pidOfRedis, SECRET, template, waitForHttp } from './load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const backendMain = join(root, 'services/backend/dist/main.js');
-const arg = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
 const RATE = arg('rate', 500);
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
 const CONNECTIONS = arg('connections', 20);
-const SECRET = 'bench-webhook-secret-0123456789';
 
 if (!existsSync(backendMain)) {
   console.error(`${backendMain} is missing: run \`npm run build\` first`);
   process.exit(1);
-}
-
-// A real-shaped synchronize payload; each request names another pull request and head (the
-// common case: bursts on one pull request are coalesced, see the backend's tests).
-const template = JSON.parse(
-  readFileSync(join(root, 'services/backend/test/fixtures/pull_request.synchronize.json'), 'utf8'),
-);
-let counter = 0;
-function nextRequest() {
-  counter += 1;
-  template.number = counter;
-  template.pull_request.number = template.number;
-  template.pull_request.head.sha = counter.toString(16).padStart(40, 'a');
-  const body = JSON.stringify(template);
-  return {
-    method: 'POST' as const,
-    path: '/webhooks/github',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'pull_request',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  };
-}
-
-function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 20_000;
-    const poll = async () => {
-      if (child.exitCode !== null) return reject(new Error(`server exited with ${child.exitCode}`));
-      try {
-        if ((await fetch(url)).ok) return resolve();
-      } catch {}
-      if (Date.now() > deadline) return reject(new Error(`${url} did not answer`));
-      setTimeout(poll, 100);
-    };
-    void poll();
-  });
 }
 
 interface Figures {
@@ -78,24 +31,6 @@ interface Figures {
   /** CPU milliseconds per request of the server process and of redis-server. */
   serverCpuMs: number;
   redisCpuMs: number;
-}
-
-/** utime + stime of a process in milliseconds (Linux /proc), robust to other load on the machine. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-function pidOfRedis(port: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('redis-server') && cmdline.includes(`:${port}`) && !cmdline.includes('setpriv'))
-        return Number(entry);
-    } catch {}
-  }
-  throw new Error(`no redis-server on port ${port}`);
 }
 
 async function load(url: string, pids: { server: number; redis: number }, rate?: number): Promise<Figures> {

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import type { BackendConfig } from './config/backend.config.js';
+import { serveWebhooksDirectly } from './webhooks/webhooks.route.js';
 
 export interface CreateAppOptions {
   readonly logger?: Logger;
@@ -18,5 +19,6 @@ export async function createApp(config: BackendConfig, options: CreateAppOptions
     forceCloseConnections: true,
   });
   app.enableShutdownHooks();
+  serveWebhooksDirectly(app);
   return app;
 }

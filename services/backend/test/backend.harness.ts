@@ -33,6 +33,8 @@ export interface PostOptions {
   /** The X-Hub-Signature-256 header; signed with SECRET when omitted, absent when null. */
   readonly signature?: string | null;
   readonly headers?: Record<string, string>;
+  /** Where to post; `/webhooks/github` when omitted. */
+  readonly path?: string;
 }
 
 export interface Reply {
@@ -115,7 +117,11 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
         ...options.headers,
       };
       return reply(
-        await fetch(`${url}/webhooks/github`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }),
+        await fetch(`${url}${options.path ?? '/webhooks/github'}`, {
+          method: 'POST',
+          headers,
+          body: new Uint8Array(Buffer.from(body)),
+        }),
       );
     },
     async get(path, headers = {}) {

@@ -140,6 +140,21 @@ describe(WebhooksController.name, () => {
     });
   });
 
+  it.each([
+    ['with a query string', '/webhooks/github?source=app'],
+    ['with a trailing slash', '/webhooks/github/'],
+    ['in other letter case', '/Webhooks/GitHub'],
+  ])('handles a delivery posted to the path %s like one to the path itself', async (_, path) => {
+    const reply = await sut.post('pull_request', fixture('pull_request.opened'), { path });
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+    expect(await sut.reviews.count()).toBe(1);
+  });
+
+  it('answers another method on the webhook path with 404', async () => {
+    const reply = await sut.get('/webhooks/github');
+    expect(reply.status).toBe(404);
+  });
+
   it('answers malformed JSON with 400', async () => {
     const reply = await sut.post('pull_request', '{"action": "opened", ');
     expect(reply).toMatchObject({ status: 400, body: { error: 'body is not valid JSON' } });

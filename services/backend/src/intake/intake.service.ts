@@ -138,16 +138,18 @@ export class IntakeService {
     }
 
     if (review && created && slot) {
-      const reviewLog = log.child({ reviewId: review.reviewId });
+      // One line per delivery on this path, tagged with the review id (no child logger per
+      // review: it costs as much as the line).
+      const reviewId = review.reviewId;
       if (!created.created && isFinalStatus(created.record.status)) {
-        reviewLog.info({ status: created.record.status }, 'head already reviewed');
+        log.info({ reviewId, status: created.record.status }, 'head already reviewed');
         return {
           status: 'ignored',
           reason: `${review.headSha.slice(0, 12)} already reviewed (${created.record.status})`,
         };
       }
       const [outcome] = await Promise.all([
-        this.reviews.enqueue(review, reviewLog, slot),
+        this.reviews.enqueue(review, log, slot),
         review.trigger === 'comment'
           ? undefined
           : this.heads.offer(
@@ -155,7 +157,7 @@ export class IntakeService {
               { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
             ),
       ]);
-      reviewLog.info({ trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
+      log.info({ reviewId, trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
       return {
         status: 'queued',
         reviewId: review.reviewId,

@@ -92,7 +92,10 @@ export class ReviewEnqueuer {
         if ((await this.queue.remove(current)) === 1) await this.supersede(current, job, log);
         continue;
       }
-      log.warn({ holder: current, state, attempt }, 'deduplication key points at a job that is gone; retrying');
+      log.warn(
+        { reviewId: job.reviewId, holder: current, state, attempt },
+        'deduplication key points at a job that is gone; retrying',
+      );
     }
     throw new Error(`review ${job.reviewId} could not be queued for ${dedupeId}`);
   }
@@ -102,6 +105,7 @@ export class ReviewEnqueuer {
       from: ['queued'],
       reason: `superseded by ${by.headSha.slice(0, 12)}`,
     });
-    if (outcome.ok) log.info({ superseded: reviewId }, 'waiting review superseded by a newer head');
+    if (outcome.ok)
+      log.info({ reviewId: by.reviewId, superseded: reviewId }, 'waiting review superseded by a newer head');
   }
 }

@@ -1,101 +1,16 @@
-// POST /webhooks/github: read the raw body (413 past 25 MB), verify X-Hub-Signature-256 on it
-// (401), parse (400), then hand the event to the intake. 202 with the review id when queued,
-// 200 for a redelivery, 503 when Redis cannot store it, so GitHub shows a failed delivery.
+// POST /webhooks/github as a Nest route. The HTTP server answers exactly this path itself,
+// before Express (webhooks.route.ts); this route serves the spellings Express also matches
+// (trailing slash, other letter case), so both reach the same receiver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, scrub } from '@kritik/server';
-import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
-import { Webhooks } from '@octokit/webhooks';
-import { fromGitHub } from '../github/github.events.js';
-import { MalformedEventError } from '../intake/intake.event.js';
-import { IntakeService, IntakeUnavailableError } from '../intake/intake.service.js';
-import { LOGGER } from '../logger.provider.js';
-import { BodyTooLargeError, readRawBody } from './raw-body.js';
-import { eventLabel, WebhookMetrics, type WebhookOutcome } from './webhooks.metrics.js';
-
-/** GitHub caps webhook payloads at 25 MB. */
-export const MAX_BODY_BYTES = 25 * 1024 * 1024;
+import { Controller, Post, Req, Res } from '@nestjs/common';
+import { WebhookReceiver } from './webhooks.receiver.js';
 
 @Controller('webhooks')
 export class WebhooksController {
-  constructor(
-    private readonly webhooks: Webhooks,
-    private readonly intake: IntakeService,
-    private readonly metrics: WebhookMetrics,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor(private readonly receiver: WebhookReceiver) {}
 
   @Post('github')
-  async github(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    const startedAt = process.hrtime.bigint();
-    const header = (name: string) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    const deliveryId = header('x-github-delivery');
-    const event = header('x-github-event');
-    const log = this.logger.child({ deliveryId, event });
-    let verified = false;
-    const answer = (status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
-      this.metrics.record(eventLabel(event, verified), outcome, startedAt);
-      // Written directly: Express's json() adds an ETag hash and more work per delivery.
-      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-      if (status === 503) headers['retry-after'] = '5';
-      if (status === 413) headers.connection = 'close';
-      res.writeHead(status, headers).end(JSON.stringify(body));
-    };
-
-    let raw: Buffer;
-    try {
-      raw = await readRawBody(req, MAX_BODY_BYTES);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        log.warn({ limit: MAX_BODY_BYTES }, 'webhook body too large');
-        return answer(413, 'too_large', { status: 'rejected', error: error.message });
-      }
-      log.warn({ err: error }, 'webhook body could not be read');
-      return answer(400, 'bad_request', { status: 'rejected', error: 'request body could not be read' });
-    }
-
-    const signature = header('x-hub-signature-256');
-    verified =
-      !!signature && raw.length > 0 && (await this.webhooks.verify(raw.toString('utf8'), signature).catch(() => false));
-    if (!verified) {
-      log.warn({ signed: !!signature }, 'webhook signature rejected');
-      return answer(401, 'unauthorized', { status: 'rejected', error: 'missing or invalid X-Hub-Signature-256' });
-    }
-    if (!event || !deliveryId) {
-      return answer(400, 'bad_request', {
-        status: 'rejected',
-        error: 'X-GitHub-Event and X-GitHub-Delivery are required',
-      });
-    }
-
-    let intakeEvent: ReturnType<typeof fromGitHub>;
-    try {
-      intakeEvent = fromGitHub(event, JSON.parse(raw.toString('utf8')));
-    } catch (error) {
-      const message = error instanceof MalformedEventError ? error.message : 'body is not valid JSON';
-      log.warn({ error: scrub(message) }, 'webhook payload rejected');
-      return answer(400, 'bad_request', { status: 'rejected', error: message });
-    }
-
-    try {
-      const result = await this.intake.handle({ id: deliveryId, event: intakeEvent }, log);
-      switch (result.status) {
-        case 'queued':
-          return answer(202, 'queued', { ...result });
-        case 'ignored':
-          return answer(202, 'ignored', { ...result });
-        case 'duplicate':
-          return answer(200, 'duplicate', { ...result });
-      }
-    } catch (error) {
-      if (error instanceof IntakeUnavailableError) {
-        log.error({ err: error.cause }, 'webhook not stored: Redis unavailable');
-        return answer(503, 'unavailable', { status: 'unavailable', error: 'storage unavailable, redeliver later' });
-      }
-      log.error({ err: error }, 'webhook handling failed');
-      return answer(500, 'error', { status: 'error', error: 'internal error' });
-    }
+  github(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return this.receiver.receive(req, res);
   }
 }

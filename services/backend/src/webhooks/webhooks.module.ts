@@ -3,23 +3,24 @@ import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
 import { PrHeadStore, ReviewStore } from '@kritik/server';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { Webhooks } from '@octokit/webhooks';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
 import { ReviewEnqueuer } from '../intake/review.enqueuer.js';
 import { QueueErrors } from './queue-errors.js';
+import { WebhookSignature } from './webhook.signature.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
+import { WebhookReceiver } from './webhooks.receiver.js';
 
 @Module({
   imports: [BullModule.registerQueue({ name: REVIEWS_QUEUE }, { name: COMMANDS_QUEUE })],
   controllers: [WebhooksController],
   providers: [
     {
-      provide: Webhooks,
+      provide: WebhookSignature,
       inject: [BACKEND_CONFIG],
-      useFactory: (config: BackendConfig) => new Webhooks({ secret: config.github.webhookSecret }),
+      useFactory: (config: BackendConfig) => new WebhookSignature(config.github.webhookSecret),
     },
     DeliveryLedger,
     IntakeService,
@@ -28,6 +29,7 @@ import { WebhookMetrics } from './webhooks.metrics.js';
     ReviewEnqueuer,
     ReviewStore,
     WebhookMetrics,
+    WebhookReceiver,
   ],
 })
 export class WebhooksModule {}

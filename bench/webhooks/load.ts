@@ -1,0 +1,75 @@
+// What the webhook bench and profile share: arguments, the backend's entry point, signed
+// deliveries of a real-shaped payload, and waiting for a server to answer.
+import type { ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+export const backendMain = join(root, 'services/backend/dist/main.js');
+export const SECRET = 'bench-webhook-secret-0123456789';
+
+export const arg = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+
+// A real-shaped synchronize payload; each request names another pull request and head (the
+// common case: bursts on one pull request are coalesced, see the backend's tests).
+export const template = JSON.parse(
+  readFileSync(join(root, 'services/backend/test/fixtures/pull_request.synchronize.json'), 'utf8'),
+);
+let counter = 0;
+export function nextRequest() {
+  counter += 1;
+  template.number = counter;
+  template.pull_request.number = template.number;
+  template.pull_request.head.sha = counter.toString(16).padStart(40, 'a');
+  const body = JSON.stringify(template);
+  return {
+    method: 'POST' as const,
+    path: '/webhooks/github',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'pull_request',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+    },
+    body,
+  };
+}
+
+export function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = async () => {
+      if (child.exitCode !== null) return reject(new Error(`server exited with ${child.exitCode}`));
+      try {
+        if ((await fetch(url)).ok) return resolve();
+      } catch {}
+      if (Date.now() > deadline) return reject(new Error(`${url} did not answer`));
+      setTimeout(poll, 100);
+    };
+    void poll();
+  });
+}
+
+/** utime + stime of a process in milliseconds (Linux /proc), robust to other load on the machine. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+export function pidOfRedis(port: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('redis-server') && cmdline.includes(`:${port}`) && !cmdline.includes('setpriv'))
+        return Number(entry);
+    } catch {}
+  }
+  throw new Error(`no redis-server on port ${port}`);
+}
