@@ -1,13 +1,13 @@
 // The reviewer's environment, validated once into typed settings. Nothing else reads process.env;
 // an invalid environment is reported with every bad variable named, never with a secret's value.
-import { DEFAULT_GITHUB_API_URL, ENV, type ReviewPayload, reviewPayloadSchema } from '@kritik/core';
+import { DEFAULT_GITHUB_API_URL, ENV, REVIEW_DEADLINE_ENV, type ReviewPayload, reviewPayloadSchema } from '@kritik/core';
 import { z } from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
 /** Seconds a review may spend before it stops sending model requests (under the Job's 600 s deadline). */
-export const DEADLINE_ENV = 'KRITIK_DEADLINE_SECONDS';
+export const DEADLINE_ENV = REVIEW_DEADLINE_ENV;
 const DEFAULT_DEADLINE_SECONDS = 540;
 
 export class SettingsError extends Error {
@@ -111,7 +111,7 @@ export function readJobSettings(env: Env): JobSettings {
     [ENV.githubToken]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.githubToken]],
     [ENV.anthropicApiKey]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.anthropicApiKey]],
     [ENV.terminationLog]: [optional(nonEmpty), env[ENV.terminationLog]],
-    [DEADLINE_ENV]: [optional(z.coerce.number().int().min(30).max(86_400)), env[DEADLINE_ENV]],
+    [DEADLINE_ENV]: [optional(z.coerce.number().int().min(1).max(86_400)), env[DEADLINE_ENV]],
     ...client.entries,
   });
   const payload = s[ENV.review];
