@@ -58,8 +58,14 @@ export function waitForHttp(url: string, child: ChildProcess): Promise<void> {
 
 /** utime + stime of a process in milliseconds (Linux /proc), robust to other load on the machine. */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
+}
+
+/** utime and stime of a process in milliseconds: CPU in the process itself and in the kernel for it. */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 };
 }
 
 export function pidOfRedis(port: number): number {
@@ -72,4 +78,20 @@ export function pidOfRedis(port: number): number {
     } catch {}
   }
   throw new Error(`no redis-server on port ${port}`);
+}
+
+/** CPU milliseconds (user + kernel) of each thread of a process, by thread name. */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      const key = Number(tid) === pid ? 'main' : name;
+      out.set(key, (out.get(key) ?? 0) + ms);
+    } catch {}
+  }
+  return out;
 }

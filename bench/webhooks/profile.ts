@@ -3,6 +3,7 @@
 // prints where its CPU went (self time by function and by package). Needs `npm run build`.
 // Also prints CPU per request of the backend and of redis-server (from /proc) and the Redis
 // commands per delivery; `--profile 0` measures without the profiler's own overhead.
+// BACKEND_NODE_FLAGS adds node flags to the backend (e.g. --trace-gc), BACKEND_STDOUT=1 shows its output.
 //   node --import tsx bench/webhooks/profile.ts [--seconds 10 --connections 10 --top 40 --profile 1]
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { freePort, startRedis } from '@kritik/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { arg, backendMain, cpuMs, nextRequest, pidOfRedis, SECRET, waitForHttp } from './load.js';
+import { arg, backendMain, cpuSplitMs, nextRequest, pidOfRedis, SECRET, threadCpuMs, waitForHttp } from './load.js';
 
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 10);
@@ -55,7 +56,10 @@ const redis = await startRedis();
 try {
   const port = await freePort();
   const backend = fork(wrapper, [], {
-    execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
+    execArgv: [
+      ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+      ...(process.env.BACKEND_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     env: {
       ...process.env,
       REDIS_URL: redis.url,
@@ -64,13 +68,13 @@ try {
       KRITIK_HOST: '127.0.0.1',
       KRITIK_LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', process.env.BACKEND_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'],
   });
   await waitForHttp(`http://127.0.0.1:${port}/ready`, backend);
   const redisPid = pidOfRedis(redis.port);
   const stats = new Redis(redis.url);
   await stats.config('RESETSTAT');
-  const before = { backend: cpuMs(backend.pid!), redis: cpuMs(redisPid) };
+  const before = { backend: cpuSplitMs(backend.pid!), redis: cpuSplitMs(redisPid), threads: threadCpuMs(backend.pid!) };
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/webhooks/github`,
     connections: CONNECTIONS,
@@ -79,10 +83,18 @@ try {
   });
   const total = result.requests.total || 1;
   console.log(`${result.requests.total} requests, ${result.requests.average} req/s, non-2xx ${result.non2xx}`);
-  console.log(
-    `cpu/req: backend ${((cpuMs(backend.pid!) - before.backend) / total).toFixed(3)} ms, ` +
-      `redis ${((cpuMs(redisPid) - before.redis) / total).toFixed(3)} ms`,
-  );
+  const split = (pid: number, from: { user: number; system: number }) => {
+    const now = cpuSplitMs(pid);
+    const user = (now.user - from.user) / total;
+    const system = (now.system - from.system) / total;
+    return `${(user + system).toFixed(3)} ms (user ${user.toFixed(3)}, kernel ${system.toFixed(3)})`;
+  };
+  console.log(`cpu/req: backend ${split(backend.pid!, before.backend)}; redis ${split(redisPid, before.redis)}`);
+  const threads = [...threadCpuMs(backend.pid!)]
+    .map(([name, ms]) => [name, (ms - (before.threads.get(name) ?? 0)) / total] as const)
+    .filter(([, ms]) => ms > 0)
+    .map(([name, ms]) => `${name} ${ms.toFixed(3)}`);
+  console.log(`backend threads (ms/req): ${threads.join(', ')}`);
   console.log('redis commands per request (calls, usec per call)');
   for (const line of (await stats.info('commandstats')).split('\r\n')) {
     const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);

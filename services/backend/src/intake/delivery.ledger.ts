@@ -16,12 +16,28 @@ if previous then return previous end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false`;
 
+// KEYS: delivery, key, hash. ARGV: value, ttl s, field. The claim, then the values of key and
+// of the hash's field: one command where a claim and two reads would be three.
+const CLAIM_AND_READ = `
+local previous = redis.call('GET', KEYS[1])
+if not previous then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return { previous, redis.call('GET', KEYS[2]), redis.call('HGET', KEYS[3], ARGV[3]) }`;
+
+/** What to read along with a claim: a string key and one field of a hash. */
+export interface ClaimReads {
+  readonly key: string;
+  readonly hash: string;
+  readonly field: string;
+}
+
 @Injectable()
 export class DeliveryLedger {
   private readonly claimScript;
+  private readonly claimAndReadScript;
 
   constructor(@Inject(REDIS) redis: Redis) {
     this.claimScript = redisScript(redis, 'kritikDeliveryClaim', 1, CLAIM);
+    this.claimAndReadScript = redisScript(redis, 'kritikDeliveryClaimAndRead', 3, CLAIM_AND_READ);
   }
 
   /** Records `deliveryId` as accepted as `result`; returns what it was recorded as before, if it was. */
@@ -30,5 +46,22 @@ export class DeliveryLedger {
       | string
       | null;
     return previous ?? undefined;
+  }
+
+  /** claim(), and in the same command the values `reads` names (null when absent). */
+  async claimAndRead(
+    deliveryId: string,
+    result: string,
+    reads: ClaimReads,
+  ): Promise<{ previous: string | undefined; value: string | null; field: string | null }> {
+    const [previous, value, field] = (await this.claimAndReadScript(
+      redisKeys.delivery(deliveryId),
+      reads.key,
+      reads.hash,
+      result,
+      DELIVERY_TTL_SECONDS,
+      reads.field,
+    )) as [string | null, string | null, string | null];
+    return { previous: previous ?? undefined, value, field };
   }
 }

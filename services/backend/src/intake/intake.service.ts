@@ -20,7 +20,7 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
 import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
-import { ReviewEnqueuer } from './review.enqueuer.js';
+import { type QueueSlot, ReviewEnqueuer } from './review.enqueuer.js';
 
 export interface Delivery {
   readonly id: string;
@@ -111,33 +111,35 @@ export class IntakeService {
 
     const accepted = review ? review.reviewId : `command:${decision.action === 'command' ? decision.command : ''}`;
     // Claiming the delivery, recording the review (idempotent: the same id on a redelivery) and
-    // reading the PR's queue slot are independent: one round trip to Redis.
-    const [claimed, creating, peeking] = await Promise.allSettled(
+    // reading the PR's queue slot are independent: one round trip to Redis, two commands (the
+    // claim reads the slot).
+    const [claiming, creating] = await Promise.allSettled(
       inOneWrite(this.redis, () => [
-        this.ledger.claim(delivery.id, accepted),
+        review
+          ? this.ledger.claimAndRead(delivery.id, accepted, this.reviews.slotReads(review))
+          : this.ledger.claim(delivery.id, accepted).then((previous) => ({ previous, value: null, field: null })),
         review ? this.store.create(review, now) : undefined,
-        review ? this.reviews.peek(review) : undefined,
       ]),
     );
-    if (claimed.status === 'rejected') throw claimed.reason;
+    if (claiming.status === 'rejected') throw claiming.reason;
     if (creating.status === 'rejected') throw creating.reason;
-    if (peeking.status === 'rejected') throw peeking.reason;
     const created = creating.value;
-    const slot = peeking.value;
+    const previous = claiming.value.previous;
+    const slot: QueueSlot = { holder: claiming.value.value, next: claiming.value.field };
 
-    if (claimed.value !== undefined) {
+    if (previous !== undefined) {
       const stored = review
         ? created?.record.status !== 'queued' || (await this.reviews.exists(review.reviewId))
         : (await this.commands.getJobState(commandJobId(delivery.id))) !== 'unknown';
       if (stored) {
-        log.info({ accepted: claimed.value }, 'redelivery of an accepted delivery');
-        return { status: 'duplicate', accepted: claimed.value };
+        log.info({ accepted: previous }, 'redelivery of an accepted delivery');
+        return { status: 'duplicate', accepted: previous };
       }
       // Claimed before but never stored (Redis failed in between): this redelivery completes it.
-      log.warn({ accepted: claimed.value }, 'redelivery of a delivery that was not stored; storing it now');
+      log.warn({ accepted: previous }, 'redelivery of a delivery that was not stored; storing it now');
     }
 
-    if (review && created && slot) {
+    if (review && created) {
       // One line per delivery on this path, tagged with the review id (no child logger per
       // review: it costs as much as the line).
       const reviewId = review.reviewId;

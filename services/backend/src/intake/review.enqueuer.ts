@@ -9,6 +9,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
+import type { ClaimReads } from './delivery.ledger.js';
 
 export interface QueueSlot {
   readonly holder: string | null;
@@ -43,12 +44,19 @@ export class ReviewEnqueuer {
    * `<queue>:dn:<id>`.
    */
   async peek(job: ReviewJob): Promise<QueueSlot> {
-    const dedupeId = ReviewEnqueuer.dedupeId(job);
-    const [holder, next] = await Promise.all([
-      this.redis.get(`${this.queue.qualifiedName}:de:${dedupeId}`),
-      this.redis.hget(`${this.queue.qualifiedName}:dn:${dedupeId}`, 'jid'),
-    ]);
+    const slot = this.slotReads(job);
+    const [holder, next] = await Promise.all([this.redis.get(slot.key), this.redis.hget(slot.hash, slot.field)]);
     return { holder, next };
+  }
+
+  /** Where peek() reads, for a caller that reads it along with other work: `key` holds the holder, `hash`'s `field` the next. */
+  slotReads(job: ReviewJob): ClaimReads {
+    const dedupeId = ReviewEnqueuer.dedupeId(job);
+    return {
+      key: `${this.queue.qualifiedName}:de:${dedupeId}`,
+      hash: `${this.queue.qualifiedName}:dn:${dedupeId}`,
+      field: 'jid',
+    };
   }
 
   /** True when the review's job is on the queue (any state), or kept to run after the PR's running one. */
