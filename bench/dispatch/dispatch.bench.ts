@@ -211,91 +211,93 @@ async function main() {
     console.log(`dispatch bench (${process.arch}, node ${process.version}, harness control plane)`);
     const throughput: string[] = [];
 
-    // 2. Throughput with the kubelet: the worker at concurrency 20. Measured first, so that the
-    // burst's never-finishing Jobs do not load the Job controller meanwhile.
-    await namespaceFor(plane, 'reviews');
-    await namespaceFor(plane, 'reviews-baseline');
-    const kubelet = await startTestKubelet(plane.adminKubeConfig(), { namespaces: ['reviews', 'reviews-baseline'] });
-    try {
-      const reviewsWatch = await watchJobs(plane, 'reviews');
-      workers.push(
-        await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'reviews', {
-          concurrency: CONCURRENCY,
-          perRepoConcurrency: CONCURRENCY,
-        }),
-      );
-      const reviews = Array.from({ length: REVIEWS }, () => reviewOf('review'));
-      const redelivered = reviews.filter((_, i) => i % 10 === 0);
-      const started = Date.now();
-      await queue.addBulk([...reviews, ...redelivered].map((review) => ({ name: 'review', data: review })));
-      const ids = reviews.map((r) => r.reviewId);
-      let records = await finalStatuses(producer, ids);
-      const deadline = Date.now() + 30 * 60_000;
-      let lastReport = Date.now();
-      for (;;) {
-        records = await finalStatuses(producer, ids);
-        const ended = records.filter((r) => r && ['posted', 'skipped', 'failed'].includes(r.status)).length;
-        if (ended === ids.length || Date.now() > deadline || !workers[0]!.running()) break;
-        if (Date.now() - lastReport > 15_000) {
-          console.error(`   ... ${ended}/${ids.length} reviews ended`);
-          lastReport = Date.now();
+    if (REVIEWS > 0) {
+      // 2. Throughput with the kubelet: the worker at concurrency 20. Measured first, so that the
+      // burst's never-finishing Jobs do not load the Job controller meanwhile.
+      await namespaceFor(plane, 'reviews');
+      await namespaceFor(plane, 'reviews-baseline');
+      const kubelet = await startTestKubelet(plane.adminKubeConfig(), { namespaces: ['reviews', 'reviews-baseline'] });
+      try {
+        const reviewsWatch = await watchJobs(plane, 'reviews');
+        workers.push(
+          await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'reviews', {
+            concurrency: CONCURRENCY,
+            perRepoConcurrency: CONCURRENCY,
+          }),
+        );
+        const reviews = Array.from({ length: REVIEWS }, () => reviewOf('review'));
+        const redelivered = reviews.filter((_, i) => i % 10 === 0);
+        const started = Date.now();
+        await queue.addBulk([...reviews, ...redelivered].map((review) => ({ name: 'review', data: review })));
+        const ids = reviews.map((r) => r.reviewId);
+        let records = await finalStatuses(producer, ids);
+        const deadline = Date.now() + 30 * 60_000;
+        let lastReport = Date.now();
+        for (;;) {
+          records = await finalStatuses(producer, ids);
+          const ended = records.filter((r) => r && ['posted', 'skipped', 'failed'].includes(r.status)).length;
+          if (ended === ids.length || Date.now() > deadline || !workers[0]!.running()) break;
+          if (Date.now() - lastReport > 15_000) {
+            console.error(`   ... ${ended}/${ids.length} reviews ended`);
+            lastReport = Date.now();
+          }
+          await new Promise((r) => setTimeout(r, 500));
         }
-        await new Promise((r) => setTimeout(r, 500));
+        const elapsed = (Date.now() - started) / 1000;
+        reviewsWatch.stop();
+        // The queue is shared: this worker must not take the burst's reviews.
+        await workers[0]!.stop();
+        const counts = await queue.getJobCounts('failed', 'wait', 'active', 'delayed', 'completed');
+        const lost = records.filter((r) => !r || !['posted', 'skipped', 'failed'].includes(r.status)).length;
+        const failed = records.filter((r) => r?.status === 'failed').length;
+        const twice = ids.filter((id) => (reviewsWatch.uids.get(id)?.size ?? 0) > 1).length;
+        const endedTwice = records.filter(
+          (r) => r && r.timeline.filter((t) => ['posted', 'skipped', 'failed'].includes(t.status)).length > 1,
+        ).length;
+
+        // 2. Throughput baseline: a bare loop at the same concurrency, waiting for each Job to complete.
+        const client = new KubernetesClient(plane.adminKubeConfig(), 'reviews-baseline');
+        const baselineReviews = Array.from({ length: BASELINE_REVIEWS }, () => reviewOf('bare-review'));
+        const complete = new Map<string, () => void>();
+        const done = await client.watchJobs(
+          { labelSelector: REVIEW_SELECTOR },
+          (event) => {
+            const cond = event.object.status?.conditions ?? [];
+            if (cond.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) {
+              complete.get(event.object.metadata?.labels?.[LABELS.reviewId] ?? '')?.();
+            }
+          },
+          () => {},
+        );
+        const pending = [...baselineReviews];
+        const baselineStart = Date.now();
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            for (let review = pending.shift(); review; review = pending.shift()) {
+              const finished = new Promise<void>((resolve) => complete.set(review!.reviewId, resolve));
+              await dispatchDirectly(client, review, github.url);
+              await finished;
+              await client.listPods(`batch.kubernetes.io/job-name=${reviewJobName(review.reviewId)}`);
+            }
+          }),
+        );
+        const baselineElapsed = (Date.now() - baselineStart) / 1000;
+        done.abort();
+
+        throughput.push(
+          `\n2. ${REVIEWS} reviews (+${redelivered.length} redelivered) at concurrency ${CONCURRENCY}, test kubelet, stand-in reviewer`,
+        );
+        throughput.push(
+          `   ${'worker'.padEnd(34)} ${(REVIEWS / elapsed).toFixed(1).padStart(6)} reviews/s  (${elapsed.toFixed(1)} s)  lost ${lost}  duplicated ${twice + endedTwice}  failed ${failed}  queue failed ${counts.failed}`,
+        );
+        throughput.push(
+          `   ${'baseline (bare loop, same client)'.padEnd(34)} ${(BASELINE_REVIEWS / baselineElapsed).toFixed(1).padStart(6)} reviews/s  (${BASELINE_REVIEWS} reviews, ${baselineElapsed.toFixed(1)} s)`,
+        );
+        throughput.push('   targets: 0 lost, 0 duplicated');
+        if (lost > 0 || twice + endedTwice > 0) process.exitCode = 1;
+      } finally {
+        await kubelet.stop();
       }
-      const elapsed = (Date.now() - started) / 1000;
-      reviewsWatch.stop();
-      // The queue is shared: this worker must not take the burst's reviews.
-      await workers[0]!.stop();
-      const counts = await queue.getJobCounts('failed', 'wait', 'active', 'delayed', 'completed');
-      const lost = records.filter((r) => !r || !['posted', 'skipped', 'failed'].includes(r.status)).length;
-      const failed = records.filter((r) => r?.status === 'failed').length;
-      const twice = ids.filter((id) => (reviewsWatch.uids.get(id)?.size ?? 0) > 1).length;
-      const endedTwice = records.filter(
-        (r) => r && r.timeline.filter((t) => ['posted', 'skipped', 'failed'].includes(t.status)).length > 1,
-      ).length;
-
-      // 2. Throughput baseline: a bare loop at the same concurrency, waiting for each Job to complete.
-      const client = new KubernetesClient(plane.adminKubeConfig(), 'reviews-baseline');
-      const baselineReviews = Array.from({ length: BASELINE_REVIEWS }, () => reviewOf('bare-review'));
-      const complete = new Map<string, () => void>();
-      const done = await client.watchJobs(
-        { labelSelector: REVIEW_SELECTOR },
-        (event) => {
-          const cond = event.object.status?.conditions ?? [];
-          if (cond.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) {
-            complete.get(event.object.metadata?.labels?.[LABELS.reviewId] ?? '')?.();
-          }
-        },
-        () => {},
-      );
-      const pending = [...baselineReviews];
-      const baselineStart = Date.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          for (let review = pending.shift(); review; review = pending.shift()) {
-            const finished = new Promise<void>((resolve) => complete.set(review!.reviewId, resolve));
-            await dispatchDirectly(client, review, github.url);
-            await finished;
-            await client.listPods(`batch.kubernetes.io/job-name=${reviewJobName(review.reviewId)}`);
-          }
-        }),
-      );
-      const baselineElapsed = (Date.now() - baselineStart) / 1000;
-      done.abort();
-
-      throughput.push(
-        `\n2. ${REVIEWS} reviews (+${redelivered.length} redelivered) at concurrency ${CONCURRENCY}, test kubelet, stand-in reviewer`,
-      );
-      throughput.push(
-        `   ${'worker'.padEnd(34)} ${(REVIEWS / elapsed).toFixed(1).padStart(6)} reviews/s  (${elapsed.toFixed(1)} s)  lost ${lost}  duplicated ${twice + endedTwice}  failed ${failed}  queue failed ${counts.failed}`,
-      );
-      throughput.push(
-        `   ${'baseline (bare loop, same client)'.padEnd(34)} ${(BASELINE_REVIEWS / baselineElapsed).toFixed(1).padStart(6)} reviews/s  (${BASELINE_REVIEWS} reviews, ${baselineElapsed.toFixed(1)} s)`,
-      );
-      throughput.push('   targets: 0 lost, 0 duplicated');
-      if (lost > 0 || twice + endedTwice > 0) process.exitCode = 1;
-    } finally {
-      await kubelet.stop();
     }
 
     // 1. Burst: the worker.

@@ -17,5 +17,12 @@ try {
   process.exit(1);
 }
 
-const app = await createWorkerApp(config);
+// Synchronous: the worker logs little, and Nest re-raises SIGTERM right after the shutdown hooks,
+// which would cut an asynchronous logger's last lines (the ones saying what was handed over).
+const logger = createLogger({
+  name: 'worker',
+  level: config.logLevel,
+  destination: pino.destination({ dest: 1, sync: true }),
+});
+const app = await createWorkerApp(config, { logger });
 await app.listen(config.port, '0.0.0.0');

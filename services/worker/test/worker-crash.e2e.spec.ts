@@ -94,14 +94,18 @@ describe('worker killed mid-review', () => {
     return proc;
   };
 
-  it('ends with exactly one posted review for the SHA after a restart', async () => {
+  /**
+   * Starts a review, stops the worker with `stop` while the reviewer waits on the model, starts
+   * another worker and returns what the review ended as, with the Job as it was before the stop.
+   */
+  const stopMidReview = async (label: string, stop: (worker: ManagedProcess) => Promise<void>) => {
     const producer = new Producer(redis.url);
     const batch = plane.adminKubeConfig().makeApiClient(BatchV1Api);
     const core = plane.adminKubeConfig().makeApiClient(CoreV1Api);
     try {
-      const review = openPullRequest(fakes.github, 'crash');
+      const review = openPullRequest(fakes.github, label);
       const name = reviewJobName(review.reviewId);
-      // The reviewer is mid-review (waiting on the model) when the worker dies.
+      // The reviewer is mid-review (waiting on the model) when the worker stops.
       fakes.anthropic.delayNext(6_000, 1, 'POST /v1/messages');
       const asked = fakes.anthropic.messageRequests().length;
       const first = startWorkerProcess();
@@ -109,16 +113,11 @@ describe('worker killed mid-review', () => {
       await waitUntil(
         'the reviewer to wait on the model',
         async () => (fakes.anthropic.messageRequests().length > asked ? true : undefined),
-        {
-          timeoutMs: 30_000,
-          intervalMs: 50,
-          proc: first,
-        },
+        { timeoutMs: 30_000, intervalMs: 50, proc: first },
       );
       const job = await batch.readNamespacedJob({ namespace: NAMESPACE, name });
-      await first.stop(0);
-      expect((await first.exited).signal).toBe('SIGKILL');
-      expect((await producer.record(review.reviewId))?.status).toBe('running');
+      await stop(first);
+      const stoppedAs = await producer.record(review.reviewId);
 
       const second = startWorkerProcess();
       const record = await waitUntil(
@@ -129,19 +128,42 @@ describe('worker killed mid-review', () => {
         },
         { timeoutMs: 60_000, intervalMs: 100, proc: second },
       );
-
-      expect(record.status).toBe('posted');
-      expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
-      // The Job of the first worker was adopted, not created again, and its pod ran once.
-      expect((await batch.readNamespacedJob({ namespace: NAMESPACE, name })).metadata?.uid).toBe(job.metadata?.uid);
+      const jobAfter = await batch.readNamespacedJob({ namespace: NAMESPACE, name });
       const pods = await core.listNamespacedPod({
         namespace: NAMESPACE,
         labelSelector: `batch.kubernetes.io/job-name=${name}`,
       });
-      expect(pods.items).toHaveLength(1);
-      expect(second.tail(400)).toMatch(/adopt/);
+      await second.stop();
+      return { review, record, stoppedAs, job, jobAfter, pods: pods.items, secondLog: second.tail(400), first };
     } finally {
       await producer.close();
     }
+  };
+
+  it('ends with exactly one posted review for the SHA after kill -9 and a restart', async () => {
+    const sut = await stopMidReview('crash', (worker) => worker.stop(0));
+
+    expect((await sut.first.exited).signal).toBe('SIGKILL');
+    expect(sut.stoppedAs?.status).toBe('running');
+    expect(sut.record.status).toBe('posted');
+    expect(fakes.github.reviews(OWNER, REPO, sut.review.pr)).toHaveLength(1);
+    // The Job of the first worker was adopted, not created again, and its pod ran once.
+    expect(sut.jobAfter.metadata?.uid).toBe(sut.job.metadata?.uid);
+    expect(sut.pods).toHaveLength(1);
+    expect(sut.secondLog).toMatch(/adopted the running review/);
+  });
+
+  it('hands a running review to the next worker on SIGTERM without ending it', async () => {
+    const sut = await stopMidReview('sigterm', (worker) => worker.stop(10_000));
+
+    expect((await sut.first.exited).signal).not.toBe('SIGKILL');
+    expect(sut.stoppedAs?.status).toBe('running');
+    expect(sut.record.status).toBe('posted');
+    expect(fakes.github.reviews(OWNER, REPO, sut.review.pr)).toHaveLength(1);
+    expect(sut.jobAfter.metadata?.uid).toBe(sut.job.metadata?.uid);
+    expect(sut.pods).toHaveLength(1);
+    // Handed back through the wait list, not left for stalled-job recovery.
+    expect(sut.secondLog).not.toMatch(/recovered a review whose worker stopped/);
+    expect(sut.secondLog).toMatch(/adopted the running review/);
   });
 });

@@ -40,6 +40,14 @@ describe(GitHubAppClient.name, () => {
     expect(github.requestsTo('POST /app/installations/{id}/access_tokens')).toHaveLength(1);
   });
 
+  it('asks GitHub once for a burst of reviews of one repository', async () => {
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, () => sut.repositoryToken({ owner: 'acme', name: 'api' }, 77)),
+    );
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+    expect(github.requestsTo('POST /app/installations/{id}/access_tokens')).toHaveLength(1);
+  });
+
   it('says which repository it could not get a token for', async () => {
     const sut = new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url });
     const attempt = sut.repositoryToken({ owner: 'other', name: 'thing' });

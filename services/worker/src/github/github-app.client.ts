@@ -38,6 +38,8 @@ const RetryingOctokit = Octokit.plugin(retry);
 export class GitHubAppClient {
   private readonly app: App;
   private readonly installations = new Map<string, number>();
+  /** Mints under way, so a burst of reviews of one repository asks GitHub once. */
+  private readonly minting = new Map<string, Promise<InstallationToken>>();
 
   constructor(private readonly settings: GitHubAppSettings) {
     this.app = new App({
@@ -57,6 +59,16 @@ export class GitHubAppClient {
    */
   async repositoryToken(repo: RepoRef, installationId?: number): Promise<InstallationToken> {
     const id = installationId ?? (await this.installationOf(repo));
+    const key = `${id}:${repo.owner}/${repo.name}`.toLowerCase();
+    let minting = this.minting.get(key);
+    if (!minting) {
+      minting = this.mint(repo, id).finally(() => this.minting.delete(key));
+      this.minting.set(key, minting);
+    }
+    return minting;
+  }
+
+  private async mint(repo: RepoRef, id: number): Promise<InstallationToken> {
     try {
       const auth = (await this.app.octokit.auth({
         type: 'installation',

@@ -5,7 +5,7 @@ import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
 import { PrHeadStore, ReviewStore } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
-import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.js';
@@ -18,6 +18,9 @@ import { ReviewSlots } from './review-slots.js';
 import { WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from './tokens.js';
 
 type DeferWhy = 'pr_busy' | 'global_full' | 'repo_full';
+
+/** How soon a review let go at shutdown is up for another worker. */
+const HAND_BACK_DELAY_MS = 1_000;
 
 export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private inFlight = 0;
@@ -55,6 +58,8 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
   async beforeApplicationShutdown() {
     // Running reviews are let go, not ended: their queue entries go back to wait and the next
     // worker adopts their Jobs. Waiting out a 10-minute review would outlast any grace period.
+    // Paused first, or the consumer would take the handed-back entries again at once.
+    if (this.worker.isRunning()) await this.worker.pause(true);
     this.execution.detachAll();
     if (this.inFlight > 0) {
       await Promise.race([
@@ -85,6 +90,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     }
     const review = parsed.data;
     const existing = await this.store.get(review.reviewId);
+    // A review that ended must not become its PR's head again (that would supersede a newer one).
     if (existing && isFinalStatus(existing.status)) return { kind: 'duplicate', status: existing.status };
 
     const ref = prRefOf(review);
@@ -117,9 +123,14 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
 
     const end = await this.execution.execute(review, holder);
     if (end.kind === 'detached') {
-      // Back to wait, so another worker picks it up at once and adopts the running review.
-      await job.moveToWait(token).catch(() => undefined);
-      throw new WaitingError();
+      // Back to the queue so another worker picks it up soon and adopts the running review.
+      // Delayed, not waiting: a consumer blocked on the queue would take a waiting entry at once,
+      // this very worker's too while it shuts down.
+      await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token).catch((err) =>
+        // Lock already lost: the queue entry is recovered as a stalled job instead.
+        this.logger.warn({ err, jobId: job.id }, 'could not hand the review back to the queue'),
+      );
+      throw new DelayedError();
     }
     return end;
   }
