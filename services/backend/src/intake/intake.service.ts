@@ -20,6 +20,7 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
 import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
+import { holdWritesThisTurn } from './redis-writes.js';
 import { type QueueSlot, ReviewEnqueuer } from './review.enqueuer.js';
 
 export interface Delivery {
@@ -150,6 +151,8 @@ export class IntakeService {
           reason: `${review.headSha.slice(0, 12)} already reviewed (${created.record.status})`,
         };
       }
+      // The second round trip: the add and the PR head leave in one write.
+      holdWritesThisTurn(this.redis);
       const [outcome] = await Promise.all([
         this.reviews.enqueue(review, log, slot),
         review.trigger === 'comment'
