@@ -2,9 +2,11 @@
 // real providers from createApp, a real redis-server), next to what the bench's baseline does
 // per request. Explains where the backend's CPU per request goes beyond the baseline's.
 // Needs `npm run build`.
-//   node --import tsx bench/webhooks/stages.ts [--ops 4000 --concurrency 20 --rounds 3 --only <stage>]
+//   node --import tsx bench/webhooks/stages.ts [--ops 4000 --concurrency 20 --rounds 3 --only <stage> --profile <file>]
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import {
   createApp,
   DeliveryLedger,
@@ -25,8 +27,21 @@ import { arg, cpuMs, nextRequest, pidOfRedis, SECRET } from './load.js';
 const OPS = arg('ops', 4000);
 const CONCURRENCY = arg('concurrency', 20);
 const ROUNDS = arg('rounds', 3);
-// Only the stages whose name contains this text (e.g. to profile one with --cpu-prof).
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : '';
+const text = (name: string) =>
+  process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : '';
+// Only the stages whose name contains this text.
+const ONLY = text('only');
+// Writes a CPU profile of the measured rounds (not of the setup) to this file.
+const PROFILE = text('profile');
+
+// Distinct deliveries of distinct pull requests, signed and parsed ahead of the measurements
+// and before the application starts (a busy event loop would time out its first commands).
+const requests = Array.from({ length: OPS }, () => {
+  const request = nextRequest();
+  const body = Buffer.from(request.body);
+  const payload = JSON.parse(request.body);
+  return { ...request, raw: body, payload, event: fromGitHub('pull_request', payload) };
+});
 
 const redisServer = await startRedis();
 const config = loadBackendConfig({
@@ -54,13 +69,6 @@ try {
   const heads = app.get(PrHeadStore);
   const metrics = app.get(WebhookMetrics);
 
-  // Distinct deliveries of distinct pull requests, signed and parsed ahead of the measurements.
-  const requests = Array.from({ length: OPS }, () => {
-    const request = nextRequest();
-    const body = Buffer.from(request.body);
-    const payload = JSON.parse(request.body);
-    return { ...request, raw: body, payload, event: fromGitHub('pull_request', payload) };
-  });
   const reviewJob = (i: number): ReviewJob => {
     const { payload } = requests[i]!;
     const repo = { owner: payload.repository.owner.login, name: payload.repository.name };
@@ -143,7 +151,13 @@ try {
   ];
 
   const results = new Map<string, { own: number[]; redis: number[] }>();
+  const session = new Session();
   for (let round = 0; round <= ROUNDS; round++) {
+    if (round === 1 && PROFILE) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     for (const [name, run] of stages.filter(([name]) => name.includes(ONLY))) {
       await redis.flushall();
       const figures = await measure(run);
@@ -155,6 +169,7 @@ try {
       results.set(name, entry);
     }
   }
+  if (PROFILE) writeFileSync(PROFILE, JSON.stringify((await session.post('Profiler.stop')).profile));
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`CPU per delivery by stage (${OPS} ops, ${CONCURRENCY} at a time, medians of ${ROUNDS} rounds), µs`);
   console.log(`  ${'stage'.padEnd(48)} ${'node'.padStart(7)} ${'redis'.padStart(7)}`);
