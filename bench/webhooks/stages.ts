@@ -145,6 +145,20 @@ try {
       (i) => intake.handle({ id: randomUUID(), event: requests[i]!.event }, logger),
     ],
     [
+      'all of the above as one delivery, without HTTP',
+      (i) => {
+        const request = requests[i]!;
+        if (!signature.verify(request.raw, request.headers['x-hub-signature-256'])) throw new Error('bad signature');
+        const deliveryId = randomUUID();
+        const event = fromGitHub('pull_request', JSON.parse(request.raw.toString('utf8')));
+        const log = logger.child({ deliveryId, event: 'pull_request' });
+        const startedAt = process.hrtime.bigint();
+        return intake
+          .handle({ id: deliveryId, event }, log)
+          .then(() => metrics.record('pull_request', 'queued', startedAt));
+      },
+    ],
+    [
       'baseline: SET NX EX (its one Redis write)',
       (i) => redis.set(`baseline:delivery:${i}:${randomUUID()}`, '1', 'EX', 3600, 'NX'),
     ],
