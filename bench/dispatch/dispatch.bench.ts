@@ -80,7 +80,8 @@ const settings = reviewJobSettingsSchema.parse({
   image: 'kritik-reviewer:bench',
   command: STAND_IN,
   env: { BENCH_RESULT: JSON.stringify(RESULT) },
-  ttlSecondsAfterFinished: 600,
+  // Past the end of the run: TTL deletions of the throughput phase's Jobs would load the burst phase.
+  ttlSecondsAfterFinished: 7200,
 });
 
 const percentile = (values: number[], p: number) => {
@@ -219,12 +220,11 @@ async function main() {
       const kubelet = await startTestKubelet(plane.adminKubeConfig(), { namespaces: ['reviews', 'reviews-baseline'] });
       try {
         const reviewsWatch = await watchJobs(plane, 'reviews');
-        workers.push(
-          await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'reviews', {
-            concurrency: CONCURRENCY,
-            perRepoConcurrency: CONCURRENCY,
-          }),
-        );
+        const throughputWorker = await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'reviews', {
+          concurrency: CONCURRENCY,
+          perRepoConcurrency: CONCURRENCY,
+        });
+        workers.push(throughputWorker);
         const reviews = Array.from({ length: REVIEWS }, () => reviewOf('review'));
         const redelivered = reviews.filter((_, i) => i % 10 === 0);
         const started = Date.now();
@@ -236,7 +236,7 @@ async function main() {
         for (;;) {
           records = await finalStatuses(producer, ids);
           const ended = records.filter((r) => r && ['posted', 'skipped', 'failed'].includes(r.status)).length;
-          if (ended === ids.length || Date.now() > deadline || !workers[0]!.running()) break;
+          if (ended === ids.length || Date.now() > deadline || !throughputWorker.running()) break;
           if (Date.now() - lastReport > 15_000) {
             console.error(`   ... ${ended}/${ids.length} reviews ended`);
             lastReport = Date.now();
@@ -246,7 +246,7 @@ async function main() {
         const elapsed = (Date.now() - started) / 1000;
         reviewsWatch.stop();
         // The queue is shared: this worker must not take the burst's reviews.
-        await workers[0]!.stop();
+        await throughputWorker.stop();
         const counts = await queue.getJobCounts('failed', 'wait', 'active', 'delayed', 'completed');
         const lost = records.filter((r) => !r || !['posted', 'skipped', 'failed'].includes(r.status)).length;
         const failed = records.filter((r) => r?.status === 'failed').length;
@@ -304,24 +304,20 @@ async function main() {
     await producer.flushall();
     await namespaceFor(plane, 'burst');
     const burstWatch = await watchJobs(plane, 'burst');
-    workers.push(
-      // The Jobs never finish (no kubelet here), so the warm-up review keeps one slot.
-      await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'burst', {
-        concurrency: PRS + 1,
-        perRepoConcurrency: PRS + 1,
-      }),
-    );
-    // A first review warms the worker up (connections, token cache), as in a running system.
-    const warm = reviewOf('warm');
-    await queue.add('review', warm);
+    // The Jobs never finish (no kubelet here), so the warm-up reviews keep their slots.
+    const burstWorker = await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'burst', {
+      concurrency: PRS + REPOS,
+      perRepoConcurrency: PRS + REPOS,
+    });
+    workers.push(burstWorker);
+    // One review per repository warms the worker up (connections, repository tokens, which it
+    // caches for their hour), as in a running system.
+    const warm = Array.from({ length: REPOS }, () => reviewOf('warm'));
+    await queue.addBulk(warm.map((review) => ({ name: 'review', data: review })));
     await waitUntil(
-      'the worker to dispatch',
-      async () => (burstWatch.createdAt.has(warm.reviewId) ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 50,
-        proc: workers[1],
-      },
+      'the worker to dispatch the warm-up reviews',
+      async () => (warm.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 50, proc: burstWorker },
     );
     const burst = Array.from({ length: PRS }, () => reviewOf('burst'));
     const enqueuedAt = Date.now();
@@ -331,15 +327,21 @@ async function main() {
     await waitUntil(
       `${PRS} Jobs`,
       async () => (burst.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
-      { timeoutMs: 120_000, intervalMs: 20, proc: workers[1] },
+      { timeoutMs: 120_000, intervalMs: 20, proc: burstWorker },
     ).catch(async (err) => {
       const listed = await new KubernetesClient(plane.adminKubeConfig(), 'burst').listJobs(REVIEW_SELECTOR);
       console.error(`watched ${burstWatch.createdAt.size} Jobs, listed ${listed.items.length}`);
       throw err;
     });
     const workerLatencies = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - enqueuedAt);
+    // Where the time went: until the worker took the entry off the queue, and from there to the Job.
+    const active = new Map(
+      (await queue.getJobs(['active'])).map((j) => [(j.data as ReviewJob).reviewId, j.processedOn ?? 0]),
+    );
+    const pickup = burst.map((r) => (active.get(r.reviewId) ?? Number.NaN) - enqueuedAt);
+    const processing = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - (active.get(r.reviewId) ?? Number.NaN));
     burstWatch.stop();
-    await workers[1]!.stop();
+    await burstWorker.stop();
 
     // 1. Burst: the baseline, the same calls from a bare loop, all at once like the burst.
     await namespaceFor(plane, 'burst-baseline');
@@ -364,6 +366,12 @@ async function main() {
     console.log(`\n1. ${PRS} PRs queued at once: enqueue -> Job created (watched)`);
     console.log(
       `   ${'worker'.padEnd(34)} p50 ${ms(percentile(workerLatencies, 50))}  p99 ${ms(percentile(workerLatencies, 99))}  ${rate(workerLatencies).padStart(5)} Jobs/s`,
+    );
+    console.log(
+      `   ${'  of which queue -> worker'.padEnd(34)} p50 ${ms(percentile(pickup, 50))}  p99 ${ms(percentile(pickup, 99))}`,
+    );
+    console.log(
+      `   ${'  of which worker -> Job'.padEnd(34)} p50 ${ms(percentile(processing, 50))}  p99 ${ms(percentile(processing, 99))}`,
     );
     console.log(
       `   ${'baseline (bare loop, same client)'.padEnd(34)} p50 ${ms(percentile(bareLatencies, 50))}  p99 ${ms(percentile(bareLatencies, 99))}  ${rate(bareLatencies).padStart(5)} Jobs/s`,
