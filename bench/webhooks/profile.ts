@@ -4,7 +4,7 @@
 // Also prints CPU per request of the backend and of redis-server (from /proc) and the Redis
 // commands per delivery; `--profile 0` measures without the profiler's own overhead.
 // BACKEND_NODE_FLAGS adds node flags to the backend (e.g. --trace-gc), BACKEND_STDOUT=1 shows its output.
-//   node --import tsx bench/webhooks/profile.ts [--seconds 10 --connections 10 --top 40 --profile 1]
+//   node --import tsx bench/webhooks/profile.ts [--seconds 10 --connections 10 --rate 0 --top 40 --profile 1]
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 10);
 const TOP = arg('top', 40);
 const PROFILE = arg('profile', 1) !== 0;
+// Paced load (requests per second over all connections) instead of saturating.
+const RATE = arg('rate', 0);
 
 interface ProfileNode {
   id: number;
@@ -77,12 +79,15 @@ try {
   const before = { backend: cpuSplitMs(backend.pid!), redis: cpuSplitMs(redisPid), threads: threadCpuMs(backend.pid!) };
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/webhooks/github`,
-    connections: CONNECTIONS,
+    connections: RATE ? Math.max(1, Math.round(RATE / 100)) : CONNECTIONS,
     duration: SECONDS,
+    ...(RATE ? { overallRate: RATE } : {}),
     requests: [{ setupRequest: () => nextRequest() }],
   });
   const total = result.requests.total || 1;
   console.log(`${result.requests.total} requests, ${result.requests.average} req/s, non-2xx ${result.non2xx}`);
+  const { p50, p90, p99, max } = result.latency;
+  console.log(`latency ms: p50 ${p50}, p90 ${p90}, p99 ${p99}, max ${max}`);
   const split = (pid: number, from: { user: number; system: number }) => {
     const now = cpuSplitMs(pid);
     const user = (now.user - from.user) / total;

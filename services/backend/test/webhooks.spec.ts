@@ -150,6 +150,12 @@ describe(WebhooksController.name, () => {
     expect(await sut.reviews.count()).toBe(1);
   });
 
+  it('answers deliveries from the HTTP server itself, without Express', async () => {
+    const reply = await sut.post('pull_request', fixture('pull_request.opened'));
+    expect(reply.headers.get('x-powered-by')).toBeNull();
+    expect((await sut.get('/health')).headers.get('x-powered-by')).toBe('Express');
+  });
+
   it('answers another method on the webhook path with 404', async () => {
     const reply = await sut.get('/webhooks/github');
     expect(reply.status).toBe(404);
