@@ -1,7 +1,8 @@
 // Webhook intake throughput and latency: the backend (services/backend/dist/main.js) against a
 // bare node:http server doing only HMAC verification and one Redis write, on this machine, in
 // this run, under the same load. Needs `npm run build` first.
-//   npm run bench:webhooks -w services/backend [-- --rate 500 --seconds 5 --rounds 3 --connections 20]
+//   npm run bench:webhooks -w services/backend [-- --rate 500 --seconds 5 --rounds 3 --connections 20
+//     --compare <another build's main.js>]
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -16,6 +17,8 @@ const RATE = arg('rate', 500);
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
 const CONNECTIONS = arg('connections', 20);
+// Another build of the backend's main.js (e.g. of an earlier commit), measured in the same rounds.
+const COMPARE = process.argv.includes('--compare') ? process.argv[process.argv.indexOf('--compare') + 1]! : '';
 
 if (!existsSync(backendMain)) {
   console.error(`${backendMain} is missing: run \`npm run build\` first`);
@@ -83,40 +86,45 @@ try {
     stdio: 'ignore',
   });
   children.push(baseline);
-  const backendPort = await freePort();
-  const backend = spawn(process.execPath, [backendMain], {
-    env: { ...env, PORT: String(backendPort), KRITIK_HOST: '127.0.0.1', KRITIK_LOG_LEVEL: 'info' },
-    stdio: 'ignore',
-  });
-  children.push(backend);
+  const startBackend = async (main: string) => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [main], {
+      env: { ...env, PORT: String(port), KRITIK_HOST: '127.0.0.1', KRITIK_LOG_LEVEL: 'info' },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    await waitForHttp(`http://127.0.0.1:${port}/ready`, child);
+    return { url: `http://127.0.0.1:${port}/webhooks/github`, pid: child.pid! };
+  };
   // The baseline has no /health; any HTTP answer means it listens.
   await new Promise<void>((resolve) => baseline.once('message', () => resolve()));
-  await waitForHttp(`http://127.0.0.1:${backendPort}/ready`, backend);
   const redisPid = pidOfRedis(redis.port);
+  const target = (t: { url: string; pid: number }) => ({ url: t.url, pids: { server: t.pid, redis: redisPid } });
+  const targets: Record<string, ReturnType<typeof target>> = {
+    baseline: target({ url: `http://127.0.0.1:${basePort}/webhooks/github`, pid: baseline.pid! }),
+    backend: target(await startBackend(backendMain)),
+  };
+  if (COMPARE) targets.compared = target(await startBackend(COMPARE));
 
-  const targets = {
-    baseline: { url: `http://127.0.0.1:${basePort}/webhooks/github`, pids: { server: baseline.pid!, redis: redisPid } },
-    backend: {
-      url: `http://127.0.0.1:${backendPort}/webhooks/github`,
-      pids: { server: backend.pid!, redis: redisPid },
-    },
-  };
-  // Warm-up (JIT, connections, Redis scripts), then rounds that alternate the two servers, so
-  // a change in the machine's other load hits both alike; medians are reported.
+  // Warm-up (JIT, connections, Redis scripts), then rounds that alternate the servers, so a
+  // change in the machine's other load hits all alike; medians are reported.
   for (const t of Object.values(targets)) await load(t.url, t.pids);
-  const runs = {
-    baseline: { paced: [] as Figures[], saturated: [] as Figures[] },
-    backend: { paced: [] as Figures[], saturated: [] as Figures[] },
-  };
+  const runs = Object.fromEntries(
+    Object.keys(targets).map((name) => [name, { paced: [] as Figures[], saturated: [] as Figures[] }]),
+  );
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const name of ['baseline', 'backend'] as const) {
-      runs[name].saturated.push(await load(targets[name].url, targets[name].pids));
-      runs[name].paced.push(await load(targets[name].url, targets[name].pids, RATE));
+    for (const [name, t] of Object.entries(targets)) {
+      runs[name]!.saturated.push(await load(t.url, t.pids));
+      runs[name]!.paced.push(await load(t.url, t.pids, RATE));
     }
     console.error(`round ${round}/${ROUNDS} done`);
   }
-  const base = { paced: summarize(runs.baseline.paced), saturated: summarize(runs.baseline.saturated) };
-  const ours = { paced: summarize(runs.backend.paced), saturated: summarize(runs.backend.saturated) };
+  const summary = (name: string) => ({
+    paced: summarize(runs[name]!.paced),
+    saturated: summarize(runs[name]!.saturated),
+  });
+  const base = summary('baseline');
+  const ours = summary('backend');
 
   const ms = (v: number) => `${v.toFixed(2).padStart(7)} ms`;
   const row = (label: string, f: Figures) =>
@@ -134,6 +142,16 @@ try {
   console.log('backend: services/backend/dist/main.js');
   console.log(row(`${RATE} req/s`, ours.paced));
   console.log(row(`saturated (${CONNECTIONS} c)`, ours.saturated));
+  if (COMPARE) {
+    const other = summary('compared');
+    console.log(`compared: ${COMPARE}`);
+    console.log(row(`${RATE} req/s`, other.paced));
+    console.log(row(`saturated (${CONNECTIONS} c)`, other.saturated));
+    console.log(
+      `  backend / compared: throughput ${(ours.saturated.rps / other.saturated.rps).toFixed(2)}, ` +
+        `cpu per request ${(other.saturated.serverCpuMs / ours.saturated.serverCpuMs).toFixed(2)} (compared / backend)`,
+    );
+  }
   console.log('backend / baseline');
   console.log(`  throughput (saturated)   ${(ours.saturated.rps / base.saturated.rps).toFixed(2)}   target >= 0.70`);
   console.log(
