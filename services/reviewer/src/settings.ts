@@ -1,6 +1,12 @@
 // The reviewer's environment, validated once into typed settings. Nothing else reads process.env;
 // an invalid environment is reported with every bad variable named, never with a secret's value.
-import { DEFAULT_GITHUB_API_URL, ENV, REVIEW_DEADLINE_ENV, type ReviewPayload, reviewPayloadSchema } from '@kritik/core';
+import {
+  DEFAULT_GITHUB_API_URL,
+  ENV,
+  REVIEW_DEADLINE_ENV,
+  type ReviewPayload,
+  reviewPayloadSchema,
+} from '@kritik/core';
 import { z } from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
