@@ -35,7 +35,7 @@ interface Profile {
 /** Which package (or our workspace) a script URL belongs to. */
 function owner(url: string): string {
   if (!url) return '(native/gc)';
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) {
     const rest = url.slice(modules + 'node_modules/'.length).split('/');
