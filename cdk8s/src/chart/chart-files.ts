@@ -1,8 +1,9 @@
 // Chart.yaml, README.md and .helmignore of the generated chart.
+
+import { METRICS } from '@kritik/core';
 import { stringify } from 'yaml';
 import type { Group, Node } from '../values/dsl.js';
 import { parametersTable } from '../values/generate.js';
-import { METRICS } from './dashboard.js';
 
 export interface ChartVersions {
   /** Chart version (SemVer), from cdk8s/package.json. */

@@ -1,13 +1,6 @@
 // The Grafana dashboard of the metrics backend and worker export, shipped in the chart as
 // dashboards/kritik.json and mounted by the dashboard ConfigMap.
-export const METRICS = {
-  webhookDeliveries: 'kritik_webhook_deliveries_total',
-  webhookDuration: 'kritik_webhook_duration_seconds',
-  queueDepth: 'kritik_queue_depth',
-  reviews: 'kritik_reviews_total',
-  reviewDuration: 'kritik_review_duration_seconds',
-  reviewsRunning: 'kritik_reviews_running',
-} as const;
+import { METRICS } from '@kritik/core';
 
 interface Panel {
   title: string;
@@ -44,7 +37,12 @@ const panels: Panel[] = [
     title: 'Queue depth',
     type: 'timeseries',
     unit: 'short',
-    targets: [{ expr: `sum(${METRICS.queueDepth})`, legendFormat: 'waiting' }],
+    targets: [
+      {
+        expr: `sum by (queue, state) (${METRICS.queueJobs}{state=~"waiting|delayed|active"})`,
+        legendFormat: '{{queue}} {{state}}',
+      },
+    ],
   },
   {
     title: 'Reviews running',
