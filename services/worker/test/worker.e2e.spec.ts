@@ -147,6 +147,9 @@ describe('worker', () => {
       await producer.enqueue(second);
 
       expect(await producer.ended(first.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      const stale = fakes.github.checkRuns(OWNER, REPO, first.headSha);
+      expect(stale).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'cancelled' })]);
+      expect(stale[0]!.output.summary).toBe(`superseded by ${second.headSha}`);
       expect(await producer.ended(second.reviewId)).toMatchObject({ status: 'posted' });
       const reviews = fakes.github.reviews(OWNER, REPO, first.pr);
       expect(reviews.map((r) => r.commit_id)).toEqual([second.headSha]);

@@ -135,14 +135,9 @@ class WorkerCoreModule {
       },
       {
         provide: CHECK_RUN_CONCLUDER,
-        useFactory: () =>
-          options.concluder ??
-          new ReviewerCheckRunConcluder((request) =>
-            logger.info(
-              { reviewId: request.payload.reviewId, conclusion: request.conclusion },
-              'check run left to the reviewer',
-            ),
-          ),
+        inject: [GitHubAppClient],
+        useFactory: (github: GitHubAppClient) =>
+          options.concluder ?? new ReviewerCheckRunConcluder((token) => github.octokitFor(token)),
       },
       ...runnerProviders(options),
       RunnerAccess,

@@ -1,5 +1,10 @@
 import { FakeGitHub, generateAppKeyPair } from '@kritik/testing';
-import { GitHubAppClient, GitHubTokenError, REVIEWER_TOKEN_PERMISSIONS } from './github-app.client.js';
+import {
+  COMMENT_TOKEN_PERMISSIONS,
+  GitHubAppClient,
+  GitHubTokenError,
+  REVIEWER_TOKEN_PERMISSIONS,
+} from './github-app.client.js';
 
 describe(GitHubAppClient.name, () => {
   const keys = generateAppKeyPair();
@@ -25,6 +30,16 @@ describe(GitHubAppClient.name, () => {
       installationId: 77,
       repositories: ['acme/web'],
       permissions: REVIEWER_TOKEN_PERMISSIONS,
+    });
+  });
+
+  it('mints a token with only the permissions a comment command asks for, apart from the review token', async () => {
+    const review = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77);
+    const comment = await sut.repositoryToken({ owner: 'acme', name: 'web' }, 77, COMMENT_TOKEN_PERMISSIONS);
+    expect(comment.token).not.toBe(review.token);
+    expect(github.installationTokens.find((t) => t.token === comment.token)).toMatchObject({
+      repositories: ['acme/web'],
+      permissions: COMMENT_TOKEN_PERMISSIONS,
     });
   });
 

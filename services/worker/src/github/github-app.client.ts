@@ -1,5 +1,6 @@
 // The GitHub App identity, held by the worker alone: it signs App JWTs with the private key and
-// mints, per review, an installation token limited to one repository and the reviewer's permissions.
+// mints installation tokens limited to one repository and to the permissions of one use: a
+// review Job's (the reviewer's), or one comment command's.
 import type { RepoRef } from '@kritik/core';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
@@ -11,6 +12,15 @@ export const REVIEWER_TOKEN_PERMISSIONS = {
   pull_requests: 'write',
   checks: 'write',
 } as const;
+
+/** Installation token permissions: permission name to access level. */
+export type TokenPermissions = Readonly<Record<string, 'read' | 'write'>>;
+
+/** Answering a comment command with a comment on the pull request (`issues: write` in the App). */
+export const COMMENT_TOKEN_PERMISSIONS: TokenPermissions = { issues: 'write' };
+
+/** Reading a pull request's head and base, to queue the review a comment asked for. */
+export const PULL_READ_TOKEN_PERMISSIONS: TokenPermissions = { pull_requests: 'read' };
 
 export interface GitHubAppSettings {
   readonly appId: string;
@@ -54,27 +64,41 @@ export class GitHubAppClient {
   }
 
   /**
-   * A token for one repository with {@link REVIEWER_TOKEN_PERMISSIONS}. Octokit caches it per
-   * installation, repositories and permissions until shortly before it expires.
+   * A token for one repository with `permissions` ({@link REVIEWER_TOKEN_PERMISSIONS} unless a
+   * use needs others). Octokit caches it per installation, repositories and permissions until
+   * shortly before it expires.
    */
-  async repositoryToken(repo: RepoRef, installationId?: number): Promise<InstallationToken> {
+  async repositoryToken(
+    repo: RepoRef,
+    installationId?: number,
+    permissions: TokenPermissions = REVIEWER_TOKEN_PERMISSIONS,
+  ): Promise<InstallationToken> {
     const id = installationId ?? (await this.installationOf(repo));
-    const key = `${id}:${repo.owner}/${repo.name}`.toLowerCase();
+    const scope = Object.entries(permissions)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, level]) => `${name}=${level}`)
+      .join(',');
+    const key = `${id}:${repo.owner}/${repo.name}:${scope}`.toLowerCase();
     let minting = this.minting.get(key);
     if (!minting) {
-      minting = this.mint(repo, id).finally(() => this.minting.delete(key));
+      minting = this.mint(repo, id, permissions).finally(() => this.minting.delete(key));
       this.minting.set(key, minting);
     }
     return minting;
   }
 
-  private async mint(repo: RepoRef, id: number): Promise<InstallationToken> {
+  /** A REST client acting with an installation token (retries transient failures a few times). */
+  octokitFor(token: string): Octokit {
+    return new RetryingOctokit({ auth: token, baseUrl: this.settings.apiUrl, retry: { retries: 2 } });
+  }
+
+  private async mint(repo: RepoRef, id: number, permissions: TokenPermissions): Promise<InstallationToken> {
     try {
       const auth = (await this.app.octokit.auth({
         type: 'installation',
         installationId: id,
         repositoryNames: [repo.name],
-        permissions: { ...REVIEWER_TOKEN_PERMISSIONS },
+        permissions: { ...permissions },
       })) as { token: string; expiresAt: string };
       return { token: auth.token, expiresAt: auth.expiresAt };
     } catch (err) {

@@ -115,7 +115,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const head = await this.heads.get(ref);
     if (head && head.reviewId !== review.reviewId && head.at >= Date.parse(review.enqueuedAt)) {
       await this.runner.discard(review.reviewId);
-      await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
+      const end = await this.execution.recordEnd(review, {
+        status: 'skipped',
+        reason: SUPERSEDED_REASON,
+        cause: 'superseded',
+      });
+      // Its reviewer may have left an in-progress check run on the old commit.
+      if (end.kind === 'finished')
+        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${head.sha}`);
       this.metrics.reconciled.inc({ action: 'deleted' });
       return 'deleted';
     }

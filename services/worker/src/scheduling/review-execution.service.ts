@@ -136,15 +136,10 @@ export class ReviewExecution {
       }
       const final = this.finalOf(outcome, supersededBy);
       if (final.conclude) {
-        await this.concluder
-          .conclude({
-            payload,
-            token,
-            conclusion: final.conclude,
-            reason: final.detail ?? final.reason ?? final.status,
-            ...(final.checkRunId ? { checkRunId: final.checkRunId } : {}),
-          })
-          .catch((err) => log.warn({ err }, 'could not conclude the check run'));
+        await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status, {
+          token,
+          ...(final.checkRunId ? { checkRunId: final.checkRunId } : {}),
+        });
       }
       return await this.finish(review, final, started);
     } finally {
@@ -155,6 +150,30 @@ export class ReviewExecution {
         this.leases.release(ref, holder).catch(() => false),
         this.slots.release(ref.repo, review.reviewId).catch(() => undefined),
       ]);
+    }
+  }
+
+  /**
+   * Concludes the review's check run when the reviewer could not; best effort (a failure is
+   * logged: the review record already says how the review ended).
+   */
+  async concludeCheckRun(
+    review: ReviewJob,
+    conclusion: 'failure' | 'cancelled',
+    reason: string,
+    known: { token?: string; checkRunId?: number } = {},
+  ): Promise<void> {
+    try {
+      const token = known.token ?? (await this.github.repositoryToken(review.repo, review.installationId)).token;
+      await this.concluder.conclude({
+        payload: { ...review, apiUrl: this.github.apiUrl },
+        token,
+        conclusion,
+        reason,
+        ...(known.checkRunId ? { checkRunId: known.checkRunId } : {}),
+      });
+    } catch (err) {
+      this.logger.warn({ err, reviewId: review.reviewId, conclusion }, 'could not conclude the check run');
     }
   }
 
@@ -195,7 +214,7 @@ export class ReviewExecution {
           reason: SUPERSEDED_REASON,
           cause: 'superseded',
           conclude: 'cancelled',
-          detail: supersededBy ? `superseded by a newer commit (${supersededBy})` : SUPERSEDED_REASON,
+          detail: supersededBy ? `superseded by ${supersededBy}` : SUPERSEDED_REASON,
         };
     }
   }
