@@ -10,3 +10,4 @@ export * from './redis.health.js';
 export * from './redis.js';
 export * from './redis-script.js';
 export * from './review.store.js';
+export * from './review-enqueuer.js';

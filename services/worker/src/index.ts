@@ -12,7 +12,12 @@ export {
   workerConfigSchema,
 } from './config/worker.config.js';
 export type { CheckRunConcluder, ConcludeRequest } from './github/check-run.concluder.js';
-export { GitHubAppClient, REVIEWER_TOKEN_PERMISSIONS } from './github/github-app.client.js';
+export {
+  COMMENT_TOKEN_PERMISSIONS,
+  GitHubAppClient,
+  PULL_READ_TOKEN_PERMISSIONS,
+  REVIEWER_TOKEN_PERMISSIONS,
+} from './github/github-app.client.js';
 export { accessQuestions, checkAccess, describeAccess } from './kubernetes/access-check.js';
 export { KubernetesClient } from './kubernetes/kubernetes.client.js';
 export { KubernetesForbiddenError } from './kubernetes/kubernetes.errors.js';

@@ -1,5 +1,6 @@
 // The worker application: config and logger, one Redis connection shared with BullMQ, the
-// GitHub App, the runner chosen by KRITIK_RUNNER, the reviews consumer, /health, /ready, /metrics.
+// GitHub App, the runner chosen by KRITIK_RUNNER, the reviews and commands consumers, /health,
+// /ready, /metrics.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -16,6 +17,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { CommandsModule } from '../commands/commands.module.js';
 import { effectiveRunner, type WorkerConfig } from '../config/worker.config.js';
 import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/check-run.concluder.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
@@ -166,6 +168,7 @@ export class WorkerModule {
         WorkerCoreModule.forRoot(options),
         HealthModule.register({ checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
         ReviewsModule.register(config.scheduling),
+        CommandsModule.register(config.commands),
       ],
     };
   }

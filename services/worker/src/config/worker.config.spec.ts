@@ -73,4 +73,20 @@ describe(loadWorkerConfig.name, () => {
     const file = yamlFile('scheduling:\n  leaseTtlSeconds: 10\n  renewIntervalSeconds: 6\n');
     expect(() => loadWorkerConfig(base, file)).toThrow(/renewIntervalSeconds/);
   });
+
+  it('reads the bot name, trigger label and debounce from the variables the backend reads', () => {
+    const sut = loadWorkerConfig({
+      ...base,
+      KRITIK_BOT_NAME: 'reviewbot',
+      KRITIK_TRIGGER_LABEL: 'ai-review',
+      KRITIK_DEBOUNCE_MS: '500',
+    });
+    expect(sut.github.botName).toBe('reviewbot');
+    expect(sut.triggers.label).toBe('ai-review');
+    expect(sut.queue.debounceMs).toBe(500);
+  });
+
+  it('names KRITIK_BOT_NAME when it is not a GitHub login', () => {
+    expect(() => loadWorkerConfig({ ...base, KRITIK_BOT_NAME: '@bot' })).toThrow(/KRITIK_BOT_NAME/);
+  });
 });

@@ -34,6 +34,19 @@ export const schedulingSettingsSchema = z
   .strict();
 export type SchedulingSettings = z.infer<typeof schedulingSettingsSchema>;
 
+export const commandSettingsSchema = z
+  .object({
+    /** Comment commands answered at once by one worker replica. */
+    concurrency: positiveInt().default(4),
+    /** Tries of a command whose GitHub calls fail transiently (5xx, 429, network), the first included. */
+    attempts: positiveInt().default(5),
+    /** Delay before the second try; it doubles for each further one, up to maxBackoffMs. */
+    backoffMs: positiveInt().default(2_000),
+    maxBackoffMs: positiveInt().default(60_000),
+  })
+  .strict();
+export type CommandSettings = z.infer<typeof commandSettingsSchema>;
+
 export const workerConfigSchema = z
   .object({
     port: intSetting().pipe(z.number().int().min(0).max(65_535)).default(DEFAULT_WORKER_PORT),
@@ -44,8 +57,24 @@ export const workerConfigSchema = z
         appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
         privateKey: z.string().includes('PRIVATE KEY', { message: 'must be the PEM private key of the App' }),
         apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
+        /** The App's login without `[bot]`, as mentioned in comments; the backend's setting of the same name. */
+        botName: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be a GitHub login')
+          .default('kritik'),
       })
       .strict(),
+    /** The label that requests a review, named in the `@<bot> help` reply; the backend's setting. */
+    triggers: z
+      .object({ label: z.string().min(1).default('kritik:review') })
+      .strict()
+      .default({ label: 'kritik:review' }),
+    /** Reviews that `@<bot> review` queues wait this long for newer pushes, as the backend's do. */
+    queue: z
+      .object({ debounceMs: intSetting().pipe(z.number().int().min(0).max(600_000)).default(2_000) })
+      .strict()
+      .default({ debounceMs: 2_000 }),
+    commands: commandSettingsSchema.default(commandSettingsSchema.parse({})),
     /** kubernetes or local; unset: kubernetes inside a cluster, local elsewhere. */
     runner: z.enum(RUNNER_KINDS).optional(),
     kubernetes: z
@@ -114,6 +143,10 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.githubAppId]: 'github.appId',
   [ENV.githubAppPrivateKey]: 'github.privateKey',
   [ENV.githubApiUrl]: 'github.apiUrl',
+  // Named as the backend names them, so one value configures both.
+  KRITIK_BOT_NAME: 'github.botName',
+  KRITIK_TRIGGER_LABEL: 'triggers.label',
+  KRITIK_DEBOUNCE_MS: 'queue.debounceMs',
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',
   KUBERNETES_SERVICE_HOST: 'kubernetes.serviceHost',

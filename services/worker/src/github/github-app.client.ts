@@ -43,6 +43,25 @@ export class GitHubTokenError extends Error {
   }
 }
 
+/** A pull request's state and commits, as a `@<bot> review` comment needs them. */
+export interface PullRequestHead {
+  readonly state: string;
+  readonly draft: boolean;
+  readonly headSha: string;
+  readonly baseSha: string;
+}
+
+export interface IssueComment {
+  readonly id: number;
+  readonly url: string;
+}
+
+/** Pages of comments searched for a marker; a PR with more is answered again rather than searched on. */
+const MAX_COMMENT_PAGES = 20;
+
+/** Calls for comment commands are not retried here: the commands queue tries again, with backoff. */
+const COMMAND_RETRIES = 0;
+
 const RetryingOctokit = Octokit.plugin(retry);
 
 export class GitHubAppClient {
@@ -87,9 +106,60 @@ export class GitHubAppClient {
     return minting;
   }
 
-  /** A REST client acting with an installation token (retries transient failures a few times). */
-  octokitFor(token: string): Octokit {
-    return new RetryingOctokit({ auth: token, baseUrl: this.settings.apiUrl, retry: { retries: 2 } });
+  /** A REST client acting with an installation token, retrying transient failures `retries` times. */
+  octokitFor(token: string, retries = 2): Octokit {
+    return new RetryingOctokit({ auth: token, baseUrl: this.settings.apiUrl, retry: { retries } });
+  }
+
+  /** The pull request's state and its current head and base commits. */
+  async pullRequest(repo: RepoRef, pr: number, installationId?: number): Promise<PullRequestHead> {
+    const { token } = await this.repositoryToken(repo, installationId, PULL_READ_TOKEN_PERMISSIONS);
+    const { data } = await this.octokitFor(token, COMMAND_RETRIES).request(
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}',
+      {
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+      },
+    );
+    return { state: data.state, draft: data.draft ?? false, headSha: data.head.sha, baseSha: data.base.sha };
+  }
+
+  /** Posts `body` in the pull request's conversation (an issue comment). */
+  async comment(repo: RepoRef, pr: number, body: string, installationId?: number): Promise<IssueComment> {
+    const { token } = await this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS);
+    const octokit = this.octokitFor(token, COMMAND_RETRIES);
+    const { data } = await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      owner: repo.owner,
+      repo: repo.name,
+      issue_number: pr,
+      body,
+    });
+    return { id: Number(data.id), url: data.html_url };
+  }
+
+  /** The first comment in the pull request's conversation whose body contains `marker`. */
+  async findComment(
+    repo: RepoRef,
+    pr: number,
+    marker: string,
+    installationId?: number,
+  ): Promise<IssueComment | undefined> {
+    const { token } = await this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS);
+    const octokit = this.octokitFor(token, COMMAND_RETRIES);
+    for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        owner: repo.owner,
+        repo: repo.name,
+        issue_number: pr,
+        per_page: 100,
+        page,
+      });
+      const found = data.find((c) => c.body?.includes(marker));
+      if (found) return { id: Number(found.id), url: found.html_url };
+      if (data.length < 100) return undefined;
+    }
+    return undefined;
   }
 
   private async mint(repo: RepoRef, id: number, permissions: TokenPermissions): Promise<InstallationToken> {

@@ -1,10 +1,16 @@
 // The worker's Prometheus series: reviews by outcome, their durations, how many run, how long a
-// review waits from enqueue to its Job, and how often the Kubernetes API had to be retried.
+// review waits from enqueue to its Job, how often the Kubernetes API had to be retried, and
+// comment commands by outcome.
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why a review ended as it did, in few enough values to be a label. */
 export type EndCause = 'reported' | 'timeout' | 'superseded' | 'runner_error' | 'crashed' | 'duplicate';
+
+/** How a comment command ended. */
+export type CommandOutcome = 'replied' | 'queued' | 'duplicate' | 'failed';
+/** Why, in few enough values to be a label (`ok` unless it failed). */
+export type CommandCause = 'ok' | 'invalid' | 'closed' | 'not_found' | 'forbidden' | 'github_error' | 'error';
 
 @Injectable()
 export class WorkerMetrics {
@@ -16,6 +22,8 @@ export class WorkerMetrics {
   readonly kubernetesRetries: Counter<'verb' | 'resource'>;
   readonly reconciled: Counter<'action'>;
   readonly stalled: Counter;
+  readonly commands: Counter<'command' | 'outcome' | 'cause'>;
+  readonly commandRetries: Counter<'command'>;
 
   constructor(registry: Registry) {
     this.reviews = new Counter({
@@ -64,6 +72,18 @@ export class WorkerMetrics {
     this.stalled = new Counter({
       name: 'kritik_worker_stalled_jobs_total',
       help: 'Queue entries of dead workers put back to wait',
+      registers: [registry],
+    });
+    this.commands = new Counter({
+      name: 'kritik_worker_commands_total',
+      help: 'Comment commands (help, review) ended, by outcome (replied, queued, duplicate, failed) and cause',
+      labelNames: ['command', 'outcome', 'cause'],
+      registers: [registry],
+    });
+    this.commandRetries = new Counter({
+      name: 'kritik_worker_command_retries_total',
+      help: 'Comment commands tried again after a transient GitHub or Redis failure',
+      labelNames: ['command'],
       registers: [registry],
     });
   }

@@ -30,6 +30,10 @@ export interface WorkerOptions {
   readonly reviewJob: Record<string, unknown>;
   readonly scheduling?: Record<string, unknown>;
   readonly local?: Record<string, unknown>;
+  /** Settings beside the GitHub App's (e.g. botName). */
+  readonly github?: Record<string, unknown>;
+  /** Other top-level sections (triggers, queue, commands). */
+  readonly settings?: Record<string, unknown>;
 }
 
 /** Scheduling fast enough for tests: short leases and retries, frequent renewals. */
@@ -47,7 +51,12 @@ export function workerConfig(options: WorkerOptions): WorkerConfig {
     port: 0,
     logLevel: 'debug',
     redisUrl: options.redisUrl,
-    github: { appId: APP_ID, privateKey: options.fakes.privateKey, apiUrl: options.fakes.github.url },
+    github: {
+      appId: APP_ID,
+      privateKey: options.fakes.privateKey,
+      apiUrl: options.fakes.github.url,
+      ...options.github,
+    },
     runner: options.runner,
     kubernetes: {
       ...(options.namespace ? { namespace: options.namespace } : {}),
@@ -58,6 +67,7 @@ export function workerConfig(options: WorkerOptions): WorkerConfig {
     local: options.local ?? {},
     reviewJob: options.reviewJob,
     scheduling: { ...FAST_SCHEDULING, ...options.scheduling },
+    ...options.settings,
   });
 }
 

@@ -1,0 +1,72 @@
+import { REVIEWS_QUEUE, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { startRedis, type TestRedis } from '@kritik/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { ReviewStore } from './review.store.js';
+import { ReviewEnqueuer } from './review-enqueuer.js';
+
+const repo = { owner: 'acme', name: 'api' };
+const job = (pr: number, headSha: string): ReviewJob => ({
+  reviewId: reviewIdFor('github', repo, pr, headSha),
+  platform: 'github',
+  repo,
+  pr,
+  headSha,
+  trigger: 'synchronize',
+  enqueuedAt: new Date().toISOString(),
+});
+
+describe(ReviewEnqueuer.name, () => {
+  const log = pino({ level: 'silent' });
+  let server: TestRedis;
+  let redis: Redis;
+  let queue: Queue<ReviewJob>;
+  let store: ReviewStore;
+  let sut: ReviewEnqueuer;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    queue = new Queue<ReviewJob>(REVIEWS_QUEUE, { connection: redis });
+    store = new ReviewStore(redis);
+    sut = new ReviewEnqueuer(queue, store, redis, { debounceMs: 60_000 });
+  });
+  afterAll(async () => {
+    await queue.close();
+    redis.disconnect();
+    await server.stop();
+  });
+  beforeEach(() => redis.flushall());
+
+  it('queues a review delayed by the debounce under its review id', async () => {
+    const review = job(1, 'a'.repeat(40));
+    await store.create(review);
+
+    expect(await sut.enqueue(review, log)).toEqual({ status: 'queued' });
+    expect(await queue.getJobState(review.reviewId)).toBe('delayed');
+  });
+
+  it('replaces a waiting review of the same PR with a newer head and records the older skipped', async () => {
+    const older = job(2, 'b'.repeat(40));
+    const newer = job(2, 'c'.repeat(40));
+    for (const review of [older, newer]) await store.create(review);
+    await sut.enqueue(older, log);
+
+    expect(await sut.enqueue(newer, log)).toEqual({ status: 'queued', superseded: older.reviewId });
+    expect(await queue.getJobState(older.reviewId)).toBe('unknown');
+    expect(await store.get(older.reviewId)).toMatchObject({
+      status: 'skipped',
+      reason: `superseded by ${'c'.repeat(12)}`,
+    });
+  });
+
+  it('adds nothing when the same review is queued again', async () => {
+    const review = job(3, 'd'.repeat(40));
+    await store.create(review);
+    await sut.enqueue(review, log);
+
+    expect(await sut.enqueue(review, log)).toEqual({ status: 'queued' });
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 1 });
+  });
+});

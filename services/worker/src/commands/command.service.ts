@@ -1,0 +1,79 @@
+// What each comment command does on GitHub and in the queue: `help` posts the help text in the
+// pull request's conversation; `review` reads the pull request's current head and queues a fresh
+// review of it, as the backend does for a comment when it already knows the head (ADR 0006).
+import { type CommandJob, helpReply, isFinalStatus, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { type Logger, ReviewEnqueuer, ReviewStore } from '@kritik/server';
+import { Inject, Injectable } from '@nestjs/common';
+import type { WorkerConfig } from '../config/worker.config.js';
+import { GitHubAppClient } from '../github/github-app.client.js';
+import { WORKER_CONFIG } from '../scheduling/tokens.js';
+import { CommandFailure } from './command-failure.js';
+
+export type CommandEnd =
+  | { readonly outcome: 'replied'; readonly commentUrl: string }
+  | { readonly outcome: 'queued'; readonly reviewId: string; readonly headSha: string; readonly afterRunning?: true }
+  /** Done by an earlier try (the comment exists, or the review was recorded and ended). */
+  | { readonly outcome: 'duplicate'; readonly reviewId?: string; readonly commentUrl?: string };
+
+export interface CommandContext {
+  /** Unique per comment (its webhook delivery id): the idempotency key of the answer. */
+  readonly nonce: string;
+  /** An earlier try of this command may have acted before it stopped. */
+  readonly retried: boolean;
+  readonly log: Logger;
+}
+
+/** The hidden line that marks a help reply as the answer to one comment. */
+export const helpMarker = (nonce: string) => `<!-- kritik:help ${nonce.replace(/-->/g, '')} -->`;
+
+@Injectable()
+export class CommandService {
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly github: GitHubAppClient,
+    private readonly store: ReviewStore,
+    private readonly reviews: ReviewEnqueuer,
+  ) {}
+
+  async help(command: CommandJob, context: CommandContext): Promise<CommandEnd> {
+    const marker = helpMarker(context.nonce);
+    if (context.retried) {
+      // The earlier try may have posted before it failed or its worker died.
+      const posted = await this.github.findComment(command.repo, command.pr, marker, command.installationId);
+      if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
+    }
+    const body = `${helpReply(this.config.github.botName, this.config.triggers.label)}\n\n${marker}`;
+    const comment = await this.github.comment(command.repo, command.pr, body, command.installationId);
+    return { outcome: 'replied', commentUrl: comment.url };
+  }
+
+  async review(command: CommandJob, context: CommandContext): Promise<CommandEnd> {
+    const pull = await this.github.pullRequest(command.repo, command.pr, command.installationId);
+    if (pull.state !== 'open') {
+      throw new CommandFailure('closed', `pull request #${command.pr} is ${pull.state}; nothing to review`);
+    }
+    const review: ReviewJob = {
+      // The comment's delivery as nonce: a fresh review even of a reviewed head, the same one on a retry.
+      reviewId: reviewIdFor(command.platform, command.repo, command.pr, pull.headSha, context.nonce),
+      platform: command.platform,
+      repo: command.repo,
+      pr: command.pr,
+      baseSha: pull.baseSha,
+      headSha: pull.headSha,
+      trigger: 'comment',
+      ...(command.installationId ? { installationId: command.installationId } : {}),
+      ...(command.deliveryId ? { deliveryId: command.deliveryId } : {}),
+      ...(command.sender ? { sender: command.sender } : {}),
+      enqueuedAt: new Date().toISOString(),
+    };
+    const { record, created } = await this.store.create(review);
+    if (!created && isFinalStatus(record.status)) return { outcome: 'duplicate', reviewId: review.reviewId };
+    const queued = await this.reviews.enqueue(review, context.log);
+    return {
+      outcome: 'queued',
+      reviewId: review.reviewId,
+      headSha: review.headSha,
+      ...(queued.status === 'after-running' ? { afterRunning: true as const } : {}),
+    };
+  }
+}
