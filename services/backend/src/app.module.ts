@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from './config/backend.config.js';
 import { LOGGER } from './logger.provider.js';
 import { ReviewsModule } from './reviews/reviews.module.js';
+import { QueuesHealthIndicator } from './webhooks/queues.health.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** A Redis command on a request path fails after this long, so a hung Redis is a 503, not a hang. */
@@ -45,7 +46,7 @@ export class AppModule {
           useFactory: (redis: Redis) => ({ connection: redis }),
         }),
         MetricsModule.forRoot({ service: 'backend' }),
-        HealthModule.register({ checks: [RedisHealthIndicator] }),
+        HealthModule.register({ imports: [WebhooksModule], checks: [RedisHealthIndicator, QueuesHealthIndicator] }),
         WebhooksModule,
         ReviewsModule,
       ],

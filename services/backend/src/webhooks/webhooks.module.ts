@@ -8,6 +8,7 @@ import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
 import { ReviewEnqueuer } from '../intake/review.enqueuer.js';
 import { QueueErrors } from './queue-errors.js';
+import { QueueReadiness } from './queues.readiness.js';
 import { WebhookSignature } from './webhook.signature.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
@@ -26,10 +27,12 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     IntakeService,
     PrHeadStore,
     QueueErrors,
+    QueueReadiness,
     ReviewEnqueuer,
     ReviewStore,
     WebhookMetrics,
     WebhookReceiver,
   ],
+  exports: [QueueReadiness],
 })
 export class WebhooksModule {}
