@@ -1,6 +1,5 @@
 // Webhook and queue metrics: deliveries by event and outcome, handling latency, queue depth.
-import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
-import { METRIC_PREFIX } from '@kritik/server';
+import { COMMANDS_QUEUE, METRICS, REVIEWS_QUEUE } from '@kritik/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -37,13 +36,13 @@ export class WebhookMetrics {
     @InjectQueue(COMMANDS_QUEUE) commands: Queue,
   ) {
     this.deliveries = new Counter({
-      name: `${METRIC_PREFIX}webhook_deliveries_total`,
+      name: METRICS.webhookDeliveries,
       help: 'Webhook deliveries by event and outcome.',
       labelNames: ['event', 'outcome'],
       registers: [registry],
     });
     this.duration = new Histogram({
-      name: `${METRIC_PREFIX}webhook_handling_duration_seconds`,
+      name: METRICS.webhookDuration,
       help: 'Time from receiving a webhook delivery to answering it.',
       labelNames: ['outcome'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
@@ -51,7 +50,7 @@ export class WebhookMetrics {
     });
     const queues = [reviews, commands];
     new Gauge({
-      name: `${METRIC_PREFIX}queue_jobs`,
+      name: METRICS.queueJobs,
       help: 'Jobs in the review and command queues by state.',
       labelNames: ['queue', 'state'],
       registers: [registry],
