@@ -134,7 +134,7 @@ try {
     ],
     [
       'round trip 2a: BullMQ add (delayed, deduplicated)',
-      (i) => enqueuer.enqueue(reviewJob(i), logger, { holder: null, next: null }),
+      (i) => enqueuer.enqueue(reviewJob(i), logger, { slot: { holder: null, next: null } }),
     ],
     [
       'round trip 2b: PR head offer',

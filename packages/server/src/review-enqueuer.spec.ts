@@ -69,4 +69,33 @@ describe(ReviewEnqueuer.name, () => {
     expect(await sut.enqueue(review, log)).toEqual({ status: 'queued' });
     expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 1 });
   });
+
+  it('sends the add and the commands of the work alongside it in one socket write', async () => {
+    const warmUp = job(4, 'e'.repeat(40));
+    await store.create(warmUp);
+    await sut.enqueue(warmUp, log);
+    const review = job(5, 'f'.repeat(40));
+    await store.create(review);
+    const slot = await sut.peek(review);
+    const socket = redis.stream as unknown as { _write: () => void; _writev: () => void };
+    const writes = [jest.spyOn(socket, '_write'), jest.spyOn(socket, '_writev')];
+
+    try {
+      await sut.enqueue(review, log, { slot, alongside: () => redis.set('alongside', review.reviewId) });
+      expect(writes[0]!.mock.calls.length + writes[1]!.mock.calls.length).toBe(1);
+    } finally {
+      for (const write of writes) write.mockRestore();
+    }
+    expect(await queue.getJobState(review.reviewId)).toBe('delayed');
+    expect(await redis.get('alongside')).toBe(review.reviewId);
+  });
+
+  it('fails when the work alongside the add fails', async () => {
+    const review = job(6, '1'.repeat(40));
+    await store.create(review);
+
+    await expect(
+      sut.enqueue(review, log, { alongside: () => Promise.reject(new Error('offer failed')) }),
+    ).rejects.toThrow('offer failed');
+  });
 });

@@ -2,10 +2,12 @@
 // every producer (the backend for webhooks, the worker for `@<bot> review` comments): a review
 // waits `debounceMs` (delayed) and a newer head SHA replaces it; while a review of the PR runs,
 // the newest one is kept to start after it (keepLastIfActive). Reviews that lose their place are
-// recorded as skipped, so none stays `queued` forever.
+// recorded as skipped, so none stays `queued` forever. Its Redis writes are batched: a caller's
+// writes can leave in the same socket write as the add (`alongside`), the slot's reads in one.
 import { prDedupeId, type ReviewJob, repoFullName } from '@kritik/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
+import { inOneWrite } from './redis.js';
 import type { ReviewStore } from './review.store.js';
 
 /** Name of review jobs on the queue. */
@@ -46,6 +48,17 @@ export interface ReviewQueue {
   remove(jobId: string): Promise<number>;
 }
 
+export interface EnqueueOptions {
+  /** A peek() made just before (read in the same round trip as other work), saving one. */
+  readonly slot?: QueueSlot;
+  /**
+   * Independent work on the same Redis connection (the PR head offer): its commands leave in the
+   * same socket write as the add, and enqueue() settles when both have. A system call per
+   * command is the main cost of a round trip under load.
+   */
+  readonly alongside?: () => PromiseLike<unknown>;
+}
+
 export interface ReviewEnqueuerOptions {
   /** A review waits this long for newer pushes to the same pull request, which replace it. */
   readonly debounceMs: number;
@@ -66,7 +79,9 @@ export class ReviewEnqueuer {
   /** The PR's queue slot. Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and `<queue>:dn:<id>`. */
   async peek(job: ReviewJob): Promise<QueueSlot> {
     const slot = this.slotReads(job);
-    const [holder, next] = await Promise.all([this.redis.get(slot.key), this.redis.hget(slot.hash, slot.field)]);
+    const [holder, next] = await inOneWrite(this.redis, () =>
+      Promise.all([this.redis.get(slot.key), this.redis.hget(slot.hash, slot.field)]),
+    );
     return { holder, next };
   }
 
@@ -85,8 +100,15 @@ export class ReviewEnqueuer {
     return (await this.queue.getJobState(reviewId)) !== 'unknown';
   }
 
-  /** Queues `job`; `slot` is a peek() made just before (read in the same round trip as other work). */
-  async enqueue(job: ReviewJob, log: Logger, slot?: QueueSlot): Promise<EnqueueOutcome> {
+  /** Queues `job` (and runs `alongside` with its writes in the same socket write as the add). */
+  async enqueue(job: ReviewJob, log: Logger, options: EnqueueOptions = {}): Promise<EnqueueOutcome> {
+    if (!options.alongside) return this.place(job, log, options.slot);
+    holdWritesThisTurn(this.redis);
+    const [outcome] = await Promise.all([this.place(job, log, options.slot), options.alongside()]);
+    return outcome;
+  }
+
+  private async place(job: ReviewJob, log: Logger, slot: QueueSlot | undefined): Promise<EnqueueOutcome> {
     const dedupeId = ReviewEnqueuer.dedupeId(job);
     for (let attempt = 1; attempt <= 3; attempt++) {
       const { holder, next } = attempt === 1 && slot ? slot : await this.peek(job);
@@ -137,4 +159,16 @@ export class ReviewEnqueuer {
     if (outcome.ok)
       log.info({ reviewId: by.reviewId, superseded: reviewId }, 'waiting review superseded by a newer head');
   }
+}
+
+/**
+ * Commands issued on `redis` from now until this turn of the event loop ends leave in one write.
+ * BullMQ sends its add only after a few awaits, so corking around the call (inOneWrite) cannot
+ * put it in the same write as commands issued next to it; corked until setImmediate, it is.
+ */
+function holdWritesThisTurn(redis: Redis): void {
+  const stream = redis.status === 'ready' ? redis.stream : undefined;
+  if (!stream) return;
+  stream.cork();
+  setImmediate(() => stream.uncork());
 }

@@ -11,7 +11,15 @@ import {
   reviewIdFor,
   type Trigger,
 } from '@kritik/core';
-import { inOneWrite, type Logger, PrHeadStore, REDIS, ReviewStore } from '@kritik/server';
+import {
+  inOneWrite,
+  type Logger,
+  PrHeadStore,
+  type QueueSlot,
+  REDIS,
+  ReviewEnqueuer,
+  ReviewStore,
+} from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -20,8 +28,6 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
 import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
-import { holdWritesThisTurn } from './redis-writes.js';
-import { type QueueSlot, ReviewEnqueuer } from './review.enqueuer.js';
 
 export interface Delivery {
   readonly id: string;
@@ -151,17 +157,13 @@ export class IntakeService {
           reason: `${review.headSha.slice(0, 12)} already reviewed (${created.record.status})`,
         };
       }
-      // The second round trip: the add and the PR head leave in one write.
-      holdWritesThisTurn(this.redis);
-      const [outcome] = await Promise.all([
-        this.reviews.enqueue(review, log, slot),
-        review.trigger === 'comment'
-          ? undefined
-          : this.heads.offer(
-              { repo: repoFullName(review.repo), pr: review.pr },
-              { reviewId: review.reviewId, sha: review.headSha, at: now.getTime() },
-            ),
-      ]);
+      // The second round trip: the add and the PR head offer leave in one write.
+      const head = { repo: repoFullName(review.repo), pr: review.pr };
+      const offered = { reviewId, sha: review.headSha, at: now.getTime() };
+      const outcome = await this.reviews.enqueue(review, log, {
+        slot,
+        alongside: review.trigger === 'comment' ? undefined : () => this.heads.offer(head, offered),
+      });
       log.info({ reviewId, trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
       return {
         status: 'queued',

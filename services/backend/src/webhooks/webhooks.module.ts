@@ -1,12 +1,12 @@
 // The webhook intake feature: its controller, the queues it produces to, and what it needs.
 import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
-import { PrHeadStore, ReviewStore } from '@kritik/server';
-import { BullModule } from '@nestjs/bullmq';
+import { PrHeadStore, REDIS, ReviewEnqueuer, type ReviewQueue, ReviewStore } from '@kritik/server';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
-import { ReviewEnqueuer } from '../intake/review.enqueuer.js';
 import { QueueErrors } from './queue-errors.js';
 import { QueueReadiness } from './queues.readiness.js';
 import { WebhookSignature } from './webhook.signature.js';
@@ -28,7 +28,12 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     PrHeadStore,
     QueueErrors,
     QueueReadiness,
-    ReviewEnqueuer,
+    {
+      provide: ReviewEnqueuer,
+      inject: [getQueueToken(REVIEWS_QUEUE), ReviewStore, REDIS, BACKEND_CONFIG],
+      useFactory: (queue: ReviewQueue, store: ReviewStore, redis: Redis, config: BackendConfig) =>
+        new ReviewEnqueuer(queue, store, redis, { debounceMs: config.queue.debounceMs }),
+    },
     ReviewStore,
     WebhookMetrics,
     WebhookReceiver,
