@@ -1,14 +1,14 @@
-// Dispatch of reviews by the worker (services/worker/dist/main.js, a real process) on the harness
-// control plane, against a baseline measured in the same run: a bare loop making the same
-// Kubernetes calls (Secret, Job, owner patch) directly through the same client. Throughput runs
-// first (see below); the report lists the burst first.
+// Dispatch of reviews by the worker (services/worker/dist/main.js, a real process started as its
+// image starts it) on the harness control plane, against a baseline measured in the same run: a
+// bare loop making the same Kubernetes calls (Secret, Job, owner patch) directly through the same
+// client. Throughput runs first (see below); the report lists the burst first.
 //   1. burst: N PRs (default 200) queued at once; time from enqueue to Job created (p50, p99) and
 //      Jobs created per second. No kubelet: the Jobs only need to exist.
 //   2. throughput: M reviews (default 1,000, plus 10% enqueued twice as redeliveries) at
 //      concurrency 20, run by the test kubelet with a stand-in reviewer that reports at once;
 //      every review must end exactly once (0 lost, 0 duplicated). Baseline: a bare loop running
 //      reviews at concurrency 20 through the same client until their Jobs complete.
-// Needs `npm run build` first:  npm run bench:dispatch -w services/worker [-- --prs 200 --reviews 1000]
+// Needs `npm run build -w services/worker` first:  npm run bench:dispatch -w services/worker [-- --prs 200 --reviews 1000]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,10 +47,12 @@ import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
+import { workerImage } from './worker-image.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const workerMain = join(root, 'services/worker/dist/main.js');
+/** The worker as its image starts it (node flags and environment of services/worker/Dockerfile). */
+const image = workerImage(root);
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
@@ -174,9 +176,11 @@ async function startWorker(
 ): Promise<ManagedProcess> {
   const config = join(dir, `${namespace}.yaml`);
   writeFileSync(config, stringify({ reviewJob: settings, scheduling }));
-  const proc = startProcess(`worker-${namespace}`, process.execPath, [workerMain], {
+  const proc = startProcess(`worker-${namespace}`, image.command[0]!, image.command.slice(1), {
     logFile: join(dir, `worker-${namespace}.log`),
+    cwd: root,
     env: {
+      ...image.env,
       PATH: process.env.PATH,
       PORT: '0',
       REDIS_URL: redis.url,

@@ -1,6 +1,6 @@
 // Public API of the worker for tests, benches and the chart generator.
 export { type CreateWorkerOptions, createWorkerApp } from './app/worker.app.js';
-export { kubeConfigFrom, WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
+export { WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
 export {
   DEFAULT_WORKER_PORT,
   effectiveRunner,
@@ -19,7 +19,7 @@ export {
   REVIEWER_TOKEN_PERMISSIONS,
 } from './github/github-app.client.js';
 export { accessQuestions, checkAccess, describeAccess } from './kubernetes/access-check.js';
-export { KubernetesClient } from './kubernetes/kubernetes.client.js';
+export { KubernetesClient, kubeConfigFrom } from './kubernetes/kubernetes.client.js';
 export { KubernetesForbiddenError } from './kubernetes/kubernetes.errors.js';
 export { KubernetesJobRunner } from './kubernetes/kubernetes-job.runner.js';
 export * from './kubernetes/review-job.builder.js';

@@ -13,7 +13,7 @@ import {
   RedisModule,
   ReviewStore,
 } from '@kritik/server';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -23,8 +23,7 @@ import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/che
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
-import { KubernetesClient } from '../kubernetes/kubernetes.client.js';
-import { KubernetesJobRunner } from '../kubernetes/kubernetes-job.runner.js';
+import type { KubernetesClient } from '../kubernetes/kubernetes.client.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { LocalProcessRunner } from '../runner/local-process.runner.js';
 import { REVIEW_RUNNER, type ReviewRunner } from '../runner/review-runner.js';
@@ -32,7 +31,13 @@ import { defaultReviewerCommand } from '../runner/reviewer-command.js';
 import { PrLeases } from '../scheduling/pr-lease.js';
 import { ReviewSlots } from '../scheduling/review-slots.js';
 import { ReviewsModule } from '../scheduling/reviews.module.js';
-import { CHECK_RUN_CONCLUDER, WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from '../scheduling/tokens.js';
+import {
+  CHECK_RUN_CONCLUDER,
+  KUBERNETES_CLIENT,
+  WORKER_CONFIG,
+  WORKER_ID,
+  WORKER_LOGGER,
+} from '../scheduling/tokens.js';
 
 export interface WorkerModuleOptions {
   readonly config: WorkerConfig;
@@ -43,14 +48,6 @@ export interface WorkerModuleOptions {
   readonly processEnv?: NodeJS.ProcessEnv;
   /** Replaces the check run concluder (the reviewer's helper by default). */
   readonly concluder?: CheckRunConcluder;
-}
-
-export function kubeConfigFrom(config: WorkerConfig): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (config.kubernetes.kubeconfig) kubeConfig.loadFromFile(config.kubernetes.kubeconfig);
-  else if (config.kubernetes.serviceHost) kubeConfig.loadFromCluster();
-  else kubeConfig.loadFromDefault();
-  return kubeConfig;
 }
 
 function runnerProviders(options: WorkerModuleOptions): Provider[] {
@@ -71,13 +68,16 @@ function runnerProviders(options: WorkerModuleOptions): Provider[] {
       },
     ];
   }
+  // Loaded only for this runner: @kubernetes/client-node's generated API and models are the
+  // largest part of the worker's memory, and the local runner never needs them.
   return [
     {
-      provide: KubernetesClient,
+      provide: KUBERNETES_CLIENT,
       inject: [WorkerMetrics, WORKER_LOGGER],
-      useFactory: (metrics: WorkerMetrics, logger: Logger) =>
-        new KubernetesClient(
-          options.kubeConfig ?? kubeConfigFrom(config),
+      useFactory: async (metrics: WorkerMetrics, logger: Logger): Promise<KubernetesClient> => {
+        const { KubernetesClient, kubeConfigFrom } = await import('../kubernetes/kubernetes.client.js');
+        return new KubernetesClient(
+          options.kubeConfig ?? kubeConfigFrom(config.kubernetes),
           config.kubernetes.namespace!,
           config.kubernetes.retry,
           {
@@ -89,17 +89,20 @@ function runnerProviders(options: WorkerModuleOptions): Provider[] {
               );
             },
           },
-        ),
+        );
+      },
     },
     {
       provide: REVIEW_RUNNER,
-      inject: [KubernetesClient, WORKER_LOGGER],
-      useFactory: (client: KubernetesClient, logger: Logger): ReviewRunner =>
-        new KubernetesJobRunner(client, {
+      inject: [KUBERNETES_CLIENT, WORKER_LOGGER],
+      useFactory: async (client: KubernetesClient, logger: Logger): Promise<ReviewRunner> => {
+        const { KubernetesJobRunner } = await import('../kubernetes/kubernetes-job.runner.js');
+        return new KubernetesJobRunner(client, {
           settings: config.reviewJob,
           deadlineMarginSeconds: config.kubernetes.deadlineMarginSeconds,
           onWatchError: (err) => logger.debug({ err }, 'review Job watch interrupted; resuming'),
-        }),
+        });
+      },
     },
   ];
 }

@@ -5,6 +5,7 @@ import type { RepoRef } from '@kritik/core';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
+import { createHttpsFetch, type HttpsFetch } from './https-fetch.js';
 
 /** Exactly what the reviewer needs; the token handed to a review Job can do nothing else. */
 export const REVIEWER_TOKEN_PERMISSIONS = {
@@ -66,6 +67,7 @@ const RetryingOctokit = Octokit.plugin(retry);
 
 export class GitHubAppClient {
   private readonly app: App;
+  private readonly fetch: HttpsFetch = createHttpsFetch();
   private readonly installations = new Map<string, number>();
   /** Mints under way, so a burst of reviews of one repository asks GitHub once. */
   private readonly minting = new Map<string, Promise<InstallationToken>>();
@@ -74,8 +76,17 @@ export class GitHubAppClient {
     this.app = new App({
       appId: settings.appId,
       privateKey: settings.privateKey,
-      Octokit: RetryingOctokit.defaults({ baseUrl: settings.apiUrl, retry: { retries: 3 } }),
+      Octokit: RetryingOctokit.defaults({
+        baseUrl: settings.apiUrl,
+        retry: { retries: 3 },
+        request: { fetch: this.fetch },
+      }),
     });
+  }
+
+  /** Closes pooled connections to GitHub (Nest calls it at shutdown). */
+  onApplicationShutdown(): void {
+    this.fetch.destroy();
   }
 
   get apiUrl(): string {
@@ -108,7 +119,12 @@ export class GitHubAppClient {
 
   /** A REST client acting with an installation token, retrying transient failures `retries` times. */
   octokitFor(token: string, retries = 2): Octokit {
-    return new RetryingOctokit({ auth: token, baseUrl: this.settings.apiUrl, retry: { retries } });
+    return new RetryingOctokit({
+      auth: token,
+      baseUrl: this.settings.apiUrl,
+      retry: { retries },
+      request: { fetch: this.fetch },
+    });
   }
 
   /** The pull request's state and its current head and base commits. */

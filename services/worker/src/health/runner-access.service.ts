@@ -5,8 +5,10 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { type AccessReport, accessGranted, checkAccess, describeReport } from '../kubernetes/access-check.js';
-import { KubernetesClient } from '../kubernetes/kubernetes.client.js';
-import { WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
+// A type only: the client is injected by token, so its module (and client-node) loads only for
+// the kubernetes runner.
+import type { KubernetesClient } from '../kubernetes/kubernetes.client.js';
+import { KUBERNETES_CLIENT, WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
 
 /** Once granted, permissions are checked again this often, so a revoked verb shows on /ready. */
 const RECHECK_GRANTED_MS = 5 * 60_000;
@@ -21,7 +23,7 @@ export class RunnerAccess implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
-    @Optional() private readonly client?: KubernetesClient,
+    @Optional() @Inject(KUBERNETES_CLIENT) private readonly client?: KubernetesClient,
   ) {}
 
   onApplicationBootstrap() {

@@ -4,13 +4,8 @@
 // ServiceAccount token is picked up); only the connection pool is shared.
 import { type AgentOptions, Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import {
-  createConfiguration,
-  type KubeConfig,
-  type RequestContext,
-  type SecurityAuthentication,
-  ServerConfiguration,
-} from '@kubernetes/client-node';
+import type { KubeConfig, RequestContext, SecurityAuthentication } from '@kubernetes/client-node';
+import { createConfiguration, ServerConfiguration } from './client-node.js';
 
 export class KeepAliveAuthentication implements SecurityAuthentication {
   private agent: HttpAgent | HttpsAgent | undefined;

@@ -1,17 +1,15 @@
 // The worker's one door to the Kubernetes API, scoped to the jobs namespace: every call is named
 // by verb and resource, retried on 429/5xx with capped backoff, and fails with a typed error.
+import type { V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
   AuthorizationV1Api,
   BatchV1Api,
   CoreV1Api,
-  type KubeConfig,
+  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
-  type V1Job,
-  type V1Pod,
-  type V1Secret,
   Watch,
-} from '@kubernetes/client-node';
+} from './client-node.js';
 import { KeepAliveAuthentication } from './keep-alive.js';
 import {
   DEFAULT_RETRY,
@@ -41,6 +39,18 @@ export interface AccessQuestion {
   readonly group: string;
   readonly resource: string;
   readonly subresource?: string;
+}
+
+/** Cluster access from config: a kubeconfig file, else the in-cluster ServiceAccount, else the default kubeconfig. */
+export function kubeConfigFrom(settings: {
+  kubeconfig?: string | undefined;
+  serviceHost?: string | undefined;
+}): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
+  else if (settings.serviceHost) kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

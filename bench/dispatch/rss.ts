@@ -1,0 +1,388 @@
+// Memory of the worker process (services/worker/dist/main.js as its image runs it: the ENTRYPOINT
+// and ENV of services/worker/Dockerfile): resident set once ready, and peak (VmHWM) after N reviews
+// run to their end, for each runner, beside baselines measured in the same run:
+//   - a bare `node -e`, started like the image, that imports what the worker of that runner loads
+//     at boot and does nothing more;
+//   - the same worker build started without the image's node flags and environment;
+//   - with --compare <git ref>: the worker of that commit, built by its own `build` script in a
+//     temporary worktree and started as that commit's image would;
+//   - with --flags "<set>;<set>": the same build with other node flags and NAME=value variables.
+// Reviews run on the harness control plane (kubernetes runner: one Job each, run by the test
+// kubelet) or as child processes (local runner), with a stand-in reviewer that reports at once.
+// Needs `npm run build -w services/worker` first:
+//   npm run bench:rss -w services/worker [-- --reviews 50 --repeat 3 --runners kubernetes,local --compare <ref>]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  REVIEWS_QUEUE,
+  type ReviewJob,
+  type ReviewResult,
+  redisKeys,
+  reviewIdFor,
+  reviewJobSettingsSchema,
+} from '@kritik/core';
+import {
+  type ControlPlane,
+  FakeGitHub,
+  freePort,
+  generateAppKeyPair,
+  startControlPlane,
+  startProcess,
+  startRedis,
+  startTestKubelet,
+  type TestKubelet,
+  type TestRedis,
+  waitUntil,
+} from '@kritik/testing';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { type WorkerImage, workerImage } from './worker-image.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const arg = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const REVIEWS = Number(arg('reviews') ?? 50);
+/** Runs of each variant; the report shows the median of each figure. */
+const REPEAT = Number(arg('repeat') ?? 3);
+const COMPARE = arg('compare');
+const RUNNERS = (arg('runners') ?? 'kubernetes,local').split(',') as Runner[];
+/** Extra variants of the same build: `;`-separated sets of node flags and NAME=value variables. */
+const FLAG_SETS = (arg('flags') ?? '')
+  .split(';')
+  .map((set) => set.trim())
+  .filter(Boolean);
+const REPOS = 10;
+const APP_ID = '4242';
+const OWNER = 'bench';
+
+type Runner = 'kubernetes' | 'local';
+
+/** What the worker loads at boot, by runner, for the bare-import baseline. */
+const BOOT_IMPORTS: Record<Runner, string[]> = {
+  local: [
+    'reflect-metadata',
+    '@nestjs/core',
+    '@nestjs/common',
+    '@nestjs/platform-express',
+    '@nestjs/bullmq',
+    '@nestjs/terminus',
+    'bullmq',
+    'ioredis',
+    'pino',
+    'prom-client',
+    'zod',
+    'yaml',
+    '@octokit/app',
+    '@octokit/core',
+    '@octokit/plugin-retry',
+    '@kritik/core',
+    '@kritik/server',
+  ],
+  kubernetes: [],
+};
+// The Kubernetes client as the build left it: bundled, or the package re-exported.
+BOOT_IMPORTS.kubernetes = [...BOOT_IMPORTS.local, './dist/kubernetes/client-node.js'];
+
+const RESULT: ReviewResult = {
+  status: 'posted',
+  findings: { critical: 0, major: 0, minor: 0, nit: 0 },
+  commentsPosted: 0,
+  filesReviewed: 1,
+  filesSkipped: 0,
+  tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+  costUsd: 0,
+  durationMs: 1,
+};
+/** Stands in for the reviewer: reports a result at once, so only the worker's own work is measured. */
+const STAND_IN = ['/bin/sh', '-c', 'printf "%s" "$BENCH_RESULT" > "$KRITIK_TERMINATION_LOG"'];
+const settings = reviewJobSettingsSchema.parse({
+  image: 'kritik-reviewer:bench',
+  command: STAND_IN,
+  env: { BENCH_RESULT: JSON.stringify(RESULT) },
+});
+
+/** VmRSS and VmHWM of a process, in KiB (Linux /proc). */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)}`.padStart(6);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * A worktree of `ref` with its workspace packages built, resolving third-party packages from this
+ * checkout's node_modules and its own `@kritik/*`. Returns its worker's main.js.
+ */
+function buildAt(ref: string, dir: string): string {
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', '--force', dir, ref], { stdio: 'ignore' });
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '@kritik'), { recursive: true });
+  for (const name of readdirSync(join(root, 'node_modules'))) {
+    if (name !== '@kritik' && !name.startsWith('.')) symlinkSync(join(root, 'node_modules', name), join(modules, name));
+  }
+  for (const [name, path] of Object.entries({
+    core: 'packages/core',
+    server: 'packages/server',
+    reviewer: 'services/reviewer',
+    worker: 'services/worker',
+  })) {
+    symlinkSync(join(dir, path), join(modules, '@kritik', name));
+  }
+  // The worker's own build script of that commit (tsc, and whatever it does after).
+  const { scripts } = JSON.parse(readFileSync(join(dir, 'services/worker/package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  execFileSync('/bin/sh', ['-c', scripts.build ?? 'tsc -b'], {
+    cwd: join(dir, 'services/worker'),
+    env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}` },
+    stdio: 'inherit',
+  });
+  return join(dir, 'services/worker/dist/main.js');
+}
+
+let serial = 0;
+function reviewOf(): ReviewJob {
+  serial++;
+  const repo = { owner: OWNER, name: `repo-${serial % REPOS}` };
+  const headSha = serial.toString(16).padStart(40, '0');
+  return {
+    reviewId: reviewIdFor('github', repo, serial, headSha).slice(0, 20),
+    platform: 'github',
+    repo,
+    pr: serial,
+    headSha,
+    trigger: 'synchronize',
+    installationId: 1,
+    enqueuedAt: new Date().toISOString(),
+  };
+}
+
+interface World {
+  readonly dir: string;
+  readonly redis: TestRedis;
+  readonly github: FakeGitHub;
+  readonly privateKey: string;
+  readonly plane?: ControlPlane;
+  readonly kubelet?: TestKubelet;
+  readonly producer: Redis;
+  readonly queue: Queue;
+}
+
+/** A way to start the worker: command line and the environment the image adds. */
+type Start = Pick<WorkerImage, 'command' | 'env'>;
+
+interface Measured {
+  readonly label: string;
+  readonly boot: { rss: number; peak: number };
+  readonly after?: { rss: number; peak: number };
+  readonly seconds?: number;
+}
+
+/** Namespaces of the kubernetes runs (one per worker, so none sees another's Jobs), known to the kubelet up front. */
+const KUBE_NAMESPACES = Array.from(
+  { length: (2 + (COMPARE ? 1 : 0) + FLAG_SETS.length) * REPEAT },
+  (_, i) => `rss-${i + 1}`,
+);
+let runs = 0;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Runs `measure` REPEAT times; each figure is the median over the runs. */
+async function repeated(measure: () => Promise<Measured>): Promise<Measured> {
+  const all: Measured[] = [];
+  for (let i = 0; i < REPEAT; i++) all.push(await measure());
+  const pick = (get: (m: Measured) => number | undefined) => median(all.map((m) => get(m) ?? Number.NaN));
+  const first = all[0]!;
+  return {
+    label: first.label,
+    boot: { rss: pick((m) => m.boot.rss), peak: pick((m) => m.boot.peak) },
+    ...(first.after
+      ? { after: { rss: pick((m) => m.after?.rss), peak: pick((m) => m.after?.peak) }, seconds: pick((m) => m.seconds) }
+      : {}),
+  };
+}
+
+/** Starts a worker, measures it once ready and after REVIEWS reviews, and stops it. */
+async function measureWorker(world: World, label: string, runner: Runner, image: Start): Promise<Measured> {
+  await world.producer.flushall();
+  const port = await freePort();
+  const name = runner === 'kubernetes' ? KUBE_NAMESPACES.shift()! : `local-${++runs}`;
+  const config = join(world.dir, `${name}.yaml`);
+  writeFileSync(
+    config,
+    stringify({ reviewJob: settings, ...(runner === 'local' ? { local: { command: STAND_IN } } : {}) }),
+  );
+  if (runner === 'kubernetes') {
+    await world.plane!.createNamespace(name);
+    await world
+      .plane!.adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: settings.serviceAccountName } } });
+  }
+  const proc = startProcess(`worker-${name}`, image.command[0]!, image.command.slice(1), {
+    logFile: join(world.dir, `worker-${name}.log`),
+    // The image's WORKDIR: the entrypoint's paths are relative to the repository root.
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      REDIS_URL: world.redis.url,
+      GITHUB_APP_ID: APP_ID,
+      GITHUB_APP_PRIVATE_KEY: world.privateKey,
+      GITHUB_API_URL: world.github.url,
+      KRITIK_RUNNER: runner,
+      KRITIK_CONFIG: config,
+      KRITIK_LOG_LEVEL: 'warn',
+      ...(runner === 'kubernetes' ? { KRITIK_JOBS_NAMESPACE: name, KUBECONFIG: world.plane!.kubeconfigPath } : {}),
+      ...image.env,
+    },
+  });
+  try {
+    await waitUntil(
+      `${label} /ready`,
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status === 200 ? true : undefined,
+      { timeoutMs: 60_000, intervalMs: 100, proc },
+    );
+    await sleep(2_000);
+    const boot = memory(proc.pid);
+    const reviews = Array.from({ length: REVIEWS }, reviewOf);
+    const started = Date.now();
+    await world.queue.addBulk(reviews.map((review) => ({ name: 'review', data: review })));
+    await waitUntil(
+      `${REVIEWS} reviews to end`,
+      async () => {
+        const raws = await world.producer.mget(reviews.map((r) => redisKeys.review(r.reviewId)));
+        return raws.every((raw) => raw && /"status":"(posted|skipped|failed)"/.test(raw)) ? true : undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 200, proc },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    await sleep(1_000);
+    return { label, boot, after: memory(proc.pid), seconds };
+  } finally {
+    await proc.stop();
+  }
+}
+
+/** A bare node process that imports `modules` (resolved from the worker) and then idles. */
+async function measureImports(world: World, label: string, modules: string[], image: WorkerImage): Promise<Measured> {
+  const script = `${modules.map((m) => `await import(${JSON.stringify(m)});`).join(' ')} console.log('ready'); setInterval(() => {}, 1000);`;
+  const logFile = join(world.dir, `imports-${++runs}.log`);
+  const proc = startProcess('imports', process.execPath, [...image.flags, '--input-type=module', '-e', script], {
+    logFile,
+    cwd: join(root, 'services/worker'),
+    env: { PATH: process.env.PATH, ...image.env },
+  });
+  try {
+    await waitUntil('the imports', async () => (readFileSync(logFile, 'utf8').includes('ready') ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      proc,
+    });
+    await sleep(2_000);
+    return { label, boot: memory(proc.pid) };
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'kritik-bench-rss-'));
+  const image = workerImage(root);
+  const bare: Start = { command: [process.execPath, image.script], env: {} };
+  let compared: Start | undefined;
+  if (COMPARE) {
+    const compareDir = join(dir, 'compare');
+    const main = buildAt(COMPARE, compareDir);
+    // As that commit's image would start it.
+    const previous = workerImage(compareDir);
+    compared = { command: [process.execPath, ...previous.flags, main], env: previous.env };
+  }
+  const keys = generateAppKeyPair();
+  const needsCluster = RUNNERS.includes('kubernetes');
+  const [redis, github, plane] = await Promise.all([
+    startRedis(),
+    new FakeGitHub().start(),
+    needsCluster ? startControlPlane() : undefined,
+  ]);
+  github.setApp({ appId: APP_ID, privateKeyPem: keys.privateKeyPem });
+  for (let i = 0; i < REPOS; i++) github.addRepo(OWNER, `repo-${i}`);
+  github.addInstallation({ id: 1, account: OWNER });
+  const producer = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(REVIEWS_QUEUE, { connection: producer });
+  const results: Measured[] = [];
+  let kubelet: TestKubelet | undefined;
+  try {
+    console.log(
+      `worker memory bench (${process.arch}, node ${process.version}, ${REVIEWS} reviews per worker, median of ${REPEAT} runs)`,
+    );
+    const env = Object.entries(image.env).map(([k, v]) => `${k}=${v} `);
+    console.log(`image: ${env.join('')}node ${[...image.flags, image.script].join(' ')}`);
+    for (const runner of RUNNERS) {
+      if (runner === 'kubernetes' && !kubelet) {
+        kubelet = await startTestKubelet(plane!.adminKubeConfig(), { namespaces: [...KUBE_NAMESPACES] });
+      }
+      const world: World = {
+        dir,
+        redis,
+        github,
+        privateKey: keys.privateKeyPem,
+        producer,
+        queue,
+        ...(plane ? { plane } : {}),
+        ...(kubelet ? { kubelet } : {}),
+      };
+      results.push(
+        await repeated(() =>
+          measureImports(world, `${runner}: bare node as the image, boot imports`, BOOT_IMPORTS[runner], image),
+        ),
+      );
+      results.push(
+        await repeated(() => measureWorker(world, `${runner}: worker without the image's flags and env`, runner, bare)),
+      );
+      results.push(await repeated(() => measureWorker(world, `${runner}: worker as the image runs it`, runner, image)));
+      if (compared) {
+        const previous = compared;
+        results.push(await repeated(() => measureWorker(world, `${runner}: worker at ${COMPARE}`, runner, previous)));
+      }
+      for (const set of FLAG_SETS) {
+        // NAME=value words are environment variables (e.g. MALLOC_ARENA_MAX=2), the rest node flags.
+        const words = set.split(/\s+/);
+        const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2)));
+        const command = [process.execPath, ...words.filter((w) => !/^[A-Z_]+=/.test(w)), image.script];
+        results.push(
+          await repeated(() => measureWorker(world, `${runner}: worker with ${set}`, runner, { command, env })),
+        );
+      }
+    }
+    console.log(`\n${'MiB'.padEnd(52)}  ready RSS  peak@ready  RSS after  peak after  reviews/s`);
+    for (const r of results) {
+      const after = r.after
+        ? `${mib(r.after.rss)}     ${mib(r.after.peak)}      ${(REVIEWS / r.seconds!).toFixed(1).padStart(6)}`
+        : '';
+      console.log(`${r.label.padEnd(52)}  ${mib(r.boot.rss)}     ${mib(r.boot.peak)}      ${after}`);
+    }
+    console.log('target: peak RSS of the worker under 120 MiB');
+  } finally {
+    await kubelet?.stop();
+    await queue.close();
+    producer.disconnect();
+    await Promise.all([plane?.stop(), redis.stop(), github.stop()]);
+    if (COMPARE)
+      execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', join(dir, 'compare')], { stdio: 'ignore' });
+    if (process.env.BENCH_KEEP) console.error(`logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
