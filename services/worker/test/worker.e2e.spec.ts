@@ -134,7 +134,9 @@ describe('worker', () => {
 
     it('supersedes a running review when a newer head SHA arrives and reviews the newest', async () => {
       const first = openPullRequest(fakes.github, 'supersede');
-      fakes.anthropic.delayNext(30_000, 1, 'POST /v1/messages');
+      // A slow model is bounded by the reviewer's own time budget; GitHub hanging is not, so only
+      // the Job deadline ends this review.
+      fakes.github.setLatency(30_000, { method: 'GET', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}` });
       const asked = fakes.anthropic.messageRequests().length;
       await producer.enqueue(first);
       const firstJob = reviewJobName(first.reviewId);
@@ -276,7 +278,9 @@ describe('worker', () => {
 
     it('deletes the Job, records failed: timeout and concludes the check run as failure', async () => {
       const review = openPullRequest(fakes.github, 'timeout');
-      fakes.anthropic.delayNext(30_000, 1, 'POST /v1/messages');
+      // A slow model is bounded by the reviewer's own time budget; GitHub hanging is not, so only
+      // the Job deadline ends this review.
+      fakes.github.setLatency(30_000, { method: 'GET', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}` });
       await producer.enqueue(review);
       const record = await producer.ended(review.reviewId);
 
