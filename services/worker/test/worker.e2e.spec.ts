@@ -134,9 +134,7 @@ describe('worker', () => {
 
     it('supersedes a running review when a newer head SHA arrives and reviews the newest', async () => {
       const first = openPullRequest(fakes.github, 'supersede');
-      // A slow model is bounded by the reviewer's own time budget; GitHub hanging is not, so only
-      // the Job deadline ends this review.
-      fakes.github.setLatency(30_000, { method: 'GET', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}` });
+      fakes.anthropic.delayNext(30_000, 1, 'POST /v1/messages');
       const asked = fakes.anthropic.messageRequests().length;
       await producer.enqueue(first);
       const firstJob = reviewJobName(first.reviewId);
