@@ -8,8 +8,9 @@
 //      concurrency 20, run by the test kubelet with a stand-in reviewer that reports at once;
 //      every review must end exactly once (0 lost, 0 duplicated). Baseline: a bare loop running
 //      reviews at concurrency 20 through the same client until their Jobs complete.
-// Needs `npm run build -w services/worker` first:  npm run bench:dispatch -w services/worker [-- --prs 200 --reviews 1000]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Needs `npm run build -w services/worker` first:
+//   npm run bench:dispatch -w services/worker [-- --prs 200 --reviews 1000 --flags ";--max-semi-space-size=4"]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +48,22 @@ import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { workerImage } from './worker-image.js';
+import { type WorkerImage, workerImage } from './worker-image.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 /** The worker as its image starts it (node flags and environment of services/worker/Dockerfile). */
 const image = workerImage(root);
+/**
+ * Other ways to start the same build, each measured in the burst too: `--flags "<set>;<set>"`,
+ * sets of node flags and NAME=value variables; an empty set ("") is plain `node main.js`.
+ */
+const FLAG_SETS = (() => {
+  const at = process.argv.indexOf('--flags');
+  return at > 0 ? (process.argv[at + 1] ?? '').split(';').map((set) => set.trim()) : [];
+})();
+
+type Start = Pick<WorkerImage, 'command' | 'env'>;
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
@@ -85,6 +96,12 @@ const settings = reviewJobSettingsSchema.parse({
   // Past the end of the run: TTL deletions of the throughput phase's Jobs would load the burst phase.
   ttlSecondsAfterFinished: 7200,
 });
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc; the load of other processes does not change it much). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -173,14 +190,15 @@ async function startWorker(
   dir: string,
   namespace: string,
   scheduling: Record<string, unknown>,
+  start: Start = image,
 ): Promise<ManagedProcess> {
   const config = join(dir, `${namespace}.yaml`);
   writeFileSync(config, stringify({ reviewJob: settings, scheduling }));
-  const proc = startProcess(`worker-${namespace}`, image.command[0]!, image.command.slice(1), {
+  const proc = startProcess(`worker-${namespace}`, start.command[0]!, start.command.slice(1), {
     logFile: join(dir, `worker-${namespace}.log`),
     cwd: root,
     env: {
-      ...image.env,
+      ...start.env,
       PATH: process.env.PATH,
       PORT: '0',
       REDIS_URL: redis.url,
@@ -304,48 +322,74 @@ async function main() {
       }
     }
 
-    // 1. Burst: the worker.
-    await producer.flushall();
-    await namespaceFor(plane, 'burst');
-    const burstWatch = await watchJobs(plane, 'burst');
-    // The Jobs never finish (no kubelet here), so the warm-up reviews keep their slots.
-    const burstWorker = await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'burst', {
-      concurrency: PRS + REPOS,
-      perRepoConcurrency: PRS + REPOS,
-    });
-    workers.push(burstWorker);
-    // One review per repository warms the worker up (connections, repository tokens, which it
-    // caches for their hour), as in a running system.
-    const warm = Array.from({ length: REPOS }, () => reviewOf('warm'));
-    await queue.addBulk(warm.map((review) => ({ name: 'review', data: review })));
-    await waitUntil(
-      'the worker to dispatch the warm-up reviews',
-      async () => (warm.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 50, proc: burstWorker },
-    );
-    const burst = Array.from({ length: PRS }, () => reviewOf('burst'));
-    const enqueuedAt = Date.now();
-    await queue.addBulk(
-      burst.map((review) => ({ name: 'review', data: { ...review, enqueuedAt: new Date(enqueuedAt).toISOString() } })),
-    );
-    await waitUntil(
-      `${PRS} Jobs`,
-      async () => (burst.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
-      { timeoutMs: 120_000, intervalMs: 20, proc: burstWorker },
-    ).catch(async (err) => {
-      const listed = await new KubernetesClient(plane.adminKubeConfig(), 'burst').listJobs(REVIEW_SELECTOR);
-      console.error(`watched ${burstWatch.createdAt.size} Jobs, listed ${listed.items.length}`);
-      throw err;
-    });
-    const workerLatencies = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - enqueuedAt);
-    // Where the time went: until the worker took the entry off the queue, and from there to the Job.
-    const active = new Map(
-      (await queue.getJobs(['active'])).map((j) => [(j.data as ReviewJob).reviewId, j.processedOn ?? 0]),
-    );
-    const pickup = burst.map((r) => (active.get(r.reviewId) ?? Number.NaN) - enqueuedAt);
-    const processing = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - (active.get(r.reviewId) ?? Number.NaN));
-    burstWatch.stop();
-    await burstWorker.stop();
+    // 1. Burst: the worker (and, when asked, the same build without the image's flags).
+    const burstWith = async (namespace: string, start: Start) => {
+      await producer.flushall();
+      await namespaceFor(plane, namespace);
+      const burstWatch = await watchJobs(plane, namespace);
+      // The Jobs never finish (no kubelet here), so the warm-up reviews keep their slots.
+      const burstWorker = await startWorker(
+        redis,
+        plane,
+        github,
+        keys.privateKeyPem,
+        dir,
+        namespace,
+        { concurrency: PRS + REPOS, perRepoConcurrency: PRS + REPOS },
+        start,
+      );
+      workers.push(burstWorker);
+      // One review per repository warms the worker up (connections, repository tokens, which it
+      // caches for their hour), as in a running system.
+      const warm = Array.from({ length: REPOS }, () => reviewOf('warm'));
+      await queue.addBulk(warm.map((review) => ({ name: 'review', data: review })));
+      await waitUntil(
+        'the worker to dispatch the warm-up reviews',
+        async () => (warm.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 50, proc: burstWorker },
+      );
+      const burst = Array.from({ length: PRS }, () => reviewOf('burst'));
+      const cpuBefore = cpuMs(burstWorker.pid);
+      const enqueuedAt = Date.now();
+      await queue.addBulk(
+        burst.map((review) => ({
+          name: 'review',
+          data: { ...review, enqueuedAt: new Date(enqueuedAt).toISOString() },
+        })),
+      );
+      await waitUntil(
+        `${PRS} Jobs`,
+        async () => (burst.every((r) => burstWatch.createdAt.has(r.reviewId)) ? true : undefined),
+        { timeoutMs: 120_000, intervalMs: 20, proc: burstWorker },
+      ).catch(async (err) => {
+        const listed = await new KubernetesClient(plane.adminKubeConfig(), namespace).listJobs(REVIEW_SELECTOR);
+        console.error(`watched ${burstWatch.createdAt.size} Jobs, listed ${listed.items.length}`);
+        throw err;
+      });
+      const cpuPerJob = (cpuMs(burstWorker.pid) - cpuBefore) / PRS;
+      const latencies = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - enqueuedAt);
+      // Where the time went: until the worker took the entry off the queue, and from there to the Job.
+      const active = new Map(
+        (await queue.getJobs(['active'])).map((j) => [(j.data as ReviewJob).reviewId, j.processedOn ?? 0]),
+      );
+      const pickup = burst.map((r) => (active.get(r.reviewId) ?? Number.NaN) - enqueuedAt);
+      const processing = burst.map(
+        (r) => burstWatch.createdAt.get(r.reviewId)! - (active.get(r.reviewId) ?? Number.NaN),
+      );
+      burstWatch.stop();
+      await burstWorker.stop();
+      return { latencies, pickup, processing, cpuPerJob };
+    };
+    const { latencies: workerLatencies, pickup, processing, cpuPerJob } = await burstWith('burst', image);
+    const variants: { label: string; latencies: number[]; cpuPerJob: number }[] = [];
+    for (const [i, set] of FLAG_SETS.entries()) {
+      const words = set.split(/\s+/).filter(Boolean);
+      const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
+      const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split('=', 2)));
+      const command = [process.execPath, ...words.filter((w) => !isEnv(w)), image.script];
+      const measured = await burstWith(`burst-variant-${i + 1}`, { command, env });
+      variants.push({ label: set ? `worker with ${set}` : 'worker as plain node main.js', ...measured });
+    }
 
     // 1. Burst: the baseline, the same calls from a bare loop, all at once like the burst.
     await namespaceFor(plane, 'burst-baseline');
@@ -369,7 +413,7 @@ async function main() {
     const rate = (latencies: number[]) => (latencies.length / (Math.max(...latencies) / 1000)).toFixed(0);
     console.log(`\n1. ${PRS} PRs queued at once: enqueue -> Job created (watched)`);
     console.log(
-      `   ${'worker'.padEnd(34)} p50 ${ms(percentile(workerLatencies, 50))}  p99 ${ms(percentile(workerLatencies, 99))}  ${rate(workerLatencies).padStart(5)} Jobs/s`,
+      `   ${'worker'.padEnd(34)} p50 ${ms(percentile(workerLatencies, 50))}  p99 ${ms(percentile(workerLatencies, 99))}  ${rate(workerLatencies).padStart(5)} Jobs/s  ${cpuPerJob.toFixed(1)} ms CPU/Job`,
     );
     console.log(
       `   ${'  of which queue -> worker'.padEnd(34)} p50 ${ms(percentile(pickup, 50))}  p99 ${ms(percentile(pickup, 99))}`,
@@ -377,6 +421,11 @@ async function main() {
     console.log(
       `   ${'  of which worker -> Job'.padEnd(34)} p50 ${ms(percentile(processing, 50))}  p99 ${ms(percentile(processing, 99))}`,
     );
+    for (const v of variants) {
+      console.log(
+        `   ${v.label.padEnd(34)} p50 ${ms(percentile(v.latencies, 50))}  p99 ${ms(percentile(v.latencies, 99))}  ${rate(v.latencies).padStart(5)} Jobs/s  ${v.cpuPerJob.toFixed(1)} ms CPU/Job`,
+      );
+    }
     console.log(
       `   ${'baseline (bare loop, same client)'.padEnd(34)} p50 ${ms(percentile(bareLatencies, 50))}  p99 ${ms(percentile(bareLatencies, 99))}  ${rate(bareLatencies).padStart(5)} Jobs/s`,
     );

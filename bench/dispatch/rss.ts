@@ -180,11 +180,25 @@ interface World {
 /** A way to start the worker: command line and the environment the image adds. */
 type Start = Pick<WorkerImage, 'command' | 'env'>;
 
+interface Memory {
+  readonly rss: number;
+  readonly peak: number;
+  /** V8 heap committed, in KiB (the rest of the resident set is code, native memory, the node binary). */
+  readonly heap?: number;
+}
+
 interface Measured {
   readonly label: string;
-  readonly boot: { rss: number; peak: number };
-  readonly after?: { rss: number; peak: number };
+  readonly boot: Memory;
+  readonly after?: Memory;
   readonly seconds?: number;
+}
+
+/** The V8 heap committed, from the worker's own /metrics (prom-client's process metrics), in KiB. */
+async function heapKib(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const match = /^kritik_nodejs_heap_size_total_bytes(?:\{[^}]*\})? (\d+)/m.exec(text);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 /** Namespaces of the kubernetes runs (one per worker, so none sees another's Jobs), known to the kubelet up front. */
@@ -202,12 +216,15 @@ async function repeated(measure: () => Promise<Measured>): Promise<Measured> {
   for (let i = 0; i < REPEAT; i++) all.push(await measure());
   const pick = (get: (m: Measured) => number | undefined) => median(all.map((m) => get(m) ?? Number.NaN));
   const first = all[0]!;
+  const of = (get: (m: Measured) => Memory | undefined): Memory => ({
+    rss: pick((m) => get(m)?.rss),
+    peak: pick((m) => get(m)?.peak),
+    heap: pick((m) => get(m)?.heap),
+  });
   return {
     label: first.label,
-    boot: { rss: pick((m) => m.boot.rss), peak: pick((m) => m.boot.peak) },
-    ...(first.after
-      ? { after: { rss: pick((m) => m.after?.rss), peak: pick((m) => m.after?.peak) }, seconds: pick((m) => m.seconds) }
-      : {}),
+    boot: of((m) => m.boot),
+    ...(first.after ? { after: of((m) => m.after), seconds: pick((m) => m.seconds) } : {}),
   };
 }
 
@@ -254,7 +271,7 @@ async function measureWorker(world: World, label: string, runner: Runner, image:
       { timeoutMs: 60_000, intervalMs: 100, proc },
     );
     await sleep(2_000);
-    const boot = memory(proc.pid);
+    const boot = { ...memory(proc.pid), heap: await heapKib(port) };
     const reviews = Array.from({ length: REVIEWS }, reviewOf);
     const started = Date.now();
     await world.queue.addBulk(reviews.map((review) => ({ name: 'review', data: review })));
@@ -268,7 +285,8 @@ async function measureWorker(world: World, label: string, runner: Runner, image:
     );
     const seconds = (Date.now() - started) / 1000;
     await sleep(1_000);
-    return { label, boot, after: memory(proc.pid), seconds };
+    const after = memory(proc.pid);
+    return { label, boot, after: { ...after, heap: await heapKib(port) }, seconds };
   } finally {
     await proc.stop();
   }
@@ -365,12 +383,13 @@ async function main() {
         );
       }
     }
-    console.log(`\n${'MiB'.padEnd(52)}  ready RSS  peak@ready  RSS after  peak after  reviews/s`);
+    console.log(`\n${'MiB'.padEnd(52)}  ready: RSS   peak   heap   after: RSS   peak   heap  reviews/s`);
+    const cell = (kib: number | undefined) => (kib === undefined || Number.isNaN(kib) ? '     -' : mib(kib));
     for (const r of results) {
       const after = r.after
-        ? `${mib(r.after.rss)}     ${mib(r.after.peak)}      ${(REVIEWS / r.seconds!).toFixed(1).padStart(6)}`
+        ? `      ${cell(r.after.rss)} ${cell(r.after.peak)} ${cell(r.after.heap)}  ${(REVIEWS / r.seconds!).toFixed(1).padStart(8)}`
         : '';
-      console.log(`${r.label.padEnd(52)}  ${mib(r.boot.rss)}     ${mib(r.boot.peak)}      ${after}`);
+      console.log(`${r.label.padEnd(52)}  ${cell(r.boot.rss)} ${cell(r.boot.peak)} ${cell(r.boot.heap)}${after}`);
     }
     console.log('target: peak RSS of the worker under 120 MiB');
   } finally {
