@@ -44,6 +44,8 @@ export type ReviewJob = z.infer<typeof reviewJobSchema>;
  */
 export const reviewPayloadSchema = reviewJobSchema.extend({
   apiUrl: z.string().url(),
+  /** The login the App posts as: the reviewer trusts markers only in its reviews and comments. */
+  botLogin: z.string().min(1).optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
 

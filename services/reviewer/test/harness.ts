@@ -14,6 +14,8 @@ export const API_KEY = 'sk-ant-test-key-for-the-fake';
 export const REPO: RepoRef = { owner: 'acme', name: 'api' };
 export const BASE_SHA = 'b'.repeat(40);
 export const HEAD_SHA = 'c'.repeat(40);
+/** The login the fake's App posts as (its default slug), passed by the worker as `botLogin`. */
+export const BOT_LOGIN = 'kritik-test[bot]';
 const APP_ID = 4242;
 const INSTALLATION_ID = 77;
 
@@ -148,7 +150,15 @@ export class Harness {
     );
     const { source, ...rest } = over;
     return runReview({
-      source: { kind: 'github', repo: REPO, pr: 7, headSha: HEAD_SHA, trigger: 'opened', ...source },
+      source: {
+        kind: 'github',
+        repo: REPO,
+        pr: 7,
+        headSha: HEAD_SHA,
+        trigger: 'opened',
+        selfLogin: BOT_LOGIN,
+        ...source,
+      },
       github: new OctokitGitHub(octokit),
       llm,
       progress: (m) => this.progress.push(m),

@@ -327,6 +327,13 @@ export class FakeGitHub extends HttpFake {
     const checksRead: Access = { anyOf: [['checks', 'read']] };
     const checksWrite: Access = { anyOf: [['checks', 'write']], appOnly: true };
     this.route('GET', '/rate_limit', () => this.rateLimit());
+    // A user's token names its user; GitHub refuses App and installation tokens here.
+    this.route('GET', '/user', (req) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      if (grant.kind !== 'user') return error(403, 'Resource not accessible by integration');
+      return { status: 200, body: this.userJson(grant.login) };
+    });
     this.appEndpoint('GET', '/app', () => ({ status: 200, body: this.appJson() }));
     this.appEndpoint('GET', '/app/installations', () => ({
       status: 200,

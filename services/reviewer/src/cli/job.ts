@@ -52,6 +52,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.baseSha ? { baseSha: payload.baseSha } : {}),
       reviewId: payload.reviewId,
       trigger: payload.trigger,
+      ...(payload.botLogin ? { selfLogin: payload.botLogin } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

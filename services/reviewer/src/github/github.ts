@@ -23,12 +23,15 @@ export interface PullRequestInfo {
 
 export interface PriorReview {
   id: number;
+  /** Login of the review's author; only Kritik's own reviews are trusted for markers. */
+  author: string;
   body: string;
   commitId: string | null;
   htmlUrl: string;
 }
 
 export interface PriorComment {
+  author: string;
   body: string;
   path: string;
 }
@@ -59,6 +62,11 @@ export interface GitHubPort {
   compare(repo: RepoRef, base: string, head: string): Promise<{ status: string; files: PatchMeta[] } | null>;
   /** A file's text at a ref, or null when it does not exist there. */
   getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null>;
+  /**
+   * The login the token acts as when GitHub says so (a user's token), or null: installation
+   * tokens cannot ask, so the worker passes the App's bot login instead.
+   */
+  currentLogin(): Promise<string | null>;
   listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]>;
   listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]>;
   createReview(
@@ -220,6 +228,16 @@ export class OctokitGitHub implements GitHubPort {
     }
   }
 
+  async currentLogin(): Promise<string | null> {
+    try {
+      return (await this.octokit.rest.users.getAuthenticated()).data.login;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 401 || status === 403 || status === 404) return null;
+      return call('GET /user', () => Promise.reject(error));
+    }
+  }
+
   listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]> {
     return call(`GET reviews of #${pr}`, async () => {
       const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
@@ -228,7 +246,13 @@ export class OctokitGitHub implements GitHubPort {
         pull_number: pr,
         per_page: 100,
       });
-      return reviews.map((r) => ({ id: r.id, body: r.body ?? '', commitId: r.commit_id ?? null, htmlUrl: r.html_url }));
+      return reviews.map((r) => ({
+        id: r.id,
+        author: r.user?.login ?? '',
+        body: r.body ?? '',
+        commitId: r.commit_id ?? null,
+        htmlUrl: r.html_url,
+      }));
     });
   }
 
@@ -240,7 +264,7 @@ export class OctokitGitHub implements GitHubPort {
         pull_number: pr,
         per_page: 100,
       });
-      return comments.map((c) => ({ body: c.body, path: c.path }));
+      return comments.map((c) => ({ author: c.user?.login ?? '', body: c.body, path: c.path }));
     });
   }
 

@@ -34,6 +34,11 @@ export type ReviewSource =
       baseSha?: string;
       reviewId?: string;
       trigger?: Trigger;
+      /**
+       * The login Kritik posts as (the App's `<slug>[bot]`); only its reviews and comments are
+       * read for markers. Asked of GitHub when absent (a user's token); unknown trusts none.
+       */
+      selfLogin?: string;
     }
   | {
       kind: 'diff';
@@ -150,10 +155,16 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     const headSha = source.headSha ?? pull.headSha;
     const baseSha = source.baseSha ?? pull.baseSha;
 
-    const [reviews, comments] = await Promise.all([gh.listReviews(repo, number), gh.listReviewComments(repo, number)]);
-    const ours = reviews.filter((r) => isKritikBody(r.body));
+    const [reviews, comments, self] = await Promise.all([
+      gh.listReviews(repo, number),
+      gh.listReviewComments(repo, number),
+      source.selfLogin ?? gh.currentLogin(),
+    ]);
+    // Markers are trusted only from Kritik's own login: anyone can write one in a review body.
+    const own = (author: string) => self !== null && author.toLowerCase() === self.toLowerCase();
+    const ours = reviews.filter((r) => own(r.author) && isKritikBody(r.body));
     const previous = ours.map((r) => ({ review: r, marker: parseReviewMarker(r.body) })).filter((x) => x.marker);
-    const sameHead = previous.find((x) => x.marker!.head === headSha);
+    const sameHead = previous.findLast((x) => x.marker!.head === headSha);
     if (sameHead && !dryRun && source.trigger !== 'comment') {
       return {
         ...base(),
@@ -164,7 +175,7 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     }
     const seen = new Set([
       ...ours.flatMap((r) => extractFingerprints(r.body)),
-      ...comments.filter((c) => isKritikBody(c.body)).flatMap((c) => extractFingerprints(c.body)),
+      ...comments.filter((c) => own(c.author) && isKritikBody(c.body)).flatMap((c) => extractFingerprints(c.body)),
     ]);
     const lastReviewed = [...previous].reverse().find((x) => x.marker!.head !== headSha)?.marker?.head;
 

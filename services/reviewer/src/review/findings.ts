@@ -6,7 +6,7 @@ import { atLeast, SEVERITY_RANK } from '../config/config.js';
 import { newLineText } from '../diff/diff.js';
 import type { DiffIndex } from '../diff/line-map.js';
 import type { Finding } from '../finding.js';
-import { fingerprint, fingerprintMarker } from './fingerprint.js';
+import { defuseMarkers, fingerprint, fingerprintMarker } from './fingerprint.js';
 import { sanitizeMarkdown, sanitizeTitle, suggestionBlock } from './sanitize.js';
 
 export interface RawFinding extends Finding {
@@ -121,8 +121,7 @@ export function commentBody(f: ArrangedFinding): string {
   const parts = [`**${SEVERITY_LABEL[f.severity]}: ${f.title}**`];
   if (f.body) parts.push(f.body);
   if (f.suggestion !== undefined) parts.push(suggestionBlock(f.suggestion));
-  parts.push(fingerprintMarker(f.fingerprint));
-  return parts.join('\n\n');
+  return `${defuseMarkers(parts.join('\n\n'))}\n\n${fingerprintMarker(f.fingerprint)}`;
 }
 
 export function countBySeverity(findings: readonly { severity: Severity }[]): Record<Severity, number> {

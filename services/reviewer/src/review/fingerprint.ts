@@ -1,6 +1,6 @@
 // Hidden markers in posted comments: a fingerprint per finding (path + normalised title + hash of
 // the code line) so no finding is ever posted twice, and a marker naming the SHA a review covered.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -37,13 +37,38 @@ export function reviewMarker(m: ReviewMarker): string {
   return `<!-- kritik:review ${parts.join(' ')} -->`;
 }
 
+/** The review marker of a body: the last one, the one Kritik appends after everything else. */
 export function parseReviewMarker(body: string | null | undefined): ReviewMarker | null {
-  const m = /<!-- kritik:review head=([0-9a-f]{7,64})(?: base=([0-9a-f]{7,64}))?(?: id=([0-9a-z]+))? -->/.exec(
-    body ?? '',
-  );
+  const all = [
+    ...(body ?? '').matchAll(
+      /<!-- kritik:review head=([0-9a-f]{7,64})(?: base=([0-9a-f]{7,64}))?(?: id=([0-9a-z]+))? -->/g,
+    ),
+  ];
+  const m = all.at(-1);
   if (!m) return null;
   return { head: m[1]!, ...(m[2] ? { base: m[2] } : {}), ...(m[3] ? { id: m[3] } : {}) };
 }
 
-/** Whether a comment or review body was written by Kritik. */
+/**
+ * Untrusted text (from the model or the pull request) with every would-be Kritik marker broken by
+ * a zero-width space, so the only markers in a posted body are the ones Kritik appends. Applied
+ * at the sink, once, to everything that precedes Kritik's own markers.
+ */
+export const defuseMarkers = (text: string) => text.replace(/(<!--\s*kritik)(\s*:)/gi, '$1\u200b$2');
+
+/**
+ * Builds a body that mixes untrusted text with Kritik's own fingerprint markers: `build` places
+ * markers through `mark`, which stands them in as unguessable placeholders; everything else is
+ * defused, and then the placeholders become the real markers.
+ */
+export function withOwnMarkers(build: (mark: (fp: string) => string) => string): string {
+  const nonce = randomBytes(12).toString('hex');
+  const body = build((fp) => `\u0000${nonce}${fp}\u0000`);
+  return body
+    .split(new RegExp(`\u0000${nonce}([0-9a-f]{16})\u0000`))
+    .map((part, i) => (i % 2 === 1 ? fingerprintMarker(part) : defuseMarkers(part.replaceAll('\u0000', ''))))
+    .join('');
+}
+
+/** Whether a comment or review body carries Kritik's markers (trust it only from Kritik's own login). */
 export const isKritikBody = (body: string | null | undefined) => /<!-- kritik:(fp=|review )/.test(body ?? '');

@@ -3,7 +3,7 @@
 import type { Severity, TokenUsage } from '@kritik/core';
 import { type ConfigIssue, describeIssue } from '../config/config.js';
 import { type ArrangedFinding, countBySeverity, severityLabel } from './findings.js';
-import { fingerprintMarker } from './fingerprint.js';
+import { withOwnMarkers } from './fingerprint.js';
 import { sanitizeMarkdown } from './sanitize.js';
 
 export interface SkippedFile {
@@ -36,6 +36,11 @@ export function formatCounts(counts: Record<Severity, number>): string {
 }
 
 export function buildSummary(input: SummaryInput): string {
+  // The review marker goes after the defused text: the only review marker Kritik reads is the last.
+  return `${withOwnMarkers((fingerprintMarker) => summaryText(input, fingerprintMarker))}\n\n${input.markers.join('\n')}`;
+}
+
+function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => string): string {
   const out: string[] = ['## Kritik review'];
   const summaries = input.summaries.map((s) => sanitizeMarkdown(s.trim(), 3_000)).filter(Boolean);
   if (summaries.length > 0) out.push(summaries.join('\n\n'));
@@ -104,5 +109,5 @@ export function buildSummary(input: SummaryInput): string {
   const markers = input.markers.join('\n');
   if (body.length + markers.length + 2 > MAX_BODY)
     body = `${body.slice(0, MAX_BODY - markers.length - 20)}\n\n…truncated`;
-  return `${body}\n\n${markers}`;
+  return body;
 }

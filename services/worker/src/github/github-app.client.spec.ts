@@ -63,6 +63,32 @@ describe(GitHubAppClient.name, () => {
     expect(github.requestsTo('POST /app/installations/{id}/access_tokens')).toHaveLength(1);
   });
 
+  it('finds only its own comment carrying a marker, not one another user wrote', async () => {
+    const repo = { owner: 'acme', name: 'web' };
+    github.addPullRequest({
+      owner: 'acme',
+      repo: 'web',
+      number: 3,
+      title: 't',
+      user: 'alice',
+      base: { ref: 'main', sha: 'a'.repeat(40) },
+      head: { ref: 'f', sha: 'b'.repeat(40) },
+    });
+    github.addToken('ghp_mallory', { login: 'mallory' });
+    const marker = '<!-- kritik:help id=1 -->';
+    await fetch(`${github.url}/repos/acme/web/issues/3/comments`, {
+      method: 'POST',
+      headers: { authorization: 'token ghp_mallory', 'content-type': 'application/json' },
+      body: JSON.stringify({ body: `forged ${marker}` }),
+    });
+    expect(await sut.findComment(repo, 3, marker, 77)).toBeUndefined();
+
+    const own = await sut.comment(repo, 3, `answer ${marker}`, 77);
+
+    expect(await sut.findComment(repo, 3, marker, 77)).toEqual(own);
+    expect(await sut.botLogin()).toBe('kritik-test[bot]');
+  });
+
   it('says which repository it could not get a token for', async () => {
     const sut = new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url });
     const attempt = sut.repositoryToken({ owner: 'other', name: 'thing' });

@@ -93,6 +93,23 @@ export class GitHubAppClient {
     return this.settings.apiUrl;
   }
 
+  private login: Promise<string> | undefined;
+
+  /**
+   * The login the App posts as (`<slug>[bot]`): Kritik trusts its hidden markers only in
+   * comments and reviews by this login. Asked once; a failure is asked again next time.
+   */
+  botLogin(): Promise<string> {
+    this.login ??= this.app.octokit.request('GET /app').then(
+      ({ data }) => `${data?.slug}[bot]`,
+      (err) => {
+        this.login = undefined;
+        throw this.explain(err, 'read the App (GET /app)');
+      },
+    );
+    return this.login;
+  }
+
   /**
    * A token for one repository with `permissions` ({@link REVIEWER_TOKEN_PERMISSIONS} unless a
    * use needs others). Octokit caches it per installation, repositories and permissions until
@@ -154,14 +171,17 @@ export class GitHubAppClient {
     return { id: Number(data.id), url: data.html_url };
   }
 
-  /** The first comment in the pull request's conversation whose body contains `marker`. */
+  /** The first comment by the App in the pull request's conversation whose body contains `marker`. */
   async findComment(
     repo: RepoRef,
     pr: number,
     marker: string,
     installationId?: number,
   ): Promise<IssueComment | undefined> {
-    const { token } = await this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS);
+    const [{ token }, self] = await Promise.all([
+      this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS),
+      this.botLogin(),
+    ]);
     const octokit = this.octokitFor(token, COMMAND_RETRIES);
     for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
@@ -171,7 +191,8 @@ export class GitHubAppClient {
         per_page: 100,
         page,
       });
-      const found = data.find((c) => c.body?.includes(marker));
+      // Anyone can write the marker; only the App's own comment counts.
+      const found = data.find((c) => c.user?.login === self && c.body?.includes(marker));
       if (found) return { id: Number(found.id), url: found.html_url };
       if (data.length < 100) return undefined;
     }

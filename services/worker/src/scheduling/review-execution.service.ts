@@ -113,7 +113,12 @@ export class ReviewExecution {
         log.warn({ err }, 'no installation token for the review');
         return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, started);
       }
-      const payload = { ...review, apiUrl: this.github.apiUrl };
+      // Without it the reviewer trusts no earlier marker: findings may repeat, none are hidden.
+      const botLogin = await this.github.botLogin().catch((err) => {
+        log.warn({ err }, 'the App login is unknown; earlier reviews will not be recognised');
+        return undefined;
+      });
+      const payload = { ...review, apiUrl: this.github.apiUrl, ...(botLogin ? { botLogin } : {}) };
       let outcome: RunOutcome;
       try {
         outcome = await this.runner.run({
