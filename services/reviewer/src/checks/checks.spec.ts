@@ -34,6 +34,15 @@ describe(runChecks.name, () => {
     ]);
   });
 
+  it('finds a secret in a diff with CRLF line endings', () => {
+    const token = `${'ghp'}_${alnum(36)}`;
+    const diff = `--- /dev/null\r\n+++ b/a.sh\r\n@@ -0,0 +1,2 @@\r\n+#!/bin/sh\r\n+export T=${token}\r\n`;
+
+    const sut = runChecks(parseUnifiedDiff(diff));
+
+    expect(sut.findings).toEqual([expect.objectContaining({ path: 'a.sh', line: 2, rule: 'secret:github-token' })]);
+  });
+
   it('never repeats the secret in the finding', () => {
     const token = `${'ghp'}_${alnum(40)}`;
 

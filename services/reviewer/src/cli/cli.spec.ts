@@ -1,6 +1,6 @@
 import { loadFixture } from '../../test/load-fixture.js';
 import { reviewReportSchema } from '../review/result.js';
-import { main, parseTarget } from './cli.js';
+import { apiUrlFor, main, parseTarget } from './cli.js';
 import type { Io } from './io.js';
 
 function memoryIo(stdin = '', files: Record<string, string> = {}) {
@@ -37,9 +37,11 @@ describe(parseTarget.name, () => {
     });
   });
 
-  it('derives the API URL of a GitHub Enterprise pull request URL', () => {
-    expect(parseTarget('https://ghe.example.com/acme/api/pull/3')).toMatchObject({
-      apiUrl: 'https://ghe.example.com/api/v3',
+  it('names the host of a GitHub Enterprise pull request URL', () => {
+    expect(parseTarget('http://ghe.example.com:8080/acme/api/pull/3')).toEqual({
+      repo: { owner: 'acme', name: 'api' },
+      pr: 3,
+      host: 'ghe.example.com:8080',
     });
   });
 
@@ -48,7 +50,56 @@ describe(parseTarget.name, () => {
   });
 });
 
+describe(apiUrlFor.name, () => {
+  const defaults = { githubApiUrl: 'https://api.github.com', githubApiUrlSet: false };
+
+  it('sends the token to the configured API for github.com and short targets', () => {
+    expect(apiUrlFor({}, defaults)).toBe('https://api.github.com');
+  });
+
+  it('sends the token to another host only when GITHUB_API_URL names that host', () => {
+    const ghe = { githubApiUrl: 'https://ghe.example.com/api/v3', githubApiUrlSet: true };
+    expect(apiUrlFor({ host: 'ghe.example.com' }, ghe)).toBe('https://ghe.example.com/api/v3');
+  });
+
+  it.each([
+    ['an unconfigured host', { host: 'evil.example' }, defaults],
+    [
+      'a host other than the configured one',
+      { host: 'evil.example' },
+      { githubApiUrl: 'https://ghe.example.com/api/v3', githubApiUrlSet: true },
+    ],
+  ])('refuses %s and says which variable to set', (_name, target, settings) => {
+    expect(() => apiUrlFor(target, settings)).toThrow(/GITHUB_API_URL=https:\/\/evil\.example\/api\/v3/);
+  });
+});
+
 describe(main.name, () => {
+  it('never sends GITHUB_TOKEN to the host of a plain-HTTP pull request URL', async () => {
+    const requests: string[] = [];
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      requests.push(String(req.headers.authorization));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const sut = memoryIo();
+    try {
+      const code = await main(
+        ['review', `http://127.0.0.1:${port}/acme/api/pull/1`, '--dry-run'],
+        { GITHUB_TOKEN: 'ghp_secret_token_value' },
+        sut.io,
+      );
+
+      expect(code).toBe(2);
+      expect(sut.stderr()).toContain(`the pull request is on 127.0.0.1:${port}`);
+      expect(requests).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('reviews a diff from stdin with the checks alone when no API key is set, and says so', async () => {
     const sut = memoryIo(secretDiff);
 

@@ -21,8 +21,11 @@ Exit codes: 0 posted or skipped, 1 failed, 2 bad input or configuration.`;
 
 export class BadInput extends Error {}
 
-/** `owner/repo#123`, or a pull request URL (github.com or GitHub Enterprise). */
-export function parseTarget(target: string): { repo: RepoRef; pr: number; apiUrl?: string } {
+/**
+ * `owner/repo#123`, or a pull request URL: `host` is set for a host other than github.com (a
+ * GitHub Enterprise server), whose API the token may only reach through {@link apiUrlFor}.
+ */
+export function parseTarget(target: string): { repo: RepoRef; pr: number; host?: string } {
   const short = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/.exec(target.trim());
   if (short) return { repo: { owner: short[1]!, name: short[2]! }, pr: Number(short[3]) };
   let url: URL;
@@ -34,8 +37,26 @@ export function parseTarget(target: string): { repo: RepoRef; pr: number; apiUrl
   const m = /^\/([^/]+)\/([^/]+)\/pull\/(\d+)(?:\/.*)?$/.exec(url.pathname);
   if (!m) throw new BadInput(`not a pull request URL: "${target}"`);
   const host = url.host.toLowerCase();
-  const apiUrl = host === 'github.com' || host === 'www.github.com' ? undefined : `${url.protocol}//${url.host}/api/v3`;
-  return { repo: { owner: m[1]!, name: m[2]! }, pr: Number(m[3]), ...(apiUrl ? { apiUrl } : {}) };
+  const github = host === 'github.com' || host === 'www.github.com';
+  return { repo: { owner: m[1]!, name: m[2]! }, pr: Number(m[3]), ...(github ? {} : { host }) };
+}
+
+/**
+ * Where the token goes: only to the configured API (GITHUB_API_URL, api.github.com by default).
+ * A URL names a host but never sends the token there by itself, nor over plain HTTP: a pull
+ * request on another host needs GITHUB_API_URL set to that host's API.
+ */
+export function apiUrlFor(
+  target: { host?: string },
+  settings: Pick<ClientSettings, 'githubApiUrl' | 'githubApiUrlSet'>,
+) {
+  if (target.host === undefined) return settings.githubApiUrl;
+  if (settings.githubApiUrlSet && new URL(settings.githubApiUrl).host.toLowerCase() === target.host)
+    return settings.githubApiUrl;
+  throw new BadInput(
+    `the pull request is on ${target.host}, but ${ENV.githubToken} is only sent to ${settings.githubApiUrl}: ` +
+      `set ${ENV.githubApiUrl}=https://${target.host}/api/v3 to review it there`,
+  );
 }
 
 /** Runs the command line; resolves with the exit code. */
@@ -104,11 +125,12 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
   if (values.config !== undefined)
     throw new BadInput('--config applies to --diff only; a pull request uses its base branch config');
   const target = parseTarget(positionals[0]!);
+  const apiUrl = apiUrlFor(target, settings);
   if (!settings.githubToken)
     throw new BadInput(`${ENV.githubToken} must be set to read ${target.repo.owner}/${target.repo.name}#${target.pr}`);
   const octokit = createOctokit({
     token: settings.githubToken,
-    baseUrl: settings.githubApiUrlSet ? settings.githubApiUrl : (target.apiUrl ?? settings.githubApiUrl),
+    baseUrl: apiUrl,
     warn: progress,
   });
   const run = await runReview({

@@ -75,6 +75,27 @@ describe(loadConfig.name, () => {
     expect(sut.config).toEqual(defaultConfig());
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'ignores a field named like an Object property (%s) with a warning and keeps the others',
+    (key) => {
+      const { config, issues } = loadConfig(`${key}: {max_cost_usd: 999}\nmax_comments: 5\n`);
+
+      expect(config).toEqual({ ...defaultConfig(), max_comments: 5 });
+      expect(issues).toEqual([{ line: 1, field: key, message: expect.stringContaining('unknown field') }]);
+      expect(({} as Record<string, unknown>).max_cost_usd).toBeUndefined();
+    },
+  );
+
+  it('drops a path instruction that smuggles a __proto__ key', () => {
+    const { config, issues } = loadConfig(
+      'path_instructions:\n  - path: src/**\n    instructions: be brief\n    __proto__: {polluted: true}\n',
+    );
+
+    expect(config.path_instructions).toEqual([]);
+    expect(issues[0]).toMatchObject({ field: expect.stringContaining('path_instructions[0]') });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('uses all defaults for a file that is not YAML and names the line', () => {
     const sut = loadConfig('max_comments: [1, 2\nmodel: x\n');
 

@@ -134,11 +134,12 @@ export function loadConfig(text: string | null): LoadedConfig {
     };
   }
   const issues: ConfigIssue[] = [];
-  const resolved: Record<string, unknown> = { ...config };
+  // Keys are the repository's text: `constructor` or `__proto__` must never reach Object.prototype.
+  const resolved: Record<string, unknown> = Object.assign(Object.create(null), config);
   for (const pair of doc.contents.items) {
     const keyNode = pair.key as Node | null;
     const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-    if (!(key in fields)) {
+    if (!Object.hasOwn(fields, key)) {
       issues.push({
         line: lineOf(keyNode),
         field: key,
@@ -182,7 +183,7 @@ export function loadConfig(text: string | null): LoadedConfig {
       message: `${inner.message}; default ${JSON.stringify(config[field])} used`,
     });
   }
-  return { config: resolved as KritikConfig, issues, found: true };
+  return { config: { ...resolved } as KritikConfig, issues, found: true };
 }
 
 function formatPath(path: readonly (string | number)[]): string {

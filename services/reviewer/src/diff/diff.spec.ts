@@ -59,6 +59,15 @@ const fileText = fc
 const toLines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
 
 describe(parseUnifiedDiff.name, () => {
+  it('reads a diff with CRLF line endings exactly as the same diff with LF', () => {
+    const lf = loadFixture('cadvisor');
+
+    const sut = parseUnifiedDiff(lf.replace(/\n/g, '\r\n'));
+
+    expect(sut).toEqual(parseUnifiedDiff(lf));
+    expect(sut.reduce((n, f) => n + f.additions, 0)).toBeGreaterThan(0);
+  });
+
   it('reads every file and line count of a real release-to-release diff', () => {
     const sut = parseUnifiedDiff(loadFixture('go-cmp'));
 

@@ -139,7 +139,8 @@ function githubStatus(status: string): FileStatus {
 }
 
 function splitLines(text: string): string[] {
-  const lines = text.split('\n');
+  // A diff saved or piped on Windows ends its lines with CRLF: the CR is framing, not content.
+  const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
