@@ -303,4 +303,28 @@ describe(runReview.name, () => {
     const posted = h.reviews().flatMap((r) => [r.body, ...r.comments.map((c) => c.body)]);
     expect(posted.join('\n')).not.toContain(token);
   });
+
+  it('keeps secrets in every position out of the prompt and reports only the added ones', async () => {
+    const secret = (n: number) => `${'ghp'}_${String(n).repeat(36)}`;
+    const password = `pw${'Q9z'.repeat(6)}`;
+    const jwt = `eyJ${'a'.repeat(20)}.eyJ${'b'.repeat(30)}.${'c'.repeat(40)}`;
+    const leaky = {
+      filename: 'deploy/app.env',
+      status: 'modified' as const,
+      patch:
+        `@@ -1,3 +1,3 @@\n OLD=${secret(1)}\n-REMOVED=${secret(2)}\n` +
+        `+NEW=${secret(3)} ALSO=${secret(4)} DB=postgres://app:${password}@db/app`,
+    };
+    await h.repo();
+    h.pullRequest([leaky], { title: `Rotate ${secret(5)}`, body: `Token was ${jwt}` });
+    h.anthropic.script(toolReply('ok', []));
+
+    const { report } = await h.review();
+
+    const sent = JSON.stringify(h.anthropic.messageRequests());
+    for (const leaked of [secret(1), secret(2), secret(3), secret(4), secret(5), password, jwt])
+      expect(sent).not.toContain(leaked);
+    expect(sent).toContain('[REDACTED SECRET]');
+    expect(report).toMatchObject({ findings: { critical: 1 }, commentsPosted: 1 });
+  });
 });

@@ -22,7 +22,6 @@ export interface PackInput {
   /** Tokens of everything in a request besides the diff (system prompt, tool, PR description). */
   overheadTokens: number;
   maxInputTokens: number;
-  redact?: (path: string, line: number) => string | undefined;
 }
 
 export interface PackResult {
@@ -46,7 +45,7 @@ export function packRequests(input: PackInput): PackResult {
   const tooLarge: DiffFile[] = [];
   const units: ReviewUnit[] = [];
   for (const file of [...input.files].sort(byValue)) {
-    const split = unitsOf(file, room, input.redact);
+    const split = unitsOf(file, room);
     if (split) units.push(...split);
     else tooLarge.push(file);
   }
@@ -68,17 +67,14 @@ export function packRequests(input: PackInput): PackResult {
   return { batches, tooLarge };
 }
 
-function render(file: DiffFile, hunks: Hunk[], redact: PackInput['redact'], part?: ReviewUnit['part']): ReviewUnit {
-  const text = renderHunks(file, hunks, {
-    redact: redact && ((line) => redact(file.path, line)),
-    part,
-  });
+function render(file: DiffFile, hunks: Hunk[], part?: ReviewUnit['part']): ReviewUnit {
+  const text = renderHunks(file, hunks, { part });
   return { file, hunks, kind: classify(file.path), text, tokens: estimateTokens(text) + 1, part };
 }
 
 /** The file as one unit, or as consecutive hunk groups that each fit; null if a hunk cannot fit. */
-function unitsOf(file: DiffFile, room: number, redact: PackInput['redact']): ReviewUnit[] | null {
-  const whole = render(file, file.hunks, redact);
+function unitsOf(file: DiffFile, room: number): ReviewUnit[] | null {
+  const whole = render(file, file.hunks);
   if (whole.tokens <= room) return [whole];
   // Sizes add up hunk by hunk, so grouping needs no re-rendering.
   const header = estimateTokens(renderFileHeader(file, { index: 99, of: 99 })) + 1;
@@ -86,10 +82,7 @@ function unitsOf(file: DiffFile, room: number, redact: PackInput['redact']): Rev
   let group: Hunk[] = [];
   let used = header;
   for (const h of file.hunks) {
-    const size =
-      estimateTokens(
-        renderHunks(file, [h], { redact: redact && ((line) => redact(file.path, line)), noHeader: true }),
-      ) + 1;
+    const size = estimateTokens(renderHunks(file, [h], { noHeader: true })) + 1;
     if (header + size > room) return null;
     if (group.length > 0 && used + size > room) {
       groups.push(group);
@@ -100,7 +93,7 @@ function unitsOf(file: DiffFile, room: number, redact: PackInput['redact']): Rev
     used += size;
   }
   if (group.length > 0) groups.push(group);
-  return groups.map((hunks, i) => render(file, hunks, redact, { index: i + 1, of: groups.length }));
+  return groups.map((hunks, i) => render(file, hunks, { index: i + 1, of: groups.length }));
 }
 
 /** Output tokens below which a request is not worth sending. */

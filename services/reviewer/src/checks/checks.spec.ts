@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FIXTURES, loadFixture } from '../../test/load-fixture.js';
 import { parseUnifiedDiff } from '../diff/diff.js';
-import { maskSecret, runChecks, shannonEntropy } from './checks.js';
+import { maskSecret, redactSecrets, runChecks, shannonEntropy } from './checks.js';
 
 /** A diff adding `lines` to `path` (secrets are assembled at run time, never stored in the source). */
 function added(path: string, lines: string[]) {
@@ -52,16 +52,46 @@ describe(runChecks.name, () => {
     expect(sut.findings[0]!.body).toContain('ghp_…');
   });
 
-  it('gives the prompt a redacted line instead of the secret, including a private key body', () => {
+  it('gives the model a redacted line instead of the secret, including a private key body', () => {
     const token = `${'ghp'}_${alnum(36)}`;
     const key = [`-----BEGIN ${'PRIVATE'} KEY-----`, alnum(64), alnum(20), `-----END ${'PRIVATE'} KEY-----`, 'after'];
 
     const sut = runChecks(added('k.pem', [`t=${token}`, ...key]));
 
-    const lines = sut.redactions.get('k.pem')!;
-    expect(lines.get(1)).toBe('t=[REDACTED SECRET]');
-    expect([2, 3, 4, 5].map((n) => lines.get(n))).toEqual(Array(4).fill('[REDACTED PRIVATE KEY]'));
-    expect(lines.has(6)).toBe(false);
+    const lines = sut.files[0]!.hunks[0]!.lines.map((l) => l.text);
+    expect(lines).toEqual(['t=[REDACTED SECRET]', ...Array(4).fill('[REDACTED PRIVATE KEY]'), 'after']);
+  });
+
+  it('redacts secrets on removed and context lines, and every secret of a line, but reports added lines only', () => {
+    const [a, b, c] = [`${'ghp'}_${alnum(36)}`, `${'ghp'}_${alnum(36)}`, `${'sk-ant'}-${alnum(40)}`];
+    const jwt = `eyJ${alnum(20)}.eyJ${alnum(30)}.${alnum(40)}`;
+    const diff =
+      '--- a/app.env\n+++ b/app.env\n@@ -1,3 +1,3 @@\n' +
+      ` OLD=${a}\n-DB=postgres://app:${alnum(16)}@db:5432/app\n+TWO=${b} THREE=${c} JWT=${jwt}\n`;
+
+    const sut = runChecks(parseUnifiedDiff(diff));
+
+    const text = JSON.stringify(sut.files);
+    for (const secret of [a, b, c, jwt]) expect(text).not.toContain(secret);
+    expect(text).toContain('postgres://app:[REDACTED SECRET]@db:5432/app');
+    expect(sut.findings).toEqual([expect.objectContaining({ line: 2, severity: 'critical' })]);
+  });
+
+  it.each([
+    ['a database URL password', `url = "postgres://app:${'s3cr'}${alnum(12)}@db/app"`, 'secret:url-password'],
+    ['a JSON web token', `auth: eyJ${alnum(20)}.eyJ${alnum(30)}.${alnum(40)}`, 'secret:jwt'],
+  ])('reports %s on an added line', (_name, line, rule) => {
+    const sut = runChecks(added('app/config.yaml', [line]));
+
+    expect(sut.findings).toEqual([expect.objectContaining({ line: 1, rule })]);
+  });
+
+  it('leaves placeholder passwords in connection URLs alone', () => {
+    const sut = runChecks(
+      added('docs.md', ['postgres://user:${PASSWORD}@db/app', 'redis://:changeme@localhost', 'amqp://u:****@h']),
+    );
+
+    expect(sut.findings).toEqual([]);
   });
 
   it('ignores placeholders, short values and low-entropy assignments', () => {
@@ -120,5 +150,16 @@ describe(shannonEntropy.name, () => {
 describe(maskSecret.name, () => {
   it('keeps only the prefix and the length', () => {
     expect(maskSecret('xoxb-123456789-abcdef')).toBe('xoxb-… (21 characters)');
+  });
+});
+
+describe(redactSecrets.name, () => {
+  it('replaces every secret in a text and says what it found', () => {
+    const token = `${'ghp'}_${alnum(36)}`;
+
+    const sut = redactSecrets(`Fixes ${token} and ${token}`);
+
+    expect(sut.text).toBe('Fixes [REDACTED SECRET] and [REDACTED SECRET]');
+    expect(sut.hits.map((h) => h.rule.id)).toEqual(['github-token', 'github-token']);
   });
 });

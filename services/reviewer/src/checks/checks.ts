@@ -1,6 +1,7 @@
 // Deterministic checks run before the model, free and instant: secrets and merge-conflict markers
-// in added lines. A finding never repeats the secret; the prompt gets a redacted line instead.
-import type { DiffFile } from '../diff/diff.js';
+// in added lines. Secrets are redacted in place on every line the model could see (added, removed
+// and context lines alike, and the pull request's text); a finding never repeats the secret.
+import type { DiffFile, DiffLine, Hunk } from '../diff/diff.js';
 import type { Finding } from '../finding.js';
 
 export interface CheckFinding extends Finding {
@@ -57,6 +58,19 @@ const STRONG_RULES: readonly SecretRule[] = [
   { id: 'google-api-key', name: 'a Google API key', pattern: /\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/, group: 1 },
   { id: 'stripe-key', name: 'a Stripe live key', pattern: /\b((?:sk|rk)_live_[0-9a-zA-Z]{24,})\b/, group: 1 },
   { id: 'anthropic-key', name: 'an Anthropic API key', pattern: /\b(sk-ant-[A-Za-z0-9_-]{20,})/, group: 1 },
+  {
+    id: 'jwt',
+    name: 'a JSON web token',
+    pattern: /\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/,
+    group: 1,
+  },
+  {
+    id: 'url-password',
+    name: 'a password in a connection URL',
+    pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/'"`]+:([^\s@/'"`]+)@/i,
+    group: 1,
+    accept: (v) => !PLACEHOLDER.test(v) && !/^[*x]+$/i.test(v) && v.length >= 4,
+  },
 ];
 
 const PLACEHOLDER =
@@ -71,6 +85,8 @@ const ENTROPY_RULE: SecretRule = {
   group: 1,
   accept: (v) => !PLACEHOLDER.test(v) && shannonEntropy(v) >= 3.5 && /[0-9]/.test(v) && /[A-Za-z]/.test(v),
 };
+
+const ALL_RULES: readonly SecretRule[] = [...STRONG_RULES, ENTROPY_RULE];
 
 /** Bits of entropy per character. */
 export function shannonEntropy(s: string): number {
@@ -92,65 +108,87 @@ export function maskSecret(value: string): string {
 
 export interface CheckResult {
   findings: CheckFinding[];
-  /** New-side lines whose text must not reach the model, with their redacted text. */
-  redactions: Map<string, Map<number, string>>;
+  /** The files as the model may see them, in the same order: every secret replaced in place. */
+  files: DiffFile[];
+}
+
+const SECRET = '[REDACTED SECRET]';
+const PRIVATE_KEY = '[REDACTED PRIVATE KEY]';
+const KEY_END = /-----END [A-Z ]*PRIVATE KEY/;
+
+interface Hit {
+  rule: SecretRule;
+  value: string;
+}
+
+/** `text` with every secret the rules find replaced, and what was found, in rule order. */
+export function redactSecrets(text: string, rules: readonly SecretRule[] = ALL_RULES): { text: string; hits: Hit[] } {
+  const hits: Hit[] = [];
+  let out = text;
+  for (const rule of rules) {
+    out = out.replace(new RegExp(rule.pattern.source, `${rule.pattern.flags}g`), (match, ...groups) => {
+      const value = rule.group === undefined ? match : (groups[rule.group - 1] as string | undefined);
+      if (!value || (rule.accept && !rule.accept(value))) return match;
+      hits.push({ rule, value });
+      // A private key's header is no secret, but all that follows it is.
+      return rule.marker ? PRIVATE_KEY : match.replace(value, SECRET);
+    });
+  }
+  return { text: out, hits };
 }
 
 /**
- * Scans added lines. `ignored(path)` files (lock files, vendored code) get only the strong rules,
- * because their hashes and fixtures would trip the entropy rule.
+ * Scans every line of `files`; findings only on added lines (what the pull request introduces).
+ * `ignored(path)` files (lock files, vendored code) get only the strong rules, because their
+ * hashes and fixtures would trip the entropy rule.
  */
 export function runChecks(files: readonly DiffFile[], ignored: (path: string) => boolean = () => false): CheckResult {
   const findings: CheckFinding[] = [];
-  const redactions = new Map<string, Map<number, string>>();
-  for (const file of files) {
-    if (file.binary || file.newPath === null) continue;
-    const rules = ignored(file.path) ? STRONG_RULES : [...STRONG_RULES, ENTROPY_RULE];
-    for (const hunk of file.hunks) {
+  const safe = files.map((file) => {
+    if (file.binary) return file;
+    const rules = ignored(file.path) ? STRONG_RULES : ALL_RULES;
+    const hunks = file.hunks.map((hunk): Hunk => {
       let conflictStart: number | null = null;
       let inKey = false;
-      for (const l of hunk.lines) {
-        if (l.kind !== 'add' || l.newLine === null) continue;
+      const lines = hunk.lines.map((l): DiffLine => {
         if (inKey) {
           // The base64 body of a private key that started on an earlier line.
-          redact(redactions, file.path, l.newLine, '[REDACTED PRIVATE KEY]');
-          if (/-----END [A-Z ]*PRIVATE KEY/.test(l.text)) inKey = false;
-          continue;
+          inKey = !KEY_END.test(l.text);
+          return { ...l, text: PRIVATE_KEY };
         }
-        const hit = matchSecret(l.text, rules);
-        if (hit) {
-          findings.push({
-            path: file.path,
-            line: l.newLine,
-            severity: 'critical',
-            title: `Possible secret: ${hit.rule.name}`,
-            body:
-              `This added line appears to contain ${hit.rule.name} (\`${hit.rule.marker ? hit.value : maskSecret(hit.value)}\`). ` +
-              'Anything pushed to a repository should be treated as leaked: revoke or rotate it, then load it ' +
-              'from a secret store or environment variable instead of the source.',
-            rule: `secret:${hit.rule.id}`,
-          });
-          if (hit.rule.marker) {
-            redact(redactions, file.path, l.newLine, '[REDACTED PRIVATE KEY]');
-            inKey = !/-----END [A-Z ]*PRIVATE KEY/.test(l.text);
-          } else redact(redactions, file.path, l.newLine, l.text.split(hit.value).join('[REDACTED SECRET]'));
+        const { text, hits } = redactSecrets(l.text, rules);
+        const hit = hits[0];
+        if (hit?.rule.marker) inKey = !KEY_END.test(l.text);
+        if (l.kind === 'add' && l.newLine !== null) {
+          if (hit) findings.push(secretFinding(file.path, l.newLine, hit));
+          if (/^<{7}(?: |$)/.test(l.text)) conflictStart = l.newLine;
+          else if (/^>{7}(?: |$)/.test(l.text) && conflictStart !== null) {
+            findings.push(conflictFinding(file.path, conflictStart, l.newLine));
+            conflictStart = null;
+          }
         }
-        if (/^<{7}(?: |$)/.test(l.text)) conflictStart = l.newLine;
-        else if (/^>{7}(?: |$)/.test(l.text) && conflictStart !== null) {
-          findings.push(conflictFinding(file.path, conflictStart, l.newLine));
-          conflictStart = null;
-        }
-      }
+        return hits.length > 0 ? { ...l, text } : l;
+      });
       if (conflictStart !== null) findings.push(conflictFinding(file.path, conflictStart));
-    }
-  }
-  return { findings, redactions };
+      return { ...hunk, lines };
+    });
+    return { ...file, hunks };
+  });
+  return { findings, files: safe };
 }
 
-function redact(redactions: CheckResult['redactions'], path: string, line: number, text: string): void {
-  const perFile = redactions.get(path) ?? new Map<number, string>();
-  perFile.set(line, text);
-  redactions.set(path, perFile);
+function secretFinding(path: string, line: number, hit: Hit): CheckFinding {
+  return {
+    path,
+    line,
+    severity: 'critical',
+    title: `Possible secret: ${hit.rule.name}`,
+    body:
+      `This added line appears to contain ${hit.rule.name} (\`${hit.rule.marker ? hit.value : maskSecret(hit.value)}\`). ` +
+      'Anything pushed to a repository should be treated as leaked: revoke or rotate it, then load it ' +
+      'from a secret store or environment variable instead of the source.',
+    rule: `secret:${hit.rule.id}`,
+  };
 }
 
 function conflictFinding(path: string, line: number, end?: number): CheckFinding {
@@ -163,16 +201,4 @@ function conflictFinding(path: string, line: number, end?: number): CheckFinding
     body: 'These lines contain git conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`). Resolve the conflict before merging.',
     rule: 'conflict-marker',
   };
-}
-
-function matchSecret(text: string, rules: readonly SecretRule[]): { rule: SecretRule; value: string } | null {
-  for (const rule of rules) {
-    const m = rule.pattern.exec(text);
-    if (!m) continue;
-    const value = rule.group === undefined ? m[0] : m[rule.group];
-    if (!value) continue;
-    if (rule.accept && !rule.accept(value)) continue;
-    return { rule, value };
-  }
-  return null;
 }

@@ -7,8 +7,6 @@ const MAX_REMOVED_RUN = 12;
 const REMOVED_RUN_KEEP = 4;
 
 export interface RenderOptions {
-  /** Replaces the text of a new-side line (used to keep detected secrets out of the prompt). */
-  redact?: (line: number) => string | undefined;
   part?: { index: number; of: number };
   /** Leave out the file header line. */
   noHeader?: boolean;
@@ -28,10 +26,10 @@ export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: Ren
     let run: DiffLine[] = [];
     const flush = () => {
       if (run.length > MAX_REMOVED_RUN) {
-        for (const l of run.slice(0, REMOVED_RUN_KEEP)) out.push(renderLine(l, options));
+        for (const l of run.slice(0, REMOVED_RUN_KEEP)) out.push(renderLine(l));
         out.push(`-[${run.length - REMOVED_RUN_KEEP} more removed lines]`);
       } else {
-        for (const l of run) out.push(renderLine(l, options));
+        for (const l of run) out.push(renderLine(l));
       }
       run = [];
     };
@@ -41,7 +39,7 @@ export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: Ren
         continue;
       }
       flush();
-      out.push(renderLine(l, options));
+      out.push(renderLine(l));
     }
     flush();
   }
@@ -52,8 +50,8 @@ export function renderHunks(file: DiffFile, hunks: readonly Hunk[], options: Ren
  * `12+added`, `13 context`, `-removed`: the number runs straight into the mark, so a line is
  * unambiguous without padding, which would cost tokens on every line.
  */
-function renderLine(l: DiffLine, options: RenderOptions): string {
-  const text = (l.newLine !== null && options.redact?.(l.newLine)) || l.text;
+function renderLine(l: DiffLine): string {
+  const text = l.text;
   const eol = l.noNewline ? ' [no newline at end of file]' : '';
   if (l.kind === 'del') return `-${text}${eol}`;
   return `${l.newLine}${l.kind === 'add' ? '+' : ' '}${text}${eol}`;

@@ -3,7 +3,7 @@
 // in a report whose status is posted, skipped or failed, with the reason.
 import { emptyUsage, type RepoRef, repoFullName, type TokenUsage, type Trigger } from '@kritik/core';
 import { CostGate, packRequests, type ReviewUnit } from '../budget/budget.js';
-import { runChecks } from '../checks/checks.js';
+import { redactSecrets, runChecks } from '../checks/checks.js';
 import { CONFIG_FILE, DEFAULT_IGNORE, type KritikConfig, type LoadedConfig, loadConfig } from '../config/config.js';
 import { compileGlobs, compileIgnore } from '../config/globs.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../diff/diff.js';
@@ -386,7 +386,10 @@ async function analyse(
   const ignored = compileIgnore([...DEFAULT_IGNORE, ...config.ignore]);
   const skipped: SkippedFile[] = [];
   const reviewable: DiffFile[] = [];
-  for (const f of collected.files) {
+  // Everything after this point sees the redacted files and text: no secret reaches the model.
+  const checks = runChecks(collected.files, ignored);
+  const prText = { title: redactSecrets(pr.title).text, body: redactSecrets(pr.body).text };
+  for (const f of checks.files) {
     if (collected.missingPatch.has(f.path))
       skipped.push({ path: f.path, reason: 'too large: GitHub shows no diff for it' });
     else if (f.binary) skipped.push({ path: f.path, reason: 'binary file' });
@@ -400,7 +403,6 @@ async function analyse(
     else reviewable.push(f);
   }
 
-  const checks = runChecks(collected.files, ignored);
   if (checks.findings.length > 0) progress(`checks: ${checks.findings.length} secret or conflict finding(s)`);
   const raw: RawFinding[] = checks.findings.map(({ rule: _rule, ...f }) => ({ ...f, source: 'check' as const }));
   const summaries: string[] = [];
@@ -419,13 +421,11 @@ async function analyse(
     const { price, known } = priceOf(config.model);
     if (!known)
       notes.push(`No price is known for model \`${config.model}\`; the budget assumed the most expensive rate.`);
-    const overhead = overheadTokens(config, pr);
-    const redact = (path: string, line: number) => checks.redactions.get(path)?.get(line);
+    const overhead = overheadTokens(config, prText);
     const plan = packRequests({
       files: reviewable,
       overheadTokens: overhead.cached + overhead.other,
       maxInputTokens: config.max_input_tokens,
-      redact,
     });
     for (const f of plan.tooLarge) {
       skipped.push({
@@ -461,7 +461,7 @@ async function analyse(
         model: config.model,
         maxTokens: allowance,
         config,
-        pr,
+        pr: prText,
         units: batch,
         otherFiles: plan.batches.length > 1 ? reviewable.length - new Set(batch.map((u) => u.file.path)).size : 0,
       });
