@@ -88,7 +88,7 @@ describe(runChecks.name, () => {
 
   it('leaves placeholder passwords in connection URLs alone', () => {
     const sut = runChecks(
-      added('docs.md', ['postgres://user:${PASSWORD}@db/app', 'redis://:changeme@localhost', 'amqp://u:****@h']),
+      added('docs.md', [`postgres://user:${'$'}{PASSWORD}@db/app`, 'redis://:changeme@localhost', 'amqp://u:****@h']),
     );
 
     expect(sut.findings).toEqual([]);
