@@ -1,4 +1,6 @@
 // Builds the backend application from a validated config; main.ts and the tests share it.
+
+import type { Server } from 'node:http';
 import { createLogger, type Logger, PinoLoggerService } from '@kritik/server';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -20,5 +22,11 @@ export async function createApp(config: BackendConfig, options: CreateAppOptions
   });
   app.enableShutdownHooks();
   serveWebhooksDirectly(app);
+  // Node waits 60 s for headers and 300 s for a request by default: far too long for a
+  // connection that holds memory before anything about it is verified. The webhook receiver
+  // ends a slow body itself, with a JSON answer, before the server's own limit.
+  const server = app.getHttpServer() as Server;
+  server.headersTimeout = Math.min(10_000, config.webhooks.bodyTimeoutMs);
+  server.requestTimeout = config.webhooks.bodyTimeoutMs + 5_000;
   return app;
 }

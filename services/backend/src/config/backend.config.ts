@@ -37,6 +37,20 @@ export const backendConfigSchema = z.object({
       users: listSetting().default([]),
     })
     .default({ orgs: [], repos: [], users: [] }),
+  /**
+   * What unauthenticated senders can make the backend hold: a body is only verified once all of it
+   * has arrived, so bodies in flight share these bounds.
+   */
+  webhooks: z
+    .object({
+      maxUnverifiedBytes: intSetting()
+        .min(1024 * 1024)
+        .default(64 * 1024 * 1024),
+      maxUnverifiedBodies: intSetting().min(1).default(32),
+      /** A whole request (headers and body) must arrive within this time. */
+      bodyTimeoutMs: intSetting().min(100).max(300_000).default(20_000),
+    })
+    .default({ maxUnverifiedBytes: 64 * 1024 * 1024, maxUnverifiedBodies: 32, bodyTimeoutMs: 20_000 }),
   queue: z
     .object({
       /** A review waits this long for newer pushes to the same pull request, which replace it. */
@@ -65,6 +79,9 @@ export const BACKEND_ENV = {
   KRITIK_ALLOWED_REPOS: 'allow.repos',
   KRITIK_ALLOWED_USERS: 'allow.users',
   KRITIK_DEBOUNCE_MS: 'queue.debounceMs',
+  KRITIK_WEBHOOK_MAX_UNVERIFIED_BYTES: 'webhooks.maxUnverifiedBytes',
+  KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES: 'webhooks.maxUnverifiedBodies',
+  KRITIK_WEBHOOK_BODY_TIMEOUT_MS: 'webhooks.bodyTimeoutMs',
 } as const;
 
 export function loadBackendConfig(source: NodeJS.ProcessEnv = process.env): BackendConfig {

@@ -12,6 +12,8 @@ export const WEBHOOK_OUTCOMES = [
   'unauthorized',
   'bad_request',
   'too_large',
+  'busy',
+  'timeout',
   'unavailable',
   'error',
 ] as const;

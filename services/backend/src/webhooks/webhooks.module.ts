@@ -9,6 +9,7 @@ import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
 import { QueueErrors } from './queue-errors.js';
 import { QueueReadiness } from './queues.readiness.js';
+import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookSignature } from './webhook.signature.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
@@ -37,6 +38,15 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     ReviewStore,
     WebhookMetrics,
     WebhookReceiver,
+    {
+      provide: UnverifiedBodies,
+      inject: [BACKEND_CONFIG],
+      useFactory: (config: BackendConfig) =>
+        new UnverifiedBodies({
+          maxBytes: config.webhooks.maxUnverifiedBytes,
+          maxBodies: config.webhooks.maxUnverifiedBodies,
+        }),
+    },
   ],
   exports: [QueueReadiness],
 })

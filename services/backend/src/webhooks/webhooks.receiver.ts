@@ -1,16 +1,19 @@
 // Handles one webhook delivery on node's own request and response: read the raw body (413 past
-// 25 MB), verify X-Hub-Signature-256 on it (401), parse (400), then hand the event to the
+// 25 MB; 503 while the unverified-body budget is full; 408 when it trickles in too slowly),
+// verify X-Hub-Signature-256 on it (401), parse (400), then hand the event to the
 // intake. 202 with the review id when queued, 200 for a redelivery, 503 when Redis cannot store
 // it, so GitHub shows a failed delivery. Both the Nest route and the server's direct route for
 // POST /webhooks/github (webhooks.route.ts) end here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, scrub } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
+import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { fromGitHub } from '../github/github.events.js';
 import { MalformedEventError } from '../intake/intake.event.js';
 import { IntakeService, IntakeUnavailableError } from '../intake/intake.service.js';
 import { LOGGER } from '../logger.provider.js';
-import { BodyTooLargeError, readRawBody } from './raw-body.js';
+import { BodyBudgetError, BodyTimeoutError, BodyTooLargeError, readRawBody, refuseBody } from './raw-body.js';
+import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookSignature } from './webhook.signature.js';
 import { eventLabel, WebhookMetrics, type WebhookOutcome } from './webhooks.metrics.js';
 
@@ -28,6 +31,8 @@ export class WebhookReceiver {
     private readonly signature: WebhookSignature,
     private readonly intake: IntakeService,
     private readonly metrics: WebhookMetrics,
+    private readonly unverified: UnverifiedBodies,
+    @Inject(BACKEND_CONFIG) private readonly config: BackendConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -41,20 +46,41 @@ export class WebhookReceiver {
       this.metrics.record(eventLabel(event, verified), outcome, startedAt);
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (status === 503) headers['retry-after'] = '5';
-      if (status === 413) headers.connection = 'close';
-      res.writeHead(status, headers).end(JSON.stringify(body));
+      const send = () => res.writeHead(status, headers).end(JSON.stringify(body));
+      // A body that was not read to its end leaves the connection unusable, and its rest unread.
+      if (status === 413 || status === 408 || outcome === 'busy') {
+        headers.connection = 'close';
+        return refuseBody(req, send);
+      }
+      send();
     };
 
+    const ticket = this.unverified.admit();
+    if (!ticket) {
+      log.warn(this.unverified.inFlight, 'too many unverified webhook bodies in flight');
+      return answer(503, 'busy', { status: 'busy', error: 'too many requests in flight, redeliver later' });
+    }
     let raw: Buffer;
     try {
-      raw = await readRawBody(req, MAX_BODY_BYTES);
+      raw = await readRawBody(req, { limit: MAX_BODY_BYTES, ticket, timeoutMs: this.config.webhooks.bodyTimeoutMs });
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         log.warn({ limit: MAX_BODY_BYTES }, 'webhook body too large');
         return answer(413, 'too_large', { status: 'rejected', error: error.message });
       }
+      if (error instanceof BodyBudgetError) {
+        log.warn(this.unverified.inFlight, 'unverified webhook bytes over budget');
+        return answer(503, 'busy', { status: 'busy', error: 'too many request bytes in flight, redeliver later' });
+      }
+      if (error instanceof BodyTimeoutError) {
+        log.warn({ timeoutMs: error.timeoutMs }, 'webhook body too slow');
+        return answer(408, 'timeout', { status: 'rejected', error: error.message });
+      }
       log.warn({ err: error }, 'webhook body could not be read');
       return answer(400, 'bad_request', { status: 'rejected', error: 'request body could not be read' });
+    } finally {
+      // Verified or not, the bytes are either dropped or about to be parsed: the budget is for reading.
+      ticket.release();
     }
 
     const signature = header(req, 'x-hub-signature-256');
