@@ -1,6 +1,12 @@
 // The one definition of the chart's values: type, default and description of each. values.yaml,
 // values.schema.json, the README's parameters table and the constructs' accessor all come from it.
-import { DEFAULT_GITHUB_API_URL, resourcesSchema, reviewJobSettingsSchema, tolerationSchema } from '@kritik/core';
+import {
+  DEFAULT_GITHUB_API_URL,
+  type Resources,
+  resourcesSchema,
+  reviewJobSettingsSchema,
+  tolerationSchema,
+} from '@kritik/core';
 import { type Accessor, accessorOf, bool, group, int, list, object, str, stringMap, stringOrInt } from './dsl.js';
 import { jsonSchemaOf } from './zod-schema.js';
 
@@ -39,14 +45,20 @@ const CONFIG_DESCRIPTIONS = {
     "Settings of the worker's config file beside `reviewJob` (KRITIK_CONFIG, see services/worker/src/config/worker.config.ts), e.g. scheduling.concurrency, scheduling.perRepoConcurrency. Unknown keys stop the worker.",
 } as const;
 
+/** The backend rests at ~130 MiB resident (the unverified-bodies spec reads it): 512 MiB leaves room for 64 MiB of bodies. */
+const WORKLOAD_RESOURCES: Record<'backend' | 'worker', Resources> = {
+  backend: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } },
+  worker: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } },
+};
+
 /** What backend and worker share: image, scaling, disruption budget, scheduling, resources. */
 const workload = (component: 'backend' | 'worker', what: string) =>
   ({
     image: image(`ghcr.io/kritik-dev/kritik-${component}`, what),
     replicaCount: int(1, 'Number of pods when autoscaling is off.', { schema: { minimum: 0 } }),
     resources: object(
-      {},
-      'Container resources (requests/limits). Unset by default; set them in production (see the production-like scenario in ci/).',
+      WORKLOAD_RESOURCES[component],
+      'Container resources (requests/limits). No CPU limit by default (throttling slows webhooks more than it protects); the memory limit leaves room for the unverified-body budget (backend) and a burst of reviews (worker).',
       resourcesJsonSchema,
     ),
     autoscaling: group('HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation; needs resources.requests.cpu.', {

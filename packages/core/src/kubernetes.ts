@@ -27,6 +27,7 @@ const resourceList = z.record(z.string(), quantity);
 export const resourcesSchema = z
   .object({ requests: resourceList.optional(), limits: resourceList.optional() })
   .strict();
+export type Resources = z.infer<typeof resourcesSchema>;
 
 export const tolerationSchema = z
   .object({
