@@ -179,7 +179,7 @@ describe(runReview.name, () => {
     };
     expect(create.event).toBe('COMMENT');
     expect(h.reviews()[0]!.state).toBe('COMMENTED');
-    expect(create.body).toContain('`@acme/maintainers`');
+    expect(create.body).toContain('@\u200bacme/maintainers');
     expect(`${create.body}${create.comments[0]!.body}`).not.toMatch(/<(img|script)/);
     expect(Object.keys(reviewReportSchema.parse(report)).sort()).toEqual(Object.keys(report).sort());
     const request = h.anthropic.messageRequests()[0]!;

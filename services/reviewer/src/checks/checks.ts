@@ -3,6 +3,7 @@
 // and context lines alike, and the pull request's text); a finding never repeats the secret.
 import type { DiffFile, DiffLine, Hunk } from '../diff/diff.js';
 import type { Finding } from '../finding.js';
+import { inlineCode } from '../review/sanitize.js';
 
 export interface CheckFinding extends Finding {
   /** Which check found it (e.g. `secret:github-token`). */
@@ -184,7 +185,7 @@ function secretFinding(path: string, line: number, hit: Hit): CheckFinding {
     severity: 'critical',
     title: `Possible secret: ${hit.rule.name}`,
     body:
-      `This added line appears to contain ${hit.rule.name} (\`${hit.rule.marker ? hit.value : maskSecret(hit.value)}\`). ` +
+      `This added line appears to contain ${hit.rule.name} (${inlineCode(hit.rule.marker ? hit.value : maskSecret(hit.value))}). ` +
       'Anything pushed to a repository should be treated as leaked: revoke or rotate it, then load it ' +
       'from a secret store or environment variable instead of the source.',
     rule: `secret:${hit.rule.id}`,

@@ -1,6 +1,7 @@
 // Renders a finished review for the terminal: text for people, Markdown as posted, JSON for tools.
 import type { ReviewRun } from '../review/engine.js';
 import { severityLabel } from '../review/findings.js';
+import { inlineCode } from '../review/sanitize.js';
 import { formatCounts } from '../review/summary.js';
 
 export const FORMATS = ['text', 'markdown', 'json'] as const;
@@ -47,7 +48,7 @@ function renderMarkdown(run: ReviewRun): string {
     out.push('---', '## Inline comments');
     for (const c of run.comments) {
       const where = c.start_line !== undefined ? `${c.path}:${c.start_line}-${c.line}` : `${c.path}:${c.line}`;
-      out.push(`### \`${where}\`\n\n${c.body.replace(/\n*<!-- kritik:fp=[0-9a-f]+ -->$/, '')}`);
+      out.push(`### ${inlineCode(where)}\n\n${c.body.replace(/\n*<!-- kritik:fp=[0-9a-f]+ -->$/, '')}`);
     }
   }
   return out.join('\n\n');

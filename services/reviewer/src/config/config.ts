@@ -4,6 +4,7 @@ import { type Severity, severitySchema } from '@kritik/core';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MODEL } from '../llm/models.js';
+import { inlineCode, neutralise } from '../review/sanitize.js';
 
 export const CONFIG_FILE = '.kritik.yaml';
 
@@ -199,7 +200,7 @@ function firstLine(message: string): string {
 
 export function describeIssue(issue: ConfigIssue): string {
   const where = issue.line ? `line ${issue.line}, ` : '';
-  return `${CONFIG_FILE} ${where}\`${issue.field}\`: ${issue.message}`;
+  return `${CONFIG_FILE} ${where}${inlineCode(issue.field)}: ${neutralise(issue.message)}`;
 }
 
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, major: 1, minor: 2, nit: 3 };

@@ -22,6 +22,7 @@ import { buildRequest, overheadTokens, type PullRequestText } from '../prompt/pr
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from './findings.js';
 import { extractFingerprints, isKritikBody, parseReviewMarker, reviewMarker } from './fingerprint.js';
 import type { ReviewReport } from './result.js';
+import { inlineCode } from './sanitize.js';
 import { buildSummary, formatCounts, type SkippedFile } from './summary.js';
 
 export type ReviewSource =
@@ -420,7 +421,9 @@ async function analyse(
     state.model = model;
     const { price, known } = priceOf(config.model);
     if (!known)
-      notes.push(`No price is known for model \`${config.model}\`; the budget assumed the most expensive rate.`);
+      notes.push(
+        `No price is known for model ${inlineCode(config.model)}; the budget assumed the most expensive rate.`,
+      );
     const overhead = overheadTokens(config, prText);
     const plan = packRequests({
       files: reviewable,

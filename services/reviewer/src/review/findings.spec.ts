@@ -84,7 +84,7 @@ describe(arrangeFindings.name, () => {
   it('sanitises titles and bodies', () => {
     const sut = arrange([finding({ title: 'Ping @admin', body: '<b>bold</b>' })]);
 
-    expect([sut.findings[0]!.title, sut.findings[0]!.body]).toEqual(['Ping `@admin`', '&lt;b&gt;bold&lt;/b&gt;']);
+    expect([sut.findings[0]!.title, sut.findings[0]!.body]).toEqual(['Ping @\u200badmin', '<\u200bb>bold<\u200b/b>']);
   });
 });
 

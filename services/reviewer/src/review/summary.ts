@@ -4,7 +4,7 @@ import type { Severity, TokenUsage } from '@kritik/core';
 import { type ConfigIssue, describeIssue } from '../config/config.js';
 import { type ArrangedFinding, countBySeverity, severityLabel } from './findings.js';
 import { withOwnMarkers } from './fingerprint.js';
-import { sanitizeMarkdown } from './sanitize.js';
+import { inlineCode, neutralise, sanitizeMarkdown } from './sanitize.js';
 
 export interface SkippedFile {
   path: string;
@@ -44,7 +44,7 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
   const out: string[] = ['## Kritik review'];
   const summaries = input.summaries.map((s) => sanitizeMarkdown(s.trim(), 3_000)).filter(Boolean);
   if (summaries.length > 0) out.push(summaries.join('\n\n'));
-  for (const note of input.notes) out.push(`> ${note}`);
+  for (const note of input.notes) out.push(`> ${neutralise(note)}`);
 
   const inline = input.findings.filter((f) => f.inline);
   const elsewhere = input.findings.filter((f) => !f.inline);
@@ -56,7 +56,7 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
   if (elsewhere.length > 0) {
     const lines = ['### Findings not posted inline'];
     for (const f of elsewhere.slice(0, MAX_LISTED)) {
-      const where = `\`${f.path}:${f.line}\``;
+      const where = inlineCode(`${f.path}:${f.line}`);
       const why = f.summaryReason ? ` _(${f.summaryReason})_` : '';
       const body = f.body ? `\n  ${f.body.split('\n').join('\n  ')}` : '';
       lines.push(
@@ -78,7 +78,7 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
 
   if (input.skipped.length > 0) {
     const lines = [`### Not reviewed (${input.skipped.length} file${input.skipped.length === 1 ? '' : 's'})`];
-    for (const s of input.skipped.slice(0, MAX_LISTED)) lines.push(`- \`${s.path}\` — ${s.reason}`);
+    for (const s of input.skipped.slice(0, MAX_LISTED)) lines.push(`- ${inlineCode(s.path)} — ${neutralise(s.reason)}`);
     if (input.skipped.length > MAX_LISTED) {
       const rest = input.skipped.slice(MAX_LISTED);
       const reasons = new Map<string, number>();
