@@ -113,9 +113,10 @@ describe('posted bodies', () => {
           title: sanitizeTitle(title),
           body: sanitizeMarkdown(body),
           suggestion,
+          source: 'model',
           fingerprint: '0123456789abcdef',
           inline: true,
-        } as Parameters<typeof commentBody>[0]);
+        });
         expect(dangers(withoutOwnHtml(markdown), true)).toEqual([]);
         expect(extractFingerprints(markdown)).toEqual(['0123456789abcdef']);
       }),
@@ -135,11 +136,12 @@ describe('posted bodies', () => {
               severity: 'minor',
               title: sanitizeTitle(title),
               body: sanitizeMarkdown(note),
+              source: 'model',
               fingerprint: 'fedcba9876543210',
               inline: false,
               summaryReason: 'line 3 is outside the diff',
             },
-          ] as Parameters<typeof buildSummary>[0]['findings'],
+          ],
           skipped: [{ path, reason: 'binary file' }],
           configIssues: [{ line: 1, field: path, message: note }],
           notes: [note],
