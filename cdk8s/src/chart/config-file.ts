@@ -43,6 +43,7 @@ export function reviewJobSettings(): Rendered<Required<ReviewJobSettings>> {
     labels: { ...merge(v.labels), [LABELS.instance]: expr('.Release.Name | quote') },
     priorityClassName: value(v.priorityClassName),
     env: yaml(v.env),
+    ceilings: { maxCostUsd: value(v.ceilings.maxCostUsd), maxInputTokens: value(v.ceilings.maxInputTokens) },
   };
 }
 

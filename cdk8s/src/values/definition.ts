@@ -7,7 +7,7 @@ import {
   reviewJobSettingsSchema,
   tolerationSchema,
 } from '@kritik/core';
-import { type Accessor, accessorOf, bool, group, int, list, object, str, stringMap, stringOrInt } from './dsl.js';
+import { type Accessor, accessorOf, bool, group, int, list, num, object, str, stringMap, stringOrInt } from './dsl.js';
 import { jsonSchemaOf } from './zod-schema.js';
 
 const reviewJobDefaults = reviewJobSettingsSchema.parse({});
@@ -250,6 +250,16 @@ export const valuesDefinition = group('Kritik', {
       'Extra (non-secret) environment of the reviewer, e.g. ANTHROPIC_BASE_URL for a proxy.',
       reviewJobDefaults.env,
     ),
+    ceilings: group("What one review may spend at most, whatever its repository's .kritik.yaml sets.", {
+      maxCostUsd: num(reviewJobDefaults.ceilings.maxCostUsd, 'Highest max_cost_usd a repository gets (USD).', {
+        schema: { exclusiveMinimum: 0 },
+      }),
+      maxInputTokens: int(
+        reviewJobDefaults.ceilings.maxInputTokens,
+        'Highest max_input_tokens a repository gets (tokens per model request).',
+        { schema: { minimum: 1 } },
+      ),
+    }),
   }),
   redis: group(
     'A single small Redis for evaluation (no persistence, no password). Use `externalRedis` in production.',

@@ -36,6 +36,9 @@ export const str = (def: string, description: string, options?: LeafOptions) =>
 export const int = (def: number, description: string, options?: LeafOptions) =>
   leaf<number>('int', { type: 'integer' }, def, description, options);
 
+export const num = (def: number, description: string, options?: LeafOptions) =>
+  leaf<number>('number', { type: 'number' }, def, description, options);
+
 export const bool = (def: boolean, description: string) => leaf<boolean>('bool', { type: 'boolean' }, def, description);
 
 /** A string or an integer (ids that YAML users write either way). */

@@ -143,6 +143,9 @@ reviewJob:
     app.kubernetes.io/instance: {{ .Release.Name | quote }}
   priorityClassName: {{ .Values.reviewJob.priorityClassName | quote }}
   env: {{- toYaml .Values.reviewJob.env | nindent 4 }}
+  ceilings:
+    maxCostUsd: {{ .Values.reviewJob.ceilings.maxCostUsd }}
+    maxInputTokens: {{ .Values.reviewJob.ceilings.maxInputTokens }}
 {{- with .Values.worker.config }}
 {{- toYaml . | nindent 0 }}
 {{- end }}

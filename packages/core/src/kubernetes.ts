@@ -2,6 +2,7 @@
 // is generated from REQUIRED_PERMISSIONS and the worker checks each at start, so code, chart
 // and cluster cannot drift apart.
 import { z } from 'zod';
+import { DEFAULT_REVIEW_CEILINGS, reviewCeilingsSchema } from './review.js';
 
 export interface Permission {
   readonly group: string;
@@ -68,6 +69,8 @@ export const reviewJobSettingsSchema = z
     priorityClassName: z.string().optional(),
     /** Extra env for the reviewer (non-secret), e.g. ANTHROPIC_BASE_URL for a proxy. */
     env: z.record(z.string(), z.string()).default({}),
+    /** What one review may spend at most, whatever its repository's `.kritik.yaml` sets. */
+    ceilings: reviewCeilingsSchema.default(DEFAULT_REVIEW_CEILINGS),
   })
   .strict();
 export type ReviewJobSettings = z.infer<typeof reviewJobSettingsSchema>;

@@ -39,6 +39,19 @@ export const reviewJobSchema = z.object({
 export type ReviewJob = z.infer<typeof reviewJobSchema>;
 
 /**
+ * What the platform lets any one review spend, whatever the repository's `.kritik.yaml` asks:
+ * the operator pays for every review, a repository only chooses below these.
+ */
+export const reviewCeilingsSchema = z
+  .object({
+    maxCostUsd: z.number().positive(),
+    maxInputTokens: z.number().int().positive(),
+  })
+  .strict();
+export type ReviewCeilings = z.infer<typeof reviewCeilingsSchema>;
+export const DEFAULT_REVIEW_CEILINGS: ReviewCeilings = { maxCostUsd: 5, maxInputTokens: 200_000 };
+
+/**
  * What a review Job receives in KRITIK_REVIEW. The short-lived repository token travels
  * separately (GITHUB_TOKEN from the per-review Secret), never inside this object.
  */
@@ -46,6 +59,7 @@ export const reviewPayloadSchema = reviewJobSchema.extend({
   apiUrl: z.string().url(),
   /** The login the App posts as: the reviewer trusts markers only in its reviews and comments. */
   botLogin: z.string().min(1).optional(),
+  ceilings: reviewCeilingsSchema.optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
 

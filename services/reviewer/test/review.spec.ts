@@ -327,4 +327,19 @@ describe(runReview.name, () => {
     expect(sent).toContain('[REDACTED SECRET]');
     expect(report).toMatchObject({ findings: { critical: 1 }, commentsPosted: 1 });
   });
+
+  it("holds a repository that raises its own budget to the platform's ceiling", async () => {
+    await h.repo('max_cost_usd: 1000\n');
+    h.pullRequest([source]);
+    h.anthropic.setDefaultReply(toolReply('ok', []));
+
+    const { report, markdown } = await h.review({
+      source: { ceilings: { maxCostUsd: 0.000_001, maxInputTokens: 60_000 } },
+    });
+
+    expect(h.anthropic.messageRequests()).toEqual([]);
+    expect(report.filesSkipped).toBeGreaterThan(0);
+    expect(markdown).toContain("above the platform's ceiling; $0.000001 used");
+    expect(markdown).toContain('over budget (max_cost_usd $0.000001)');
+  });
 });

@@ -53,6 +53,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       reviewId: payload.reviewId,
       trigger: payload.trigger,
       ...(payload.botLogin ? { selfLogin: payload.botLogin } : {}),
+      ...(payload.ceilings ? { ceilings: payload.ceilings } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

@@ -1,5 +1,5 @@
 import { DEFAULT_MODEL } from '../llm/models.js';
-import { DEFAULT_IGNORE, defaultConfig, describeIssue, loadConfig } from './config.js';
+import { applyCeilings, DEFAULT_IGNORE, defaultConfig, describeIssue, loadConfig } from './config.js';
 import { compileGlobs, compileIgnore } from './globs.js';
 
 describe(loadConfig.name, () => {
@@ -117,6 +117,25 @@ describe(loadConfig.name, () => {
     const sut = loadConfig('max_comments: 1\nmax_comments: 2\n');
 
     expect(sut.issues[0]).toMatchObject({ field: '(syntax)', line: 2 });
+  });
+});
+
+describe(applyCeilings.name, () => {
+  const ceilings = { maxCostUsd: 5, maxInputTokens: 100_000 };
+
+  it("lowers what a repository sets above the platform's ceilings and says so", () => {
+    const sut = applyCeilings(loadConfig('max_cost_usd: 1000\nmax_input_tokens: 900000\n'), ceilings);
+
+    expect([sut.config.max_cost_usd, sut.config.max_input_tokens]).toEqual([5, 100_000]);
+    expect(sut.issues.map((i) => i.field)).toEqual(['max_cost_usd', 'max_input_tokens']);
+    expect(describeIssue(sut.issues[0]!)).toContain("above the platform's ceiling; $5 used");
+  });
+
+  it('keeps what is within the ceilings, and everything without ceilings', () => {
+    const text = 'max_cost_usd: 2\n';
+
+    expect(applyCeilings(loadConfig(text), ceilings)).toEqual(loadConfig(text));
+    expect(applyCeilings(loadConfig('max_cost_usd: 1000\n'), undefined).config.max_cost_usd).toBe(1000);
   });
 });
 

@@ -1,6 +1,6 @@
 // The repository's `.kritik.yaml` (always read from the base branch), validated field by field:
 // a wrong field falls back to its default and is reported with its line, never stopping a review.
-import { type Severity, severitySchema } from '@kritik/core';
+import { type ReviewCeilings, type Severity, severitySchema } from '@kritik/core';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MODEL } from '../llm/models.js';
@@ -185,6 +185,31 @@ export function loadConfig(text: string | null): LoadedConfig {
     });
   }
   return { config: { ...resolved } as KritikConfig, issues, found: true };
+}
+
+/**
+ * The config within the platform's ceilings: a repository may spend less than the operator
+ * allows, never more. What was lowered is reported like any other config problem.
+ */
+export function applyCeilings(loaded: LoadedConfig, ceilings: ReviewCeilings | undefined): LoadedConfig {
+  if (!ceilings) return loaded;
+  const config = { ...loaded.config };
+  const issues = [...loaded.issues];
+  if (config.max_cost_usd > ceilings.maxCostUsd) {
+    issues.push({
+      field: 'max_cost_usd',
+      message: `$${config.max_cost_usd} is above the platform's ceiling; $${ceilings.maxCostUsd} used`,
+    });
+    config.max_cost_usd = ceilings.maxCostUsd;
+  }
+  if (config.max_input_tokens > ceilings.maxInputTokens) {
+    issues.push({
+      field: 'max_input_tokens',
+      message: `${config.max_input_tokens} is above the platform's ceiling; ${ceilings.maxInputTokens} used`,
+    });
+    config.max_input_tokens = ceilings.maxInputTokens;
+  }
+  return { ...loaded, config, issues };
 }
 
 function formatPath(path: readonly (string | number)[]): string {

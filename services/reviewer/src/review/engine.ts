@@ -1,10 +1,24 @@
 // The review engine: gathers the pull request (or a local diff), runs the checks and the model
 // within budget, and posts one COMMENT review plus a check run. It never throws: every run ends
 // in a report whose status is posted, skipped or failed, with the reason.
-import { emptyUsage, type RepoRef, repoFullName, type TokenUsage, type Trigger } from '@kritik/core';
+import {
+  emptyUsage,
+  type RepoRef,
+  type ReviewCeilings,
+  repoFullName,
+  type TokenUsage,
+  type Trigger,
+} from '@kritik/core';
 import { CostGate, packRequests, type ReviewUnit } from '../budget/budget.js';
 import { redactSecrets, runChecks } from '../checks/checks.js';
-import { CONFIG_FILE, DEFAULT_IGNORE, type KritikConfig, type LoadedConfig, loadConfig } from '../config/config.js';
+import {
+  applyCeilings,
+  CONFIG_FILE,
+  DEFAULT_IGNORE,
+  type KritikConfig,
+  type LoadedConfig,
+  loadConfig,
+} from '../config/config.js';
 import { compileGlobs, compileIgnore } from '../config/globs.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../diff/diff.js';
 import { DiffIndex } from '../diff/line-map.js';
@@ -40,6 +54,8 @@ export type ReviewSource =
        * read for markers. Asked of GitHub when absent (a user's token); unknown trusts none.
        */
       selfLogin?: string;
+      /** The platform's limits on what the repository's config may set. */
+      ceilings?: ReviewCeilings;
     }
   | {
       kind: 'diff';
@@ -181,7 +197,7 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     const lastReviewed = [...previous].reverse().find((x) => x.marker!.head !== headSha)?.marker?.head;
 
     // Configuration only ever comes from the base commit: a PR cannot rewrite its own review rules.
-    const loaded = loadConfig(await gh.getFileText(repo, CONFIG_FILE, baseSha));
+    const loaded = applyCeilings(loadConfig(await gh.getFileText(repo, CONFIG_FILE, baseSha)), source.ceilings);
     if (loaded.issues.length > 0)
       progress(`${CONFIG_FILE}: ${loaded.issues.length} problem(s); defaults used for them`);
 

@@ -118,7 +118,12 @@ export class ReviewExecution {
         log.warn({ err }, 'the App login is unknown; earlier reviews will not be recognised');
         return undefined;
       });
-      const payload = { ...review, apiUrl: this.github.apiUrl, ...(botLogin ? { botLogin } : {}) };
+      const payload = {
+        ...review,
+        apiUrl: this.github.apiUrl,
+        ...(botLogin ? { botLogin } : {}),
+        ceilings: this.config.reviewJob.ceilings,
+      };
       let outcome: RunOutcome;
       try {
         outcome = await this.runner.run({
