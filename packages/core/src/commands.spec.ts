@@ -5,6 +5,14 @@ describe(parseCommand.name, () => {
     expect(parseCommand('@kritik review', 'kritik')).toBe('review');
   });
 
+  it('reads `full review`, with any spacing and case, apart from `review`', () => {
+    expect(
+      ['@kritik full review', '@kritik Full\treview please', '@kritik review full'].map((b) =>
+        parseCommand(b, 'kritik'),
+      ),
+    ).toEqual(['full-review', 'full-review', 'review']);
+  });
+
   it('accepts the app form of the mention and any case', () => {
     expect(parseCommand('Thanks! @Kritik[bot] HELP please', 'kritik')).toBe('help');
   });
@@ -27,6 +35,7 @@ describe(helpReply.name, () => {
     const sut = helpReply('reviewbot', 'needs-review');
     expect(sut).toContain('`@reviewbot review`');
     expect(sut).toContain('`@reviewbot help`');
+    expect(sut).toContain('`@reviewbot full review`');
     expect(sut).toContain('`needs-review`');
   });
 });

@@ -2,11 +2,12 @@
 // The backend holds no App private key (ADR 0006), so it queues them for the worker, which
 // answers `help` with a comment and resolves the head SHA of `review` before queueing a review.
 import { z } from 'zod';
-import { platformSchema, repoRefSchema } from './review.js';
+import { platformSchema, repoRefSchema, type Trigger } from './review.js';
 
 export const COMMANDS_QUEUE = 'commands';
 
-export const COMMANDS = ['help', 'review'] as const;
+/** `full-review` is written `full review`; only maintainers may use it (it re-reviews a reviewed head). */
+export const COMMANDS = ['help', 'review', 'full-review'] as const;
 export const commandSchema = z.enum(COMMANDS);
 export type Command = z.infer<typeof commandSchema>;
 
@@ -28,14 +29,18 @@ export type CommandJob = z.infer<typeof commandJobSchema>;
 /** Parses `@<bot> <command>` anywhere in a comment (outside quoted lines); the first one wins. */
 export function parseCommand(body: string, botName: string): Command | undefined {
   const bot = botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const mention = new RegExp(`(?:^|[^\\w@/-])@${bot}(?:\\[bot\\])?\\s+(${COMMANDS.join('|')})\\b`, 'i');
+  const mention = new RegExp(`(?:^|[^\\w@/-])@${bot}(?:\\[bot\\])?\\s+(full[ \\t]+review|help|review)\\b`, 'i');
   for (const line of body.split(/\r?\n/)) {
     if (line.trimStart().startsWith('>')) continue;
     const match = mention.exec(line);
-    if (match) return match[1]!.toLowerCase() as Command;
+    if (match) return match[1]!.toLowerCase().replace(/\s+/, '-') as Command;
   }
   return undefined;
 }
+
+/** The review trigger of a review command. */
+export const triggerOf = (command: Exclude<Command, 'help'>): Trigger =>
+  command === 'full-review' ? 'full_review' : 'comment';
 
 /** The answer to `@<bot> help`, posted as a pull request comment. */
 export function helpReply(botName: string, triggerLabel?: string): string {
@@ -43,7 +48,8 @@ export function helpReply(botName: string, triggerLabel?: string): string {
     `**Kritik** reviews this pull request automatically when it is opened, updated or marked ready for review.`,
     '',
     'Commands (in a pull request comment):',
-    `- \`@${botName} review\` — review the current head commit again`,
+    `- \`@${botName} review\` — review the changes pushed since the last review`,
+    `- \`@${botName} full review\` — review the whole pull request again, even a head already reviewed (maintainers)`,
     `- \`@${botName} help\` — show this message`,
     ...(triggerLabel ? [`- add the label \`${triggerLabel}\` — request a review`] : []),
     '',

@@ -17,6 +17,8 @@ export const redisKeys = {
   prLease: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:lease`,
   /** Newest head SHA seen for a pull request. */
   prHead: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:head`,
+  /** Sorted set of one user's recent comment commands on a pull request (delivery ids by time). */
+  prUserCommands: (repo: string, pr: number, user: string) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands:${user}`,
 } as const;
 
 /** BullMQ deduplication id: one waiting review per pull request. */

@@ -7,9 +7,22 @@ export const PLATFORMS = ['github'] as const;
 export const platformSchema = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof platformSchema>;
 
-export const TRIGGERS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'labeled', 'comment', 'cli'] as const;
+export const TRIGGERS = [
+  'opened',
+  'synchronize',
+  'reopened',
+  'ready_for_review',
+  'labeled',
+  'comment',
+  /** `@<bot> full review`: the whole pull request again, even at a head already reviewed. */
+  'full_review',
+  'cli',
+] as const;
 export const triggerSchema = z.enum(TRIGGERS);
 export type Trigger = z.infer<typeof triggerSchema>;
+
+/** Reviews asked for in a comment: each is its own review (the comment is the nonce of its id). */
+export const isCommentTrigger = (t: Trigger) => t === 'comment' || t === 'full_review';
 
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA');
 

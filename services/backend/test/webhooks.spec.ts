@@ -269,6 +269,46 @@ describe(WebhooksController.name, () => {
       expect(waiting.map((j) => [j.data.trigger, j.data.headSha, j.data.sender])).toEqual([['comment', HEAD, 'bob']]);
     });
 
+    it('takes at most 5 commands an hour from one user on one pull request, and counts a redelivery once', async () => {
+      const help = fixture('issue_comment.created.help');
+      const post = (id: string, body = help) => sut.post('issue_comment', body, { deliveryId: id });
+      const statuses = [];
+      for (let i = 1; i <= 5; i++) statuses.push((await post(`rate-${i}`)).body.status);
+
+      const sixth = await post('rate-6');
+      const redelivered = await post('rate-1');
+      const otherUser = await post('rate-7', {
+        ...help,
+        comment: { ...help.comment, user: { ...help.comment.user, login: 'carol', id: 99 } },
+      });
+
+      expect(statuses).toEqual(Array(5).fill('queued'));
+      expect(sixth).toMatchObject({
+        status: 202,
+        body: { status: 'ignored', reason: expect.stringContaining('too many commands') },
+      });
+      expect(redelivered.body.status).toBe('duplicate');
+      expect(otherUser.body.status).toBe('queued');
+      expect(await sut.client.exists('bull:commands:delivery-rate-6')).toBe(0);
+    });
+
+    it('queues @kritik full review from a maintainer as a full review of the known head', async () => {
+      await sut.post('pull_request', fixture('pull_request.opened'));
+      const review = fixture('issue_comment.created.review');
+      const full = { ...review, comment: { ...review.comment, body: '@kritik full review' } };
+
+      const reply = await sut.post('issue_comment', full, { deliveryId: 'full-1' });
+      const outsider = await sut.post(
+        'issue_comment',
+        { ...full, comment: { ...full.comment, author_association: 'CONTRIBUTOR' } },
+        { deliveryId: 'full-2' },
+      );
+
+      expect(reply.status).toBe(202);
+      expect((await sut.reviews.getDelayed()).map((j) => j.data.trigger)).toEqual(['full_review']);
+      expect(outsider.body).toEqual({ status: 'ignored', reason: 'user bob may not ask for a full review' });
+    });
+
     it('hands @kritik review to the worker when the head is not known yet', async () => {
       const reply = await sut.post('issue_comment', fixture('issue_comment.created.review'));
       expect(reply).toMatchObject({ status: 202, body: { status: 'queued', command: 'review' } });

@@ -342,4 +342,18 @@ describe(runReview.name, () => {
     expect(markdown).toContain("above the platform's ceiling; $0.000001 used");
     expect(markdown).toContain('over budget (max_cost_usd $0.000001)');
   });
+
+  it('answers `review` at a reviewed head with a skip, and reviews it again only for `full review`', async () => {
+    await h.repo();
+    h.pullRequest([source]);
+    h.anthropic.setDefaultReply(toolReply('ok', []));
+    await h.review();
+
+    const again = await h.review({ source: { trigger: 'comment', reviewId: 'c0ffee0000000000aaaa' } });
+    const full = await h.review({ source: { trigger: 'full_review', reviewId: 'c0ffee0000000000bbbb' } });
+
+    expect(again.report).toMatchObject({ status: 'skipped', reason: `already reviewed at ${HEAD_SHA.slice(0, 7)}` });
+    expect(full.report.status).toBe('posted');
+    expect([h.reviews().length, h.anthropic.messageRequests().length]).toEqual([2, 2]);
+  });
 });

@@ -51,6 +51,13 @@ export const backendConfigSchema = z.object({
       bodyTimeoutMs: intSetting().min(100).max(300_000).default(20_000),
     })
     .default({ maxUnverifiedBytes: 64 * 1024 * 1024, maxUnverifiedBodies: 32, bodyTimeoutMs: 20_000 }),
+  /** Comment commands one user may give on one pull request per window (each can cost a review). */
+  commands: z
+    .object({
+      perUserPerPr: intSetting().min(1).default(5),
+      windowSeconds: intSetting().min(1).default(3600),
+    })
+    .default({ perUserPerPr: 5, windowSeconds: 3600 }),
   queue: z
     .object({
       /** A review waits this long for newer pushes to the same pull request, which replace it. */
@@ -79,6 +86,8 @@ export const BACKEND_ENV = {
   KRITIK_ALLOWED_REPOS: 'allow.repos',
   KRITIK_ALLOWED_USERS: 'allow.users',
   KRITIK_DEBOUNCE_MS: 'queue.debounceMs',
+  KRITIK_COMMANDS_PER_USER_PER_PR: 'commands.perUserPerPr',
+  KRITIK_COMMANDS_WINDOW_SECONDS: 'commands.windowSeconds',
   KRITIK_WEBHOOK_MAX_UNVERIFIED_BYTES: 'webhooks.maxUnverifiedBytes',
   KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES: 'webhooks.maxUnverifiedBodies',
   KRITIK_WEBHOOK_BODY_TIMEOUT_MS: 'webhooks.bodyTimeoutMs',

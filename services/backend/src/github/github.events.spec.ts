@@ -49,6 +49,7 @@ describe(fromGitHub.name, () => {
       commentId: 2490000001,
       body: '@kritik help',
       author: { login: 'bob', bot: false },
+      maintainer: true,
     });
   });
 

@@ -29,6 +29,9 @@ const pullRequestPayload = z.object({
   sender: user,
 });
 
+/** Author associations of people who may change the repository. */
+const MAINTAINERS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
+
 const issueCommentPayload = z.object({
   action: z.string(),
   issue: z.object({
@@ -36,7 +39,12 @@ const issueCommentPayload = z.object({
     state: z.string(),
     pull_request: z.object({}).passthrough().nullish(),
   }),
-  comment: z.object({ id: z.number().int().positive(), body: z.string().nullish(), user }),
+  comment: z.object({
+    id: z.number().int().positive(),
+    body: z.string().nullish(),
+    user,
+    author_association: z.string().nullish(),
+  }),
   repository,
   installation,
 });
@@ -104,6 +112,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
         commentId: p.comment.id,
         body: p.comment.body ?? '',
         author: actor(p.comment.user),
+        maintainer: MAINTAINERS.has(p.comment.author_association ?? ''),
       };
     }
     case 'installation':

@@ -44,6 +44,8 @@ export type IntakeEvent =
       readonly commentId: number;
       readonly body: string;
       readonly author: Actor;
+      /** The author may change the repository (GitHub: OWNER, MEMBER or COLLABORATOR). */
+      readonly maintainer: boolean;
     }
   /** A comment on an issue that is not a pull request. */
   | { readonly type: 'issue-comment' }

@@ -29,13 +29,14 @@ const opened = (over: Partial<PullRequestState> = {}): IntakeEvent => ({
   sender: { login: 'alice', bot: false },
 });
 
-const comment = (body: string, login = 'bob', open = true): IntakeEvent => ({
+const comment = (body: string, login = 'bob', open = true, maintainer = false): IntakeEvent => ({
   type: 'comment',
   created: true,
   pullRequest: { platform: 'github', repo: { owner: 'acme', name: 'api' }, number: 7, open },
   commentId: 1,
   body,
   author: { login, bot: false },
+  maintainer,
 });
 
 describe(IntakePolicy.name, () => {
@@ -111,5 +112,18 @@ describe(IntakePolicy.name, () => {
     const sut = new IntakePolicy({ ...defaults, botName: 'reviewer' });
     expect(sut.decide(comment('@kritik review')).action).toBe('ignore');
     expect(sut.decide(comment('@reviewer review')).action).toBe('command');
+  });
+
+  it('takes a full review only from a maintainer or an allowed user', () => {
+    expect(new IntakePolicy(defaults).decide(comment('@kritik full review'))).toEqual({
+      action: 'ignore',
+      reason: 'user bob may not ask for a full review',
+    });
+    expect(new IntakePolicy(defaults).decide(comment('@kritik full  review', 'bob', true, true))).toMatchObject({
+      action: 'command',
+      command: 'full-review',
+    });
+    const allowed = new IntakePolicy({ ...defaults, allowedUsers: ['bob'] });
+    expect(allowed.decide(comment('@kritik FULL review')).action).toBe('command');
   });
 });

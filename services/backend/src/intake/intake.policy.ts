@@ -92,7 +92,11 @@ export class IntakePolicy {
     if (!this.repositoryAllowed(event.pullRequest)) {
       return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
     }
-    if (command === 'review' && !event.pullRequest.open) return ignore('pull request is closed');
+    if (command === 'full-review' && !event.maintainer && !this.users.has(event.author.login.toLowerCase())) {
+      // A full review re-runs the whole model cost at will: for those who may change the repository.
+      return ignore(`user ${event.author.login} may not ask for a full review`);
+    }
+    if (command !== 'help' && !event.pullRequest.open) return ignore('pull request is closed');
     const { open: _open, ...pullRequest } = event.pullRequest;
     return { action: 'command', command, pullRequest, commentId: event.commentId, sender: event.author.login };
   }

@@ -5,11 +5,13 @@
 import {
   COMMANDS_QUEUE,
   type CommandJob,
+  isCommentTrigger,
   isFinalStatus,
   type ReviewJob,
   repoFullName,
   reviewIdFor,
   type Trigger,
+  triggerOf,
 } from '@kritik/core';
 import {
   inOneWrite,
@@ -25,6 +27,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
+import { CommandRateLimit } from './command-rate.limit.js';
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
 import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
@@ -53,6 +56,7 @@ const commandJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 @Injectable()
 export class IntakeService {
   private readonly policy: IntakePolicy;
+  private readonly commandRate: CommandRateLimit;
 
   constructor(
     @Inject(BACKEND_CONFIG) config: BackendConfig,
@@ -72,6 +76,10 @@ export class IntakeService {
       allowedRepos: config.allow.repos,
       allowedUsers: config.allow.users,
     });
+    this.commandRate = new CommandRateLimit(redis, {
+      limit: config.commands.perUserPerPr,
+      windowSeconds: config.commands.windowSeconds,
+    });
   }
 
   async handle(delivery: Delivery, log: Logger): Promise<IntakeResult> {
@@ -81,6 +89,14 @@ export class IntakeService {
       return { status: 'ignored', reason: decision.reason };
     }
     try {
+      if (
+        decision.action === 'command' &&
+        !(await this.commandRate.allows(decision.pullRequest, decision.sender, delivery.id))
+      ) {
+        // No reply either: answering each refused command would be the same loop.
+        log.warn({ sender: decision.sender, command: decision.command }, 'comment command over the rate limit');
+        return { status: 'ignored', reason: `user ${decision.sender} gave too many commands on this pull request` };
+      }
       return await this.accept(delivery, decision, log);
     } catch (error) {
       throw error instanceof IntakeUnavailableError ? error : new IntakeUnavailableError(error);
@@ -97,7 +113,7 @@ export class IntakeService {
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
       review = this.reviewJob(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
-    } else if (decision.command === 'review') {
+    } else if (decision.command !== 'help') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
       const head = await this.heads.get({
@@ -109,7 +125,7 @@ export class IntakeService {
           decision.pullRequest,
           head.sha,
           undefined,
-          'comment',
+          triggerOf(decision.command),
           decision.sender,
           delivery.id,
           now,
@@ -162,7 +178,7 @@ export class IntakeService {
       const offered = { reviewId, sha: review.headSha, at: now.getTime() };
       const outcome = await this.reviews.enqueue(review, log, {
         slot,
-        alongside: review.trigger === 'comment' ? undefined : () => this.heads.offer(head, offered),
+        alongside: isCommentTrigger(review.trigger) ? undefined : () => this.heads.offer(head, offered),
       });
       log.info({ reviewId, trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
       return {
@@ -205,7 +221,7 @@ export class IntakeService {
   ): ReviewJob {
     return {
       // A comment asks for a fresh review even of an already reviewed head.
-      reviewId: reviewIdFor(pr.platform, pr.repo, pr.number, headSha, trigger === 'comment' ? deliveryId : ''),
+      reviewId: reviewIdFor(pr.platform, pr.repo, pr.number, headSha, isCommentTrigger(trigger) ? deliveryId : ''),
       platform: pr.platform,
       repo: pr.repo,
       pr: pr.number,

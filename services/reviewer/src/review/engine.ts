@@ -182,7 +182,9 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     const ours = reviews.filter((r) => own(r.author) && isKritikBody(r.body));
     const previous = ours.map((r) => ({ review: r, marker: parseReviewMarker(r.body) })).filter((x) => x.marker);
     const sameHead = previous.findLast((x) => x.marker!.head === headSha);
-    if (sameHead && !dryRun && source.trigger !== 'comment') {
+    // Only a maintainer's `full review` (the backend checks who asked) pays for a head again.
+    const full = source.trigger === 'full_review';
+    if (sameHead && !dryRun && !full) {
       return {
         ...base(),
         status: 'skipped',
@@ -194,7 +196,8 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
       ...ours.flatMap((r) => extractFingerprints(r.body)),
       ...comments.filter((c) => own(c.author) && isKritikBody(c.body)).flatMap((c) => extractFingerprints(c.body)),
     ]);
-    const lastReviewed = [...previous].reverse().find((x) => x.marker!.head !== headSha)?.marker?.head;
+    // A full review ignores the incremental state: the whole pull request, findings not repeated.
+    const lastReviewed = full ? undefined : previous.findLast((x) => x.marker!.head !== headSha)?.marker?.head;
 
     // Configuration only ever comes from the base commit: a PR cannot rewrite its own review rules.
     const loaded = applyCeilings(loadConfig(await gh.getFileText(repo, CONFIG_FILE, baseSha)), source.ceilings);

@@ -1,7 +1,7 @@
 // What each comment command does on GitHub and in the queue: `help` posts the help text in the
 // pull request's conversation; `review` reads the pull request's current head and queues a fresh
 // review of it, as the backend does for a comment when it already knows the head (ADR 0006).
-import { type CommandJob, helpReply, isFinalStatus, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { type CommandJob, helpReply, isFinalStatus, type ReviewJob, reviewIdFor, triggerOf } from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewStore } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { WorkerConfig } from '../config/worker.config.js';
@@ -60,7 +60,7 @@ export class CommandService {
       pr: command.pr,
       baseSha: pull.baseSha,
       headSha: pull.headSha,
-      trigger: 'comment',
+      trigger: triggerOf(command.command === 'full-review' ? 'full-review' : 'review'),
       ...(command.installationId ? { installationId: command.installationId } : {}),
       ...(command.deliveryId ? { deliveryId: command.deliveryId } : {}),
       ...(command.sender ? { sender: command.sender } : {}),
