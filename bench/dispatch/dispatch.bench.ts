@@ -36,14 +36,7 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import {
-  buildReviewJob,
-  buildReviewSecret,
-  KubernetesClient,
-  REVIEW_SELECTOR,
-  reviewJobName,
-  secretOwnerPatch,
-} from '@kritik/worker';
+import { KubernetesClient, KubernetesJobRunner, REVIEW_SELECTOR, reviewJobName } from '@kritik/worker';
 import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -173,13 +166,10 @@ async function namespaceFor(plane: ControlPlane, name: string) {
     .createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: settings.serviceAccountName } } });
 }
 
-/** What the worker's runner does before following a Job: Secret, Job, owner reference. */
+/** What the worker's runner does before following a Job, called on the runner itself. */
 async function dispatchDirectly(client: KubernetesClient, review: ReviewJob, apiUrl: string) {
-  const input = { namespace: client.namespace, payload: { ...review, apiUrl }, settings };
-  await client.createSecret(buildReviewSecret(input, 'ghs_bench'));
-  const job = await client.createJob(buildReviewJob(input));
-  await client.patchSecret(reviewJobName(review.reviewId), secretOwnerPatch(job));
-  return job;
+  const runner = new KubernetesJobRunner(client, { settings, deadlineMarginSeconds: 60 });
+  return (await runner.dispatch({ ...review, apiUrl }, 'ghs_bench')).job;
 }
 
 async function startWorker(

@@ -13,8 +13,8 @@ export interface Permission {
 
 /** Exactly the verbs the worker's Kubernetes runner uses, all in the jobs namespace. */
 export const REQUIRED_PERMISSIONS: readonly Permission[] = [
-  { group: 'batch', resource: 'jobs', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
-  { group: '', resource: 'secrets', verbs: ['create', 'get', 'patch', 'delete'] },
+  { group: 'batch', resource: 'jobs', verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
+  { group: '', resource: 'secrets', verbs: ['create', 'get', 'patch'] },
   { group: '', resource: 'pods', verbs: ['get', 'list'] },
   { group: '', resource: 'pods', subresource: 'log', verbs: ['get'] },
 ];

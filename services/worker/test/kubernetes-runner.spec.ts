@@ -9,7 +9,7 @@ import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { checkAccess } from '../src/kubernetes/access-check.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
-import { buildReviewJob, reviewJobName } from '../src/kubernetes/review-job.builder.js';
+import { buildReviewJob, buildReviewSecret, reviewJobName } from '../src/kubernetes/review-job.builder.js';
 import type { RunOutcome } from '../src/runner/review-runner.js';
 import { ApiProxy } from './support/api-proxy.js';
 import {
@@ -127,6 +127,45 @@ describe(KubernetesJobRunner.name, () => {
     const name = reviewJobName(payload.reviewId);
     await batch.deleteNamespacedJob({ namespace: NAMESPACE, name, propagationPolicy: 'Background' });
     await gone(`Secret ${name} collected`, () => core.readNamespacedSecret({ namespace: NAMESPACE, name }));
+  });
+
+  describe.each([
+    ['the suspended Job was created', false],
+    ['the suspended Job and its Secret were created', true],
+  ])('when a worker stops after %s', (_step, withSecret) => {
+    /** Exactly what a worker killed at that point leaves in the cluster. */
+    async function leftBehind(label: string) {
+      const payload = payloadOf(label);
+      const client = new KubernetesClient(worker, NAMESPACE, FAST_RETRY);
+      const input = { namespace: NAMESPACE, payload, settings: reviewJobSettings(fakes.anthropic) };
+      const job = await client.createJob(buildReviewJob(input));
+      if (withSecret) await client.createSecret(buildReviewSecret(input, 'ghs_expired', job));
+      return { payload, name: reviewJobName(payload.reviewId) };
+    }
+
+    it('starts no pod, and the next worker finishes the review once', async () => {
+      const { payload, name } = await leftBehind(`stop-${withSecret}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `job-name=${name}` })).items).toEqual(
+        [],
+      );
+
+      const { outcome, dispatched } = await run(runnerAs(worker), payload);
+
+      expect([dispatched, outcome.kind]).toEqual([['adopted'], 'reported']);
+      expect(fakes.github.reviews('acme', 'web', payload.pr)).toHaveLength(1);
+      const secret = await core.readNamespacedSecret({ namespace: NAMESPACE, name });
+      expect(secret.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'Job', name })]);
+    });
+
+    it('leaves nothing once the abandoned Job is deleted', async () => {
+      const { name } = await leftBehind(`abandon-${withSecret}`);
+
+      await batch.deleteNamespacedJob({ namespace: NAMESPACE, name, propagationPolicy: 'Background' });
+
+      await gone(`Secret ${name}`, () => core.readNamespacedSecret({ namespace: NAMESPACE, name }));
+      await gone(`Job ${name}`, () => batch.readNamespacedJob({ namespace: NAMESPACE, name }));
+    });
   });
 
   it('adopts an existing Job and uses its result instead of running the review again', async () => {

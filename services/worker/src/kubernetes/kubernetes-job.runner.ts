@@ -1,6 +1,8 @@
-// Runs a review as one hardened Kubernetes Job: ephemeral Secret, Job, owner reference, watch,
-// result from the termination message (logs as fallback), deletion past the deadline. Every step
-// is idempotent by review id, so a restarted worker adopts what its predecessor created.
+// Runs a review as one hardened Kubernetes Job: the Job created suspended, its ephemeral Secret
+// owned by it, the Job resumed, then watched; result from the termination message (logs as
+// fallback), deletion past the deadline. Every step is idempotent by review id, so a restarted
+// worker adopts what its predecessor created, and a crash between steps leaves no Secret that
+// the garbage collector would not remove with its Job.
 import type { ReviewJobSettings } from '@kritik/core';
 import { LABELS } from '@kritik/core';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
@@ -18,11 +20,11 @@ import { KubernetesApiError, KubernetesConflictError, KubernetesNotFoundError } 
 import {
   buildReviewJob,
   buildReviewSecret,
+  JOB_RESUME_PATCH,
   REVIEW_SELECTOR,
   REVIEWER_CONTAINER,
   reviewJobName,
   reviewOfJob,
-  secretOwnerPatch,
   secretTokenPatch,
 } from './review-job.builder.js';
 
@@ -46,15 +48,11 @@ export class KubernetesJobRunner implements ReviewRunner {
   async run(request: RunRequest): Promise<RunOutcome> {
     const { payload } = request;
     const name = reviewJobName(payload.reviewId);
-    const input = { namespace: this.client.namespace, payload, settings: this.options.settings };
     try {
       if (request.signal.aborted) return { kind: 'cancelled' };
       if (request.detach?.aborted) return { kind: 'detached' };
-      await this.ensureSecret(name, buildReviewSecret(input, request.token), request.token);
-      const { job, adopted } = await this.ensureJob(name, buildReviewJob(input));
+      const { job, adopted } = await this.dispatch(payload, request.token);
       request.onDispatched?.(adopted ? 'adopted' : 'created');
-      // The Secret goes with its Job; before this patch a crash leaves it for the reconciler.
-      await this.client.patchSecret(name, secretOwnerPatch(job));
       const end = await followJob(this.client, job, {
         deadlineAt: this.deadlineOf(job),
         signal: request.detach ? AbortSignal.any([request.signal, request.detach]) : request.signal,
@@ -67,6 +65,19 @@ export class KubernetesJobRunner implements ReviewRunner {
       if (err instanceof KubernetesApiError) return { kind: 'failed', reason: err.message };
       throw err;
     }
+  }
+
+  /**
+   * Creates the review's Job suspended (or adopts the one a predecessor created), its Secret
+   * owned by the Job, then lets the Job start. A crash between any two steps leaves nothing
+   * the garbage collector would not remove with the Job, and the next try completes the rest.
+   */
+  async dispatch(payload: RunRequest['payload'], token: string): Promise<{ job: V1Job; adopted: boolean }> {
+    const name = reviewJobName(payload.reviewId);
+    const input = { namespace: this.client.namespace, payload, settings: this.options.settings };
+    const { job, adopted } = await this.ensureJob(name, buildReviewJob(input));
+    await this.ensureSecret(name, buildReviewSecret(input, token, job), token);
+    return { job: job.spec?.suspend ? await this.client.patchJob(name, JOB_RESUME_PATCH) : job, adopted };
   }
 
   async listRuns(): Promise<ExistingRun[]> {
@@ -89,11 +100,8 @@ export class KubernetesJobRunner implements ReviewRunner {
 
   async discard(reviewId: string): Promise<void> {
     const name = reviewJobName(reviewId);
+    // Its Secret, owned by the Job, goes with it.
     await this.deleteQuietly(name);
-    // A Secret not yet owned by its Job (crash between the two creates) is not collected.
-    await this.client.deleteSecret(name).catch((err) => {
-      if (!(err instanceof KubernetesNotFoundError)) throw err;
-    });
   }
 
   /** The result of a finished Job, without following it (the reconciler uses it for orphans). */

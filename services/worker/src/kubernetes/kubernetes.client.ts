@@ -91,15 +91,15 @@ export class KubernetesClient {
     );
   }
 
-  deleteSecret(name: string): Promise<unknown> {
-    return this.call('delete', 'secrets', name, () =>
-      this.core.deleteNamespacedSecret({ namespace: this.namespace, name }),
-    );
-  }
-
   createJob(body: V1Job): Promise<V1Job> {
     return this.call('create', JOBS, body.metadata?.name, () =>
       this.batch.createNamespacedJob({ namespace: this.namespace, body }),
+    );
+  }
+
+  patchJob(name: string, patch: V1Job): Promise<V1Job> {
+    return this.call('patch', JOBS, name, () =>
+      this.batch.patchNamespacedJob({ namespace: this.namespace, name, body: patch }, mergePatch),
     );
   }
 

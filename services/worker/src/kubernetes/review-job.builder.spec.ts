@@ -5,7 +5,6 @@ import {
   type ReviewObjectsInput,
   reviewJobName,
   reviewOfJob,
-  secretOwnerPatch,
 } from './review-job.builder.js';
 
 const repo = { owner: 'Acme-Corp', name: 'web.app' };
@@ -158,13 +157,13 @@ describe(buildReviewJob.name, () => {
 
 describe(buildReviewSecret.name, () => {
   it('carries the payload and the token under the names the reviewer reads', () => {
-    const sut = buildReviewSecret(input(), 'ghs_token');
+    const sut = buildReviewSecret(input(), 'ghs_token', { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
     expect(sut.metadata!.name).toBe(reviewJobName(payload.reviewId));
     expect(sut.stringData).toEqual({ KRITIK_REVIEW: JSON.stringify(payload), GITHUB_TOKEN: 'ghs_token' });
   });
 
-  it('is owned by the Job once patched', () => {
-    const sut = secretOwnerPatch({ metadata: { name: 'kritik-review-x', uid: 'u-1' } });
+  it('is owned by its Job from the start, so it goes with the Job', () => {
+    const sut = buildReviewSecret(input(), 'ghs_token', { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
     expect(sut.metadata!.ownerReferences).toEqual([
       { apiVersion: 'batch/v1', kind: 'Job', name: 'kritik-review-x', uid: 'u-1' },
     ]);

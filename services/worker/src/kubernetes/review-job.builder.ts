@@ -71,13 +71,19 @@ function objectAnnotations(input: ReviewObjectsInput): Record<string, string> {
   };
 }
 
-export function buildReviewSecret(input: ReviewObjectsInput, token: string): V1Secret {
+/**
+ * The review's Secret, owned by its Job from the start: the garbage collector removes it with the
+ * Job, so no crash of the worker at any step can leave a token behind (the Job is created
+ * suspended first, and resumed once its Secret exists).
+ */
+export function buildReviewSecret(input: ReviewObjectsInput, token: string, owner: V1Job): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name: reviewJobName(input.payload.reviewId),
       namespace: input.namespace,
+      ownerReferences: [ownerReferenceTo(owner)],
       labels: objectLabels(input),
       annotations: { [ANNOTATIONS.repo]: repoFullName(input.payload.repo) },
     },
@@ -101,10 +107,8 @@ export function ownerReferenceTo(job: V1Job): V1OwnerReference {
   return { apiVersion: 'batch/v1', kind: 'Job', name, uid };
 }
 
-/** The merge patch making the Job the Secret's owner, so the garbage collector removes it. */
-export function secretOwnerPatch(job: V1Job): V1Secret {
-  return { metadata: { ownerReferences: [ownerReferenceTo(job)] } };
-}
+/** The merge patch that lets a suspended review Job start, once its Secret exists. */
+export const JOB_RESUME_PATCH: V1Job = { spec: { suspend: false } } as V1Job;
 
 export function buildReviewJob(input: ReviewObjectsInput): V1Job {
   const { settings, payload } = input;
@@ -133,6 +137,8 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
       annotations: { ...annotations, [REVIEW_ANNOTATION]: JSON.stringify(reviewJob) },
     },
     spec: {
+      // Created suspended: no pod starts before the Secret it reads exists (see buildReviewSecret).
+      suspend: true,
       backoffLimit: 0,
       completions: 1,
       parallelism: 1,
