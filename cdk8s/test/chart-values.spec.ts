@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { ENV, permissionResource, REQUIRED_PERMISSIONS, reviewJobSettingsSchema } from '@kritik/core';
 import { resolveContainerEnv } from '@kritik/testing';
 import { loadWorkerConfig } from '@kritik/worker';
-import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Role, V1Secret } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  V1EnvVar,
+  V1Role,
+  V1Secret,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
   CHART_DIR,
@@ -229,6 +236,18 @@ describe('the rendered workloads', () => {
     );
 
     expect(sut).toEqual([undefined, undefined]);
+  });
+
+  it('scale on CPU and memory, up fast and down slowly', async () => {
+    const manifests = await render({ set: ['backend.autoscaling.enabled=true'] });
+
+    const sut = findManifest<V2HorizontalPodAutoscaler>(manifests, 'HorizontalPodAutoscaler', '-backend').spec!;
+
+    expect(sut.metrics?.map((m) => m.resource?.name)).toEqual(['cpu', 'memory']);
+    expect(sut.behavior).toMatchObject({
+      scaleUp: { stabilizationWindowSeconds: 0 },
+      scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] },
+    });
   });
 });
 

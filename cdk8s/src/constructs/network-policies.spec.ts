@@ -40,15 +40,21 @@ describe(KritikNetworkPolicies.name, () => {
     );
   });
 
-  it('lets review pods resolve names', () => {
-    const sut = policy('reviewer').spec.egress?.[0];
+  it('lets review pods resolve names with the cluster DNS only', () => {
+    const sut = renderYaml(policy('reviewer').spec.egress?.[0]);
 
-    expect(sut).toEqual({
-      ports: [
-        { port: 53, protocol: 'UDP' },
-        { port: 53, protocol: 'TCP' },
-      ],
-    });
+    expect(sut).toBe(
+      [
+        'ports:',
+        '  - port: 53',
+        '    protocol: UDP',
+        '  - port: 53',
+        '    protocol: TCP',
+        'to:',
+        '  - namespaceSelector: {{- toYaml .Values.networkPolicy.reviewerDns.namespaceSelector | nindent 6 }}',
+        '    podSelector: {{- toYaml .Values.networkPolicy.reviewerDns.podSelector | nindent 6 }}',
+      ].join('\n'),
+    );
   });
 
   it('lets the backend port be reached from the configured namespaces', () => {

@@ -1,5 +1,6 @@
-// NetworkPolicies of every component. Review pods get no ingress and reach only DNS and TCP 443
-// outside private ranges; backend and worker reach DNS, Redis, 443 and (worker) the API server.
+// NetworkPolicies of every component. Review pods get no ingress and reach only the cluster DNS
+// and TCP 443 outside private ranges; backend and worker reach DNS, Redis, 443 and (worker) the
+// API server.
 import { APP_NAME, LABELS } from '@kritik/core';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -115,7 +116,15 @@ export class KritikNetworkPolicies extends Construct {
         },
         ingress: [],
         egress: [
-          dns,
+          {
+            to: [
+              {
+                namespaceSelector: yaml(np.reviewerDns.namespaceSelector),
+                podSelector: yaml(np.reviewerDns.podSelector),
+              },
+            ],
+            ...dns,
+          },
           { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
           reviewerExtraEgress(),
         ],

@@ -205,9 +205,20 @@ export class KritikWorkload extends Construct {
               target: { type: 'Utilization', averageUtilization: value(v.autoscaling.targetCPUUtilizationPercentage) },
             },
           },
+          {
+            type: 'Resource',
+            resource: {
+              name: 'memory',
+              target: {
+                type: 'Utilization',
+                averageUtilization: value(v.autoscaling.targetMemoryUtilizationPercentage),
+              },
+            },
+          },
         ],
       },
     });
+    patchSynthesized(hpa, JsonPatch.add('/spec/behavior', yaml(v.autoscaling.behavior)));
     onlyIf(hpa, v.autoscaling.enabled);
 
     const pdb = new kplus.k8s.KubePodDisruptionBudget(this, 'pdb', {

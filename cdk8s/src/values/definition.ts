@@ -51,6 +51,23 @@ const WORKLOAD_RESOURCES: Record<'backend' | 'worker', Resources> = {
   worker: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } },
 };
 
+/** Up at once by up to 4 pods or doubling a minute; down by at most half a minute after 5 quiet minutes. */
+const HPA_BEHAVIOR = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max',
+    policies: [
+      { type: 'Pods', value: 4, periodSeconds: 60 },
+      { type: 'Percent', value: 100, periodSeconds: 60 },
+    ],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: 'Max',
+    policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }],
+  },
+};
+
 /** What backend and worker share: image, scaling, disruption budget, scheduling, resources. */
 const workload = (component: 'backend' | 'worker', what: string) =>
   ({
@@ -61,13 +78,23 @@ const workload = (component: 'backend' | 'worker', what: string) =>
       'Container resources (requests/limits). No CPU limit by default (throttling slows webhooks more than it protects); the memory limit leaves room for the unverified-body budget (backend) and a burst of reviews (worker).',
       resourcesJsonSchema,
     ),
-    autoscaling: group('HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation; needs resources.requests.cpu.', {
+    autoscaling: group('HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation of the requests.', {
       enabled: bool(false, 'Create the HorizontalPodAutoscaler; `replicaCount` is then ignored.'),
       minReplicas: int(2, 'Lower bound of replicas.', { schema: { minimum: 1 } }),
       maxReplicas: int(5, 'Upper bound of replicas.', { schema: { minimum: 1 } }),
       targetCPUUtilizationPercentage: int(75, 'Average CPU utilisation to aim for, in percent of the request.', {
         schema: { minimum: 1, maximum: 100 },
       }),
+      targetMemoryUtilizationPercentage: int(
+        80,
+        'Average memory utilisation to aim for, in percent of the request (a webhook burst or a body flood grows memory before CPU).',
+        { schema: { minimum: 1, maximum: 100 } },
+      ),
+      behavior: object(
+        HPA_BEHAVIOR,
+        'Scaling policies: up fast (a burst of pushes), down slowly (no flapping between bursts).',
+        { type: 'object' },
+      ),
     }),
     pdb: group('PodDisruptionBudget.', {
       enabled: bool(true, 'Create the PodDisruptionBudget.'),
@@ -315,6 +342,23 @@ export const valuesDefinition = group('Kritik', {
       }),
     }),
     externalRedisCidrs: list([], 'Addresses of `externalRedis`; any address when empty.', { type: 'string' }),
+    reviewerDns: group(
+      'The only DNS servers review pods may ask (the pods hold untrusted code: DNS elsewhere is a way out).',
+      {
+        namespaceSelector: object(
+          { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          'Namespace of the cluster DNS.',
+          { type: 'object' },
+        ),
+        podSelector: object(
+          { matchLabels: { 'k8s-app': 'kube-dns' } },
+          'Pods of the cluster DNS (CoreDNS keeps this label).',
+          {
+            type: 'object',
+          },
+        ),
+      },
+    ),
     privateCidrs: list(PRIVATE_RANGES, 'Ranges that review pods may not reach on port 443.', { type: 'string' }),
     reviewerExtraEgress: list(
       [],
