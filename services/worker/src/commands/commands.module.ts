@@ -6,6 +6,7 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { CommandSettings, WorkerConfig } from '../config/worker.config.js';
+import { queueRecoveryProvider } from '../scheduling/queue-recovery.provider.js';
 import { WORKER_CONFIG } from '../scheduling/tokens.js';
 import { CommandService } from './command.service.js';
 import { CommandsProcessor, configuredCommandsProcessor } from './commands.processor.js';
@@ -24,6 +25,7 @@ export class CommandsModule {
             new ReviewEnqueuer(queue, store, redis, { debounceMs: config.queue.debounceMs }),
         },
         CommandService,
+        queueRecoveryProvider(REVIEWS_QUEUE),
         { provide: CommandsProcessor, useClass: configuredCommandsProcessor(settings) },
       ],
       exports: [CommandsProcessor],

@@ -104,20 +104,6 @@ export class KubernetesJobRunner implements ReviewRunner {
     await this.deleteQuietly(name);
   }
 
-  /** The result of a finished Job, without following it (the reconciler uses it for orphans). */
-  async resultOf(reviewId: string): Promise<RunOutcome | undefined> {
-    const name = reviewJobName(reviewId);
-    let job: V1Job;
-    try {
-      job = await this.client.readJob(name);
-    } catch (err) {
-      if (err instanceof KubernetesNotFoundError) return undefined;
-      throw err;
-    }
-    const end = jobEnd(job);
-    return end ? this.conclude(name, end) : undefined;
-  }
-
   private async ensureSecret(name: string, secret: Parameters<KubernetesClient['createSecret']>[0], token: string) {
     try {
       await this.client.createSecret(secret);

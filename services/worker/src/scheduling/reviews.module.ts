@@ -4,6 +4,7 @@ import { REVIEWS_QUEUE } from '@kritik/core';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { SchedulingSettings } from '../config/worker.config.js';
+import { queueRecoveryProvider } from './queue-recovery.provider.js';
 import { Reconciler } from './reconcile.service.js';
 import { ReviewExecution } from './review-execution.service.js';
 import { configuredReviewsProcessor, ReviewsProcessor } from './reviews.processor.js';
@@ -17,6 +18,7 @@ export class ReviewsModule {
       providers: [
         ReviewExecution,
         Reconciler,
+        queueRecoveryProvider(REVIEWS_QUEUE),
         { provide: ReviewsProcessor, useClass: configuredReviewsProcessor(settings) },
       ],
       exports: [ReviewExecution, Reconciler, ReviewsProcessor],

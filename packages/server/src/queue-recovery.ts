@@ -1,0 +1,100 @@
+// Keeps long-lived BullMQ queues usable after a failed connection set-up, and says which are not.
+// BullMQ runs a queue's set-up (wait for the connection, INFO for the server version) once per
+// Queue object and caches the promise: one failure (INFO past the command timeout, the
+// connection dropping just after connecting) would fail every later command of that queue
+// while Redis itself is fine. A failed set-up is redone on a fresh backend over the same shared
+// connection, in place, so every holder of the Queue gets the working one. The backend's
+// webhook queues and the worker's producer/reconciler queues both go through this one owner.
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createRedisBackend, type Queue, type RedisQueueBackend } from 'bullmq';
+import type { Logger } from './logger.js';
+
+/** Pause before redoing a failed set-up; while Redis is down a set-up waits instead of failing. */
+const RETRY_MS = 1_000;
+
+/** Nest starts and stops it as a provider (the worker) or through its owner (the backend's readiness). */
+export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
+  /** Queues whose current set-up failed, with the reason, until a fresh one succeeds. */
+  private readonly failures = new Map<Queue, Error>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly queues: readonly Queue[],
+    private readonly logger: Logger,
+    private readonly retryMs = RETRY_MS,
+  ) {}
+
+  onModuleInit() {
+    for (const queue of this.queues) this.watch(queue, queue.backend);
+  }
+
+  onApplicationShutdown() {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** Names of the queues that cannot take commands now, with why; empty when all can. */
+  async unusable(timeoutMs = 1_000): Promise<Record<string, string>> {
+    const reasons: Record<string, string> = {};
+    await Promise.all(
+      this.queues.map(async (queue) => {
+        const failure = this.failures.get(queue);
+        if (failure) {
+          reasons[queue.name] = `connection set-up failed: ${failure.message}`;
+          return;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            queue.waitUntilReady(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+        } catch (error) {
+          reasons[queue.name] = (error as Error).message;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    return reasons;
+  }
+
+  private watch(queue: Queue, backend: RedisQueueBackend) {
+    backend.waitUntilReady().then(
+      () => {
+        if (queue.backend === backend && this.failures.delete(queue))
+          this.logger.info({ queue: queue.name }, 'queue usable again');
+      },
+      (error: Error) => {
+        if (this.stopped || queue.closing || queue.backend !== backend) return;
+        if (!this.failures.has(queue))
+          this.logger.warn({ queue: queue.name, err: error }, 'queue connection set-up failed; redoing it');
+        this.failures.set(queue, error);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.renew(queue, backend);
+        }, this.retryMs);
+        timer.unref();
+        this.timers.add(timer);
+      },
+    );
+  }
+
+  private renew(queue: Queue, failed: RedisQueueBackend) {
+    if (this.stopped || queue.closing) return;
+    const fresh = createRedisBackend(queue.name, queue.opts);
+    // What the Queue constructor does for its first backend: its errors are the queue's.
+    fresh.on('error', (error: Error) => queue.emit('error', error));
+    queue.backend = fresh;
+    // The connection is shared: closing the failed backend only detaches it from the client.
+    failed
+      .close()
+      .catch(() => undefined)
+      .finally(() => failed.removeAllListeners());
+    this.watch(queue, fresh);
+  }
+}
