@@ -23,7 +23,14 @@ export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
     private readonly queues: readonly Queue[],
     private readonly logger: Logger,
     private readonly retryMs = RETRY_MS,
-  ) {}
+  ) {
+    // Unheard, a queue's 'error' event ends the process (the worker's did, at its first failed
+    // set-up), and it can come before any module is initialised. The Redis provider already logs
+    // the outage (as JSON, rate-limited), so the queues' copies are only counted at debug level.
+    for (const queue of queues) {
+      queue.on('error', (error) => this.logger.debug({ queue: queue.name, err: error }, 'queue connection error'));
+    }
+  }
 
   onModuleInit() {
     for (const queue of this.queues) this.watch(queue, queue.backend);

@@ -7,7 +7,6 @@ import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
-import { QueueErrors } from './queue-errors.js';
 import { QueueReadiness } from './queues.readiness.js';
 import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookSignature } from './webhook.signature.js';
@@ -27,7 +26,6 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     DeliveryLedger,
     IntakeService,
     PrHeadStore,
-    QueueErrors,
     QueueReadiness,
     {
       provide: ReviewEnqueuer,
