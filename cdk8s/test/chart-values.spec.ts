@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, permissionResource, REQUIRED_PERMISSIONS, reviewJobSettingsSchema } from '@kritik/core';
-import { resolveContainerEnv } from '@kritik/testing';
+import { expandVars, resolveContainerEnv, startRedis } from '@kritik/testing';
 import { loadWorkerConfig } from '@kritik/worker';
 import type {
   V1ConfigMap,
@@ -12,6 +12,7 @@ import type {
   V1Secret,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { parse } from 'yaml';
 import {
   CHART_DIR,
@@ -170,6 +171,54 @@ describe('the worker', () => {
   });
 });
 
+describe('the bundled Redis', () => {
+  it('requires the generated password, which backend and worker connect with', async () => {
+    const manifests = await render();
+    const rendered = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name);
+    const sources = {
+      secret: async (_ns: string, name: string) =>
+        Object.fromEntries(
+          Object.entries(rendered('Secret', name)?.data ?? {}).map(([k, v]) => [
+            k,
+            Buffer.from(String(v), 'base64').toString(),
+          ]),
+        ),
+      configMap: async () => undefined,
+    };
+    const envOf = async (component: string) => {
+      const spec = findManifest<V1Deployment>(manifests, 'Deployment', `-${component}`).spec!.template.spec!;
+      return {
+        env: await resolveContainerEnv({ metadata: { namespace: 'kritik' }, spec }, spec.containers[0]!, sources),
+        spec,
+      };
+    };
+    const redisPod = await envOf('redis');
+    const args = redisPod.spec.containers[0]!.args!.map((a) => expandVars(a, redisPod.env));
+    const password = args[args.indexOf('--requirepass') + 1]!;
+    expect(password).toMatch(/^[A-Za-z0-9]{40}$/);
+
+    const server = await startRedis({ extraArgs: ['--requirepass', password] });
+    try {
+      for (const component of ['backend', 'worker']) {
+        const url = new URL((await envOf(component)).env[ENV.redisUrl]!);
+        url.host = `${server.host}:${server.port}`;
+        const client = new Redis(url.toString(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+        try {
+          expect(await client.ping()).toBe('PONG');
+        } finally {
+          client.disconnect();
+        }
+      }
+      const anonymous = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      anonymous.on('error', () => undefined);
+      await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/);
+      anonymous.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('the rendered workloads', () => {
   it('default the image tag to the chart appVersion', async () => {
     const sut = containerOf(await render(), 'backend').image;
@@ -194,10 +243,10 @@ describe('the rendered workloads', () => {
     ]);
   });
 
-  it('point REDIS_URL at the bundled Redis by default', async () => {
+  it('point REDIS_URL at the bundled Redis, with its password, by default', async () => {
     const sut = envOf(await render(), 'backend').find((e) => e.name === ENV.redisUrl);
 
-    expect(sut?.value).toBe('redis://kritik-redis:6379');
+    expect(sut?.value).toBe('redis://:$(KRITIK_REDIS_PASSWORD)@kritik-redis:6379');
   });
 
   it('give the worker the App key and the backend none by default', async () => {

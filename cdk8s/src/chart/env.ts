@@ -11,8 +11,10 @@ type EnvVar = k8s.EnvVar;
 /** Port of the worker's HTTP server (health, readiness, metrics). */
 export const WORKER_PORT = 8081;
 export const BACKEND_PORT = 8080;
-/** Holds the external Redis password; REDIS_URL refers to it as $(KRITIK_REDIS_PASSWORD). */
+/** Holds the Redis password; REDIS_URL refers to it as $(KRITIK_REDIS_PASSWORD). */
 export const REDIS_PASSWORD_ENV = 'KRITIK_REDIS_PASSWORD';
+/** Key of the password in the bundled Redis's generated Secret. */
+export const REDIS_PASSWORD_KEY = 'password';
 
 const fromSecret = (name: string, secret: string, key: string): EnvVar => ({
   name,
@@ -28,6 +30,10 @@ function redisEnv(): EnvVar[] {
     whenItem(
       `and (not ${values.redis.enabled}) (not ${r.url}) ${r.existingSecret}`,
       fromSecret(REDIS_PASSWORD_ENV, value(r.existingSecret), value(r.existingSecretPasswordKey)),
+    ),
+    whenItem(
+      values.redis.enabled,
+      fromSecret(REDIS_PASSWORD_ENV, expr('include "kritik.redisSecretName" . | quote'), REDIS_PASSWORD_KEY),
     ),
     { name: ENV.redisUrl, value: expr('include "kritik.redisUrl" . | quote') },
   ];

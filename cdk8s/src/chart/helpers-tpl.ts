@@ -51,6 +51,9 @@ export function helpersTpl(header: string): string {
     ...define('kritik.githubSecretName', 'Secret with the GitHub App id, private key and webhook secret.', [
       '{{- default (printf "%s-github" (include "kritik.fullname" .)) .Values.github.existingSecret -}}',
     ]),
+    ...define('kritik.redisSecretName', 'Secret with the bundled Redis password (generated, kept across upgrades).', [
+      '{{- printf "%s-redis" (include "kritik.fullname" .) -}}',
+    ]),
     ...define('kritik.apiSecretName', 'Secret with the reviews API token.', [
       '{{- default (printf "%s-api" (include "kritik.fullname" .)) .Values.api.existingSecret -}}',
     ]),
@@ -79,11 +82,11 @@ export function helpersTpl(header: string): string {
     ),
     ...define(
       'kritik.redisUrl',
-      'REDIS_URL: the bundled Redis, externalRedis.url, or one built from host/port with $(KRITIK_REDIS_PASSWORD), which Kubernetes expands from the env var before it.',
+      'REDIS_URL: the bundled Redis (with its generated password), externalRedis.url, or one built from host/port; $(KRITIK_REDIS_PASSWORD) is expanded by Kubernetes from the env var before it.',
       [
         '{{- $r := .Values.externalRedis -}}',
         '{{- if .Values.redis.enabled -}}',
-        '{{- printf "redis://%s-redis:6379" (include "kritik.fullname" .) -}}',
+        '{{- printf "redis://:$(KRITIK_REDIS_PASSWORD)@%s-redis:6379" (include "kritik.fullname" .) -}}',
         '{{- else if $r.url -}}',
         '{{- $r.url -}}',
         '{{- else -}}',

@@ -9,7 +9,7 @@ import { onlyIf } from '../helm/template-file.js';
 import { values } from '../values/definition.js';
 
 /** A generated secret: the given value, else the stored one (upgrades keep it), else random. */
-const generated = (secretName: string, key: string, given: unknown) =>
+export const generated = (secretName: string, key: string, given: unknown) =>
   expr(
     `include "kritik.secretValue" (list . (include ${JSON.stringify(secretName)} .) ${key} ${given}) | b64enc | quote`,
   );

@@ -3,10 +3,12 @@
 import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { REDIS_PASSWORD_KEY } from '../chart/env.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { expr, merge, value } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
 import { values } from '../values/definition.js';
+import { generated } from './config.js';
 import { helmifyDeployment, restrictedContainer } from './workload.js';
 
 export const REDIS_PORT = 6379;
@@ -36,6 +38,9 @@ export class BundledRedis extends Construct {
           imagePullPolicy: value(r.image.pullPolicy) as kplus.ImagePullPolicy,
           // BullMQ needs noeviction; without persistence a restart loses the queue (evaluation only).
           args: [
+            // Expanded by Kubernetes from the container's env: the password never sits in the spec.
+            '--requirepass',
+            '$(REDIS_PASSWORD)',
             '--save',
             '',
             '--appendonly',
@@ -59,6 +64,24 @@ export class BundledRedis extends Construct {
     });
     deployment.select(kplus.LabelSelector.of({ labels: selectorLabels('redis') }));
     helmifyDeployment(deployment, { resources: r.resources });
+    const password = {
+      secretKeyRef: { name: expr('include "kritik.redisSecretName" . | quote'), key: REDIS_PASSWORD_KEY },
+    };
+    // REDISCLI_AUTH lets the readiness probe's redis-cli authenticate without a password argument.
+    patchSynthesized(
+      deployment,
+      JsonPatch.add('/spec/template/spec/containers/0/env', [
+        { name: 'REDIS_PASSWORD', valueFrom: password },
+        { name: 'REDISCLI_AUTH', valueFrom: password },
+      ]),
+    );
+
+    // Generated at install, kept across upgrades (lookup), never in values.
+    new kplus.k8s.KubeSecret(this, 'secret', {
+      metadata: metadata(nameOf('redis'), 'redis'),
+      type: 'Opaque',
+      data: { [REDIS_PASSWORD_KEY]: generated('kritik.redisSecretName', `"${REDIS_PASSWORD_KEY}"`, '""') },
+    });
 
     const service = new kplus.Service(this, 'service', {
       metadata: metadata(this.name, 'redis'),

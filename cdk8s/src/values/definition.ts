@@ -289,7 +289,7 @@ export const valuesDefinition = group('Kritik', {
     }),
   }),
   redis: group(
-    'A single small Redis for evaluation (no persistence, no password). Use `externalRedis` in production.',
+    'A single small Redis for evaluation (no persistence; a generated password, kept across upgrades, in the Secret <release>-kritik-redis). Use `externalRedis` in production.',
     {
       enabled: bool(true, 'Run the bundled Redis. Set false and configure `externalRedis` for production.'),
       image: group('Redis image.', {

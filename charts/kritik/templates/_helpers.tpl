@@ -42,6 +42,11 @@
 {{- default (printf "%s-github" (include "kritik.fullname" .)) .Values.github.existingSecret -}}
 {{- end }}
 
+{{- /* Secret with the bundled Redis password (generated, kept across upgrades). */}}
+{{- define "kritik.redisSecretName" -}}
+{{- printf "%s-redis" (include "kritik.fullname" .) -}}
+{{- end }}
+
 {{- /* Secret with the reviews API token. */}}
 {{- define "kritik.apiSecretName" -}}
 {{- default (printf "%s-api" (include "kritik.fullname" .)) .Values.api.existingSecret -}}
@@ -68,11 +73,11 @@
 {{- end -}}
 {{- end }}
 
-{{- /* REDIS_URL: the bundled Redis, externalRedis.url, or one built from host/port with $(KRITIK_REDIS_PASSWORD), which Kubernetes expands from the env var before it. */}}
+{{- /* REDIS_URL: the bundled Redis (with its generated password), externalRedis.url, or one built from host/port; $(KRITIK_REDIS_PASSWORD) is expanded by Kubernetes from the env var before it. */}}
 {{- define "kritik.redisUrl" -}}
 {{- $r := .Values.externalRedis -}}
 {{- if .Values.redis.enabled -}}
-{{- printf "redis://%s-redis:6379" (include "kritik.fullname" .) -}}
+{{- printf "redis://:$(KRITIK_REDIS_PASSWORD)@%s-redis:6379" (include "kritik.fullname" .) -}}
 {{- else if $r.url -}}
 {{- $r.url -}}
 {{- else -}}

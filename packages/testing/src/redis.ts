@@ -13,6 +13,8 @@ export interface RedisOptions {
   persist?: boolean;
   /** How long to wait for the server to accept connections (default 10 s). */
   startTimeoutMs?: number;
+  /** More redis-server arguments, e.g. the `--requirepass` a chart gives its Redis. */
+  extraArgs?: readonly string[];
 }
 
 export interface TestRedis {
@@ -26,7 +28,7 @@ export interface TestRedis {
   restart(): Promise<void>;
 }
 
-/** Answers true once the server on `port` replies +PONG to a PING. */
+/** Answers true once the server on `port` answers a PING (+PONG, or NOAUTH with a password). */
 function ping(port: number): Promise<true | undefined> {
   return new Promise((resolvePing) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -40,7 +42,8 @@ function ping(port: number): Promise<true | undefined> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+      // A server with a password answers NOAUTH: it is up all the same.
+      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
@@ -58,6 +61,7 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
   const args = [
     ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no'],
     ...['--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--logfile', ''],
+    ...(options.extraArgs ?? []),
   ];
   let proc: ManagedProcess | undefined;
   let generation = 0;
