@@ -11,6 +11,8 @@ type EnvVar = k8s.EnvVar;
 /** Port of the worker's HTTP server (health, readiness, metrics). */
 export const WORKER_PORT = 8081;
 export const BACKEND_PORT = 8080;
+/** Port of /metrics in backend and worker pods: scrapers reach it, not the public port. */
+export const METRICS_PORT = 9090;
 /** Holds the Redis password; REDIS_URL refers to it as $(KRITIK_REDIS_PASSWORD). */
 export const REDIS_PASSWORD_ENV = 'KRITIK_REDIS_PASSWORD';
 /** Key of the password in the bundled Redis's generated Secret. */
@@ -42,6 +44,7 @@ function redisEnv(): EnvVar[] {
 function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
   return [
     { name: ENV.port, value: String(port) },
+    { name: ENV.metricsPort, value: String(METRICS_PORT) },
     { name: ENV.logLevel, value: value(values.logLevel) },
     { name: ENV.config, value: configFileOf(component).path },
     { name: ENV.githubApiUrl, value: value(github.apiUrl) },

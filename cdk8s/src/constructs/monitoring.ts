@@ -8,7 +8,7 @@ import { labels, nameOf, releaseNamespace } from '../chart/meta.js';
 import { expr, literal, merge, value } from '../helm/expr.js';
 import { onlyIf } from '../helm/template-file.js';
 import { values } from '../values/definition.js';
-import { HTTP_PORT_NAME } from './workload.js';
+import { METRICS_PORT_NAME } from './workload.js';
 
 export const DASHBOARD_FILE = 'dashboards/kritik.json';
 export const METRICS_PATH = '/metrics';
@@ -33,7 +33,7 @@ export class KritikMonitoring extends Construct {
         namespaceSelector: { matchNames: [releaseNamespace] },
         endpoints: [
           {
-            port: HTTP_PORT_NAME,
+            port: METRICS_PORT_NAME,
             path: METRICS_PATH,
             interval: value(m.serviceMonitor.interval),
             scrapeTimeout: value(m.serviceMonitor.scrapeTimeout),

@@ -63,6 +63,23 @@ describe(KritikNetworkPolicies.name, () => {
     expect(sut).toContain('- namespaceSelector: {{- toYaml .Values.networkPolicy.ingressNamespaceSelector | nindent');
   });
 
+  it('lets the metrics namespaces reach only the metrics port of backend and worker', () => {
+    const sut = ['backend', 'worker'].map((c) =>
+      (policy(c).spec.ingress ?? []).map((rule) => [
+        renderYaml((rule as { from?: unknown }).from).includes('metricsNamespaceSelector'),
+        rule.ports?.map((p) => p.port),
+      ]),
+    );
+
+    expect(sut).toEqual([
+      [
+        [false, [8080]],
+        [true, [9090]],
+      ],
+      [[true, [9090]]],
+    ]);
+  });
+
   it('lets the worker reach the API server on the configured ports', () => {
     const sut = renderYaml(policy('worker').spec.egress);
 

@@ -4,7 +4,7 @@
 import { APP_NAME, LABELS } from '@kritik/core';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BACKEND_PORT, WORKER_PORT } from '../chart/env.js';
+import { BACKEND_PORT, METRICS_PORT } from '../chart/env.js';
 import { jobsNamespace, metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { type Block, expr, lines, numberOf, whenItem, yaml } from '../helm/expr.js';
 import { onlyIf } from '../helm/template-file.js';
@@ -69,17 +69,15 @@ export class KritikNetworkPolicies extends Construct {
     policy('backend', {
       podSelector: { matchLabels: selectorLabels('backend') },
       ingress: [
-        {
-          from: [namespaceSelector(np.ingressNamespaceSelector), namespaceSelector(np.metricsNamespaceSelector)],
-          ports: [tcp(BACKEND_PORT)],
-        },
+        { from: [namespaceSelector(np.ingressNamespaceSelector)], ports: [tcp(BACKEND_PORT)] },
+        { from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(METRICS_PORT)] },
       ],
       egress: [dns, ...redisEgress(), https],
     });
 
     policy('worker', {
       podSelector: { matchLabels: selectorLabels('worker') },
-      ingress: [{ from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(WORKER_PORT)] }],
+      ingress: [{ from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(METRICS_PORT)] }],
       egress: [
         dns,
         ...redisEgress(),

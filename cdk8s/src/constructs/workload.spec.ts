@@ -56,6 +56,28 @@ describe(KritikWorkload.name, () => {
     });
   });
 
+  it('serves metrics on their own port, named for the ServiceMonitor, and tells the service so', () => {
+    const manifests = synth('worker');
+
+    const sut = {
+      container: container(manifests).ports?.map((p) => [p.name, p.containerPort]),
+      service: find<V1Service>(manifests, 'Service').spec!.ports?.map((p) => [p.name, p.port]),
+      env: (container(manifests).env ?? []).find((e) => e.name === ENV.metricsPort)?.value,
+    };
+
+    expect(sut).toEqual({
+      container: [
+        ['http', 8081],
+        ['metrics', 9090],
+      ],
+      service: [
+        ['http', 8081],
+        ['metrics', 9090],
+      ],
+      env: '9090',
+    });
+  });
+
   it('selects the same pods with its Service as with its Deployment', () => {
     const manifests = synth('worker');
 

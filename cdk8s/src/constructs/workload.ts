@@ -4,6 +4,7 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CONFIG_DIR, configFileOf } from '../chart/config-file.js';
+import { METRICS_PORT } from '../chart/env.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { type Block, expr, lines, merge, optionalYaml, value, when, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
@@ -45,6 +46,7 @@ export interface KritikWorkloadProps {
 const HEALTH_PATH = '/health';
 const READY_PATH = '/ready';
 export const HTTP_PORT_NAME = 'http';
+export const METRICS_PORT_NAME = 'metrics';
 
 /** `imagePullSecrets` from the list of names, only when there are some. */
 export const imagePullSecrets = (): Block =>
@@ -156,7 +158,10 @@ export class KritikWorkload extends Construct {
           name: component,
           image: expr(`include "kritik.image" (list . ${v.image}) | quote`),
           imagePullPolicy: value(v.image.pullPolicy) as kplus.ImagePullPolicy,
-          ports: [{ number: port, name: HTTP_PORT_NAME }],
+          ports: [
+            { number: port, name: HTTP_PORT_NAME },
+            { number: METRICS_PORT, name: METRICS_PORT_NAME },
+          ],
           // Liveness has no dependencies, readiness checks Redis (and the worker's permissions).
           liveness: httpGet(HEALTH_PATH, { periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
           readiness: httpGet(READY_PATH, { periodSeconds: Duration.seconds(5), failureThreshold: 3 }),
@@ -180,7 +185,10 @@ export class KritikWorkload extends Construct {
     this.service = new kplus.Service(this, 'service', {
       metadata: metadata(this.name, component),
       type: (props.service?.type ?? kplus.ServiceType.CLUSTER_IP) as kplus.ServiceType,
-      ports: [{ name: HTTP_PORT_NAME, port: props.service?.port ?? port, targetPort: port }],
+      ports: [
+        { name: HTTP_PORT_NAME, port: props.service?.port ?? port, targetPort: port },
+        { name: METRICS_PORT_NAME, port: METRICS_PORT, targetPort: METRICS_PORT },
+      ],
     });
     patchSynthesized(
       this.service,

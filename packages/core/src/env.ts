@@ -2,6 +2,8 @@
 // and the services agree on one spelling.
 export const ENV = {
   port: 'PORT',
+  /** Serves /metrics on its own port (the chart sets it); on PORT with the rest when unset. */
+  metricsPort: 'KRITIK_METRICS_PORT',
   redisUrl: 'REDIS_URL',
   githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
   githubAppId: 'GITHUB_APP_ID',

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
+import { ENV, isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
 import {
   type ControlPlane,
-  freePort,
+  freePorts,
   type ManagedProcess,
   repoRoot,
   startControlPlane,
@@ -193,10 +193,25 @@ export class Platform {
       const [backend, worker] = await Promise.all(
         SERVICES.map((s) => deploymentRuntime(admin, RELEASE.namespace, `${RELEASE.name}-${s}`, dir)),
       );
-      const [backendPort, workerPort] = [await freePort(), await freePort()];
+      const [backendPort, workerPort, backendMetrics, workerMetrics] = await freePorts(4);
+      // Two pods' ports on one machine: each process gets free ones in place of the chart's.
       platform = new Platform(dir, plane, redis, world, kubelet, recorder, {
-        backend: { ...backend!, overrides: { PORT: String(backendPort), KRITIK_HOST: '127.0.0.1' } },
-        worker: { ...worker!, overrides: { PORT: String(workerPort), KUBECONFIG: workerKubeconfig } },
+        backend: {
+          ...backend!,
+          overrides: {
+            PORT: String(backendPort),
+            [ENV.metricsPort]: String(backendMetrics),
+            KRITIK_HOST: '127.0.0.1',
+          },
+        },
+        worker: {
+          ...worker!,
+          overrides: {
+            PORT: String(workerPort),
+            [ENV.metricsPort]: String(workerMetrics),
+            KUBECONFIG: workerKubeconfig,
+          },
+        },
       });
       const started = platform;
       await Promise.all(SERVICES.map((s) => started.startService(s)));

@@ -1,6 +1,18 @@
 // Prometheus metrics: one registry per application (not prom-client's global one, so several
-// apps can live in one test process), process metrics, and GET /metrics.
-import { Controller, type DynamicModule, Get, Global, Header, Module } from '@nestjs/common';
+// apps can live in one test process), process metrics, and GET /metrics: on a port of its own
+// when one is configured (the chart does: scrapers need not reach the public port), else on the
+// application's port.
+import { createServer, type Server } from 'node:http';
+import {
+  Controller,
+  type DynamicModule,
+  Get,
+  Global,
+  Header,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { collectDefaultMetrics, prometheusContentType, Registry } from 'prom-client';
 
 /** Prefix of every Kritik metric name (`kritik_<service>_<what>_<unit>`). */
@@ -18,9 +30,54 @@ export class MetricsController {
   }
 }
 
+/** GET /metrics on its own port; nothing else is served there. */
+export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly port: number,
+    private readonly host?: string,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': prometheusContentType, 'cache-control': 'no-store' }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+  }
+
+  /** The port it listens on (the one asked for, or the one given for port 0). */
+  get address(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
 export interface MetricsModuleOptions {
   /** Added as a `service` label to every series. */
   readonly service: string;
+  /** Serve /metrics on this port instead of the application's (undefined: the application's). */
+  readonly port?: number;
+  readonly host?: string;
 }
 
 /** Provides the application's prom-client `Registry` (inject it by class) and /metrics. */
@@ -28,10 +85,20 @@ export interface MetricsModuleOptions {
 @Module({})
 export class MetricsModule {
   static forRoot(options: MetricsModuleOptions): DynamicModule {
+    const ownPort = options.port;
     return {
       module: MetricsModule,
-      controllers: [MetricsController],
+      controllers: ownPort === undefined ? [MetricsController] : [],
       providers: [
+        ...(ownPort === undefined
+          ? []
+          : [
+              {
+                provide: MetricsServer,
+                inject: [Registry],
+                useFactory: (registry: Registry) => new MetricsServer(registry, ownPort, options.host),
+              },
+            ]),
         {
           provide: Registry,
           useFactory: () => {

@@ -1,6 +1,6 @@
 // The shared modules wired into one real Nest application over real HTTP and a real Redis.
 import { connect } from 'node:net';
-import { HealthModule, MetricsModule, RedisHealthIndicator, RedisModule } from '@kritik/server';
+import { HealthModule, MetricsModule, MetricsServer, RedisHealthIndicator, RedisModule } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -86,5 +86,26 @@ describe('server infrastructure', () => {
     const text = await response.text();
     expect(text).toMatch(/^kritik_process_cpu_seconds_total\{service="test"\} /m);
     expect(text).toMatch(/^kritik_nodejs_heap_size_used_bytes\{service="test"\} /m);
+  });
+
+  it('serves metrics on their own port only, when one is configured', async () => {
+    @Module({ imports: [MetricsModule.forRoot({ service: 'own', port: 0, host: '127.0.0.1' })] })
+    class OwnPortModule {}
+    const own = await NestFactory.create(OwnPortModule, { logger: false, forceCloseConnections: true });
+    try {
+      await own.listen(0, '127.0.0.1');
+      const port = own.get(MetricsServer).address;
+
+      const [metrics, other, onApp] = await Promise.all([
+        fetch(`http://127.0.0.1:${port}/metrics`),
+        fetch(`http://127.0.0.1:${port}/health`),
+        fetch(`${await own.getUrl()}/metrics`),
+      ]);
+
+      expect([metrics.status, other.status, onApp.status]).toEqual([200, 404, 404]);
+      expect(await metrics.text()).toMatch(/^kritik_process_cpu_seconds_total\{service="own"\} /m);
+    } finally {
+      await own.close();
+    }
   });
 });

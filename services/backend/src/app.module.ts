@@ -45,7 +45,10 @@ export class AppModule {
           inject: [REDIS],
           useFactory: (redis: Redis) => ({ connection: redis }),
         }),
-        MetricsModule.forRoot({ service: 'backend' }),
+        MetricsModule.forRoot({
+          service: 'backend',
+          ...(config.metricsPort !== undefined ? { port: config.metricsPort, host: config.host } : {}),
+        }),
         HealthModule.register({ imports: [WebhooksModule], checks: [RedisHealthIndicator, QueuesHealthIndicator] }),
         WebhooksModule,
         ReviewsModule,

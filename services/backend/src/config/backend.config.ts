@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 export const backendConfigSchema = z.object({
   port: intSetting().min(0).max(65535).default(8080),
+  /** /metrics on its own port (the chart sets one); on `port` when unset. */
+  metricsPort: intSetting().min(0).max(65535).optional(),
   host: z.string().min(1).default('0.0.0.0'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
@@ -74,6 +76,7 @@ export const BACKEND_CONFIG = 'KRITIK_BACKEND_CONFIG';
 export const BACKEND_ENV = {
   [ENV.port]: 'port',
   KRITIK_HOST: 'host',
+  [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
   [ENV.redisUrl]: 'redis.url',
   [ENV.githubWebhookSecret]: 'github.webhookSecret',

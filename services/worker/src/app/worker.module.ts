@@ -162,7 +162,10 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [
-        MetricsModule.forRoot({ service: 'worker' }),
+        MetricsModule.forRoot({
+          service: 'worker',
+          ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
+        }),
         RedisModule.forRoot({ url: config.redisUrl, name: 'kritik-worker', logger }),
         BullModule.forRootAsync({
           inject: [REDIS],

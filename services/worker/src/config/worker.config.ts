@@ -50,6 +50,8 @@ export type CommandSettings = z.infer<typeof commandSettingsSchema>;
 export const workerConfigSchema = z
   .object({
     port: intSetting().pipe(z.number().int().min(0).max(65_535)).default(DEFAULT_WORKER_PORT),
+    /** /metrics on its own port (the chart sets one); on `port` when unset. */
+    metricsPort: intSetting().pipe(z.number().int().min(0).max(65_535)).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     github: z
@@ -138,6 +140,7 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** Environment variables the worker reads, and where each lands in the config. */
 export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.port]: 'port',
+  [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
   [ENV.redisUrl]: 'redisUrl',
   [ENV.githubAppId]: 'github.appId',
