@@ -29,7 +29,9 @@ export type CommandJob = z.infer<typeof commandJobSchema>;
 /** Parses `@<bot> <command>` anywhere in a comment (outside quoted lines); the first one wins. */
 export function parseCommand(body: string, botName: string): Command | undefined {
   const bot = botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const mention = new RegExp(`(?:^|[^\\w@/-])@${bot}(?:\\[bot\\])?\\s+(full[ \\t]+review|help|review)\\b`, 'i');
+  // A command is written with spaces where its name has a hyphen (`full-review`: `full review`).
+  const written = COMMANDS.map((c) => c.replace('-', '[ \\t]+')).join('|');
+  const mention = new RegExp(`(?:^|[^\\w@/-])@${bot}(?:\\[bot\\])?\\s+(${written})\\b`, 'i');
   for (const line of body.split(/\r?\n/)) {
     if (line.trimStart().startsWith('>')) continue;
     const match = mention.exec(line);
@@ -38,9 +40,8 @@ export function parseCommand(body: string, botName: string): Command | undefined
   return undefined;
 }
 
-/** The review trigger of a review command. */
-export const triggerOf = (command: Exclude<Command, 'help'>): Trigger =>
-  command === 'full-review' ? 'full_review' : 'comment';
+/** The trigger of the review a command asks for (`help` asks for none, and is never asked). */
+export const triggerOf = (command: Command): Trigger => (command === 'full-review' ? 'full_review' : 'comment');
 
 /** The answer to `@<bot> help`, posted as a pull request comment. */
 export function helpReply(botName: string, triggerLabel?: string): string {

@@ -1,5 +1,4 @@
 // Builds the backend application from a validated config; main.ts and the tests share it.
-
 import type { Server } from 'node:http';
 import { createLogger, type Logger, PinoLoggerService } from '@kritik/server';
 import type { INestApplication } from '@nestjs/common';

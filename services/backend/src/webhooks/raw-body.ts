@@ -75,13 +75,13 @@ export function readRawBody(req: IncomingMessage, options: ReadBodyOptions): Pro
       if (known !== undefined) {
         // More than declared: the parser would not hand it over; guard anyway.
         if (size + chunk.length > known) return fail(new BodyTooLargeError(known));
-      } else {
-        if (ticket && !ticket.take(chunk.length)) return fail(new BodyBudgetError());
-        if (size + chunk.length > body.length) {
-          const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(64 * 1024, (size + chunk.length) * 2)));
-          body.copy(grown, 0, 0, size);
-          body = grown;
-        }
+      } else if (size + chunk.length > body.length) {
+        // Without a declared length the buffer grows by doubling; what it allocates is what counts.
+        const length = Math.min(limit, Math.max(64 * 1024, (size + chunk.length) * 2));
+        if (ticket && !ticket.take(length - body.length)) return fail(new BodyBudgetError());
+        const grown = Buffer.allocUnsafe(length);
+        body.copy(grown, 0, 0, size);
+        body = grown;
       }
       chunk.copy(body, size);
       size += chunk.length;

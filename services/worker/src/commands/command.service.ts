@@ -60,7 +60,7 @@ export class CommandService {
       pr: command.pr,
       baseSha: pull.baseSha,
       headSha: pull.headSha,
-      trigger: triggerOf(command.command === 'full-review' ? 'full-review' : 'review'),
+      trigger: triggerOf(command.command),
       ...(command.installationId ? { installationId: command.installationId } : {}),
       ...(command.deliveryId ? { deliveryId: command.deliveryId } : {}),
       ...(command.sender ? { sender: command.sender } : {}),
