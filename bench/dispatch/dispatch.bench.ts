@@ -169,7 +169,7 @@ async function namespaceFor(plane: ControlPlane, name: string) {
 /** What the worker's runner does before following a Job, called on the runner itself. */
 async function dispatchDirectly(client: KubernetesClient, review: ReviewJob, apiUrl: string) {
   const runner = new KubernetesJobRunner(client, { settings, deadlineMarginSeconds: 60 });
-  return (await runner.dispatch({ ...review, apiUrl }, 'ghs_bench')).job;
+  return (await runner.dispatch({ ...review, apiUrl }, { token: 'ghs_bench', model: { kind: 'direct' } })).job;
 }
 
 async function startWorker(

@@ -84,25 +84,25 @@ describe('the rendered config file', () => {
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'reviews', effect: 'NoSchedule' }],
       imagePullSecrets: ['ghcr-pull'],
       anthropicSecretName: 'kritik-anthropic',
-      env: { ANTHROPIC_BASE_URL: 'https://llm-proxy.example.com' },
+      env: { NODE_OPTIONS: '--max-old-space-size=384' },
       labels: { 'app.kubernetes.io/instance': 'kritik' },
     });
   });
 
-  it('names the reviewer ServiceAccount and Anthropic Secret the chart creates in the jobs namespace', async () => {
-    const manifests = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+  it.each([
+    ['with the gateway', [], 'kritik'],
+    ['without the gateway', ['anthropic.gateway=false'], 'kritik-jobs'],
+  ])('keeps the Anthropic Secret beside its only reader %s', async (_how, set, namespace) => {
+    const manifests = await render({ valuesFiles: [scenario('minimal-values.yaml')], set });
     const settings = reviewJobSettingsSchema.parse(configOf(manifests).reviewJob);
 
     const sut = manifests
       .filter((m) => m.metadata.namespace === 'kritik-jobs')
       .map((m) => `${m.kind}/${m.metadata.name}`);
+    const secret = findManifest<V1Secret>(manifests, 'Secret', '-anthropic');
 
-    expect(sut).toEqual(
-      expect.arrayContaining([
-        `ServiceAccount/${settings.serviceAccountName}`,
-        `Secret/${settings.anthropicSecretName}`,
-      ]),
-    );
+    expect(sut).toContain(`ServiceAccount/${settings.serviceAccountName}`);
+    expect([secret.metadata?.name, secret.metadata?.namespace]).toEqual([settings.anthropicSecretName, namespace]);
   });
 
   it("merges the worker's free-form settings beside reviewJob", async () => {
@@ -257,12 +257,43 @@ describe('the rendered workloads', () => {
     expect(sut).toEqual([true, false]);
   });
 
-  it('give no Deployment the Anthropic key', async () => {
-    const manifests = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+  it('give the Anthropic key to the worker only, and only for its gateway', async () => {
+    const gateway = await render({ valuesFiles: [scenario('production-values.yaml')] });
+    const direct = await render({
+      valuesFiles: [scenario('production-values.yaml')],
+      set: ['anthropic.gateway=false'],
+    });
 
-    const sut = JSON.stringify(manifests.filter((m) => m.kind === 'Deployment'));
+    const keyOf = (manifests: Manifest[], c: string) => envOf(manifests, c).find((e) => e.name === ENV.anthropicApiKey);
+    const worker = Object.fromEntries(envOf(gateway, 'worker').map((e) => [e.name, e.value]));
 
-    expect(sut).not.toContain(ENV.anthropicApiKey);
+    expect(keyOf(gateway, 'worker')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'kritik-anthropic', key: ENV.anthropicApiKey, optional: true },
+    });
+    expect(worker).toMatchObject({
+      [ENV.gatewayUrl]: 'http://kritik-worker.kritik.svc:8082',
+      [ENV.gatewayPort]: '8082',
+      [ENV.anthropicBaseUrl]: 'https://llm-proxy.example.com',
+    });
+    expect([keyOf(gateway, 'backend'), keyOf(direct, 'worker'), keyOf(direct, 'backend')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(envOf(direct, 'worker').map((e) => e.name)).not.toContain(ENV.gatewayUrl);
+  });
+
+  it('starts a worker whose gateway URL is its own Service port', async () => {
+    const manifests = await render();
+    const service = findManifest<Manifest & { spec: { ports: { name: string; port: number }[] } }>(
+      manifests,
+      'Service',
+      '-worker',
+    );
+    const url = new URL(envOf(manifests, 'worker').find((e) => e.name === ENV.gatewayUrl)!.value!);
+
+    expect(url.hostname).toBe(`${service.metadata.name}.${service.metadata.namespace ?? 'kritik'}.svc`);
+    expect(service.spec.ports).toContainEqual(expect.objectContaining({ name: 'gateway', port: Number(url.port) }));
   });
 
   it('run the worker against the jobs namespace with the Kubernetes runner', async () => {

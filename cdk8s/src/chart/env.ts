@@ -1,6 +1,6 @@
 // The environment of backend and worker: the names come from @kritik/core, secrets come from
 // Secrets by reference, and Redis is the bundled one or `externalRedis`.
-import { ENV } from '@kritik/core';
+import { ENV, PORTS } from '@kritik/core';
 import type { k8s } from 'cdk8s-plus-28';
 import { expr, spliceYaml, value, whenItem } from '../helm/expr.js';
 import { values } from '../values/definition.js';
@@ -8,11 +8,13 @@ import { configFileOf } from './config-file.js';
 
 type EnvVar = k8s.EnvVar;
 
-/** Port of the worker's HTTP server (health, readiness, metrics). */
-export const WORKER_PORT = 8081;
-export const BACKEND_PORT = 8080;
+/** Port of the worker's HTTP server (health, readiness). */
+export const WORKER_PORT = PORTS.worker;
+export const BACKEND_PORT = PORTS.backend;
 /** Port of /metrics in backend and worker pods: scrapers reach it, not the public port. */
-export const METRICS_PORT = 9090;
+export const METRICS_PORT = PORTS.metrics;
+/** Port of the worker's model gateway: review pods reach it, nothing else. */
+export const GATEWAY_PORT = PORTS.gateway;
 /** Holds the Redis password; REDIS_URL refers to it as $(KRITIK_REDIS_PASSWORD). */
 export const REDIS_PASSWORD_ENV = 'KRITIK_REDIS_PASSWORD';
 /** Key of the password in the bundled Redis's generated Secret. */
@@ -68,12 +70,34 @@ export function backendEnv(): EnvVar[] {
   ];
 }
 
+/** The model API, and (with the gateway) the key and where review pods reach the gateway. */
+function modelEnv(): EnvVar[] {
+  const a = values.anthropic;
+  return [
+    whenItem(a.baseUrl, { name: ENV.anthropicBaseUrl, value: value(a.baseUrl) }),
+    whenItem(a.gateway, { name: ENV.gatewayPort, value: String(GATEWAY_PORT) }),
+    whenItem(a.gateway, { name: ENV.gatewayUrl, value: expr('include "kritik.gatewayUrl" . | quote') }),
+    whenItem(a.gateway, {
+      name: ENV.anthropicApiKey,
+      // Optional: without a key the worker still starts, and NOTES.txt says reviews will fail.
+      valueFrom: {
+        secretKeyRef: {
+          name: expr('include "kritik.anthropicSecretName" . | quote'),
+          key: ENV.anthropicApiKey,
+          optional: true,
+        },
+      },
+    }),
+  ];
+}
+
 export function workerEnv(): EnvVar[] {
   return [
     ...commonEnv('worker', WORKER_PORT),
     { name: ENV.runner, value: 'kubernetes' },
     { name: ENV.jobsNamespace, value: expr('include "kritik.jobsNamespace" . | quote') },
     ...appCredentials(),
+    ...modelEnv(),
     spliceYaml<EnvVar>(values.worker.extraEnv),
   ];
 }

@@ -1,6 +1,6 @@
 // templates/_helpers.tpl: names, image references, secret and Redis helpers, the validation of
 // value combinations, and the config file (rendered from config-file.ts).
-import { APP_NAME } from '@kritik/core';
+import { APP_NAME, PORTS } from '@kritik/core';
 import { renderValue } from '../helm/render.js';
 import { values } from '../values/definition.js';
 import { configFileOf, workerConfigFile } from './config-file.js';
@@ -59,9 +59,15 @@ export function helpersTpl(header: string): string {
     ]),
     ...define(
       'kritik.anthropicSecretName',
-      'Secret (in the jobs namespace) that review pods take ANTHROPIC_API_KEY from.',
+      'Secret with ANTHROPIC_API_KEY: read by the worker (gateway) or by review pods (no gateway).',
       ['{{- default (printf "%s-anthropic" (include "kritik.fullname" .)) .Values.anthropic.existingSecret -}}'],
     ),
+    ...define('kritik.gatewayUrl', "Where review pods reach the worker's model gateway (its Service).", [
+      `{{- printf "http://%s-worker.%s.svc:${PORTS.gateway}" (include "kritik.fullname" .) .Release.Namespace -}}`,
+    ]),
+    ...define('kritik.anthropicNamespace', 'Namespace of the Anthropic Secret: where its only reader runs.', [
+      '{{- if .Values.anthropic.gateway }}{{ .Release.Namespace }}{{ else }}{{ include "kritik.jobsNamespace" . }}{{ end -}}',
+    ]),
     ...define(
       'kritik.secretValue',
       'A generated secret from (list $ secretName key given): the given value, else the one already stored (so upgrades keep it), else a random one.',

@@ -6,11 +6,11 @@ import { JobsNamespace } from '../constructs/jobs.js';
 import { KritikMonitoring } from '../constructs/monitoring.js';
 import { KritikNetworkPolicies } from '../constructs/network-policies.js';
 import { BundledRedis } from '../constructs/redis.js';
-import { KritikWorkload } from '../constructs/workload.js';
+import { GATEWAY_PORT_NAME, KritikWorkload } from '../constructs/workload.js';
 import { optionalYaml, value } from '../helm/expr.js';
 import { TemplateFile } from '../helm/template-file.js';
 import { values } from '../values/definition.js';
-import { BACKEND_PORT, backendEnv, WORKER_PORT, workerEnv } from './env.js';
+import { BACKEND_PORT, backendEnv, GATEWAY_PORT, WORKER_PORT, workerEnv } from './env.js';
 
 export function buildTemplates(app: App = new App()): TemplateFile[] {
   const config = new TemplateFile(app, 'config.yaml', { preamble: ['{{- include "kritik.validate" . }}'] });
@@ -38,6 +38,8 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
     port: WORKER_PORT,
     env: workerEnv(),
     apiAccess: true,
+    // Declared whether or not the gateway is on; only review pods may reach it (NetworkPolicy).
+    extraPorts: [{ name: GATEWAY_PORT_NAME, number: GATEWAY_PORT }],
   });
 
   const jobs = new TemplateFile(app, 'jobs.yaml');

@@ -36,7 +36,7 @@ WARNING: github.appId and github.privateKey are not set: the worker will not sta
 {{- if not (or .Values.anthropic.existingSecret .Values.anthropic.apiKey) }}
 
 WARNING: no Anthropic API key: set anthropic.existingSecret (a Secret with ANTHROPIC_API_KEY in
-         namespace {{ include "kritik.jobsNamespace" . }}) or anthropic.apiKey; reviews fail without it.
+         namespace {{ include "kritik.anthropicNamespace" . }}) or anthropic.apiKey; reviews fail without it.
 {{- end }}
 {{- if .Values.redis.enabled }}
 

@@ -58,11 +58,11 @@ describe(JobsNamespace.name, () => {
     expect(sut).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
-  it('keeps the Anthropic key in the jobs namespace under the name envFrom exposes', () => {
+  it('keeps the Anthropic key under the name envFrom exposes, in the namespace of its reader', () => {
     const sut = find<V1Secret>('Secret');
 
     expect([sut.metadata?.namespace, Object.keys(sut.data ?? {})]).toEqual([
-      '{{ include "kritik.jobsNamespace" . | quote }}',
+      '{{ include "kritik.anthropicNamespace" . | quote }}',
       ['ANTHROPIC_API_KEY'],
     ]);
   });

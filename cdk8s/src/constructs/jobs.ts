@@ -1,6 +1,6 @@
 // Everything in the jobs namespace: the namespace itself (PodSecurity `restricted`), the
-// worker's Role generated from REQUIRED_PERMISSIONS, the reviewer's token-less ServiceAccount
-// and the Anthropic key Secret that review pods read with envFrom.
+// worker's Role generated from REQUIRED_PERMISSIONS, the reviewer's token-less ServiceAccount,
+// and the Anthropic key Secret (beside the worker with the gateway, here without it).
 import { ENV, permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -58,7 +58,7 @@ export class JobsNamespace extends Construct {
     });
 
     const anthropic = new kplus.k8s.KubeSecret(this, 'anthropic', {
-      metadata: metadata(nameOf('anthropic'), 'reviewer', jobsNamespace),
+      metadata: metadata(nameOf('anthropic'), 'reviewer', expr('include "kritik.anthropicNamespace" . | quote')),
       type: 'Opaque',
       data: { [ENV.anthropicApiKey]: expr(`${values.anthropic.apiKey} | b64enc | quote`) },
     });

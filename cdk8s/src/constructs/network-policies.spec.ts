@@ -25,7 +25,7 @@ describe(KritikNetworkPolicies.name, () => {
   });
 
   it('lets review pods reach TCP 443 only outside the private ranges', () => {
-    const sut = renderYaml(policy('reviewer').spec.egress?.[1]);
+    const sut = renderYaml(policy('reviewer').spec.egress?.[2]);
 
     expect(sut).toBe(
       [
@@ -65,10 +65,16 @@ describe(KritikNetworkPolicies.name, () => {
 
   it('lets the metrics namespaces reach only the metrics port of backend and worker', () => {
     const sut = ['backend', 'worker'].map((c) =>
-      (policy(c).spec.ingress ?? []).map((rule) => [
-        renderYaml((rule as { from?: unknown }).from).includes('metricsNamespaceSelector'),
-        rule.ports?.map((p) => p.port),
-      ]),
+      (policy(c).spec.ingress ?? []).flatMap((rule) =>
+        typeof rule === 'string'
+          ? []
+          : [
+              [
+                renderYaml((rule as { from?: unknown }).from).includes('metricsNamespaceSelector'),
+                rule.ports?.map((p) => p.port),
+              ],
+            ],
+      ),
     );
 
     expect(sut).toEqual([
@@ -78,6 +84,24 @@ describe(KritikNetworkPolicies.name, () => {
       ],
       [[true, [9090]]],
     ]);
+  });
+
+  it("lets this release's review pods, and nothing else, reach the worker's gateway when it is on", () => {
+    const sut = [renderYaml(policy('worker').spec.ingress), renderYaml(policy('reviewer').spec.egress)];
+
+    const gated = sut.map(
+      (rules) => rules.split('{{- if .Values.anthropic.gateway }}')[1]?.split('{{- end }}')[0] ?? '',
+    );
+
+    for (const rule of gated) {
+      expect(rule).toContain('- port: 8082');
+      expect(rule).toContain('app.kubernetes.io/instance: {{ .Release.Name | quote }}');
+    }
+    expect(sut.map((rules) => rules.split('8082').length - 1)).toEqual([1, 1]);
+    expect(gated[0]).toContain('kubernetes.io/metadata.name: {{ include "kritik.jobsNamespace" . | quote }}');
+    expect(gated[0]).toContain('app.kubernetes.io/component: reviewer');
+    expect(gated[1]).toContain('kubernetes.io/metadata.name: {{ .Release.Namespace | quote }}');
+    expect(gated[1]).toContain('app.kubernetes.io/component: worker');
   });
 
   it('lets the worker reach the API server on the configured ports', () => {

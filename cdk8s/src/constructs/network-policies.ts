@@ -1,10 +1,10 @@
-// NetworkPolicies of every component. Review pods get no ingress and reach only the cluster DNS
-// and TCP 443 outside private ranges; backend and worker reach DNS, Redis, 443 and (worker) the
-// API server.
+// NetworkPolicies of every component. Review pods get no ingress and reach only the cluster DNS,
+// the worker's model gateway, and TCP 443 outside private ranges (the code host); backend and
+// worker reach DNS, Redis, 443 and (worker) the API server.
 import { APP_NAME, LABELS } from '@kritik/core';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BACKEND_PORT, METRICS_PORT } from '../chart/env.js';
+import { BACKEND_PORT, GATEWAY_PORT, METRICS_PORT } from '../chart/env.js';
 import { jobsNamespace, metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { type Block, expr, lines, numberOf, whenItem, yaml } from '../helm/expr.js';
 import { onlyIf } from '../helm/template-file.js';
@@ -55,6 +55,18 @@ const redisEgress = () => [
 
 const namespaceSelector = (source: ValueRef<object> | GroupRef) => ({ namespaceSelector: yaml(source) });
 
+/** Selects one namespace by the name label Kubernetes sets on every namespace. */
+const namespaceNamed = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
+
+/** This release's review pods: the worker labels them with name and component, the chart's config adds the instance. */
+const reviewPods = () => ({
+  matchLabels: {
+    [LABELS.name]: APP_NAME,
+    [LABELS.instance]: expr('.Release.Name | quote'),
+    [LABELS.component]: 'reviewer',
+  },
+});
+
 export class KritikNetworkPolicies extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -77,7 +89,18 @@ export class KritikNetworkPolicies extends Construct {
 
     policy('worker', {
       podSelector: { matchLabels: selectorLabels('worker') },
-      ingress: [{ from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(METRICS_PORT)] }],
+      ingress: [
+        { from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(METRICS_PORT)] },
+        whenItem(values.anthropic.gateway, {
+          from: [
+            {
+              namespaceSelector: namespaceNamed(expr('include "kritik.jobsNamespace" . | quote')),
+              podSelector: reviewPods(),
+            },
+          ],
+          ports: [tcp(GATEWAY_PORT)],
+        }),
+      ],
       egress: [
         dns,
         ...redisEgress(),
@@ -104,14 +127,7 @@ export class KritikNetworkPolicies extends Construct {
     policy(
       'reviewer',
       {
-        // The worker labels review pods with name and component; the chart's config adds the instance.
-        podSelector: {
-          matchLabels: {
-            [LABELS.name]: APP_NAME,
-            [LABELS.instance]: expr('.Release.Name | quote'),
-            [LABELS.component]: 'reviewer',
-          },
-        },
+        podSelector: reviewPods(),
         ingress: [],
         egress: [
           {
@@ -123,6 +139,15 @@ export class KritikNetworkPolicies extends Construct {
             ],
             ...dns,
           },
+          whenItem(values.anthropic.gateway, {
+            to: [
+              {
+                namespaceSelector: namespaceNamed(expr('.Release.Namespace | quote')),
+                podSelector: { matchLabels: selectorLabels('worker') },
+              },
+            ],
+            ports: [tcp(GATEWAY_PORT)],
+          }),
           { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
           reviewerExtraEgress(),
         ],

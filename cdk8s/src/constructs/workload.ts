@@ -41,12 +41,15 @@ export interface KritikWorkloadProps {
    * @default - ClusterIP on `port`
    */
   readonly service?: ServiceOptions;
+  /** More named ports of the container, each also a port of the Service (the worker's gateway). */
+  readonly extraPorts?: readonly { readonly name: string; readonly number: number }[];
 }
 
 const HEALTH_PATH = '/health';
 const READY_PATH = '/ready';
 export const HTTP_PORT_NAME = 'http';
 export const METRICS_PORT_NAME = 'metrics';
+export const GATEWAY_PORT_NAME = 'gateway';
 
 /** `imagePullSecrets` from the list of names, only when there are some. */
 export const imagePullSecrets = (): Block =>
@@ -161,6 +164,7 @@ export class KritikWorkload extends Construct {
           ports: [
             { number: port, name: HTTP_PORT_NAME },
             { number: METRICS_PORT, name: METRICS_PORT_NAME },
+            ...(props.extraPorts ?? []),
           ],
           // Liveness has no dependencies, readiness checks Redis (and the worker's permissions).
           liveness: httpGet(HEALTH_PATH, { periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
@@ -188,6 +192,7 @@ export class KritikWorkload extends Construct {
       ports: [
         { name: HTTP_PORT_NAME, port: props.service?.port ?? port, targetPort: port },
         { name: METRICS_PORT_NAME, port: METRICS_PORT, targetPort: METRICS_PORT },
+        ...(props.extraPorts ?? []).map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
       ],
     });
     patchSynthesized(

@@ -168,13 +168,23 @@ export const valuesDefinition = group('Kritik', {
       'Webhook secret, for the chart-created Secret; generated (and kept across upgrades) when empty.',
     ),
   }),
-  anthropic: group('Anthropic API key, given to review Jobs only (envFrom a Secret in the jobs namespace).', {
-    existingSecret: str(
-      '',
-      'Secret in the jobs namespace with the key ANTHROPIC_API_KEY. When empty the chart creates one from `apiKey`.',
-    ),
-    apiKey: str('', 'API key for the chart-created Secret (quick start only, not for production).'),
-  }),
+  anthropic: group(
+    "The model API. With the gateway (the default) only the worker holds the key and review Jobs get a per-review token for the worker's gateway; without it every review Job reads the key from a Secret in the jobs namespace.",
+    {
+      gateway: bool(
+        true,
+        "Review Jobs reach the model through the worker's gateway (per-review tokens, metered against `reviewJob.ceilings`, refused once the review ends). false: each review Job gets the key itself.",
+      ),
+      existingSecret: str(
+        '',
+        'Secret with the key ANTHROPIC_API_KEY, in the release namespace with the gateway, in the jobs namespace without it. When empty the chart creates one from `apiKey`.',
+      ),
+      apiKey: str('', 'API key for the chart-created Secret (quick start only, not for production).'),
+      baseUrl: str('', 'Model API URL (ANTHROPIC_BASE_URL), e.g. a proxy; empty: https://api.anthropic.com.', {
+        schema: { pattern: '^(https?://.+)?$' },
+      }),
+    },
+  ),
   api: group('Bearer token of the reviews API (KRITIK_API_TOKEN).', {
     existingSecret: str('', 'Secret holding the token. When empty the chart creates one.'),
     secretKey: str('api-token', 'Key of the token inside the Secret (`existingSecret` or the one the chart creates).'),
@@ -274,7 +284,7 @@ export const valuesDefinition = group('Kritik', {
     labels: stringMap('Extra labels of review Jobs and pods.', reviewJobDefaults.labels),
     priorityClassName: str('', 'Priority class of review pods.'),
     env: stringMap(
-      'Extra (non-secret) environment of the reviewer, e.g. ANTHROPIC_BASE_URL for a proxy.',
+      'Extra (non-secret) environment of the reviewer. The model URL is `anthropic.baseUrl`; with the gateway, ANTHROPIC_* here is ignored.',
       reviewJobDefaults.env,
     ),
     ceilings: group("What one review may spend at most, whatever its repository's .kritik.yaml sets.", {

@@ -52,9 +52,19 @@
 {{- default (printf "%s-api" (include "kritik.fullname" .)) .Values.api.existingSecret -}}
 {{- end }}
 
-{{- /* Secret (in the jobs namespace) that review pods take ANTHROPIC_API_KEY from. */}}
+{{- /* Secret with ANTHROPIC_API_KEY: read by the worker (gateway) or by review pods (no gateway). */}}
 {{- define "kritik.anthropicSecretName" -}}
 {{- default (printf "%s-anthropic" (include "kritik.fullname" .)) .Values.anthropic.existingSecret -}}
+{{- end }}
+
+{{- /* Where review pods reach the worker's model gateway (its Service). */}}
+{{- define "kritik.gatewayUrl" -}}
+{{- printf "http://%s-worker.%s.svc:8082" (include "kritik.fullname" .) .Release.Namespace -}}
+{{- end }}
+
+{{- /* Namespace of the Anthropic Secret: where its only reader runs. */}}
+{{- define "kritik.anthropicNamespace" -}}
+{{- if .Values.anthropic.gateway }}{{ .Release.Namespace }}{{ else }}{{ include "kritik.jobsNamespace" . }}{{ end -}}
 {{- end }}
 
 {{- /* A generated secret from (list $ secretName key given): the given value, else the one already stored (so upgrades keep it), else a random one. */}}

@@ -20,9 +20,27 @@ export const ENV = {
   /** The review payload (JSON, {@link ReviewPayload}) handed to a review Job. */
   review: 'KRITIK_REVIEW',
   logLevel: 'KRITIK_LOG_LEVEL',
+  /** Where review Jobs reach the worker's model gateway; unset: Jobs call Anthropic directly. */
+  gatewayUrl: 'KRITIK_GATEWAY_URL',
+  gatewayPort: 'KRITIK_GATEWAY_PORT',
+} as const;
+
+/** Default ports; the chart's Services and NetworkPolicies use the same numbers. */
+export const PORTS = {
+  /** Webhooks, the reviews API, health. */
+  backend: 8080,
+  /** The worker's health and readiness. */
+  worker: 8081,
+  /** The worker's model gateway, reached by review Jobs only. */
+  gateway: 8082,
+  /** /metrics of backend and worker, reached by scrapers only. */
+  metrics: 9090,
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** The public GitHub REST API, used when GITHUB_API_URL is not set. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/** The Anthropic API, used when ANTHROPIC_BASE_URL is not set. */
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';

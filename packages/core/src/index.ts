@@ -3,6 +3,7 @@ export * from './env.js';
 export * from './kubernetes.js';
 export * from './labels.js';
 export * from './metrics.js';
+export * from './models.js';
 export * from './queues.js';
 export * from './review.js';
 export * from './review-deadline.js';

@@ -2,7 +2,11 @@
 // is generated from REQUIRED_PERMISSIONS and the worker checks each at start, so code, chart
 // and cluster cannot drift apart.
 import { z } from 'zod';
+import { ENV } from './env.js';
 import { DEFAULT_REVIEW_CEILINGS, reviewCeilingsSchema } from './review.js';
+
+/** Variables a review gets from its own Secret (or the Anthropic one), never from plain settings. */
+const CREDENTIAL_ENV: readonly string[] = [ENV.anthropicApiKey, ENV.githubToken, ENV.review];
 
 export interface Permission {
   readonly group: string;
@@ -68,7 +72,12 @@ export const reviewJobSettingsSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     priorityClassName: z.string().optional(),
     /** Extra env for the reviewer (non-secret), e.g. ANTHROPIC_BASE_URL for a proxy. */
-    env: z.record(z.string(), z.string()).default({}),
+    env: z
+      .record(z.string(), z.string())
+      .refine((env) => !CREDENTIAL_ENV.some((name) => name in env), {
+        message: `must not set ${CREDENTIAL_ENV.join(', ')}: credentials reach a review through its Secret`,
+      })
+      .default({}),
     /** What one review may spend at most, whatever its repository's `.kritik.yaml` sets. */
     ceilings: reviewCeilingsSchema.default(DEFAULT_REVIEW_CEILINGS),
   })

@@ -13,4 +13,10 @@ export const METRICS = {
   kubernetesRetries: 'kritik_worker_kubernetes_retries_total',
   reconciledJobs: 'kritik_worker_reconciled_jobs_total',
   stalledJobs: 'kritik_worker_stalled_jobs_total',
+  /** Calls through the model gateway by `outcome` (forwarded, refused, upstream_error, ...). */
+  gatewayRequests: 'kritik_gateway_requests_total',
+  /** Tokens metered by the model gateway, by `kind` (input, output, cache_read, cache_write). */
+  gatewayTokens: 'kritik_gateway_tokens_total',
+  /** Dollars metered by the model gateway at list price. */
+  gatewayCost: 'kritik_gateway_cost_usd_total',
 } as const;

@@ -73,8 +73,18 @@ export const reviewPayloadSchema = reviewJobSchema.extend({
   /** The login the App posts as: the reviewer trusts markers only in its reviews and comments. */
   botLogin: z.string().min(1).optional(),
   ceilings: reviewCeilingsSchema.optional(),
+  /** The platform's answer to draft pull requests, for repositories whose config does not say. */
+  reviewDrafts: z.boolean().optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
+
+/**
+ * The one rule for draft pull requests: the repository's `review_drafts` when it sets one, else
+ * the platform's setting (KRITIK_REVIEW_DRAFTS), else no. The reviewer applies it once it has read
+ * the repository's config; nothing earlier drops a draft.
+ */
+export const reviewsDrafts = (repository: boolean | undefined, platform: boolean | undefined): boolean =>
+  repository ?? platform ?? false;
 
 /**
  * Review ids are derived from the pull request and its head SHA, so a redelivered webhook, a

@@ -163,14 +163,13 @@ export class Platform {
           privateKey: world.privateKeyPem,
           webhookSecret: WEBHOOK_SECRET,
         },
-        anthropic: { apiKey: ANTHROPIC_API_KEY },
+        anthropic: { apiKey: ANTHROPIC_API_KEY, baseUrl: world.anthropic.url },
         api: { token: API_TOKEN },
         redis: { enabled: false },
         externalRedis: { url: redis.url },
         reviewJob: {
           // Long enough for the worker to read the result, short enough to see the cleanup.
           ttlSecondsAfterFinished: 10,
-          env: { ANTHROPIC_BASE_URL: world.anthropic.url },
         },
         worker: { config: { scheduling: FAST_SCHEDULING, kubernetes: { deadlineMarginSeconds: 5 } } },
       },
@@ -193,7 +192,7 @@ export class Platform {
       const [backend, worker] = await Promise.all(
         SERVICES.map((s) => deploymentRuntime(admin, RELEASE.namespace, `${RELEASE.name}-${s}`, dir)),
       );
-      const [backendPort, workerPort, backendMetrics, workerMetrics] = await freePorts(4);
+      const [backendPort, workerPort, backendMetrics, workerMetrics, gatewayPort] = await freePorts(5);
       // Two pods' ports on one machine: each process gets free ones in place of the chart's.
       platform = new Platform(dir, plane, redis, world, kubelet, recorder, {
         backend: {
@@ -210,6 +209,10 @@ export class Platform {
             PORT: String(workerPort),
             [ENV.metricsPort]: String(workerMetrics),
             KUBECONFIG: workerKubeconfig,
+            // Review processes reach the gateway on this machine, not through the worker's Service.
+            ...(worker!.env[ENV.gatewayUrl]
+              ? { [ENV.gatewayPort]: String(gatewayPort), [ENV.gatewayUrl]: `http://127.0.0.1:${gatewayPort}` }
+              : {}),
           },
         },
       });

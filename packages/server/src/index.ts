@@ -7,6 +7,7 @@ export * from './logger.js';
 export * from './metrics.module.js';
 export * from './pr-head.store.js';
 export * from './queue-recovery.js';
+export * from './raw-body.js';
 export * from './redis.health.js';
 export * from './redis.js';
 export * from './redis-script.js';

@@ -60,7 +60,7 @@ describe('backend under faults', () => {
 
     it('still answers deliveries it ignores, which need no storage', async () => {
       await sut.shutdownRedis();
-      const reply = await sut.post('pull_request', fixture('pull_request.opened.draft'));
+      const reply = await sut.post('pull_request', fixture('pull_request.closed'));
       expect(reply).toMatchObject({ status: 202, body: { status: 'ignored' } });
     });
   });

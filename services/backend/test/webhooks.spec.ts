@@ -50,6 +50,11 @@ describe(WebhooksController.name, () => {
     });
   });
 
+  it("queues a draft: the reviewer decides with the repository's review_drafts", async () => {
+    const reply = await sut.post('pull_request', fixture('pull_request.opened.draft'));
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+  });
+
   it('records the queued review for the reviews API', async () => {
     const reply = await sut.post('pull_request', fixture('pull_request.opened'));
     const record = JSON.parse((await sut.client.get(redisKeys.review(reply.body.reviewId)))!);
@@ -57,7 +62,6 @@ describe(WebhooksController.name, () => {
   });
 
   it.each([
-    ['pull_request', 'pull_request.opened.draft', /draft/],
     ['pull_request', 'pull_request.opened.bot', /bot dependabot\[bot\]/],
     ['pull_request', 'pull_request.closed', /closed/],
     ['pull_request', 'pull_request.converted_to_draft', /converted_to_draft does not request a review/],
@@ -86,11 +90,11 @@ describe(WebhooksController.name, () => {
   });
 
   it('logs ignored deliveries with the reason and the delivery id', async () => {
-    await sut.post('pull_request', fixture('pull_request.opened.draft'), { deliveryId: 'draft-delivery' });
+    await sut.post('pull_request', fixture('pull_request.closed'), { deliveryId: 'closed-delivery' });
     expect(sut.logs).toContainEqual(
       expect.objectContaining({
-        deliveryId: 'draft-delivery',
-        reason: 'pull request is a draft',
+        deliveryId: 'closed-delivery',
+        reason: 'pull_request.closed does not request a review',
         msg: 'delivery ignored',
       }),
     );

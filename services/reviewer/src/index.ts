@@ -1,5 +1,6 @@
 // Public API of the reviewer for other workspaces (the worker) and for tests.
 
+export { costOf, DEFAULT_MODEL, PRICES, priceOf } from '@kritik/core';
 export { main } from './cli/cli.js';
 export {
   DEFAULT_IGNORE,
@@ -27,7 +28,6 @@ export {
   type LlmPort,
   type RetryPolicy,
 } from './llm/anthropic.js';
-export { costOf, DEFAULT_MODEL, PRICES, priceOf } from './llm/models.js';
 export { buildRequest, SYSTEM_PROMPT, TOOL_NAME } from './prompt/prompt.js';
 export { type ReviewRun, type ReviewSource, type RunReviewOptions, runReview } from './review/engine.js';
 export { compactResult, coreResult, type ReviewReport, reviewReportSchema } from './review/result.js';

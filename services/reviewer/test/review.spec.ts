@@ -261,6 +261,23 @@ describe(runReview.name, () => {
     expect(h.anthropic.messageRequests()).toEqual([]);
   });
 
+  it.each([
+    ['the platform reviews drafts and the repository does not say', '', true, 'posted'],
+    ['the repository opts in where the platform does not', 'review_drafts: true\n', false, 'posted'],
+    ['the repository opts out where the platform reviews drafts', 'review_drafts: false\n', true, 'skipped'],
+  ])('decides a draft by one rule when %s', async (_when, config, platform, status) => {
+    await h.repo(config);
+    h.pullRequest([source], { draft: true });
+    h.anthropic.setDefaultReply(toolReply('Fine.'));
+
+    const { report } = await h.review({ source: { reviewDrafts: platform } });
+
+    expect([report.status, report.reason]).toEqual(
+      status === 'posted' ? ['posted', undefined] : ['skipped', expect.stringContaining('review_drafts')],
+    );
+    expect(h.anthropic.messageRequests().length > 0).toBe(status === 'posted');
+  });
+
   it('skips a review whose head SHA is no longer the pull request head', async () => {
     await h.repo();
     h.pullRequest([source]);

@@ -70,7 +70,13 @@ describe(KubernetesJobRunner.name, () => {
   ): Promise<{ outcome: RunOutcome; dispatched: string[] }> => {
     const dispatched: string[] = [];
     const { token } = await app.repositoryToken(payload.repo, payload.installationId);
-    const outcome = await sut.run({ payload, token, signal, onDispatched: (how) => dispatched.push(how) });
+    const outcome = await sut.run({
+      payload,
+      token,
+      model: { kind: 'direct' },
+      signal,
+      onDispatched: (how) => dispatched.push(how),
+    });
     return { outcome, dispatched };
   };
 
@@ -90,6 +96,7 @@ describe(KubernetesJobRunner.name, () => {
       namespace: NAMESPACE,
       payload: payloadOf('psa'),
       settings: reviewJobSettings(fakes.anthropic),
+      model: { kind: 'direct' },
     });
     const pod: V1Pod = { metadata: { name: 'psa-check', namespace: NAMESPACE }, spec: job.spec!.template.spec! };
     await expect(core.createNamespacedPod({ namespace: NAMESPACE, body: pod, dryRun: 'All' })).resolves.toBeDefined();
@@ -137,9 +144,10 @@ describe(KubernetesJobRunner.name, () => {
     async function leftBehind(label: string) {
       const payload = payloadOf(label);
       const client = new KubernetesClient(worker, NAMESPACE, FAST_RETRY);
-      const input = { namespace: NAMESPACE, payload, settings: reviewJobSettings(fakes.anthropic) };
+      const model = { kind: 'direct' } as const;
+      const input = { namespace: NAMESPACE, payload, settings: reviewJobSettings(fakes.anthropic), model };
       const job = await client.createJob(buildReviewJob(input));
-      if (withSecret) await client.createSecret(buildReviewSecret(input, 'ghs_expired', job));
+      if (withSecret) await client.createSecret(buildReviewSecret(input, { token: 'ghs_expired', model }, job));
       return { payload, name: reviewJobName(payload.reviewId) };
     }
 

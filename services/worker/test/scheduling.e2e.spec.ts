@@ -98,7 +98,8 @@ describe('worker scheduling', () => {
       runner: 'local',
       reviewJob: reviewJobSettings(fakes.anthropic),
       // jest resolves @kritik/reviewer to its sources; the worker's default finds the built one.
-      local: { command: reviewerCommand(), anthropicApiKey: 'sk-ant-local' },
+      local: { command: reviewerCommand() },
+      settings: { anthropic: { apiKey: 'sk-ant-local' } },
     });
     try {
       const review = openPullRequest(fakes.github, 'local');

@@ -6,6 +6,8 @@ import type { ReviewJob } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
 import {
   type ControlPlane,
+  FakeAnthropic,
+  freePort,
   startControlPlane,
   startRedis,
   startTestKubelet,
@@ -13,7 +15,7 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
@@ -23,6 +25,7 @@ import { Producer, startWorker, type WorkerUnderTest } from './support/worker-ap
 import {
   APP_ID,
   type Fakes,
+  findingsReply,
   jobsNamespace,
   OWNER,
   openPullRequest,
@@ -185,6 +188,71 @@ describe('worker', () => {
     });
   });
 
+  describe('through the model gateway', () => {
+    const PLATFORM_KEY = 'sk-ant-platform-only-in-the-worker';
+    let model: FakeAnthropic;
+    let sut: WorkerUnderTest;
+    let gatewayUrl: string;
+
+    beforeAll(async () => {
+      // Only the platform key opens this API; the jobs namespace's Anthropic Secret holds another.
+      model = await new FakeAnthropic({ apiKey: PLATFORM_KEY }).start();
+      model.setDefaultReply(findingsReply());
+      const port = await freePort();
+      gatewayUrl = `http://127.0.0.1:${port}`;
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: identity,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        settings: {
+          anthropic: { apiKey: PLATFORM_KEY, baseUrl: model.url },
+          gateway: { url: gatewayUrl, port },
+        },
+      });
+    });
+    afterAll(async () => {
+      await sut?.close();
+      await model?.stop();
+    });
+
+    it('reviews with a Job that holds a review token, not the key, and the token ends with the review', async () => {
+      const review = openPullRequest(fakes.github, 'gateway');
+      await producer.enqueue(review);
+
+      expect(await producer.ended(review.reviewId)).toMatchObject({
+        status: 'posted',
+        result: { status: 'posted', commentsPosted: 1 },
+      });
+      const calls = model.requestsTo('POST /v1/messages');
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((call) => call.headers['x-api-key'] === PLATFORM_KEY)).toBe(true);
+
+      const name = reviewJobName(review.reviewId);
+      const job = await batch.readNamespacedJob({ namespace: NAMESPACE, name });
+      const container = job.spec!.template.spec!.containers[0]!;
+      expect(container.envFrom).toBeUndefined();
+      expect(container.env).toContainEqual({ name: 'ANTHROPIC_BASE_URL', value: gatewayUrl });
+      const secret = await plane
+        .adminKubeConfig()
+        .makeApiClient(CoreV1Api)
+        .readNamespacedSecret({ namespace: NAMESPACE, name });
+      const token = Buffer.from(secret.data!.ANTHROPIC_API_KEY!, 'base64').toString();
+      expect(token).toMatch(/^kgw_/);
+      expect(JSON.stringify(secret.data)).not.toContain(Buffer.from(PLATFORM_KEY).toString('base64'));
+
+      const late = await fetch(`${gatewayUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 1, messages: [] }),
+      });
+      expect(late.status).toBe(401);
+      expect(model.requestsTo('POST /v1/messages')).toHaveLength(calls.length);
+    });
+  });
+
   describe('reconciling review Jobs without a queue entry', () => {
     let sut: WorkerUnderTest;
     let admin: KubernetesJobRunner;
@@ -217,7 +285,12 @@ describe('worker', () => {
     it('records the result of a finished orphaned Job instead of running the review again', async () => {
       const review = openPullRequest(fakes.github, 'orphan-finished');
       const payload = { ...review, apiUrl: fakes.github.url };
-      await admin.run({ payload, token: await tokenFor(review), signal: new AbortController().signal });
+      await admin.run({
+        payload,
+        token: await tokenFor(review),
+        model: { kind: 'direct' },
+        signal: new AbortController().signal,
+      });
       expect(await producer.record(review.reviewId)).toBeUndefined();
 
       expect((await reconcile()).actions[review.reviewId]).toBe('adopted');
@@ -237,6 +310,7 @@ describe('worker', () => {
       const following = sleeper.run({
         payload: { ...review, apiUrl: fakes.github.url },
         token: await tokenFor(review),
+        model: { kind: 'direct' },
         signal: new AbortController().signal,
         detach: detach.signal,
         onDispatched: () => detach.abort(),

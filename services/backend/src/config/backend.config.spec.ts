@@ -33,7 +33,7 @@ describe(loadBackendConfig.name, () => {
     expect(sut).toMatchObject({
       port: 8080,
       github: { botName: 'kritik' },
-      triggers: { label: 'kritik:review', reviewDrafts: false, reviewBots: false },
+      triggers: { label: 'kritik:review', reviewBots: false },
       allow: { orgs: [], repos: [], users: [] },
       queue: { debounceMs: 2_000 },
     });
@@ -45,9 +45,9 @@ describe(loadBackendConfig.name, () => {
       ...minimal,
       KRITIK_ALLOWED_REPOS: 'acme/*,labs/api',
       KRITIK_ALLOWED_USERS: 'alice',
-      KRITIK_REVIEW_DRAFTS: 'true',
+      KRITIK_REVIEW_BOTS: 'true',
     });
     expect(sut.allow).toEqual({ orgs: [], repos: ['acme/*', 'labs/api'], users: ['alice'] });
-    expect(sut.triggers.reviewDrafts).toBe(true);
+    expect(sut.triggers.reviewBots).toBe(true);
   });
 });

@@ -25,10 +25,9 @@ export const backendConfigSchema = z.object({
     .object({
       /** Adding this label to a pull request requests a review. */
       label: z.string().min(1).default('kritik:review'),
-      reviewDrafts: boolSetting().default(false),
       reviewBots: boolSetting().default(false),
     })
-    .default({ label: 'kritik:review', reviewDrafts: false, reviewBots: false }),
+    .default({ label: 'kritik:review', reviewBots: false }),
   /** Empty lists allow everything the App is installed on. */
   allow: z
     .object({
@@ -83,7 +82,6 @@ export const BACKEND_ENV = {
   KRITIK_BOT_NAME: 'github.botName',
   [ENV.apiToken]: 'apiToken',
   KRITIK_TRIGGER_LABEL: 'triggers.label',
-  KRITIK_REVIEW_DRAFTS: 'triggers.reviewDrafts',
   KRITIK_REVIEW_BOTS: 'triggers.reviewBots',
   KRITIK_ALLOWED_ORGS: 'allow.orgs',
   KRITIK_ALLOWED_REPOS: 'allow.repos',

@@ -4,7 +4,6 @@ import { IntakePolicy, type IntakePolicyOptions } from './intake.policy.js';
 const defaults: IntakePolicyOptions = {
   botName: 'kritik',
   triggerLabel: 'kritik:review',
-  reviewDrafts: false,
   reviewBots: false,
   allowedOrgs: [],
   allowedRepos: [],
@@ -45,12 +44,8 @@ describe(IntakePolicy.name, () => {
     expect(sut.decide(opened())).toMatchObject({ action: 'review', trigger: 'opened', sender: 'alice' });
   });
 
-  it('skips drafts unless drafts are reviewed', () => {
-    expect(new IntakePolicy(defaults).decide(opened({ draft: true }))).toEqual({
-      action: 'ignore',
-      reason: 'pull request is a draft',
-    });
-    expect(new IntakePolicy({ ...defaults, reviewDrafts: true }).decide(opened({ draft: true })).action).toBe('review');
+  it("leaves drafts to the reviewer, which reads the repository's review_drafts", () => {
+    expect(new IntakePolicy(defaults).decide(opened({ draft: true }))).toMatchObject({ action: 'review' });
   });
 
   it('skips pull requests by bots unless bots are reviewed', () => {

@@ -7,7 +7,6 @@ import type { IntakeEvent, PullRequestRef, PullRequestState } from './intake.eve
 export interface IntakePolicyOptions {
   readonly botName: string;
   readonly triggerLabel: string;
-  readonly reviewDrafts: boolean;
   readonly reviewBots: boolean;
   readonly allowedOrgs: readonly string[];
   readonly allowedRepos: readonly string[];
@@ -75,7 +74,6 @@ export class IntakePolicy {
     }
     if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
     if (!pr.open) return ignore('pull request is closed');
-    if (pr.draft && !this.options.reviewDrafts) return ignore('pull request is a draft');
     if (pr.author.bot && !this.options.reviewBots) return ignore(`pull request by bot ${pr.author.login}`);
     return { action: 'review', trigger: event.change, pullRequest: pr, sender: event.sender.login };
   }

@@ -70,7 +70,6 @@ export class IntakeService {
     this.policy = new IntakePolicy({
       botName: config.github.botName,
       triggerLabel: config.triggers.label,
-      reviewDrafts: config.triggers.reviewDrafts,
       reviewBots: config.triggers.reviewBots,
       allowedOrgs: config.allow.orgs,
       allowedRepos: config.allow.repos,

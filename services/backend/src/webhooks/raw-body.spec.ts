@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { BodyBudgetError, BodyTimeoutError, readRawBody } from './raw-body.js';
+import { BodyBudgetError, BodyTimeoutError, readRawBody } from '@kritik/server';
 import { UnverifiedBodies } from './unverified-bodies.js';
 
 /** A request body arriving in `chunks`, with the headers given (no Content-Length: chunked). */

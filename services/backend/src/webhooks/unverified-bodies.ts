@@ -1,19 +1,13 @@
 // Bounds what unauthenticated requests can make the backend hold: a webhook body is only known to
 // be GitHub's once all of it has arrived and its signature checks, so until then every body
 // counts against one budget of bytes and one of bodies, shared by all connections.
+import type { BodyTicket } from '@kritik/server';
 
 export interface UnverifiedLimits {
   /** Bytes of not-yet-verified bodies held at once, across all requests. */
   readonly maxBytes: number;
   /** Not-yet-verified bodies being read at once. */
   readonly maxBodies: number;
-}
-
-/** One body's share of the budget; release it once the body is verified or dropped. */
-export interface BodyTicket {
-  /** Accounts `bytes` more of this body; false when the shared budget has no room for them. */
-  take(bytes: number): boolean;
-  release(): void;
 }
 
 export class UnverifiedBodies {

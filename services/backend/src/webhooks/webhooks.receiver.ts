@@ -5,14 +5,21 @@
 // it, so GitHub shows a failed delivery. Both the Nest route and the server's direct route for
 // POST /webhooks/github (webhooks.route.ts) end here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, scrub } from '@kritik/server';
+import {
+  BodyBudgetError,
+  BodyTimeoutError,
+  BodyTooLargeError,
+  type Logger,
+  readRawBody,
+  refuseBody,
+  scrub,
+} from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { fromGitHub } from '../github/github.events.js';
 import { MalformedEventError } from '../intake/intake.event.js';
 import { IntakeService, IntakeUnavailableError } from '../intake/intake.service.js';
 import { LOGGER } from '../logger.provider.js';
-import { BodyBudgetError, BodyTimeoutError, BodyTooLargeError, readRawBody, refuseBody } from './raw-body.js';
 import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookSignature } from './webhook.signature.js';
 import { eventLabel, WebhookMetrics, type WebhookOutcome } from './webhooks.metrics.js';

@@ -1,6 +1,6 @@
+import { PRICES } from '@kritik/core';
 import { loadFixture } from '../../test/load-fixture.js';
 import { type DiffFile, parseUnifiedDiff } from '../diff/diff.js';
-import { PRICES } from '../llm/models.js';
 import { byValue, CostGate, MAX_OUTPUT_TOKENS, packRequests } from './budget.js';
 import { classify } from './classify.js';
 

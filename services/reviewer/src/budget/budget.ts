@@ -1,8 +1,9 @@
 // Decides what the model sees: files in order of value, split into hunk-sized parts when one is
 // bigger than a request, packed into requests under max_input_tokens. Pure; the cost cap is
 // enforced while sending (CostGate), because only real usage tells what was spent.
+
+import type { ModelPrice } from '@kritik/core';
 import type { DiffFile, Hunk } from '../diff/diff.js';
-import type { ModelPrice } from '../llm/models.js';
 import { renderFileHeader, renderHunks } from '../prompt/render.js';
 import { classify, type FileKind, KIND_ORDER } from './classify.js';
 import { estimateTokens } from './tokens.js';

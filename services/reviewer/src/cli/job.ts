@@ -54,6 +54,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       trigger: payload.trigger,
       ...(payload.botLogin ? { selfLogin: payload.botLogin } : {}),
       ...(payload.ceilings ? { ceilings: payload.ceilings } : {}),
+      ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

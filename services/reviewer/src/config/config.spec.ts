@@ -1,4 +1,4 @@
-import { DEFAULT_MODEL } from '../llm/models.js';
+import { DEFAULT_MODEL } from '@kritik/core';
 import { applyCeilings, DEFAULT_IGNORE, defaultConfig, describeIssue, loadConfig } from './config.js';
 import { compileGlobs, compileIgnore } from './globs.js';
 
@@ -42,6 +42,15 @@ describe(loadConfig.name, () => {
         review_drafts: true,
       },
     });
+  });
+
+  it("leaves a wrong or missing review_drafts to the platform's setting", () => {
+    const sut = [loadConfig('review_drafts: sometimes\n'), loadConfig('max_comments: 5\n')];
+
+    expect(sut.map((s) => s.config.review_drafts)).toEqual([undefined, undefined]);
+    expect(sut[0]!.issues).toEqual([
+      { line: 1, field: 'review_drafts', message: expect.stringContaining("the platform's setting used") },
+    ]);
   });
 
   it('falls back to the default of a wrong field and names its line and field', () => {

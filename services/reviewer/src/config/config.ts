@@ -1,9 +1,8 @@
 // The repository's `.kritik.yaml` (always read from the base branch), validated field by field:
 // a wrong field falls back to its default and is reported with its line, never stopping a review.
-import { type ReviewCeilings, type Severity, severitySchema } from '@kritik/core';
+import { DEFAULT_MODEL, type ReviewCeilings, type Severity, severitySchema } from '@kritik/core';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_MODEL } from '../llm/models.js';
 import { inlineCode, neutralise } from '../review/sanitize.js';
 
 export const CONFIG_FILE = '.kritik.yaml';
@@ -76,7 +75,8 @@ const fields = {
     .default(DEFAULT_MODEL),
   max_input_tokens: z.number().int().min(4_000).max(1_000_000).default(60_000),
   max_cost_usd: z.number().positive().max(1_000).default(1),
-  review_drafts: z.boolean().default(false),
+  /** Unset: the platform's setting decides (see reviewsDrafts). */
+  review_drafts: z.boolean().optional(),
 } as const;
 
 export const kritikConfigSchema = z.object(fields).strict();
@@ -181,7 +181,7 @@ export function loadConfig(text: string | null): LoadedConfig {
     issues.push({
       line: lineOf(valueNode),
       field,
-      message: `${inner.message}; default ${JSON.stringify(config[field])} used`,
+      message: `${inner.message}; ${config[field] === undefined ? "the platform's setting" : `default ${JSON.stringify(config[field])}`} used`,
     });
   }
   return { config: { ...resolved } as KritikConfig, issues, found: true };

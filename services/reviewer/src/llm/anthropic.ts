@@ -2,7 +2,7 @@
 // 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
 // validated submit_review input with its token usage.
 import Anthropic from '@anthropic-ai/sdk';
-import { SEVERITIES, type TokenUsage } from '@kritik/core';
+import { DEFAULT_ANTHROPIC_BASE_URL, SEVERITIES, type TokenUsage } from '@kritik/core';
 import { z } from 'zod';
 import type { Finding } from '../finding.js';
 import { TOOL_NAME } from '../prompt/prompt.js';
@@ -62,7 +62,7 @@ export function createAnthropic(options: AnthropicClientOptions): Anthropic {
   return new Anthropic({
     apiKey: options.apiKey,
     // Passed explicitly, so the SDK does not look at the environment itself.
-    baseURL: options.baseURL ?? 'https://api.anthropic.com',
+    baseURL: options.baseURL ?? DEFAULT_ANTHROPIC_BASE_URL,
     timeout: options.timeoutMs ?? 180_000,
     // Retries are ours: one policy, visible in progress output and bounded by the review deadline.
     maxRetries: 0,

@@ -2,10 +2,13 @@
 // within budget, and posts one COMMENT review plus a check run. It never throws: every run ends
 // in a report whose status is posted, skipped or failed, with the reason.
 import {
+  costOf,
   emptyUsage,
+  priceOf,
   type RepoRef,
   type ReviewCeilings,
   repoFullName,
+  reviewsDrafts,
   type TokenUsage,
   type Trigger,
 } from '@kritik/core';
@@ -31,7 +34,6 @@ import {
   type ReviewCommentInput,
 } from '../github/github.js';
 import { LlmError, type LlmPort } from '../llm/anthropic.js';
-import { costOf, priceOf } from '../llm/models.js';
 import { buildRequest, overheadTokens, type PullRequestText } from '../prompt/prompt.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from './findings.js';
 import { extractFingerprints, isKritikBody, parseReviewMarker, reviewMarker } from './fingerprint.js';
@@ -56,6 +58,8 @@ export type ReviewSource =
       selfLogin?: string;
       /** The platform's limits on what the repository's config may set. */
       ceilings?: ReviewCeilings;
+      /** The platform's answer to drafts when the repository's config has none. */
+      reviewDrafts?: boolean;
     }
   | {
       kind: 'diff';
@@ -216,7 +220,7 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
       }
     }
 
-    if (pull.draft && !loaded.config.review_drafts) {
+    if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, source.reviewDrafts)) {
       const reason = 'draft pull request (set review_drafts: true in .kritik.yaml to review drafts)';
       await conclude(gh, repo, state, 'skipped', { title: 'Skipped: draft', summary: reason }, progress);
       return { ...base(), status: 'skipped', reason };

@@ -3,6 +3,7 @@
 // /ready, /metrics.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { DEFAULT_ANTHROPIC_BASE_URL } from '@kritik/core';
 import {
   HealthModule,
   type Logger,
@@ -17,8 +18,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { CommandsModule } from '../commands/commands.module.js';
 import { effectiveRunner, type WorkerConfig } from '../config/worker.config.js';
+import { GatewayGrants } from '../gateway/gateway-grants.js';
+import { DirectModelAccess, GatewayModelAccess, MODEL_ACCESS } from '../gateway/model-access.js';
+import { ModelGateway } from '../gateway/model-gateway.js';
 import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/check-run.concluder.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
@@ -61,7 +66,7 @@ function runnerProviders(options: WorkerModuleOptions): Provider[] {
             {
               command: config.local.command ?? defaultReviewerCommand(),
               settings: config.reviewJob,
-              ...(config.local.anthropicApiKey ? { anthropicApiKey: config.local.anthropicApiKey } : {}),
+              ...(config.anthropic.apiKey ? { anthropicApiKey: config.anthropic.apiKey } : {}),
             },
             options.processEnv ?? process.env,
           ),
@@ -107,6 +112,38 @@ function runnerProviders(options: WorkerModuleOptions): Provider[] {
   ];
 }
 
+/** Direct model access, or the gateway: its grants, the access it hands out, and its server. */
+function modelProviders(config: WorkerConfig): Provider[] {
+  const { gateway, anthropic } = config;
+  if (!gateway.url) return [{ provide: MODEL_ACCESS, useValue: new DirectModelAccess(anthropic.baseUrl) }];
+  const url = gateway.url;
+  // A grant never outlives the review's Job: its deadline, and the margin before the worker deletes it.
+  const ttlSeconds = config.reviewJob.activeDeadlineSeconds + config.kubernetes.deadlineMarginSeconds;
+  return [
+    { provide: GatewayGrants, inject: [REDIS], useFactory: (redis: Redis) => new GatewayGrants(redis) },
+    {
+      provide: MODEL_ACCESS,
+      inject: [GatewayGrants],
+      useFactory: (grants: GatewayGrants) => new GatewayModelAccess(grants, url, ttlSeconds),
+    },
+    {
+      provide: ModelGateway,
+      inject: [GatewayGrants, Registry, WORKER_LOGGER],
+      useFactory: (grants: GatewayGrants, registry: Registry, logger: Logger) =>
+        new ModelGateway(
+          grants,
+          gateway,
+          {
+            baseUrl: anthropic.baseUrl ?? DEFAULT_ANTHROPIC_BASE_URL,
+            ...(anthropic.apiKey ? { apiKey: anthropic.apiKey } : {}),
+          },
+          registry,
+          logger,
+        ),
+    },
+  ];
+}
+
 @Global()
 @Module({})
 class WorkerCoreModule {
@@ -145,6 +182,7 @@ class WorkerCoreModule {
           options.concluder ?? new ReviewerCheckRunConcluder((token) => github.octokitFor(token)),
       },
       ...runnerProviders(options),
+      ...modelProviders(config),
       RunnerAccess,
     ];
     return {

@@ -1,14 +1,33 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
-import { DEFAULT_GITHUB_API_URL, ENV, reviewJobSettingsSchema } from '@kritik/core';
-import { intSetting, listSetting, loadConfig } from '@kritik/server';
+import { DEFAULT_GITHUB_API_URL, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
+import { boolSetting, intSetting, listSetting, loadConfig } from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
 
-/** Default port of /health, /ready and /metrics (the backend uses 8080). */
-export const DEFAULT_WORKER_PORT = 8081;
+/** Default port of /health and /ready (and /metrics without a port of their own). */
+export const DEFAULT_WORKER_PORT = PORTS.worker;
 
 const positiveInt = () => intSetting().pipe(z.number().int().positive());
+const portSetting = () => intSetting().pipe(z.number().int().min(0).max(65_535));
+
+export const gatewaySettingsSchema = z
+  .object({
+    /**
+     * Where review Jobs reach the gateway (e.g. the worker Service). Set: Jobs get a per-review
+     * gateway token instead of the Anthropic key. Unset: Jobs call the model directly.
+     */
+    url: z.string().url().optional(),
+    port: portSetting().default(PORTS.gateway),
+    /** Largest request body a review may send; a review's prompt is a few hundred kilobytes. */
+    maxRequestBytes: positiveInt().default(16 * 1024 * 1024),
+    /** Largest reply read back from the model. */
+    maxResponseBytes: positiveInt().default(16 * 1024 * 1024),
+    /** A model call that takes longer fails with 504 (the reviewer retries within its deadline). */
+    upstreamTimeoutMs: positiveInt().default(300_000),
+  })
+  .strict();
+export type GatewaySettings = z.infer<typeof gatewaySettingsSchema>;
 
 export const schedulingSettingsSchema = z
   .object({
@@ -49,9 +68,9 @@ export type CommandSettings = z.infer<typeof commandSettingsSchema>;
 
 export const workerConfigSchema = z
   .object({
-    port: intSetting().pipe(z.number().int().min(0).max(65_535)).default(DEFAULT_WORKER_PORT),
+    port: portSetting().default(DEFAULT_WORKER_PORT),
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
-    metricsPort: intSetting().pipe(z.number().int().min(0).max(65_535)).optional(),
+    metricsPort: portSetting().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     github: z
@@ -66,11 +85,15 @@ export const workerConfigSchema = z
           .default('kritik'),
       })
       .strict(),
-    /** The label that requests a review, named in the `@<bot> help` reply; the backend's setting. */
     triggers: z
-      .object({ label: z.string().min(1).default('kritik:review') })
+      .object({
+        /** The label that requests a review, named in the `@<bot> help` reply; the backend's setting. */
+        label: z.string().min(1).default('kritik:review'),
+        /** Whether drafts are reviewed where a repository's `.kritik.yaml` does not say (reviewsDrafts). */
+        reviewDrafts: boolSetting().default(false),
+      })
       .strict()
-      .default({ label: 'kritik:review' }),
+      .default({ label: 'kritik:review', reviewDrafts: false }),
     /** Reviews that `@<bot> review` queues wait this long for newer pushes, as the backend's do. */
     queue: z
       .object({ debounceMs: intSetting().pipe(z.number().int().min(0).max(600_000)).default(2_000) })
@@ -110,11 +133,18 @@ export const workerConfigSchema = z
       .object({
         /** The reviewer command; default: node with the reviewer's dist/main.js and `job`. */
         command: listSetting().optional(),
-        /** Handed to local reviewer processes (a cluster mounts it from a Secret instead). */
-        anthropicApiKey: z.string().optional(),
       })
       .strict()
       .default({}),
+    /**
+     * The model API: the gateway forwards to it with this key; without a gateway, local reviewer
+     * processes get the key and every review gets the URL (Jobs read the key from their Secret).
+     */
+    anthropic: z
+      .object({ apiKey: z.string().min(1).optional(), baseUrl: z.string().url().optional() })
+      .strict()
+      .default({}),
+    gateway: gatewaySettingsSchema.default(gatewaySettingsSchema.parse({})),
     reviewJob: reviewJobSettingsSchema.default(reviewJobSettingsSchema.parse({})),
     scheduling: schedulingSettingsSchema.default(schedulingSettingsSchema.parse({})),
   })
@@ -149,13 +179,16 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   // Named as the backend names them, so one value configures both.
   KRITIK_BOT_NAME: 'github.botName',
   KRITIK_TRIGGER_LABEL: 'triggers.label',
+  KRITIK_REVIEW_DRAFTS: 'triggers.reviewDrafts',
   KRITIK_DEBOUNCE_MS: 'queue.debounceMs',
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',
   KUBERNETES_SERVICE_HOST: 'kubernetes.serviceHost',
   KUBECONFIG: 'kubernetes.kubeconfig',
-  [ENV.anthropicApiKey]: 'local.anthropicApiKey',
-  [ENV.anthropicBaseUrl]: 'reviewJob.env.ANTHROPIC_BASE_URL',
+  [ENV.anthropicApiKey]: 'anthropic.apiKey',
+  [ENV.anthropicBaseUrl]: 'anthropic.baseUrl',
+  [ENV.gatewayUrl]: 'gateway.url',
+  [ENV.gatewayPort]: 'gateway.port',
 };
 
 /** The runner in use: the configured one, else kubernetes inside a cluster and local elsewhere. */

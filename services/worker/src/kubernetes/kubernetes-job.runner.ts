@@ -23,9 +23,10 @@ import {
   JOB_RESUME_PATCH,
   REVIEW_SELECTOR,
   REVIEWER_CONTAINER,
+  type ReviewCredentials,
   reviewJobName,
   reviewOfJob,
-  secretTokenPatch,
+  secretCredentialsPatch,
 } from './review-job.builder.js';
 
 export interface KubernetesRunnerOptions {
@@ -51,7 +52,7 @@ export class KubernetesJobRunner implements ReviewRunner {
     try {
       if (request.signal.aborted) return { kind: 'cancelled' };
       if (request.detach?.aborted) return { kind: 'detached' };
-      const { job, adopted } = await this.dispatch(payload, request.token);
+      const { job, adopted } = await this.dispatch(payload, request);
       request.onDispatched?.(adopted ? 'adopted' : 'created');
       const end = await followJob(this.client, job, {
         deadlineAt: this.deadlineOf(job),
@@ -72,11 +73,19 @@ export class KubernetesJobRunner implements ReviewRunner {
    * owned by the Job, then lets the Job start. A crash between any two steps leaves nothing
    * the garbage collector would not remove with the Job, and the next try completes the rest.
    */
-  async dispatch(payload: RunRequest['payload'], token: string): Promise<{ job: V1Job; adopted: boolean }> {
+  async dispatch(
+    payload: RunRequest['payload'],
+    credentials: ReviewCredentials,
+  ): Promise<{ job: V1Job; adopted: boolean }> {
     const name = reviewJobName(payload.reviewId);
-    const input = { namespace: this.client.namespace, payload, settings: this.options.settings };
+    const input = {
+      namespace: this.client.namespace,
+      payload,
+      settings: this.options.settings,
+      model: credentials.model,
+    };
     const { job, adopted } = await this.ensureJob(name, buildReviewJob(input));
-    await this.ensureSecret(name, buildReviewSecret(input, token, job), token);
+    await this.ensureSecret(name, buildReviewSecret(input, credentials, job), credentials);
     return { job: job.spec?.suspend ? await this.client.patchJob(name, JOB_RESUME_PATCH) : job, adopted };
   }
 
@@ -104,13 +113,17 @@ export class KubernetesJobRunner implements ReviewRunner {
     await this.deleteQuietly(name);
   }
 
-  private async ensureSecret(name: string, secret: Parameters<KubernetesClient['createSecret']>[0], token: string) {
+  private async ensureSecret(
+    name: string,
+    secret: Parameters<KubernetesClient['createSecret']>[0],
+    credentials: ReviewCredentials,
+  ) {
     try {
       await this.client.createSecret(secret);
     } catch (err) {
       if (!(err instanceof KubernetesConflictError)) throw err;
       // Left by an earlier attempt: its token may have expired, so hand the Job a fresh one.
-      await this.client.patchSecret(name, secretTokenPatch(token));
+      await this.client.patchSecret(name, secretCredentialsPatch(credentials));
     }
   }
 

@@ -25,6 +25,7 @@ const input = (settings: Record<string, unknown> = {}): ReviewObjectsInput => ({
   namespace: 'kritik-jobs',
   payload,
   settings: reviewJobSettingsSchema.parse({ image: 'ghcr.io/kritik-dev/kritik-reviewer:1.0.0', ...settings }),
+  model: { kind: 'direct' },
 });
 const podSpec = (settings: Record<string, unknown> = {}) => buildReviewJob(input(settings)).spec!.template.spec!;
 const container = (settings: Record<string, unknown> = {}) => podSpec(settings).containers[0]!;
@@ -155,20 +156,72 @@ describe(buildReviewJob.name, () => {
   });
 });
 
+const direct = { token: 'ghs_token', model: { kind: 'direct' } } as const;
+
 describe(buildReviewSecret.name, () => {
   it('carries the payload and the token under the names the reviewer reads', () => {
-    const sut = buildReviewSecret(input(), 'ghs_token', { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
+    const sut = buildReviewSecret(input(), direct, { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
     expect(sut.metadata!.name).toBe(reviewJobName(payload.reviewId));
     expect(sut.stringData).toEqual({ KRITIK_REVIEW: JSON.stringify(payload), GITHUB_TOKEN: 'ghs_token' });
   });
 
   it('is owned by its Job from the start, so it goes with the Job', () => {
-    const sut = buildReviewSecret(input(), 'ghs_token', { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
+    const sut = buildReviewSecret(input(), direct, { metadata: { name: 'kritik-review-x', uid: 'u-1' } });
     expect(sut.metadata!.ownerReferences).toEqual([
       { apiVersion: 'batch/v1', kind: 'Job', name: 'kritik-review-x', uid: 'u-1' },
     ]);
   });
 });
+
+describe('through the model gateway', () => {
+  const gateway = { kind: 'gateway', baseUrl: 'http://kritik-worker.kritik.svc:8082', token: 'kgw_r_secret' } as const;
+  const gatewayInput = (): ReviewObjectsInput => ({
+    ...input({ env: { ANTHROPIC_BASE_URL: 'https://elsewhere.example', EXTRA: 'x' } }),
+    model: gateway,
+  });
+
+  it('gives the Job the gateway token from its Secret and never the Anthropic Secret', () => {
+    const sut = buildReviewJob(gatewayInput()).spec!.template.spec!.containers[0]!;
+
+    expect(sut.envFrom).toBeUndefined();
+    expect(sut.env).toEqual(
+      expect.arrayContaining([
+        { name: 'EXTRA', value: 'x' },
+        { name: 'ANTHROPIC_BASE_URL', value: gateway.baseUrl },
+        {
+          name: 'ANTHROPIC_API_KEY',
+          valueFrom: {
+            secretKeyRef: { name: reviewJobName(payload.reviewId), key: 'ANTHROPIC_API_KEY', optional: false },
+          },
+        },
+      ]),
+    );
+    expect(sut.env!.filter((e) => e.name.startsWith('ANTHROPIC_'))).toHaveLength(2);
+    expect(JSON.stringify(sut)).not.toContain('elsewhere');
+  });
+
+  it('puts the gateway token in the Secret beside the repository token', () => {
+    const sut = buildReviewSecret(
+      gatewayInput(),
+      { token: 'ghs_token', model: gateway },
+      {
+        metadata: { name: 'kritik-review-x', uid: 'u-1' },
+      },
+    );
+    expect(sut.stringData).toEqual({
+      KRITIK_REVIEW: JSON.stringify(payload),
+      GITHUB_TOKEN: 'ghs_token',
+      ANTHROPIC_API_KEY: 'kgw_r_secret',
+    });
+  });
+});
+
+it.each(['ANTHROPIC_API_KEY', 'GITHUB_TOKEN', 'KRITIK_REVIEW'])(
+  'refuses %s in the plain env of review Jobs',
+  (name) => {
+    expect(() => input({ env: { [name]: 'x' } })).toThrow(/credentials reach a review through its Secret/);
+  },
+);
 
 describe(reviewJobName.name, () => {
   it('rejects a review id that would make an invalid name', () => {

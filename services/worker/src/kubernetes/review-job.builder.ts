@@ -14,7 +14,8 @@ import {
   reviewJobSchema,
   sanitizeLabelValue,
 } from '@kritik/core';
-import type { V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
+import type { ModelAccess } from '../runner/review-runner.js';
 
 /** Value of the managed-by label on every object the worker creates; the reconciler lists by it. */
 export const MANAGED_BY = `${APP_NAME}-worker`;
@@ -29,12 +30,22 @@ const NAME_PREFIX = `${APP_NAME}-review-`;
 const NAME_MAX = 63;
 
 /** Keys of the ephemeral Secret; each becomes one env variable of the reviewer. */
-export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken } as const;
+export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken, model: ENV.anthropicApiKey } as const;
+
+/** Model settings the Job's own env may not carry: the builder sets them from {@link ModelAccess}. */
+const MODEL_ENV: ReadonlySet<string> = new Set([ENV.anthropicApiKey, ENV.anthropicBaseUrl]);
 
 export interface ReviewObjectsInput {
   readonly namespace: string;
   readonly payload: ReviewPayload;
   readonly settings: ReviewJobSettings;
+  readonly model: ModelAccess;
+}
+
+/** What a review's Secret carries: the repository token, and the gateway token when there is one. */
+export interface ReviewCredentials {
+  readonly token: string;
+  readonly model: ModelAccess;
 }
 
 /** The Job (and Secret) name of a review: stable per review id, so a retry finds the same objects. */
@@ -76,7 +87,7 @@ function objectAnnotations(input: ReviewObjectsInput): Record<string, string> {
  * Job, so no crash of the worker at any step can leave a token behind (the Job is created
  * suspended first, and resumed once its Secret exists).
  */
-export function buildReviewSecret(input: ReviewObjectsInput, token: string, owner: V1Job): V1Secret {
+export function buildReviewSecret(input: ReviewObjectsInput, credentials: ReviewCredentials, owner: V1Job): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -89,16 +100,18 @@ export function buildReviewSecret(input: ReviewObjectsInput, token: string, owne
     },
     type: 'Opaque',
     immutable: false,
-    stringData: {
-      [SECRET_KEYS.review]: JSON.stringify(input.payload),
-      [SECRET_KEYS.token]: token,
-    },
+    stringData: { [SECRET_KEYS.review]: JSON.stringify(input.payload), ...credentialData(credentials) },
   };
 }
 
-/** The merge patch that refreshes the token of an adopted Secret (the old one may be expired). */
-export function secretTokenPatch(token: string): V1Secret {
-  return { stringData: { [SECRET_KEYS.token]: token } };
+const credentialData = ({ token, model }: ReviewCredentials): Record<string, string> => ({
+  [SECRET_KEYS.token]: token,
+  ...(model.kind === 'gateway' ? { [SECRET_KEYS.model]: model.token } : {}),
+});
+
+/** The merge patch that refreshes the tokens of an adopted Secret (the old ones may be expired). */
+export function secretCredentialsPatch(credentials: ReviewCredentials): V1Secret {
+  return { stringData: credentialData(credentials) };
 }
 
 export function ownerReferenceTo(job: V1Job): V1OwnerReference {
@@ -120,12 +133,19 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
     name: envName,
     valueFrom: { secretKeyRef: { name, key, optional: false } },
   });
-  const env = [
-    ...Object.entries(settings.env).map(([key, value]) => ({ name: key, value })),
+  const { model } = input;
+  const env: V1EnvVar[] = [
+    ...Object.entries(settings.env)
+      // Through the gateway, the model is the gateway: no configured URL may send the token elsewhere.
+      .filter(([key]) => model.kind === 'direct' || !MODEL_ENV.has(key))
+      .map(([key, value]) => ({ name: key, value })),
     { name: ENV.githubApiUrl, value: payload.apiUrl },
     { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
     secretEnv(ENV.review, SECRET_KEYS.review),
     secretEnv(ENV.githubToken, SECRET_KEYS.token),
+    ...(model.baseUrl ? [{ name: ENV.anthropicBaseUrl, value: model.baseUrl }] : []),
+    // Through the gateway the Job holds a token only the gateway accepts, never the Anthropic key.
+    ...(model.kind === 'gateway' ? [secretEnv(ENV.anthropicApiKey, SECRET_KEYS.model)] : []),
   ];
   return {
     apiVersion: 'batch/v1',
@@ -170,7 +190,9 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
               imagePullPolicy: settings.imagePullPolicy,
               ...(settings.command.length > 0 ? { command: settings.command } : {}),
               env,
-              envFrom: [{ secretRef: { name: settings.anthropicSecretName, optional: true } }],
+              ...(model.kind === 'direct'
+                ? { envFrom: [{ secretRef: { name: settings.anthropicSecretName, optional: true } }] }
+                : {}),
               resources: {
                 ...(settings.resources.requests ? { requests: quantities(settings.resources.requests) } : {}),
                 ...(settings.resources.limits ? { limits: quantities(settings.resources.limits) } : {}),

@@ -23,7 +23,7 @@ const runner = (script: string, deadline = 30) =>
     { PATH: process.env.PATH, GITHUB_APP_PRIVATE_KEY: 'must-not-leak' },
   );
 const run = (sut: LocalProcessRunner, signal = new AbortController().signal) =>
-  sut.run({ payload, token: 'ghs_secret', signal });
+  sut.run({ payload, token: 'ghs_secret', model: { kind: 'direct' }, signal });
 
 describe(LocalProcessRunner.name, () => {
   it('reads the result from the termination-message file', async () => {

@@ -19,7 +19,7 @@ export interface LocalRunnerOptions {
   /** Program and arguments of the reviewer, e.g. `[node, services/reviewer/dist/main.js, job]`. */
   readonly command: readonly string[];
   readonly settings: Pick<ReviewJobSettings, 'activeDeadlineSeconds' | 'env'>;
-  /** Given to the reviewer as ANTHROPIC_API_KEY (the cluster mode mounts it from a Secret). */
+  /** Given to the reviewer as ANTHROPIC_API_KEY when it calls the model directly. */
   readonly anthropicApiKey?: string;
   /** Time between SIGTERM and SIGKILL when a review is stopped. */
   readonly killGraceMs?: number;
@@ -93,7 +93,10 @@ export class LocalProcessRunner implements ReviewRunner {
     env[ENV.githubApiUrl] = request.payload.apiUrl;
     env[ENV.terminationLog] = terminationLog;
     env[REVIEW_DEADLINE_ENV] = String(reviewerDeadlineSeconds(this.options.settings.activeDeadlineSeconds));
-    if (this.options.anthropicApiKey) env[ENV.anthropicApiKey] = this.options.anthropicApiKey;
+    const { model } = request;
+    const key = model.kind === 'gateway' ? model.token : this.options.anthropicApiKey;
+    if (key) env[ENV.anthropicApiKey] = key;
+    if (model.baseUrl) env[ENV.anthropicBaseUrl] = model.baseUrl;
     return env;
   }
 

@@ -13,10 +13,20 @@ export const TIMEOUT_REASON = 'timeout';
 /** Reason recorded when a newer head SHA replaced the review. */
 export const SUPERSEDED_REASON = 'superseded';
 
+/**
+ * How the reviewer reaches the model. Through the gateway, it holds a per-review token that the
+ * gateway alone accepts; directly, a Job reads the Anthropic key from its Secret and a local
+ * process gets the worker's key.
+ */
+export type ModelAccess =
+  | { readonly kind: 'gateway'; readonly baseUrl: string; readonly token: string }
+  | { readonly kind: 'direct'; readonly baseUrl?: string };
+
 export interface RunRequest {
   readonly payload: ReviewPayload;
   /** The short-lived repository token; reaches the reviewer only, never a log. */
   readonly token: string;
+  readonly model: ModelAccess;
   /** Aborting stops the review and removes what it started (a newer SHA superseded it). */
   readonly signal: AbortSignal;
   /**

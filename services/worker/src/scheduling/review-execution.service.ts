@@ -7,6 +7,7 @@ import { PrHeadStore, ReviewStore } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
+import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
 import type { CheckRunConcluder } from '../github/check-run.concluder.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
@@ -61,6 +62,7 @@ export class ReviewExecution {
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
     @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
     @Inject(CHECK_RUN_CONCLUDER) private readonly concluder: CheckRunConcluder,
+    @Inject(MODEL_ACCESS) private readonly modelAccess: ModelAccessIssuer,
     private readonly store: ReviewStore,
     private readonly leases: PrLeases,
     private readonly heads: PrHeadStore,
@@ -123,12 +125,17 @@ export class ReviewExecution {
         apiUrl: this.github.apiUrl,
         ...(botLogin ? { botLogin } : {}),
         ceilings: this.config.reviewJob.ceilings,
+        reviewDrafts: this.config.triggers.reviewDrafts,
       };
       let outcome: RunOutcome;
       try {
+        const model = await this.modelAccess.open(review.reviewId, payload.ceilings).catch((err: Error) => {
+          throw new Error(`no model access: ${err.message}`);
+        });
         outcome = await this.runner.run({
           payload,
           token,
+          model,
           signal: cancel.signal,
           detach: detach.signal,
           onDispatched: (how) => {
@@ -137,7 +144,7 @@ export class ReviewExecution {
           },
         });
       } catch (err) {
-        outcome = { kind: 'failed', reason: `the ${this.runner.kind} runner failed: ${(err as Error).message}` };
+        outcome = { kind: 'failed', reason: `the review could not start: ${(err as Error).message}` };
       }
       if (outcome.kind === 'detached') {
         const why = String(detach.signal.reason ?? 'detached');
@@ -234,6 +241,10 @@ export class ReviewExecution {
     end: { status: ReviewOutcome; reason?: string; result?: ReviewResult; cause: EndCause },
     started: number | undefined,
   ): Promise<ExecutionEnd> {
+    // Ended, whoever ends it: what the review was given to call the model with stops working.
+    await this.modelAccess
+      .close(review.reviewId)
+      .catch((err) => this.logger.warn({ err, reviewId: review.reviewId }, 'could not end the review model access'));
     const written = await this.store.transition(review.reviewId, end.status, {
       ...(end.reason ? { reason: end.reason } : {}),
       ...(end.result ? { result: end.result } : {}),

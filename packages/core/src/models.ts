@@ -1,5 +1,6 @@
-// The default model and the price table that turns token usage into dollars for the budget.
-import type { TokenUsage } from '@kritik/core';
+// The default model and the price table that turns token usage into dollars: the reviewer's
+// budget and the model gateway's meter price a call the same way.
+import type { TokenUsage } from './review.js';
 
 /**
  * The newest Sonnet in @anthropic-ai/sdk 1.12's `Model` list that the SDK does not mark

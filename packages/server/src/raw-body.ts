@@ -1,7 +1,13 @@
-// Reads a request body as raw bytes, up to a limit: the signature is computed over exactly
-// these bytes, so nothing may parse or re-encode them first.
+// Reads a request body as raw bytes, up to a limit and a time: the backend's webhooks (whose
+// signature is computed over exactly these bytes) and the worker's model gateway.
 import type { IncomingMessage } from 'node:http';
-import type { BodyTicket } from './unverified-bodies.js';
+
+/** One body's share of a budget of bytes held at once (the backend's unverified webhook bodies). */
+export interface BodyTicket {
+  /** Accounts `bytes` more of this body; false when the shared budget has no room for them. */
+  take(bytes: number): boolean;
+  release(): void;
+}
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {

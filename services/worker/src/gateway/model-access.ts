@@ -1,0 +1,44 @@
+// How each review reaches the model, decided once per worker: through the model gateway with a
+// token that lives as long as the review, or directly (the CLI's way, and installs that keep the
+// key in the jobs namespace).
+import type { ReviewCeilings } from '@kritik/core';
+import type { ModelAccess } from '../runner/review-runner.js';
+import type { GatewayGrants } from './gateway-grants.js';
+
+/** Injection token of the worker's {@link ModelAccessIssuer}. */
+export const MODEL_ACCESS = 'KRITIK_MODEL_ACCESS';
+
+export interface ModelAccessIssuer {
+  /** Access for one running review (the same again for a review adopted from another worker). */
+  open(reviewId: string, ceilings: ReviewCeilings): Promise<ModelAccess>;
+  /** The review ended: whatever it was given stops working. */
+  close(reviewId: string): Promise<void>;
+}
+
+export class DirectModelAccess implements ModelAccessIssuer {
+  constructor(private readonly baseUrl?: string) {}
+
+  async open(): Promise<ModelAccess> {
+    return { kind: 'direct', ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}) };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class GatewayModelAccess implements ModelAccessIssuer {
+  constructor(
+    private readonly grants: GatewayGrants,
+    /** Where review Jobs reach the gateway. */
+    private readonly url: string,
+    /** A grant outlives its review's deadline by nothing more than the worker's margin. */
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async open(reviewId: string, ceilings: ReviewCeilings): Promise<ModelAccess> {
+    return { kind: 'gateway', baseUrl: this.url, token: await this.grants.issue(reviewId, ceilings, this.ttlSeconds) };
+  }
+
+  close(reviewId: string): Promise<void> {
+    return this.grants.revoke(reviewId);
+  }
+}

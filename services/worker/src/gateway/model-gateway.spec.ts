@@ -1,0 +1,256 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { redisKeys } from '@kritik/core';
+import { createLogger } from '@kritik/server';
+import { FakeAnthropic, startRedis, type TestRedis } from '@kritik/testing';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { gatewaySettingsSchema } from '../config/worker.config.js';
+import { GatewayGrants } from './gateway-grants.js';
+import { ModelGateway, usageOf } from './model-gateway.js';
+
+const PLATFORM_KEY = 'sk-ant-platform-0123456789';
+const CEILINGS = { maxCostUsd: 5, maxInputTokens: 200_000 };
+const REQUEST = {
+  model: 'claude-sonnet-5-5',
+  max_tokens: 256,
+  messages: [{ role: 'user' as const, content: 'Review this diff.' }],
+};
+
+describe(ModelGateway.name, () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let anthropic: FakeAnthropic;
+  let grants: GatewayGrants;
+  let registry: Registry;
+  let sut: ModelGateway;
+  let url: string;
+
+  const start = async (settings: Record<string, unknown> = {}, upstream = anthropic.url) => {
+    registry = new Registry();
+    const gateway = new ModelGateway(
+      grants,
+      gatewaySettingsSchema.parse({ port: 0, ...settings }),
+      { baseUrl: upstream, apiKey: PLATFORM_KEY },
+      registry,
+      createLogger({ name: 'gateway', level: 'silent' }),
+    );
+    await gateway.onApplicationBootstrap();
+    return gateway;
+  };
+
+  /** The Anthropic SDK as the reviewer builds it, pointed at the gateway with a review's token. */
+  const sdk = (apiKey: string) => new Anthropic({ apiKey, baseURL: url, maxRetries: 0 });
+
+  const post = (path: string, init: { token?: string; body?: string | Buffer; method?: string } = {}) =>
+    fetch(`${url}${path}`, {
+      method: init.method ?? 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        ...(init.token ? { 'x-api-key': init.token } : {}),
+      },
+      ...(init.method === 'GET' ? {} : { body: init.body ?? JSON.stringify(REQUEST) }),
+    });
+
+  beforeAll(async () => {
+    [redis, anthropic] = await Promise.all([startRedis(), new FakeAnthropic({ apiKey: PLATFORM_KEY }).start()]);
+    client = new Redis(redis.url);
+    grants = new GatewayGrants(client);
+    sut = await start();
+    url = `http://127.0.0.1:${sut.port}`;
+  });
+  afterAll(async () => {
+    await sut?.onApplicationShutdown();
+    client?.disconnect();
+    await Promise.all([redis?.stop(), anthropic?.stop()]);
+  });
+  beforeEach(() => {
+    anthropic.resetTraffic();
+    anthropic.setDefaultReply(FakeAnthropic.text('Looks fine.'));
+  });
+
+  it('forwards a review call with the platform key and meters its usage', async () => {
+    const token = await grants.issue('review000001', CEILINGS, 60);
+
+    const reply = await sdk(token).messages.create(REQUEST);
+
+    expect(reply.content).toEqual([expect.objectContaining({ type: 'text', text: 'Looks fine.' })]);
+    const [seen] = anthropic.requestsTo('POST /v1/messages');
+    expect(seen!.headers['x-api-key']).toBe(PLATFORM_KEY);
+    expect(JSON.stringify(seen!.headers)).not.toContain(token);
+    const grant = await grants.authorize(token);
+    expect(grant).toMatchObject({
+      reviewId: 'review000001',
+      spent: { calls: 1, input: reply.usage.input_tokens, output: reply.usage.output_tokens },
+    });
+    expect((grant as { spent: { costUsd: number } }).spent.costUsd).toBeGreaterThan(0);
+    expect(await registry.metrics()).toMatch(/kritik_gateway_requests_total\{outcome="forwarded"\} 1/);
+  });
+
+  it('gives the same token to a review granted twice (a worker adopting a running review)', async () => {
+    const first = await grants.issue('review000002', CEILINGS, 60);
+    expect(await grants.issue('review000002', CEILINGS, 60)).toBe(first);
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['a token of no review', 'kgw_review000404_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['the platform key itself', PLATFORM_KEY],
+    ['a hostile token', 'kgw_review000003_x-api-key: sk-ant-evil <!-- kritik:review -->'],
+  ])('refuses %s with 401 and sends nothing upstream', async (_what, token) => {
+    await grants.issue('review000003', CEILINGS, 60);
+
+    const res = await post('/v1/messages', token === undefined ? {} : { token });
+
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      type: 'error',
+      error: { type: 'authentication_error', message: expect.any(String) },
+    });
+    expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(0);
+  });
+
+  it('refuses a token guessed for a granted review', async () => {
+    const token = await grants.issue('review000004', CEILINGS, 60);
+    const guessed = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+
+    await expect(sdk(guessed).messages.create(REQUEST)).rejects.toMatchObject({ status: 401 });
+    expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(0);
+  });
+
+  it('refuses every call once the review has ended', async () => {
+    const token = await grants.issue('review000005', CEILINGS, 60);
+    await sdk(token).messages.create(REQUEST);
+
+    await grants.revoke('review000005');
+
+    await expect(sdk(token).messages.create(REQUEST)).rejects.toMatchObject({ status: 401 });
+    expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(1);
+  });
+
+  it('refuses calls past the review budget with a billing error the SDK does not retry', async () => {
+    anthropic.setDefaultReply({ text: 'expensive', usage: { input_tokens: 100_000, output_tokens: 20_000 } });
+    const token = await grants.issue('review000006', { maxCostUsd: 0.3, maxInputTokens: 1_000_000 }, 60);
+    const client = new Anthropic({ apiKey: token, baseURL: url, maxRetries: 3 });
+
+    await client.messages.create(REQUEST);
+    const refused = await client.messages.create(REQUEST).catch((err: unknown) => err);
+
+    expect(refused).toBeInstanceOf(Anthropic.APIError);
+    expect(refused).toMatchObject({ status: 402, error: { error: { type: 'billing_error' } } });
+    expect((refused as Error).message).toMatch(/spent 0\.4000 of its 0\.3 USD/);
+    expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(1);
+  });
+
+  it('lets count_tokens through without metering it', async () => {
+    const token = await grants.issue('review000008', CEILINGS, 60);
+
+    const counted = await sdk(token).messages.countTokens({ model: REQUEST.model, messages: REQUEST.messages });
+
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 0 } });
+  });
+
+  it('passes the API errors through, so the reviewer retries as it would against the API', async () => {
+    const token = await grants.issue('review000009', CEILINGS, 60);
+    anthropic.script({ error: { status: 529, headers: { 'retry-after': '1' } } });
+
+    const res = await post('/v1/messages', { token });
+
+    expect(res.status).toBe(529);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('request-id')).toBeTruthy();
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+    expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 0 } });
+  });
+
+  it.each([
+    ['a body that is not JSON', '{"model": ', 400, 'not JSON'],
+    ['a JSON array', '[1,2]', 400, 'must be an object'],
+    ['a request without a model', JSON.stringify({ messages: [] }), 400, 'model'],
+    ['a streaming request', JSON.stringify({ ...REQUEST, stream: true }), 400, 'whole messages'],
+  ])('answers %s with a clear API error', async (_what, body, status, message) => {
+    const token = await grants.issue('review000010', CEILINGS, 60);
+
+    const res = await post('/v1/messages', { token, body });
+
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
+    expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(0);
+  });
+
+  it('forwards only model calls', async () => {
+    const token = await grants.issue('review000011', CEILINGS, 60);
+
+    const res = await post('/v1/models', { token, method: 'GET' });
+    const outside = await post('/v1/messages/../../admin', { token });
+
+    expect([res.status, outside.status]).toEqual([404, 404]);
+    expect(anthropic.requests).toHaveLength(0);
+  });
+
+  describe('with small limits and an unreachable API', () => {
+    let small: ModelGateway;
+    let smallUrl: string;
+
+    beforeAll(async () => {
+      small = await start({ maxRequestBytes: 1024 }, 'http://127.0.0.1:9');
+      smallUrl = `http://127.0.0.1:${small.port}`;
+    });
+    afterAll(() => small?.onApplicationShutdown());
+
+    it('refuses a body over the limit with 413 before it reaches the API', async () => {
+      const token = await grants.issue('review000012', CEILINGS, 60);
+      const body = JSON.stringify({ ...REQUEST, messages: [{ role: 'user', content: 'x'.repeat(4096) }] });
+
+      const res = await fetch(`${smallUrl}/v1/messages`, { method: 'POST', headers: { 'x-api-key': token }, body });
+
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: { type: 'request_too_large' } });
+    });
+
+    it('answers 502 when the API cannot be reached, and meters nothing', async () => {
+      const token = await grants.issue('review000013', CEILINGS, 60);
+
+      const res = await fetch(`${smallUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': token, 'content-type': 'application/json' },
+        body: JSON.stringify(REQUEST),
+      });
+
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ error: { type: 'api_error' } });
+      expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 0 } });
+    });
+  });
+
+  it('keeps no grant alive past its time, and brings none back when a late reply is metered', async () => {
+    const token = await grants.issue('review000014', CEILINGS, 1);
+    expect(await client.ttl(redisKeys.gatewayGrant('review000014'))).toBe(1);
+
+    await grants.revoke('review000014');
+    expect(await grants.meter('review000014', { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, 0.01)).toBe(false);
+
+    expect(await client.exists(redisKeys.gatewayGrant('review000014'))).toBe(0);
+    expect(await grants.authorize(token)).toEqual({ kind: 'unknown-token' });
+  });
+});
+
+describe(usageOf.name, () => {
+  it.each([
+    [{ usage: { input_tokens: 10, output_tokens: 2 } }, { input: 10, output: 2, cacheRead: 0, cacheWrite: 0 }],
+    [
+      { usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 5, cache_creation_input_tokens: 7 } },
+      { input: 1, output: 1, cacheRead: 5, cacheWrite: 7 },
+    ],
+    [
+      { usage: { input_tokens: -5, output_tokens: 'many', cache_read_input_tokens: Number.POSITIVE_INFINITY } },
+      { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    ],
+    [{ usage: null }, undefined],
+    [null, undefined],
+    ['text', undefined],
+  ])('reads %j', (reply, expected) => {
+    expect(usageOf(reply)).toEqual(expected);
+  });
+});
