@@ -12,8 +12,14 @@ const positiveInt = () => intSetting().pipe(z.number().int().positive());
 
 export const schedulingSettingsSchema = z
   .object({
-    /** Reviews running at once across every worker replica (and BullMQ concurrency per replica). */
+    /** Reviews running at once across every worker replica. */
     concurrency: positiveInt().default(20),
+    /**
+     * Reviews one replica takes at once (its BullMQ concurrency); `concurrency` when unset. Below
+     * `concurrency`, more replicas run more reviews, up to `concurrency`, and reviews beyond what
+     * the replicas take wait in the queue, where autoscaling on queue depth sees them.
+     */
+    replicaConcurrency: positiveInt().optional(),
     /** Reviews of one repository running at once, so a busy repository cannot starve the rest. */
     perRepoConcurrency: positiveInt().default(4),
     /** Life of the per-PR lease and of a concurrency slot without renewal. */
