@@ -4,6 +4,7 @@ import { KritikConfig } from '../constructs/config.js';
 import { BackendIngress } from '../constructs/ingress.js';
 import { JobsNamespace } from '../constructs/jobs.js';
 import { KritikMonitoring } from '../constructs/monitoring.js';
+import { kedaHelpers, WorkerScaledObject, workerAutoscaled } from '../constructs/keda.js';
 import { KritikNetworkPolicies } from '../constructs/network-policies.js';
 import { BundledRedis } from '../constructs/redis.js';
 import { KritikWorkload } from '../constructs/workload.js';
@@ -38,7 +39,14 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
     port: WORKER_PORT,
     env: workerEnv(),
     apiAccess: true,
+    autoscaled: workerAutoscaled,
   });
+
+  const keda = new TemplateFile(app, 'keda.yaml', {
+    preamble: kedaHelpers,
+    condition: `${values.worker.autoscaling.keda.enabled}`,
+  });
+  new WorkerScaledObject(keda, 'keda', { workerName: worker.name });
 
   const jobs = new TemplateFile(app, 'jobs.yaml');
   new JobsNamespace(jobs, 'jobs', { workerServiceAccount: worker.name });
@@ -52,5 +60,5 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
   const monitoring = new TemplateFile(app, 'monitoring.yaml');
   new KritikMonitoring(monitoring, 'monitoring');
 
-  return [config, backendFile, workerFile, jobs, redis, policies, monitoring];
+  return [config, backendFile, workerFile, keda, jobs, redis, policies, monitoring];
 }

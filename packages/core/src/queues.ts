@@ -1,6 +1,9 @@
 // Queue and Redis key names shared by the backend (producer) and the worker (consumer).
 export const REVIEWS_QUEUE = 'reviews';
 
+/** Reviews running at once across the worker fleet unless `scheduling.concurrency` says otherwise. */
+export const DEFAULT_REVIEW_CONCURRENCY = 20;
+
 /** Every Redis key Kritik writes starts with this prefix, so one Redis can be shared. */
 export const KEY_PREFIX = 'kritik';
 

@@ -1,6 +1,6 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
-import { DEFAULT_GITHUB_API_URL, ENV, reviewJobSettingsSchema } from '@kritik/core';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_REVIEW_CONCURRENCY, ENV, reviewJobSettingsSchema } from '@kritik/core';
 import { intSetting, listSetting, loadConfig } from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
@@ -13,7 +13,7 @@ const positiveInt = () => intSetting().pipe(z.number().int().positive());
 export const schedulingSettingsSchema = z
   .object({
     /** Reviews running at once across every worker replica. */
-    concurrency: positiveInt().default(20),
+    concurrency: positiveInt().default(DEFAULT_REVIEW_CONCURRENCY),
     /**
      * Reviews one replica takes at once (its BullMQ concurrency); `concurrency` when unset. Below
      * `concurrency`, more replicas run more reviews, up to `concurrency`, and reviews beyond what
