@@ -166,6 +166,40 @@ describe('the KEDA ScaledObject of the worker', () => {
   });
 });
 
+describe("the NetworkPolicy for KEDA's operator", () => {
+  const policies = async (set: string[]) =>
+    (await renderKeda(set)).filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith('-redis-keda'));
+
+  it('admits the operator to the bundled Redis port only', async () => {
+    const [sut] = await policies([]);
+
+    expect(sut?.spec).toEqual({
+      podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'redis' }) },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+              podSelector: { matchLabels: { app: 'keda-operator' } },
+            },
+          ],
+          ports: [{ protocol: 'TCP', port: 6379 }],
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['an external Redis', ['redis.enabled=false', 'externalRedis.host=redis.example.internal']],
+    ['NetworkPolicies off', ['networkPolicy.enabled=false']],
+  ])('is not rendered with %s', async (_, set) => {
+    const sut = await policies(set);
+
+    expect(sut).toEqual([]);
+  });
+});
+
 describe('the lists the ScaledObject counts, on a real redis-server', () => {
   let redis: TestRedis;
   let client: Redis;

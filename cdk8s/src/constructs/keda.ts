@@ -4,7 +4,7 @@ import { DEFAULT_REVIEW_CONCURRENCY, queueKeys, REVIEWS_QUEUE } from '@kritik/co
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { REDIS_PASSWORD_KEY } from '../chart/env.js';
-import { metadata, nameOf } from '../chart/meta.js';
+import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { expr, value, when, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
 import { onlyIf } from '../helm/template-file.js';
@@ -134,6 +134,29 @@ export class WorkerScaledObject extends Construct {
         triggers,
       },
     });
+    // NetworkPolicies add up: this one lets KEDA's operator, and nothing else, reach the bundled Redis too.
+    const redisPolicy = new ApiObject(this, 'redis-policy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata(nameOf('redis-keda'), 'redis'),
+      spec: {
+        podSelector: { matchLabels: selectorLabels('redis') },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: yaml(keda.operator.namespaceSelector),
+                podSelector: yaml(keda.operator.podSelector),
+              },
+            ],
+            ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+          },
+        ],
+      },
+    });
+    onlyIf(redisPolicy, `and ${values.redis.enabled} ${values.networkPolicy.enabled}`);
+
     // After the other keys: a conditional key cannot open a list item.
     patchSynthesized(
       scaledObject,

@@ -139,6 +139,19 @@ const workerValues = () => {
         { schema: { minimum: 0 } },
       ),
       pollingInterval: int(15, 'Seconds between two reads of the queue depth by KEDA.', { schema: { minimum: 1 } }),
+      operator: group(
+        "Where KEDA's operator runs: with the NetworkPolicies on, the bundled Redis admits it (it reads the queue depth).",
+        {
+          namespaceSelector: object(
+            { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+            "Namespace of KEDA's operator.",
+            { type: 'object' },
+          ),
+          podSelector: object({ matchLabels: { app: 'keda-operator' } }, "Pods of KEDA's operator.", {
+            type: 'object',
+          }),
+        },
+      ),
     },
   );
   return {
