@@ -15,7 +15,17 @@ import {
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { RESTRICTED_NAMESPACE_LABELS } from '../src/constructs/jobs.js';
-import { CHART_DIR, expectSuccess, FIXTURES, helm, type RunResult, render, SCENARIOS, scenario } from './chart.js';
+import {
+  CHART_DIR,
+  expectSuccess,
+  FIXTURES,
+  findManifest,
+  helm,
+  type RunResult,
+  render,
+  SCENARIOS,
+  scenario,
+} from './chart.js';
 import { ServerSideApply } from './server-side-apply.js';
 
 const RELEASE = 'kritik';
@@ -33,15 +43,18 @@ async function ensureNamespace(name: string, labels: Record<string, string> = {}
   }
 }
 
-async function installServiceMonitorCrd(): Promise<void> {
-  const crd = parse(readFileSync(join(FIXTURES, 'servicemonitor-crd.yaml'), 'utf8')) as V1CustomResourceDefinition;
+/** Creates a CRD from a fixture file and waits until the API server serves it. */
+async function installCrd(file: string): Promise<void> {
+  const crd = parse(readFileSync(join(FIXTURES, file), 'utf8')) as V1CustomResourceDefinition;
   const api = kc.makeApiClient(ApiextensionsV1Api);
-  await api.createCustomResourceDefinition({ body: crd });
+  // Applied as raw JSON: the typed client drops schema keys it spells differently (x-kubernetes-*).
+  const created = await new ServerSideApply(kc).apply(crd, { dryRun: false });
+  if (!created.ok) throw new Error(`the CRD ${crd.metadata?.name} was refused: ${created.message}`);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const current = await api.readCustomResourceDefinition({ name: crd.metadata!.name! });
     if (current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-    if (Date.now() > deadline) throw new Error('the ServiceMonitor CRD did not become Established in 30 s');
+    if (Date.now() > deadline) throw new Error(`the CRD ${crd.metadata!.name} did not become Established in 30 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -50,7 +63,9 @@ beforeAll(async () => {
   controlPlane = await startControlPlane();
   kc = controlPlane.adminKubeConfig();
   core = kc.makeApiClient(CoreV1Api);
-  await installServiceMonitorCrd();
+  for (const file of ['servicemonitor-crd.yaml', 'keda/scaledobjects.yaml', 'keda/triggerauthentications.yaml']) {
+    await installCrd(file);
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -69,6 +84,18 @@ const variants: [string, string[]][] = [
       'networkPolicy.kubeApi.cidrs={10.0.0.1/32}',
     ],
   ],
+  // KEDA with an external Redis: host/port with a password Secret and an ACL user, then a URL.
+  [
+    'keda-values.yaml',
+    [
+      'redis.enabled=false',
+      'externalRedis.host=redis.example.internal',
+      'externalRedis.tls=true',
+      'externalRedis.username=kritik',
+      'externalRedis.existingSecret=kritik-redis',
+    ],
+  ],
+  ['keda-values.yaml', ['redis.enabled=false', 'externalRedis.url=rediss://kritik@redis.example.internal:6380/2']],
 ];
 
 describe('the rendered scenarios', () => {
@@ -108,6 +135,23 @@ describe(ServerSideApply.name, () => {
     const sut = await new ServerSideApply(kc).apply(configMap, { dryRun: true });
 
     expect([sut.ok, sut.message]).toEqual([false, expect.stringContaining('.dta: field not declared in schema')]);
+  });
+
+  it("rejects a misspelt field of a ScaledObject with KEDA's CRD (the check has teeth there too)", async () => {
+    await ensureNamespace('dry-typo');
+    const manifests = await render({
+      release: RELEASE,
+      namespace: 'dry-typo',
+      valuesFiles: [scenario('keda-values.yaml')],
+    });
+    const scaledObject = findManifest(manifests, 'ScaledObject');
+    const spec = scaledObject.spec as { triggers: Record<string, unknown>[] };
+    const { metadata, ...trigger } = spec.triggers[0]!;
+    spec.triggers[0] = { ...trigger, metdata: metadata };
+
+    const sut = await new ServerSideApply(kc).apply(scaledObject, { dryRun: true });
+
+    expect([sut.ok, sut.message]).toEqual([false, expect.stringContaining('metdata: field not declared in schema')]);
   });
 });
 

@@ -3,6 +3,7 @@ import { App } from 'cdk8s';
 import { KritikConfig } from '../constructs/config.js';
 import { BackendIngress } from '../constructs/ingress.js';
 import { JobsNamespace } from '../constructs/jobs.js';
+import { kedaHelpers, WorkerScaledObject, workerAutoscaled } from '../constructs/keda.js';
 import { KritikMonitoring } from '../constructs/monitoring.js';
 import { KritikNetworkPolicies } from '../constructs/network-policies.js';
 import { BundledRedis } from '../constructs/redis.js';
@@ -40,7 +41,14 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
     apiAccess: true,
     // Declared whether or not the gateway is on; only review pods may reach it (NetworkPolicy).
     extraPorts: [{ name: GATEWAY_PORT_NAME, number: GATEWAY_PORT }],
+    autoscaled: workerAutoscaled,
   });
+
+  const keda = new TemplateFile(app, 'keda.yaml', {
+    preamble: kedaHelpers,
+    condition: `${values.worker.autoscaling.keda.enabled}`,
+  });
+  new WorkerScaledObject(keda, 'keda', { workerName: worker.name });
 
   const jobs = new TemplateFile(app, 'jobs.yaml');
   new JobsNamespace(jobs, 'jobs', { workerServiceAccount: worker.name });
@@ -54,5 +62,5 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
   const monitoring = new TemplateFile(app, 'monitoring.yaml');
   new KritikMonitoring(monitoring, 'monitoring');
 
-  return [config, backendFile, workerFile, jobs, redis, policies, monitoring];
+  return [config, backendFile, workerFile, keda, jobs, redis, policies, monitoring];
 }

@@ -11,8 +11,8 @@ import { patchSynthesized } from '../helm/patch.js';
 import { onlyIf } from '../helm/template-file.js';
 import { type Values, values } from '../values/definition.js';
 
-/** The values every workload has (backend adds its Service and Ingress). */
-export type WorkloadValues = Values['worker'];
+/** The values every workload has (backend adds its Service and Ingress, worker its KEDA scaling). */
+export type WorkloadValues = Values['backend'] | Values['worker'];
 
 export interface ServiceOptions {
   /** Service type (a Helm expression). */
@@ -43,6 +43,11 @@ export interface KritikWorkloadProps {
   readonly service?: ServiceOptions;
   /** More named ports of the container, each also a port of the Service (the worker's gateway). */
   readonly extraPorts?: readonly { readonly name: string; readonly number: number }[];
+  /**
+   * Helm condition under which an autoscaler owns the replica count (the Deployment then sets none).
+   * @default - `autoscaling.enabled`
+   */
+  readonly autoscaled?: string;
 }
 
 const HEALTH_PATH = '/health';
@@ -181,7 +186,7 @@ export class KritikWorkload extends Construct {
     this.deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(component) }));
     helmifyDeployment(this.deployment, {
       resources: v.resources,
-      replicas: when(`not ${v.autoscaling.enabled}`, value(v.replicaCount)),
+      replicas: when(`not ${props.autoscaled ?? v.autoscaling.enabled}`, value(v.replicaCount)),
       scheduling: v,
     });
     patchSynthesized(this.deployment, JsonPatch.add('/spec/template/spec/containers/0/env', props.env));

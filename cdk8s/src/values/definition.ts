@@ -116,6 +116,50 @@ const workload = (component: 'backend' | 'worker', what: string) =>
     }),
   }) as const;
 
+/** The worker's values: a workload's, plus KEDA scaling on the reviews queue beside the HPA. */
+const workerValues = () => {
+  const base = workload('worker', 'worker');
+  const keda = group(
+    'A KEDA ScaledObject (keda.sh/v1alpha1, KEDA 2.12 or newer) scaling the worker on the depth of the reviews queue instead of CPU and memory; KEDA creates the HorizontalPodAutoscaler, so `autoscaling.enabled` must be false. See docs/operations.md.',
+    {
+      enabled: bool(false, 'Create the ScaledObject (and a TriggerAuthentication for the Redis password).'),
+      minReplicas: int(
+        1,
+        'Lower bound of replicas; at least 1, since the worker also follows running review Jobs and answers comment commands.',
+        { schema: { minimum: 1 } },
+      ),
+      maxReplicas: int(
+        4,
+        'Upper bound of replicas. More than ceil(scheduling.concurrency / scheduling.replicaConcurrency) adds nothing: the fleet never runs more than scheduling.concurrency reviews.',
+        { schema: { minimum: 1 } },
+      ),
+      listLength: int(
+        0,
+        "Reviews (waiting + running) one replica should carry. 0: the replica's capacity, `config.scheduling.replicaConcurrency`, else `config.scheduling.concurrency`, else the worker's default.",
+        { schema: { minimum: 0 } },
+      ),
+      pollingInterval: int(15, 'Seconds between two reads of the queue depth by KEDA.', { schema: { minimum: 1 } }),
+      operator: group(
+        "Where KEDA's operator runs: with the NetworkPolicies on, the bundled Redis admits it (it reads the queue depth).",
+        {
+          namespaceSelector: object(
+            { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+            "Namespace of KEDA's operator.",
+            { type: 'object' },
+          ),
+          podSelector: object({ matchLabels: { app: 'keda-operator' } }, "Pods of KEDA's operator.", {
+            type: 'object',
+          }),
+        },
+      ),
+    },
+  );
+  return {
+    ...base,
+    autoscaling: group(base.autoscaling.description, { ...base.autoscaling.children, keda }),
+  } as const;
+};
+
 export const valuesDefinition = group('Kritik', {
   global: object({}, 'Reserved for parent charts; unused by Kritik.'),
   fullnameOverride: str(
@@ -246,7 +290,7 @@ export const valuesDefinition = group('Kritik', {
       }),
     }),
   }),
-  worker: group('Worker: runs one review Job per pull request.', workload('worker', 'worker')),
+  worker: group('Worker: runs one review Job per pull request.', workerValues()),
 
   jobs: group('Namespace of the review Jobs.', {
     namespace: str(

@@ -129,6 +129,13 @@
 {{- if and .Values.worker.autoscaling.enabled (gt (int .Values.worker.autoscaling.minReplicas) (int .Values.worker.autoscaling.maxReplicas)) -}}
 {{- fail "worker.autoscaling.minReplicas is greater than maxReplicas" -}}
 {{- end -}}
+{{- $keda := .Values.worker.autoscaling.keda -}}
+{{- if and $keda.enabled .Values.worker.autoscaling.enabled -}}
+{{- fail "worker.autoscaling.enabled and worker.autoscaling.keda.enabled are both set: KEDA creates the worker's HorizontalPodAutoscaler itself, set worker.autoscaling.enabled=false" -}}
+{{- end -}}
+{{- if and $keda.enabled (gt (int $keda.minReplicas) (int $keda.maxReplicas)) -}}
+{{- fail "worker.autoscaling.keda.minReplicas is greater than maxReplicas" -}}
+{{- end -}}
 {{- end }}
 
 {{- /* The worker's config file (KRITIK_CONFIG); its checksum rolls the worker pods. */}}

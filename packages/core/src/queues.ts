@@ -1,8 +1,26 @@
 // Queue and Redis key names shared by the backend (producer) and the worker (consumer).
 export const REVIEWS_QUEUE = 'reviews';
 
+/** Reviews running at once across the worker fleet unless `scheduling.concurrency` says otherwise. */
+export const DEFAULT_REVIEW_CONCURRENCY = 20;
+
 /** Every Redis key Kritik writes starts with this prefix, so one Redis can be shared. */
 export const KEY_PREFIX = 'kritik';
+
+/**
+ * BullMQ's key prefix (its own default), given to every queue and consumer: the chart's KEDA
+ * trigger counts keys under it, so both read it from here.
+ */
+export const QUEUE_PREFIX = 'bull';
+
+/**
+ * BullMQ 6 keys of one queue that tell its depth: `wait` and `active` are lists (jobs ready to
+ * run, jobs being processed); `delayed` and `prioritized` are sorted sets.
+ */
+export const queueKeys = (queue: string) => {
+  const key = (kind: string) => `${QUEUE_PREFIX}:${queue}:${kind}`;
+  return { wait: key('wait'), active: key('active'), delayed: key('delayed'), prioritized: key('prioritized') };
+};
 
 export const redisKeys = {
   /** Webhook delivery ids already accepted (dedupe of redeliveries). */

@@ -1,5 +1,6 @@
 // The backend application: config and logger, one Redis connection shared with BullMQ,
 // webhook intake, reviews API, /health, /ready and /metrics.
+import { QUEUE_PREFIX } from '@kritik/core';
 import { HealthModule, type Logger, MetricsModule, REDIS, RedisHealthIndicator, RedisModule } from '@kritik/server';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
@@ -43,7 +44,7 @@ export class AppModule {
         }),
         BullModule.forRootAsync({
           inject: [REDIS],
-          useFactory: (redis: Redis) => ({ connection: redis }),
+          useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
         }),
         MetricsModule.forRoot({
           service: 'backend',

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { REVIEWS_QUEUE } from '@kritik/core';
+import { QUEUE_PREFIX, REVIEWS_QUEUE } from '@kritik/core';
 import { createLogger } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -76,7 +76,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
   });
   let app: INestApplication | undefined;
   const client = new Redis(server.url, { maxRetriesPerRequest: null });
-  const reviews = new Queue(REVIEWS_QUEUE, { connection: client });
+  const reviews = new Queue(REVIEWS_QUEUE, { connection: client, prefix: QUEUE_PREFIX });
   // Outages are part of some tests; the client reconnects by itself.
   reviews.on('error', () => undefined);
   try {

@@ -1,7 +1,7 @@
 // Faults end to end: Redis going away and coming back, mutated payloads, pushes while a
 // review of the same pull request runs.
 import { randomUUID } from 'node:crypto';
-import { REVIEWS_QUEUE, redisKeys } from '@kritik/core';
+import { QUEUE_PREFIX, REVIEWS_QUEUE, redisKeys } from '@kritik/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { API_TOKEN, type BackendHarness, eventually, fixture, type Json, startBackend } from './backend.harness.js';
@@ -72,7 +72,7 @@ describe('backend under faults', () => {
     beforeEach(async () => {
       await sut.client.flushall();
       connection = new Redis(sut.redis.url, { maxRetriesPerRequest: null });
-      worker = new Worker(REVIEWS_QUEUE, null, { connection, autorun: false });
+      worker = new Worker(REVIEWS_QUEUE, null, { connection, prefix: QUEUE_PREFIX, autorun: false });
     });
     afterEach(async () => {
       await worker.close(true);

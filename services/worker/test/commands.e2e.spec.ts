@@ -1,7 +1,7 @@
 // Comment commands end to end: the worker application consuming the `commands` queue on real
 // Redis, answering on the GitHub fake through the real Octokit, queueing reviews on `reviews`.
 import { randomUUID } from 'node:crypto';
-import { COMMANDS_QUEUE, type CommandJob, helpReply, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { COMMANDS_QUEUE, type CommandJob, helpReply, QUEUE_PREFIX, type ReviewJob, reviewIdFor } from '@kritik/core';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { Job, Queue } from 'bullmq';
 import pino from 'pino';
@@ -51,7 +51,7 @@ describe('worker comment commands', () => {
       },
     });
     producer = new Producer(redis.url);
-    commands = new Queue<CommandJob>(COMMANDS_QUEUE, { connection: producer.redis });
+    commands = new Queue<CommandJob>(COMMANDS_QUEUE, { connection: producer.redis, prefix: QUEUE_PREFIX });
   });
   afterAll(async () => {
     await sut?.close();

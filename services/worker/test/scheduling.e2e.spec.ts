@@ -3,6 +3,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { queueKeys, REVIEWS_QUEUE } from '@kritik/core';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { postedResult } from './support/results.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
@@ -143,6 +144,32 @@ describe('worker scheduling', () => {
       for (const review of reviews) expect((await producer.ended(review.reviewId)).status).toBe('posted');
 
       expect(peak(spans(log))).toBe(2);
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('takes no more than replicaConcurrency reviews in one replica and leaves the rest in the wait list', async () => {
+    const log = join(dir, 'replica.log');
+    appendFileSync(log, '');
+    const keys = queueKeys(REVIEWS_QUEUE);
+    const sut = await startRecording(log, { concurrency: 4, replicaConcurrency: 1, perRepoConcurrency: 4 });
+    try {
+      const reviews = ['api', 'docs', 'infra'].map((repo) => reviewIn(repo, 1));
+      for (const review of reviews) await producer.enqueue(review);
+      let [waiting, active] = [0, 0];
+      const ended = Promise.all(reviews.map((r) => producer.ended(r.reviewId)));
+      let done = false;
+      void ended.finally(() => {
+        done = true;
+      });
+      while (!done) {
+        const [w, a] = await Promise.all([producer.redis.llen(keys.wait), producer.redis.llen(keys.active)]);
+        [waiting, active] = [Math.max(waiting, w), Math.max(active, a)];
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
+      expect({ peak: peak(spans(log)), waiting: waiting >= 2, active }).toEqual({ peak: 1, waiting: true, active: 1 });
     } finally {
       await sut.close();
     }

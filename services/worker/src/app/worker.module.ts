@@ -3,7 +3,7 @@
 // /ready, /metrics.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DEFAULT_ANTHROPIC_BASE_URL } from '@kritik/core';
+import { DEFAULT_ANTHROPIC_BASE_URL, QUEUE_PREFIX } from '@kritik/core';
 import {
   HealthModule,
   type Logger,
@@ -207,7 +207,7 @@ export class WorkerModule {
         RedisModule.forRoot({ url: config.redisUrl, name: 'kritik-worker', logger }),
         BullModule.forRootAsync({
           inject: [REDIS],
-          useFactory: (redis: Redis) => ({ connection: redis }),
+          useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
         }),
         WorkerCoreModule.forRoot(options),
         HealthModule.register({ checks: [RedisHealthIndicator, RunnerAccessReadiness] }),

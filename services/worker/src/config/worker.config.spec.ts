@@ -64,6 +64,11 @@ describe(loadWorkerConfig.name, () => {
     expect(sut.scheduling).toMatchObject({ concurrency: 5, perRepoConcurrency: 2, leaseTtlSeconds: 30 });
   });
 
+  it('refuses a replica concurrency below one, naming it', () => {
+    const file = yamlFile('scheduling:\n  replicaConcurrency: 0\n');
+    expect(() => loadWorkerConfig(base, file)).toThrow(/replicaConcurrency/);
+  });
+
   it('rejects an unknown scheduling key with its path in the file', () => {
     const file = yamlFile('scheduling:\n  concurency: 5\n');
     expect(() => loadWorkerConfig(base, file)).toThrow(/scheduling/);

@@ -1,6 +1,6 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
-import { DEFAULT_GITHUB_API_URL, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_REVIEW_CONCURRENCY, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
 import { boolSetting, intSetting, listSetting, loadConfig } from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
@@ -31,8 +31,14 @@ export type GatewaySettings = z.infer<typeof gatewaySettingsSchema>;
 
 export const schedulingSettingsSchema = z
   .object({
-    /** Reviews running at once across every worker replica (and BullMQ concurrency per replica). */
-    concurrency: positiveInt().default(20),
+    /** Reviews running at once across every worker replica. */
+    concurrency: positiveInt().default(DEFAULT_REVIEW_CONCURRENCY),
+    /**
+     * Reviews one replica takes at once (its BullMQ concurrency); `concurrency` when unset. Below
+     * `concurrency`, more replicas run more reviews, up to `concurrency`, and reviews beyond what
+     * the replicas take wait in the queue, where autoscaling on queue depth sees them.
+     */
+    replicaConcurrency: positiveInt().optional(),
     /** Reviews of one repository running at once, so a busy repository cannot starve the rest. */
     perRepoConcurrency: positiveInt().default(4),
     /** Life of the per-PR lease and of a concurrency slot without renewal. */

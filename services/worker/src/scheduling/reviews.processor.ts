@@ -155,7 +155,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
 export function configuredReviewsProcessor(settings: SchedulingSettings): Type<ReviewsProcessor> {
   @Processor(REVIEWS_QUEUE, {
     autorun: false,
-    concurrency: settings.concurrency,
+    concurrency: settings.replicaConcurrency ?? settings.concurrency,
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
     maxStalledCount: settings.maxStalledCount,

@@ -2,7 +2,14 @@
 // chart's (review Job settings and scheduling), and a queue producer that enqueues like the backend.
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { REVIEWS_QUEUE, type ReviewJob, type ReviewRecord, redisKeys, reviewRecordSchema } from '@kritik/core';
+import {
+  QUEUE_PREFIX,
+  REVIEWS_QUEUE,
+  type ReviewJob,
+  type ReviewRecord,
+  redisKeys,
+  reviewRecordSchema,
+} from '@kritik/core';
 import { createLogger } from '@kritik/server';
 import { waitUntil } from '@kritik/testing';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -99,7 +106,7 @@ export class Producer {
 
   constructor(redisUrl: string) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.queue = new Queue(REVIEWS_QUEUE, { connection: this.redis });
+    this.queue = new Queue(REVIEWS_QUEUE, { connection: this.redis, prefix: QUEUE_PREFIX });
   }
 
   async enqueue(review: ReviewJob): Promise<void> {
