@@ -6,7 +6,7 @@
 // connection, in place, so every holder of the Queue gets the working one. The backend's
 // webhook queues and the worker's producer/reconciler queues both go through this one owner.
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { createRedisBackend, type Queue, type RedisQueueBackend } from 'bullmq';
+import { createRedisBackend, type Queue, type RedisQueueBackend, Worker } from 'bullmq';
 import type { Logger } from './logger.js';
 
 /** Pause before redoing a failed set-up; while Redis is down a set-up waits instead of failing. */
@@ -93,15 +93,62 @@ export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
 
   private renew(queue: Queue, failed: RedisQueueBackend) {
     if (this.stopped || queue.closing) return;
-    const fresh = createRedisBackend(queue.name, queue.opts);
-    // What the Queue constructor does for its first backend: its errors are the queue's.
-    fresh.on('error', (error: Error) => queue.emit('error', error));
-    queue.backend = fresh;
-    // The connection is shared: closing the failed backend only detaches it from the client.
-    failed
-      .close()
-      .catch(() => undefined)
-      .finally(() => failed.removeAllListeners());
-    this.watch(queue, fresh);
+    this.watch(queue, renewBackend(queue, failed));
+  }
+}
+
+/**
+ * Gives a Queue or Worker a fresh backend in place of `failed`, built as its constructor built the
+ * first (a Worker's with its own blocking connection), and lets the failed one go.
+ */
+function renewBackend(target: Queue | Worker, failed: RedisQueueBackend): RedisQueueBackend {
+  const fresh = createRedisBackend(target.name, target.opts, { withBlockingConnection: target instanceof Worker });
+  // What the constructor does for its first backend: its errors are the owner's.
+  const owner = target as { emit(event: 'error', error: Error): boolean };
+  fresh.on('error', (error: Error) => owner.emit('error', error));
+  target.backend = fresh;
+  // The main connection is shared: closing the failed backend only detaches it from the client
+  // (and closes a Worker's own blocking connection).
+  failed
+    .close()
+    .catch(() => undefined)
+    .finally(() => failed.removeAllListeners());
+  return fresh;
+}
+
+/**
+ * Runs a BullMQ consumer until it is paused or closed. A Worker whose connection set-up failed
+ * (INFO refused or timed out, the connection dropped while connecting) keeps that failure for good,
+ * and its run() then spins on it without yielding, which stops the whole process. So the consumer
+ * runs only on a backend whose set-up succeeded: a failed one is rebuilt every `retryMs` until one
+ * does. A run that ends on an error later (a stalled check failing outright) starts again too.
+ */
+export async function keepConsuming(worker: Worker, logger: Logger, retryMs = RETRY_MS): Promise<void> {
+  let warned = false;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+  while (!worker.closing) {
+    const backend = worker.backend;
+    const failure = await backend.waitUntilReady().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    if (worker.closing) return;
+    if (failure) {
+      if (!warned) logger.warn({ queue: worker.name, err: failure }, 'queue consumer set-up failed; redoing it');
+      warned = true;
+      renewBackend(worker, backend);
+      await pause();
+      continue;
+    }
+    if (warned) logger.info({ queue: worker.name }, 'queue consumer set up');
+    warned = false;
+    try {
+      await worker.run();
+      return;
+    } catch (error) {
+      if (worker.closing) return;
+      logger.warn({ queue: worker.name, err: error }, 'the queue consumer stopped; starting it again');
+      await pause();
+    }
   }
 }

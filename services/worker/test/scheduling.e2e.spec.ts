@@ -113,6 +113,36 @@ describe('worker scheduling', () => {
     }
   });
 
+  it('starts consuming once a connection set-up that failed at start succeeds', async () => {
+    // A Redis user refused INFO fails BullMQ's set-up (it reads the server version) until allowed.
+    const acl = await startRedis({ extraArgs: ['--user', 'kritik', 'on', '>secret-pw', '~*', '&*', '+@all', '-info'] });
+    const log = join(dir, 'set-up.log');
+    appendFileSync(log, '');
+    const producer = new Producer(acl.url);
+    const sut = await startWorker({
+      redisUrl: acl.url.replace('redis://', 'redis://kritik:secret-pw@'),
+      fakes,
+      runner: 'local',
+      reviewJob: {},
+      local: { command: recordingReviewer(log, 10) },
+    });
+    try {
+      const review = reviewIn('infra', 7);
+      await producer.enqueue(review);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await producer.record(review.reviewId)).toBeUndefined();
+
+      await producer.redis.call('ACL', 'SETUSER', 'kritik', '+info');
+
+      expect(await producer.ended(review.reviewId, 20_000)).toMatchObject({ status: 'posted' });
+      expect(sut.logs).toContainEqual(expect.objectContaining({ msg: 'queue consumer set-up failed; redoing it' }));
+    } finally {
+      await sut.close();
+      await producer.close();
+      await acl.stop();
+    }
+  });
+
   it('lets one busy repository use only its share while another repository runs', async () => {
     const log = join(dir, 'per-repo.log');
     appendFileSync(log, '');

@@ -3,6 +3,7 @@
 // bounded number of times, the delay doubling), lasting ones ended at once; every end logged
 // and counted.
 import { COMMANDS_QUEUE, type CommandJob, commandJobSchema, repoFullName } from '@kritik/core';
+import { keepConsuming } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
@@ -26,6 +27,7 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
 
   onApplicationBootstrap() {
     this.worker.on('error', (err) => this.logger.warn({ err }, 'commands queue consumer error'));
+    void keepConsuming(this.worker, this.logger);
   }
 
   async process(job: Job, token?: string): Promise<CommandEnd> {
@@ -87,7 +89,8 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
 
 /** The processor class with its concurrency from config (@Processor options are class metadata). */
 export function configuredCommandsProcessor(settings: CommandSettings): Type<CommandsProcessor> {
-  @Processor(COMMANDS_QUEUE, { concurrency: settings.concurrency })
+  // Started by onApplicationBootstrap, which starts it again whenever it stops on an error.
+  @Processor(COMMANDS_QUEUE, { concurrency: settings.concurrency, autorun: false })
   class ConfiguredCommandsProcessor extends CommandsProcessor {}
   return ConfiguredCommandsProcessor;
 }

@@ -2,7 +2,7 @@
 // supersedes an older review, global and per-repository caps, and a review that must wait goes
 // back to the delayed set instead of holding a consumer slot.
 import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
-import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { keepConsuming, PrHeadStore, ReviewStore } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
@@ -51,7 +51,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     void this.access.whenGranted().then(() => {
       if (this.worker.closing) return;
       this.logger.info({ concurrency: this.worker.concurrency }, 'consuming the reviews queue');
-      void this.worker.run().catch((err) => this.logger.error({ err }, 'the queue consumer stopped'));
+      void keepConsuming(this.worker, this.logger);
     });
   }
 
