@@ -19,7 +19,7 @@ import { type DynamicModule, Global, Module, type Provider } from '@nestjs/commo
 import { Redis } from 'ioredis';
 import { CommandsModule } from '../commands/commands.module.js';
 import { effectiveRunner, type WorkerConfig } from '../config/worker.config.js';
-import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/check-run.concluder.js';
+import { CheckRuns } from '../github/check-runs.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
@@ -31,13 +31,7 @@ import { defaultReviewerCommand } from '../runner/reviewer-command.js';
 import { PrLeases } from '../scheduling/pr-lease.js';
 import { ReviewSlots } from '../scheduling/review-slots.js';
 import { ReviewsModule } from '../scheduling/reviews.module.js';
-import {
-  CHECK_RUN_CONCLUDER,
-  KUBERNETES_CLIENT,
-  WORKER_CONFIG,
-  WORKER_ID,
-  WORKER_LOGGER,
-} from '../scheduling/tokens.js';
+import { KUBERNETES_CLIENT, WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from '../scheduling/tokens.js';
 
 export interface WorkerModuleOptions {
   readonly config: WorkerConfig;
@@ -46,8 +40,6 @@ export interface WorkerModuleOptions {
   readonly kubeConfig?: KubeConfig;
   /** Where local reviewer processes take PATH and HOME from (nothing else); process.env by default. */
   readonly processEnv?: NodeJS.ProcessEnv;
-  /** Replaces the check run concluder (the reviewer's helper by default). */
-  readonly concluder?: CheckRunConcluder;
 }
 
 function runnerProviders(options: WorkerModuleOptions): Provider[] {
@@ -138,12 +130,7 @@ class WorkerCoreModule {
             apiUrl: config.github.apiUrl,
           }),
       },
-      {
-        provide: CHECK_RUN_CONCLUDER,
-        inject: [GitHubAppClient],
-        useFactory: (github: GitHubAppClient) =>
-          options.concluder ?? new ReviewerCheckRunConcluder((token) => github.octokitFor(token)),
-      },
+      CheckRuns,
       ...runnerProviders(options),
       RunnerAccess,
     ];
