@@ -135,9 +135,9 @@ export async function concludeCheckRun(
       check_name: CHECK_RUN_NAME,
       per_page: 100,
     });
-    const runs = ((data as { check_runs?: { id: number; status: string; head_sha: string }[] }).check_runs ?? []).filter(
-      (r) => r.head_sha === target.headSha,
-    );
+    const runs = (
+      (data as { check_runs?: { id: number; status: string; head_sha: string }[] }).check_runs ?? []
+    ).filter((r) => r.head_sha === target.headSha);
     open = runs.find((r) => r.status !== 'completed')?.id;
     if (open === undefined && runs.length > 0) return { checkRunId: runs[0]!.id, action: 'already-completed' };
   }

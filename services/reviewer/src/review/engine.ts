@@ -25,12 +25,7 @@ import {
 import { compileGlobs, compileIgnore } from '../config/globs.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../diff/diff.js';
 import { DiffIndex } from '../diff/line-map.js';
-import {
-  GitHubError,
-  type GitHubPort,
-  type PullRequestInfo,
-  type ReviewCommentInput,
-} from '../github/github.js';
+import { GitHubError, type GitHubPort, type PullRequestInfo, type ReviewCommentInput } from '../github/github.js';
 import { LlmError, type LlmPort } from '../llm/anthropic.js';
 import { costOf, priceOf } from '../llm/models.js';
 import { buildRequest, overheadTokens, type PullRequestText } from '../prompt/prompt.js';

@@ -57,7 +57,7 @@ describe(CheckRuns.name, () => {
       head_sha: review.headSha,
       ...body,
     });
-    return data.id;
+    return Number(data.id);
   }
 
   const runs = (review: ReviewJob) => github.checkRuns('acme', 'web', review.headSha);
@@ -75,7 +75,9 @@ describe(CheckRuns.name, () => {
 
   it('writes check runs with a token that can do nothing else', async () => {
     const review = newReview();
-    const fresh = new CheckRuns(new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url }));
+    const fresh = new CheckRuns(
+      new GitHubAppClient({ appId: '4242', privateKey: keys.privateKeyPem, apiUrl: github.url }),
+    );
     const before = github.installationTokens.length;
 
     const checkRunId = await fresh.queue(review);
@@ -93,7 +95,9 @@ describe(CheckRuns.name, () => {
     const outcome = await sut.conclude({ ...review, checkRunId }, 'failure', 'the review Job could not be created');
 
     expect(outcome).toEqual({ checkRunId, action: 'updated' });
-    expect(runs(review)).toEqual([expect.objectContaining({ id: checkRunId, status: 'completed', conclusion: 'failure' })]);
+    expect(runs(review)).toEqual([
+      expect.objectContaining({ id: checkRunId, status: 'completed', conclusion: 'failure' }),
+    ]);
     expect(runs(review)[0]!.output).toMatchObject({
       title: 'Kritik review failed',
       summary: 'the review Job could not be created',

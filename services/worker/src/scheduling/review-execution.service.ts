@@ -211,7 +211,9 @@ export class ReviewExecution {
           ...(result.reason ? { reason: result.reason } : {}),
           result,
           cause: 'reported',
-          ...(open ? { conclude: CONCLUSION_OF[result.status], detail: result.reason ?? `review ${result.status}` } : {}),
+          ...(open
+            ? { conclude: CONCLUSION_OF[result.status], detail: result.reason ?? `review ${result.status}` }
+            : {}),
         };
       }
       case 'failed':
