@@ -13,7 +13,7 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
@@ -118,6 +118,10 @@ describe('worker', () => {
       expect(record).toMatchObject({ status: 'posted', result: { status: 'posted', commentsPosted: 1 } });
       expect(record.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
       expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+      // One check run: the worker's, queued at acceptance and concluded by the reviewer.
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)).toEqual([
+        expect.objectContaining({ id: record.result!.checkRunId, status: 'completed', conclusion: 'neutral' }),
+      ]);
     });
 
     it('counts reviews by outcome and the time to dispatch in /metrics', async () => {
@@ -287,6 +291,48 @@ describe('worker', () => {
       expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
       expect(runs[0]!.output.summary).toContain('timeout');
       await jobGone(reviewJobName(review.reviewId));
+    });
+  });
+
+  describe('when Kubernetes refuses the review Job', () => {
+    const QUOTA_NAMESPACE = 'kritik-jobs-quota';
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      await jobsNamespace(plane, QUOTA_NAMESPACE);
+      // No Job may exist in this namespace: the API server refuses every create.
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedResourceQuota({
+          namespace: QUOTA_NAMESPACE,
+          body: { metadata: { name: 'no-jobs' }, spec: { hard: { 'count/jobs.batch': '0' } } },
+        });
+      const quoted = await workerIdentity(plane, QUOTA_NAMESPACE, 'kritik-worker');
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: QUOTA_NAMESPACE,
+        kubeConfig: quoted.kubeConfig,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+      });
+    });
+    afterAll(() => sut.close());
+
+    it('records the review failed and concludes the check run it queued at acceptance by id', async () => {
+      const review = openPullRequest(fakes.github, 'no-job');
+      await producer.enqueue(review);
+      const record = await producer.ended(review.reviewId);
+
+      expect(record).toMatchObject({ status: 'failed', reason: expect.stringContaining('jobs') });
+      const runs = fakes.github.checkRuns(OWNER, REPO, review.headSha);
+      expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
+      expect(runs[0]!.output.summary).toBe(record.reason);
+      const created = fakes.github
+        .requestsTo({ method: 'POST', path: /\/check-runs$/ })
+        .filter((r) => (r.body as { head_sha: string }).head_sha === review.headSha);
+      expect(created.map((r) => (r.body as { status: string }).status)).toEqual(['queued']);
     });
   });
 
