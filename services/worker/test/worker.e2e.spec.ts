@@ -2,8 +2,8 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import type { ReviewJob } from '@kritik/core';
-import { ReviewStore } from '@kritik/server';
+import { CHECK_RUN_NAME, type ReviewJob } from '@kritik/core';
+import { PrHeadStore, ReviewStore } from '@kritik/server';
 import {
   type ControlPlane,
   startControlPlane,
@@ -14,11 +14,13 @@ import {
   waitUntil,
 } from '@kritik/testing';
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CheckRuns } from '../src/github/check-runs.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
 import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
 import { Reconciler } from '../src/scheduling/reconcile.service.js';
+import { prRefOf } from '../src/scheduling/review-execution.service.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   APP_ID,
@@ -251,6 +253,52 @@ describe('worker', () => {
       await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
 
       expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
+      await jobGone(reviewJobName(review.reviewId));
+    });
+
+    it('cancels the check run of a superseded orphaned Job by its id', async () => {
+      const review = openPullRequest(fakes.github, 'orphan-superseded');
+      const checkRunId = await sut.app.get(CheckRuns).queue(review);
+      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
+        settings: reviewJobSettings(fakes.anthropic, {
+          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+        }),
+        deadlineMarginSeconds: 5,
+      });
+      const detach = new AbortController();
+      const following = sleeper.run({
+        payload: { ...review, checkRunId, apiUrl: fakes.github.url },
+        token: await tokenFor(review),
+        signal: new AbortController().signal,
+        detach: detach.signal,
+        onDispatched: () => detach.abort(),
+      });
+      expect(await following).toEqual({ kind: 'detached' });
+      const newer = pushCommit(fakes.github, review, 'orphan-superseded-2');
+      await sut.app
+        .get(PrHeadStore)
+        .offer(prRefOf(review), { reviewId: newer.reviewId, sha: newer.headSha, at: Date.now() });
+
+      // Another open Kritik run on the same commit, which a search by name could pick instead.
+      const app = new GitHubAppClient({ appId: APP_ID, privateKey: fakes.privateKey, apiUrl: fakes.github.url });
+      const { data: other } = await app
+        .octokitFor(await tokenFor(review))
+        .request('POST /repos/{owner}/{repo}/check-runs', {
+          owner: OWNER,
+          repo: REPO,
+          name: CHECK_RUN_NAME,
+          head_sha: review.headSha,
+          status: 'in_progress',
+        });
+
+      expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)).toEqual([
+        expect.objectContaining({ id: checkRunId, status: 'completed', conclusion: 'cancelled' }),
+        expect.objectContaining({ id: other.id, status: 'in_progress' }),
+      ]);
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)[0]!.output.summary).toBe(
+        `superseded by ${newer.headSha}`,
+      );
       await jobGone(reviewJobName(review.reviewId));
     });
 
