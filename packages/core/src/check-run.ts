@@ -42,9 +42,17 @@ export const checkRunText = {
     summary: `Kritik is reviewing ${short(headSha)}.`,
   }),
   ended: (conclusion: CheckRunConclusion, reason: string): CheckRunOutput => ({
-    title: conclusion === 'cancelled' ? 'Kritik review cancelled' : 'Kritik review failed',
+    title: ENDED_TITLES[conclusion],
     summary: reason,
   }),
+};
+
+const ENDED_TITLES: Record<CheckRunConclusion, string> = {
+  failure: 'Kritik review failed',
+  cancelled: 'Kritik review cancelled',
+  skipped: 'Kritik review skipped',
+  neutral: 'Kritik review finished',
+  success: 'Kritik review finished',
 };
 
 const repoParams = (repo: RepoRef) => ({ owner: repo.owner, repo: repo.name });

@@ -149,6 +149,18 @@ describe(CheckRuns.name, () => {
     ]);
   });
 
+  it('titles the run after the conclusion it gives', async () => {
+    const review = newReview();
+    const checkRunId = await sut.queue(review);
+
+    await sut.conclude({ ...review, checkRunId }, 'skipped', 'pull request is closed');
+
+    expect(runs(review)[0]).toMatchObject({
+      conclusion: 'skipped',
+      output: { title: 'Kritik review skipped', summary: 'pull request is closed' },
+    });
+  });
+
   it('keeps a hostile reason verbatim and within GitHub’s summary limit', async () => {
     const review = newReview();
     const checkRunId = await sut.queue(review);
