@@ -220,6 +220,24 @@ describe('worker', () => {
         }).repositoryToken(review.repo)
       ).token;
 
+    /** A review Job that keeps running after the runner that created it let go of it. */
+    const runningOrphan = async (review: ReviewJob) => {
+      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
+        settings: reviewJobSettings(fakes.anthropic, {
+          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+        }),
+        deadlineMarginSeconds: 5,
+      });
+      const detach = new AbortController();
+      return sleeper.run({
+        payload: { ...review, apiUrl: fakes.github.url },
+        token: await tokenFor(review),
+        signal: new AbortController().signal,
+        detach: detach.signal,
+        onDispatched: () => detach.abort(),
+      });
+    };
+
     it('records the result of a finished orphaned Job instead of running the review again', async () => {
       const review = openPullRequest(fakes.github, 'orphan-finished');
       const payload = { ...review, apiUrl: fakes.github.url };
@@ -233,21 +251,7 @@ describe('worker', () => {
 
     it('deletes a running Job whose review has already ended', async () => {
       const review = openPullRequest(fakes.github, 'orphan-ended');
-      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
-        settings: reviewJobSettings(fakes.anthropic, {
-          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
-        }),
-        deadlineMarginSeconds: 5,
-      });
-      const detach = new AbortController();
-      const following = sleeper.run({
-        payload: { ...review, apiUrl: fakes.github.url },
-        token: await tokenFor(review),
-        signal: new AbortController().signal,
-        detach: detach.signal,
-        onDispatched: () => detach.abort(),
-      });
-      expect(await following).toEqual({ kind: 'detached' });
+      expect(await runningOrphan(review)).toEqual({ kind: 'detached' });
       const store = sut.app.get(ReviewStore);
       await store.create(review);
       await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
@@ -259,21 +263,7 @@ describe('worker', () => {
     it('cancels the check run of a superseded orphaned Job by its id', async () => {
       const review = openPullRequest(fakes.github, 'orphan-superseded');
       const checkRunId = await sut.app.get(CheckRuns).queue(review);
-      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
-        settings: reviewJobSettings(fakes.anthropic, {
-          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
-        }),
-        deadlineMarginSeconds: 5,
-      });
-      const detach = new AbortController();
-      const following = sleeper.run({
-        payload: { ...review, checkRunId, apiUrl: fakes.github.url },
-        token: await tokenFor(review),
-        signal: new AbortController().signal,
-        detach: detach.signal,
-        onDispatched: () => detach.abort(),
-      });
-      expect(await following).toEqual({ kind: 'detached' });
+      expect(await runningOrphan({ ...review, checkRunId })).toEqual({ kind: 'detached' });
       const newer = pushCommit(fakes.github, review, 'orphan-superseded-2');
       await sut.app
         .get(PrHeadStore)
