@@ -84,6 +84,13 @@ describe(ServiceImage.name, () => {
       expect(present).toEqual([]);
     });
 
+    it('leaves the reviewer and the model SDK out of the worker tree', () => {
+      const present = ['@kritik/reviewer', '@anthropic-ai/sdk'].filter((name) =>
+        existsSync(join(dirOf('worker'), 'node_modules', name)),
+      );
+      expect(present).toEqual([]);
+    });
+
     it('prints the reviewer CLI help and exits 0', () => {
       const sut = ServiceImage.load(repo, 'reviewer');
       const result = sut.start(dirOf('reviewer'), ['--help']);

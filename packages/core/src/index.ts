@@ -1,3 +1,4 @@
+export * from './check-run.js';
 export * from './commands.js';
 export * from './env.js';
 export * from './kubernetes.js';

@@ -48,6 +48,11 @@ export const reviewJobSchema = z.object({
   /** Who asked (comment commands) or who opened the pull request. */
   sender: z.string().optional(),
   enqueuedAt: z.string().datetime(),
+  /**
+   * The review's check run, created queued by the worker when it accepted the review and kept
+   * with the queue entry, so deferrals and retries reuse it; the reviewer moves it on.
+   */
+  checkRunId: z.number().int().positive().optional(),
 });
 export type ReviewJob = z.infer<typeof reviewJobSchema>;
 

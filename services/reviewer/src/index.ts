@@ -11,15 +11,7 @@ export {
 } from './config/config.js';
 export { type DiffFile, fileFromPatch, type Hunk, parseUnifiedDiff } from './diff/diff.js';
 export { DiffIndex, type Placement } from './diff/line-map.js';
-export {
-  CHECK_RUN_NAME,
-  createOctokit,
-  failCheckRun,
-  GitHubError,
-  type GitHubPort,
-  OctokitGitHub,
-  type OctokitRequester,
-} from './github/github.js';
+export { createOctokit, GitHubError, type GitHubPort, OctokitGitHub } from './github/github.js';
 export {
   AnthropicLlm,
   createAnthropic,

@@ -1,9 +1,7 @@
 // End to end under faults: rate limits and server errors from the model, a budget that runs out,
 // GitHub refusing big diffs (406) or an inline position (422), and a 400-file pull request.
-import { Octokit } from '@octokit/rest';
-import { failCheckRun } from '../src/github/github.js';
 import { runReview } from '../src/review/engine.js';
-import { addedLines, Harness, HEAD_SHA, pullFilesFromDiff, REPO, toolReply } from './harness.js';
+import { addedLines, Harness, pullFilesFromDiff, toolReply } from './harness.js';
 import { loadFixture } from './load-fixture.js';
 
 const cadvisor = pullFilesFromDiff(loadFixture('cadvisor'));
@@ -227,67 +225,3 @@ describe(`${runReview.name} under faults`, () => {
     expect(report).toMatchObject({ status: 'failed', reason: 'GitHub GET pull request #7 failed (500): Server Error' });
   });
 });
-
-describe(failCheckRun.name, () => {
-  let h: Harness;
-  let octokit: Octokit;
-
-  beforeEach(async () => {
-    h = await new Harness().start();
-    await h.repo();
-    h.pullRequest([source]);
-    octokit = new Octokit({ auth: h.token, baseUrl: h.github.url });
-  });
-
-  afterEach(async () => {
-    await h.stop();
-  });
-
-  it('concludes a check run left in progress as failure with the reason', async () => {
-    const { data } = await octokit.rest.checks.create({
-      ...ownerRepo(),
-      name: 'Kritik',
-      head_sha: HEAD_SHA,
-      status: 'in_progress',
-    });
-
-    const sut = await failCheckRun(octokit, REPO, HEAD_SHA, 'failed: timeout');
-
-    expect(sut).toEqual({ checkRunId: data.id, action: 'updated' });
-    expect(h.checkRuns()[0]).toMatchObject({
-      conclusion: 'failure',
-      output: expect.objectContaining({ summary: 'failed: timeout' }),
-    });
-  });
-
-  it('creates a failing check run when the Job died before creating one', async () => {
-    const sut = await failCheckRun(octokit, REPO, HEAD_SHA, 'failed: OOMKilled');
-
-    expect(sut.action).toBe('created');
-    expect(h.checkRuns()).toEqual([
-      expect.objectContaining({ name: 'Kritik', status: 'completed', conclusion: 'failure' }),
-    ]);
-  });
-
-  it('concludes a superseded review cancelled', async () => {
-    await octokit.rest.checks.create({ ...ownerRepo(), name: 'Kritik', head_sha: HEAD_SHA, status: 'in_progress' });
-
-    await failCheckRun(octokit, REPO, HEAD_SHA, 'superseded by a newer push', 'cancelled');
-
-    expect(h.checkRuns()[0]).toMatchObject({
-      conclusion: 'cancelled',
-      output: expect.objectContaining({ title: 'Kritik review cancelled' }),
-    });
-  });
-
-  it('leaves a check run the reviewer already concluded alone', async () => {
-    await octokit.rest.checks.create({ ...ownerRepo(), name: 'Kritik', head_sha: HEAD_SHA, conclusion: 'success' });
-
-    const sut = await failCheckRun(octokit, REPO, HEAD_SHA, 'late');
-
-    expect(sut.action).toBe('already-completed');
-    expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'success' });
-  });
-});
-
-const ownerRepo = () => ({ owner: REPO.owner, repo: REPO.name });

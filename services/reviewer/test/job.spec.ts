@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { createOctokit } from '../src/github/github.js';
 import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
 
 const root = join(__dirname, '..', '..', '..');
@@ -84,6 +85,28 @@ describe('kritik job', () => {
     expect(h.reviews()[0]!.body).toContain(`id=${payload().reviewId}`);
     expect(`${run.stdout}${run.stderr}`).not.toContain(h.token);
     expect(`${run.stdout}${run.stderr}`).not.toContain(API_KEY);
+  });
+
+  it('completes the check run the worker queued, named by the payload, and creates none', async () => {
+    await h.repo();
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script(toolReply('ok', []));
+    const octokit = createOctokit({ token: h.token, baseUrl: h.github.url });
+    const checkRunId = await createCheckRun(octokit, REPO, HEAD_SHA, 'queued', checkRunText.queued(HEAD_SHA));
+
+    const run = await runJob({
+      KRITIK_REVIEW: JSON.stringify({ ...payload(), checkRunId }),
+      GITHUB_TOKEN: h.token,
+      ANTHROPIC_API_KEY: API_KEY,
+      ANTHROPIC_BASE_URL: h.anthropic.url,
+      KRITIK_TERMINATION_LOG: terminationLog,
+    });
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(readFileSync(terminationLog, 'utf8'))).toMatchObject({ checkRunId, checkConcluded: true });
+    expect(h.checkRuns()).toEqual([
+      expect.objectContaining({ id: checkRunId, status: 'completed', conclusion: 'success' }),
+    ]);
   });
 
   it('exits 1 with the failure in the termination message when the model keeps failing', async () => {

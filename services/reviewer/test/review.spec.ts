@@ -1,6 +1,7 @@
 // End to end: a real release diff served by the GitHub fake, the model played by the Anthropic fake,
 // both reached through the real Octokit and Anthropic SDK.
-import { reviewResultSchema } from '@kritik/core';
+import { CHECK_RUN_NAME, checkRunText, createCheckRun, reviewResultSchema } from '@kritik/core';
+import { createOctokit } from '../src/github/github.js';
 import { SYSTEM_PROMPT } from '../src/prompt/prompt.js';
 import { runReview } from '../src/review/engine.js';
 import { reviewReportSchema } from '../src/review/result.js';
@@ -372,5 +373,75 @@ describe(runReview.name, () => {
     expect(again.report).toMatchObject({ status: 'skipped', reason: `already reviewed at ${HEAD_SHA.slice(0, 7)}` });
     expect(full.report.status).toBe('posted');
     expect([h.reviews().length, h.anthropic.messageRequests().length]).toEqual([2, 2]);
+  });
+
+  describe('with the check run the worker queued', () => {
+    /** The run the worker creates when it accepts the review, before any Job exists. */
+    const queued = () =>
+      createCheckRun(
+        createOctokit({ token: h.token, baseUrl: h.github.url }),
+        REPO,
+        HEAD_SHA,
+        'queued',
+        checkRunText.queued(HEAD_SHA),
+      );
+    const patches = () =>
+      h.github.requestsTo({ method: 'PATCH', path: /\/check-runs\/\d+$/ }).map((r) => r.body as { status?: string });
+
+    it('moves that run to in progress and concludes it, creating none of its own', async () => {
+      await h.repo();
+      h.pullRequest([source]);
+      h.anthropic.script(toolReply('ok', []));
+      const checkRunId = await queued();
+
+      const { report } = await h.review({ source: { checkRunId } });
+
+      expect(report).toMatchObject({ status: 'posted', checkRunId, checkConcluded: true });
+      expect(h.checkRuns()).toEqual([
+        expect.objectContaining({ id: checkRunId, name: CHECK_RUN_NAME, status: 'completed', conclusion: 'success' }),
+      ]);
+      expect(patches().map((p) => p.status)).toEqual(['in_progress', 'completed']);
+    });
+
+    it('concludes it cancelled when the pull request moved on before the review started', async () => {
+      await h.repo();
+      h.pullRequest([source]);
+      const checkRunId = await queued();
+      h.github.pushHead(REPO.owner, REPO.name, 7, 'f'.repeat(40), [source]);
+
+      const { report } = await h.review({ source: { checkRunId } });
+
+      expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded'), checkRunId });
+      expect(h.checkRuns()).toEqual([expect.objectContaining({ id: checkRunId, conclusion: 'cancelled' })]);
+    });
+
+    it('concludes it skipped when the pull request is closed', async () => {
+      await h.repo();
+      h.pullRequest([source], { state: 'closed' });
+      const checkRunId = await queued();
+
+      const { report } = await h.review({ source: { checkRunId } });
+
+      expect(report).toMatchObject({ status: 'skipped', reason: 'pull request is closed', checkConcluded: true });
+      expect(h.checkRuns()).toEqual([
+        expect.objectContaining({
+          id: checkRunId,
+          conclusion: 'skipped',
+          output: expect.objectContaining({ summary: 'pull request is closed' }),
+        }),
+      ]);
+    });
+
+    it('concludes it failed when GitHub keeps failing before the review starts', async () => {
+      await h.repo();
+      h.pullRequest([source]);
+      const checkRunId = await queued();
+      h.github.failNext(3, { status: 500 }, 'GET /repos/{owner}/{repo}/pulls/{pull_number}');
+
+      const { report } = await h.review({ source: { checkRunId } });
+
+      expect(report.status).toBe('failed');
+      expect(h.checkRuns()).toEqual([expect.objectContaining({ id: checkRunId, conclusion: 'failure' })]);
+    });
   });
 });

@@ -11,8 +11,9 @@ export {
   type WorkerConfig,
   workerConfigSchema,
 } from './config/worker.config.js';
-export type { CheckRunConcluder, ConcludeRequest } from './github/check-run.concluder.js';
+export { CheckRuns } from './github/check-runs.js';
 export {
+  CHECKS_TOKEN_PERMISSIONS,
   COMMENT_TOKEN_PERMISSIONS,
   GitHubAppClient,
   PULL_READ_TOKEN_PERMISSIONS,

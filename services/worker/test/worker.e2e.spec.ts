@@ -2,8 +2,8 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import type { ReviewJob } from '@kritik/core';
-import { ReviewStore } from '@kritik/server';
+import { CHECK_RUN_NAME, type ReviewJob } from '@kritik/core';
+import { PrHeadStore, ReviewStore } from '@kritik/server';
 import {
   type ControlPlane,
   FakeAnthropic,
@@ -16,11 +16,13 @@ import {
   waitUntil,
 } from '@kritik/testing';
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CheckRuns } from '../src/github/check-runs.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
 import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
 import { Reconciler } from '../src/scheduling/reconcile.service.js';
+import { prRefOf } from '../src/scheduling/review-execution.service.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   APP_ID,
@@ -121,6 +123,10 @@ describe('worker', () => {
       expect(record).toMatchObject({ status: 'posted', result: { status: 'posted', commentsPosted: 1 } });
       expect(record.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
       expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
+      // One check run: the worker's, queued at acceptance and concluded by the reviewer.
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)).toEqual([
+        expect.objectContaining({ id: record.result!.checkRunId, status: 'completed', conclusion: 'neutral' }),
+      ]);
     });
 
     it('counts reviews by outcome and the time to dispatch in /metrics', async () => {
@@ -282,6 +288,25 @@ describe('worker', () => {
         }).repositoryToken(review.repo)
       ).token;
 
+    /** A review Job that keeps running after the runner that created it let go of it. */
+    const runningOrphan = async (review: ReviewJob) => {
+      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
+        settings: reviewJobSettings(fakes.anthropic, {
+          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+        }),
+        deadlineMarginSeconds: 5,
+      });
+      const detach = new AbortController();
+      return sleeper.run({
+        payload: { ...review, apiUrl: fakes.github.url },
+        token: await tokenFor(review),
+        model: { kind: 'direct' },
+        signal: new AbortController().signal,
+        detach: detach.signal,
+        onDispatched: () => detach.abort(),
+      });
+    };
+
     it('records the result of a finished orphaned Job instead of running the review again', async () => {
       const review = openPullRequest(fakes.github, 'orphan-finished');
       const payload = { ...review, apiUrl: fakes.github.url };
@@ -300,27 +325,44 @@ describe('worker', () => {
 
     it('deletes a running Job whose review has already ended', async () => {
       const review = openPullRequest(fakes.github, 'orphan-ended');
-      const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
-        settings: reviewJobSettings(fakes.anthropic, {
-          command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
-        }),
-        deadlineMarginSeconds: 5,
-      });
-      const detach = new AbortController();
-      const following = sleeper.run({
-        payload: { ...review, apiUrl: fakes.github.url },
-        token: await tokenFor(review),
-        model: { kind: 'direct' },
-        signal: new AbortController().signal,
-        detach: detach.signal,
-        onDispatched: () => detach.abort(),
-      });
-      expect(await following).toEqual({ kind: 'detached' });
+      expect(await runningOrphan(review)).toEqual({ kind: 'detached' });
       const store = sut.app.get(ReviewStore);
       await store.create(review);
       await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
 
       expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
+      await jobGone(reviewJobName(review.reviewId));
+    });
+
+    it('cancels the check run of a superseded orphaned Job by its id', async () => {
+      const review = openPullRequest(fakes.github, 'orphan-superseded');
+      const checkRunId = await sut.app.get(CheckRuns).queue(review);
+      expect(await runningOrphan({ ...review, checkRunId })).toEqual({ kind: 'detached' });
+      const newer = pushCommit(fakes.github, review, 'orphan-superseded-2');
+      await sut.app
+        .get(PrHeadStore)
+        .offer(prRefOf(review), { reviewId: newer.reviewId, sha: newer.headSha, at: Date.now() });
+
+      // Another open Kritik run on the same commit, which a search by name could pick instead.
+      const app = new GitHubAppClient({ appId: APP_ID, privateKey: fakes.privateKey, apiUrl: fakes.github.url });
+      const { data: other } = await app
+        .octokitFor(await tokenFor(review))
+        .request('POST /repos/{owner}/{repo}/check-runs', {
+          owner: OWNER,
+          repo: REPO,
+          name: CHECK_RUN_NAME,
+          head_sha: review.headSha,
+          status: 'in_progress',
+        });
+
+      expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)).toEqual([
+        expect.objectContaining({ id: checkRunId, status: 'completed', conclusion: 'cancelled' }),
+        expect.objectContaining({ id: other.id, status: 'in_progress' }),
+      ]);
+      expect(fakes.github.checkRuns(OWNER, REPO, review.headSha)[0]!.output.summary).toBe(
+        `superseded by ${newer.headSha}`,
+      );
       await jobGone(reviewJobName(review.reviewId));
     });
 
@@ -361,6 +403,48 @@ describe('worker', () => {
       expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
       expect(runs[0]!.output.summary).toContain('timeout');
       await jobGone(reviewJobName(review.reviewId));
+    });
+  });
+
+  describe('when Kubernetes refuses the review Job', () => {
+    const QUOTA_NAMESPACE = 'kritik-jobs-quota';
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      await jobsNamespace(plane, QUOTA_NAMESPACE);
+      // No Job may exist in this namespace: the API server refuses every create.
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedResourceQuota({
+          namespace: QUOTA_NAMESPACE,
+          body: { metadata: { name: 'no-jobs' }, spec: { hard: { 'count/jobs.batch': '0' } } },
+        });
+      const quoted = await workerIdentity(plane, QUOTA_NAMESPACE, 'kritik-worker');
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: QUOTA_NAMESPACE,
+        kubeConfig: quoted.kubeConfig,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+      });
+    });
+    afterAll(() => sut.close());
+
+    it('records the review failed and concludes the check run it queued at acceptance by id', async () => {
+      const review = openPullRequest(fakes.github, 'no-job');
+      await producer.enqueue(review);
+      const record = await producer.ended(review.reviewId);
+
+      expect(record).toMatchObject({ status: 'failed', reason: expect.stringContaining('jobs') });
+      const runs = fakes.github.checkRuns(OWNER, REPO, review.headSha);
+      expect(runs).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
+      expect(runs[0]!.output.summary).toBe(record.reason);
+      const created = fakes.github
+        .requestsTo({ method: 'POST', path: /\/check-runs$/ })
+        .filter((r) => (r.body as { head_sha: string }).head_sha === review.headSha);
+      expect(created.map((r) => (r.body as { status: string }).status)).toEqual(['queued']);
     });
   });
 

@@ -369,6 +369,7 @@ export class FakeGitHub extends HttpFake {
     this.endpoint('POST', `${repo}/issues/{issue_number}/comments`, issueWrite, (c) => this.createIssueComment(c));
     this.endpoint('POST', `${repo}/check-runs`, checksWrite, (c) => this.createCheckRun(c));
     this.endpoint('PATCH', `${repo}/check-runs/{check_run_id}`, checksWrite, (c) => this.updateCheckRun(c));
+    this.endpoint('GET', `${repo}/check-runs/{check_run_id}`, checksRead, (c) => this.getCheckRun(c));
     this.endpoint('GET', `${repo}/commits/{ref+}/check-runs`, checksRead, (c) => this.listCheckRuns(c));
   }
 
@@ -698,6 +699,11 @@ export class FakeGitHub extends HttpFake {
     if (invalid) return invalid;
     c.repo.checkRuns.push(run);
     return { status: 201, body: run };
+  }
+
+  private getCheckRun(c: Ctx): FakeReply {
+    const run = c.repo.checkRuns.find((r) => r.id === Number(c.params.check_run_id));
+    return run ? { status: 200, body: run } : error(404, 'Not Found');
   }
 
   private updateCheckRun(c: Ctx): FakeReply {

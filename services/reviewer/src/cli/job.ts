@@ -55,6 +55,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.botLogin ? { selfLogin: payload.botLogin } : {}),
       ...(payload.ceilings ? { ceilings: payload.ceilings } : {}),
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
+      ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

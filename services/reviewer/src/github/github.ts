@@ -1,12 +1,17 @@
 // The one client of the GitHub REST API the reviewer uses, behind an interface so the engine never
 // touches Octokit directly. Posting is always a COMMENT review: Kritik never approves or blocks.
 
-import type { RepoRef } from '@kritik/core';
+import {
+  type CheckRunConclusion,
+  type CheckRunOutput,
+  completeCheckRun,
+  createCheckRun,
+  type RepoRef,
+  startCheckRun,
+} from '@kritik/core';
 import { retry } from '@octokit/plugin-retry';
 import { Octokit } from '@octokit/rest';
 import type { PatchMeta } from '../diff/diff.js';
-
-export const CHECK_RUN_NAME = 'Kritik';
 
 export interface PullRequestInfo {
   number: number;
@@ -45,14 +50,6 @@ export interface ReviewCommentInput {
   body: string;
 }
 
-export interface CheckRunOutput {
-  title: string;
-  summary: string;
-  text?: string;
-}
-
-export type CheckConclusion = 'success' | 'neutral' | 'failure' | 'skipped';
-
 export interface GitHubPort {
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
   /** The whole unified diff, or null when GitHub refuses it as too large (406). */
@@ -74,8 +71,11 @@ export interface GitHubPort {
     pr: number,
     review: { commitId: string; body: string; comments: ReviewCommentInput[] },
   ): Promise<{ id: number; htmlUrl: string }>;
+  /** Creates the Kritik check run in progress (no worker created one: the CLI, older payloads). */
   createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number>;
-  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckConclusion, output: CheckRunOutput): Promise<void>;
+  /** Moves the check run the worker created queued to in progress. */
+  startCheckRun(repo: RepoRef, id: number, output: CheckRunOutput): Promise<void>;
+  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void>;
 }
 
 /** A GitHub API failure with what was asked, the status and GitHub's message; never the token. */
@@ -284,98 +284,14 @@ export class OctokitGitHub implements GitHubPort {
   }
 
   createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
-    return call('POST check run', async () => {
-      const { data } = await this.octokit.rest.checks.create({
-        owner: repo.owner,
-        repo: repo.name,
-        name: CHECK_RUN_NAME,
-        head_sha: headSha,
-        status: 'in_progress',
-        started_at: new Date().toISOString(),
-        output,
-      });
-      return data.id;
-    });
+    return call('POST check run', () => createCheckRun(this.octokit, repo, headSha, 'in_progress', output));
   }
 
-  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckConclusion, output: CheckRunOutput): Promise<void> {
-    return call('PATCH check run', async () => {
-      await this.octokit.rest.checks.update({
-        owner: repo.owner,
-        repo: repo.name,
-        check_run_id: id,
-        status: 'completed',
-        conclusion,
-        completed_at: new Date().toISOString(),
-        output: limitOutput(output),
-      });
-    });
+  startCheckRun(repo: RepoRef, id: number, output: CheckRunOutput): Promise<void> {
+    return call('PATCH check run', () => startCheckRun(this.octokit, repo, id, output));
   }
-}
 
-/** GitHub caps check run summary and text at 65,535 characters each. */
-export function limitOutput(output: CheckRunOutput): CheckRunOutput {
-  const cap = (s: string) => (s.length > 65_000 ? `${s.slice(0, 65_000)}\n\n…truncated` : s);
-  return {
-    title: output.title.slice(0, 255),
-    summary: cap(output.summary),
-    ...(output.text ? { text: cap(output.text) } : {}),
-  };
-}
-
-/** Anything with Octokit's `request`, e.g. the worker's installation Octokit from @octokit/app. */
-export interface OctokitRequester {
-  request: (route: string, parameters?: Record<string, unknown>) => Promise<{ data: unknown }>;
-}
-
-/**
- * Concludes the Kritik check run of `sha` with `reason`, for the worker when a review Job died
- * before it could (crash, timeout, OOM: `failure`) or was superseded (`cancelled`). A run already
- * completed is left alone; when there is none, a completed one is created, so every review ends
- * visibly on the PR.
- */
-export async function failCheckRun(
-  octokit: OctokitRequester,
-  repo: RepoRef,
-  sha: string,
-  reason: string,
-  conclusion: 'failure' | 'cancelled' = 'failure',
-): Promise<{ checkRunId: number; action: 'updated' | 'created' | 'already-completed' }> {
-  const title = conclusion === 'failure' ? 'Kritik review failed' : 'Kritik review cancelled';
-  const output = limitOutput({ title, summary: reason });
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    owner: repo.owner,
-    repo: repo.name,
-    ref: sha,
-    check_name: CHECK_RUN_NAME,
-    per_page: 100,
-  });
-  const runs = ((data as { check_runs?: { id: number; status: string; head_sha: string }[] }).check_runs ?? []).filter(
-    (r) => r.head_sha === sha,
-  );
-  const open = runs.find((r) => r.status !== 'completed');
-  if (open) {
-    await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-      owner: repo.owner,
-      repo: repo.name,
-      check_run_id: open.id,
-      status: 'completed',
-      conclusion,
-      completed_at: new Date().toISOString(),
-      output,
-    });
-    return { checkRunId: open.id, action: 'updated' };
+  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void> {
+    return call('PATCH check run', () => completeCheckRun(this.octokit, repo, id, conclusion, output));
   }
-  if (runs.length > 0) return { checkRunId: runs[0]!.id, action: 'already-completed' };
-  const { data: created } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
-    owner: repo.owner,
-    repo: repo.name,
-    name: CHECK_RUN_NAME,
-    head_sha: sha,
-    status: 'completed',
-    conclusion,
-    completed_at: new Date().toISOString(),
-    output,
-  });
-  return { checkRunId: (created as { id: number }).id, action: 'created' };
 }

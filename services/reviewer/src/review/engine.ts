@@ -2,6 +2,9 @@
 // within budget, and posts one COMMENT review plus a check run. It never throws: every run ends
 // in a report whose status is posted, skipped or failed, with the reason.
 import {
+  type CheckRunConclusion,
+  type CheckRunOutput,
+  checkRunText,
   costOf,
   emptyUsage,
   priceOf,
@@ -25,14 +28,7 @@ import {
 import { compileGlobs, compileIgnore } from '../config/globs.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../diff/diff.js';
 import { DiffIndex } from '../diff/line-map.js';
-import {
-  type CheckConclusion,
-  type CheckRunOutput,
-  GitHubError,
-  type GitHubPort,
-  type PullRequestInfo,
-  type ReviewCommentInput,
-} from '../github/github.js';
+import { GitHubError, type GitHubPort, type PullRequestInfo, type ReviewCommentInput } from '../github/github.js';
 import { LlmError, type LlmPort } from '../llm/anthropic.js';
 import { buildRequest, overheadTokens, type PullRequestText } from '../prompt/prompt.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from './findings.js';
@@ -60,6 +56,8 @@ export type ReviewSource =
       ceilings?: ReviewCeilings;
       /** The platform's answer to drafts when the repository's config has none. */
       reviewDrafts?: boolean;
+      /** The check run the worker created queued; this review moves it on instead of creating one. */
+      checkRunId?: number;
     }
   | {
       kind: 'diff';
@@ -164,17 +162,29 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     const { repo, pr: number } = source;
     const name = `${repoFullName(repo)}#${number}`;
     progress(`${name}: reading the pull request`);
+    // The worker's queued check run is this review's from here on: every ending below concludes it.
+    if (source.checkRunId !== undefined && !dryRun) state.checkRunId = source.checkRunId;
+    /** Ends the review before any analysis, with its check run concluded when there is one. */
+    const stop = async (conclusion: CheckRunConclusion, title: string, reason: string, extra = {}) => {
+      await conclude(gh, repo, state, conclusion, { title, summary: reason }, progress);
+      return { ...base(), ...extra, status: 'skipped' as const, reason };
+    };
     const pull = await gh.getPull(repo, number);
-    if (pull.state !== 'open') return { ...base(), status: 'skipped', reason: `pull request is ${pull.state}` };
+    if (pull.state !== 'open') return stop('skipped', 'Skipped: not open', `pull request is ${pull.state}`);
     if (source.headSha && pull.headSha !== source.headSha) {
-      return {
-        ...base(),
-        status: 'skipped',
-        reason: `superseded: the pull request head moved from ${short(source.headSha)} to ${short(pull.headSha)}`,
-      };
+      const reason = `superseded: the pull request head moved from ${short(source.headSha)} to ${short(pull.headSha)}`;
+      return stop('cancelled', 'Skipped: superseded', reason);
     }
     const headSha = source.headSha ?? pull.headSha;
     const baseSha = source.baseSha ?? pull.baseSha;
+    if (state.checkRunId !== undefined) {
+      try {
+        await gh.startCheckRun(repo, state.checkRunId, checkRunText.inProgress(headSha));
+      } catch (error) {
+        // The run stays queued until the review concludes it; the review itself goes on.
+        progress(`check run not started: ${(error as Error).message}`);
+      }
+    }
 
     const [reviews, comments, self] = await Promise.all([
       gh.listReviews(repo, number),
@@ -189,12 +199,9 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     // Only a maintainer's `full review` (the backend checks who asked) pays for a head again.
     const full = source.trigger === 'full_review';
     if (sameHead && !dryRun && !full) {
-      return {
-        ...base(),
-        status: 'skipped',
-        reason: `already reviewed at ${short(headSha)}`,
+      return stop('skipped', 'Skipped: already reviewed', `already reviewed at ${short(headSha)}`, {
         reviewUrl: sameHead.review.htmlUrl,
-      };
+      });
     }
     const seen = new Set([
       ...ours.flatMap((r) => extractFingerprints(r.body)),
@@ -208,12 +215,9 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     if (loaded.issues.length > 0)
       progress(`${CONFIG_FILE}: ${loaded.issues.length} problem(s); defaults used for them`);
 
-    if (!dryRun) {
+    if (!dryRun && state.checkRunId === undefined) {
       try {
-        state.checkRunId = await gh.createCheckRun(repo, headSha, {
-          title: 'Review in progress',
-          summary: `Kritik is reviewing ${short(headSha)}.`,
-        });
+        state.checkRunId = await gh.createCheckRun(repo, headSha, checkRunText.inProgress(headSha));
       } catch (error) {
         // A personal token cannot write check runs (only GitHub Apps can); the review still runs.
         progress(`check run not created: ${(error as Error).message}`);
@@ -248,7 +252,7 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
 
     const posted = await post(gh, repo, number, headSha, analysis, report, [marker], rendered, progress);
     const counts = countBySeverity(analysis.findings);
-    const conclusion: CheckConclusion = analysis.findings.length > 0 ? 'neutral' : 'success';
+    const conclusion: CheckRunConclusion = analysis.findings.length > 0 ? 'neutral' : 'success';
     await conclude(
       gh,
       repo,
@@ -299,7 +303,7 @@ async function conclude(
   gh: GitHubPort,
   repo: RepoRef,
   state: EngineState,
-  conclusion: CheckConclusion,
+  conclusion: CheckRunConclusion,
   output: CheckRunOutput,
   progress: (m: string) => void,
 ): Promise<void> {

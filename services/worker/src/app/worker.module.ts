@@ -24,7 +24,7 @@ import { effectiveRunner, type WorkerConfig } from '../config/worker.config.js';
 import { GatewayGrants } from '../gateway/gateway-grants.js';
 import { DirectModelAccess, GatewayModelAccess, MODEL_ACCESS } from '../gateway/model-access.js';
 import { ModelGateway } from '../gateway/model-gateway.js';
-import { type CheckRunConcluder, ReviewerCheckRunConcluder } from '../github/check-run.concluder.js';
+import { CheckRuns } from '../github/check-runs.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
@@ -36,13 +36,7 @@ import { defaultReviewerCommand } from '../runner/reviewer-command.js';
 import { PrLeases } from '../scheduling/pr-lease.js';
 import { ReviewSlots } from '../scheduling/review-slots.js';
 import { ReviewsModule } from '../scheduling/reviews.module.js';
-import {
-  CHECK_RUN_CONCLUDER,
-  KUBERNETES_CLIENT,
-  WORKER_CONFIG,
-  WORKER_ID,
-  WORKER_LOGGER,
-} from '../scheduling/tokens.js';
+import { KUBERNETES_CLIENT, WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from '../scheduling/tokens.js';
 
 export interface WorkerModuleOptions {
   readonly config: WorkerConfig;
@@ -51,8 +45,6 @@ export interface WorkerModuleOptions {
   readonly kubeConfig?: KubeConfig;
   /** Where local reviewer processes take PATH and HOME from (nothing else); process.env by default. */
   readonly processEnv?: NodeJS.ProcessEnv;
-  /** Replaces the check run concluder (the reviewer's helper by default). */
-  readonly concluder?: CheckRunConcluder;
 }
 
 function runnerProviders(options: WorkerModuleOptions): Provider[] {
@@ -175,12 +167,7 @@ class WorkerCoreModule {
             apiUrl: config.github.apiUrl,
           }),
       },
-      {
-        provide: CHECK_RUN_CONCLUDER,
-        inject: [GitHubAppClient],
-        useFactory: (github: GitHubAppClient) =>
-          options.concluder ?? new ReviewerCheckRunConcluder((token) => github.octokitFor(token)),
-      },
+      CheckRuns,
       ...runnerProviders(options),
       ...modelProviders(config),
       RunnerAccess,

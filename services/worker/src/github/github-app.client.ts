@@ -1,6 +1,6 @@
 // The GitHub App identity, held by the worker alone: it signs App JWTs with the private key and
 // mints installation tokens limited to one repository and to the permissions of one use: a
-// review Job's (the reviewer's), or one comment command's.
+// review Job's (the reviewer's), a check run's, or one comment command's.
 import type { RepoRef } from '@kritik/core';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
@@ -19,6 +19,12 @@ export type TokenPermissions = Readonly<Record<string, 'read' | 'write'>>;
 
 /** Answering a comment command with a comment on the pull request (`issues: write` in the App). */
 export const COMMENT_TOKEN_PERMISSIONS: TokenPermissions = { issues: 'write' };
+
+/**
+ * Creating a review's check run when it is accepted and concluding it when the reviewer could
+ * not: narrower than the review's own token, so a review whose token GitHub refuses still ends visibly.
+ */
+export const CHECKS_TOKEN_PERMISSIONS: TokenPermissions = { checks: 'write' };
 
 /** Reading a pull request's head and base, to queue the review a comment asked for. */
 export const PULL_READ_TOKEN_PERMISSIONS: TokenPermissions = { pull_requests: 'read' };

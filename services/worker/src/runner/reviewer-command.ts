@@ -1,5 +1,7 @@
 // Where the local runner finds the reviewer: the `@kritik/reviewer` package installed beside the
-// worker, run as `node <reviewer>/dist/main.js job`.
+// worker, run as `node <reviewer>/dist/main.js job`. Only a development dependency of the worker:
+// kritik-serve (packages/standalone) and a checkout bring it; the worker image does not (reviews
+// there run as Jobs of the reviewer image), so it carries neither the reviewer nor the model SDK.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 

@@ -2,13 +2,20 @@
 // runner while renewing the lease and watching for a newer SHA, then records how it ended and
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
-import { isFinalStatus, type ReviewJob, type ReviewOutcome, type ReviewResult, repoFullName } from '@kritik/core';
+import {
+  type CheckRunConclusion,
+  isFinalStatus,
+  type ReviewJob,
+  type ReviewOutcome,
+  type ReviewResult,
+  repoFullName,
+} from '@kritik/core';
 import { PrHeadStore, ReviewStore } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
-import type { CheckRunConcluder } from '../github/check-run.concluder.js';
+import { CheckRuns } from '../github/check-runs.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
 import {
@@ -20,7 +27,7 @@ import {
 } from '../runner/review-runner.js';
 import { type LeaseHolder, PrLeases, type PrRef } from './pr-lease.js';
 import { ReviewSlots } from './review-slots.js';
-import { CHECK_RUN_CONCLUDER, WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
+import { WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
 
 export type ExecutionEnd =
   | { readonly kind: 'finished'; readonly status: ReviewOutcome; readonly reason?: string }
@@ -35,10 +42,9 @@ interface Final {
   result?: ReviewResult;
   cause: EndCause;
   /** The check run the worker must conclude, when the reviewer did not. */
-  conclude?: 'failure' | 'cancelled';
+  conclude?: CheckRunConclusion;
   /** What the check run says, when it is more than the reason. */
   detail?: string;
-  checkRunId?: number;
 }
 
 function unlimitedController(): AbortController {
@@ -46,6 +52,13 @@ function unlimitedController(): AbortController {
   setMaxListeners(0, controller.signal);
   return controller;
 }
+
+/** How a review the reviewer reported, but whose check run it left open, ends on the PR. */
+const CONCLUSION_OF: Record<ReviewOutcome, CheckRunConclusion> = {
+  posted: 'neutral',
+  skipped: 'skipped',
+  failed: 'failure',
+};
 
 export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
   repo: repoFullName(review.repo),
@@ -61,7 +74,7 @@ export class ReviewExecution {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
     @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
-    @Inject(CHECK_RUN_CONCLUDER) private readonly concluder: CheckRunConcluder,
+    private readonly checkRuns: CheckRuns,
     @Inject(MODEL_ACCESS) private readonly modelAccess: ModelAccessIssuer,
     private readonly store: ReviewStore,
     private readonly leases: PrLeases,
@@ -110,9 +123,10 @@ export class ReviewExecution {
       try {
         token = (await this.github.repositoryToken(review.repo, review.installationId)).token;
       } catch (err) {
-        // Without a token nothing can be shown on the PR; the record carries the reason.
+        // The check run is concluded with a narrower token, which GitHub may still grant.
         const reason = err instanceof Error ? err.message : String(err);
         log.warn({ err }, 'no installation token for the review');
+        await this.concludeCheckRun(review, 'failure', reason);
         return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, started);
       }
       // Without it the reviewer trusts no earlier marker: findings may repeat, none are hidden.
@@ -151,12 +165,9 @@ export class ReviewExecution {
         log.warn({ why }, 'stopped following the review without ending it');
         return { kind: 'detached', why };
       }
-      const final = this.finalOf(outcome, supersededBy);
+      const final = this.finalOf(review, outcome, supersededBy);
       if (final.conclude) {
-        await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status, {
-          token,
-          ...(final.checkRunId ? { checkRunId: final.checkRunId } : {}),
-        });
+        await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status);
       }
       return await this.finish(review, final, started);
     } finally {
@@ -174,21 +185,9 @@ export class ReviewExecution {
    * Concludes the review's check run when the reviewer could not; best effort (a failure is
    * logged: the review record already says how the review ended).
    */
-  async concludeCheckRun(
-    review: ReviewJob,
-    conclusion: 'failure' | 'cancelled',
-    reason: string,
-    known: { token?: string; checkRunId?: number } = {},
-  ): Promise<void> {
+  async concludeCheckRun(review: ReviewJob, conclusion: CheckRunConclusion, reason: string): Promise<void> {
     try {
-      const token = known.token ?? (await this.github.repositoryToken(review.repo, review.installationId)).token;
-      await this.concluder.conclude({
-        payload: { ...review, apiUrl: this.github.apiUrl },
-        token,
-        conclusion,
-        reason,
-        ...(known.checkRunId ? { checkRunId: known.checkRunId } : {}),
-      });
+      await this.checkRuns.conclude(review, conclusion, reason);
     } catch (err) {
       this.logger.warn({ err, reviewId: review.reviewId, conclusion }, 'could not conclude the check run');
     }
@@ -203,18 +202,25 @@ export class ReviewExecution {
     return this.finish(review, end, undefined);
   }
 
-  private finalOf(outcome: Exclude<RunOutcome, { kind: 'detached' }>, supersededBy: string | undefined): Final {
+  private finalOf(
+    review: ReviewJob,
+    outcome: Exclude<RunOutcome, { kind: 'detached' }>,
+    supersededBy: string | undefined,
+  ): Final {
     switch (outcome.kind) {
       case 'reported': {
         const { result } = outcome;
-        const concluded = result.checkConcluded === true || result.status !== 'failed';
+        // A run the worker queued must end whatever the review did; the reviewer's own run
+        // (a worker without ids) only when the review failed.
+        const open = result.checkConcluded !== true && (review.checkRunId !== undefined || result.status === 'failed');
         return {
           status: result.status,
           ...(result.reason ? { reason: result.reason } : {}),
           result,
           cause: 'reported',
-          ...(concluded ? {} : { conclude: 'failure' as const }),
-          ...(result.checkRunId ? { checkRunId: result.checkRunId } : {}),
+          ...(open
+            ? { conclude: CONCLUSION_OF[result.status], detail: result.reason ?? `review ${result.status}` }
+            : {}),
         };
       }
       case 'failed':

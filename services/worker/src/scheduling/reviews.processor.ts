@@ -1,7 +1,8 @@
 // The consumer of the `reviews` queue: one running review per PR (a Redis lease), a newer head SHA
 // supersedes an older review, global and per-repository caps, and a review that must wait goes
-// back to the delayed set instead of holding a consumer slot.
-import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
+// back to the delayed set instead of holding a consumer slot. An accepted review gets its queued
+// check run at once, so the PR shows it while it waits.
+import { isFinalStatus, REVIEWS_QUEUE, type ReviewJob, reviewJobSchema } from '@kritik/core';
 import { keepConsuming, PrHeadStore, ReviewStore } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -9,6 +10,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.js';
+import { CheckRuns } from '../github/check-runs.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { SUPERSEDED_REASON } from '../runner/review-runner.js';
@@ -37,6 +39,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     private readonly store: ReviewStore,
     private readonly access: RunnerAccess,
     private readonly metrics: WorkerMetrics,
+    private readonly checkRuns: CheckRuns,
   ) {
     super();
   }
@@ -88,7 +91,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
       this.logger.error({ jobId: job.id }, 'invalid review job in the queue');
       throw new UnrecoverableError(`invalid review job: ${z.prettifyError(parsed.error)}`);
     }
-    const review = parsed.data;
+    let review = parsed.data;
     const existing = await this.store.get(review.reviewId);
     // A review that ended must not become its PR's head again (that would supersede a newer one).
     if (existing && isFinalStatus(existing.status)) return { kind: 'duplicate', status: existing.status };
@@ -101,8 +104,13 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     });
     if (head.reviewId !== review.reviewId) {
       await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
+      // Queued when it was its PR's head; a newer commit came while it waited.
+      if (review.checkRunId !== undefined) {
+        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${head.sha}`);
+      }
       return { kind: 'superseded' };
     }
+    review = await this.withCheckRun(job, review);
 
     const ttl = this.settings.leaseTtlSeconds * 1000;
     const holder = { reviewId: review.reviewId, owner: `${this.workerId}:${job.id}` };
@@ -133,6 +141,27 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
       throw new DelayedError();
     }
     return end;
+  }
+
+  /**
+   * The review with its queued check run, created once: the id stays with the queue entry, so a
+   * deferral, a retry or a recovered entry finds it. Without one (GitHub refused) the review
+   * still runs and the reviewer creates its run when it starts.
+   */
+  private async withCheckRun(job: Job, review: ReviewJob): Promise<ReviewJob> {
+    if (review.checkRunId !== undefined) return review;
+    let checkRunId: number;
+    try {
+      checkRunId = await this.checkRuns.queue(review);
+    } catch (err) {
+      this.logger.warn({ err, reviewId: review.reviewId }, 'could not create the queued check run');
+      return review;
+    }
+    await job.updateData({ ...job.data, checkRunId }).catch((err) =>
+      // Kept in memory for this attempt; a later attempt would create a second run.
+      this.logger.warn({ err, reviewId: review.reviewId }, 'could not keep the check run id with the queue entry'),
+    );
+    return { ...review, checkRunId };
   }
 
   private get settings(): SchedulingSettings {

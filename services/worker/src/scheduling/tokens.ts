@@ -6,7 +6,5 @@ export const WORKER_CONFIG = 'KRITIK_WORKER_CONFIG';
 export const WORKER_LOGGER = 'KRITIK_WORKER_LOGGER';
 /** A name unique to this worker process, part of every lease it holds. */
 export const WORKER_ID = 'KRITIK_WORKER_ID';
-/** The {@link CheckRunConcluder}. */
-export const CHECK_RUN_CONCLUDER = 'KRITIK_CHECK_RUN_CONCLUDER';
 /** The {@link KubernetesClient} of the kubernetes runner (absent with the local runner). */
 export const KUBERNETES_CLIENT = 'KRITIK_KUBERNETES_CLIENT';
