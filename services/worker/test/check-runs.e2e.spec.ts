@@ -45,7 +45,8 @@ describe('the check run of a review', () => {
       fakes,
       runner: 'local',
       reviewJob: reviewJobSettings(fakes.anthropic),
-      local: { command, anthropicApiKey: 'sk-ant-local' },
+      local: { command },
+      settings: { anthropic: { apiKey: 'sk-ant-local' } },
     });
 
   const runsOf = (review: ReviewJob, owner = OWNER, repo = REPO) => fakes.github.checkRuns(owner, repo, review.headSha);

@@ -103,11 +103,12 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
       at: Date.parse(review.enqueuedAt),
     });
     if (head.reviewId !== review.reviewId) {
-      await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
-      // Queued when it was its PR's head; a newer commit came while it waited.
+      // Queued when it was its PR's head; a newer commit came while it waited. The PR shows the
+      // ending before the record does, as every other ending.
       if (review.checkRunId !== undefined) {
         await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${head.sha}`);
       }
+      await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
       return { kind: 'superseded' };
     }
     review = await this.withCheckRun(job, review);
