@@ -1,7 +1,7 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
 import { DEFAULT_GITHUB_API_URL, ENV, reviewJobSettingsSchema } from '@kritik/core';
-import { intSetting, listSetting, loadConfig } from '@kritik/server';
+import { intSetting, listSetting, loadConfig, redisEnv, redisSettingsSchema } from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
 
@@ -53,7 +53,7 @@ export const workerConfigSchema = z
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
     metricsPort: intSetting().pipe(z.number().int().min(0).max(65_535)).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    redis: redisSettingsSchema,
     github: z
       .object({
         appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
@@ -142,7 +142,7 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.port]: 'port',
   [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
-  [ENV.redisUrl]: 'redisUrl',
+  ...redisEnv('redis'),
   [ENV.githubAppId]: 'github.appId',
   [ENV.githubAppPrivateKey]: 'github.privateKey',
   [ENV.githubApiUrl]: 'github.apiUrl',
