@@ -75,7 +75,8 @@ function parseRedisUrl(text: string): ParsedUrl | string {
     return 'must be a redis:// or rediss:// URL';
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must be a redis:// or rediss:// URL';
-  if (url.search || url.hash) return `query and fragment are not read: use the ${ENV.redisTls} and other KRITIK_REDIS_* variables`;
+  if (url.search || url.hash)
+    return `query and fragment are not read: use the ${ENV.redisTls} and other KRITIK_REDIS_* variables`;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) return 'names no host';
   const path = url.pathname.replace(/^\//, '');
@@ -137,11 +138,11 @@ export const redisSettingsSchema = z
       }
     } else if (sentinels) {
       const addresses: RedisAddress[] = [];
-      for (const text of sentinels) {
+      for (const [index, text] of sentinels.entries()) {
         const address = parseAddress(text, DEFAULT_SENTINEL_PORT);
         // The entry is not echoed: a misplaced secret must not reach the log.
         if (address) addresses.push(address);
-        else problem('sentinels', `entry ${addresses.length + 1} is not host:port`);
+        else problem('sentinels', `entry ${index + 1} is not host:port`);
       }
       if (!settings.sentinelName) problem('sentinelName', `is required with ${ENV.redisSentinels}`);
       else if (addresses.length === sentinels.length) {

@@ -1,8 +1,9 @@
 // One ioredis connection per process, shared by BullMQ and our own keys. It never gives up
 // reconnecting, and with the offline queue off a command fails at once while Redis is away,
 // so callers can answer "unavailable" instead of hanging.
-import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+
 import { ENV } from '@kritik/core';
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 import { type RedisConnection, redisClientOptions } from './redis-connection.js';
@@ -66,7 +67,8 @@ export function loginRefusal(error: Error): string | undefined {
   const login = `${ENV.redisUsername}/${ENV.redisPassword} or the user and password in ${ENV.redisUrl}`;
   if (code === 'WRONGPASS') return `redis refused the login: wrong user or password (check ${login})`;
   if (code === 'NOAUTH') return `redis requires a password (set ${login})`;
-  if (code === 'NOPERM') return `the redis ACL user lacks a permission Kritik needs (see docs/operations.md, "Redis in production")`;
+  if (code === 'NOPERM')
+    return `the redis ACL user lacks a permission Kritik needs (see docs/operations.md, "Redis in production")`;
   return undefined;
 }
 
