@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './config.js';
-import { describeRedis, redactRedisUrl, redisClientOptions, redisEnv, redisSettingsSchema } from './redis-connection.js';
+import {
+  describeRedis,
+  redactRedisUrl,
+  redisClientOptions,
+  redisEnv,
+  redisSettingsSchema,
+} from './redis-connection.js';
 
 const schema = z.object({ redis: redisSettingsSchema });
 const load = (source: NodeJS.ProcessEnv) => loadConfig({ schema, env: redisEnv('redis'), source }).redis;
@@ -35,7 +41,10 @@ describe('redisSettingsSchema', () => {
   });
 
   it('defaults to port 6379 and database 0, and reads IPv6 hosts', () => {
-    expect(load({ REDIS_URL: 'redis://[::1]' })).toEqual({ target: { kind: 'server', host: '::1', port: 6379 }, db: 0 });
+    expect(load({ REDIS_URL: 'redis://[::1]' })).toEqual({
+      target: { kind: 'server', host: '::1', port: 6379 },
+      db: 0,
+    });
   });
 
   it('turns on TLS for rediss:// and trusts the CA bundle of KRITIK_REDIS_CA_FILE', () => {
@@ -103,13 +112,15 @@ describe('redisSettingsSchema', () => {
   });
 
   it('requires REDIS_URL or sentinels, naming both', () => {
-    expect(problems({})).toEqual(['REDIS_URL: is required (or KRITIK_REDIS_SENTINELS with KRITIK_REDIS_SENTINEL_NAME)']);
+    expect(problems({})).toEqual([
+      'REDIS_URL: is required (or KRITIK_REDIS_SENTINELS with KRITIK_REDIS_SENTINEL_NAME)',
+    ]);
   });
 
   it('refuses REDIS_URL together with sentinels', () => {
-    expect(problems({ REDIS_URL: 'redis://r', KRITIK_REDIS_SENTINELS: 's:26379', KRITIK_REDIS_SENTINEL_NAME: 'm' })).toEqual([
-      'KRITIK_REDIS_SENTINELS: cannot be combined with REDIS_URL: set one of them',
-    ]);
+    expect(
+      problems({ REDIS_URL: 'redis://r', KRITIK_REDIS_SENTINELS: 's:26379', KRITIK_REDIS_SENTINEL_NAME: 'm' }),
+    ).toEqual(['KRITIK_REDIS_SENTINELS: cannot be combined with REDIS_URL: set one of them']);
   });
 
   it('requires the master name with sentinels, and sentinel settings only with sentinels', () => {
@@ -122,7 +133,10 @@ describe('redisSettingsSchema', () => {
   });
 
   it('names a bad sentinel entry by position without echoing it (it may be a misplaced secret)', () => {
-    const sut = problems({ KRITIK_REDIS_SENTINELS: 's:26379,hunter2:pass@word,s3:99999', KRITIK_REDIS_SENTINEL_NAME: 'm' });
+    const sut = problems({
+      KRITIK_REDIS_SENTINELS: 's:26379,hunter2:pass@word,s3:99999',
+      KRITIK_REDIS_SENTINEL_NAME: 'm',
+    });
 
     expect(sut).toEqual([
       'KRITIK_REDIS_SENTINELS: entry 2 is not host:port',
@@ -135,7 +149,10 @@ describe('redisSettingsSchema', () => {
     ['http://redis:6379', 'REDIS_URL: must be a redis:// or rediss:// URL'],
     ['redis://', 'REDIS_URL: names no host'],
     ['redis://r:6379/zero', 'REDIS_URL: path must be a database number'],
-    ['redis://r:6379/0?tls=true', 'REDIS_URL: query and fragment are not read: use the KRITIK_REDIS_TLS and other KRITIK_REDIS_* variables'],
+    [
+      'redis://r:6379/0?tls=true',
+      'REDIS_URL: query and fragment are not read: use the KRITIK_REDIS_TLS and other KRITIK_REDIS_* variables',
+    ],
     ['redis://:%E0%A4%A@r', 'REDIS_URL: has a badly percent-encoded user or password'],
   ])('rejects REDIS_URL %s', (url, message) => {
     expect(problems({ REDIS_URL: url })).toEqual([message]);

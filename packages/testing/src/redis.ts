@@ -247,6 +247,9 @@ async function withClient<T>(port: number, password: string | undefined, use: (c
   }
 }
 
+/** A redis.conf string argument, quoted so that any password survives. */
+const confString = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
 async function startSentinel(
   masterName: string,
   master: TestRedis,
@@ -267,8 +270,8 @@ async function startSentinel(
       `sentinel monitor ${masterName} ${master.host} ${master.port} 1`,
       `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 500}`,
       `sentinel failover-timeout ${masterName} 5000`,
-      ...(options.password ? [`sentinel auth-pass ${masterName} ${options.password}`] : []),
-      ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`] : []),
+      ...(options.password ? [`sentinel auth-pass ${masterName} ${confString(options.password)}`] : []),
+      ...(options.sentinelPassword ? [`requirepass ${confString(options.sentinelPassword)}`] : []),
       '',
     ].join('\n'),
   );
