@@ -1,13 +1,13 @@
 // A real redis-server on a free loopback port for tests, in its own temp dir, with no
 // persistence unless asked; restart() brings it back on the same port to test reconnects.
 // startSentinelSet runs a master, a replica and a sentinel watching them, for failover tests.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
+import { selfSignedCertificate } from './certificates.js';
 import { freePort, retryOnPortClash } from './ports.js';
 import { type ManagedProcess, startProcess, waitUntil } from './process.js';
 import { requireTool } from './tools.js';
@@ -74,11 +74,11 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-redis-'));
   const port = await freePort();
   const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const tls = options.tls ? selfSignedCertificate(dir) : undefined;
+  const tls = options.tls ? selfSignedCertificate(dir, 'redis') : undefined;
   const listen = tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.caFile, '--tls-key-file', tls.keyFile]
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile]
     : ['--port', String(port)];
-  const tlsArgs = tls ? ['--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no'] : [];
+  const tlsArgs = tls ? ['--tls-ca-cert-file', tls.certFile, '--tls-auth-clients', 'no'] : [];
   const args = [
     ...listen,
     ...tlsArgs,
@@ -114,7 +114,7 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
     url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
-    ...(tls ? { tls: { ca: readFileSync(tls.caFile, 'utf8'), caFile: tls.caFile } } : {}),
+    ...(tls ? { tls: { ca: readFileSync(tls.certFile, 'utf8'), caFile: tls.certFile } } : {}),
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
@@ -128,22 +128,6 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
       await launch();
     },
   };
-}
-
-/** A self-signed certificate (its own CA) for 127.0.0.1 and localhost, with its key, in `dir`. */
-function selfSignedCertificate(dir: string): { caFile: string; keyFile: string } {
-  const keyFile = join(dir, 'redis.key');
-  const caFile = join(dir, 'redis.crt');
-  execFileSync(
-    requireTool('openssl'),
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-keyout', keyFile, '-out', caFile, '-days', '2', '-subj', '/CN=kritik-test-redis'],
-      ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    ],
-    { stdio: 'pipe' },
-  );
-  return { caFile, keyFile };
 }
 
 export interface SentinelSetOptions {
