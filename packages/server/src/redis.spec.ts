@@ -149,6 +149,39 @@ describe(createRedis.name, () => {
     });
   });
 
+  describe('when its master is demoted', () => {
+    let servers: TestRedis[];
+    beforeAll(async () => {
+      servers = await Promise.all([startRedis(), startRedis()]);
+    });
+    afterAll(() => Promise.all(servers.map((s) => s.stop())));
+
+    it('reconnects on READONLY, so the next command reaches whatever the address names now', async () => {
+      const [old, other] = servers as [TestRedis, TestRedis];
+      const redis = connect({ url: old.url });
+      await waitUntil('the connection', async () => (redis.status === 'ready' ? true : undefined), {
+        timeoutMs: 5_000,
+      });
+      const before = await redis.client('ID');
+      const admin = connect({ url: old.url });
+      await waitUntil('the admin connection', async () => (admin.status === 'ready' ? true : undefined), {
+        timeoutMs: 5_000,
+      });
+      // A failover as a managed endpoint sees it: the old master becomes a replica.
+      await admin.replicaof(other.host, String(other.port));
+
+      await expect(redis.set('kritik:spec', 'x')).rejects.toThrow(/READONLY/);
+      await admin.replicaof('NO', 'ONE');
+
+      await waitUntil(
+        'a write on a fresh connection',
+        async () => ((await redis.set('kritik:spec', 'y').catch(() => undefined)) ? true : undefined),
+        { timeoutMs: 5_000, intervalMs: 50 },
+      );
+      expect(await redis.client('ID')).not.toBe(before);
+    });
+  });
+
   describe('through Sentinel', () => {
     let set: TestSentinelSet;
     beforeAll(async () => {

@@ -34,9 +34,10 @@ export function createRedis(options: RedisConnectionOptions): Redis {
     connectionName: options.name,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
     // A master demoted by a failover answers writes with READONLY while the connection lives:
-    // reconnecting reaches the new master (through Sentinel, or a managed endpoint's DNS) and
-    // resends the refused command, which did not run.
-    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+    // reconnecting reaches the new master (through Sentinel, or a managed endpoint's DNS). The
+    // refused command fails like any Redis error (callers retry); resending it instead would
+    // loop unseen against a URL that names a replica.
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
   };
   const redis = new Redis(extra);
