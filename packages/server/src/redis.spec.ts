@@ -190,12 +190,16 @@ describe(createRedis.name, () => {
     afterAll(() => set?.stop());
 
     it('keeps enqueuing and processing after the master is killed and the replica promoted', async () => {
-      const redis = connect({
-        sentinels: [set.sentinel],
-        sentinelName: set.masterName,
-        sentinelPassword: 'sentinel-secret',
-        password: HOSTILE_PASSWORD,
-      });
+      const { logger, lines } = capturedLogger();
+      const redis = connect(
+        {
+          sentinels: [set.sentinel],
+          sentinelName: set.masterName,
+          sentinelPassword: 'sentinel-secret',
+          password: HOSTILE_PASSWORD,
+        },
+        logger,
+      );
       const sut = queueOn(redis);
       await sut.add('before-failover');
       await sut.processedSoon('before-failover');
@@ -217,6 +221,14 @@ describe(createRedis.name, () => {
 
       await sut.processedSoon('after-failover', 20_000);
       expect(await serverPort(redis)).toBe(set.replica.port);
+      // The log says where the connection went, and never a password.
+      expect(lines.filter((l) => l.msg === 'redis connection ready').map((l) => l.at)).toEqual([
+        `127.0.0.1:${set.master.port}`,
+        `127.0.0.1:${set.replica.port}`,
+      ]);
+      expect(JSON.stringify(lines)).not.toContain('sentinel-secret');
+      // (its first characters: JSON escapes the quotes at its end)
+      expect(JSON.stringify(lines)).not.toContain(HOSTILE_PASSWORD.slice(0, 11));
     }, 90_000);
   });
 });

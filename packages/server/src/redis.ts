@@ -6,7 +6,7 @@ import { ENV } from '@kritik/core';
 import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
-import { type RedisConnection, redisClientOptions } from './redis-connection.js';
+import { describeRedis, type RedisConnection, redisClientOptions } from './redis-connection.js';
 
 /** Injection token of the shared ioredis client. */
 export const REDIS = 'KRITIK_REDIS';
@@ -51,6 +51,14 @@ export function createRedis(options: RedisConnectionOptions): Redis {
     const refused = loginRefusal(error);
     if (refused) options.logger?.error({ err: error }, refused);
     else options.logger?.warn({ err: error }, 'redis connection error');
+  });
+  redis.on('ready', () => {
+    // After a failover this names the new master.
+    const { remoteAddress, remotePort } = redis.stream ?? {};
+    options.logger?.info(
+      { redis: describeRedis(options.connection), at: `${remoteAddress}:${remotePort}` },
+      'redis connection ready',
+    );
   });
   redis.connect().catch(() => {
     // retryStrategy keeps trying; readiness reports the outage meanwhile.
