@@ -1,5 +1,7 @@
 // createRedis against real redis-servers set up as production runs them: an ACL user with only
 // the permissions docs/operations.md lists, TLS with a private CA, and Sentinel with a failover.
+
+import type { TLSSocket } from 'node:tls';
 import { startRedis, startSentinelSet, type TestRedis, type TestSentinelSet, waitUntil } from '@kritik/testing';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -230,6 +232,37 @@ describe(createRedis.name, () => {
       // (its first characters: JSON escapes the quotes at its end)
       expect(JSON.stringify(lines)).not.toContain(HOSTILE_PASSWORD.slice(0, 11));
     }, 90_000);
+  });
+});
+
+describe(`${createRedis.name} through Sentinel over TLS`, () => {
+  let set: TestSentinelSet;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    set = await startSentinelSet({ tls: true, password: HOSTILE_PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await set?.stop();
+  });
+
+  it('asks the sentinels and talks to the master over TLS, trusting KRITIK_REDIS_CA_FILE', async () => {
+    redis = createRedis({
+      connection: redisSettingsSchema.parse({
+        sentinels: [set.sentinel],
+        sentinelName: set.masterName,
+        password: HOSTILE_PASSWORD,
+        tls: true,
+        caFile: set.tls!.caFile,
+      }),
+    });
+
+    await waitUntil('the connection', async () => (redis?.status === 'ready' ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    expect(await redis.set('kritik:spec', 'tls')).toBe('OK');
+    expect(await serverPort(redis)).toBe(set.master.port);
+    expect((redis.stream as TLSSocket).encrypted).toBe(true);
   });
 });
 

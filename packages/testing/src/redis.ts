@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
-import { selfSignedCertificate } from './certificates.js';
+import { type CertificateFiles, selfSignedCertificate } from './certificates.js';
 import { freePort, retryOnPortClash } from './ports.js';
 import { type ManagedProcess, startProcess, waitUntil } from './process.js';
 import { requireTool } from './tools.js';
@@ -20,10 +20,11 @@ export interface RedisOptions {
   /** More redis-server arguments, e.g. the `--requirepass` a chart gives its Redis. */
   extraArgs?: readonly string[];
   /**
-   * Serve TLS only, with a self-signed certificate for 127.0.0.1 and localhost made at start
-   * (the URL becomes `rediss://`, `tls` holds the certificate to trust).
+   * Serve TLS only, with a self-signed certificate for 127.0.0.1 and localhost made at start or
+   * the one given (the URL becomes `rediss://`, `tls` holds the certificate to trust). Replication
+   * uses TLS too.
    */
-  tls?: boolean;
+  tls?: boolean | CertificateFiles;
 }
 
 export interface TestRedis {
@@ -74,11 +75,13 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-redis-'));
   const port = await freePort();
   const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const tls = options.tls ? selfSignedCertificate(dir, 'redis') : undefined;
+  const tls = options.tls === true ? selfSignedCertificate(dir, 'redis') : options.tls || undefined;
   const listen = tls
     ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile]
     : ['--port', String(port)];
-  const tlsArgs = tls ? ['--tls-ca-cert-file', tls.certFile, '--tls-auth-clients', 'no'] : [];
+  const tlsArgs = tls
+    ? ['--tls-ca-cert-file', tls.certFile, '--tls-auth-clients', 'no', '--tls-replication', 'yes']
+    : [];
   const args = [
     ...listen,
     ...tlsArgs,
@@ -139,6 +142,8 @@ export interface SentinelSetOptions {
   sentinelPassword?: string;
   /** How long the master may be silent before the sentinel calls it down (default 500 ms). */
   downAfterMs?: number;
+  /** Everything (clients, replication, sentinel) over TLS with one self-signed certificate. */
+  tls?: boolean;
 }
 
 export interface TestSentinelSet {
@@ -147,6 +152,8 @@ export interface TestSentinelSet {
   readonly sentinel: string;
   readonly master: TestRedis;
   readonly replica: TestRedis;
+  /** With `tls`: the certificate that servers and sentinel share (PEM) and its file. */
+  readonly tls?: { readonly ca: string; readonly caFile: string };
   /** The master's `host:port` as the sentinel names it now. */
   masterAddress(): Promise<string>;
   /** Stops the sentinel and both servers, deleting their temp dirs. */
@@ -161,23 +168,34 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
   const masterName = options.masterName ?? 'kritik-master';
   const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
   const started: { stop(): Promise<void> }[] = [];
+  let certificate: (CertificateFiles & { ca: string }) | undefined;
+  if (options.tls) {
+    const dir = mkdtempSync(join(tmpdir(), 'kritik-sentinel-tls-'));
+    started.push({ stop: async () => rmSync(dir, { recursive: true, force: true }) });
+    const files = selfSignedCertificate(dir, 'redis');
+    certificate = { ...files, ca: readFileSync(files.certFile, 'utf8') };
+  }
+  const tls = certificate ? { tls: certificate } : {};
   try {
-    const master = await startRedis({ extraArgs: auth });
+    const master = await startRedis({ extraArgs: auth, ...tls });
     started.push(master);
-    const replica = await startRedis({ extraArgs: [...auth, '--replicaof', master.host, String(master.port)] });
+    const replica = await startRedis({
+      extraArgs: [...auth, '--replicaof', master.host, String(master.port)],
+      ...tls,
+    });
     started.push(replica);
     await waitUntil(
       'the replica to sync with the master',
       () =>
-        withClient(replica.port, options.password, async (c) =>
+        withClient(replica.port, options.password, certificate?.ca, async (c) =>
           /master_link_status:up/.test(await c.info('replication')) ? true : undefined,
         ),
       { timeoutMs: 15_000 },
     );
-    const sentinel = await retryOnPortClash(() => startSentinel(masterName, master, options));
+    const sentinel = await retryOnPortClash(() => startSentinel(masterName, master, options, certificate));
     started.push(sentinel);
     const ask = (command: string, ...args: string[]) =>
-      withClient(sentinel.port, options.sentinelPassword, (c) => c.call('SENTINEL', command, ...args));
+      withClient(sentinel.port, options.sentinelPassword, certificate?.ca, (c) => c.call('SENTINEL', command, ...args));
     await waitUntil(
       'the sentinel to see the replica',
       async () => {
@@ -196,12 +214,14 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
       sentinel: `127.0.0.1:${sentinel.port}`,
       master,
       replica,
+      ...(certificate ? { tls: { ca: certificate.ca, caFile: certificate.certFile } } : {}),
       async masterAddress() {
         const [host, port] = (await ask('GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
         return `${host}:${port}`;
       },
       async stop() {
-        await Promise.all(started.map((part) => part.stop()));
+        await Promise.all(started.slice(1).map((part) => part.stop()));
+        await started[0]?.stop();
       },
     };
   } catch (error) {
@@ -212,12 +232,18 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
 
 const fieldOf = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
 
-/** Runs `use` on a short-lived client of the server on `port`; false when it cannot connect. */
-async function withClient<T>(port: number, password: string | undefined, use: (client: Redis) => Promise<T>) {
+/** Runs `use` on a short-lived client of the server on `port` (over TLS trusting `ca` when given). */
+async function withClient<T>(
+  port: number,
+  password: string | undefined,
+  ca: string | undefined,
+  use: (client: Redis) => Promise<T>,
+) {
   const client = new Redis({
     host: '127.0.0.1',
     port,
     ...(password ? { password } : {}),
+    ...(ca ? { tls: { ca } } : {}),
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -238,6 +264,7 @@ async function startSentinel(
   masterName: string,
   master: TestRedis,
   options: SentinelSetOptions,
+  tls: CertificateFiles | undefined,
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-sentinel-'));
   const port = await freePort();
@@ -246,7 +273,18 @@ async function startSentinel(
   writeFileSync(
     conf,
     [
-      `port ${port}`,
+      ...(tls
+        ? [
+            'port 0',
+            `tls-port ${port}`,
+            `tls-cert-file ${tls.certFile}`,
+            `tls-key-file ${tls.keyFile}`,
+            `tls-ca-cert-file ${tls.certFile}`,
+            'tls-auth-clients no',
+            // The sentinel reaches the master and replica over TLS as well.
+            'tls-replication yes',
+          ]
+        : [`port ${port}`]),
       'bind 127.0.0.1',
       'protected-mode no',
       `dir ${dir}`,
@@ -268,7 +306,11 @@ async function startSentinel(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(`redis-sentinel on port ${port}`, () => ping(port), { timeoutMs: 10_000, intervalMs: 25, proc });
+    await waitUntil(`redis-sentinel on port ${port}`, () => ping(port, tls !== undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 25,
+      proc,
+    });
   } catch (error) {
     await stop();
     throw error;
