@@ -8,12 +8,14 @@ import type {
   V1ConfigMap,
   V1Deployment,
   V1EnvVar,
+  V1NetworkPolicy,
   V1Role,
   V1Secret,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
+import { REDIS_CA_DIR } from '../src/chart/env.js';
 import {
   CHART_DIR,
   FIXTURES,
@@ -28,6 +30,7 @@ import {
 
 const BAD_VALUES = join(FIXTURES, 'bad-values');
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nplaceholder\n-----END RSA PRIVATE KEY-----\n';
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n';
 const badValues = readdirSync(BAD_VALUES).filter((file) => file.endsWith('.yaml'));
 
 /** The first line of each bad values file says what helm must answer: `# expect: <text>`. */
@@ -151,7 +154,8 @@ describe('the worker', () => {
     // Secrets the scenario names but does not create stand in with placeholder values.
     const existing: Record<string, Record<string, string>> = {
       'kritik-github': { 'app-id': '42', 'private-key': PEM, 'webhook-secret': 'w' },
-      'kritik-redis': { 'redis-password': 'p' },
+      'kritik-redis': { 'redis-password': 'p', 'sentinel-password': 's' },
+      'kritik-redis-ca': { 'ca.crt': CA_PEM },
     };
     const env = await resolveContainerEnv(
       { metadata: { namespace: 'kritik' }, spec: deployment.spec!.template.spec },
@@ -162,8 +166,17 @@ describe('the worker', () => {
         configMap: async (_ns, name) => rendered('ConfigMap', name)?.data as Record<string, string> | undefined,
       },
     );
-    const configFile = join(mkdtempSync(join(tmpdir(), 'kritik-worker-config-')), 'worker.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'kritik-worker-config-'));
+    const configFile = join(dir, 'worker.yaml');
     writeFileSync(configFile, findManifest<V1ConfigMap>(manifests, 'ConfigMap', '-config').data?.['worker.yaml'] ?? '');
+    // The CA Secret's volume, mounted where the pod would have it.
+    const caFile = env[ENV.redisCaFile];
+    if (caFile?.startsWith(`${REDIS_CA_DIR}/`)) {
+      const volume = deployment.spec!.template.spec!.volumes!.find((v) => v.name === 'redis-ca')!;
+      const mounted = join(dir, caFile.slice(REDIS_CA_DIR.length + 1));
+      writeFileSync(mounted, existing[volume.secret!.secretName!]![caFile.slice(REDIS_CA_DIR.length + 1)]!);
+      env[ENV.redisCaFile] = mounted;
+    }
 
     const sut = loadWorkerConfig(env, configFile);
 
@@ -200,9 +213,15 @@ describe('the bundled Redis', () => {
     const server = await startRedis({ extraArgs: ['--requirepass', password] });
     try {
       for (const component of ['backend', 'worker']) {
-        const url = new URL((await envOf(component)).env[ENV.redisUrl]!);
+        const { env } = await envOf(component);
+        const url = new URL(env[ENV.redisUrl]!);
         url.host = `${server.host}:${server.port}`;
-        const client = new Redis(url.toString(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+        // As the services do: the URL names the server, KRITIK_REDIS_PASSWORD is the password.
+        const client = new Redis(url.toString(), {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          password: env[ENV.redisPassword],
+        });
         try {
           expect(await client.ping()).toBe('PONG');
         } finally {
@@ -232,21 +251,75 @@ describe('the rendered workloads', () => {
     expect(sut).toBe(`ghcr.io/kritik-dev/kritik-worker@sha256:${'0'.repeat(64)}`);
   });
 
-  it('build REDIS_URL from host and port with the password from its Secret, declared before it', async () => {
-    const env = envOf(await render({ valuesFiles: [scenario('production-values.yaml')] }), 'worker');
+  const redisEnvOf = (manifests: Manifest[], component: string) =>
+    envOf(manifests, component).filter((e) => e.name === ENV.redisUrl || e.name.startsWith('KRITIK_REDIS_'));
 
-    const sut = env.filter((e) => e.name === 'KRITIK_REDIS_PASSWORD' || e.name === ENV.redisUrl);
+  it('build REDIS_URL from host and port, with no password in it: that comes from its Secret', async () => {
+    const sut = redisEnvOf(await render({ valuesFiles: [scenario('production-values.yaml')] }), 'worker');
 
     expect(sut).toEqual([
-      { name: 'KRITIK_REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'redis-password' } } },
-      { name: ENV.redisUrl, value: 'rediss://:$(KRITIK_REDIS_PASSWORD)@redis.example.internal:6380/0' },
+      { name: ENV.redisUrl, value: 'rediss://redis.example.internal:6380/0' },
+      { name: ENV.redisTls, value: 'true' },
+      { name: ENV.redisPassword, valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'redis-password' } } },
     ]);
   });
 
-  it('point REDIS_URL at the bundled Redis, with its password, by default', async () => {
-    const sut = envOf(await render(), 'backend').find((e) => e.name === ENV.redisUrl);
+  it('point REDIS_URL at the bundled Redis and give its generated password by default', async () => {
+    const sut = redisEnvOf(await render(), 'backend');
 
-    expect(sut?.value).toBe('redis://:$(KRITIK_REDIS_PASSWORD)@kritik-redis:6379');
+    expect(sut).toEqual([
+      { name: ENV.redisPassword, valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'password' } } },
+      { name: ENV.redisUrl, value: 'redis://kritik-redis:6379' },
+    ]);
+  });
+
+  it.each(['backend', 'worker'])(
+    'give the %s the sentinels, ACL user, TLS, both passwords and the mounted CA, and no REDIS_URL',
+    async (component) => {
+      const manifests = await render({ valuesFiles: [scenario('sentinel-values.yaml')] });
+      const pod = findManifest<V1Deployment>(manifests, 'Deployment', `-${component}`).spec!.template.spec!;
+
+      const sut = redisEnvOf(manifests, component);
+
+      const sentinels = [0, 1, 2].map((i) => `redis-sentinel-${i}.redis.svc.cluster.local:26379`).join(',');
+      expect(sut).toEqual([
+        { name: ENV.redisSentinels, value: sentinels },
+        { name: ENV.redisSentinelName, value: 'kritik' },
+        { name: ENV.redisDb, value: '0' },
+        { name: ENV.redisTls, value: 'true' },
+        { name: ENV.redisUsername, value: 'kritik' },
+        { name: ENV.redisPassword, valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'redis-password' } } },
+        {
+          name: ENV.redisSentinelPassword,
+          valueFrom: { secretKeyRef: { name: 'kritik-redis', key: 'sentinel-password' } },
+        },
+        { name: ENV.redisCaFile, value: `${REDIS_CA_DIR}/ca.crt` },
+      ]);
+      expect(pod.volumes).toContainEqual({ name: 'redis-ca', secret: { secretName: 'kritik-redis-ca' } });
+      expect(pod.containers[0]!.volumeMounts).toContainEqual({
+        name: 'redis-ca',
+        mountPath: REDIS_CA_DIR,
+        readOnly: true,
+      });
+    },
+  );
+
+  it('let backend and worker reach the data port and every sentinel port through their NetworkPolicies', async () => {
+    const manifests = await render({
+      valuesFiles: [scenario('sentinel-values.yaml')],
+      set: ['externalRedis.sentinels={a:26379,b:26380,c:26379}'],
+    });
+    const egressPorts = (component: string) =>
+      manifests
+        .filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith(`-${component}`))
+        .flatMap((m) => (m as unknown as V1NetworkPolicy).spec!.egress ?? [])
+        .filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '10.3.0.0/16'))
+        .flatMap((rule) => rule.ports!.map((p) => p.port));
+
+    expect(['backend', 'worker'].map(egressPorts)).toEqual([
+      [6379, 26379, 26380],
+      [6379, 26379, 26380],
+    ]);
   });
 
   it('give the worker the App key and the backend none by default', async () => {

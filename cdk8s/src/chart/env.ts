@@ -15,10 +15,12 @@ export const BACKEND_PORT = PORTS.backend;
 export const METRICS_PORT = PORTS.metrics;
 /** Port of the worker's model gateway: review pods reach it, nothing else. */
 export const GATEWAY_PORT = PORTS.gateway;
-/** Holds the Redis password; REDIS_URL refers to it as $(KRITIK_REDIS_PASSWORD). */
-export const REDIS_PASSWORD_ENV = 'KRITIK_REDIS_PASSWORD';
+/** Holds the Redis password, read by backend and worker as it is (no URL encoding needed). */
+export const REDIS_PASSWORD_ENV = ENV.redisPassword;
 /** Key of the password in the bundled Redis's generated Secret. */
 export const REDIS_PASSWORD_KEY = 'password';
+/** Where the CA bundle of `externalRedis.caSecret` is mounted in backend and worker pods. */
+export const REDIS_CA_DIR = '/etc/kritik/redis-ca';
 
 const fromSecret = (name: string, secret: string, key: string): EnvVar => ({
   name,
@@ -28,18 +30,38 @@ const fromSecret = (name: string, secret: string, key: string): EnvVar => ({
 const githubSecret = expr('include "kritik.githubSecretName" . | quote');
 const github = values.github;
 
+/** Conditions on the Redis values, shared by the env, the CA volume and the NetworkPolicies. */
+export const redisMode = {
+  sentinel: `(and (not ${values.redis.enabled}) ${values.externalRedis.sentinels})`,
+  ca: `(and (not ${values.redis.enabled}) ${values.externalRedis.caSecret})`,
+};
+
 function redisEnv(): EnvVar[] {
   const r = values.externalRedis;
+  const external = (condition: string) => `and (not ${values.redis.enabled}) ${condition}`;
   return [
-    whenItem(
-      `and (not ${values.redis.enabled}) (not ${r.url}) ${r.existingSecret}`,
-      fromSecret(REDIS_PASSWORD_ENV, value(r.existingSecret), value(r.existingSecretPasswordKey)),
-    ),
     whenItem(
       values.redis.enabled,
       fromSecret(REDIS_PASSWORD_ENV, expr('include "kritik.redisSecretName" . | quote'), REDIS_PASSWORD_KEY),
     ),
-    { name: ENV.redisUrl, value: expr('include "kritik.redisUrl" . | quote') },
+    whenItem(`not ${redisMode.sentinel}`, { name: ENV.redisUrl, value: expr('include "kritik.redisUrl" . | quote') }),
+    whenItem(redisMode.sentinel, { name: ENV.redisSentinels, value: expr(`join "," ${r.sentinels} | quote`) }),
+    whenItem(redisMode.sentinel, { name: ENV.redisSentinelName, value: value(r.sentinelMasterName) }),
+    whenItem(redisMode.sentinel, { name: ENV.redisDb, value: expr(`${r.database} | quote`) }),
+    whenItem(external(String(r.tls)), { name: ENV.redisTls, value: 'true' }),
+    whenItem(external(String(r.username)), { name: ENV.redisUsername, value: value(r.username) }),
+    whenItem(
+      external(String(r.existingSecret)),
+      fromSecret(REDIS_PASSWORD_ENV, value(r.existingSecret), value(r.existingSecretPasswordKey)),
+    ),
+    whenItem(
+      `and ${redisMode.sentinel} ${r.existingSecret} ${r.sentinelPasswordKey}`,
+      fromSecret(ENV.redisSentinelPassword, value(r.existingSecret), value(r.sentinelPasswordKey)),
+    ),
+    whenItem(redisMode.ca, {
+      name: ENV.redisCaFile,
+      value: expr(`printf "${REDIS_CA_DIR}/%s" ${r.caSecretKey} | quote`),
+    }),
   ];
 }
 

@@ -6,7 +6,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BACKEND_PORT, GATEWAY_PORT, METRICS_PORT } from '../chart/env.js';
 import { jobsNamespace, metadata, nameOf, selectorLabels } from '../chart/meta.js';
-import { type Block, expr, lines, numberOf, whenItem, yaml } from '../helm/expr.js';
+import { type Block, expr, lines, whenItem, yaml } from '../helm/expr.js';
 import { onlyIf } from '../helm/template-file.js';
 import { values } from '../values/definition.js';
 import type { GroupRef, ValueRef } from '../values/dsl.js';
@@ -41,14 +41,27 @@ const optionalIpBlocks = (source: ValueRef<string[]>): Block =>
     ];
   });
 
-/** Egress to Redis: the bundled pod, or the external host's port. */
+/** `ports:` of the external Redis: its data port and, with Sentinel, the sentinels' ports. */
+const externalRedisPorts = (): Block =>
+  lines('externalRedisPorts', ({ head, column }) => {
+    const p = ' '.repeat(column + 2);
+    return [
+      head,
+      `${p}{{- range include "kritik.redisPorts" . | splitList "," }}`,
+      `${p}- port: {{ . }}`,
+      `${p}  protocol: TCP`,
+      `${p}{{- end }}`,
+    ];
+  });
+
+/** Egress to Redis: the bundled pod, or the external host's ports. */
 const redisEgress = () => [
   whenItem(values.redis.enabled, {
     to: [{ podSelector: { matchLabels: selectorLabels('redis') } }],
     ports: [tcp(REDIS_PORT)],
   }),
   whenItem(`not ${values.redis.enabled}`, {
-    ports: [tcp(numberOf('include "kritik.redisPort" .'))],
+    ports: externalRedisPorts(),
     to: optionalIpBlocks(np.externalRedisCidrs),
   }),
 ];

@@ -4,9 +4,9 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CONFIG_DIR, configFileOf } from '../chart/config-file.js';
-import { METRICS_PORT } from '../chart/env.js';
+import { METRICS_PORT, REDIS_CA_DIR, redisMode } from '../chart/env.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
-import { type Block, expr, lines, merge, optionalYaml, value, when, yaml } from '../helm/expr.js';
+import { type Block, expr, lines, merge, optionalYaml, value, when, whenItem, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
 import { onlyIf } from '../helm/template-file.js';
 import { type Values, values } from '../values/definition.js';
@@ -190,6 +190,18 @@ export class KritikWorkload extends Construct {
       scheduling: v,
     });
     patchSynthesized(this.deployment, JsonPatch.add('/spec/template/spec/containers/0/env', props.env));
+    // The CA bundle of a managed Redis with a private CA (KRITIK_REDIS_CA_FILE points into it).
+    patchSynthesized(
+      this.deployment,
+      JsonPatch.add(
+        '/spec/template/spec/volumes/-',
+        whenItem(redisMode.ca, { name: 'redis-ca', secret: { secretName: value(values.externalRedis.caSecret) } }),
+      ),
+      JsonPatch.add(
+        '/spec/template/spec/containers/0/volumeMounts/-',
+        whenItem(redisMode.ca, { name: 'redis-ca', mountPath: REDIS_CA_DIR, readOnly: true }),
+      ),
+    );
 
     this.service = new kplus.Service(this, 'service', {
       metadata: metadata(this.name, component),

@@ -362,17 +362,38 @@ export const valuesDefinition = group('Kritik', {
     },
   ),
   externalRedis: group(
-    'A Redis run elsewhere (managed or operator-run): either `url`, or `host`/`port` with the password in a Secret.',
+    'A Redis run elsewhere (managed or operator-run): `url`, or `host`/`port`, or `sentinels` with `sentinelMasterName`; the password in a Secret. See docs/operations.md, "Redis in production".',
     {
       url: str('', 'Full Redis URL without a password, e.g. rediss://redis.example.com:6380/0.', {
         schema: { pattern: '^(rediss?://.+)?$' },
       }),
       host: str('', 'Redis host.'),
-      port: int(6379, 'Redis port.', { schema: { minimum: 1, maximum: 65535 } }),
-      tls: bool(false, 'Connect with TLS (rediss://).'),
-      username: str('', 'ACL user name.', { schema: { pattern: '^[A-Za-z0-9._-]*$' } }),
+      port: int(6379, 'Redis port (with `sentinels`: the port of the data nodes, for the NetworkPolicy).', {
+        schema: { minimum: 1, maximum: 65535 },
+      }),
+      sentinels: list(
+        [],
+        'Redis Sentinel addresses (`host:port`); backend and worker ask them for the master and follow failovers. Replaces `url`/`host`.',
+        { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+      ),
+      sentinelMasterName: str('', 'Master group name the sentinels monitor (required with `sentinels`).', {
+        schema: { pattern: '^[A-Za-z0-9._-]*$' },
+      }),
+      sentinelPasswordKey: str(
+        '',
+        "Key of the sentinels' own password inside `existingSecret`; empty when the sentinels need none.",
+      ),
+      tls: bool(false, 'Connect with TLS (rediss://; with `sentinels`, to sentinels and data nodes alike).'),
+      caSecret: str(
+        '',
+        'Secret holding the CA bundle (PEM) that signs the Redis certificates, mounted into backend and worker; empty: the system CAs.',
+      ),
+      caSecretKey: str('ca.crt', 'Key of the CA bundle inside `caSecret`.'),
+      username: str('', 'ACL user name (see docs/operations.md for the permissions Kritik needs).', {
+        schema: { pattern: '^[A-Za-z0-9._-]*$' },
+      }),
       database: int(0, 'Database number.', { schema: { minimum: 0 } }),
-      existingSecret: str('', 'Secret holding the password (URL-safe characters only: it is put into the URL).'),
+      existingSecret: str('', 'Secret holding the password (any characters: it is passed as is, not inside a URL).'),
       existingSecretPasswordKey: str('redis-password', 'Key of the password inside `existingSecret`.'),
     },
   ),

@@ -83,17 +83,15 @@
 {{- end -}}
 {{- end }}
 
-{{- /* REDIS_URL: the bundled Redis (with its generated password), externalRedis.url, or one built from host/port; $(KRITIK_REDIS_PASSWORD) is expanded by Kubernetes from the env var before it. */}}
+{{- /* REDIS_URL (not with externalRedis.sentinels): the bundled Redis, externalRedis.url, or one built from host/port. It holds no password: KRITIK_REDIS_PASSWORD carries that, from a Secret. */}}
 {{- define "kritik.redisUrl" -}}
 {{- $r := .Values.externalRedis -}}
 {{- if .Values.redis.enabled -}}
-{{- printf "redis://:$(KRITIK_REDIS_PASSWORD)@%s-redis:6379" (include "kritik.fullname" .) -}}
+{{- printf "redis://%s-redis:6379" (include "kritik.fullname" .) -}}
 {{- else if $r.url -}}
 {{- $r.url -}}
 {{- else -}}
-{{- $auth := "" -}}
-{{- if $r.existingSecret }}{{ $auth = printf "%s:$(KRITIK_REDIS_PASSWORD)@" $r.username }}{{ else if $r.username }}{{ $auth = printf "%s@" $r.username }}{{ end -}}
-{{- printf "%s://%s%s:%v/%v" (ternary "rediss" "redis" $r.tls) $auth $r.host $r.port $r.database -}}
+{{- printf "%s://%s:%v/%v" (ternary "rediss" "redis" $r.tls) $r.host $r.port $r.database -}}
 {{- end -}}
 {{- end }}
 
@@ -108,17 +106,33 @@
 {{- end -}}
 {{- end }}
 
+{{- /* Ports backend and worker reach the external Redis on, comma-separated: the data port, and with sentinels theirs. */}}
+{{- define "kritik.redisPorts" -}}
+{{- $ports := list (include "kritik.redisPort" .) -}}
+{{- range .Values.externalRedis.sentinels }}{{ $ports = append $ports (regexFind "[0-9]+$" .) }}{{ end -}}
+{{- uniq $ports | join "," -}}
+{{- end }}
+
 {{- /* Fails the render on value combinations the schema cannot express. */}}
 {{- define "kritik.validate" -}}
 {{- $r := .Values.externalRedis -}}
-{{- if and .Values.redis.enabled (or $r.url $r.host) -}}
+{{- if and .Values.redis.enabled (or $r.url $r.host $r.sentinels) -}}
 {{- fail "redis.enabled and externalRedis are both set: set redis.enabled=false to use externalRedis" -}}
 {{- end -}}
-{{- if not (or .Values.redis.enabled $r.url $r.host) -}}
-{{- fail "no Redis: set externalRedis.url or externalRedis.host (production), or redis.enabled=true (evaluation)" -}}
+{{- if not (or .Values.redis.enabled $r.url $r.host $r.sentinels) -}}
+{{- fail "no Redis: set externalRedis.url, externalRedis.host or externalRedis.sentinels (production), or redis.enabled=true (evaluation)" -}}
 {{- end -}}
-{{- if and $r.url $r.host -}}
-{{- fail "externalRedis: set either url or host, not both" -}}
+{{- if gt (len (compact (list $r.url $r.host (join "," $r.sentinels)))) 1 -}}
+{{- fail "externalRedis: set one of url, host and sentinels" -}}
+{{- end -}}
+{{- if and $r.sentinels (not $r.sentinelMasterName) -}}
+{{- fail "externalRedis.sentinelMasterName is required with externalRedis.sentinels" -}}
+{{- end -}}
+{{- if and $r.sentinelPasswordKey (not $r.existingSecret) -}}
+{{- fail "externalRedis.sentinelPasswordKey names a key of externalRedis.existingSecret: set that too" -}}
+{{- end -}}
+{{- if and $r.caSecret (not (or $r.tls (hasPrefix "rediss://" $r.url))) -}}
+{{- fail "externalRedis.caSecret needs TLS: set externalRedis.tls=true or a rediss:// url" -}}
 {{- end -}}
 {{- if and .Values.jobs.createNamespace (eq (include "kritik.jobsNamespace" .) .Release.Namespace) -}}
 {{- fail "jobs.namespace is the release namespace: set jobs.createNamespace=false and label it to enforce PodSecurity restricted" -}}

@@ -4,7 +4,24 @@ export const ENV = {
   port: 'PORT',
   /** Serves /metrics on its own port (the chart sets it); on PORT with the rest when unset. */
   metricsPort: 'KRITIK_METRICS_PORT',
+  /** `redis://` or `rediss://` (TLS) URL of one Redis server; or use the Sentinel variables below. */
   redisUrl: 'REDIS_URL',
+  /** Sentinels to ask for the master, `host:port` separated by commas (instead of REDIS_URL). */
+  redisSentinels: 'KRITIK_REDIS_SENTINELS',
+  /** The master group name the sentinels monitor. */
+  redisSentinelName: 'KRITIK_REDIS_SENTINEL_NAME',
+  redisSentinelUsername: 'KRITIK_REDIS_SENTINEL_USERNAME',
+  redisSentinelPassword: 'KRITIK_REDIS_SENTINEL_PASSWORD',
+  /** ACL user; also read from REDIS_URL (`redis://user:pass@host`). */
+  redisUsername: 'KRITIK_REDIS_USERNAME',
+  /** Password of the ACL user (or `requirepass`); also read from REDIS_URL. */
+  redisPassword: 'KRITIK_REDIS_PASSWORD',
+  /** Database number; also read from REDIS_URL's path. */
+  redisDb: 'KRITIK_REDIS_DB',
+  /** Connect with TLS (implied by a `rediss://` URL). */
+  redisTls: 'KRITIK_REDIS_TLS',
+  /** PEM bundle of the CAs that sign the Redis servers' certificates (default: the system's). */
+  redisCaFile: 'KRITIK_REDIS_CA_FILE',
   githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
   githubAppId: 'GITHUB_APP_ID',
   githubAppPrivateKey: 'GITHUB_APP_PRIVATE_KEY',

@@ -15,9 +15,11 @@ import {
   startControlPlane,
   startProcess,
   startRedis,
+  startSentinelSet,
   startTestKubelet,
   type TestKubelet,
   type TestRedis,
+  type TestSentinelSet,
   waitUntil,
 } from '@kritik/testing';
 import { installChart } from './chart.js';
@@ -70,6 +72,11 @@ export interface PlatformOptions {
   readonly values?: Record<string, unknown>;
   /** Keep Redis data across `redis.restart()` (append-only file). */
   readonly persistRedis?: boolean;
+  /**
+   * Redis as a master, a replica and a sentinel, given to the chart as `externalRedis.sentinels`;
+   * `redis` is then the first master.
+   */
+  readonly sentinel?: boolean;
 }
 
 const SERVICES = ['backend', 'worker'] as const;
@@ -139,6 +146,7 @@ export class Platform {
     readonly kubelet: TestKubelet,
     readonly recorder: ObjectRecorder,
     private readonly runtimes: Record<Service, ContainerRuntime & { overrides: Record<string, string> }>,
+    readonly sentinelSet?: TestSentinelSet,
   ) {
     this.processes = {} as Record<Service, ManagedProcess>;
     this.urls = Object.fromEntries(
@@ -149,11 +157,13 @@ export class Platform {
   static async start(options: PlatformOptions = {}): Promise<Platform> {
     ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), 'kritik-e2e-'));
-    const [plane, redis, world] = await Promise.all([
+    const [plane, sentinelSet, world] = await Promise.all([
       startControlPlane(),
-      startRedis({ persist: options.persistRedis ?? false }),
+      options.sentinel ? startSentinelSet() : undefined,
       World.start(),
     ]);
+    const redis = sentinelSet?.master ?? (await startRedis({ persist: options.persistRedis ?? false }));
+    const stopRedis = () => (sentinelSet ? sentinelSet.stop() : redis.stop());
     const values = deepMerge(
       {
         logLevel: 'debug',
@@ -166,7 +176,9 @@ export class Platform {
         anthropic: { apiKey: ANTHROPIC_API_KEY, baseUrl: world.anthropic.url },
         api: { token: API_TOKEN },
         redis: { enabled: false },
-        externalRedis: { url: redis.url },
+        externalRedis: sentinelSet
+          ? { sentinels: [sentinelSet.sentinel], sentinelMasterName: sentinelSet.masterName }
+          : { url: redis.url },
         reviewJob: {
           // Long enough for the worker to read the result, short enough to see the cleanup.
           ttlSecondsAfterFinished: 10,
@@ -194,28 +206,37 @@ export class Platform {
       );
       const [backendPort, workerPort, backendMetrics, workerMetrics, gatewayPort] = await freePorts(5);
       // Two pods' ports on one machine: each process gets free ones in place of the chart's.
-      platform = new Platform(dir, plane, redis, world, kubelet, recorder, {
-        backend: {
-          ...backend!,
-          overrides: {
-            PORT: String(backendPort),
-            [ENV.metricsPort]: String(backendMetrics),
-            KRITIK_HOST: '127.0.0.1',
+      platform = new Platform(
+        dir,
+        plane,
+        redis,
+        world,
+        kubelet,
+        recorder,
+        {
+          backend: {
+            ...backend!,
+            overrides: {
+              PORT: String(backendPort),
+              [ENV.metricsPort]: String(backendMetrics),
+              KRITIK_HOST: '127.0.0.1',
+            },
+          },
+          worker: {
+            ...worker!,
+            overrides: {
+              PORT: String(workerPort),
+              [ENV.metricsPort]: String(workerMetrics),
+              KUBECONFIG: workerKubeconfig,
+              // Review processes reach the gateway on this machine, not through the worker's Service.
+              ...(worker!.env[ENV.gatewayUrl]
+                ? { [ENV.gatewayPort]: String(gatewayPort), [ENV.gatewayUrl]: `http://127.0.0.1:${gatewayPort}` }
+                : {}),
+            },
           },
         },
-        worker: {
-          ...worker!,
-          overrides: {
-            PORT: String(workerPort),
-            [ENV.metricsPort]: String(workerMetrics),
-            KUBECONFIG: workerKubeconfig,
-            // Review processes reach the gateway on this machine, not through the worker's Service.
-            ...(worker!.env[ENV.gatewayUrl]
-              ? { [ENV.gatewayPort]: String(gatewayPort), [ENV.gatewayUrl]: `http://127.0.0.1:${gatewayPort}` }
-              : {}),
-          },
-        },
-      });
+        sentinelSet,
+      );
       const started = platform;
       await Promise.all(SERVICES.map((s) => started.startService(s)));
       return started;
@@ -224,7 +245,7 @@ export class Platform {
       else {
         recorder?.stop();
         await kubelet?.stop();
-        await Promise.all([plane.stop(), redis.stop(), world.stop()]);
+        await Promise.all([plane.stop(), stopRedis(), world.stop()]);
         rmSync(dir, { recursive: true, force: true });
       }
       throw error;
@@ -335,7 +356,7 @@ export class Platform {
     this.recorder.stop();
     await Promise.all(SERVICES.map((s) => this.processes[s]?.stop(5_000)));
     await this.kubelet.stop();
-    await Promise.all([this.plane.stop(), this.redis.stop(), this.world.stop()]);
+    await Promise.all([this.plane.stop(), (this.sentinelSet ?? this.redis).stop(), this.world.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ export * from './queue-recovery.js';
 export * from './raw-body.js';
 export * from './redis.health.js';
 export * from './redis.js';
+export * from './redis-connection.js';
 export * from './redis-script.js';
 export * from './review.store.js';
 export * from './review-enqueuer.js';

@@ -1,6 +1,13 @@
 // The shared modules wired into one real Nest application over real HTTP and a real Redis.
 import { connect } from 'node:net';
-import { HealthModule, MetricsModule, MetricsServer, RedisHealthIndicator, RedisModule } from '@kritik/server';
+import {
+  HealthModule,
+  MetricsModule,
+  MetricsServer,
+  RedisHealthIndicator,
+  RedisModule,
+  redisSettingsSchema,
+} from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,7 +21,7 @@ describe('server infrastructure', () => {
     redis = await startRedis();
     @Module({
       imports: [
-        RedisModule.forRoot({ url: redis.url, name: 'test' }),
+        RedisModule.forRoot({ connection: redisSettingsSchema.parse({ url: redis.url }), name: 'test' }),
         MetricsModule.forRoot({ service: 'test' }),
         HealthModule.register({ checks: [RedisHealthIndicator] }),
       ],

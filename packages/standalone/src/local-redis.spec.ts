@@ -18,9 +18,15 @@ describe(provideRedis.name, () => {
     expect(sut).toMatchObject({ url: 'redis://10.1.2.3:6379', started: false });
   });
 
+  it('starts nothing when sentinels are configured: the services connect through them', async () => {
+    const sut = await provideRedis({ sentinels: true, path: dirname(requireTool('redis-server')), dataDir });
+
+    expect(sut).toMatchObject({ url: undefined, started: false });
+  });
+
   it('starts redis-server from PATH on a loopback port when no URL is given', async () => {
     const sut = await provideRedis({ path: dirname(requireTool('redis-server')), dataDir });
-    const client = new Redis(sut.url, { lazyConnect: true });
+    const client = new Redis(sut.url!, { lazyConnect: true });
     try {
       await client.connect();
       await expect(client.ping()).resolves.toBe('PONG');
@@ -34,13 +40,13 @@ describe(provideRedis.name, () => {
   it('keeps what was stored across a restart in the same data directory', async () => {
     const path = dirname(requireTool('redis-server'));
     const first = await provideRedis({ path, dataDir });
-    const writer = new Redis(first.url);
+    const writer = new Redis(first.url!);
     await writer.set('kritik:test', 'kept');
     await writer.quit();
     await first.stop();
 
     const sut = await provideRedis({ path, dataDir });
-    const reader = new Redis(sut.url);
+    const reader = new Redis(sut.url!);
     try {
       await expect(reader.get('kritik:test')).resolves.toBe('kept');
     } finally {

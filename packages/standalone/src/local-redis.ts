@@ -11,7 +11,8 @@ export class RedisUnavailableError extends Error {
 }
 
 export interface LocalRedis {
-  readonly url: string;
+  /** Undefined when the services find Redis through Sentinel (their own KRITIK_REDIS_* settings). */
+  readonly url: string | undefined;
   /** True when this process started the server (and stop() ends it). */
   readonly started: boolean;
   /** Settles when a started server exits on its own; never for a given URL. */
@@ -21,6 +22,8 @@ export interface LocalRedis {
 
 export interface RedisOptions {
   readonly url?: string;
+  /** Sentinels are configured: nothing to start, the services connect through them. */
+  readonly sentinels?: boolean;
   /** The binary; `redis-server` on `path` when unset. */
   readonly binary?: string;
   /** The PATH to search. */
@@ -81,9 +84,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** The Redis to use: `options.url` as is, else a redis-server started now (clear error when there is none). */
+/**
+ * The Redis to use: `options.url` as is, the services' own Sentinel settings, else a redis-server
+ * started now (clear error when there is none).
+ */
 export async function provideRedis(options: RedisOptions): Promise<LocalRedis> {
-  if (options.url) {
+  if (options.url || options.sentinels) {
     return { url: options.url, started: false, exited: new Promise(() => {}), stop: async () => {} };
   }
   const binary = findExecutable(options.binary ?? 'redis-server', options.path);

@@ -3,7 +3,7 @@
 // Exit codes: 0 after SIGINT/SIGTERM, 1 when a part fails or ends, 2 for bad configuration.
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createLogger } from '@kritik/server';
+import { ConfigError, createLogger, redactRedisUrl } from '@kritik/server';
 import pino from 'pino';
 import { loadStandaloneConfig, type StandaloneConfig } from './standalone.config.js';
 import { startStandalone } from './standalone.js';
@@ -34,7 +34,7 @@ try {
       webhookUrl: `${running.backendUrl}/webhooks/github`,
       apiUrl: `${running.backendUrl}/api/reviews`,
       workerUrl: running.workerUrl,
-      redisUrl: running.redisUrl,
+      redis: running.redisUrl ? redactRedisUrl(running.redisUrl) : 'through Sentinel',
     },
     'Kritik is running (Ctrl-C stops it)',
   );

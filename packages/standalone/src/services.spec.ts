@@ -43,6 +43,14 @@ describe(serviceEnv.name, () => {
     expect(sut).not.toHaveProperty('KRITIK_API_TOKEN');
   });
 
+  it('passes the Sentinel settings through and sets no REDIS_URL of its own', () => {
+    const sentinel = { ...source, KRITIK_REDIS_SENTINELS: 's1:26379,s2:26379', KRITIK_REDIS_SENTINEL_NAME: 'mymaster' };
+    const sut = serviceEnv('worker', loadStandaloneConfig(sentinel), undefined, sentinel);
+
+    expect(sut).toMatchObject({ KRITIK_REDIS_SENTINELS: 's1:26379,s2:26379', KRITIK_REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(sut).not.toHaveProperty('REDIS_URL');
+  });
+
   it('keeps a runner chosen explicitly', () => {
     const sut = serviceEnv('worker', config, 'redis://127.0.0.1:7000', { ...source, KRITIK_RUNNER: 'kubernetes' });
 

@@ -39,14 +39,14 @@ const WITHHELD: Record<ServiceName, readonly string[]> = {
 export function serviceEnv(
   service: ServiceName,
   config: StandaloneConfig,
-  redisUrl: string,
+  redisUrl: string | undefined,
   source: NodeJS.ProcessEnv,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...source };
   for (const name of [...WITHHELD[service], 'KRITIK_WORKER_PORT', 'KRITIK_REDIS_SERVER', 'KRITIK_DATA_DIR']) {
     delete env[name];
   }
-  env[ENV.redisUrl] = redisUrl;
+  if (redisUrl !== undefined) env[ENV.redisUrl] = redisUrl;
   if (service === 'backend') {
     env[ENV.port] = String(config.port);
     env.KRITIK_HOST = config.host;

@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '@kritik/core';
-import { intSetting, loadConfig } from '@kritik/server';
+import { intSetting, listSetting, loadConfig } from '@kritik/server';
 import { z } from 'zod';
 
 const port = () => intSetting().pipe(z.number().int().min(0).max(65_535));
@@ -14,6 +14,8 @@ export const standaloneConfigSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** Sentinels the services find Redis through (they read the other KRITIK_REDIS_* settings themselves). */
+  redisSentinels: listSetting().optional(),
   /** The redis-server binary; looked up on PATH when unset. */
   redisServer: z.string().min(1).optional(),
   /** Where the local redis-server keeps its append-only file, so queued reviews survive a restart. */
@@ -30,6 +32,7 @@ export type StandaloneConfig = z.infer<typeof standaloneConfigSchema>;
 
 export const STANDALONE_ENV: Readonly<Record<string, string>> = {
   [ENV.redisUrl]: 'redisUrl',
+  [ENV.redisSentinels]: 'redisSentinels',
   KRITIK_REDIS_SERVER: 'redisServer',
   KRITIK_DATA_DIR: 'dataDir',
   [ENV.port]: 'port',

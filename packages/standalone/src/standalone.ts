@@ -26,7 +26,8 @@ export interface StandaloneOptions {
 export interface RunningStandalone {
   readonly backendUrl: string;
   readonly workerUrl: string;
-  readonly redisUrl: string;
+  /** The Redis URL the services were given (it may hold a password); undefined with Sentinel. */
+  readonly redisUrl: string | undefined;
   /** Settles when a part ends on its own, naming it. */
   readonly ended: Promise<{ part: ServiceName | 'redis'; code: number | null; signal?: NodeJS.Signals | null }>;
   stop(): Promise<void>;
@@ -56,6 +57,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Runni
   >;
   const redis: LocalRedis = await provideRedis({
     ...(config.redisUrl ? { url: config.redisUrl } : {}),
+    sentinels: Boolean(config.redisSentinels?.length),
     ...(config.redisServer ? { binary: config.redisServer } : {}),
     path: source.PATH ?? '',
     dataDir: dataDirOf(config, source),

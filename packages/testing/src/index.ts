@@ -1,6 +1,7 @@
 // Test harness: real Redis, a real Kubernetes control plane with a test kubelet, and
 // wire-level fakes of GitHub and Anthropic. Each module appends its export here.
 
+export * from './certificates.js';
 export * from './control-plane.js';
 export * from './fakes/index.js';
 export * from './kubelet.js';

@@ -2,7 +2,7 @@
 // the pending pods of chosen namespaces to it and runs each pod's first container as a local
 // process, writing phase, exit code and termination message into pod status like a kubelet, so
 // the real Job controller completes or fails Jobs. It also serves container logs to the API server.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   accessSync,
   constants as fsConstants,
@@ -27,10 +27,11 @@ import {
   type V1Container,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { selfSignedCertificate } from './certificates.js';
 import { apiStatus } from './control-plane.js';
 import { ContainerConfigError, type EnvSources, expandVars, resolveContainerEnv } from './pod-env.js';
 import { diesWithParent } from './process.js';
-import { repoRoot, requireTool } from './tools.js';
+import { repoRoot } from './tools.js';
 
 export interface TestKubeletOptions {
   /** Namespaces whose pods this kubelet schedules and runs (others are left alone). */
@@ -189,18 +190,8 @@ function podConditions(ready: boolean, reason?: string) {
 
 /** A self-signed serving certificate for the log endpoint (the API server does not verify it). */
 function servingCertificate(dir: string, nodeName: string): { key: Buffer; cert: Buffer } {
-  const keyFile = join(dir, 'kubelet.key');
-  const certFile = join(dir, 'kubelet.crt');
-  execFileSync(
-    requireTool('openssl'),
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-keyout', keyFile, '-out', certFile, '-days', '7', '-subj', `/CN=${nodeName}`],
-      ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    ],
-    { stdio: 'pipe' },
-  );
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
+  const files = selfSignedCertificate(dir, nodeName);
+  return { key: readFileSync(files.keyFile), cert: readFileSync(files.certFile) };
 }
 
 class Kubelet implements TestKubelet {

@@ -37,7 +37,7 @@ export class AppModule {
       imports: [
         BackendCoreModule.forRoot(config, logger),
         RedisModule.forRoot({
-          url: config.redis.url,
+          connection: config.redis,
           name: 'kritik-backend',
           commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
           logger,

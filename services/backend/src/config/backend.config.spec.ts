@@ -18,6 +18,19 @@ describe(loadBackendConfig.name, () => {
     expect(problems({ REDIS_URL: minimal.REDIS_URL })).toEqual(['GITHUB_WEBHOOK_SECRET']);
   });
 
+  it('reads the Redis settings shared with the worker, naming a bad one', () => {
+    const sut = loadBackendConfig({ ...minimal, REDIS_URL: 'rediss://kritik:s3cret@redis.internal:6380/1' });
+
+    expect(sut.redis).toEqual({
+      target: { kind: 'server', host: 'redis.internal', port: 6380 },
+      db: 1,
+      username: 'kritik',
+      password: 's3cret',
+      tls: {},
+    });
+    expect(problems({ ...minimal, KRITIK_REDIS_SENTINELS: 'sentinel:26379' })).toEqual(['KRITIK_REDIS_SENTINELS']);
+  });
+
   it('names every bad variable at once', () => {
     expect(problems({ PORT: 'http', KRITIK_DEBOUNCE_MS: '-1', KRITIK_API_TOKEN: 'short' }).sort()).toEqual([
       'GITHUB_WEBHOOK_SECRET',

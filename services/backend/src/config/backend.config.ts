@@ -1,7 +1,7 @@
 // The backend's one typed configuration, validated at boot from the environment and the
 // optional YAML file. Without a webhook secret the process refuses to start (fail closed).
 import { ENV } from '@kritik/core';
-import { boolSetting, intSetting, listSetting, loadConfig } from '@kritik/server';
+import { boolSetting, intSetting, listSetting, loadConfig, redisEnv, redisSettingsSchema } from '@kritik/server';
 import { z } from 'zod';
 
 export const backendConfigSchema = z.object({
@@ -10,7 +10,7 @@ export const backendConfigSchema = z.object({
   metricsPort: intSetting().min(0).max(65535).optional(),
   host: z.string().min(1).default('0.0.0.0'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
+  redis: redisSettingsSchema,
   github: z.object({
     webhookSecret: z.string().min(1),
     /** The App's login without `[bot]`, as mentioned in comments (`@kritik review`). */
@@ -77,7 +77,7 @@ export const BACKEND_ENV = {
   KRITIK_HOST: 'host',
   [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
-  [ENV.redisUrl]: 'redis.url',
+  ...redisEnv('redis'),
   [ENV.githubWebhookSecret]: 'github.webhookSecret',
   KRITIK_BOT_NAME: 'github.botName',
   [ENV.apiToken]: 'apiToken',

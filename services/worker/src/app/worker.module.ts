@@ -191,7 +191,7 @@ export class WorkerModule {
           service: 'worker',
           ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
         }),
-        RedisModule.forRoot({ url: config.redisUrl, name: 'kritik-worker', logger }),
+        RedisModule.forRoot({ connection: config.redis, name: 'kritik-worker', logger }),
         BullModule.forRootAsync({
           inject: [REDIS],
           useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),

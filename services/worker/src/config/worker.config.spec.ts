@@ -23,6 +23,28 @@ describe(loadWorkerConfig.name, () => {
     expect(sut.port).toBe(DEFAULT_WORKER_PORT);
   });
 
+  it('reads the Redis settings shared with the backend: Sentinel instead of REDIS_URL', () => {
+    const { REDIS_URL: _, ...rest } = base;
+    const sut = loadWorkerConfig({
+      ...rest,
+      KRITIK_REDIS_SENTINELS: 'sentinel-0:26379,sentinel-1:26379',
+      KRITIK_REDIS_SENTINEL_NAME: 'kritik',
+      KRITIK_REDIS_PASSWORD: 'p@ss',
+    });
+    expect(sut.redis).toEqual({
+      target: {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-0', port: 26379 },
+          { host: 'sentinel-1', port: 26379 },
+        ],
+        masterName: 'kritik',
+      },
+      db: 0,
+      password: 'p@ss',
+    });
+  });
+
   it('defaults to the kubernetes runner inside a cluster', () => {
     const sut = loadWorkerConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1', KRITIK_JOBS_NAMESPACE: 'jobs' });
     expect(effectiveRunner(sut)).toBe('kubernetes');

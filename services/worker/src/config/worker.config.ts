@@ -1,7 +1,7 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
 import { DEFAULT_GITHUB_API_URL, DEFAULT_REVIEW_CONCURRENCY, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
-import { boolSetting, intSetting, listSetting, loadConfig } from '@kritik/server';
+import { boolSetting, intSetting, listSetting, loadConfig, redisEnv, redisSettingsSchema } from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
 
@@ -78,7 +78,7 @@ export const workerConfigSchema = z
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
     metricsPort: portSetting().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    redis: redisSettingsSchema,
     github: z
       .object({
         appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
@@ -178,7 +178,7 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.port]: 'port',
   [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
-  [ENV.redisUrl]: 'redisUrl',
+  ...redisEnv('redis'),
   [ENV.githubAppId]: 'github.appId',
   [ENV.githubAppPrivateKey]: 'github.privateKey',
   [ENV.githubApiUrl]: 'github.apiUrl',

@@ -57,7 +57,7 @@ export function workerConfig(options: WorkerOptions): WorkerConfig {
   return workerConfigSchema.parse({
     port: 0,
     logLevel: 'debug',
-    redisUrl: options.redisUrl,
+    redis: { url: options.redisUrl },
     github: {
       appId: APP_ID,
       privateKey: options.fakes.privateKey,
