@@ -4,6 +4,7 @@ export { WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
 export {
   DEFAULT_WORKER_PORT,
   effectiveRunner,
+  gatewaySettingsSchema,
   loadWorkerConfig,
   type SchedulingSettings,
   schedulingSettingsSchema,
@@ -11,6 +12,8 @@ export {
   type WorkerConfig,
   workerConfigSchema,
 } from './config/worker.config.js';
+export { GatewayGrants } from './gateway/gateway-grants.js';
+export { ModelGateway } from './gateway/model-gateway.js';
 export { CheckRuns } from './github/check-runs.js';
 export {
   CHECKS_TOKEN_PERMISSIONS,

@@ -1,0 +1,99 @@
+// What the model gateway adds to a review's model calls, beside the baseline in the same run: the
+// same calls through the Anthropic SDK straight to the model (the fake, on this machine) and
+// through the worker's ModelGateway (its grant lookup in a real Redis, the forward, the metering).
+// The model answers at once, so the difference is the gateway's own cost. Prints, for sequential
+// calls and for --concurrency calls at once (a busy fleet's reviews), p50 and p99 per call, calls
+// per second, and the bench process's peak RSS.
+//   npm run bench:gateway -w services/worker [-- --calls 400 --concurrency 20 --prompt-kib 200]
+import Anthropic from '@anthropic-ai/sdk';
+import { createLogger } from '@kritik/server';
+import { FakeAnthropic, startRedis } from '@kritik/testing';
+import { GatewayGrants, gatewaySettingsSchema, ModelGateway } from '@kritik/worker';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+
+const arg = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const calls = arg('calls', 400);
+const concurrency = arg('concurrency', 20);
+const promptKiB = arg('prompt-kib', 200);
+
+const KEY = 'sk-ant-bench';
+const request = {
+  model: 'claude-sonnet-5-5',
+  max_tokens: 1024,
+  // A review's prompt: the diff and its context, a few hundred kilobytes.
+  messages: [{ role: 'user' as const, content: 'x'.repeat(promptKiB * 1024) }],
+};
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil((p / 100) * xs.length) - 1]!;
+
+async function run(client: Anthropic, parallel: number, anthropic: FakeAnthropic) {
+  const times: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < calls) {
+        next++;
+        const t = performance.now();
+        await client.messages.create(request);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // The fake records every request; forgetting them keeps the RSS figure about the gateway.
+  anthropic.resetTraffic();
+  return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: calls / seconds };
+}
+
+const [redis, anthropic] = await Promise.all([startRedis(), new FakeAnthropic({ apiKey: KEY }).start()]);
+anthropic.setDefaultReply(FakeAnthropic.toolUse('submit_review', { summary: 'Fine.', findings: [] }));
+const connection = new Redis(redis.url);
+const grants = new GatewayGrants(connection);
+const gateway = new ModelGateway(
+  grants,
+  gatewaySettingsSchema.parse({ port: 0 }),
+  { baseUrl: anthropic.url, apiKey: KEY },
+  new Registry(),
+  createLogger({ name: 'bench', level: 'silent' }),
+);
+await gateway.onApplicationBootstrap();
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20);
+try {
+  // A ceiling no bench run reaches: the figure is the forward, not a refusal.
+  const token = await grants.issue('benchreview01', { maxCostUsd: 1_000_000, maxInputTokens: 1_000_000 }, 3600);
+  const direct = new Anthropic({ apiKey: KEY, baseURL: anthropic.url, maxRetries: 0 });
+  const through = new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${gateway.port}`, maxRetries: 0 });
+  await run(direct, 4, anthropic);
+  await run(through, 4, anthropic);
+  const rows: [string, Awaited<ReturnType<typeof run>>, Awaited<ReturnType<typeof run>>][] = [];
+  for (const parallel of [1, concurrency]) {
+    rows.push([`${parallel} at once`, await run(direct, parallel, anthropic), await run(through, parallel, anthropic)]);
+  }
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  console.log(`model gateway: ${calls} calls of a ${promptKiB} KiB prompt per row (model answers at once)`);
+  console.log(`${''.padEnd(17)}${'direct (baseline)'.padEnd(33)} | through the gateway`);
+  for (const [label, a, b] of rows) {
+    console.log(
+      `${label.padEnd(14)}   p50 ${ms(a.p50)} p99 ${ms(a.p99)} ${a.perSecond.toFixed(0)}/s`.padEnd(50) +
+        ` | p50 ${ms(b.p50)} p99 ${ms(b.p99)} ${b.perSecond.toFixed(0)}/s   (+${ms(b.p50 - a.p50)} p50)`,
+    );
+  }
+  const spent = await grants.authorize(token);
+  console.log(
+    `metered: ${'spent' in spent ? `${spent.spent.calls} calls, $${spent.spent.costUsd.toFixed(2)}` : 'none'}`,
+  );
+  console.log(`peak RSS of the bench process (fake, SDK clients and gateway): ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+} finally {
+  clearInterval(sampler);
+  await gateway.onApplicationShutdown();
+  connection.disconnect();
+  await Promise.all([redis.stop(), anthropic.stop()]);
+}
