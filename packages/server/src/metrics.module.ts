@@ -3,6 +3,7 @@
 // when one is configured (the chart does: scrapers need not reach the public port), else on the
 // application's port.
 import { createServer, type Server } from 'node:http';
+import type { MetricDefinition } from '@kritik/core';
 import {
   Controller,
   type DynamicModule,
@@ -13,7 +14,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { MetricDefinition } from '@kritik/core';
 import {
   Counter,
   type CounterConfiguration,
