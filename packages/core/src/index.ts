@@ -9,3 +9,4 @@ export * from './queues.js';
 export * from './review.js';
 export * from './review-deadline.js';
 export * from './review-index.js';
+export * from './triggers.js';

@@ -45,10 +45,14 @@ describe(loadBackendConfig.name, () => {
     const sut = loadBackendConfig(minimal);
     expect(sut).toMatchObject({
       port: 8080,
-      github: { botName: 'kritik' },
-      triggers: { label: 'kritik:review', reviewBots: false },
+      triggers: {
+        botName: 'kritik',
+        label: 'kritik:review',
+        debounceMs: 2_000,
+        reviewDrafts: false,
+        reviewBots: false,
+      },
       allow: { orgs: [], repos: [], users: [] },
-      queue: { debounceMs: 2_000 },
     });
     expect(sut.apiToken).toBeUndefined();
   });
