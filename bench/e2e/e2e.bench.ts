@@ -171,7 +171,7 @@ function line(name: string, values: number[]): string {
 const platform = await Platform.start({
   values: {
     logLevel: 'info',
-    backend: { config: { queue: { debounceMs: DEBOUNCE_MS } } },
+    triggers: { debounceMs: DEBOUNCE_MS },
     worker: { config: { scheduling: DEFAULT_SCHEDULING } },
   },
 });

@@ -6,11 +6,11 @@
 //   npm run bench:reviewer -w services/reviewer [-- --runs 30]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileIgnore } from '../../packages/core/src/globs.js';
 import { costOf, PRICES } from '../../packages/core/src/models.js';
 import { packRequests } from '../../services/reviewer/src/budget/budget.js';
 import { estimateTokens } from '../../services/reviewer/src/budget/tokens.js';
 import { DEFAULT_IGNORE, defaultConfig } from '../../services/reviewer/src/config/config.js';
-import { compileIgnore } from '../../services/reviewer/src/config/globs.js';
 import { parseUnifiedDiff } from '../../services/reviewer/src/diff/diff.js';
 import type { LlmPort, MessageRequest, ModelReview } from '../../services/reviewer/src/llm/anthropic.js';
 import { buildRequest, overheadTokens, REVIEW_TOOL, SYSTEM_PROMPT } from '../../services/reviewer/src/prompt/prompt.js';

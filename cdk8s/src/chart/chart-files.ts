@@ -74,7 +74,7 @@ installing, the chart's notes print the webhook URL and the GitHub App settings.
   including the review Job settings; a checksum of each rolls its pods when it changes.
 - NetworkPolicies (on by default), optional bundled Redis, optional ServiceMonitor and Grafana
   dashboard (metrics: ${Object.values(METRICS)
-    .map((m) => `\`${m}\``)
+    .map((m) => `\`${m.name}\``)
     .join(', ')}).
 
 ## Parameters

@@ -27,19 +27,19 @@ const panels: Panel[] = [
     unit: 'reqps',
     targets: [
       {
-        expr: `sum by (event, outcome) (rate(${METRICS.webhookDeliveries}[5m]))`,
+        expr: `sum by (event, outcome) (rate(${METRICS.webhookDeliveries.name}[5m]))`,
         legendFormat: '{{event}} {{outcome}}',
       },
     ],
   },
-  latencyPanel('Webhook handling latency (p50, p99)', METRICS.webhookDuration, '5m'),
+  latencyPanel('Webhook handling latency (p50, p99)', METRICS.webhookDuration.name, '5m'),
   {
     title: 'Queue depth',
     type: 'timeseries',
     unit: 'short',
     targets: [
       {
-        expr: `sum by (queue, state) (${METRICS.queueJobs}{state=~"waiting|delayed|active"})`,
+        expr: `sum by (queue, state) (${METRICS.queueJobs.name}{state=~"waiting|delayed|active"})`,
         legendFormat: '{{queue}} {{state}}',
       },
     ],
@@ -48,15 +48,15 @@ const panels: Panel[] = [
     title: 'Reviews running',
     type: 'stat',
     unit: 'short',
-    targets: [{ expr: `sum(${METRICS.reviewsRunning})`, legendFormat: 'running' }],
+    targets: [{ expr: `sum(${METRICS.reviewsRunning.name})`, legendFormat: 'running' }],
   },
   {
     title: 'Reviews per hour by outcome',
     type: 'timeseries',
     unit: 'short',
-    targets: [{ expr: `sum by (outcome) (increase(${METRICS.reviews}[1h]))`, legendFormat: '{{outcome}}' }],
+    targets: [{ expr: `sum by (outcome) (increase(${METRICS.reviews.name}[1h]))`, legendFormat: '{{outcome}}' }],
   },
-  latencyPanel('Review duration (p50, p99)', METRICS.reviewDuration, '15m'),
+  latencyPanel('Review duration (p50, p99)', METRICS.reviewDuration.name, '15m'),
 ];
 
 /** Grafana's reference to the dashboard's data source variable (not a JS template). */

@@ -65,6 +65,18 @@ function redisEnv(): EnvVar[] {
   ];
 }
 
+/** The trigger settings: both services read them, so both get the same values. */
+function triggerEnv(): EnvVar[] {
+  const t = values.triggers;
+  return [
+    { name: ENV.botName, value: value(t.botName) },
+    { name: ENV.triggerLabel, value: value(t.label) },
+    { name: ENV.debounceMs, value: expr(`${t.debounceMs} | quote`) },
+    { name: ENV.reviewDrafts, value: expr(`${t.reviewDrafts} | quote`) },
+    { name: ENV.reviewBots, value: expr(`${t.reviewBots} | quote`) },
+  ];
+}
+
 function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
   return [
     { name: ENV.port, value: String(port) },
@@ -72,6 +84,7 @@ function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
     { name: ENV.logLevel, value: value(values.logLevel) },
     { name: ENV.config, value: configFileOf(component).path },
     { name: ENV.githubApiUrl, value: value(github.apiUrl) },
+    ...triggerEnv(),
     ...redisEnv(),
   ];
 }

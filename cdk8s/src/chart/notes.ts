@@ -1,5 +1,7 @@
 // templates/NOTES.txt: what to do after `helm install`: the webhook URL, the GitHub App settings,
 // where the generated secrets are, and warnings about quick-start settings.
+import { PORTS } from '@kritik/core';
+
 export function notesTxt(header: string): string {
   return `{{- /* ${header} */ -}}
 Kritik {{ .Chart.AppVersion }} is installed as "{{ .Release.Name }}" in namespace {{ .Release.Namespace }}.
@@ -14,8 +16,8 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
 {{- end }}
 {{- else }}
      The backend is not exposed (backend.ingress.enabled=false). To try it out:
-       kubectl -n {{ .Release.Namespace }} port-forward svc/{{ $fullname }}-backend 8080:{{ .Values.backend.service.port }}
-     and forward GitHub deliveries to http://localhost:8080/webhooks/github (e.g. with smee.io).
+       kubectl -n {{ .Release.Namespace }} port-forward svc/{{ $fullname }}-backend ${PORTS.backend}:{{ .Values.backend.service.port }}
+     and forward GitHub deliveries to http://localhost:${PORTS.backend}/webhooks/github (e.g. with smee.io).
 {{- end }}
 
 2. GitHub App settings (https://github.com/settings/apps/new):

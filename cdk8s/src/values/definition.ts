@@ -2,9 +2,13 @@
 // values.schema.json, the README's parameters table and the constructs' accessor all come from it.
 import {
   DEFAULT_GITHUB_API_URL,
+  ENV,
+  GITHUB_LOGIN,
+  MAX_DEBOUNCE_MS,
   type Resources,
   resourcesSchema,
   reviewJobSettingsSchema,
+  TRIGGER_DEFAULTS,
   tolerationSchema,
 } from '@kritik/core';
 import { type Accessor, accessorOf, bool, group, int, list, num, object, str, stringMap, stringOrInt } from './dsl.js';
@@ -40,7 +44,7 @@ const envVarSchema = {
 
 const CONFIG_DESCRIPTIONS = {
   backend:
-    "Settings of the backend's config file (KRITIK_CONFIG, see services/backend/src/config/backend.config.ts), e.g. allow.repos, triggers.label, github.botName, queue.debounceMs. Environment variables the chart sets win; secrets do not belong here.",
+    "Settings of the backend's config file (KRITIK_CONFIG, see services/backend/src/config/backend.config.ts), e.g. allow.repos, commands.perUserPerPr (the trigger settings come from `triggers`). Environment variables the chart sets win; secrets do not belong here. Unknown keys stop the backend.",
   worker:
     "Settings of the worker's config file beside `reviewJob` (KRITIK_CONFIG, see services/worker/src/config/worker.config.ts), e.g. scheduling.concurrency, scheduling.perRepoConcurrency. Unknown keys stop the worker.",
 } as const;
@@ -227,6 +231,33 @@ export const valuesDefinition = group('Kritik', {
       baseUrl: str('', 'Model API URL (ANTHROPIC_BASE_URL), e.g. a proxy; empty: https://api.anthropic.com.', {
         schema: { pattern: '^(https?://.+)?$' },
       }),
+    },
+  ),
+  triggers: group(
+    "What asks for a review. Backend and worker both get these, so the worker's `@<botName> help` reply names the bot and label the backend answers to.",
+    {
+      botName: str(
+        TRIGGER_DEFAULTS.botName,
+        `The GitHub App's login without \`[bot]\`: \`@<botName> review\` in a comment is a command (${ENV.botName}).`,
+        { schema: { pattern: GITHUB_LOGIN.source } },
+      ),
+      label: str(
+        TRIGGER_DEFAULTS.label,
+        `Adding this label to a pull request requests a review (${ENV.triggerLabel}).`,
+        {
+          schema: { minLength: 1 },
+        },
+      ),
+      debounceMs: int(
+        TRIGGER_DEFAULTS.debounceMs,
+        `A review waits this long for newer pushes to its pull request, which replace it (${ENV.debounceMs}).`,
+        { schema: { minimum: 0, maximum: MAX_DEBOUNCE_MS } },
+      ),
+      reviewDrafts: bool(
+        TRIGGER_DEFAULTS.reviewDrafts,
+        `Review draft pull requests where a repository's \`.kritik.yaml\` does not say (${ENV.reviewDrafts}).`,
+      ),
+      reviewBots: bool(TRIGGER_DEFAULTS.reviewBots, `Review pull requests opened by bots (${ENV.reviewBots}).`),
     },
   ),
   api: group('Bearer token of the reviews API (KRITIK_API_TOKEN).', {

@@ -2,6 +2,8 @@
 // and the services agree on one spelling.
 export const ENV = {
   port: 'PORT',
+  /** Address the backend (and the standalone mode's services) listen on. */
+  host: 'KRITIK_HOST',
   /** Serves /metrics on its own port (the chart sets it); on PORT with the rest when unset. */
   metricsPort: 'KRITIK_METRICS_PORT',
   /** `redis://` or `rediss://` (TLS) URL of one Redis server; or use the Sentinel variables below. */
@@ -40,6 +42,42 @@ export const ENV = {
   /** Where review Jobs reach the worker's model gateway; unset: Jobs call Anthropic directly. */
   gatewayUrl: 'KRITIK_GATEWAY_URL',
   gatewayPort: 'KRITIK_GATEWAY_PORT',
+
+  // What asks for a review, read alike by backend and worker (one value configures both).
+  /** The App's login without `[bot]`, as mentioned in comments (`@kritik review`). */
+  botName: 'KRITIK_BOT_NAME',
+  /** Adding this label to a pull request requests a review. */
+  triggerLabel: 'KRITIK_TRIGGER_LABEL',
+  /** A review waits this long for newer pushes to its pull request, which replace it. */
+  debounceMs: 'KRITIK_DEBOUNCE_MS',
+  /** Whether drafts are reviewed where a repository's `.kritik.yaml` does not say. */
+  reviewDrafts: 'KRITIK_REVIEW_DRAFTS',
+  /** Whether pull requests opened by bots are reviewed. */
+  reviewBots: 'KRITIK_REVIEW_BOTS',
+
+  // The backend's intake.
+  allowedOrgs: 'KRITIK_ALLOWED_ORGS',
+  allowedRepos: 'KRITIK_ALLOWED_REPOS',
+  allowedUsers: 'KRITIK_ALLOWED_USERS',
+  commandsPerUserPerPr: 'KRITIK_COMMANDS_PER_USER_PER_PR',
+  commandsWindowSeconds: 'KRITIK_COMMANDS_WINDOW_SECONDS',
+  webhookMaxUnverifiedBytes: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BYTES',
+  webhookMaxUnverifiedBodies: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES',
+  webhookBodyTimeoutMs: 'KRITIK_WEBHOOK_BODY_TIMEOUT_MS',
+
+  // Set by Kubernetes and kubectl's conventions; the worker picks its runner and client from them.
+  kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
+  kubeconfig: 'KUBECONFIG',
+
+  // The standalone mode (`npm start`).
+  /** The redis-server binary started when no Redis is configured. */
+  redisServer: 'KRITIK_REDIS_SERVER',
+  /** Where the local redis-server keeps its data. */
+  dataDir: 'KRITIK_DATA_DIR',
+  /** The worker's port beside the backend's PORT. */
+  workerPort: 'KRITIK_WORKER_PORT',
+  /** The XDG base directory the data directory defaults under. */
+  xdgStateHome: 'XDG_STATE_HOME',
 } as const;
 
 /** Default ports; the chart's Services and NetworkPolicies use the same numbers. */

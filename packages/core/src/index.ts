@@ -1,6 +1,7 @@
 export * from './check-run.js';
 export * from './commands.js';
 export * from './env.js';
+export * from './globs.js';
 export * from './kubernetes.js';
 export * from './labels.js';
 export * from './metrics.js';
@@ -9,3 +10,4 @@ export * from './queues.js';
 export * from './review.js';
 export * from './review-deadline.js';
 export * from './review-index.js';
+export * from './triggers.js';

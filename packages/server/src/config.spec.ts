@@ -1,8 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENV, TRIGGER_DEFAULTS } from '@kritik/core';
 import { z } from 'zod';
-import { boolSetting, ConfigError, intSetting, listSetting, loadConfig } from './config.js';
+import {
+  boolSetting,
+  ConfigError,
+  DEFAULT_TRIGGER_SETTINGS,
+  intSetting,
+  listSetting,
+  loadConfig,
+  triggerEnv,
+  triggerSettingsSchema,
+} from './config.js';
 
 const schema = z.object({
   port: intSetting().min(1).max(65535).default(8080),
@@ -90,5 +100,44 @@ describe(loadConfig.name, () => {
     const sut = errorOf(() => loadConfig({ schema, env, source: { KRITIK_CONFIG: '/nonexistent/kritik.yaml' } }));
     expect(sut.problems.map((p) => p.source)).toContain('KRITIK_CONFIG (/nonexistent/kritik.yaml)');
     expect(sut.problems.map((p) => p.source)).toContain('REDIS_URL (or redis.url in /nonexistent/kritik.yaml)');
+  });
+});
+
+describe('triggerSettingsSchema', () => {
+  const triggers = z.object({ triggers: triggerSettingsSchema.default(DEFAULT_TRIGGER_SETTINGS) });
+  const load = (source: NodeJS.ProcessEnv) => loadConfig({ schema: triggers, env: triggerEnv('triggers'), source });
+
+  it('defaults every setting from core', () => {
+    expect(load({}).triggers).toEqual(TRIGGER_DEFAULTS);
+  });
+
+  it('reads each setting from its variable in core ENV', () => {
+    const sut = load({
+      [ENV.botName]: 'review-bot',
+      [ENV.triggerLabel]: 'needs: "review"',
+      [ENV.debounceMs]: '500',
+      [ENV.reviewDrafts]: 'yes',
+      [ENV.reviewBots]: 'true',
+    });
+    expect(sut.triggers).toEqual({
+      botName: 'review-bot',
+      label: 'needs: "review"',
+      debounceMs: 500,
+      reviewDrafts: true,
+      reviewBots: true,
+    });
+  });
+
+  it('names every bad variable: a login with markup, a negative debounce, a non-boolean', () => {
+    const sut = errorOf(() =>
+      load({ [ENV.botName]: '@bot](javascript:x)', [ENV.debounceMs]: '-1', [ENV.reviewBots]: 'maybe' }),
+    );
+    expect(sut.problems.map((p) => p.source).sort()).toEqual([ENV.botName, ENV.debounceMs, ENV.reviewBots].sort());
+  });
+
+  it('refuses an unknown key in the file, so a misspelt setting is not silently dropped', () => {
+    const file = yamlFile('triggers:\n  lable: ai-review\n');
+    const sut = errorOf(() => load({ KRITIK_CONFIG: file }));
+    expect(sut.problems.map((p) => p.message).join()).toMatch(/lable/);
   });
 });

@@ -1,7 +1,7 @@
 // Typed configuration: environment variables (and an optional YAML file named by KRITIK_CONFIG)
 // validated once at boot against a service's zod schema. Nothing else reads process.env.
 import { readFileSync } from 'node:fs';
-import { ENV } from '@kritik/core';
+import { ENV, GITHUB_LOGIN, MAX_DEBOUNCE_MS, TRIGGER_DEFAULTS } from '@kritik/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -151,3 +151,36 @@ export const listSetting = <T extends z.ZodType = z.ZodString>(item?: T) =>
         : value,
     z.array(item ?? z.string()),
   );
+
+// What asks for a review: one fragment that backend and worker both embed as `triggers`, read
+// from the same variables, so the chart and `npm start` configure both with one value.
+
+export const triggerSettingsSchema = z
+  .object({
+    /** The App's login without `[bot]`: `@<botName> review` in a comment is a command. */
+    botName: z.string().regex(GITHUB_LOGIN, 'must be a GitHub login').default(TRIGGER_DEFAULTS.botName),
+    /** Adding this label to a pull request requests a review; the `@<bot> help` reply names it. */
+    label: z.string().min(1).default(TRIGGER_DEFAULTS.label),
+    /** A review waits this long for newer pushes to the same pull request, which replace it. */
+    debounceMs: intSetting().min(0).max(MAX_DEBOUNCE_MS).default(TRIGGER_DEFAULTS.debounceMs),
+    /** Whether drafts are reviewed where a repository's `.kritik.yaml` does not say (the worker's). */
+    reviewDrafts: boolSetting().default(TRIGGER_DEFAULTS.reviewDrafts),
+    /** Whether pull requests opened by bots are reviewed (the backend's). */
+    reviewBots: boolSetting().default(TRIGGER_DEFAULTS.reviewBots),
+  })
+  .strict();
+export type TriggerSettings = z.output<typeof triggerSettingsSchema>;
+
+/** The trigger settings with every default, for `.default(...)` of the `triggers` section. */
+export const DEFAULT_TRIGGER_SETTINGS: TriggerSettings = triggerSettingsSchema.parse({});
+
+/** The variables of the trigger settings, mapped under `at` (e.g. `triggers`). */
+export function triggerEnv(at: string): Readonly<Record<string, string>> {
+  return {
+    [ENV.botName]: `${at}.botName`,
+    [ENV.triggerLabel]: `${at}.label`,
+    [ENV.debounceMs]: `${at}.debounceMs`,
+    [ENV.reviewDrafts]: `${at}.reviewDrafts`,
+    [ENV.reviewBots]: `${at}.reviewBots`,
+  };
+}

@@ -3,6 +3,7 @@
 // when one is configured (the chart does: scrapers need not reach the public port), else on the
 // application's port.
 import { createServer, type Server } from 'node:http';
+import type { MetricDefinition } from '@kritik/core';
 import {
   Controller,
   type DynamicModule,
@@ -13,10 +14,53 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { collectDefaultMetrics, prometheusContentType, Registry } from 'prom-client';
+import {
+  Counter,
+  type CounterConfiguration,
+  collectDefaultMetrics,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  prometheusContentType,
+  Registry,
+} from 'prom-client';
 
 /** Prefix of every Kritik metric name (`kritik_<service>_<what>_<unit>`). */
 export const METRIC_PREFIX = 'kritik_';
+
+/** The label names of a series of core's `METRICS` table. */
+type LabelsOf<D extends MetricDefinition> = D['labels'][number];
+
+const configOf = <D extends MetricDefinition>(registry: Registry, metric: D) => ({
+  name: metric.name,
+  help: metric.help,
+  labelNames: metric.labels as readonly LabelsOf<D>[],
+  registers: [registry],
+});
+
+// Series are registered only from core's METRICS table, so name, help and labels cannot drift
+// from the dashboard, the alerts and the documentation that are checked against it.
+
+/** Registers a counter of `METRICS` in `registry`. */
+export const counterOf = <const D extends MetricDefinition<'counter'>>(
+  registry: Registry,
+  metric: D,
+  extra: Pick<CounterConfiguration<LabelsOf<D>>, 'collect'> = {},
+) => new Counter<LabelsOf<D>>({ ...configOf(registry, metric), ...extra });
+
+/** Registers a gauge of `METRICS` in `registry`; `collect` refreshes it on each scrape. */
+export const gaugeOf = <const D extends MetricDefinition<'gauge'>>(
+  registry: Registry,
+  metric: D,
+  extra: Pick<GaugeConfiguration<LabelsOf<D>>, 'collect'> = {},
+) => new Gauge<LabelsOf<D>>({ ...configOf(registry, metric), ...extra });
+
+/** Registers a histogram of `METRICS` in `registry`, with the table's buckets. */
+export const histogramOf = <const D extends MetricDefinition<'histogram'>>(registry: Registry, metric: D) =>
+  new Histogram<LabelsOf<D>>({
+    ...configOf(registry, metric),
+    ...(metric.buckets ? { buckets: [...metric.buckets] } : {}),
+  });
 
 @Controller()
 export class MetricsController {

@@ -5,6 +5,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ENV } from '@kritik/core';
 
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
@@ -34,7 +35,7 @@ export interface RedisOptions {
 
 export const REDIS_INSTALL_HINT =
   'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and put it on PATH, ' +
-  'set KRITIK_REDIS_SERVER to its path, or set REDIS_URL to a running Redis (redis://host:6379)';
+  `set ${ENV.redisServer} to its path, or set ${ENV.redisUrl} to a running Redis (redis://host:6379)`;
 
 /** Absolute path of an executable `name` (a path is checked as is), or undefined. */
 export function findExecutable(name: string, path: string): string | undefined {
@@ -95,9 +96,9 @@ export async function provideRedis(options: RedisOptions): Promise<LocalRedis> {
   const binary = findExecutable(options.binary ?? 'redis-server', options.path);
   if (!binary) {
     const what = options.binary
-      ? `KRITIK_REDIS_SERVER (${options.binary}) is not an executable`
+      ? `${ENV.redisServer} (${options.binary}) is not an executable`
       : 'redis-server is not on PATH';
-    throw new RedisUnavailableError(`REDIS_URL is not set and ${what}: ${REDIS_INSTALL_HINT}`);
+    throw new RedisUnavailableError(`${ENV.redisUrl} is not set and ${what}: ${REDIS_INSTALL_HINT}`);
   }
   const dir = join(options.dataDir, 'redis');
   mkdirSync(dir, { recursive: true });

@@ -43,13 +43,13 @@ export function serviceEnv(
   source: NodeJS.ProcessEnv,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...source };
-  for (const name of [...WITHHELD[service], 'KRITIK_WORKER_PORT', 'KRITIK_REDIS_SERVER', 'KRITIK_DATA_DIR']) {
+  for (const name of [...WITHHELD[service], ENV.workerPort, ENV.redisServer, ENV.dataDir]) {
     delete env[name];
   }
   if (redisUrl !== undefined) env[ENV.redisUrl] = redisUrl;
   if (service === 'backend') {
     env[ENV.port] = String(config.port);
-    env.KRITIK_HOST = config.host;
+    env[ENV.host] = config.host;
   } else {
     env[ENV.port] = String(config.workerPort);
     // Standalone means no cluster: the worker runs each reviewer as a child process.

@@ -2,7 +2,7 @@
 // is the backend's and the worker's own configuration, which each process validates as in a cluster.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ENV } from '@kritik/core';
+import { ENV, PORTS } from '@kritik/core';
 import { intSetting, listSetting, loadConfig } from '@kritik/server';
 import { z } from 'zod';
 
@@ -21,9 +21,9 @@ export const standaloneConfigSchema = z.object({
   /** Where the local redis-server keeps its append-only file, so queued reviews survive a restart. */
   dataDir: z.string().min(1).optional(),
   /** Port of the backend (webhooks and API). */
-  port: port().default(8080),
+  port: port().default(PORTS.backend),
   /** Port of the worker's /health, /ready and /metrics. */
-  workerPort: port().default(8081),
+  workerPort: port().default(PORTS.worker),
   /** Address both services listen on; loopback by default, since a laptop is not a server. */
   host: z.string().min(1).default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -33,11 +33,11 @@ export type StandaloneConfig = z.infer<typeof standaloneConfigSchema>;
 export const STANDALONE_ENV: Readonly<Record<string, string>> = {
   [ENV.redisUrl]: 'redisUrl',
   [ENV.redisSentinels]: 'redisSentinels',
-  KRITIK_REDIS_SERVER: 'redisServer',
-  KRITIK_DATA_DIR: 'dataDir',
+  [ENV.redisServer]: 'redisServer',
+  [ENV.dataDir]: 'dataDir',
   [ENV.port]: 'port',
-  KRITIK_WORKER_PORT: 'workerPort',
-  KRITIK_HOST: 'host',
+  [ENV.workerPort]: 'workerPort',
+  [ENV.host]: 'host',
   [ENV.logLevel]: 'logLevel',
 };
 
@@ -49,5 +49,5 @@ export function loadStandaloneConfig(source: NodeJS.ProcessEnv): StandaloneConfi
 
 /** The data directory: KRITIK_DATA_DIR, else `$XDG_STATE_HOME/kritik` (`~/.local/state/kritik`). */
 export function dataDirOf(config: StandaloneConfig, source: NodeJS.ProcessEnv): string {
-  return config.dataDir ?? join(source.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kritik');
+  return config.dataDir ?? join(source[ENV.xdgStateHome] || join(homedir(), '.local', 'state'), 'kritik');
 }

@@ -1,5 +1,5 @@
 // Entry point of the worker (`node dist/main.js`): validate config, consume the reviews queue,
-// serve /health, /ready and /metrics on PORT (default 8081).
+// serve /health, /ready and /metrics on PORT (default PORTS.worker, 8081).
 import 'reflect-metadata';
 import { ConfigError, createLogger } from '@kritik/server';
 import pino from 'pino';

@@ -42,11 +42,9 @@ describe('worker comment commands', () => {
       fakes,
       runner: 'local',
       reviewJob: reviewJobSettings(fakes.anthropic),
-      github: { botName: BOT },
       settings: {
-        triggers: { label: LABEL },
         // Queued reviews stay waiting: these tests look at what was queued, not at the review.
-        queue: { debounceMs: 600_000 },
+        triggers: { botName: BOT, label: LABEL, debounceMs: 600_000 },
         commands: { attempts: ATTEMPTS, backoffMs: 50, maxBackoffMs: 200 },
       },
     });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@kritik/server';
 import { loadBackendConfig } from './backend.config.js';
 
@@ -45,10 +48,14 @@ describe(loadBackendConfig.name, () => {
     const sut = loadBackendConfig(minimal);
     expect(sut).toMatchObject({
       port: 8080,
-      github: { botName: 'kritik' },
-      triggers: { label: 'kritik:review', reviewBots: false },
+      triggers: {
+        botName: 'kritik',
+        label: 'kritik:review',
+        debounceMs: 2_000,
+        reviewDrafts: false,
+        reviewBots: false,
+      },
       allow: { orgs: [], repos: [], users: [] },
-      queue: { debounceMs: 2_000 },
     });
     expect(sut.apiToken).toBeUndefined();
   });
@@ -62,5 +69,28 @@ describe(loadBackendConfig.name, () => {
     });
     expect(sut.allow).toEqual({ orgs: [], repos: ['acme/*', 'labs/api'], users: ['alice'] });
     expect(sut.triggers.reviewBots).toBe(true);
+  });
+});
+
+describe('the backend config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kritik-backend-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const withFile = (text: string) => {
+    const file = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, text);
+    return { ...minimal, KRITIK_CONFIG: file };
+  };
+
+  it('reads the trigger settings from the triggers section the worker reads too', () => {
+    const sut = loadBackendConfig(
+      withFile('triggers:\n  botName: review-bot\n  label: ai-review\n  debounceMs: 500\n'),
+    );
+    expect(sut.triggers).toMatchObject({ botName: 'review-bot', label: 'ai-review', debounceMs: 500 });
+  });
+
+  it('refuses settings that moved into triggers instead of silently keeping the defaults', () => {
+    expect(() => loadBackendConfig(withFile('github:\n  botName: review-bot\nqueue:\n  debounceMs: 500\n'))).toThrow(
+      /botName[\s\S]*queue|queue[\s\S]*botName/,
+    );
   });
 });

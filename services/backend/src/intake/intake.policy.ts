@@ -1,7 +1,13 @@
 // Decides what an intake event asks for: a review, a comment command, or nothing (with the
 // reason, which is logged). Pure: allow-lists and switches come from the config.
-import { type Command, parseCommand, repoFullName, type Trigger } from '@kritik/core';
-import { globToRegExp } from './glob.js';
+import {
+  type Command,
+  compileRepoGlobs,
+  type PathMatcher,
+  parseCommand,
+  repoFullName,
+  type Trigger,
+} from '@kritik/core';
 import type { IntakeEvent, PullRequestRef, PullRequestState } from './intake.event.js';
 
 export interface IntakePolicyOptions {
@@ -33,12 +39,13 @@ const ignore = (reason: string): IntakeDecision => ({ action: 'ignore', reason }
 
 export class IntakePolicy {
   private readonly orgs: ReadonlySet<string>;
-  private readonly repos: readonly RegExp[];
+  /** Undefined when the allow-list names no repository globs. */
+  private readonly repos: PathMatcher | undefined;
   private readonly users: ReadonlySet<string>;
 
   constructor(private readonly options: IntakePolicyOptions) {
     this.orgs = new Set(options.allowedOrgs.map((o) => o.toLowerCase()));
-    this.repos = options.allowedRepos.map(globToRegExp);
+    this.repos = options.allowedRepos.length > 0 ? compileRepoGlobs(options.allowedRepos) : undefined;
     this.users = new Set(options.allowedUsers.map((u) => u.toLowerCase()));
   }
 
@@ -61,9 +68,9 @@ export class IntakePolicy {
 
   /** Empty allow-lists admit every repository the App is installed on. */
   repositoryAllowed(pr: PullRequestRef): boolean {
-    if (this.orgs.size === 0 && this.repos.length === 0) return true;
+    if (this.orgs.size === 0 && !this.repos) return true;
     const name = repoFullName(pr.repo);
-    return this.orgs.has(pr.repo.owner.toLowerCase()) || this.repos.some((glob) => glob.test(name));
+    return this.orgs.has(pr.repo.owner.toLowerCase()) || (this.repos?.(name) ?? false);
   }
 
   private pullRequest(event: Extract<IntakeEvent, { type: 'pull-request' }>): IntakeDecision {

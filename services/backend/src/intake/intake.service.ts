@@ -68,7 +68,7 @@ export class IntakeService {
     @Inject(REDIS) private readonly redis: Redis,
   ) {
     this.policy = new IntakePolicy({
-      botName: config.github.botName,
+      botName: config.triggers.botName,
       triggerLabel: config.triggers.label,
       reviewBots: config.triggers.reviewBots,
       allowedOrgs: config.allow.orgs,

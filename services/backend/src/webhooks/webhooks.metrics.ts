@@ -1,9 +1,10 @@
 // Webhook and queue metrics: deliveries by event and outcome, handling latency, queue depth.
 import { COMMANDS_QUEUE, METRICS, REVIEWS_QUEUE } from '@kritik/core';
+import { counterOf, gaugeOf, histogramOf } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 
 export const WEBHOOK_OUTCOMES = [
   'queued',
@@ -29,33 +30,18 @@ const QUEUE_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'failed'] a
 
 @Injectable()
 export class WebhookMetrics {
-  private readonly deliveries: Counter<'event' | 'outcome'>;
-  private readonly duration: Histogram<'outcome'>;
+  private readonly deliveries;
+  private readonly duration;
 
   constructor(
     registry: Registry,
     @InjectQueue(REVIEWS_QUEUE) reviews: Queue,
     @InjectQueue(COMMANDS_QUEUE) commands: Queue,
   ) {
-    this.deliveries = new Counter({
-      name: METRICS.webhookDeliveries,
-      help: 'Webhook deliveries by event and outcome.',
-      labelNames: ['event', 'outcome'],
-      registers: [registry],
-    });
-    this.duration = new Histogram({
-      name: METRICS.webhookDuration,
-      help: 'Time from receiving a webhook delivery to answering it.',
-      labelNames: ['outcome'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    });
+    this.deliveries = counterOf(registry, METRICS.webhookDeliveries);
+    this.duration = histogramOf(registry, METRICS.webhookDuration);
     const queues = [reviews, commands];
-    new Gauge({
-      name: METRICS.queueJobs,
-      help: 'Jobs in the review and command queues by state.',
-      labelNames: ['queue', 'state'],
-      registers: [registry],
+    gaugeOf(registry, METRICS.queueJobs, {
       async collect() {
         // While Redis is down the last known values stay; /metrics itself keeps answering.
         await Promise.all(

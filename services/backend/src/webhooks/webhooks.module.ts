@@ -31,7 +31,7 @@ import { WebhookReceiver } from './webhooks.receiver.js';
       provide: ReviewEnqueuer,
       inject: [getQueueToken(REVIEWS_QUEUE), ReviewStore, REDIS, BACKEND_CONFIG],
       useFactory: (queue: ReviewQueue, store: ReviewStore, redis: Redis, config: BackendConfig) =>
-        new ReviewEnqueuer(queue, store, redis, { debounceMs: config.queue.debounceMs }),
+        new ReviewEnqueuer(queue, store, redis, { debounceMs: config.triggers.debounceMs }),
     },
     ReviewStore,
     WebhookMetrics,

@@ -1,6 +1,5 @@
-import { DEFAULT_MODEL } from '@kritik/core';
+import { compileIgnore, DEFAULT_MODEL } from '@kritik/core';
 import { applyCeilings, DEFAULT_IGNORE, defaultConfig, describeIssue, loadConfig } from './config.js';
-import { compileGlobs, compileIgnore } from './globs.js';
 
 describe(loadConfig.name, () => {
   it('uses the defaults when the repository has no config file', () => {
@@ -184,13 +183,5 @@ describe(compileIgnore.name, () => {
     const sut = compileIgnore([...DEFAULT_IGNORE, '!pkg/vendor/**']);
 
     expect([sut('pkg/vendor/a.go'), sut('vendor/a.go')]).toEqual([false, true]);
-  });
-});
-
-describe(compileGlobs.name, () => {
-  it('matches a slash-less glob in any folder and a rooted glob from the root', () => {
-    const sut = compileGlobs(['*.md', 'src/**/*.ts']);
-
-    expect(['a/b/README.md', 'src/x/y.ts', 'lib/src/y.ts'].map(sut)).toEqual([true, true, false]);
   });
 });

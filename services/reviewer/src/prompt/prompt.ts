@@ -2,11 +2,10 @@
 // and the base-branch config; the pull request's title, body and diff travel as delimited data.
 import { createHash } from 'node:crypto';
 import type { MessageCreateParamsNonStreaming, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
-import { SEVERITIES } from '@kritik/core';
+import { compileGlobs, SEVERITIES } from '@kritik/core';
 import type { ReviewUnit } from '../budget/budget.js';
 import { estimateTokens } from '../budget/tokens.js';
 import type { KritikConfig } from '../config/config.js';
-import { compileGlobs } from '../config/globs.js';
 
 export const TOOL_NAME = 'submit_review';
 

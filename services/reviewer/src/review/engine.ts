@@ -5,6 +5,8 @@ import {
   type CheckRunConclusion,
   type CheckRunOutput,
   checkRunText,
+  compileGlobs,
+  compileIgnore,
   costOf,
   emptyUsage,
   priceOf,
@@ -25,7 +27,6 @@ import {
   type LoadedConfig,
   loadConfig,
 } from '../config/config.js';
-import { compileGlobs, compileIgnore } from '../config/globs.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../diff/diff.js';
 import { DiffIndex } from '../diff/line-map.js';
 import { GitHubError, type GitHubPort, type PullRequestInfo, type ReviewCommentInput } from '../github/github.js';

@@ -42,7 +42,7 @@ export class CommandService {
       const posted = await this.github.findComment(command.repo, command.pr, marker, command.installationId);
       if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
     }
-    const body = `${helpReply(this.config.github.botName, this.config.triggers.label)}\n\n${marker}`;
+    const body = `${helpReply(this.config.triggers.botName, this.config.triggers.label)}\n\n${marker}`;
     const comment = await this.github.comment(command.repo, command.pr, body, command.installationId);
     return { outcome: 'replied', commentUrl: comment.url };
   }

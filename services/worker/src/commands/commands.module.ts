@@ -22,7 +22,7 @@ export class CommandsModule {
           provide: ReviewEnqueuer,
           inject: [getQueueToken(REVIEWS_QUEUE), ReviewStore, REDIS, WORKER_CONFIG],
           useFactory: (queue: ReviewQueue, store: ReviewStore, redis: Redis, config: WorkerConfig) =>
-            new ReviewEnqueuer(queue, store, redis, { debounceMs: config.queue.debounceMs }),
+            new ReviewEnqueuer(queue, store, redis, { debounceMs: config.triggers.debounceMs }),
         },
         CommandService,
         queueRecoveryProvider(REVIEWS_QUEUE),

@@ -108,9 +108,7 @@ describe(loadWorkerConfig.name, () => {
       KRITIK_TRIGGER_LABEL: 'ai-review',
       KRITIK_DEBOUNCE_MS: '500',
     });
-    expect(sut.github.botName).toBe('reviewbot');
-    expect(sut.triggers.label).toBe('ai-review');
-    expect(sut.queue.debounceMs).toBe(500);
+    expect(sut.triggers).toMatchObject({ botName: 'reviewbot', label: 'ai-review', debounceMs: 500 });
   });
 
   it('names KRITIK_BOT_NAME when it is not a GitHub login', () => {

@@ -1,7 +1,16 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
 import { DEFAULT_GITHUB_API_URL, DEFAULT_REVIEW_CONCURRENCY, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
-import { boolSetting, intSetting, listSetting, loadConfig, redisEnv, redisSettingsSchema } from '@kritik/server';
+import {
+  DEFAULT_TRIGGER_SETTINGS,
+  intSetting,
+  listSetting,
+  loadConfig,
+  redisEnv,
+  redisSettingsSchema,
+  triggerEnv,
+  triggerSettingsSchema,
+} from '@kritik/server';
 import { z } from 'zod';
 import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
 
@@ -84,27 +93,10 @@ export const workerConfigSchema = z
         appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
         privateKey: z.string().includes('PRIVATE KEY', { message: 'must be the PEM private key of the App' }),
         apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
-        /** The App's login without `[bot]`, as mentioned in comments; the backend's setting of the same name. */
-        botName: z
-          .string()
-          .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be a GitHub login')
-          .default('kritik'),
       })
       .strict(),
-    triggers: z
-      .object({
-        /** The label that requests a review, named in the `@<bot> help` reply; the backend's setting. */
-        label: z.string().min(1).default('kritik:review'),
-        /** Whether drafts are reviewed where a repository's `.kritik.yaml` does not say (reviewsDrafts). */
-        reviewDrafts: boolSetting().default(false),
-      })
-      .strict()
-      .default({ label: 'kritik:review', reviewDrafts: false }),
-    /** Reviews that `@<bot> review` queues wait this long for newer pushes, as the backend's do. */
-    queue: z
-      .object({ debounceMs: intSetting().pipe(z.number().int().min(0).max(600_000)).default(2_000) })
-      .strict()
-      .default({ debounceMs: 2_000 }),
+    /** Bot name, trigger label, debounce: the backend's section of the same name and variables. */
+    triggers: triggerSettingsSchema.default(DEFAULT_TRIGGER_SETTINGS),
     commands: commandSettingsSchema.default(commandSettingsSchema.parse({})),
     /** kubernetes or local; unset: kubernetes inside a cluster, local elsewhere. */
     runner: z.enum(RUNNER_KINDS).optional(),
@@ -182,15 +174,11 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.githubAppId]: 'github.appId',
   [ENV.githubAppPrivateKey]: 'github.privateKey',
   [ENV.githubApiUrl]: 'github.apiUrl',
-  // Named as the backend names them, so one value configures both.
-  KRITIK_BOT_NAME: 'github.botName',
-  KRITIK_TRIGGER_LABEL: 'triggers.label',
-  KRITIK_REVIEW_DRAFTS: 'triggers.reviewDrafts',
-  KRITIK_DEBOUNCE_MS: 'queue.debounceMs',
+  ...triggerEnv('triggers'),
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',
-  KUBERNETES_SERVICE_HOST: 'kubernetes.serviceHost',
-  KUBECONFIG: 'kubernetes.kubeconfig',
+  [ENV.kubernetesServiceHost]: 'kubernetes.serviceHost',
+  [ENV.kubeconfig]: 'kubernetes.kubeconfig',
   [ENV.anthropicApiKey]: 'anthropic.apiKey',
   [ENV.anthropicBaseUrl]: 'anthropic.baseUrl',
   [ENV.gatewayUrl]: 'gateway.url',

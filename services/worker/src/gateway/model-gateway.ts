@@ -4,10 +4,10 @@
 // the worker. Answers speak the API's error format, so the reviewer's SDK handles them as usual.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { costOf, METRICS, priceOf, type TokenUsage } from '@kritik/core';
-import { BodyTimeoutError, BodyTooLargeError, readRawBody, refuseBody } from '@kritik/server';
+import { BodyTimeoutError, BodyTooLargeError, counterOf, readRawBody, refuseBody } from '@kritik/server';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { GatewaySettings } from '../config/worker.config.js';
 import type { GatewayGrants } from './gateway-grants.js';
 
@@ -53,29 +53,16 @@ export function usageOf(reply: unknown): TokenUsage | undefined {
 /** An error body as the Anthropic API writes one. */
 export const apiError = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message } });
 
-class GatewayMetrics {
-  readonly requests: Counter<'outcome'>;
-  readonly tokens: Counter<'kind'>;
-  readonly cost: Counter;
+/** The gateway's series of core's METRICS table. */
+export class GatewayMetrics {
+  readonly requests;
+  readonly tokens;
+  readonly cost;
 
   constructor(registry: Registry) {
-    this.requests = new Counter({
-      name: METRICS.gatewayRequests,
-      help: 'Model calls of review Jobs through the gateway, by outcome',
-      labelNames: ['outcome'],
-      registers: [registry],
-    });
-    this.tokens = new Counter({
-      name: METRICS.gatewayTokens,
-      help: 'Tokens of model replies metered by the gateway, by kind',
-      labelNames: ['kind'],
-      registers: [registry],
-    });
-    this.cost = new Counter({
-      name: METRICS.gatewayCost,
-      help: 'Dollars of model replies metered by the gateway, at list price',
-      registers: [registry],
-    });
+    this.requests = counterOf(registry, METRICS.gatewayRequests);
+    this.tokens = counterOf(registry, METRICS.gatewayTokens);
+    this.cost = counterOf(registry, METRICS.gatewayCost);
   }
 }
 

@@ -37,9 +37,9 @@ export interface WorkerOptions {
   readonly reviewJob: Record<string, unknown>;
   readonly scheduling?: Record<string, unknown>;
   readonly local?: Record<string, unknown>;
-  /** Settings beside the GitHub App's (e.g. botName). */
+  /** Settings beside the GitHub App's (e.g. apiUrl). */
   readonly github?: Record<string, unknown>;
-  /** Other top-level sections (triggers, queue, commands). */
+  /** Other top-level sections (triggers, commands). */
   readonly settings?: Record<string, unknown>;
 }
 

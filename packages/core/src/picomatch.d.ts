@@ -4,6 +4,7 @@ declare module 'picomatch' {
     dot?: boolean;
     basename?: boolean;
     nocase?: boolean;
+    nonegate?: boolean;
   }
   function picomatch(glob: string | string[], options?: PicomatchOptions): (path: string) => boolean;
   export default picomatch;
