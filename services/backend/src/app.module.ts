@@ -1,7 +1,16 @@
-// The backend application: config and logger, one Redis connection shared with BullMQ,
-// webhook intake, reviews API, /health, /ready and /metrics.
+// The backend application: config and logger, one Redis connection shared with BullMQ, the
+// shared reviews queue (records, PR heads, lifecycle, enqueuer), webhook intake, reviews API,
+// /health, /ready and /metrics.
 import { QUEUE_PREFIX } from '@kritik/core';
-import { HealthModule, type Logger, MetricsModule, REDIS, RedisHealthIndicator, RedisModule } from '@kritik/server';
+import {
+  HealthModule,
+  type Logger,
+  MetricsModule,
+  REDIS,
+  RedisHealthIndicator,
+  RedisModule,
+  ReviewQueueModule,
+} from '@kritik/server';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -46,6 +55,7 @@ export class AppModule {
           inject: [REDIS],
           useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
         }),
+        ReviewQueueModule.forRoot({ debounceMs: config.queue.debounceMs }),
         MetricsModule.forRoot({
           service: 'backend',
           ...(config.metricsPort !== undefined ? { port: config.metricsPort, host: config.host } : {}),
