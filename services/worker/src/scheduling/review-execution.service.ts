@@ -2,13 +2,7 @@
 // runner while renewing the lease and watching for a newer SHA, then records how it ended and
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
-import {
-  type CheckRunConclusion,
-  isFinalStatus,
-  type ReviewJob,
-  type ReviewOutcome,
-  repoFullName,
-} from '@kritik/core';
+import { type CheckRunConclusion, isFinalStatus, type ReviewJob, type ReviewOutcome, repoFullName } from '@kritik/core';
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
