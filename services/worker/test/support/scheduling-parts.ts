@@ -13,6 +13,7 @@ import { CheckRuns } from '../../src/github/check-runs.js';
 import { GitHubAppClient } from '../../src/github/github-app.client.js';
 import { WorkerMetrics } from '../../src/metrics/worker.metrics.js';
 import { LocalProcessRunner } from '../../src/runner/local-process.runner.js';
+import type { ReviewRunner } from '../../src/runner/review-runner.js';
 import { PrLeases } from '../../src/scheduling/pr-lease.js';
 import { ReviewExecution } from '../../src/scheduling/review-execution.service.js';
 import { ReviewSlots } from '../../src/scheduling/review-slots.js';
@@ -23,8 +24,9 @@ import { APP_ID, type Fakes, startFakes } from './world.js';
 
 /** Stand-in reviewers: what the process does instead of reviewing. */
 export const reviewers = {
-  /** Reports `result` at once. */
-  reports: (result: ReviewResult = postedResult()) => `console.log(${JSON.stringify(JSON.stringify(result))})`,
+  /** Reports `result` at once, where both runners read it (the termination-message file). */
+  reports: (result: ReviewResult = postedResult()) =>
+    `require('fs').writeFileSync(process.env.KRITIK_TERMINATION_LOG, ${JSON.stringify(JSON.stringify(result))})`,
   /** Runs until it is stopped. */
   hangs: () => 'setInterval(() => {}, 1000)',
   /** Crashes with an error line. */
@@ -43,8 +45,11 @@ export interface SchedulingParts {
   readonly checkRuns: CheckRuns;
   readonly metrics: WorkerMetrics;
   readonly registry: Registry;
-  /** A ReviewExecution whose reviewer process runs `script` (see {@link reviewers}). */
-  execution(script: string): { execution: ReviewExecution; runner: LocalProcessRunner };
+  /**
+   * A ReviewExecution running reviews through `runner`, or through the local runner with a
+   * reviewer process that runs `script` (see {@link reviewers}).
+   */
+  execution(runner: string | ReviewRunner): { execution: ReviewExecution; runner: ReviewRunner };
   /** A review the scheduling gate has let in, as the processor hands it to the execution. */
   enter(review: ReviewJob, entryId?: string): ReturnType<SchedulingGate['enter']>;
   flush(): Promise<void>;
@@ -85,11 +90,14 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
     checkRuns,
     metrics,
     registry,
-    execution(script) {
-      const runner = new LocalProcessRunner(
-        { command: [process.execPath, '-e', script], settings: config.reviewJob, killGraceMs: 200 },
-        { PATH: process.env.PATH },
-      );
+    execution(runnerOrScript) {
+      const runner =
+        typeof runnerOrScript === 'string'
+          ? new LocalProcessRunner(
+              { command: [process.execPath, '-e', runnerOrScript], settings: config.reviewJob, killGraceMs: 200 },
+              { PATH: process.env.PATH },
+            )
+          : runnerOrScript;
       const execution = new ReviewExecution(
         config,
         logger,
