@@ -1,7 +1,8 @@
 // The reviews queue as one provider set, declared once and imported at the root of the backend
-// and the worker alike: the `reviews` queue, the record and PR head stores, the lifecycle over
-// them and the enqueuer. Neither service declares any of these itself (ADR 0015).
-import { REVIEWS_QUEUE } from '@kritik/core';
+// and the worker alike: BullMQ on the shared Redis connection, the `reviews` queue, the record
+// and PR head stores, the lifecycle over them and the enqueuer. Neither service declares any of
+// these itself (ADR 0015).
+import { QUEUE_PREFIX, REVIEWS_QUEUE } from '@kritik/core';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -12,8 +13,9 @@ import { ReviewEnqueuer, type ReviewEnqueuerOptions, type ReviewQueue } from './
 import { ReviewLifecycle } from './review-lifecycle.js';
 
 /**
- * Global, like RedisModule and BullModule.forRoot it builds on: one instance of each per process.
- * Needs {@link REDIS} and BullModule.forRoot(Async) at the root.
+ * Global, like RedisModule it builds on and BullModule.forRoot it sets up (every queue of the
+ * process shares its connection and prefix): one instance of each per process. Needs
+ * {@link REDIS} (RedisModule) at the root.
  */
 @Module({})
 export class ReviewQueueModule {
@@ -33,7 +35,13 @@ export class ReviewQueueModule {
     return {
       module: ReviewQueueModule,
       global: true,
-      imports: [queue],
+      imports: [
+        BullModule.forRootAsync({
+          inject: [REDIS],
+          useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
+        }),
+        queue,
+      ],
       providers,
       exports: [queue, ReviewStore, PrHeadStore, ReviewLifecycle, ReviewEnqueuer],
     };

@@ -1,19 +1,15 @@
-// The worker application: config and logger, one Redis connection shared with BullMQ, the shared
-// reviews queue (records, PR heads, lifecycle, enqueuer), the runner chosen by KRITIK_RUNNER, the
-// model access, the reviews and commands consumers, /health, /ready, /metrics.
-import { QUEUE_PREFIX } from '@kritik/core';
+// The worker application: config and logger, one Redis connection, the shared reviews queue
+// (BullMQ on that connection, records, PR heads, lifecycle, enqueuer), the runner chosen by
+// KRITIK_RUNNER, the model access, the reviews and commands consumers, /health, /ready, /metrics.
 import {
   HealthModule,
   type Logger,
   MetricsModule,
-  REDIS,
   RedisHealthIndicator,
   RedisModule,
   ReviewQueueModule,
 } from '@kritik/server';
-import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { CommandsModule } from '../commands/commands.module.js';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { ModelModule } from '../gateway/model.module.js';
@@ -58,10 +54,6 @@ export class WorkerModule {
           ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
         }),
         RedisModule.forRoot({ connection: config.redis, name: 'kritik-worker', logger }),
-        BullModule.forRootAsync({
-          inject: [REDIS],
-          useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
-        }),
         ReviewQueueModule.forRoot({ debounceMs: config.queue.debounceMs }),
         HealthModule.register({ imports: [runner], checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
         ReviewsModule.register(config.scheduling, { runner, model }),
