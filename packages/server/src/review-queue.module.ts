@@ -12,6 +12,15 @@ import { ReviewStore } from './review.store.js';
 import { ReviewEnqueuer, type ReviewEnqueuerOptions, type ReviewQueue } from './review-enqueuer.js';
 import { ReviewLifecycle } from './review-lifecycle.js';
 
+/** What ReviewQueueModule provides, by injection token: one instance of each per process. */
+export const REVIEW_QUEUE_PROVIDES = [
+  getQueueToken(REVIEWS_QUEUE),
+  ReviewStore,
+  PrHeadStore,
+  ReviewLifecycle,
+  ReviewEnqueuer,
+] as const;
+
 /**
  * Global, like RedisModule it builds on and BullModule.forRoot it sets up (every queue of the
  * process shares its connection and prefix): one instance of each per process. Needs

@@ -1,7 +1,5 @@
-import { REVIEWS_QUEUE } from '@kritik/core';
-import { createLogger, PrHeadStore, ReviewEnqueuer, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { createLogger, REVIEW_QUEUE_PROVIDES } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
-import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from './app.js';
 import { AppModule } from './app.module.js';
@@ -23,13 +21,10 @@ describe(AppModule.name, () => {
   });
 
   // The intake and the reviews API share one set (ReviewQueueModule), as the worker does.
-  it.each([
-    ['the reviews queue', getQueueToken(REVIEWS_QUEUE)],
-    ['ReviewStore', ReviewStore],
-    ['PrHeadStore', PrHeadStore],
-    ['ReviewLifecycle', ReviewLifecycle],
-    ['ReviewEnqueuer', ReviewEnqueuer],
-  ] as const)('provides %s once, shared by every feature', (_, token) => {
-    expect(sut.get(token as never, { each: true, strict: false })).toHaveLength(1);
-  });
+  it.each(REVIEW_QUEUE_PROVIDES.map((token) => [typeof token === 'string' ? token : token.name, token] as const))(
+    'provides %s once, shared by every feature',
+    (_, token) => {
+      expect(sut.get(token as never, { each: true, strict: false })).toHaveLength(1);
+    },
+  );
 });

@@ -1,7 +1,5 @@
-import { REVIEWS_QUEUE } from '@kritik/core';
-import { PrHeadStore, ReviewEnqueuer, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { REVIEW_QUEUE_PROVIDES } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
-import { getQueueToken } from '@nestjs/bullmq';
 import { startWorker, type WorkerUnderTest } from '../../test/support/worker-app.js';
 import { type Fakes, startFakes } from '../../test/support/world.js';
 import { CheckRuns } from '../github/check-runs.js';
@@ -28,11 +26,7 @@ describe(WorkerModule.name, () => {
   // Two instances would mean two sets of state (a second reviews Queue unwatched by recovery, a
   // readiness check asking a RunnerAccess the consumer never waits on).
   it.each([
-    ['the reviews queue', getQueueToken(REVIEWS_QUEUE)],
-    ['ReviewStore', ReviewStore],
-    ['PrHeadStore', PrHeadStore],
-    ['ReviewLifecycle', ReviewLifecycle],
-    ['ReviewEnqueuer', ReviewEnqueuer],
+    ...REVIEW_QUEUE_PROVIDES.map((token) => [typeof token === 'string' ? token : token.name, token] as const),
     ['the runner', REVIEW_RUNNER],
     ['RunnerAccess', RunnerAccess],
     ['GitHubAppClient', GitHubAppClient],
