@@ -1,5 +1,5 @@
 // NestJS infrastructure shared by the backend and the worker: config, logging, Redis, metrics,
-// health probes and the review record store.
+// health probes, and the reviews queue: records, PR heads, their lifecycle and the enqueuer.
 export * from './boot.js';
 export * from './config.js';
 export * from './health.module.js';
@@ -14,3 +14,5 @@ export * from './redis-connection.js';
 export * from './redis-script.js';
 export * from './review.store.js';
 export * from './review-enqueuer.js';
+export * from './review-lifecycle.js';
+export * from './review-queue.module.js';

@@ -25,6 +25,12 @@ describe(PrHeadStore.name, () => {
     expect(head).toEqual({ reviewId: 'new', sha: 'b'.repeat(40), at: 2_000 });
   });
 
+  it('keeps the first of two offers enqueued in the same millisecond', async () => {
+    await sut.offer(ref, { reviewId: 'first', sha: 'a'.repeat(40), at: 3_000 });
+    const head = await sut.offer(ref, { reviewId: 'second', sha: 'b'.repeat(40), at: 3_000 });
+    expect(head).toEqual({ reviewId: 'first', sha: 'a'.repeat(40), at: 3_000 });
+  });
+
   it('reads the head under the lower-cased repository key', async () => {
     await sut.offer(ref, { reviewId: 'r1', sha: 'c'.repeat(40), at: 1 });
     expect(await sut.get({ repo: 'acme/api', pr: 7 })).toEqual({ reviewId: 'r1', sha: 'c'.repeat(40), at: 1 });

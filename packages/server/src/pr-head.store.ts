@@ -22,10 +22,12 @@ export interface PrKey {
 
 export const PR_HEAD_TTL_SECONDS = 7 * 24 * 3600;
 
-// KEYS: head. ARGV: reviewId, sha, at, ttl s. Keeps the later enqueue; returns the head after it.
+// KEYS: head. ARGV: reviewId, sha, at, ttl s. Keeps the later enqueue (of two enqueued in the
+// same millisecond, the first offered: only one may ever be told it is the head); returns the
+// head after it.
 const OFFER = `
 local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
-if tonumber(ARGV[3]) >= at then
+if tonumber(ARGV[3]) > at then
   redis.call('HSET', KEYS[1], 'reviewId', ARGV[1], 'sha', ARGV[2], 'at', ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -39,7 +41,7 @@ export class PrHeadStore {
     this.offerScript = redisScript(redis, 'kritikPrHeadOffer', 1, OFFER);
   }
 
-  /** Records `head` unless a later-enqueued review is there; returns the head after it. */
+  /** Records `head` unless a review enqueued at the same time or later is there; returns the head after it. */
   async offer(ref: PrKey, head: PrHead): Promise<PrHead> {
     const [reviewId, sha, at] = (await this.offerScript(
       PrHeadStore.key(ref),

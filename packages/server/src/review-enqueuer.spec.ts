@@ -3,8 +3,10 @@ import { startRedis, type TestRedis } from '@kritik/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { PrHeadStore } from './pr-head.store.js';
 import { ReviewStore } from './review.store.js';
 import { ReviewEnqueuer } from './review-enqueuer.js';
+import { ReviewLifecycle } from './review-lifecycle.js';
 
 const repo = { owner: 'acme', name: 'api' };
 const job = (pr: number, headSha: string): ReviewJob => ({
@@ -30,7 +32,7 @@ describe(ReviewEnqueuer.name, () => {
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
     queue = new Queue<ReviewJob>(REVIEWS_QUEUE, { connection: redis });
     store = new ReviewStore(redis);
-    sut = new ReviewEnqueuer(queue, store, redis, { debounceMs: 60_000 });
+    sut = new ReviewEnqueuer(queue, new ReviewLifecycle(store, new PrHeadStore(redis)), redis, { debounceMs: 60_000 });
   });
   afterAll(async () => {
     await queue.close();

@@ -2,13 +2,13 @@
 // every producer (the backend for webhooks, the worker for `@<bot> review` comments): a review
 // waits `debounceMs` (delayed) and a newer head SHA replaces it; while a review of the PR runs,
 // the newest one is kept to start after it (keepLastIfActive). Reviews that lose their place are
-// recorded as skipped, so none stays `queued` forever. Its Redis writes are batched: a caller's
+// recorded as skipped through the lifecycle, so none stays `queued` forever. Its Redis writes are batched: a caller's
 // writes can leave in the same socket write as the add (`alongside`), the slot's reads in one.
 import { prDedupeId, type ReviewJob, repoFullName } from '@kritik/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { inOneWrite } from './redis.js';
-import type { ReviewStore } from './review.store.js';
+import type { ReviewLifecycle } from './review-lifecycle.js';
 
 /** Name of review jobs on the queue. */
 export const REVIEW_JOB_NAME = 'review';
@@ -67,7 +67,7 @@ export interface ReviewEnqueuerOptions {
 export class ReviewEnqueuer {
   constructor(
     private readonly queue: ReviewQueue,
-    private readonly store: ReviewStore,
+    private readonly lifecycle: ReviewLifecycle,
     private readonly redis: Redis,
     private readonly options: ReviewEnqueuerOptions,
   ) {}
@@ -152,11 +152,7 @@ export class ReviewEnqueuer {
   }
 
   private async supersede(reviewId: string, by: ReviewJob, log: Logger) {
-    const outcome = await this.store.transition(reviewId, 'skipped', {
-      from: ['queued'],
-      reason: `superseded by ${by.headSha.slice(0, 12)}`,
-    });
-    if (outcome.ok)
+    if (await this.lifecycle.supersedeWaiting(reviewId, by))
       log.info({ reviewId: by.reviewId, superseded: reviewId }, 'waiting review superseded by a newer head');
   }
 }

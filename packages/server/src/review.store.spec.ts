@@ -60,7 +60,7 @@ describe(ReviewStore.name, () => {
 
   it('leaves an existing record unchanged when created again', async () => {
     const first = await sut.create(job(1, 'a'.repeat(40)));
-    await sut.transition(first.record.id, 'running');
+    await sut.transition(first.record.id, 'running', { from: ['queued'] });
     const again = await sut.create(job(1, 'a'.repeat(40)));
     expect(again.created).toBe(false);
     expect(again.record.status).toBe('running');
@@ -68,18 +68,18 @@ describe(ReviewStore.name, () => {
 
   it('records the timeline and the result up to a final status', async () => {
     const { record } = await sut.create(job(2, 'b'.repeat(40)));
-    await sut.transition(record.id, 'running');
-    const outcome = await sut.transition(record.id, 'posted', { result });
+    await sut.transition(record.id, 'running', { from: ['queued'] });
+    const outcome = await sut.transition(record.id, 'posted', { from: ['running'], result });
     expect(outcome.ok).toBe(true);
     const stored = await sut.get(record.id);
     expect(stored?.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
     expect(stored?.result).toEqual(result);
   });
 
-  it('refuses to change a final record', async () => {
+  it('refuses a move from a status that is not among the expected ones', async () => {
     const { record } = await sut.create(job(3, 'c'.repeat(40)));
-    await sut.transition(record.id, 'skipped', { reason: 'superseded' });
-    const outcome = await sut.transition(record.id, 'running');
+    await sut.transition(record.id, 'skipped', { from: ['queued'], reason: 'superseded' });
+    const outcome = await sut.transition(record.id, 'running', { from: ['queued', 'running'] });
     expect(outcome).toMatchObject({
       ok: false,
       reason: 'not-allowed',
@@ -89,13 +89,16 @@ describe(ReviewStore.name, () => {
 
   it('refuses a transition whose expected current status does not match', async () => {
     const { record } = await sut.create(job(3, 'd'.repeat(40)));
-    await sut.transition(record.id, 'running');
+    await sut.transition(record.id, 'running', { from: ['queued'] });
     const outcome = await sut.transition(record.id, 'skipped', { from: ['queued'] });
     expect(outcome).toMatchObject({ ok: false, reason: 'not-allowed' });
   });
 
   it('reports a missing record', async () => {
-    expect(await sut.transition('0123456789abcdef0123', 'running')).toEqual({ ok: false, reason: 'missing' });
+    expect(await sut.transition('0123456789abcdef0123', 'running', { from: ['queued'] })).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
   });
 
   it('lets exactly one of many concurrent writers win a compare-and-set', async () => {
@@ -110,8 +113,8 @@ describe(ReviewStore.name, () => {
 
   it('keeps every update of concurrent writers that are all allowed', async () => {
     const { record } = await sut.create(job(5, 'f'.repeat(40)));
-    await sut.transition(record.id, 'running');
-    await Promise.all(Array.from({ length: 10 }, () => sut.transition(record.id, 'running')));
+    await sut.transition(record.id, 'running', { from: ['queued'] });
+    await Promise.all(Array.from({ length: 10 }, () => sut.transition(record.id, 'running', { from: ['running'] })));
     expect((await sut.get(record.id))?.timeline).toHaveLength(12);
   });
 
@@ -121,7 +124,7 @@ describe(ReviewStore.name, () => {
     const b = (await sut.create(job(1, '2'.repeat(40)), t(2))).record;
     const c = (await sut.create(job(2, '3'.repeat(40)), t(3))).record;
     const d = (await sut.create(job(1, '4'.repeat(40), { owner: 'acme', name: 'web' }), t(4))).record;
-    await sut.transition(b.id, 'running', { at: t(5) });
+    await sut.transition(b.id, 'running', { from: ['queued'], at: t(5) });
 
     expect((await sut.list({ repo: 'acme/api', pr: 1 })).map((r) => r.id)).toEqual([b.id, a.id]);
     expect((await sut.list({ repo: 'ACME/API' })).map((r) => r.id)).toEqual([c.id, b.id, a.id]);

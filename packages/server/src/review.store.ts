@@ -1,6 +1,7 @@
-// Review records in Redis: the backend creates them `queued`, the worker moves them along the
-// timeline, the reviews API reads them. Writes are compare-and-set Lua scripts, so concurrent
-// writers (two worker replicas, the backend superseding a waiting review) never lose an update.
+// Review records in Redis: storage only. Which moves are allowed, and when a review is
+// superseded, is decided by ReviewLifecycle, the one writer; the reviews API reads here. Writes
+// are compare-and-set Lua scripts, so concurrent writers (two worker replicas, the backend
+// superseding a waiting review) never lose an update.
 import {
   type ReviewJob,
   type ReviewRecord,
@@ -19,21 +20,11 @@ import { redisScript } from './redis-script.js';
 /** How long records (and their index entries) are kept after their last update. */
 export const REVIEW_RETENTION_SECONDS = 30 * 24 * 3600;
 
-/** Statuses a record may move to from each status; final statuses never change. */
-const NEXT: Record<ReviewStatus, readonly ReviewStatus[]> = {
-  queued: ['running', 'posted', 'skipped', 'failed'],
-  // running → running: a restarted worker picks the review up again; → queued: handed back.
-  running: ['running', 'queued', 'posted', 'skipped', 'failed'],
-  posted: [],
-  skipped: [],
-  failed: [],
-};
-
 export interface TransitionOptions {
+  /** Only transition from one of these statuses (compare-and-set on status); the lifecycle decides them. */
+  readonly from: readonly ReviewStatus[];
   readonly reason?: string;
   readonly result?: ReviewResult;
-  /** Only transition from one of these statuses (compare-and-set on status). */
-  readonly from?: readonly ReviewStatus[];
   readonly at?: Date;
 }
 
@@ -120,16 +111,16 @@ export class ReviewStore {
   }
 
   /**
-   * Moves a review to `status`, appending to its timeline. Refused when the record is final,
-   * when the move is not allowed, or when `from` is given and the current status is not in it.
+   * Moves a review to `status`, appending to its timeline, when its current status is one of
+   * `from`; refused otherwise (ReviewLifecycle names the allowed moves).
    */
-  async transition(id: string, status: ReviewStatus, options: TransitionOptions = {}): Promise<TransitionOutcome> {
+  async transition(id: string, status: ReviewStatus, options: TransitionOptions): Promise<TransitionOutcome> {
     const key = redisKeys.review(id);
     for (;;) {
       const raw = await this.redis.get(key);
       if (raw === null) return { ok: false, reason: 'missing' };
       const current = reviewRecordSchema.parse(JSON.parse(raw));
-      if (!NEXT[current.status].includes(status) || (options.from && !options.from.includes(current.status))) {
+      if (!options.from.includes(current.status)) {
         return { ok: false, reason: 'not-allowed', record: current };
       }
       const at = options.at ?? new Date();

@@ -1,10 +1,15 @@
-// The backend application: config and logger, one Redis connection shared with BullMQ,
-// webhook intake, reviews API, /health, /ready and /metrics.
-import { QUEUE_PREFIX } from '@kritik/core';
-import { HealthModule, type Logger, MetricsModule, REDIS, RedisHealthIndicator, RedisModule } from '@kritik/server';
-import { BullModule } from '@nestjs/bullmq';
+// The backend application: config and logger, one Redis connection, the shared reviews queue
+// (BullMQ on that connection, records, PR heads, lifecycle, enqueuer), webhook intake, reviews
+// API, /health, /ready and /metrics.
+import {
+  HealthModule,
+  type Logger,
+  MetricsModule,
+  RedisHealthIndicator,
+  RedisModule,
+  ReviewQueueModule,
+} from '@kritik/server';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from './config/backend.config.js';
 import { LOGGER } from './logger.provider.js';
 import { ReviewsModule } from './reviews/reviews.module.js';
@@ -42,10 +47,7 @@ export class AppModule {
           commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
           logger,
         }),
-        BullModule.forRootAsync({
-          inject: [REDIS],
-          useFactory: (redis: Redis) => ({ connection: redis, prefix: QUEUE_PREFIX }),
-        }),
+        ReviewQueueModule.forRoot({ debounceMs: config.triggers.debounceMs }),
         MetricsModule.forRoot({
           service: 'backend',
           ...(config.metricsPort !== undefined ? { port: config.metricsPort, host: config.host } : {}),

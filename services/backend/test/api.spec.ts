@@ -46,8 +46,9 @@ describe(ReviewsController.name, () => {
     const a = (await store.create(job('acme/api', 1, 'a'.repeat(40)))).record;
     const b = (await store.create(job('acme/api', 2, 'b'.repeat(40)))).record;
     await store.create(job('acme/web', 1, 'c'.repeat(40)));
-    await store.transition(b.id, 'running');
+    await store.transition(b.id, 'running', { from: ['queued'] });
     await store.transition(b.id, 'posted', {
+      from: ['running'],
       result: {
         status: 'posted',
         findings: { critical: 0, major: 1, minor: 0, nit: 2 },

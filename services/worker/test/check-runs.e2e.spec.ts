@@ -5,7 +5,7 @@
 import type { ReviewJob } from '@kritik/core';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { type LeaseHolder, PrLeases } from '../src/scheduling/pr-lease.js';
-import { prRefOf } from '../src/scheduling/review-execution.service.js';
+import { prRefOf } from '../src/scheduling/scheduling-gate.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   type Fakes,
@@ -104,7 +104,10 @@ describe('the check run of a review', () => {
       const newer = pushCommit(fakes.github, older, 'waiting-2');
       await producer.enqueue(newer);
 
-      expect(await producer.ended(older.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(await producer.ended(older.reviewId)).toMatchObject({
+        status: 'skipped',
+        reason: `superseded by ${newer.headSha.slice(0, 12)}`,
+      });
       expect(runsOf(older)).toEqual([
         expect.objectContaining({ id: queued.id, status: 'completed', conclusion: 'cancelled' }),
       ]);

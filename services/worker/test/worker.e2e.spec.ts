@@ -3,7 +3,7 @@
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
 import { CHECK_RUN_NAME, type ReviewJob } from '@kritik/core';
-import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
 import {
   type ControlPlane,
   FakeAnthropic,
@@ -22,7 +22,7 @@ import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
 import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
 import { Reconciler } from '../src/scheduling/reconcile.service.js';
-import { prRefOf } from '../src/scheduling/review-execution.service.js';
+import { prRefOf } from '../src/scheduling/scheduling-gate.js';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   APP_ID,
@@ -155,7 +155,10 @@ describe('worker', () => {
       const second = pushCommit(fakes.github, first, 'supersede-2');
       await producer.enqueue(second);
 
-      expect(await producer.ended(first.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(await producer.ended(first.reviewId)).toMatchObject({
+        status: 'skipped',
+        reason: `superseded by ${second.headSha.slice(0, 12)}`,
+      });
       const stale = fakes.github.checkRuns(OWNER, REPO, first.headSha);
       expect(stale).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'cancelled' })]);
       expect(stale[0]!.output.summary).toBe(`superseded by ${second.headSha}`);
@@ -172,7 +175,10 @@ describe('worker', () => {
       await new Promise((r) => setTimeout(r, 5));
       await producer.queue.add('review', { ...older, enqueuedAt: new Date(Date.now() - 60_000).toISOString() });
 
-      expect(await producer.ended(older.reviewId)).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(await producer.ended(older.reviewId)).toMatchObject({
+        status: 'skipped',
+        reason: `superseded by ${newer.headSha.slice(0, 12)}`,
+      });
       expect(await producer.ended(newer.reviewId)).toMatchObject({ status: 'posted' });
       expect(fakes.github.reviews(OWNER, REPO, older.pr)).toHaveLength(1);
     });
@@ -326,9 +332,9 @@ describe('worker', () => {
     it('deletes a running Job whose review has already ended', async () => {
       const review = openPullRequest(fakes.github, 'orphan-ended');
       expect(await runningOrphan(review)).toEqual({ kind: 'detached' });
-      const store = sut.app.get(ReviewStore);
-      await store.create(review);
-      await store.transition(review.reviewId, 'skipped', { reason: 'superseded' });
+      const lifecycle = sut.app.get(ReviewLifecycle);
+      await lifecycle.record(review);
+      await lifecycle.end(review, { status: 'skipped', reason: 'superseded' });
 
       expect((await reconcile()).actions[review.reviewId]).toBe('deleted');
       await jobGone(reviewJobName(review.reviewId));

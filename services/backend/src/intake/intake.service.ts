@@ -13,15 +13,7 @@ import {
   type Trigger,
   triggerOf,
 } from '@kritik/core';
-import {
-  inOneWrite,
-  type Logger,
-  PrHeadStore,
-  type QueueSlot,
-  REDIS,
-  ReviewEnqueuer,
-  ReviewStore,
-} from '@kritik/server';
+import { inOneWrite, type Logger, type QueueSlot, REDIS, ReviewEnqueuer, ReviewLifecycle } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -61,8 +53,7 @@ export class IntakeService {
   constructor(
     @Inject(BACKEND_CONFIG) config: BackendConfig,
     private readonly ledger: DeliveryLedger,
-    private readonly store: ReviewStore,
-    private readonly heads: PrHeadStore,
+    private readonly lifecycle: ReviewLifecycle,
     private readonly reviews: ReviewEnqueuer,
     @InjectQueue(COMMANDS_QUEUE) private readonly commands: Queue<CommandJob>,
     @Inject(REDIS) private readonly redis: Redis,
@@ -115,10 +106,7 @@ export class IntakeService {
     } else if (decision.command !== 'help') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
-      const head = await this.heads.get({
-        repo: repoFullName(decision.pullRequest.repo),
-        pr: decision.pullRequest.number,
-      });
+      const head = await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number });
       if (head)
         review = this.reviewJob(
           decision.pullRequest,
@@ -140,7 +128,7 @@ export class IntakeService {
         review
           ? this.ledger.claimAndRead(delivery.id, accepted, this.reviews.slotReads(review))
           : this.ledger.claim(delivery.id, accepted).then((previous) => ({ previous, value: null, field: null })),
-        review ? this.store.create(review, now) : undefined,
+        review ? this.lifecycle.record(review, now) : undefined,
       ]),
     );
     if (claiming.status === 'rejected') throw claiming.reason;
@@ -173,11 +161,9 @@ export class IntakeService {
         };
       }
       // The second round trip: the add and the PR head offer leave in one write.
-      const head = { repo: repoFullName(review.repo), pr: review.pr };
-      const offered = { reviewId, sha: review.headSha, at: now.getTime() };
       const outcome = await this.reviews.enqueue(review, log, {
         slot,
-        alongside: isCommentTrigger(review.trigger) ? undefined : () => this.heads.offer(head, offered),
+        alongside: isCommentTrigger(review.trigger) ? undefined : () => this.lifecycle.offerHead(review),
       });
       log.info({ reviewId, trigger: review.trigger, headSha: review.headSha, queue: outcome.status }, 'review queued');
       return {

@@ -1,9 +1,8 @@
-// The webhook intake feature: its controller, the queues it produces to, and what it needs.
-import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
-import { PrHeadStore, REDIS, ReviewEnqueuer, type ReviewQueue, ReviewStore } from '@kritik/server';
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
+// The webhook intake feature: its controller, the `commands` queue it produces to, and what it
+// needs; reviews are recorded and queued through the shared ReviewQueueModule.
+import { COMMANDS_QUEUE } from '@kritik/core';
+import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
@@ -15,7 +14,7 @@ import { WebhookMetrics } from './webhooks.metrics.js';
 import { WebhookReceiver } from './webhooks.receiver.js';
 
 @Module({
-  imports: [BullModule.registerQueue({ name: REVIEWS_QUEUE }, { name: COMMANDS_QUEUE })],
+  imports: [BullModule.registerQueue({ name: COMMANDS_QUEUE })],
   controllers: [WebhooksController],
   providers: [
     {
@@ -25,15 +24,7 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     },
     DeliveryLedger,
     IntakeService,
-    PrHeadStore,
     QueueReadiness,
-    {
-      provide: ReviewEnqueuer,
-      inject: [getQueueToken(REVIEWS_QUEUE), ReviewStore, REDIS, BACKEND_CONFIG],
-      useFactory: (queue: ReviewQueue, store: ReviewStore, redis: Redis, config: BackendConfig) =>
-        new ReviewEnqueuer(queue, store, redis, { debounceMs: config.triggers.debounceMs }),
-    },
-    ReviewStore,
     WebhookMetrics,
     WebhookReceiver,
     {

@@ -172,6 +172,8 @@ async function review(options: RunReviewOptions, rendered: Rendered): Promise<Re
     };
     const pull = await gh.getPull(repo, number);
     if (pull.state !== 'open') return stop('skipped', 'Skipped: not open', `pull request is ${pull.state}`);
+    // Not the worker's supersede rule (ReviewLifecycle, ADR 0015): that one compares enqueued
+    // reviews in Redis; this one GitHub's live head, which moves before its webhook arrives.
     if (source.headSha && pull.headSha !== source.headSha) {
       const reason = `superseded: the pull request head moved from ${short(source.headSha)} to ${short(pull.headSha)}`;
       return stop('cancelled', 'Skipped: superseded', reason);

@@ -2,7 +2,7 @@
 // pull request's conversation; `review` reads the pull request's current head and queues a fresh
 // review of it, as the backend does for a comment when it already knows the head (ADR 0006).
 import { type CommandJob, helpReply, isFinalStatus, type ReviewJob, reviewIdFor, triggerOf } from '@kritik/core';
-import { type Logger, ReviewEnqueuer, ReviewStore } from '@kritik/server';
+import { type Logger, ReviewEnqueuer, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
@@ -31,7 +31,7 @@ export class CommandService {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly github: GitHubAppClient,
-    private readonly store: ReviewStore,
+    private readonly lifecycle: ReviewLifecycle,
     private readonly reviews: ReviewEnqueuer,
   ) {}
 
@@ -66,7 +66,7 @@ export class CommandService {
       ...(command.sender ? { sender: command.sender } : {}),
       enqueuedAt: new Date().toISOString(),
     };
-    const { record, created } = await this.store.create(review);
+    const { record, created } = await this.lifecycle.record(review);
     if (!created && isFinalStatus(record.status)) return { outcome: 'duplicate', reviewId: review.reviewId };
     const queued = await this.reviews.enqueue(review, context.log);
     return {

@@ -10,8 +10,6 @@ export const REVIEW_RUNNER = 'KRITIK_REVIEW_RUNNER';
 
 /** Reason recorded when a review passes its deadline. */
 export const TIMEOUT_REASON = 'timeout';
-/** Reason recorded when a newer head SHA replaced the review. */
-export const SUPERSEDED_REASON = 'superseded';
 
 /**
  * How the reviewer reaches the model. Through the gateway, it holds a per-review token that the

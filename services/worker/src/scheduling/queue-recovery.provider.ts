@@ -1,6 +1,6 @@
-// The worker's long-lived Queue objects (the reconciler's and the command handler's `reviews`
-// producer) under the shared QueueRecovery: one failed connection set-up must not break them
-// until a restart, as it did the backend's (ADR 0006).
+// The worker's long-lived `reviews` Queue (the shared ReviewQueueModule's, which the reconciler
+// reads and `@<bot> review` adds to) under the shared QueueRecovery: one failed connection
+// set-up must not break it until a restart, as it did the backend's (ADR 0006).
 import { type Logger, QueueRecovery } from '@kritik/server';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { FactoryProvider } from '@nestjs/common';
@@ -10,7 +10,7 @@ import { WORKER_LOGGER } from './tokens.js';
 /** Provider token of a module's recovery of its registered queues. */
 export const QUEUE_RECOVERY = 'KRITIK_QUEUE_RECOVERY';
 
-/** Watches the module's own instances of the named queues (each module registers its own). */
+/** Watches the named queues, as the module that provides this sees them. */
 export function queueRecoveryProvider(...names: readonly string[]): FactoryProvider<QueueRecovery> {
   return {
     provide: QUEUE_RECOVERY,

@@ -2,7 +2,7 @@
 // adopted (followed to their end, a finished one's result recorded instead of running it again)
 // or removed (their review already ended, or a newer SHA replaced it).
 import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
-import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { ReviewLifecycle } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -10,10 +10,10 @@ import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
-import { type ExistingRun, REVIEW_RUNNER, type ReviewRunner, SUPERSEDED_REASON } from '../runner/review-runner.js';
-import { PrLeases } from './pr-lease.js';
-import { prRefOf, ReviewExecution } from './review-execution.service.js';
-import { WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from './tokens.js';
+import { type ExistingRun, REVIEW_RUNNER, type ReviewRunner } from '../runner/review-runner.js';
+import { ReviewExecution } from './review-execution.service.js';
+import { SchedulingGate } from './scheduling-gate.js';
+import { WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
 
 export type ReconcileAction = 'live' | 'ended' | 'deleted' | 'adopted' | 'busy';
 
@@ -35,12 +35,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
-    @Inject(WORKER_ID) private readonly workerId: string,
     @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
     @InjectQueue(REVIEWS_QUEUE) private readonly queue: Queue,
-    private readonly store: ReviewStore,
-    private readonly heads: PrHeadStore,
-    private readonly leases: PrLeases,
+    private readonly lifecycle: ReviewLifecycle,
+    private readonly gate: SchedulingGate,
     private readonly execution: ReviewExecution,
     private readonly access: RunnerAccess,
     private readonly metrics: WorkerMetrics,
@@ -95,7 +93,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async settle(run: ExistingRun, queued: ReadonlySet<string>): Promise<ReconcileAction> {
     if (this.adopting.has(run.reviewId)) return 'live';
-    const record = await this.store.get(run.reviewId);
+    const record = await this.lifecycle.get(run.reviewId);
     if (record && isFinalStatus(record.status)) {
       if (run.finished) return 'ended'; // ttlSecondsAfterFinished removes it.
       await this.runner.discard(run.reviewId);
@@ -109,26 +107,24 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       this.metrics.reconciled.inc({ action: 'deleted' });
       return 'deleted';
     }
-    const ref = prRefOf(review);
-    const holder = await this.leases.holder(ref);
+    const holder = await this.gate.holderOf(review);
     if (holder?.reviewId === review.reviewId) return 'live';
-    const head = await this.heads.get(ref);
-    if (head && head.reviewId !== review.reviewId && head.at >= Date.parse(review.enqueuedAt)) {
+    const by = await this.lifecycle.supersededBy(review);
+    if (by) {
       await this.runner.discard(review.reviewId);
       const end = await this.execution.recordEnd(review, {
-        status: 'skipped',
-        reason: SUPERSEDED_REASON,
+        ...this.lifecycle.supersededEnding(by),
         cause: 'superseded',
       });
       // Its reviewer may have left an in-progress check run on the old commit.
       if (end.kind === 'finished')
-        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${head.sha}`);
+        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${by.sha}`);
       this.metrics.reconciled.inc({ action: 'deleted' });
       return 'deleted';
     }
     if (holder) return 'busy'; // Another review of this PR runs; look again next pass.
-    const ours = { reviewId: review.reviewId, owner: `${this.workerId}:reconcile` };
-    if (await this.leases.acquire(ref, ours, this.config.scheduling.leaseTtlSeconds * 1000)) return 'busy';
+    const ours = await this.gate.adopt(review);
+    if (!ours) return 'busy';
     // Running the review again adopts its Job (409) or, when it finished, reads its result.
     const adoption = this.execution
       .execute(review, ours)

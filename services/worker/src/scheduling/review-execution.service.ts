@@ -2,15 +2,8 @@
 // runner while renewing the lease and watching for a newer SHA, then records how it ended and
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
-import {
-  type CheckRunConclusion,
-  isFinalStatus,
-  type ReviewJob,
-  type ReviewOutcome,
-  type ReviewResult,
-  repoFullName,
-} from '@kritik/core';
-import { PrHeadStore, ReviewStore } from '@kritik/server';
+import { type CheckRunConclusion, isFinalStatus, type ReviewJob, type ReviewOutcome, repoFullName } from '@kritik/core';
+import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
@@ -18,15 +11,9 @@ import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js
 import { CheckRuns } from '../github/check-runs.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
-import {
-  REVIEW_RUNNER,
-  type ReviewRunner,
-  type RunOutcome,
-  SUPERSEDED_REASON,
-  TIMEOUT_REASON,
-} from '../runner/review-runner.js';
-import { type LeaseHolder, PrLeases, type PrRef } from './pr-lease.js';
-import { ReviewSlots } from './review-slots.js';
+import { REVIEW_RUNNER, type ReviewRunner, type RunOutcome, TIMEOUT_REASON } from '../runner/review-runner.js';
+import type { LeaseHolder } from './pr-lease.js';
+import { prRefOf, SchedulingGate } from './scheduling-gate.js';
 import { WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
 
 export type ExecutionEnd =
@@ -36,11 +23,12 @@ export type ExecutionEnd =
   /** Stopped without an ending (shutdown, or the lease was lost); the next holder adopts it. */
   | { readonly kind: 'detached'; readonly why: string };
 
-interface Final {
-  status: ReviewOutcome;
-  reason?: string;
-  result?: ReviewResult;
-  cause: EndCause;
+/** A review's ending with what the metrics count it as. */
+export interface CountedEnding extends ReviewEnding {
+  readonly cause: EndCause;
+}
+
+interface Final extends CountedEnding {
   /** The check run the worker must conclude, when the reviewer did not. */
   conclude?: CheckRunConclusion;
   /** What the check run says, when it is more than the reason. */
@@ -60,11 +48,6 @@ const CONCLUSION_OF: Record<ReviewOutcome, CheckRunConclusion> = {
   failed: 'failure',
 };
 
-export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
-  repo: repoFullName(review.repo),
-  pr: review.pr,
-});
-
 @Injectable()
 export class ReviewExecution {
   /** Every running review listens on it, far more than the default limit of 10 listeners. */
@@ -76,10 +59,8 @@ export class ReviewExecution {
     @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
     private readonly checkRuns: CheckRuns,
     @Inject(MODEL_ACCESS) private readonly modelAccess: ModelAccessIssuer,
-    private readonly store: ReviewStore,
-    private readonly leases: PrLeases,
-    private readonly heads: PrHeadStore,
-    private readonly slots: ReviewSlots,
+    private readonly lifecycle: ReviewLifecycle,
+    private readonly gate: SchedulingGate,
     private readonly github: GitHubAppClient,
     private readonly metrics: WorkerMetrics,
   ) {}
@@ -100,25 +81,22 @@ export class ReviewExecution {
     const detach = new AbortController();
     const onShutdown = () => detach.abort('the worker is shutting down');
     this.shutdown.signal.addEventListener('abort', onShutdown);
-    let supersededBy: string | undefined;
+    let supersededBy: PrHead | undefined;
     const renewal = setInterval(() => {
-      void this.renew(review, ref, holder).then((state) => {
+      void this.renew(review, holder).then((state) => {
         if (state.kind === 'lost') detach.abort('the PR lease was lost');
         if (state.kind === 'superseded' && !cancel.signal.aborted) {
-          supersededBy = state.sha;
-          log.info({ newerSha: state.sha }, 'a newer head SHA supersedes the running review');
+          supersededBy = state.by;
+          log.info({ newerSha: state.by.sha }, 'a newer head SHA supersedes the running review');
           cancel.abort();
         }
       });
     }, this.config.scheduling.renewIntervalSeconds * 1000);
-    const started = Date.now();
+    const startedAt = Date.now();
     this.metrics.running.inc();
     try {
-      await this.store.create(review);
-      const running = await this.store.transition(review.reviewId, 'running', { from: ['queued', 'running'] });
-      if (!running.ok && running.reason === 'not-allowed' && isFinalStatus(running.record.status)) {
-        return { kind: 'duplicate', status: running.record.status };
-      }
+      const started = await this.lifecycle.start(review);
+      if (!started.started) return { kind: 'duplicate', status: started.status };
       let token: string;
       try {
         token = (await this.github.repositoryToken(review.repo, review.installationId)).token;
@@ -127,7 +105,7 @@ export class ReviewExecution {
         const reason = err instanceof Error ? err.message : String(err);
         log.warn({ err }, 'no installation token for the review');
         await this.concludeCheckRun(review, 'failure', reason);
-        return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, started);
+        return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, startedAt);
       }
       // Without it the reviewer trusts no earlier marker: findings may repeat, none are hidden.
       const botLogin = await this.github.botLogin().catch((err) => {
@@ -169,15 +147,12 @@ export class ReviewExecution {
       if (final.conclude) {
         await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status);
       }
-      return await this.finish(review, final, started);
+      return await this.finish(review, final, startedAt);
     } finally {
       clearInterval(renewal);
       this.shutdown.signal.removeEventListener('abort', onShutdown);
       this.metrics.running.dec();
-      await Promise.all([
-        this.leases.release(ref, holder).catch(() => false),
-        this.slots.release(ref.repo, review.reviewId).catch(() => undefined),
-      ]);
+      await this.gate.leave(review, holder);
     }
   }
 
@@ -193,19 +168,15 @@ export class ReviewExecution {
     }
   }
 
-  /** Records a review's end without running it (superseded while waiting, or finished by an orphan Job). */
-  async recordEnd(
-    review: ReviewJob,
-    end: { status: ReviewOutcome; reason?: string; result?: ReviewResult; cause: EndCause },
-  ) {
-    await this.store.create(review);
+  /** Records a review's end without running it (superseded while waiting, or its orphaned Job). */
+  recordEnd(review: ReviewJob, end: CountedEnding): Promise<ExecutionEnd> {
     return this.finish(review, end, undefined);
   }
 
   private finalOf(
     review: ReviewJob,
     outcome: Exclude<RunOutcome, { kind: 'detached' }>,
-    supersededBy: string | undefined,
+    supersededBy: PrHead | undefined,
   ): Final {
     switch (outcome.kind) {
       case 'reported': {
@@ -231,30 +202,24 @@ export class ReviewExecution {
           conclude: 'failure',
           ...(outcome.detail ? { detail: `${outcome.reason}: ${outcome.detail}` } : {}),
         };
-      case 'cancelled':
+      case 'cancelled': {
+        const ending = this.lifecycle.supersededEnding(supersededBy);
         return {
-          status: 'skipped',
-          reason: SUPERSEDED_REASON,
+          ...ending,
           cause: 'superseded',
           conclude: 'cancelled',
-          detail: supersededBy ? `superseded by ${supersededBy}` : SUPERSEDED_REASON,
+          detail: supersededBy ? `superseded by ${supersededBy.sha}` : ending.reason,
         };
+      }
     }
   }
 
-  private async finish(
-    review: ReviewJob,
-    end: { status: ReviewOutcome; reason?: string; result?: ReviewResult; cause: EndCause },
-    started: number | undefined,
-  ): Promise<ExecutionEnd> {
+  private async finish(review: ReviewJob, end: CountedEnding, started: number | undefined): Promise<ExecutionEnd> {
     // Ended, whoever ends it: what the review was given to call the model with stops working.
     await this.modelAccess
       .close(review.reviewId)
       .catch((err) => this.logger.warn({ err, reviewId: review.reviewId }, 'could not end the review model access'));
-    const written = await this.store.transition(review.reviewId, end.status, {
-      ...(end.reason ? { reason: end.reason } : {}),
-      ...(end.result ? { result: end.result } : {}),
-    });
+    const written = await this.lifecycle.end(review, end);
     if (!written.ok && written.reason === 'not-allowed' && isFinalStatus(written.record.status)) {
       return { kind: 'duplicate', status: written.record.status };
     }
@@ -275,21 +240,12 @@ export class ReviewExecution {
 
   private async renew(
     review: ReviewJob,
-    ref: PrRef,
     holder: LeaseHolder,
-  ): Promise<{ kind: 'ok' } | { kind: 'lost' } | { kind: 'superseded'; sha: string }> {
+  ): Promise<{ kind: 'ok' } | { kind: 'lost' } | { kind: 'superseded'; by: PrHead }> {
     try {
-      const ttl = this.config.scheduling.leaseTtlSeconds * 1000;
-      const [held] = await Promise.all([
-        this.leases.renew(ref, holder, ttl),
-        this.slots.renew(ref.repo, review.reviewId, ttl),
-      ]);
-      if (!held) return { kind: 'lost' };
-      const head = await this.heads.get(ref);
-      if (head && head.reviewId !== review.reviewId && head.at >= Date.parse(review.enqueuedAt)) {
-        return { kind: 'superseded', sha: head.sha };
-      }
-      return { kind: 'ok' };
+      if (!(await this.gate.renew(review, holder))) return { kind: 'lost' };
+      const by = await this.lifecycle.supersededBy(review);
+      return by ? { kind: 'superseded', by } : { kind: 'ok' };
     } catch (err) {
       // Redis unreachable for a moment: the lease outlives a few missed renewals.
       this.logger.warn({ err, reviewId: review.reviewId }, 'could not renew the PR lease');

@@ -1,21 +1,52 @@
-// The feature module that owns the `reviews` queue on the consumer side: the processor, the
+// The feature module that consumes the `reviews` queue (the queue itself, its records and the
+// lifecycle come from the shared ReviewQueueModule): the processor, the scheduling gate, the
 // execution of one review, and the reconciler of review Jobs against the queue.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { REVIEWS_QUEUE } from '@kritik/core';
-import { BullModule } from '@nestjs/bullmq';
+import { REDIS } from '@kritik/server';
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { SchedulingSettings } from '../config/worker.config.js';
+import { CodeHostModule } from '../github/code-host.module.js';
+import { WorkerMetricsModule } from '../metrics/worker-metrics.module.js';
+import { PrLeases } from './pr-lease.js';
 import { queueRecoveryProvider } from './queue-recovery.provider.js';
 import { Reconciler } from './reconcile.service.js';
 import { ReviewExecution } from './review-execution.service.js';
+import { ReviewSlots } from './review-slots.js';
 import { configuredReviewsProcessor, ReviewsProcessor } from './reviews.processor.js';
+import { SchedulingGate } from './scheduling-gate.js';
+
+export interface ReviewsModuleImports {
+  /** RunnerModule: where reviews run and whether they may. */
+  readonly runner: DynamicModule;
+  /** ModelModule: the model access each review is given. */
+  readonly model: DynamicModule;
+}
 
 @Module({})
 export class ReviewsModule {
-  static register(settings: SchedulingSettings): DynamicModule {
+  static register(settings: SchedulingSettings, features: ReviewsModuleImports): DynamicModule {
     return {
       module: ReviewsModule,
-      imports: [BullModule.registerQueue({ name: REVIEWS_QUEUE })],
+      imports: [WorkerMetricsModule, CodeHostModule, features.runner, features.model],
       providers: [
+        PrLeases,
+        {
+          provide: SchedulingGate,
+          inject: [PrLeases, REDIS],
+          useFactory: (leases: PrLeases, redis: Redis) =>
+            new SchedulingGate(
+              leases,
+              new ReviewSlots(redis, { global: settings.concurrency, perRepo: settings.perRepoConcurrency }),
+              {
+                // Unique per process: a lease names the worker holding it.
+                workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+                leaseTtlMs: settings.leaseTtlSeconds * 1000,
+              },
+            ),
+        },
         ReviewExecution,
         Reconciler,
         queueRecoveryProvider(REVIEWS_QUEUE),

@@ -3,7 +3,7 @@
 // back to the delayed set instead of holding a consumer slot. An accepted review gets its queued
 // check run at once, so the PR shows it while it waits.
 import { isFinalStatus, REVIEWS_QUEUE, type ReviewJob, reviewJobSchema } from '@kritik/core';
-import { keepConsuming, PrHeadStore, ReviewStore } from '@kritik/server';
+import { keepConsuming, ReviewLifecycle } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
@@ -13,13 +13,9 @@ import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.j
 import { CheckRuns } from '../github/check-runs.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
-import { SUPERSEDED_REASON } from '../runner/review-runner.js';
-import { PrLeases } from './pr-lease.js';
-import { type ExecutionEnd, prRefOf, ReviewExecution } from './review-execution.service.js';
-import { ReviewSlots } from './review-slots.js';
-import { WORKER_CONFIG, WORKER_ID, WORKER_LOGGER } from './tokens.js';
-
-type DeferWhy = 'pr_busy' | 'global_full' | 'repo_full';
+import { type ExecutionEnd, ReviewExecution } from './review-execution.service.js';
+import { SchedulingGate, type WaitWhy } from './scheduling-gate.js';
+import { WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
 
 /** How soon a review let go at shutdown is up for another worker. */
 const HAND_BACK_DELAY_MS = 1_000;
@@ -31,12 +27,9 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
-    @Inject(WORKER_ID) private readonly workerId: string,
     private readonly execution: ReviewExecution,
-    private readonly leases: PrLeases,
-    private readonly heads: PrHeadStore,
-    private readonly slots: ReviewSlots,
-    private readonly store: ReviewStore,
+    private readonly gate: SchedulingGate,
+    private readonly lifecycle: ReviewLifecycle,
     private readonly access: RunnerAccess,
     private readonly metrics: WorkerMetrics,
     private readonly checkRuns: CheckRuns,
@@ -92,45 +85,26 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
       throw new UnrecoverableError(`invalid review job: ${z.prettifyError(parsed.error)}`);
     }
     let review = parsed.data;
-    const existing = await this.store.get(review.reviewId);
+    const existing = await this.lifecycle.get(review.reviewId);
     // A review that ended must not become its PR's head again (that would supersede a newer one).
     if (existing && isFinalStatus(existing.status)) return { kind: 'duplicate', status: existing.status };
 
-    const ref = prRefOf(review);
-    const head = await this.heads.offer(ref, {
-      reviewId: review.reviewId,
-      sha: review.headSha,
-      at: Date.parse(review.enqueuedAt),
-    });
-    if (head.reviewId !== review.reviewId) {
+    const admission = await this.lifecycle.admit(review);
+    if (!admission.admitted) {
       // Queued when it was its PR's head; a newer commit came while it waited. The PR shows the
       // ending before the record does, as every other ending.
       if (review.checkRunId !== undefined) {
-        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${head.sha}`);
+        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${admission.by.sha}`);
       }
-      await this.execution.recordEnd(review, { status: 'skipped', reason: SUPERSEDED_REASON, cause: 'superseded' });
+      await this.execution.recordEnd(review, { ...admission.ending, cause: 'superseded' });
       return { kind: 'superseded' };
     }
     review = await this.withCheckRun(job, review);
 
-    const ttl = this.settings.leaseTtlSeconds * 1000;
-    const holder = { reviewId: review.reviewId, owner: `${this.workerId}:${job.id}` };
-    const other = await this.leases.acquire(ref, holder, ttl);
-    if (other) {
-      // The same queue entry, recovered from a dead worker, need not wait for the lease to lapse.
-      const recovered =
-        other.reviewId === review.reviewId &&
-        other.owner.endsWith(`:${job.id}`) &&
-        (await this.leases.takeOver(ref, other, holder, ttl));
-      if (!recovered) return this.defer(job, token, 'pr_busy');
-    }
-    const slot = await this.slots.acquire(ref.repo, review.reviewId, ttl);
-    if (slot !== 'acquired') {
-      await this.leases.release(ref, holder);
-      return this.defer(job, token, slot === 'global-full' ? 'global_full' : 'repo_full');
-    }
+    const gate = await this.gate.enter(review, String(job.id));
+    if (!gate.entered) return this.defer(job, token, gate.why);
 
-    const end = await this.execution.execute(review, holder);
+    const end = await this.execution.execute(review, gate.holder);
     if (end.kind === 'detached') {
       // Back to the queue so another worker picks it up soon and adopts the running review.
       // Delayed, not waiting: a consumer blocked on the queue would take a waiting entry at once,
@@ -169,7 +143,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     return this.config.scheduling;
   }
 
-  private async defer(job: Job, token: string | undefined, why: DeferWhy): Promise<never> {
+  private async defer(job: Job, token: string | undefined, why: WaitWhy): Promise<never> {
     this.metrics.deferred.inc({ why });
     const jitter = Math.floor(Math.random() * this.settings.busyRetryMs * 0.25);
     await job.moveToDelayed(Date.now() + this.settings.busyRetryMs + jitter, token);
