@@ -45,7 +45,7 @@ import { type WorkerImage, workerImage } from './worker-image.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-/** The worker as its image starts it (node flags and environment of services/worker/Dockerfile). */
+/** The worker as its image starts it (node flags and environment of its stage in services/Dockerfile). */
 const image = workerImage(root);
 /**
  * Other ways to start the same build, each measured in the burst too: `--flags "<set>;<set>"`,

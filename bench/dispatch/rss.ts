@@ -1,5 +1,5 @@
 // Memory of the worker process (services/worker/dist/main.js as its image runs it: the ENTRYPOINT
-// and ENV of services/worker/Dockerfile): resident set once ready, and peak (VmHWM) after N reviews
+// and ENV of the worker stage of services/Dockerfile): resident set once ready, and peak (VmHWM) after N reviews
 // run to their end, for each runner, beside baselines measured in the same run:
 //   - a bare `node -e`, started like the image, that imports what the worker of that runner loads
 //     at boot and does nothing more;

@@ -3,7 +3,7 @@
 // worker as local processes from their built dist/main.js with the env the chart gives their pods
 // (the worker acting as its ServiceAccount). Only GitHub and Anthropic are fakes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
@@ -12,6 +12,7 @@ import {
   freePorts,
   type ManagedProcess,
   repoRoot,
+  ServiceImage,
   startControlPlane,
   startProcess,
   startRedis,
@@ -41,20 +42,11 @@ export const JOBS_NAMESPACE = 'kritik-jobs';
 export const REVIEWER_IMAGE = 'ghcr.io/kritik-dev/kritik-reviewer';
 
 /**
- * What the reviewer image runs for a container that sets neither command nor args: ENTRYPOINT
- * then CMD (exec form) of its Dockerfile, with this node binary for `node`. Read from the
+ * What the reviewer image runs for a container that sets neither command nor args, read from its
  * Dockerfile, so the test kubelet runs what the image would.
  */
 export function reviewerImageCommand(): string[] {
-  const dockerfile = readFileSync(join(repoRoot(), 'services', 'reviewer', 'Dockerfile'), 'utf8');
-  const exec = (instruction: string): string[] => {
-    const lines = dockerfile.split('\n').filter((line) => line.startsWith(`${instruction} `));
-    const last = lines.at(-1);
-    return last ? (JSON.parse(last.slice(instruction.length + 1)) as string[]) : [];
-  };
-  const command = [...exec('ENTRYPOINT'), ...exec('CMD')];
-  if (command.length === 0) throw new Error('services/reviewer/Dockerfile has neither ENTRYPOINT nor CMD');
-  return command.map((part, i) => (i === 0 && part === 'node' ? process.execPath : part));
+  return ServiceImage.load(repoRoot(), 'reviewer').startCommand;
 }
 
 /** Worker scheduling fast enough for drills (leases, stalled-job recovery, reconcile). */

@@ -9,4 +9,5 @@ export * from './pod-env.js';
 export * from './ports.js';
 export * from './process.js';
 export * from './redis.js';
+export * from './service-image.js';
 export * from './tools.js';
