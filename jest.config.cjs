@@ -16,6 +16,7 @@ const swcJs = {
 };
 const workspaces = {
   core: 'packages/core',
+  'control-plane': 'packages/control-plane',
   testing: 'packages/testing',
   server: 'packages/server',
   reviewer: 'services/reviewer',

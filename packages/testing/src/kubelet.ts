@@ -16,6 +16,7 @@ import {
 import { createServer, type Server } from 'node:https';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { apiStatus, diesWithParent, repoRoot } from '@kritik/control-plane';
 import { ENV } from '@kritik/core';
 import {
   CoreV1Api,
@@ -28,10 +29,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { selfSignedCertificate } from './certificates.js';
-import { apiStatus } from './control-plane.js';
 import { ContainerConfigError, type EnvSources, expandVars, resolveContainerEnv } from './pod-env.js';
-import { diesWithParent } from './process.js';
-import { repoRoot } from './tools.js';
 
 export interface TestKubeletOptions {
   /** Namespaces whose pods this kubelet schedules and runs (others are left alone). */

@@ -6,11 +6,16 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
+import {
+  freePort,
+  type ManagedProcess,
+  requireTool,
+  retryOnPortClash,
+  startProcess,
+  waitUntil,
+} from '@kritik/control-plane';
 import { Redis } from 'ioredis';
 import { type CertificateFiles, selfSignedCertificate } from './certificates.js';
-import { freePort, retryOnPortClash } from './ports.js';
-import { type ManagedProcess, startProcess, waitUntil } from './process.js';
-import { requireTool } from './tools.js';
 
 export interface RedisOptions {
   /** Keep data across restart() through an append-only file (default: no persistence at all). */
