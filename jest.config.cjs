@@ -29,7 +29,7 @@ const workspaces = {
 
 module.exports = {
   testEnvironment: 'node',
-  roots: [...Object.values(workspaces).map((dir) => `<rootDir>/${dir}`), '<rootDir>/k8s'],
+  roots: [...Object.values(workspaces).map((dir) => `<rootDir>/${dir}`), '<rootDir>/k8s', '<rootDir>/scripts'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
