@@ -6,4 +6,5 @@
 export * from './control-plane.js';
 export * from './ports.js';
 export * from './process.js';
+export * from './redis-probe.js';
 export * from './tools.js';
