@@ -26,15 +26,8 @@ import {
 import { installChart } from './chart.js';
 import { type ContainerRuntime, deploymentRuntime } from './deployment-env.js';
 import { ObjectRecorder } from './recorder.js';
-import {
-  type Delivery,
-  delivery,
-  type PullRequestRef,
-  pullRequestPayload,
-  sendWebhook,
-  type WebhookAnswer,
-} from './webhooks.js';
-import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, WEBHOOK_SECRET, World } from './world.js';
+import { type Delivery, delivery, pullRequestPayload, sendWebhook, type WebhookAnswer } from './webhooks.js';
+import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, type PullRequestRef, WEBHOOK_SECRET, World } from './world.js';
 
 export const RELEASE = { name: 'kritik', namespace: 'kritik' } as const;
 export const JOBS_NAMESPACE = 'kritik-jobs';
@@ -152,7 +145,7 @@ export class Platform {
     const [plane, sentinelSet, world] = await Promise.all([
       startControlPlane(),
       options.sentinel ? startSentinelSet() : undefined,
-      World.start(),
+      World.start({ anthropicApiKey: ANTHROPIC_API_KEY }),
     ]);
     const redis = sentinelSet?.master ?? (await startRedis({ persist: options.persistRedis ?? false }));
     const stopRedis = () => (sentinelSet ? sentinelSet.stop() : redis.stop());

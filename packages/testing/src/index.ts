@@ -9,3 +9,4 @@ export * from './kubelet.js';
 export * from './pod-env.js';
 export * from './redis.js';
 export * from './service-image.js';
+export * from './world.js';
