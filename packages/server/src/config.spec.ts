@@ -1,6 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { TempDir } from '@kritik/testing';
 import { z } from 'zod';
 import { boolSetting, ConfigError, intSetting, listSetting, loadConfig } from './config.js';
 
@@ -19,11 +17,9 @@ const env = {
   KRITIK_REPOS: 'repos',
 };
 
-function yamlFile(text: string) {
-  const file = join(mkdtempSync(join(tmpdir(), 'kritik-config-')), 'config.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+const temp = new TempDir('kritik-config-');
+afterAll(() => temp.remove());
+const yamlFile = (text: string) => temp.write('config.yaml', text);
 
 function errorOf(fn: () => unknown): ConfigError {
   try {

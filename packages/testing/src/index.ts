@@ -9,4 +9,5 @@ export * from './kubelet.js';
 export * from './pod-env.js';
 export * from './redis.js';
 export * from './service-image.js';
+export * from './temp-dir.js';
 export * from './world.js';
