@@ -1,8 +1,9 @@
 // Memory of the worker process (services/worker/dist/main.js as its image runs it: the ENTRYPOINT
-// and ENV of the worker stage of services/Dockerfile): resident set once ready, and peak (VmHWM) after N reviews
-// run to their end, for each runner, beside baselines measured in the same run:
+// and ENV of the worker stage of services/Dockerfile): resident set once ready, and peak (VmHWM)
+// after N reviews run to their end, for each runner, beside baselines measured in the same run:
 //   - a bare `node -e`, started like the image, that imports what the worker of that runner loads
-//     at boot and does nothing more;
+//     at boot and does nothing more (kubernetes: also with @kubernetes/client-node itself instead
+//     of the worker's bundle of it);
 //   - the same worker build started without the image's node flags and environment;
 //   - with --compare <git ref>: the worker of that commit, built by its own `build` script in a
 //     temporary worktree and started as that commit's image would;
@@ -67,6 +68,8 @@ const BOOT_IMPORTS: Record<Runner, string[]> = {
 };
 // The Kubernetes client as the build left it: bundled, or the package re-exported.
 BOOT_IMPORTS.kubernetes = [...BOOT_IMPORTS.local, './dist/kubernetes/client-node.js'];
+/** The baseline of the bundle (services/worker/src/kubernetes/client-node.bundler.ts): the package itself. */
+const UNBUNDLED_IMPORTS = [...BOOT_IMPORTS.local, '@kubernetes/client-node'];
 
 const settings = standInSettings();
 
@@ -266,6 +269,13 @@ async function main() {
           measureImports(world, `${runner}: bare node as the image, boot imports`, BOOT_IMPORTS[runner], image),
         ),
       );
+      if (runner === 'kubernetes') {
+        results.push(
+          await repeated(() =>
+            measureImports(world, 'kubernetes: the same, client package unbundled', UNBUNDLED_IMPORTS, image),
+          ),
+        );
+      }
       results.push(
         await repeated(() => measureWorker(world, `${runner}: worker without the image's flags and env`, runner, bare)),
       );
