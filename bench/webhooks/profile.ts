@@ -6,7 +6,7 @@
 // BACKEND_NODE_FLAGS adds node flags to the backend (e.g. --trace-gc), BACKEND_STDOUT=1 shows its output.
 //   npm run bench:webhooks:profile -w bench -- [--seconds 10 --connections 10 --rate 0 --top 40 --profile 1]
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '@kritik/testing';
@@ -116,6 +116,8 @@ try {
   if (PROFILE) report(dir, total);
 } finally {
   await redis.stop();
+  // The profile is this bench's output (its path is printed): kept; without one, nothing is.
+  if (!PROFILE) rmSync(dir, { recursive: true, force: true });
 }
 
 function report(dir: string, total: number) {
