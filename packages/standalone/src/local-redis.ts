@@ -1,10 +1,10 @@
 // The Redis of the standalone mode: the given REDIS_URL, or a redis-server started here on a free
 // loopback port, keeping its append-only file in the data directory so queued reviews survive.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, redisAnswers } from '@kritik/control-plane';
+import { findExecutable, freePort, redisAnswers } from '@kritik/control-plane';
 
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
@@ -35,24 +35,6 @@ export interface RedisOptions {
 export const REDIS_INSTALL_HINT =
   'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and put it on PATH, ' +
   'set KRITIK_REDIS_SERVER to its path, or set REDIS_URL to a running Redis (redis://host:6379)';
-
-/** Absolute path of an executable `name` (a path is checked as is), or undefined. */
-export function findExecutable(name: string, path: string): string | undefined {
-  const executable = (file: string) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (name.includes('/')) return executable(name) ? (isAbsolute(name) ? name : join(process.cwd(), name)) : undefined;
-  return path
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, name))
-    .find(executable);
-}
 
 /**
  * The Redis to use: `options.url` as is, the services' own Sentinel settings, else a redis-server
