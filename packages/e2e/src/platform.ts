@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ENV, isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
 import {
   type ControlPlane,
+  FAST_SCHEDULING,
   freePorts,
   type ManagedProcess,
   repoRoot,
@@ -41,16 +42,6 @@ export const REVIEWER_IMAGE = 'ghcr.io/kritik-dev/kritik-reviewer';
 export function reviewerImageCommand(): string[] {
   return ServiceImage.load(repoRoot(), 'reviewer').startCommand;
 }
-
-/** Worker scheduling fast enough for drills (leases, stalled-job recovery, reconcile). */
-export const FAST_SCHEDULING = {
-  leaseTtlSeconds: 4,
-  renewIntervalSeconds: 1,
-  busyRetryMs: 200,
-  lockDurationMs: 4_000,
-  stalledIntervalMs: 1_000,
-  reconcileIntervalSeconds: 2,
-};
 
 export interface PlatformOptions {
   /** Chart values merged over the platform's own (e.g. `reviewJob`, `config`). */

@@ -13,6 +13,16 @@ export const REPO = 'web';
 /** The file every pull request changes. */
 export const CHANGED_FILE = 'src/app.ts';
 
+/** The worker's scheduling settings fast enough for specs and drills: short leases and retries, frequent renewals and reconciles. */
+export const FAST_SCHEDULING = {
+  leaseTtlSeconds: 4,
+  renewIntervalSeconds: 1,
+  busyRetryMs: 200,
+  lockDurationMs: 4_000,
+  stalledIntervalMs: 1_000,
+  reconcileIntervalSeconds: 2,
+};
+
 export const shaOf = (text: string) => createHash('sha1').update(text).digest('hex');
 
 export interface PullRequestRef {
