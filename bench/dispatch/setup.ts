@@ -7,7 +7,6 @@ import {
   REVIEWS_QUEUE,
   type ReviewJob,
   type ReviewJobSettings,
-  type ReviewResult,
   reviewIdFor,
   reviewJobSettingsSchema,
 } from '@kritik/core';
@@ -15,6 +14,7 @@ import {
   type ControlPlane,
   FakeGitHub,
   generateAppKeyPair,
+  postedResult,
   startControlPlane,
   startRedis,
   type TestRedis,
@@ -55,16 +55,7 @@ export function flagSets(): { set: string; label: string; start: Start }[] {
   });
 }
 
-const RESULT: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-  commentsPosted: 0,
-  filesReviewed: 1,
-  filesSkipped: 0,
-  tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0,
-  durationMs: 1,
-};
+const RESULT = postedResult();
 /** Stands in for the reviewer: reports a result at once, so only the worker's own work is measured. */
 export const STAND_IN = ['/bin/sh', '-c', 'printf "%s" "$BENCH_RESULT" > "$KRITIK_TERMINATION_LOG"'];
 

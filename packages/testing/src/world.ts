@@ -2,6 +2,7 @@
 // GitHub App installed on one organisation with a repository to open pull requests on, each
 // changing one file, and a model that answers with one finding on that file's line 2.
 import { createHash } from 'node:crypto';
+import type { ReviewResult } from '@kritik/core';
 import { FakeAnthropic, type MessageReply } from './fakes/anthropic.js';
 import { FakeGitHub } from './fakes/github.js';
 import { generateAppKeyPair } from './fakes/github-auth.js';
@@ -51,6 +52,21 @@ export function findingsReply(): MessageReply {
       },
     ],
   });
+}
+
+/** The result a reviewer reports for that answer: posted, one major finding, one comment. */
+export function postedResult(overrides: Partial<ReviewResult> = {}): ReviewResult {
+  return {
+    status: 'posted',
+    findings: { critical: 0, major: 1, minor: 0, nit: 0 },
+    commentsPosted: 1,
+    filesReviewed: 1,
+    filesSkipped: 0,
+    tokens: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 },
+    costUsd: 0.01,
+    durationMs: 5,
+    ...overrides,
+  };
 }
 
 /** Opens pull request `number` on the fake, changing CHANGED_FILE; `label` tells its base and head apart. */
