@@ -16,6 +16,7 @@ const swcJs = {
 };
 const workspaces = {
   core: 'packages/core',
+  'control-plane': 'packages/control-plane',
   testing: 'packages/testing',
   server: 'packages/server',
   reviewer: 'services/reviewer',
@@ -28,7 +29,7 @@ const workspaces = {
 
 module.exports = {
   testEnvironment: 'node',
-  roots: [...Object.values(workspaces).map((dir) => `<rootDir>/${dir}`), '<rootDir>/k8s'],
+  roots: [...Object.values(workspaces).map((dir) => `<rootDir>/${dir}`), '<rootDir>/k8s', '<rootDir>/scripts'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

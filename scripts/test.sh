@@ -24,6 +24,9 @@ step "lint and typecheck"
 npx biome check .
 npx tsc -p tsconfig.spec.json
 
+step "declared dependencies (every imported package in its workspace's package.json)"
+npx tsx scripts/check-imports.ts
+
 step "generated files are up to date"
 bash scripts/check-generated.sh
 

@@ -23,9 +23,9 @@ done
   exit 1
 }
 
-# The validator imports the harness (control plane, tool lookup) from its build output, and is
-# type-checked here because it lives outside the workspaces.
-node_modules/.bin/tsc -b packages/testing
+# The validator imports the control plane and the tool lookup (not the test harness) from their
+# build output, and is type-checked here because it lives outside the workspaces.
+node_modules/.bin/tsc -b packages/control-plane
 node_modules/.bin/tsc -p k8s/tsconfig.json
 # The chart tag Flux pulls and the image tags the overlays run move with the release version.
 node_modules/.bin/tsx scripts/release-version.ts --check

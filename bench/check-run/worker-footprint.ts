@@ -6,15 +6,16 @@
 //   2. the size on disk of the worker image's runtime tree (`npm ls --omit=dev` of the worker, as
 //      its Dockerfile keeps), now and with the reviewer's production tree added back (the tree
 //      when the worker depended on it).
-// Needs `npm run build` first:  npm run bench:footprint -w services/worker [-- --repeat 5]
+// Needs `npm run build` first:  npm run bench:footprint -w bench [-- --repeat 5]
 import { execFileSync } from 'node:child_process';
 import { lstatSync, statSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { workerImage } from '../dispatch/worker-image.js';
+import { median, numberOption } from '../measure.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const repeat = Number(process.argv[process.argv.indexOf('--repeat') + 1]) || 5;
+const repeat = numberOption('repeat', 5);
 
 interface Memory {
   heapMiB: number;
@@ -35,8 +36,6 @@ function loaded(specifier: string | undefined): Memory {
   });
   return JSON.parse(out) as Memory;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function measure(specifier: string | undefined): Memory {
   const runs = Array.from({ length: repeat }, () => loaded(specifier));

@@ -1,8 +1,9 @@
 // Startup time of the harness control plane (etcd + kube-apiserver + kube-controller-manager, up
 // to the `default` ServiceAccount) against a baseline: the same start with the API server's
 // default API priority and fairness, which the harness turns off. Also times stop().
-// Run after `npm run build`, from the repository root: npx tsx bench/control-plane/startup.ts [runs]
+// Run after `npm run build`: npm run bench:control-plane -w bench [-- <runs>]
 import { type ControlPlaneOptions, startControlPlane } from '@kritik/testing';
+import { median } from '../measure.js';
 
 const runs = Number(process.argv[2] ?? 3);
 
@@ -18,8 +19,6 @@ async function sample(options: ControlPlaneOptions): Promise<Sample> {
   await cp.stop();
   return { ...cp.timings, stopMs: Date.now() - stopping };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function report(name: string, samples: Sample[]): void {
   const pick = (key: keyof Sample) => `${median(samples.map((s) => s[key]))} ms`.padStart(9);

@@ -9,115 +9,38 @@
 //      every review must end exactly once (0 lost, 0 duplicated). Baseline: a bare loop running
 //      reviews at concurrency 20 through the same client until their Jobs complete.
 // Needs `npm run build -w services/worker` first:
-//   npm run bench:dispatch -w services/worker [-- --prs 200 --reviews 1000 --flags ";--max-semi-space-size=4"]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//   npm run bench:dispatch -w bench [-- --prs 200 --reviews 1000 --flags ";--max-semi-space-size=4"]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  LABELS,
-  REVIEWS_QUEUE,
-  type ReviewJob,
-  type ReviewResult,
-  redisKeys,
-  reviewIdFor,
-  reviewJobSettingsSchema,
-  reviewRecordSchema,
-} from '@kritik/core';
-import {
-  type ControlPlane,
-  FakeGitHub,
-  generateAppKeyPair,
-  type ManagedProcess,
-  startControlPlane,
-  startProcess,
-  startRedis,
-  startTestKubelet,
-  type TestRedis,
-  waitUntil,
-} from '@kritik/testing';
+import { join } from 'node:path';
+import { ENV, LABELS, type ReviewJob, redisKeys, reviewRecordSchema } from '@kritik/core';
+import { type ControlPlane, type ManagedProcess, startProcess, startTestKubelet, waitUntil } from '@kritik/testing';
 import { KubernetesClient, KubernetesJobRunner, REVIEW_SELECTOR, reviewJobName } from '@kritik/worker';
-import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { V1Job } from '@kubernetes/client-node';
+import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { type WorkerImage, workerImage } from './worker-image.js';
+import { cpuMs, numberOption, percentile } from '../measure.js';
+import {
+  type BenchWorld,
+  flagSets,
+  image,
+  REPOS,
+  reviewOf,
+  root,
+  type Start,
+  standInSettings,
+  startBenchWorld,
+} from './setup.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-/** The worker as its image starts it (node flags and environment of services/worker/Dockerfile). */
-const image = workerImage(root);
-/**
- * Other ways to start the same build, each measured in the burst too: `--flags "<set>;<set>"`,
- * sets of node flags and NAME=value variables; an empty set ("") is plain `node main.js`.
- */
-const FLAG_SETS = (() => {
-  const at = process.argv.indexOf('--flags');
-  return at > 0 ? (process.argv[at + 1] ?? '').split(';').map((set) => set.trim()) : [];
-})();
-
-type Start = Pick<WorkerImage, 'command' | 'env'>;
-const arg = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const PRS = arg('prs', 200);
-const REVIEWS = arg('reviews', 1_000);
-const BASELINE_REVIEWS = arg('baseline-reviews', 200);
+const PRS = numberOption('prs', 200);
+const REVIEWS = numberOption('reviews', 1_000);
+const BASELINE_REVIEWS = numberOption('baseline-reviews', 200);
 const CONCURRENCY = 20;
-const REPOS = 10;
-const APP_ID = '4242';
-const OWNER = 'bench';
 
-const RESULT: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-  commentsPosted: 0,
-  filesReviewed: 1,
-  filesSkipped: 0,
-  tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0,
-  durationMs: 1,
-};
-/** Stands in for the reviewer: reports a result at once, so only dispatch is measured. */
-const STAND_IN = ['/bin/sh', '-c', 'printf "%s" "$BENCH_RESULT" > "$KRITIK_TERMINATION_LOG"'];
+// Past the end of the run: TTL deletions of the throughput phase's Jobs would load the burst phase.
+const settings = standInSettings({ ttlSecondsAfterFinished: 7200 });
 
-const settings = reviewJobSettingsSchema.parse({
-  image: 'kritik-reviewer:bench',
-  command: STAND_IN,
-  env: { BENCH_RESULT: JSON.stringify(RESULT) },
-  // Past the end of the run: TTL deletions of the throughput phase's Jobs would load the burst phase.
-  ttlSecondsAfterFinished: 7200,
-});
-
-/** CPU time (user + system) a process has used, in ms (Linux /proc; the load of other processes does not change it much). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
 const ms = (n: number) => `${n.toFixed(0)} ms`.padStart(8);
-
-let serial = 0;
-function reviewOf(label: string): ReviewJob {
-  serial++;
-  const repo = { owner: OWNER, name: `repo-${serial % REPOS}` };
-  const headSha = serial.toString(16).padStart(40, '0');
-  return {
-    reviewId: reviewIdFor('github', repo, serial, `${label}-${headSha}`).slice(0, 20),
-    platform: 'github',
-    repo,
-    pr: serial,
-    headSha,
-    trigger: 'synchronize',
-    installationId: 1,
-    enqueuedAt: new Date().toISOString(),
-  };
-}
 
 /** Records when each review's Job first appears in `namespace`, and how many Jobs each review got. */
 async function watchJobs(plane: ControlPlane, namespace: string) {
@@ -158,51 +81,32 @@ async function watchJobs(plane: ControlPlane, namespace: string) {
   };
 }
 
-async function namespaceFor(plane: ControlPlane, name: string) {
-  await plane.createNamespace(name);
-  await plane
-    .adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: settings.serviceAccountName } } });
-}
-
 /** What the worker's runner does before following a Job, called on the runner itself. */
 async function dispatchDirectly(client: KubernetesClient, review: ReviewJob, apiUrl: string) {
   const runner = new KubernetesJobRunner(client, { settings, deadlineMarginSeconds: 60 });
   return (await runner.dispatch({ ...review, apiUrl }, { token: 'ghs_bench', model: { kind: 'direct' } })).job;
 }
 
-async function startWorker(
-  redis: TestRedis,
-  plane: ControlPlane,
-  github: FakeGitHub,
-  privateKey: string,
+function startWorker(
+  world: BenchWorld,
   dir: string,
   namespace: string,
   scheduling: Record<string, unknown>,
   start: Start = image,
-): Promise<ManagedProcess> {
+): ManagedProcess {
   const config = join(dir, `${namespace}.yaml`);
   writeFileSync(config, stringify({ reviewJob: settings, scheduling }));
-  const proc = startProcess(`worker-${namespace}`, start.command[0]!, start.command.slice(1), {
+  return startProcess(`worker-${namespace}`, start.command[0]!, start.command.slice(1), {
     logFile: join(dir, `worker-${namespace}.log`),
     cwd: root,
     env: {
       ...start.env,
-      PATH: process.env.PATH,
-      PORT: '0',
-      REDIS_URL: redis.url,
-      GITHUB_APP_ID: APP_ID,
-      GITHUB_APP_PRIVATE_KEY: privateKey,
-      GITHUB_API_URL: github.url,
-      KRITIK_RUNNER: 'kubernetes',
-      KRITIK_JOBS_NAMESPACE: namespace,
-      KUBECONFIG: plane.kubeconfigPath,
-      KRITIK_CONFIG: config,
-      KRITIK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ...world.workerEnv(config),
+      [ENV.port]: '0',
+      [ENV.runner]: 'kubernetes',
+      [ENV.jobsNamespace]: namespace,
     },
   });
-  return proc;
 }
 
 async function finalStatuses(redis: Redis, ids: string[]) {
@@ -212,13 +116,9 @@ async function finalStatuses(redis: Redis, ids: string[]) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-bench-dispatch-'));
-  const keys = generateAppKeyPair();
-  const [plane, redis, github] = await Promise.all([startControlPlane(), startRedis(), new FakeGitHub().start()]);
-  github.setApp({ appId: APP_ID, privateKeyPem: keys.privateKeyPem });
-  for (let i = 0; i < REPOS; i++) github.addRepo(OWNER, `repo-${i}`);
-  github.addInstallation({ id: 1, account: OWNER });
-  const producer = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(REVIEWS_QUEUE, { connection: producer });
+  const world = await startBenchWorld(true);
+  const { producer, queue, github } = world;
+  const plane = world.plane!;
   const workers: ManagedProcess[] = [];
   try {
     console.log(`dispatch bench (${process.arch}, node ${process.version}, harness control plane)`);
@@ -227,12 +127,12 @@ async function main() {
     if (REVIEWS > 0) {
       // 2. Throughput with the kubelet: the worker at concurrency 20. Measured first, so that the
       // burst's never-finishing Jobs do not load the Job controller meanwhile.
-      await namespaceFor(plane, 'reviews');
-      await namespaceFor(plane, 'reviews-baseline');
+      await world.jobsNamespace('reviews', settings);
+      await world.jobsNamespace('reviews-baseline', settings);
       const kubelet = await startTestKubelet(plane.adminKubeConfig(), { namespaces: ['reviews', 'reviews-baseline'] });
       try {
         const reviewsWatch = await watchJobs(plane, 'reviews');
-        const throughputWorker = await startWorker(redis, plane, github, keys.privateKeyPem, dir, 'reviews', {
+        const throughputWorker = startWorker(world, dir, 'reviews', {
           concurrency: CONCURRENCY,
           perRepoConcurrency: CONCURRENCY,
         });
@@ -315,14 +215,11 @@ async function main() {
     // 1. Burst: the worker (and, when asked, the same build without the image's flags).
     const burstWith = async (namespace: string, start: Start) => {
       await producer.flushall();
-      await namespaceFor(plane, namespace);
+      await world.jobsNamespace(namespace, settings);
       const burstWatch = await watchJobs(plane, namespace);
       // The Jobs never finish (no kubelet here), so the warm-up reviews keep their slots.
-      const burstWorker = await startWorker(
-        redis,
-        plane,
-        github,
-        keys.privateKeyPem,
+      const burstWorker = startWorker(
+        world,
         dir,
         namespace,
         { concurrency: PRS + REPOS, perRepoConcurrency: PRS + REPOS },
@@ -372,17 +269,12 @@ async function main() {
     };
     const { latencies: workerLatencies, pickup, processing, cpuPerJob } = await burstWith('burst', image);
     const variants: { label: string; latencies: number[]; cpuPerJob: number }[] = [];
-    for (const [i, set] of FLAG_SETS.entries()) {
-      const words = set.split(/\s+/).filter(Boolean);
-      const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
-      const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split('=', 2)));
-      const command = [process.execPath, ...words.filter((w) => !isEnv(w)), image.script];
-      const measured = await burstWith(`burst-variant-${i + 1}`, { command, env });
-      variants.push({ label: set ? `worker with ${set}` : 'worker as plain node main.js', ...measured });
+    for (const [i, { label, start }] of flagSets().entries()) {
+      variants.push({ label, ...(await burstWith(`burst-variant-${i + 1}`, start)) });
     }
 
     // 1. Burst: the baseline, the same calls from a bare loop, all at once like the burst.
-    await namespaceFor(plane, 'burst-baseline');
+    await world.jobsNamespace('burst-baseline', settings);
     const baselineWatch = await watchJobs(plane, 'burst-baseline');
     const direct = new KubernetesClient(plane.adminKubeConfig(), 'burst-baseline');
     await dispatchDirectly(direct, reviewOf('warm'), github.url);
@@ -423,9 +315,7 @@ async function main() {
     for (const line of throughput) console.log(line);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
-    await queue.close();
-    producer.disconnect();
-    await Promise.all([plane.stop(), redis.stop(), github.stop()]);
+    await world.stop();
     if (process.env.BENCH_KEEP) console.error(`logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 // Memory of the worker process (services/worker/dist/main.js as its image runs it: the ENTRYPOINT
-// and ENV of services/worker/Dockerfile): resident set once ready, and peak (VmHWM) after N reviews
-// run to their end, for each runner, beside baselines measured in the same run:
+// and ENV of the worker stage of services/Dockerfile): resident set once ready, and peak (VmHWM)
+// after N reviews run to their end, for each runner, beside baselines measured in the same run:
 //   - a bare `node -e`, started like the image, that imports what the worker of that runner loads
-//     at boot and does nothing more;
+//     at boot and does nothing more (kubernetes: also with @kubernetes/client-node itself instead
+//     of the worker's bundle of it);
 //   - the same worker build started without the image's node flags and environment;
 //   - with --compare <git ref>: the worker of that commit, built by its own `build` script in a
 //     temporary worktree and started as that commit's image would;
@@ -10,58 +11,35 @@
 // Reviews run on the harness control plane (kubernetes runner: one Job each, run by the test
 // kubelet) or as child processes (local runner), with a stand-in reviewer that reports at once.
 // Needs `npm run build -w services/worker` first:
-//   npm run bench:rss -w services/worker [-- --reviews 50 --repeat 3 --runners kubernetes,local --compare <ref>]
+//   npm run bench:rss -w bench [-- --reviews 50 --repeat 3 --runners kubernetes,local --compare <ref>]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  REVIEWS_QUEUE,
-  type ReviewJob,
-  type ReviewResult,
-  redisKeys,
-  reviewIdFor,
-  reviewJobSettingsSchema,
-} from '@kritik/core';
-import {
-  type ControlPlane,
-  FakeGitHub,
-  freePort,
-  generateAppKeyPair,
-  startControlPlane,
-  startProcess,
-  startRedis,
-  startTestKubelet,
-  type TestKubelet,
-  type TestRedis,
-  waitUntil,
-} from '@kritik/testing';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { join } from 'node:path';
+import { ENV, redisKeys } from '@kritik/core';
+import { freePort, startProcess, startTestKubelet, type TestKubelet, waitUntil } from '@kritik/testing';
 import { stringify } from 'yaml';
+import { median, numberOption, option } from '../measure.js';
+import {
+  type BenchWorld,
+  flagSets,
+  image,
+  reviewOf,
+  root,
+  STAND_IN,
+  type Start,
+  standInSettings,
+  startBenchWorld,
+} from './setup.js';
 import { type WorkerImage, workerImage } from './worker-image.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const arg = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
-const REVIEWS = Number(arg('reviews') ?? 50);
+const REVIEWS = numberOption('reviews', 50);
 /** Runs of each variant; the report shows the median of each figure. */
-const REPEAT = Number(arg('repeat') ?? 3);
-const COMPARE = arg('compare');
-const RUNNERS = (arg('runners') ?? 'kubernetes,local').split(',') as Runner[];
-/** Extra variants of the same build: `;`-separated sets of node flags and NAME=value variables. */
-const FLAG_SETS = (arg('flags') ?? '')
-  .split(';')
-  .map((set) => set.trim())
-  .filter(Boolean);
-const REPOS = 10;
-const APP_ID = '4242';
-const OWNER = 'bench';
+const REPEAT = numberOption('repeat', 3);
+const COMPARE = option('compare');
+const RUNNERS = (option('runners') ?? 'kubernetes,local').split(',') as Runner[];
+/** Extra variants of the same build (`--flags`), a non-empty set each. */
+const FLAG_SETS = flagSets().filter(({ set }) => set !== '');
 
 type Runner = 'kubernetes' | 'local';
 
@@ -90,24 +68,10 @@ const BOOT_IMPORTS: Record<Runner, string[]> = {
 };
 // The Kubernetes client as the build left it: bundled, or the package re-exported.
 BOOT_IMPORTS.kubernetes = [...BOOT_IMPORTS.local, './dist/kubernetes/client-node.js'];
+/** The baseline of the bundle (services/worker/src/kubernetes/client-node.bundler.ts): the package itself. */
+const UNBUNDLED_IMPORTS = [...BOOT_IMPORTS.local, '@kubernetes/client-node'];
 
-const RESULT: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-  commentsPosted: 0,
-  filesReviewed: 1,
-  filesSkipped: 0,
-  tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0,
-  durationMs: 1,
-};
-/** Stands in for the reviewer: reports a result at once, so only the worker's own work is measured. */
-const STAND_IN = ['/bin/sh', '-c', 'printf "%s" "$BENCH_RESULT" > "$KRITIK_TERMINATION_LOG"'];
-const settings = reviewJobSettingsSchema.parse({
-  image: 'kritik-reviewer:bench',
-  command: STAND_IN,
-  env: { BENCH_RESULT: JSON.stringify(RESULT) },
-});
+const settings = standInSettings();
 
 /** VmRSS and VmHWM of a process, in KiB (Linux /proc). */
 function memory(pid: number): { rss: number; peak: number } {
@@ -149,36 +113,11 @@ function buildAt(ref: string, dir: string): string {
   return join(dir, 'services/worker/dist/main.js');
 }
 
-let serial = 0;
-function reviewOf(): ReviewJob {
-  serial++;
-  const repo = { owner: OWNER, name: `repo-${serial % REPOS}` };
-  const headSha = serial.toString(16).padStart(40, '0');
-  return {
-    reviewId: reviewIdFor('github', repo, serial, headSha).slice(0, 20),
-    platform: 'github',
-    repo,
-    pr: serial,
-    headSha,
-    trigger: 'synchronize',
-    installationId: 1,
-    enqueuedAt: new Date().toISOString(),
-  };
-}
-
-interface World {
+/** The bench world, and the kubelet that runs the kubernetes runner's Jobs. */
+interface World extends BenchWorld {
   readonly dir: string;
-  readonly redis: TestRedis;
-  readonly github: FakeGitHub;
-  readonly privateKey: string;
-  readonly plane?: ControlPlane;
   readonly kubelet?: TestKubelet;
-  readonly producer: Redis;
-  readonly queue: Queue;
 }
-
-/** A way to start the worker: command line and the environment the image adds. */
-type Start = Pick<WorkerImage, 'command' | 'env'>;
 
 interface Memory {
   readonly rss: number;
@@ -208,8 +147,6 @@ const KUBE_NAMESPACES = Array.from(
 );
 let runs = 0;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 /** Runs `measure` REPEAT times; each figure is the median over the runs. */
 async function repeated(measure: () => Promise<Measured>): Promise<Measured> {
   const all: Measured[] = [];
@@ -238,28 +175,16 @@ async function measureWorker(world: World, label: string, runner: Runner, image:
     config,
     stringify({ reviewJob: settings, ...(runner === 'local' ? { local: { command: STAND_IN } } : {}) }),
   );
-  if (runner === 'kubernetes') {
-    await world.plane!.createNamespace(name);
-    await world
-      .plane!.adminKubeConfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: settings.serviceAccountName } } });
-  }
+  if (runner === 'kubernetes') await world.jobsNamespace(name, settings);
   const proc = startProcess(`worker-${name}`, image.command[0]!, image.command.slice(1), {
     logFile: join(world.dir, `worker-${name}.log`),
     // The image's WORKDIR: the entrypoint's paths are relative to the repository root.
     cwd: root,
     env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      REDIS_URL: world.redis.url,
-      GITHUB_APP_ID: APP_ID,
-      GITHUB_APP_PRIVATE_KEY: world.privateKey,
-      GITHUB_API_URL: world.github.url,
-      KRITIK_RUNNER: runner,
-      KRITIK_CONFIG: config,
-      KRITIK_LOG_LEVEL: 'warn',
-      ...(runner === 'kubernetes' ? { KRITIK_JOBS_NAMESPACE: name, KUBECONFIG: world.plane!.kubeconfigPath } : {}),
+      ...world.workerEnv(config),
+      [ENV.port]: String(port),
+      [ENV.runner]: runner,
+      ...(runner === 'kubernetes' ? { [ENV.jobsNamespace]: name } : {}),
       ...image.env,
     },
   });
@@ -272,7 +197,7 @@ async function measureWorker(world: World, label: string, runner: Runner, image:
     );
     await sleep(2_000);
     const boot = { ...memory(proc.pid), heap: await heapKib(port) };
-    const reviews = Array.from({ length: REVIEWS }, reviewOf);
+    const reviews = Array.from({ length: REVIEWS }, () => reviewOf());
     const started = Date.now();
     await world.queue.addBulk(reviews.map((review) => ({ name: 'review', data: review })));
     await waitUntil(
@@ -316,7 +241,6 @@ async function measureImports(world: World, label: string, modules: string[], im
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'kritik-bench-rss-'));
-  const image = workerImage(root);
   const bare: Start = { command: [process.execPath, image.script], env: {} };
   let compared: Start | undefined;
   if (COMPARE) {
@@ -326,18 +250,7 @@ async function main() {
     const previous = workerImage(compareDir);
     compared = { command: [process.execPath, ...previous.flags, main], env: previous.env };
   }
-  const keys = generateAppKeyPair();
-  const needsCluster = RUNNERS.includes('kubernetes');
-  const [redis, github, plane] = await Promise.all([
-    startRedis(),
-    new FakeGitHub().start(),
-    needsCluster ? startControlPlane() : undefined,
-  ]);
-  github.setApp({ appId: APP_ID, privateKeyPem: keys.privateKeyPem });
-  for (let i = 0; i < REPOS; i++) github.addRepo(OWNER, `repo-${i}`);
-  github.addInstallation({ id: 1, account: OWNER });
-  const producer = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(REVIEWS_QUEUE, { connection: producer });
+  const bench = await startBenchWorld(RUNNERS.includes('kubernetes'));
   const results: Measured[] = [];
   let kubelet: TestKubelet | undefined;
   try {
@@ -348,23 +261,21 @@ async function main() {
     console.log(`image: ${env.join('')}node ${[...image.flags, image.script].join(' ')}`);
     for (const runner of RUNNERS) {
       if (runner === 'kubernetes' && !kubelet) {
-        kubelet = await startTestKubelet(plane!.adminKubeConfig(), { namespaces: [...KUBE_NAMESPACES] });
+        kubelet = await startTestKubelet(bench.plane!.adminKubeConfig(), { namespaces: [...KUBE_NAMESPACES] });
       }
-      const world: World = {
-        dir,
-        redis,
-        github,
-        privateKey: keys.privateKeyPem,
-        producer,
-        queue,
-        ...(plane ? { plane } : {}),
-        ...(kubelet ? { kubelet } : {}),
-      };
+      const world: World = { ...bench, dir, ...(kubelet ? { kubelet } : {}) };
       results.push(
         await repeated(() =>
           measureImports(world, `${runner}: bare node as the image, boot imports`, BOOT_IMPORTS[runner], image),
         ),
       );
+      if (runner === 'kubernetes') {
+        results.push(
+          await repeated(() =>
+            measureImports(world, 'kubernetes: the same, client package unbundled', UNBUNDLED_IMPORTS, image),
+          ),
+        );
+      }
       results.push(
         await repeated(() => measureWorker(world, `${runner}: worker without the image's flags and env`, runner, bare)),
       );
@@ -373,14 +284,8 @@ async function main() {
         const previous = compared;
         results.push(await repeated(() => measureWorker(world, `${runner}: worker at ${COMPARE}`, runner, previous)));
       }
-      for (const set of FLAG_SETS) {
-        // NAME=value words are environment variables (e.g. MALLOC_ARENA_MAX=2), the rest node flags.
-        const words = set.split(/\s+/);
-        const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2)));
-        const command = [process.execPath, ...words.filter((w) => !/^[A-Z_]+=/.test(w)), image.script];
-        results.push(
-          await repeated(() => measureWorker(world, `${runner}: worker with ${set}`, runner, { command, env })),
-        );
+      for (const { label, start } of FLAG_SETS) {
+        results.push(await repeated(() => measureWorker(world, `${runner}: ${label}`, runner, start)));
       }
     }
     console.log(`\n${'MiB'.padEnd(52)}  ready: RSS   peak   heap   after: RSS   peak   heap  reviews/s`);
@@ -394,9 +299,7 @@ async function main() {
     console.log('target: peak RSS of the worker under 120 MiB');
   } finally {
     await kubelet?.stop();
-    await queue.close();
-    producer.disconnect();
-    await Promise.all([plane?.stop(), redis.stop(), github.stop()]);
+    await bench.stop();
     if (COMPARE)
       execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', join(dir, 'compare')], { stdio: 'ignore' });
     if (process.env.BENCH_KEEP) console.error(`logs kept in ${dir}`);

@@ -5,7 +5,7 @@
 // worker or Job; as many at once as the worker's concurrency), which is the floor this machine
 // sets. The Anthropic fake answers after a fixed latency, which is subtracted: the figures are
 // Kritik's own. Also peak RSS (VmHWM) of backend and worker.
-// Run after `npm run build`: npm run bench:e2e -w @kritik/e2e [-- <PRs> <LLM latency ms> <debounce ms>]
+// Run after `npm run build`: npm run bench:e2e -w bench [-- <PRs> <LLM latency ms> <debounce ms>]
 import { execFile } from 'node:child_process';
 import { createSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { reviewIdFor } from '@kritik/core';
 import { ANTHROPIC_API_KEY, APP_ID, INSTALLATION_ID, Platform, type PullRequestRef } from '@kritik/e2e';
 import { repoRoot } from '@kritik/testing';
+import { percentile } from '../measure.js';
 
 const PRS = Number(process.argv[2] ?? 50);
 const LLM_MS = Number(process.argv[3] ?? 1_000);
@@ -36,10 +37,6 @@ const DEFAULT_SCHEDULING = {
 };
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
 /** Peak (VmHWM) or current (VmRSS) resident set size of a process in KiB (Linux /proc). */

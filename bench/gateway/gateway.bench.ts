@@ -4,7 +4,7 @@
 // The model answers at once, so the difference is the gateway's own cost. Prints, for sequential
 // calls and for --concurrency calls at once (a busy fleet's reviews), p50 and p99 per call, calls
 // per second, and the bench process's peak RSS.
-//   npm run bench:gateway -w services/worker [-- --calls 400 --concurrency 20 --prompt-kib 200]
+//   npm run bench:gateway -w bench [-- --calls 400 --concurrency 20 --prompt-kib 200]
 import Anthropic from '@anthropic-ai/sdk';
 import { createLogger } from '@kritik/server';
 import { FakeAnthropic, startRedis } from '@kritik/testing';

@@ -11,11 +11,6 @@ export const root = join(here, '..', '..');
 export const backendMain = join(root, 'services/backend/dist/main.js');
 export const SECRET = 'bench-webhook-secret-0123456789';
 
-export const arg = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-
 // A real-shaped synchronize payload; each request names another pull request and head (the
 // common case: bursts on one pull request are coalesced, see the backend's tests).
 export const template = JSON.parse(
@@ -54,18 +49,6 @@ export function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     };
     void poll();
   });
-}
-
-/** utime + stime of a process in milliseconds (Linux /proc), robust to other load on the machine. */
-export function cpuMs(pid: number): number {
-  const { user, system } = cpuSplitMs(pid);
-  return user + system;
-}
-
-/** utime and stime of a process in milliseconds: CPU in the process itself and in the kernel for it. */
-export function cpuSplitMs(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 };
 }
 
 export function pidOfRedis(port: number): number {

@@ -4,22 +4,23 @@
 // Also prints CPU per request of the backend and of redis-server (from /proc) and the Redis
 // commands per delivery; `--profile 0` measures without the profiler's own overhead.
 // BACKEND_NODE_FLAGS adds node flags to the backend (e.g. --trace-gc), BACKEND_STDOUT=1 shows its output.
-//   node --import tsx bench/webhooks/profile.ts [--seconds 10 --connections 10 --rate 0 --top 40 --profile 1]
+//   npm run bench:webhooks:profile -w bench -- [--seconds 10 --connections 10 --rate 0 --top 40 --profile 1]
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '@kritik/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { arg, backendMain, cpuSplitMs, nextRequest, pidOfRedis, SECRET, threadCpuMs, waitForHttp } from './load.js';
+import { cpuSplitMs, numberOption } from '../measure.js';
+import { backendMain, nextRequest, pidOfRedis, SECRET, threadCpuMs, waitForHttp } from './load.js';
 
-const SECONDS = arg('seconds', 10);
-const CONNECTIONS = arg('connections', 10);
-const TOP = arg('top', 40);
-const PROFILE = arg('profile', 1) !== 0;
+const SECONDS = numberOption('seconds', 10);
+const CONNECTIONS = numberOption('connections', 10);
+const TOP = numberOption('top', 40);
+const PROFILE = numberOption('profile', 1) !== 0;
 // Paced load (requests per second over all connections) instead of saturating.
-const RATE = arg('rate', 0);
+const RATE = numberOption('rate', 0);
 
 interface ProfileNode {
   id: number;
@@ -115,6 +116,8 @@ try {
   if (PROFILE) report(dir, total);
 } finally {
   await redis.stop();
+  // The profile is this bench's output (its path is printed): kept; without one, nothing is.
+  if (!PROFILE) rmSync(dir, { recursive: true, force: true });
 }
 
 function report(dir: string, total: number) {

@@ -2,7 +2,7 @@
 // real providers from createApp, a real redis-server), next to what the bench's baseline does
 // per request. Explains where the backend's CPU per request goes beyond the baseline's.
 // Needs `npm run build`.
-//   node --import tsx bench/webhooks/stages.ts [--ops 4000 --concurrency 20 --rounds 3 --only <stage> --profile <file>]
+//   npm run bench:webhooks:stages -w bench -- [--ops 4000 --concurrency 20 --rounds 3 --only <stage> --profile <file>]
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -22,13 +22,13 @@ import { createLogger, inOneWrite, PrHeadStore, REDIS, ReviewStore } from '@krit
 import { startRedis } from '@kritik/testing';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { arg, cpuMs, nextRequest, pidOfRedis, SECRET } from './load.js';
+import { cpuMs, median, numberOption, option } from '../measure.js';
+import { nextRequest, pidOfRedis, SECRET } from './load.js';
 
-const OPS = arg('ops', 4000);
-const CONCURRENCY = arg('concurrency', 20);
-const ROUNDS = arg('rounds', 3);
-const text = (name: string) =>
-  process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : '';
+const OPS = numberOption('ops', 4000);
+const CONCURRENCY = numberOption('concurrency', 20);
+const ROUNDS = numberOption('rounds', 3);
+const text = (name: string) => option(name) ?? '';
 // Only the stages whose name contains this text.
 const ONLY = text('only');
 // Writes a CPU profile of the measured rounds (not of the setup) to this file.
@@ -184,7 +184,6 @@ try {
     }
   }
   if (PROFILE) writeFileSync(PROFILE, JSON.stringify((await session.post('Profiler.stop')).profile));
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`CPU per delivery by stage (${OPS} ops, ${CONCURRENCY} at a time, medians of ${ROUNDS} rounds), µs`);
   console.log(`  ${'stage'.padEnd(48)} ${'node'.padStart(7)} ${'redis'.padStart(7)}`);
   for (const [name, { own, redis: server }] of results) {

@@ -1,7 +1,7 @@
 // Webhook intake throughput and latency: the backend (services/backend/dist/main.js) against a
 // bare node:http server doing only HMAC verification and one Redis write, on this machine, in
 // this run, under the same load. Needs `npm run build` first.
-//   npm run bench:webhooks -w services/backend [-- --rate 500 --seconds 5 --rounds 3 --connections 20
+//   npm run bench:webhooks -w bench [-- --rate 500 --seconds 5 --rounds 3 --connections 20
 //     --compare <another build's main.js>]
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,15 +10,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedis } from '@kritik/testing';
 import autocannon from 'autocannon';
-import { arg, backendMain, cpuMs, nextRequest, pidOfRedis, SECRET, template, waitForHttp } from './load.js';
+import { cpuMs, median, numberOption, option } from '../measure.js';
+import { backendMain, nextRequest, pidOfRedis, SECRET, template, waitForHttp } from './load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RATE = arg('rate', 500);
-const SECONDS = arg('seconds', 5);
-const ROUNDS = arg('rounds', 3);
-const CONNECTIONS = arg('connections', 20);
+const RATE = numberOption('rate', 500);
+const SECONDS = numberOption('seconds', 5);
+const ROUNDS = numberOption('rounds', 3);
+const CONNECTIONS = numberOption('connections', 20);
 // Another build of the backend's main.js (e.g. of an earlier commit), measured in the same rounds.
-const COMPARE = process.argv.includes('--compare') ? process.argv[process.argv.indexOf('--compare') + 1]! : '';
+const COMPARE = option('compare') ?? '';
 
 if (!existsSync(backendMain)) {
   console.error(`${backendMain} is missing: run \`npm run build\` first`);
@@ -60,7 +61,6 @@ async function load(url: string, pids: { server: number; redis: number }, rate?:
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 function summarize(runs: Figures[]): Figures {
   const pick = (key: keyof Figures) => median(runs.map((r) => r[key]));
   return {

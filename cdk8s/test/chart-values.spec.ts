@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, permissionResource, REQUIRED_PERMISSIONS, reviewJobSettingsSchema } from '@kritik/core';
@@ -179,6 +179,7 @@ describe('the worker', () => {
     }
 
     const sut = loadWorkerConfig(env, configFile);
+    rmSync(dir, { recursive: true, force: true });
 
     expect(sut).toMatchObject({ runner: 'kubernetes', port: 8081, kubernetes: { namespace: expect.any(String) } });
   });

@@ -1,7 +1,7 @@
 // Test helpers for the generated chart: running the real helm (3 or 4) and kube-score in an
 // isolated helm home, rendering scenarios and reading the rendered objects.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, requireTool } from '@kritik/testing';
@@ -24,8 +24,13 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-// One helm home per test process, so tests neither read nor write the developer's helm config.
+// One helm home per spec file, so tests neither read nor write the developer's helm config;
+// removed after the file's tests (a hook of every spec that imports this module).
 let helmHome: string | undefined;
+afterAll(() => {
+  if (helmHome) rmSync(helmHome, { recursive: true, force: true });
+  helmHome = undefined;
+});
 function helmEnv(kubeconfig?: string): NodeJS.ProcessEnv {
   helmHome ??= mkdtempSync(join(tmpdir(), 'kritik-helm-'));
   return {

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '@kritik/testing';
+import { startControlPlane } from '@kritik/control-plane';
 import { stringify } from 'yaml';
 import type { Manifest } from './custom-resources.js';
 import { ServerSideApply } from './dry-run.js';

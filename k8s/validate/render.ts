@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireTool } from '@kritik/testing';
+import { requireTool } from '@kritik/control-plane';
 import { parseAllDocuments } from 'yaml';
 import type { Manifest } from './custom-resources.js';
 

@@ -1,6 +1,6 @@
 import { permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
 import type { V1ObjectMeta, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { Testing } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { TemplateFile } from '../helm/template-file.js';
 import { describeTokens } from '../helm/tokens.js';
 import { JobsNamespace } from './jobs.js';
@@ -8,7 +8,8 @@ import { JobsNamespace } from './jobs.js';
 type Manifest = { kind: string; metadata: V1ObjectMeta };
 
 function synth(): Manifest[] {
-  const file = new TemplateFile(Testing.app(), 'jobs.yaml');
+  // Rendered in memory: unlike Testing.app(), an App never synthesized to disk leaves no temp dir.
+  const file = new TemplateFile(new App(), 'jobs.yaml');
   new JobsNamespace(file, 'jobs', { workerServiceAccount: 'kritik-worker' });
   return Testing.synth(file) as Manifest[];
 }

@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { TemplateFile } from '../helm/template-file.js';
 import { describeTokens } from '../helm/tokens.js';
 import { WorkerScaledObject } from './keda.js';
@@ -6,7 +6,8 @@ import { WorkerScaledObject } from './keda.js';
 type Manifest = { kind: string; spec: Record<string, unknown> };
 
 function synth(): Manifest[] {
-  const file = new TemplateFile(Testing.app(), 'keda.yaml');
+  // Rendered in memory: unlike Testing.app(), an App never synthesized to disk leaves no temp dir.
+  const file = new TemplateFile(new App(), 'keda.yaml');
   new WorkerScaledObject(file, 'keda', { workerName: 'kritik-worker' });
   return (Testing.synth(file) as Manifest[]).map((m) => describeTokens(m) as Manifest);
 }

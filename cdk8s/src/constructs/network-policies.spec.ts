@@ -1,5 +1,5 @@
 import type { V1NetworkPolicy, V1NetworkPolicySpec } from '@kubernetes/client-node';
-import { Testing } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { renderYaml } from '../helm/render.js';
 import { TemplateFile } from '../helm/template-file.js';
 import { describeTokens } from '../helm/tokens.js';
@@ -8,7 +8,8 @@ import { KritikNetworkPolicies } from './network-policies.js';
 type Policy = V1NetworkPolicy & { metadata: { name: string }; spec: V1NetworkPolicySpec };
 
 function policy(component: string): Policy {
-  const file = new TemplateFile(Testing.app(), 'networkpolicies.yaml');
+  // Rendered in memory: unlike Testing.app(), an App never synthesized to disk leaves no temp dir.
+  const file = new TemplateFile(new App(), 'networkpolicies.yaml');
   new KritikNetworkPolicies(file, 'policies');
   const found = (Testing.synth(file) as Policy[]).find(
     (p) => describeTokens(p.metadata.name) === `{{ include "kritik.fullname" . }}-${component}`,

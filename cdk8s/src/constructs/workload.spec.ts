@@ -1,6 +1,6 @@
 import { ENV, LABELS } from '@kritik/core';
 import type { V1Deployment, V1ObjectMeta, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
-import { Testing } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { backendEnv, workerEnv } from '../chart/env.js';
 import { renderYaml } from '../helm/render.js';
 import { TemplateFile } from '../helm/template-file.js';
@@ -11,7 +11,8 @@ import { KritikWorkload } from './workload.js';
 type Manifest = { kind: string; metadata: V1ObjectMeta };
 
 function synth(component: 'backend' | 'worker'): Manifest[] {
-  const file = new TemplateFile(Testing.app(), `${component}.yaml`);
+  // Rendered in memory: unlike Testing.app(), an App never synthesized to disk leaves no temp dir.
+  const file = new TemplateFile(new App(), `${component}.yaml`);
   new KritikWorkload(file, component, {
     component,
     values: values[component],

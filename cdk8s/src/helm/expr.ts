@@ -46,11 +46,6 @@ export function value(ref: ValueRef<number | boolean | string>): number | boolea
   throw new Error(`${ref} is a ${String(type)}: use yaml() for objects and lists`);
 }
 
-/** A number computed by a Helm expression (unquoted). */
-export function numberOf(text: string): number {
-  return inlineToken(`{{ ${text} }}`) as unknown as number;
-}
-
 /** `{{ include "name" . }}` unquoted, for names and other values known to be plain. */
 export function include(name: string, context = '.'): string {
   return inlineToken(`{{ include ${JSON.stringify(name)} ${context} }}`);

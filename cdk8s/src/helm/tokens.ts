@@ -31,7 +31,6 @@ export type TokenEntry = InlineToken | BlockToken;
 const registry = new Map<string, TokenEntry>();
 
 export const TOKEN_PATTERN = /__kritik_[a-z]+_[0-9a-f]{12}__/g;
-const TOKEN_EXACT = /^__kritik_[a-z]+_[0-9a-f]{12}__$/;
 
 /** Tokens are named after their content, so the same expression always gives the same token. */
 function register(kind: string, identity: string, entry: TokenEntry): string {
@@ -53,8 +52,6 @@ export function tokenEntry(token: string): TokenEntry {
   if (!entry) throw new Error(`unknown placeholder token ${token}`);
   return entry;
 }
-
-export const isToken = (value: unknown): value is string => typeof value === 'string' && TOKEN_EXACT.test(value);
 
 /**
  * Replaces inline tokens in a synthesized object by their Helm text and names block tokens

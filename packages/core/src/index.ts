@@ -1,3 +1,4 @@
+export * from './backoff.js';
 export * from './check-run.js';
 export * from './commands.js';
 export * from './env.js';

@@ -1,7 +1,7 @@
 // The real chart on the harness control plane: `helm install` with the real helm binary, in an
 // isolated helm home, so the platform under test is configured exactly as a cluster would be.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, requireTool } from '@kritik/testing';
@@ -49,14 +49,19 @@ export async function installChart(
 ): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'kritik-e2e-helm-'));
   const valuesFile = join(home, 'values.yaml');
-  // A file, not --set: the App's PEM key and nested settings survive it unchanged.
-  writeFileSync(valuesFile, stringify(values), { mode: 0o600 });
-  await runHelm(
-    [
-      ...['install', release.name, CHART_DIR(), '--namespace', release.namespace, '--create-namespace'],
-      ...['--values', valuesFile],
-    ],
-    kubeconfig,
-    home,
-  );
+  try {
+    // A file, not --set: the App's PEM key and nested settings survive it unchanged. Removed with
+    // the helm home once installed: it holds that key.
+    writeFileSync(valuesFile, stringify(values), { mode: 0o600 });
+    await runHelm(
+      [
+        ...['install', release.name, CHART_DIR(), '--namespace', release.namespace, '--create-namespace'],
+        ...['--values', valuesFile],
+      ],
+      kubeconfig,
+      home,
+    );
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }

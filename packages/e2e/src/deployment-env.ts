@@ -3,7 +3,7 @@
 // to a directory, with env values that point into a mount rewritten to point there.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiStatus, type EnvSources, resolveContainerEnv } from '@kritik/testing';
+import { apiEnvSources, resolveContainerEnv } from '@kritik/testing';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 export interface ContainerRuntime {
@@ -11,28 +11,6 @@ export interface ContainerRuntime {
   readonly env: Record<string, string>;
   /** Ports the container declares, by name. */
   readonly ports: Record<string, number>;
-}
-
-function sourcesOf(core: CoreV1Api): EnvSources {
-  const orUndefined = async <T>(read: () => Promise<T>) => {
-    try {
-      return await read();
-    } catch (error) {
-      if (apiStatus(error) === 404) return undefined;
-      throw error;
-    }
-  };
-  return {
-    async secret(namespace, name) {
-      const secret = await orUndefined(() => core.readNamespacedSecret({ namespace, name }));
-      if (!secret) return undefined;
-      return Object.fromEntries(
-        Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
-      );
-    },
-    configMap: async (namespace, name) =>
-      (await orUndefined(() => core.readNamespacedConfigMap({ namespace, name })))?.data ?? undefined,
-  };
 }
 
 /**
@@ -50,7 +28,7 @@ export async function deploymentRuntime(
   const deployment = await apps.readNamespacedDeployment({ namespace, name });
   const template = deployment.spec!.template;
   const container = template.spec!.containers[0]!;
-  const sources = sourcesOf(core);
+  const sources = apiEnvSources(core);
   const pod = { metadata: { ...template.metadata, name, namespace }, spec: template.spec };
   const env = await resolveContainerEnv(pod, container, sources);
 

@@ -3,15 +3,17 @@
 // worker as local processes from their built dist/main.js with the env the chart gives their pods
 // (the worker acting as its ServiceAccount). Only GitHub and Anthropic are fakes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
 import {
   type ControlPlane,
+  FAST_SCHEDULING,
   freePorts,
   type ManagedProcess,
   repoRoot,
+  ServiceImage,
   startControlPlane,
   startProcess,
   startRedis,
@@ -25,15 +27,8 @@ import {
 import { installChart } from './chart.js';
 import { type ContainerRuntime, deploymentRuntime } from './deployment-env.js';
 import { ObjectRecorder } from './recorder.js';
-import {
-  type Delivery,
-  delivery,
-  type PullRequestRef,
-  pullRequestPayload,
-  sendWebhook,
-  type WebhookAnswer,
-} from './webhooks.js';
-import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, WEBHOOK_SECRET, World } from './world.js';
+import { type Delivery, delivery, pullRequestPayload, sendWebhook, type WebhookAnswer } from './webhooks.js';
+import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, type PullRequestRef, WEBHOOK_SECRET, World } from './world.js';
 
 export const RELEASE = { name: 'kritik', namespace: 'kritik' } as const;
 export const JOBS_NAMESPACE = 'kritik-jobs';
@@ -41,31 +36,12 @@ export const JOBS_NAMESPACE = 'kritik-jobs';
 export const REVIEWER_IMAGE = 'ghcr.io/kritik-dev/kritik-reviewer';
 
 /**
- * What the reviewer image runs for a container that sets neither command nor args: ENTRYPOINT
- * then CMD (exec form) of its Dockerfile, with this node binary for `node`. Read from the
+ * What the reviewer image runs for a container that sets neither command nor args, read from its
  * Dockerfile, so the test kubelet runs what the image would.
  */
 export function reviewerImageCommand(): string[] {
-  const dockerfile = readFileSync(join(repoRoot(), 'services', 'reviewer', 'Dockerfile'), 'utf8');
-  const exec = (instruction: string): string[] => {
-    const lines = dockerfile.split('\n').filter((line) => line.startsWith(`${instruction} `));
-    const last = lines.at(-1);
-    return last ? (JSON.parse(last.slice(instruction.length + 1)) as string[]) : [];
-  };
-  const command = [...exec('ENTRYPOINT'), ...exec('CMD')];
-  if (command.length === 0) throw new Error('services/reviewer/Dockerfile has neither ENTRYPOINT nor CMD');
-  return command.map((part, i) => (i === 0 && part === 'node' ? process.execPath : part));
+  return ServiceImage.load(repoRoot(), 'reviewer').startCommand;
 }
-
-/** Worker scheduling fast enough for drills (leases, stalled-job recovery, reconcile). */
-export const FAST_SCHEDULING = {
-  leaseTtlSeconds: 4,
-  renewIntervalSeconds: 1,
-  busyRetryMs: 200,
-  lockDurationMs: 4_000,
-  stalledIntervalMs: 1_000,
-  reconcileIntervalSeconds: 2,
-};
 
 export interface PlatformOptions {
   /** Chart values merged over the platform's own (e.g. `reviewJob`, `config`). */
@@ -160,7 +136,7 @@ export class Platform {
     const [plane, sentinelSet, world] = await Promise.all([
       startControlPlane(),
       options.sentinel ? startSentinelSet() : undefined,
-      World.start(),
+      World.start({ anthropicApiKey: ANTHROPIC_API_KEY }),
     ]);
     const redis = sentinelSet?.master ?? (await startRedis({ persist: options.persistRedis ?? false }));
     const stopRedis = () => (sentinelSet ? sentinelSet.stop() : redis.stop());

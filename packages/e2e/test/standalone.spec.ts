@@ -27,7 +27,7 @@ describe('Kritik standalone', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    world = await World.start();
+    world = await World.start({ anthropicApiKey: ANTHROPIC_API_KEY });
     dir = mkdtempSync(join(tmpdir(), 'kritik-e2e-standalone-'));
   });
   afterAll(async () => {

@@ -1,7 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ENV, TRIGGER_DEFAULTS } from '@kritik/core';
+import { TempDir } from '@kritik/testing';
 import { z } from 'zod';
 import {
   boolSetting,
@@ -29,11 +27,9 @@ const env = {
   KRITIK_REPOS: 'repos',
 };
 
-function yamlFile(text: string) {
-  const file = join(mkdtempSync(join(tmpdir(), 'kritik-config-')), 'config.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+const temp = new TempDir('kritik-config-');
+afterAll(() => temp.remove());
+const yamlFile = (text: string) => temp.write('config.yaml', text);
 
 function errorOf(fn: () => unknown): ConfigError {
   try {

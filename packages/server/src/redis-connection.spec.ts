@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TempDir } from '@kritik/testing';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './config.js';
 import {
@@ -23,9 +23,10 @@ const problems = (source: NodeJS.ProcessEnv) => {
   throw new Error('the configuration was accepted');
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'kritik-redis-config-'));
-const caFile = join(dir, 'ca.pem');
-writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+const temp = new TempDir('kritik-redis-config-');
+afterAll(() => temp.remove());
+const dir = temp.path;
+const caFile = temp.write('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
 
 describe('redisSettingsSchema', () => {
   it('reads host, port, database, user and a percent-encoded hostile password from REDIS_URL', () => {

@@ -2,7 +2,7 @@
 // reconnecting, and with the offline queue off a command fails at once while Redis is away,
 // so callers can answer "unavailable" instead of hanging.
 
-import { ENV } from '@kritik/core';
+import { backoffDelay, ENV } from '@kritik/core';
 import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
@@ -32,7 +32,7 @@ export function createRedis(options: RedisConnectionOptions): Redis {
     enableOfflineQueue: false,
     lazyConnect: true,
     connectionName: options.name,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
+    retryStrategy: (attempt) => backoffDelay(attempt, { baseDelayMs: 50, maxDelayMs: 2_000 }),
     // A master demoted by a failover answers writes with READONLY while the connection lives:
     // reconnecting reaches the new master (through Sentinel, or a managed endpoint's DNS). The
     // refused command fails like any Redis error (callers retry); resending it instead would

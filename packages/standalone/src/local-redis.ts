@@ -1,10 +1,10 @@
 // The Redis of the standalone mode: the given REDIS_URL, or a redis-server started here on a free
 // loopback port, keeping its append-only file in the data directory so queued reviews survive.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findExecutable, freePort, redisAnswers } from '@kritik/control-plane';
 import { ENV } from '@kritik/core';
 
 export class RedisUnavailableError extends Error {
@@ -36,54 +36,6 @@ export interface RedisOptions {
 export const REDIS_INSTALL_HINT =
   'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and put it on PATH, ' +
   `set ${ENV.redisServer} to its path, or set ${ENV.redisUrl} to a running Redis (redis://host:6379)`;
-
-/** Absolute path of an executable `name` (a path is checked as is), or undefined. */
-export function findExecutable(name: string, path: string): string | undefined {
-  const executable = (file: string) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (name.includes('/')) return executable(name) ? (isAbsolute(name) ? name : join(process.cwd(), name)) : undefined;
-  return path
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, name))
-    .find(executable);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolvePing) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolvePing(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-  });
-}
 
 /**
  * The Redis to use: `options.url` as is, the services' own Sentinel settings, else a redis-server
@@ -130,7 +82,7 @@ export async function provideRedis(options: RedisOptions): Promise<LocalRedis> {
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
-  while (!(await ping(port))) {
+  while (!(await redisAnswers(port))) {
     if (gone) throw new RedisUnavailableError(`${binary} exited while starting (its error is above)`);
     if (Date.now() > deadline) {
       await stop();

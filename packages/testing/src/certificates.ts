@@ -2,7 +2,7 @@
 // one EC key and certificate for 127.0.0.1 and localhost, made by the real openssl.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { requireTool } from './tools.js';
+import { requireTool } from '@kritik/control-plane';
 
 export interface CertificateFiles {
   /** The certificate (PEM); being self-signed it is also the CA that clients trust. */

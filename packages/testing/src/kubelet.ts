@@ -3,19 +3,11 @@
 // process, writing phase, exit code and termination message into pod status like a kubelet, so
 // the real Job controller completes or fails Jobs. It also serves container logs to the API server.
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants as fsConstants,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { apiStatus, diesWithParent, findExecutable, repoRoot } from '@kritik/control-plane';
 import { ENV } from '@kritik/core';
 import {
   CoreV1Api,
@@ -28,10 +20,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { selfSignedCertificate } from './certificates.js';
-import { apiStatus } from './control-plane.js';
-import { ContainerConfigError, type EnvSources, expandVars, resolveContainerEnv } from './pod-env.js';
-import { diesWithParent } from './process.js';
-import { repoRoot } from './tools.js';
+import { apiEnvSources, ContainerConfigError, type EnvSources, expandVars, resolveContainerEnv } from './pod-env.js';
 
 export interface TestKubeletOptions {
   /** Namespaces whose pods this kubelet schedules and runs (others are left alone). */
@@ -148,27 +137,6 @@ function tailLog(output: string): string {
   return bytes.length > FALLBACK_LOG_BYTES ? bytes.subarray(-FALLBACK_LOG_BYTES).toString('utf8') : lines;
 }
 
-/** Resolves `command` like execvp would, with the container's PATH and working directory. */
-function resolveExecutable(command: string, cwd: string, path: string): string | undefined {
-  const isExecutable = (file: string) => {
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (command.includes('/')) {
-    const file = isAbsolute(command) ? command : resolve(cwd, command);
-    return isExecutable(file) ? file : undefined;
-  }
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const file = join(dir, command);
-    if (isExecutable(file)) return file;
-  }
-  return undefined;
-}
-
 function imageName(image: string): string {
   const withoutDigest = image.split('@')[0]!;
   const lastSlash = withoutDigest.lastIndexOf('/');
@@ -215,24 +183,7 @@ class Kubelet implements TestKubelet {
     private readonly dir: string,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
-    const readOrUndefined = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await read();
-      } catch (error) {
-        if (apiStatus(error) === 404) return undefined;
-        throw error;
-      }
-    };
-    this.sources = {
-      secret: async (namespace, name) => {
-        const secret = await readOrUndefined(() => this.core.readNamespacedSecret({ namespace, name }));
-        if (!secret) return undefined;
-        const data = Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
-        return { ...Object.fromEntries(data), ...secret.stringData };
-      },
-      configMap: async (namespace, name) =>
-        (await readOrUndefined(() => this.core.readNamespacedConfigMap({ namespace, name })))?.data ?? undefined,
-    };
+    this.sources = apiEnvSources(this.core);
   }
 
   async start(kc: KubeConfig): Promise<void> {
@@ -644,7 +595,7 @@ class Kubelet implements TestKubelet {
     }
     const workingDir = container.workingDir && statSync(container.workingDir, { throwIfNoEntry: false })?.isDirectory();
     const cwd = workingDir ? container.workingDir! : repoRoot();
-    const executable = resolveExecutable(argv[0]!, cwd, env.PATH ?? '');
+    const executable = findExecutable(argv[0]!, env.PATH ?? '', cwd);
     if (!executable) return fail(`exec: "${argv[0]}": executable file not found in $PATH`);
 
     // Detached: its own process group, so that deletion kills everything it started.

@@ -1,6 +1,7 @@
 // Resolves a container's environment the way the kubelet does (envFrom, then env in order, with
 // $(VAR) expansion), reading Secrets and ConfigMaps through an injected lookup.
-import type { V1Container, V1ObjectFieldSelector, V1Pod } from '@kubernetes/client-node';
+import { apiStatus } from '@kritik/control-plane';
+import type { CoreV1Api, V1Container, V1ObjectFieldSelector, V1Pod } from '@kubernetes/client-node';
 
 /** The kubelet's CreateContainerConfigError: the pod cannot start until the reference resolves. */
 export class ContainerConfigError extends Error {
@@ -12,6 +13,28 @@ export interface EnvSources {
   secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** The data of a ConfigMap, or undefined when it does not exist. */
   configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+/** Secrets and ConfigMaps as the API server has them (a 404 is "does not exist"). */
+export function apiEnvSources(core: CoreV1Api): EnvSources {
+  const orUndefined = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (apiStatus(error) === 404) return undefined;
+      throw error;
+    }
+  };
+  return {
+    async secret(namespace, name) {
+      const secret = await orUndefined(() => core.readNamespacedSecret({ namespace, name }));
+      if (!secret) return undefined;
+      const data = Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
+      return { ...Object.fromEntries(data), ...secret.stringData };
+    },
+    configMap: async (namespace, name) =>
+      (await orUndefined(() => core.readNamespacedConfigMap({ namespace, name })))?.data ?? undefined,
+  };
 }
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;

@@ -2,15 +2,19 @@
 // persistence unless asked; restart() brings it back on the same port to test reconnects.
 // startSentinelSet runs a master, a replica and a sentinel watching them, for failover tests.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as connectTls } from 'node:tls';
+import {
+  freePort,
+  type ManagedProcess,
+  redisAnswers,
+  requireTool,
+  retryOnPortClash,
+  startProcess,
+  waitUntil,
+} from '@kritik/control-plane';
 import { Redis } from 'ioredis';
 import { type CertificateFiles, selfSignedCertificate } from './certificates.js';
-import { freePort, retryOnPortClash } from './ports.js';
-import { type ManagedProcess, startProcess, waitUntil } from './process.js';
-import { requireTool } from './tools.js';
 
 export interface RedisOptions {
   /** Keep data across restart() through an append-only file (default: no persistence at all). */
@@ -40,29 +44,6 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Stops the server and starts it again on the same port. */
   restart(): Promise<void>;
-}
-
-/** Answers true once the server on `port` answers a PING (+PONG, or NOAUTH with a password). */
-function ping(port: number, tls = false): Promise<true | undefined> {
-  return new Promise((resolvePing) => {
-    const socket: Socket = tls
-      ? connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : connect({ host: '127.0.0.1', port });
-    const ready = tls ? 'secureConnect' : 'connect';
-    let reply = '';
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolvePing(ok ? true : undefined);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once(ready, () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      // A server with a password answers NOAUTH: it is up all the same.
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
-    });
-  });
 }
 
 /** Starts redis-server on a free loopback port (retried on a fresh one if it is taken). */
@@ -95,11 +76,15 @@ async function startOnce(options: RedisOptions): Promise<TestRedis> {
   const launch = async () => {
     generation += 1;
     proc = startProcess('redis-server', binary, args, { logFile: join(dir, `redis-${generation}.log`), cwd: dir });
-    await waitUntil(`redis-server on port ${port}`, () => ping(port, tls !== undefined), {
-      timeoutMs: options.startTimeoutMs ?? 10_000,
-      intervalMs: 25,
-      proc,
-    });
+    await waitUntil(
+      `redis-server on port ${port}`,
+      async () => (await redisAnswers(port, { tls: tls !== undefined })) || undefined,
+      {
+        timeoutMs: options.startTimeoutMs ?? 10_000,
+        intervalMs: 25,
+        proc,
+      },
+    );
   };
   const kill = async () => {
     await proc?.stop(2_000);
@@ -306,11 +291,15 @@ async function startSentinel(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(`redis-sentinel on port ${port}`, () => ping(port, tls !== undefined), {
-      timeoutMs: 10_000,
-      intervalMs: 25,
-      proc,
-    });
+    await waitUntil(
+      `redis-sentinel on port ${port}`,
+      async () => (await redisAnswers(port, { tls: tls !== undefined })) || undefined,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+        proc,
+      },
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -5,11 +5,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiMessage, apiStatus, type ControlPlane, startControlPlane, waitUntil } from '@kritik/control-plane';
 import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { apiMessage, apiStatus, type ControlPlane, startControlPlane } from '../src/control-plane.js';
 import { startTestKubelet, type TestKubelet } from '../src/kubelet.js';
-import { waitUntil } from '../src/process.js';
 import { startRedis, type TestRedis } from '../src/redis.js';
 
 describe(startRedis.name, () => {

@@ -4,8 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queueKeys, REVIEWS_QUEUE } from '@kritik/core';
-import { startRedis, type TestRedis } from '@kritik/testing';
-import { postedResult } from './support/results.js';
+import { postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   type Fakes,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ControlPlane,
+  FAST_SCHEDULING,
   type ManagedProcess,
   repoRoot,
   startControlPlane,
@@ -19,7 +20,7 @@ import {
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { reviewJobName } from '../src/kubernetes/review-job.builder.js';
-import { FAST_SCHEDULING, Producer } from './support/worker-app.js';
+import { Producer } from './support/worker-app.js';
 import {
   APP_ID,
   type Fakes,

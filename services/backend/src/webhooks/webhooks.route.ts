@@ -1,6 +1,8 @@
 // Serves POST /webhooks/github straight from the HTTP server, ahead of Express and Nest's
 // router: per delivery those cost more CPU than verifying, parsing and storing it (see
-// docs/adr/0006). Every other request, and other spellings of this path, go to the application.
+// docs/adr/0006). What it buys (bench/webhooks, docs/adr/0017): 1,885 against 1,143 deliveries
+// per second saturated, 0.20 against 0.32 ms of backend CPU each. Every other request, and other
+// spellings of this path, go to the application.
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from '@kritik/server';
 import type { INestApplication } from '@nestjs/common';

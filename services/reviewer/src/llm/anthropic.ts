@@ -2,7 +2,7 @@
 // 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
 // validated submit_review input with its token usage.
 import Anthropic from '@anthropic-ai/sdk';
-import { DEFAULT_ANTHROPIC_BASE_URL, SEVERITIES, type TokenUsage } from '@kritik/core';
+import { backoffDelay, DEFAULT_ANTHROPIC_BASE_URL, SEVERITIES, type TokenUsage } from '@kritik/core';
 import { z } from 'zod';
 import type { Finding } from '../finding.js';
 import { TOOL_NAME } from '../prompt/prompt.js';
@@ -170,16 +170,16 @@ export class AnthropicLlm implements LlmPort {
     return { ...parseReviewInput(tool.input), usage, model: message.model, attempts };
   }
 
-  /** retry-after(-ms) when the API sends it, else exponential backoff with jitter; both capped. */
+  /** retry-after(-ms) when the API sends it (capped), else the shared backoff with jitter. */
   private delay(error: unknown, attempt: number): number {
     const headers = error instanceof Anthropic.APIError ? error.headers : undefined;
     const ms = Number(headers?.get('retry-after-ms'));
     const seconds = Number(headers?.get('retry-after'));
-    let wait: number;
-    if (Number.isFinite(ms) && ms > 0) wait = ms;
-    else if (Number.isFinite(seconds) && seconds >= 0 && headers?.get('retry-after') !== null) wait = seconds * 1000;
-    else wait = this.policy.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
-    return Math.round(Math.min(this.policy.maxDelayMs, Math.max(0, wait)));
+    let asked: number | undefined;
+    if (Number.isFinite(ms) && ms > 0) asked = ms;
+    else if (Number.isFinite(seconds) && seconds >= 0 && headers?.get('retry-after') !== null) asked = seconds * 1000;
+    if (asked === undefined) return backoffDelay(attempt - 1, { ...this.policy, jitter: true });
+    return Math.round(Math.min(this.policy.maxDelayMs, asked));
   }
 }
 

@@ -1,4 +1,4 @@
-import { backoffDelay, CommandFailure, judgeFailure } from './command-failure.js';
+import { CommandFailure, judgeFailure } from './command-failure.js';
 
 const httpError = (status: number, headers: Record<string, string> = {}) =>
   Object.assign(new Error('boom'), { status, response: { headers } });
@@ -30,13 +30,5 @@ describe(judgeFailure.name, () => {
       transient: false,
       reason: 'pull request #3 is closed',
     });
-  });
-});
-
-describe(backoffDelay.name, () => {
-  it('doubles the delay with each try up to the maximum', () => {
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, 1_000, 5_000))).toEqual([
-      1_000, 2_000, 4_000, 5_000, 5_000,
-    ]);
   });
 });

@@ -42,8 +42,3 @@ export function judgeFailure(err: unknown): FailureVerdict {
   if (status === 401 || status === 403 || status === 422) return { cause: 'forbidden', transient: false, reason };
   return { cause: 'github_error', transient: false, reason };
 }
-
-/** Delay before try `attempt + 1`: `base` doubled per earlier retry, at most `max`. */
-export function backoffDelay(attempt: number, base: number, max: number): number {
-  return Math.min(max, base * 2 ** Math.max(0, attempt - 1));
-}

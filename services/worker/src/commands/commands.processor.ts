@@ -2,7 +2,7 @@
 // one answer per comment, transient failures tried again later through the delayed set (a
 // bounded number of times, the delay doubling), lasting ones ended at once; every end logged
 // and counted.
-import { COMMANDS_QUEUE, type CommandJob, commandJobSchema, repoFullName } from '@kritik/core';
+import { backoffDelay, COMMANDS_QUEUE, type CommandJob, commandJobSchema, repoFullName } from '@kritik/core';
 import { keepConsuming } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -13,7 +13,7 @@ import type { CommandSettings, WorkerConfig } from '../config/worker.config.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
 import { type CommandEnd, CommandService } from './command.service.js';
-import { backoffDelay, judgeFailure } from './command-failure.js';
+import { judgeFailure } from './command-failure.js';
 
 export class CommandsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -70,7 +70,11 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
     const verdict = judgeFailure(err);
     const attempt = job.attemptsStarted;
     if (verdict.transient && attempt < this.settings.attempts) {
-      const delayMs = backoffDelay(attempt, this.settings.backoffMs, this.settings.maxBackoffMs);
+      // attemptsStarted counts this try: the first retry waits backoffMs.
+      const delayMs = backoffDelay(attempt - 1, {
+        baseDelayMs: this.settings.backoffMs,
+        maxDelayMs: this.settings.maxBackoffMs,
+      });
       this.metrics.commandRetries.inc({ command: command.command });
       log.warn({ err, cause: verdict.cause, delayMs }, `command failed (${verdict.reason}); trying again`);
       await job.moveToDelayed(Date.now() + delayMs, token);

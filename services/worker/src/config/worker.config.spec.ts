@@ -1,7 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '@kritik/server';
+import { TempDir } from '@kritik/testing';
 import { DEFAULT_WORKER_PORT, effectiveRunner, loadWorkerConfig } from './worker.config.js';
 
 const base = {
@@ -10,11 +8,9 @@ const base = {
   GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n',
 };
 
-const yamlFile = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'kritik-worker-config-')), 'config.yaml');
-  writeFileSync(file, text);
-  return file;
-};
+const temp = new TempDir('kritik-worker-config-');
+afterAll(() => temp.remove());
+const yamlFile = (text: string) => temp.write('config.yaml', text);
 
 describe(loadWorkerConfig.name, () => {
   it('defaults to the local runner and port 8081 outside a cluster', () => {

@@ -1,6 +1,7 @@
 // Follows one Job until it finishes, with a watch that resumes from the last resourceVersion
 // after a dropped connection (and re-reads the Job when that version is too old), a slow
 // periodic re-read as a safety net, a hard deadline, and an abort signal.
+import { backoffDelay } from '@kritik/core';
 import type { V1Job } from '@kubernetes/client-node';
 import type { KubernetesClient } from './kubernetes.client.js';
 import { KubernetesForbiddenError, KubernetesNotFoundError, statusOf } from './kubernetes.errors.js';
@@ -127,7 +128,10 @@ export function followJob(client: KubernetesClient, initial: V1Job, options: Fol
         options.onWatchError?.(err);
         failures++;
       }
-      const delay = err ? Math.min(5_000, baseDelay * 2 ** Math.min(failures - 1, 5)) : 0;
+      // At most 5 s, and at most 32 times the base (so a short base in tests stays short).
+      const delay = err
+        ? backoffDelay(failures - 1, { baseDelayMs: baseDelay, maxDelayMs: Math.min(5_000, baseDelay * 32) })
+        : 0;
       later(delay, async () => {
         if (resourceVersion === undefined && !(await reread())) return reopen(new Error('re-read failed'));
         void open();

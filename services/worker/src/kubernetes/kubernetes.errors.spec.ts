@@ -1,10 +1,10 @@
 import { ApiException } from '@kubernetes/client-node';
 import {
-  backoffDelay,
   isRetryable,
   type KubeOperation,
   KubernetesConflictError,
   KubernetesForbiddenError,
+  retryDelay,
   toKubernetesError,
   withRetry,
 } from './kubernetes.errors.js';
@@ -72,17 +72,18 @@ describe(withRetry.name, () => {
   });
 });
 
-describe(backoffDelay.name, () => {
+describe(retryDelay.name, () => {
   const policy = { attempts: 10, baseDelayMs: 100, maxDelayMs: 2_000 };
 
-  it('grows exponentially and never passes the cap', () => {
-    const sut = [0, 1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, policy, undefined, () => 1));
+  it('grows exponentially with jitter and never passes the cap', () => {
+    const sut = [0, 1, 2, 3, 4, 5, 6].map((attempt) => retryDelay(attempt, policy, undefined, () => 1));
     expect(sut).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
+    expect(retryDelay(3, policy, undefined, () => 0)).toBe(400);
   });
 
   it('honours Retry-After, capped', () => {
-    expect(backoffDelay(0, policy, apiError(429, { 'retry-after': '1' }))).toBe(1000);
-    expect(backoffDelay(0, policy, apiError(429, { 'retry-after': '60' }))).toBe(2000);
+    expect(retryDelay(0, policy, apiError(429, { 'retry-after': '1' }))).toBe(1000);
+    expect(retryDelay(0, policy, apiError(429, { 'retry-after': '60' }))).toBe(2000);
   });
 });
 

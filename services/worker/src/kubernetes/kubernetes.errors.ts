@@ -1,5 +1,6 @@
 // How the worker reads Kubernetes API failures: which are worth retrying, which mean "already
 // there" (adopt it) and which mean the worker's Role lacks a verb (say exactly which).
+import { backoffDelay } from '@kritik/core';
 
 /** One API call, named the way RBAC names it, so a denial can say what to grant. */
 export interface KubeOperation {
@@ -121,12 +122,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 };
 
-/** Capped exponential backoff with full jitter; Retry-After wins when the server sends it (capped too). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, err?: unknown, random = Math.random): number {
+/** Retry-After when the API server sends it (capped), else the shared backoff with jitter. */
+export function retryDelay(attempt: number, policy: RetryPolicy, err?: unknown, random = Math.random): number {
   const asked = retryAfterMs(err);
   if (asked !== undefined) return Math.min(asked, policy.maxDelayMs);
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return backoffDelay(attempt, { ...policy, jitter: true }, random);
 }
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -148,7 +148,7 @@ export async function withRetry<T>(
       return await call();
     } catch (err) {
       if (!isRetryable(err) || attempt + 1 >= policy.attempts) throw toKubernetesError(op, err);
-      const delay = backoffDelay(attempt, policy, err);
+      const delay = retryDelay(attempt, policy, err);
       onRetry?.(attempt + 1, delay, err);
       await wait(delay);
     }

@@ -1,5 +1,5 @@
 import type { ReviewPayload } from '@kritik/core';
-import { postedResult } from '../../test/support/results.js';
+import { postedResult } from '@kritik/testing';
 import { LocalProcessRunner } from './local-process.runner.js';
 
 const payload: ReviewPayload = {

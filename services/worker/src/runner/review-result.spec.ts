@@ -1,4 +1,4 @@
-import { postedResult } from '../../test/support/results.js';
+import { postedResult } from '@kritik/testing';
 import { parseReviewResult } from './review-result.js';
 
 const result = postedResult();

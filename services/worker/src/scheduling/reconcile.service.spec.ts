@@ -1,8 +1,14 @@
 import { REVIEWS_QUEUE, type ReviewJob } from '@kritik/core';
-import { type ControlPlane, startControlPlane, startTestKubelet, type TestKubelet, waitUntil } from '@kritik/testing';
+import {
+  type ControlPlane,
+  postedResult,
+  startControlPlane,
+  startTestKubelet,
+  type TestKubelet,
+  waitUntil,
+} from '@kritik/testing';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
-import { postedResult } from '../../test/support/results.js';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import {
   jobsNamespace,

@@ -1,5 +1,5 @@
 import type { ReviewJob } from '@kritik/core';
-import { postedResult } from '../../test/support/results.js';
+import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
 import { ReviewExecution } from './review-execution.service.js';

@@ -3,7 +3,7 @@
 // and the local runner with a stand-in reviewer (a Node one-liner) in place of the real one.
 import type { ReviewJob, ReviewResult } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
-import { startRedis, type TestRedis } from '@kritik/testing';
+import { FAST_SCHEDULING, postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -18,8 +18,7 @@ import { PrLeases } from '../../src/scheduling/pr-lease.js';
 import { ReviewExecution } from '../../src/scheduling/review-execution.service.js';
 import { ReviewSlots } from '../../src/scheduling/review-slots.js';
 import { SchedulingGate } from '../../src/scheduling/scheduling-gate.js';
-import { postedResult } from './results.js';
-import { FAST_SCHEDULING, workerConfig } from './worker-app.js';
+import { workerConfig } from './worker-app.js';
 import { APP_ID, type Fakes, startFakes } from './world.js';
 
 /** Stand-in reviewers: what the process does instead of reviewing. */

@@ -11,7 +11,7 @@ import {
   reviewRecordSchema,
 } from '@kritik/core';
 import { createLogger } from '@kritik/server';
-import { waitUntil } from '@kritik/testing';
+import { FAST_SCHEDULING, waitUntil } from '@kritik/testing';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -42,16 +42,6 @@ export interface WorkerOptions {
   /** Other top-level sections (triggers, commands). */
   readonly settings?: Record<string, unknown>;
 }
-
-/** Scheduling fast enough for tests: short leases and retries, frequent renewals. */
-export const FAST_SCHEDULING = {
-  leaseTtlSeconds: 4,
-  renewIntervalSeconds: 1,
-  busyRetryMs: 200,
-  lockDurationMs: 4_000,
-  stalledIntervalMs: 1_000,
-  reconcileIntervalSeconds: 2,
-};
 
 export function workerConfig(options: WorkerOptions): WorkerConfig {
   return workerConfigSchema.parse({

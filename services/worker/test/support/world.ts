@@ -1,7 +1,6 @@
 // What the worker's end-to-end tests share: the GitHub and Anthropic fakes set up with an App,
 // its installation and pull requests to review, review jobs for them, and a Role generated from
 // REQUIRED_PERMISSIONS for the worker's ServiceAccount.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,36 +12,30 @@ import {
   reviewIdFor,
   reviewJobSettingsSchema,
 } from '@kritik/core';
-import { type ControlPlane, FakeAnthropic, FakeGitHub, generateAppKeyPair, repoRoot } from '@kritik/testing';
+import {
+  addPullRequest,
+  type ControlPlane,
+  type FakeAnthropic,
+  type FakeGitHub,
+  INSTALLATION_ID,
+  OWNER,
+  pushHead,
+  REPO,
+  repoRoot,
+  APP_ID as WORLD_APP_ID,
+  World,
+} from '@kritik/testing';
 import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 
-export const APP_ID = '4242';
-export const INSTALLATION_ID = 77;
-export const OWNER = 'acme';
-export const REPO = 'web';
-
-export const shaOf = (text: string) => createHash('sha1').update(text).digest('hex');
+export { findingsReply, INSTALLATION_ID, OWNER, REPO, shaOf } from '@kritik/testing';
+/** The App's id as the worker's config reads it. */
+export const APP_ID = String(WORLD_APP_ID);
 
 /** The reviewer as the kubelet and the local runner start it: built JS, `job` mode. */
 export function reviewerCommand(): string[] {
   const main = join(repoRoot(), 'services/reviewer/dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   return [process.execPath, main, 'job'];
-}
-
-export function findingsReply() {
-  return FakeAnthropic.toolUse('submit_review', {
-    summary: 'One thing to look at.',
-    findings: [
-      {
-        path: 'src/app.ts',
-        line: 2,
-        severity: 'major',
-        title: 'Unchecked input',
-        body: 'The value is used without validation.',
-      },
-    ],
-  });
 }
 
 export interface Fakes {
@@ -52,21 +45,14 @@ export interface Fakes {
   stop(): Promise<void>;
 }
 
+/** The harness's World (App, installation, repository, model answer), as the worker's specs use it. */
 export async function startFakes(): Promise<Fakes> {
-  const keys = generateAppKeyPair();
-  const github = await new FakeGitHub().start();
-  const anthropic = await new FakeAnthropic().start();
-  github.setApp({ appId: APP_ID, privateKeyPem: keys.privateKeyPem });
-  github.addRepo(OWNER, REPO, { files: { main: { 'README.md': '# web\n' } } });
-  github.addInstallation({ id: INSTALLATION_ID, account: OWNER });
-  anthropic.setDefaultReply(findingsReply());
+  const world = await World.start();
   return {
-    github,
-    anthropic,
-    privateKey: keys.privateKeyPem,
-    async stop() {
-      await Promise.all([github.stop(), anthropic.stop()]);
-    },
+    github: world.github,
+    anthropic: world.anthropic,
+    privateKey: world.privateKeyPem,
+    stop: () => world.stop(),
   };
 }
 
@@ -74,27 +60,13 @@ let prNumbers = 100;
 
 /** Opens a pull request on the fake and returns the review job of its head. */
 export function openPullRequest(github: FakeGitHub, label: string): ReviewJob {
-  const number = prNumbers++;
-  const baseSha = shaOf(`base-${label}`);
-  const headSha = shaOf(`head-${label}`);
-  github.addPullRequest({
-    owner: OWNER,
-    repo: REPO,
-    number,
-    title: `Change ${label}`,
-    base: { ref: 'main', sha: baseSha },
-    head: { ref: `feature-${label}`, sha: headSha },
-    files: [{ filename: 'src/app.ts', patch: '@@ -0,0 +1,3 @@\n+const a = 1;\n+run(input);\n+export {};' }],
-  });
-  return reviewJobFor(number, headSha, baseSha);
+  const pr = addPullRequest(github, { number: prNumbers++, label });
+  return reviewJobFor(pr.number, pr.headSha, pr.baseSha);
 }
 
 /** Pushes a new head to a pull request and returns its review job. */
 export function pushCommit(github: FakeGitHub, previous: ReviewJob, label: string): ReviewJob {
-  const headSha = shaOf(`head-${label}`);
-  github.pushHead(OWNER, REPO, previous.pr, headSha, [
-    { filename: 'src/app.ts', patch: '@@ -0,0 +1,3 @@\n+const a = 2;\n+run(input);\n+export {};' },
-  ]);
+  const headSha = pushHead(github, { number: previous.pr }, label);
   return reviewJobFor(previous.pr, headSha, previous.baseSha);
 }
 

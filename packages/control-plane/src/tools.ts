@@ -1,6 +1,6 @@
 // Finds the real binaries the harness runs: first the project's own `.tools/bin` (filled by
 // scripts/tools.sh), then PATH. A missing tool is an error that names the install command.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
 const DEBIAN_PACKAGES: Record<string, string> = {
@@ -40,21 +40,35 @@ export function installHint(name: string): string {
   return pkg ? `run 'apt-get install -y ${pkg}' or ${script}` : script;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+/**
+ * Resolves `name` like execvp: a name with a slash is a path (relative to `cwd`), any other is
+ * looked up in the `path` list of directories. Its absolute path, or undefined.
+ */
+export function findExecutable(name: string, path: string, cwd = process.cwd()): string | undefined {
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes('/')) {
+    const file = resolve(cwd, name);
+    return executable(file) ? file : undefined;
   }
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(executable);
 }
 
 /** Absolute path of the tool `name`, or an Error telling how to install it. */
 export function requireTool(name: string): string {
-  const dirs = [toolsBinDir(), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
-  for (const dir of dirs) {
-    const file = join(dir, name);
-    if (isExecutable(file)) return file;
-  }
-  throw new Error(`required tool '${name}' is not installed (looked in ${dirs[0]} and PATH): ${installHint(name)}`);
+  const found = findExecutable(name, [toolsBinDir(), process.env.PATH ?? ''].join(delimiter));
+  if (found) return found;
+  throw new Error(
+    `required tool '${name}' is not installed (looked in ${toolsBinDir()} and PATH): ${installHint(name)}`,
+  );
 }

@@ -6,19 +6,18 @@
 //   npm run bench:reviewer -w services/reviewer [-- --runs 30]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileIgnore } from '../../packages/core/src/globs.js';
-import { costOf, PRICES } from '../../packages/core/src/models.js';
-import { packRequests } from '../../services/reviewer/src/budget/budget.js';
-import { estimateTokens } from '../../services/reviewer/src/budget/tokens.js';
-import { DEFAULT_IGNORE, defaultConfig } from '../../services/reviewer/src/config/config.js';
-import { parseUnifiedDiff } from '../../services/reviewer/src/diff/diff.js';
-import type { LlmPort, MessageRequest, ModelReview } from '../../services/reviewer/src/llm/anthropic.js';
-import { buildRequest, overheadTokens, REVIEW_TOOL, SYSTEM_PROMPT } from '../../services/reviewer/src/prompt/prompt.js';
-import { runReview } from '../../services/reviewer/src/review/engine.js';
-import { FIXTURES, loadFixture } from '../../services/reviewer/test/load-fixture.js';
+import { compileIgnore, costOf, PRICES } from '@kritik/core';
+import { packRequests } from '../src/budget/budget.js';
+import { estimateTokens } from '../src/budget/tokens.js';
+import { DEFAULT_IGNORE, defaultConfig } from '../src/config/config.js';
+import { parseUnifiedDiff } from '../src/diff/diff.js';
+import type { LlmPort, MessageRequest, ModelReview } from '../src/llm/anthropic.js';
+import { buildRequest, overheadTokens, REVIEW_TOOL, SYSTEM_PROMPT } from '../src/prompt/prompt.js';
+import { runReview } from '../src/review/engine.js';
+import { FIXTURES, loadFixture } from '../test/load-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(here, '../../services/reviewer/test/fixtures');
+const fixtures = join(here, '../test/fixtures');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const price = PRICES['claude-sonnet-5-5']!;

@@ -1,7 +1,8 @@
-// A real Kubernetes control plane on loopback for tests: etcd, kube-apiserver (RBAC + Node
+// A real Kubernetes control plane on loopback for tests and the GitOps validation's server-side
+// dry run: etcd, kube-apiserver (RBAC + Node
 // authorizers, PodSecurity and ServiceAccount admission, service-account token signing, a static
 // admin token) and kube-controller-manager (Job, garbage collector, TTL, service accounts, ...).
-// No kubelet and no scheduler: see kubelet.ts for the test kubelet that runs pods locally.
+// No kubelet and no scheduler: see @kritik/testing's kubelet.ts for the test kubelet that runs pods locally.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';

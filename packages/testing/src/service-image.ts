@@ -1,8 +1,9 @@
-// What can be known about a service image without a Docker engine: its Dockerfile, parsed into
-// stages, and the production-only tree its last stages assemble, rebuilt in a temp directory
-// from the repository's lockfile and built output, where the entrypoint can be started.
+// What can be known about a service image without a Docker engine: services/Dockerfile, parsed
+// into stages for one SERVICE build argument, and the production-only tree its last stages
+// assemble, rebuilt in a temp directory from the repository's lockfile and built output, where
+// the entrypoint can be started. The one reader of the Dockerfile for specs, drills and benches.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 export interface Instruction {
@@ -73,54 +74,120 @@ function snapshot(dir: string): Map<string, number> {
   return files;
 }
 
+/** The Dockerfile every service image is built from, relative to the repository root. */
+export const SERVICES_DOCKERFILE = 'services/Dockerfile';
+
 export class ServiceImage {
   readonly dockerfile: Dockerfile;
+  /** Where the Dockerfile was read, relative to the repository. */
+  readonly file: string;
 
   private constructor(
     readonly repo: string,
     readonly service: string,
   ) {
-    this.dockerfile = parseDockerfile(readFileSync(join(repo, 'services', service, 'Dockerfile'), 'utf8'));
+    // A checkout from before the one Dockerfile (a bench's baseline commit) had one per service.
+    const perService = `services/${service}/Dockerfile`;
+    this.file = existsSync(join(repo, SERVICES_DOCKERFILE)) ? SERVICES_DOCKERFILE : perService;
+    this.dockerfile = parseDockerfile(readFileSync(join(repo, this.file), 'utf8'));
   }
 
   static load(repo: string, service: string): ServiceImage {
     return new ServiceImage(repo, service);
   }
 
+  /** `text` with the build arguments (SERVICE) and the global ARG defaults substituted. */
+  private expand(text: string): string {
+    const args: Record<string, string> = { ...this.dockerfile.globalArgs, SERVICE: this.service };
+    return text.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => args[name] ?? whole);
+  }
+
+  private stageNamed(name: string): Stage | undefined {
+    return this.dockerfile.stages.find((stage) => stage.name === name);
+  }
+
+  /** The last stage: the one `docker build` without `--target` produces. */
   get finalStage(): Stage {
     const stage = this.dockerfile.stages.at(-1);
-    if (!stage) throw new Error(`services/${this.service}/Dockerfile has no FROM`);
+    if (!stage) throw new Error(`${this.file} has no FROM`);
     return stage;
   }
 
-  /** The arguments of every `keyword` instruction of `stage`. */
-  argsOf(stage: Stage, keyword: string): string[] {
-    return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+  /**
+   * The stages the image is made of, base first: the final stage and, for as long as a stage
+   * starts from another stage (`FROM ${SERVICE}`, `FROM runtime`), that stage too.
+   */
+  get imageStages(): Stage[] {
+    const chain: Stage[] = [];
+    for (let stage: Stage | undefined = this.finalStage; stage; stage = this.stageNamed(this.expand(stage.image))) {
+      if (chain.includes(stage)) throw new Error(`${this.file}: stage ${stage.name} starts from itself`);
+      chain.unshift(stage);
+    }
+    return chain;
   }
 
-  /** The image a stage starts from, with global ARG defaults substituted. */
+  /** The arguments of every `keyword` instruction of `stages`, build arguments substituted. */
+  argsOf(stages: Stage | readonly Stage[], keyword: string): string[] {
+    return [stages]
+      .flat()
+      .flatMap((stage) => stage.instructions)
+      .filter((i) => i.keyword === keyword)
+      .map((i) => this.expand(i.args));
+  }
+
+  /** The image a stage starts from, through the stages it builds on. */
   baseImage(stage: Stage): string {
-    return stage.image.replace(/\$\{?(\w+)\}?/g, (_, name: string) => this.dockerfile.globalArgs[name] ?? '');
+    const image = this.expand(stage.image);
+    const base = this.stageNamed(image);
+    return base && base !== stage ? this.baseImage(base) : image;
   }
 
   /** ENTRYPOINT in exec form. */
   get entrypoint(): string[] {
-    const [args] = this.argsOf(this.finalStage, 'ENTRYPOINT');
+    const args = this.argsOf(this.imageStages, 'ENTRYPOINT').at(-1);
     return args ? (JSON.parse(args) as string[]) : [];
   }
 
   /** CMD in exec form: the arguments when the container is given none. */
   get command(): string[] {
-    const [args] = this.argsOf(this.finalStage, 'CMD');
+    const args = this.argsOf(this.imageStages, 'CMD').at(-1);
     return args ? (JSON.parse(args) as string[]) : [];
+  }
+
+  /** Node flags of the ENTRYPOINT (between `node` and the script). */
+  get nodeFlags(): string[] {
+    return this.entrypoint.slice(1, -1);
+  }
+
+  /** Variables the image sets (every ENV of its stages). */
+  get env(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const line of this.argsOf(this.imageStages, 'ENV')) {
+      for (const pair of line.trim().split(/\s+/)) {
+        const at = pair.indexOf('=');
+        if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    }
+    return env;
+  }
+
+  /**
+   * What the container runs when given no command or arguments: ENTRYPOINT then CMD, with this
+   * node binary for `node`, paths relative to the image's WORKDIR (the repository root).
+   */
+  get startCommand(): string[] {
+    const command = [...this.entrypoint, ...this.command];
+    if (command.length === 0)
+      throw new Error(`${this.file} gives the ${this.service} image neither ENTRYPOINT nor CMD`);
+    return command.map((part, i) => (i === 0 && part === 'node' ? process.execPath : part));
   }
 
   /** The stage the final image copies its /app tree from. */
   get runtimeTreeStage(): Stage | undefined {
-    const from = this.argsOf(this.finalStage, 'COPY')
+    const from = this.argsOf(this.imageStages, 'COPY')
       .map((c) => /--from=(\S+)/.exec(c)?.[1])
       .find(Boolean);
-    return this.dockerfile.stages.find((s) => s.name === from);
+    return from === undefined ? undefined : this.stageNamed(from);
   }
 
   /** The `npm ci --omit=dev` command of that stage. */
@@ -141,7 +208,7 @@ export class ServiceImage {
    */
   installProduction(dir: string): { status: number | null; output: string } {
     const stage = this.runtimeTreeStage;
-    if (!stage) return { status: 1, output: `services/${this.service}/Dockerfile copies /app from no stage` };
+    if (!stage) return { status: 1, output: `${this.file} copies /app from no stage for ${this.service}` };
     const { workspaces } = JSON.parse(readFileSync(join(this.repo, 'package.json'), 'utf8')) as {
       workspaces: string[];
     };
