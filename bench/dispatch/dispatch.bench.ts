@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, LABELS, type ReviewJob, redisKeys, reviewRecordSchema } from '@kritik/core';
+import { ENV, LABELS, type ReviewRequest, redisKeys, reviewRecordSchema } from '@kritik/core';
 import { type ControlPlane, type ManagedProcess, startProcess, startTestKubelet, waitUntil } from '@kritik/testing';
 import { KubernetesClient, KubernetesJobRunner, REVIEW_SELECTOR, reviewJobName } from '@kritik/worker';
 import type { V1Job } from '@kubernetes/client-node';
@@ -82,7 +82,7 @@ async function watchJobs(plane: ControlPlane, namespace: string) {
 }
 
 /** What the worker's runner does before following a Job, called on the runner itself. */
-async function dispatchDirectly(client: KubernetesClient, review: ReviewJob, apiUrl: string) {
+async function dispatchDirectly(client: KubernetesClient, review: ReviewRequest, apiUrl: string) {
   const runner = new KubernetesJobRunner(client, { settings, deadlineMarginSeconds: 60 });
   return (await runner.dispatch({ ...review, apiUrl }, { token: 'ghs_bench', model: { kind: 'direct' } })).job;
 }
@@ -257,7 +257,7 @@ async function main() {
       const latencies = burst.map((r) => burstWatch.createdAt.get(r.reviewId)! - enqueuedAt);
       // Where the time went: until the worker took the entry off the queue, and from there to the Job.
       const active = new Map(
-        (await queue.getJobs(['active'])).map((j) => [(j.data as ReviewJob).reviewId, j.processedOn ?? 0]),
+        (await queue.getJobs(['active'])).map((j) => [(j.data as ReviewRequest).reviewId, j.processedOn ?? 0]),
       );
       const pickup = burst.map((r) => (active.get(r.reviewId) ?? Number.NaN) - enqueuedAt);
       const processing = burst.map(

@@ -5,8 +5,8 @@
 import {
   ENV,
   REVIEWS_QUEUE,
-  type ReviewJob,
   type ReviewJobSettings,
+  type ReviewRequest,
   reviewIdFor,
   reviewJobSettingsSchema,
 } from '@kritik/core';
@@ -71,7 +71,7 @@ export function standInSettings(overrides: Partial<ReviewJobSettings> = {}): Rev
 
 let serial = 0;
 /** A new review of a pull request of one of the bench's repositories; `label` keeps ids apart between phases. */
-export function reviewOf(label = ''): ReviewJob {
+export function reviewOf(label = ''): ReviewRequest {
   serial++;
   const repo = { owner: OWNER, name: `repo-${serial % REPOS}` };
   const headSha = serial.toString(16).padStart(40, '0');

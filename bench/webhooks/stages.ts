@@ -17,7 +17,7 @@ import {
   WebhookMetrics,
   WebhookSignature,
 } from '@kritik/backend';
-import { type ReviewJob, reviewIdFor } from '@kritik/core';
+import { type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { createLogger, inOneWrite, PrHeadStore, REDIS, ReviewStore } from '@kritik/server';
 import { startRedis } from '@kritik/testing';
 import type { Redis } from 'ioredis';
@@ -69,7 +69,7 @@ try {
   const heads = app.get(PrHeadStore);
   const metrics = app.get(WebhookMetrics);
 
-  const reviewJob = (i: number): ReviewJob => {
+  const reviewJob = (i: number): ReviewRequest => {
     const { payload } = requests[i]!;
     const repo = { owner: payload.repository.owner.login, name: payload.repository.name };
     const headSha = `${payload.pull_request.head.sha}`;

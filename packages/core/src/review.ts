@@ -35,7 +35,7 @@ export type RepoRef = z.infer<typeof repoRefSchema>;
 export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 
 /** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
-export const reviewJobSchema = z.object({
+export const reviewRequestSchema = z.object({
   reviewId: z.string().regex(/^[0-9a-z]{8,40}$/),
   platform: platformSchema,
   repo: repoRefSchema,
@@ -54,7 +54,7 @@ export const reviewJobSchema = z.object({
    */
   checkRunId: z.number().int().positive().optional(),
 });
-export type ReviewJob = z.infer<typeof reviewJobSchema>;
+export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
 
 /**
  * What the platform lets any one review spend, whatever the repository's `.kritik.yaml` asks:
@@ -73,7 +73,7 @@ export const DEFAULT_REVIEW_CEILINGS: ReviewCeilings = { maxCostUsd: 5, maxInput
  * What a review Job receives in KRITIK_REVIEW. The short-lived repository token travels
  * separately (GITHUB_TOKEN from the per-review Secret), never inside this object.
  */
-export const reviewPayloadSchema = reviewJobSchema.extend({
+export const reviewPayloadSchema = reviewRequestSchema.extend({
   apiUrl: z.string().url(),
   /** The login the App posts as: the reviewer trusts markers only in its reviews and comments. */
   botLogin: z.string().min(1).optional(),

@@ -1,4 +1,4 @@
-import { REVIEWS_QUEUE, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { REVIEWS_QUEUE, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -9,7 +9,7 @@ import { ReviewEnqueuer } from './review-enqueuer.js';
 import { ReviewLifecycle } from './review-lifecycle.js';
 
 const repo = { owner: 'acme', name: 'api' };
-const job = (pr: number, headSha: string): ReviewJob => ({
+const job = (pr: number, headSha: string): ReviewRequest => ({
   reviewId: reviewIdFor('github', repo, pr, headSha),
   platform: 'github',
   repo,
@@ -23,14 +23,14 @@ describe(ReviewEnqueuer.name, () => {
   const log = pino({ level: 'silent' });
   let server: TestRedis;
   let redis: Redis;
-  let queue: Queue<ReviewJob>;
+  let queue: Queue<ReviewRequest>;
   let store: ReviewStore;
   let sut: ReviewEnqueuer;
 
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    queue = new Queue<ReviewJob>(REVIEWS_QUEUE, { connection: redis });
+    queue = new Queue<ReviewRequest>(REVIEWS_QUEUE, { connection: redis });
     store = new ReviewStore(redis);
     sut = new ReviewEnqueuer(queue, new ReviewLifecycle(store, new PrHeadStore(redis)), redis, { debounceMs: 60_000 });
   });

@@ -4,7 +4,7 @@
 // the newest one is kept to start after it (keepLastIfActive). Reviews that lose their place are
 // recorded as skipped through the lifecycle, so none stays `queued` forever. Its Redis writes are batched: a caller's
 // writes can leave in the same socket write as the add (`alongside`), the slot's reads in one.
-import { prDedupeId, type ReviewJob, repoFullName } from '@kritik/core';
+import { prDedupeId, type ReviewRequest, repoFullName } from '@kritik/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { inOneWrite } from './redis.js';
@@ -40,10 +40,10 @@ export interface ReviewAddOptions {
   readonly removeOnFail: { readonly age: number };
 }
 
-/** What the enqueuer uses of a BullMQ `Queue<ReviewJob>` (the package itself stays out of this one). */
+/** What the enqueuer uses of a BullMQ `Queue<ReviewRequest>` (the package itself stays out of this one). */
 export interface ReviewQueue {
   readonly qualifiedName: string;
-  add(name: string, data: ReviewJob, opts: ReviewAddOptions): Promise<{ id?: string | undefined }>;
+  add(name: string, data: ReviewRequest, opts: ReviewAddOptions): Promise<{ id?: string | undefined }>;
   getJobState(jobId: string): Promise<string>;
   remove(jobId: string): Promise<number>;
 }
@@ -72,12 +72,12 @@ export class ReviewEnqueuer {
     private readonly options: ReviewEnqueuerOptions,
   ) {}
 
-  static dedupeId(job: Pick<ReviewJob, 'platform' | 'repo' | 'pr'>) {
+  static dedupeId(job: Pick<ReviewRequest, 'platform' | 'repo' | 'pr'>) {
     return prDedupeId(job.platform, repoFullName(job.repo).toLowerCase(), job.pr);
   }
 
   /** The PR's queue slot. Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and `<queue>:dn:<id>`. */
-  async peek(job: ReviewJob): Promise<QueueSlot> {
+  async peek(job: ReviewRequest): Promise<QueueSlot> {
     const slot = this.slotReads(job);
     const [holder, next] = await inOneWrite(this.redis, () =>
       Promise.all([this.redis.get(slot.key), this.redis.hget(slot.hash, slot.field)]),
@@ -86,7 +86,7 @@ export class ReviewEnqueuer {
   }
 
   /** Where peek() reads, for a caller that reads it along with other work. */
-  slotReads(job: ReviewJob): QueueSlotReads {
+  slotReads(job: ReviewRequest): QueueSlotReads {
     const dedupeId = ReviewEnqueuer.dedupeId(job);
     return {
       key: `${this.queue.qualifiedName}:de:${dedupeId}`,
@@ -101,14 +101,14 @@ export class ReviewEnqueuer {
   }
 
   /** Queues `job` (and runs `alongside` with its writes in the same socket write as the add). */
-  async enqueue(job: ReviewJob, log: Logger, options: EnqueueOptions = {}): Promise<EnqueueOutcome> {
+  async enqueue(job: ReviewRequest, log: Logger, options: EnqueueOptions = {}): Promise<EnqueueOutcome> {
     if (!options.alongside) return this.place(job, log, options.slot);
     holdWritesThisTurn(this.redis);
     const [outcome] = await Promise.all([this.place(job, log, options.slot), options.alongside()]);
     return outcome;
   }
 
-  private async place(job: ReviewJob, log: Logger, slot: QueueSlot | undefined): Promise<EnqueueOutcome> {
+  private async place(job: ReviewRequest, log: Logger, slot: QueueSlot | undefined): Promise<EnqueueOutcome> {
     const dedupeId = ReviewEnqueuer.dedupeId(job);
     for (let attempt = 1; attempt <= 3; attempt++) {
       const { holder, next } = attempt === 1 && slot ? slot : await this.peek(job);
@@ -151,7 +151,7 @@ export class ReviewEnqueuer {
     throw new Error(`review ${job.reviewId} could not be queued for ${dedupeId}`);
   }
 
-  private async supersede(reviewId: string, by: ReviewJob, log: Logger) {
+  private async supersede(reviewId: string, by: ReviewRequest, log: Logger) {
     if (await this.lifecycle.supersedeWaiting(reviewId, by))
       log.info({ reviewId: by.reviewId, superseded: reviewId }, 'waiting review superseded by a newer head');
   }

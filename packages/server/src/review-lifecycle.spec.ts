@@ -1,4 +1,4 @@
-import { REVIEW_OUTCOMES, type ReviewJob, type ReviewOutcome, reviewIdFor } from '@kritik/core';
+import { REVIEW_OUTCOMES, type ReviewOutcome, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { PrHeadStore } from './pr-head.store.js';
@@ -7,7 +7,7 @@ import { REVIEW_TRANSITIONS, ReviewLifecycle, supersedes } from './review-lifecy
 
 const repo = { owner: 'acme', name: 'api' };
 const sha = (n: number) => n.toString(16).padStart(40, '0');
-const review = (pr: number, n: number, enqueuedAt = new Date(Date.UTC(2030, 0, 1, 0, 0, n))): ReviewJob => ({
+const review = (pr: number, n: number, enqueuedAt = new Date(Date.UTC(2030, 0, 1, 0, 0, n))): ReviewRequest => ({
   reviewId: reviewIdFor('github', repo, pr, sha(n)),
   platform: 'github',
   repo,
@@ -37,7 +37,7 @@ describe(ReviewLifecycle.name, () => {
   beforeEach(() => redis.flushall());
 
   /** A review recorded and moved to `status` through the lifecycle. */
-  async function reviewIn(status: 'queued' | 'running' | ReviewOutcome, n = 1): Promise<ReviewJob> {
+  async function reviewIn(status: 'queued' | 'running' | ReviewOutcome, n = 1): Promise<ReviewRequest> {
     const r = review(1, n);
     await sut.record(r);
     if (status === 'running') await sut.start(r);
@@ -146,7 +146,7 @@ describe(ReviewLifecycle.name, () => {
   describe('the supersede rule', () => {
     const older = review(1, 1);
     const newer = review(1, 2);
-    const headOf = (r: ReviewJob) => ({ reviewId: r.reviewId, sha: r.headSha, at: Date.parse(r.enqueuedAt) });
+    const headOf = (r: ReviewRequest) => ({ reviewId: r.reviewId, sha: r.headSha, at: Date.parse(r.enqueuedAt) });
 
     it('supersedes a review by another one enqueued later or at the same time', () => {
       expect(supersedes(headOf(newer), older)).toBe(true);
@@ -206,7 +206,7 @@ describe(ReviewLifecycle.name, () => {
      * a started one looks at the PR's head again (as its lease renewal does) and ends superseded
      * when a later review took it meanwhile.
      */
-    async function take(worker: ReviewLifecycle, r: ReviewJob) {
+    async function take(worker: ReviewLifecycle, r: ReviewRequest) {
       const admission = await worker.admit(r);
       if (!admission.admitted) {
         await worker.end(r, admission.ending);

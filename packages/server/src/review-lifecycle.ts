@@ -3,9 +3,9 @@
 // processor, execution, reconciler and comment commands all go through it (ADR 0015).
 import {
   isFinalStatus,
-  type ReviewJob,
   type ReviewOutcome,
   type ReviewRecord,
+  type ReviewRequest,
   type ReviewResult,
   type ReviewStatus,
   repoFullName,
@@ -41,7 +41,7 @@ export interface ReviewEnding {
 export const supersededReason = (bySha?: string) => (bySha ? `superseded by ${bySha.slice(0, 12)}` : 'superseded');
 
 /** The review in question: its id, PR and enqueue time (the later enqueue of a PR wins). */
-export type ReviewRef = Pick<ReviewJob, 'reviewId' | 'repo' | 'pr' | 'headSha' | 'enqueuedAt'>;
+export type ReviewRef = Pick<ReviewRequest, 'reviewId' | 'repo' | 'pr' | 'headSha' | 'enqueuedAt'>;
 
 export type Admission =
   | { readonly admitted: true }
@@ -74,7 +74,7 @@ export class ReviewLifecycle {
    * Records a new review as `queued`; an existing record with its id is left as it is. Its
    * command leaves synchronously, so a caller can put it in one socket write with others.
    */
-  record(review: ReviewJob, at = new Date()): Promise<{ record: ReviewRecord; created: boolean }> {
+  record(review: ReviewRequest, at = new Date()): Promise<{ record: ReviewRecord; created: boolean }> {
     return this.store.create(review, at);
   }
 
@@ -83,7 +83,7 @@ export class ReviewLifecycle {
   }
 
   /** Moves the review to `running` (recording it first if its record is gone), unless it ended. */
-  async start(review: ReviewJob): Promise<StartOutcome> {
+  async start(review: ReviewRequest): Promise<StartOutcome> {
     const { to, from } = REVIEW_TRANSITIONS.start;
     let moved = await this.store.transition(review.reviewId, to, { from });
     if (!moved.ok && moved.reason === 'missing') {
@@ -102,7 +102,7 @@ export class ReviewLifecycle {
    * Records how the review ended (recording it first if its record is gone). Refused, with the
    * record as it is, when it had ended already: the first ending stands.
    */
-  async end(review: ReviewJob, ending: ReviewEnding): Promise<TransitionOutcome> {
+  async end(review: ReviewRequest, ending: ReviewEnding): Promise<TransitionOutcome> {
     const options = {
       from: REVIEW_TRANSITIONS.end.from,
       ...(ending.reason ? { reason: ending.reason } : {}),
@@ -118,7 +118,7 @@ export class ReviewLifecycle {
    * Records a waiting review as skipped because the enqueue of `by` replaced it in the queue.
    * True when this call recorded it (false: it had started or ended meanwhile).
    */
-  async supersedeWaiting(reviewId: string, by: Pick<ReviewJob, 'headSha'>): Promise<boolean> {
+  async supersedeWaiting(reviewId: string, by: Pick<ReviewRequest, 'headSha'>): Promise<boolean> {
     const { to, from } = REVIEW_TRANSITIONS.supersedeWaiting;
     return (await this.store.transition(reviewId, to, { from, reason: supersededReason(by.headSha) })).ok;
   }

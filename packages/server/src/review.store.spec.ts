@@ -1,10 +1,10 @@
-import type { ReviewJob, ReviewResult } from '@kritik/core';
+import type { ReviewRequest, ReviewResult } from '@kritik/core';
 import { reviewIdFor } from '@kritik/core';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { ReviewStore } from './review.store.js';
 
-const job = (pr: number, headSha: string, repo = { owner: 'acme', name: 'api' }): ReviewJob => ({
+const job = (pr: number, headSha: string, repo = { owner: 'acme', name: 'api' }): ReviewRequest => ({
   reviewId: reviewIdFor('github', repo, pr, headSha),
   platform: 'github',
   repo,

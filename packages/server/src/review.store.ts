@@ -3,8 +3,8 @@
 // are compare-and-set Lua scripts, so concurrent writers (two worker replicas, the backend
 // superseding a waiting review) never lose an update.
 import {
-  type ReviewJob,
   type ReviewRecord,
+  type ReviewRequest,
   type ReviewResult,
   type ReviewStatus,
   redisKeys,
@@ -72,7 +72,7 @@ export class ReviewStore {
   }
 
   /** Records a new review as `queued`; an existing record with this id is left as it is. */
-  async create(job: ReviewJob, at = new Date()): Promise<{ record: ReviewRecord; created: boolean }> {
+  async create(job: ReviewRequest, at = new Date()): Promise<{ record: ReviewRecord; created: boolean }> {
     const now = at.toISOString();
     const repo = repoFullName(job.repo);
     const record: ReviewRecord = {

@@ -1,5 +1,5 @@
 // The reviews API, probes and metrics over real HTTP against a real Redis.
-import type { ReviewJob } from '@kritik/core';
+import type { ReviewRequest } from '@kritik/core';
 import { reviewIdFor } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
 import { ReviewsController } from '../src/reviews/reviews.controller.js';
@@ -7,7 +7,7 @@ import { API_TOKEN, type BackendHarness, fixture, startBackend } from './backend
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
-function job(repo: string, pr: number, sha: string): ReviewJob {
+function job(repo: string, pr: number, sha: string): ReviewRequest {
   const [owner, name] = repo.split('/') as [string, string];
   return {
     reviewId: reviewIdFor('github', { owner, name }, pr, sha),

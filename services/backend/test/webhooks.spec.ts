@@ -1,5 +1,5 @@
 // The webhook endpoint end to end: real HTTP, real Redis, signed fixtures of GitHub's payloads.
-import { commandJobSchema, redisKeys, reviewIdFor, reviewJobSchema } from '@kritik/core';
+import { commandJobSchema, redisKeys, reviewIdFor, reviewRequestSchema } from '@kritik/core';
 import { WebhooksController } from '../src/webhooks/webhooks.controller.js';
 import { type BackendHarness, fixture, type Json, sign, startBackend } from './backend.harness.js';
 
@@ -35,7 +35,7 @@ describe(WebhooksController.name, () => {
       expect(reply).toMatchObject({ status: 202, body: { status: 'queued', reviewId } });
       const jobs = await sut.reviews.getDelayed();
       expect(jobs).toHaveLength(1);
-      expect(reviewJobSchema.parse(jobs[0]!.data)).toMatchObject({
+      expect(reviewRequestSchema.parse(jobs[0]!.data)).toMatchObject({
         reviewId,
         platform: 'github',
         repo,

@@ -2,7 +2,7 @@
 // review runs (while it waits behind another review of its PR), the reviewer moves that same run
 // on, and the worker concludes it by id when no review can run. Real Redis and BullMQ, the real
 // reviewer as a local process, the GitHub fake.
-import type { ReviewJob } from '@kritik/core';
+import type { ReviewRequest } from '@kritik/core';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { type LeaseHolder, PrLeases } from '../src/scheduling/pr-lease.js';
 import { prRefOf } from '../src/scheduling/scheduling-gate.js';
@@ -14,8 +14,8 @@ import {
   pushCommit,
   REPO,
   reviewerCommand,
-  reviewJobFor,
   reviewJobSettings,
+  reviewRequestFor,
   shaOf,
   startFakes,
 } from './support/world.js';
@@ -49,20 +49,21 @@ describe('the check run of a review', () => {
       settings: { anthropic: { apiKey: 'sk-ant-local' } },
     });
 
-  const runsOf = (review: ReviewJob, owner = OWNER, repo = REPO) => fakes.github.checkRuns(owner, repo, review.headSha);
-  const queuedRun = (review: ReviewJob) =>
+  const runsOf = (review: ReviewRequest, owner = OWNER, repo = REPO) =>
+    fakes.github.checkRuns(owner, repo, review.headSha);
+  const queuedRun = (review: ReviewRequest) =>
     waitUntil('the queued check run', async () => runsOf(review).find((r) => r.status === 'queued'), {
       timeoutMs: 10_000,
       intervalMs: 50,
     });
   /** How each check run of the review was created: concluding by id creates none. */
-  const created = (review: ReviewJob) =>
+  const created = (review: ReviewRequest) =>
     fakes.github
       .requestsTo({ method: 'POST', path: /\/check-runs$/ })
       .map((r) => r.body as { head_sha: string; status?: string })
       .filter((b) => b.head_sha === review.headSha)
       .map((b) => b.status);
-  const pullReads = (review: ReviewJob) =>
+  const pullReads = (review: ReviewRequest) =>
     fakes.github.requestsTo({ method: 'GET', path: new RegExp(`/pulls/${review.pr}$`) }).length;
 
   describe('while another review holds the PR', () => {
@@ -154,7 +155,7 @@ describe('the check run of a review', () => {
       head: { ref: 'feature', sha: headSha },
       files: [{ filename: 'src/app.ts', patch: '@@ -0,0 +1 @@\n+export {};' }],
     });
-    const review: ReviewJob = { ...reviewJobFor(1, headSha), repo: { owner, name: REPO }, installationId: 99 };
+    const review: ReviewRequest = { ...reviewRequestFor(1, headSha), repo: { owner, name: REPO }, installationId: 99 };
     const sut = await start();
     try {
       await producer.enqueue(review);

@@ -1,7 +1,14 @@
 // Comment commands end to end: the worker application consuming the `commands` queue on real
 // Redis, answering on the GitHub fake through the real Octokit, queueing reviews on `reviews`.
 import { randomUUID } from 'node:crypto';
-import { COMMANDS_QUEUE, type CommandJob, helpReply, QUEUE_PREFIX, type ReviewJob, reviewIdFor } from '@kritik/core';
+import {
+  COMMANDS_QUEUE,
+  type CommandJob,
+  helpReply,
+  QUEUE_PREFIX,
+  type ReviewRequest,
+  reviewIdFor,
+} from '@kritik/core';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { Job, Queue } from 'bullmq';
 import pino from 'pino';
@@ -153,7 +160,7 @@ describe('worker comment commands', () => {
     expect(await job.getState()).toBe('completed');
     const reviewId = reviewIdFor('github', pushed.repo, pushed.pr, pushed.headSha, job.data.deliveryId);
     const queued = await producer.queue.getJob(reviewId);
-    expect(queued?.data).toMatchObject<Partial<ReviewJob>>({
+    expect(queued?.data).toMatchObject<Partial<ReviewRequest>>({
       reviewId,
       headSha: pushed.headSha,
       baseSha: opened.baseSha!,

@@ -12,8 +12,8 @@ import {
   openPullRequest,
   REPO,
   reviewerCommand,
-  reviewJobFor,
   reviewJobSettings,
+  reviewRequestFor,
   shaOf,
   startFakes,
 } from './support/world.js';
@@ -77,7 +77,7 @@ describe('worker scheduling', () => {
   afterEach(() => producer.close());
 
   const reviewIn = (repo: string, pr: number) => ({
-    ...reviewJobFor(pr, shaOf(`${repo}-${pr}`)),
+    ...reviewRequestFor(pr, shaOf(`${repo}-${pr}`)),
     repo: { owner: OWNER, name: repo },
   });
 

@@ -2,7 +2,7 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import { CHECK_RUN_NAME, type ReviewJob } from '@kritik/core';
+import { CHECK_RUN_NAME, type ReviewRequest } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
 import {
   type ControlPlane,
@@ -285,7 +285,7 @@ describe('worker', () => {
       await reconciler.settled();
       return report;
     };
-    const tokenFor = async (review: ReviewJob) =>
+    const tokenFor = async (review: ReviewRequest) =>
       (
         await new GitHubAppClient({
           appId: APP_ID,
@@ -295,7 +295,7 @@ describe('worker', () => {
       ).token;
 
     /** A review Job that keeps running after the runner that created it let go of it. */
-    const runningOrphan = async (review: ReviewJob) => {
+    const runningOrphan = async (review: ReviewRequest) => {
       const sleeper = new KubernetesJobRunner(new KubernetesClient(plane.adminKubeConfig(), NAMESPACE), {
         settings: reviewJobSettings(fakes.anthropic, {
           command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],

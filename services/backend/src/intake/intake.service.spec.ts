@@ -1,4 +1,4 @@
-import { COMMANDS_QUEUE, type CommandJob, REVIEWS_QUEUE, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { COMMANDS_QUEUE, type CommandJob, REVIEWS_QUEUE, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { PrHeadStore, ReviewEnqueuer, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { Queue } from 'bullmq';
@@ -45,7 +45,7 @@ describe(IntakeService.name, () => {
   const log = pino({ level: 'silent' });
   let server: TestRedis;
   let redis: Redis;
-  let reviews: Queue<ReviewJob>;
+  let reviews: Queue<ReviewRequest>;
   let commands: Queue<CommandJob>;
   let lifecycle: ReviewLifecycle;
   let sut: IntakeService;
@@ -54,7 +54,7 @@ describe(IntakeService.name, () => {
   const deliver = (event: IntakeEvent, id = `delivery-${++deliveries}`) => sut.handle({ id, event }, log);
 
   /** The service as the webhooks module wires it, on `connection`; its own reviews queue for the enqueuer. */
-  function intakeOn(connection: Redis, queue: Queue<ReviewJob>): IntakeService {
+  function intakeOn(connection: Redis, queue: Queue<ReviewRequest>): IntakeService {
     const config = loadBackendConfig({ REDIS_URL: server.url, GITHUB_WEBHOOK_SECRET: 'secret' });
     const life = new ReviewLifecycle(new ReviewStore(connection), new PrHeadStore(connection));
     const enqueuer = new ReviewEnqueuer(queue, life, connection, { debounceMs: config.triggers.debounceMs });
@@ -64,7 +64,7 @@ describe(IntakeService.name, () => {
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    reviews = new Queue<ReviewJob>(REVIEWS_QUEUE, { connection: redis });
+    reviews = new Queue<ReviewRequest>(REVIEWS_QUEUE, { connection: redis });
     commands = new Queue<CommandJob>(COMMANDS_QUEUE, { connection: redis });
     lifecycle = new ReviewLifecycle(new ReviewStore(redis), new PrHeadStore(redis));
     sut = intakeOn(redis, reviews);
@@ -156,7 +156,7 @@ describe(IntakeService.name, () => {
 
   it('says unavailable, accepting nothing, when Redis cannot be reached', async () => {
     const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: null });
-    const downQueue = new Queue<ReviewJob>(REVIEWS_QUEUE, { connection: down });
+    const downQueue = new Queue<ReviewRequest>(REVIEWS_QUEUE, { connection: down });
     downQueue.on('error', () => undefined);
     const offline = intakeOn(down, downQueue);
 

@@ -7,7 +7,7 @@ import {
   type CommandJob,
   isCommentTrigger,
   isFinalStatus,
-  type ReviewJob,
+  type ReviewRequest,
   repoFullName,
   reviewIdFor,
   type Trigger,
@@ -99,16 +99,16 @@ export class IntakeService {
     log: Logger,
   ): Promise<IntakeResult> {
     const now = new Date();
-    let review: ReviewJob | undefined;
+    let review: ReviewRequest | undefined;
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
-      review = this.reviewJob(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
+      review = this.reviewRequest(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
     } else if (decision.command !== 'help') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
       const head = await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number });
       if (head)
-        review = this.reviewJob(
+        review = this.reviewRequest(
           decision.pullRequest,
           head.sha,
           undefined,
@@ -195,7 +195,7 @@ export class IntakeService {
     return { status: 'queued', command: decision.command };
   }
 
-  private reviewJob(
+  private reviewRequest(
     pr: PullRequestRef,
     headSha: string,
     baseSha: string | undefined,
@@ -203,7 +203,7 @@ export class IntakeService {
     sender: string,
     deliveryId: string,
     now: Date,
-  ): ReviewJob {
+  ): ReviewRequest {
     return {
       // A comment asks for a fresh review even of an already reviewed head.
       reviewId: reviewIdFor(pr.platform, pr.repo, pr.number, headSha, isCommentTrigger(trigger) ? deliveryId : ''),

@@ -1,7 +1,7 @@
 // What each comment command does on GitHub and in the queue: `help` posts the help text in the
 // pull request's conversation; `review` reads the pull request's current head and queues a fresh
 // review of it, as the backend does for a comment when it already knows the head (ADR 0006).
-import { type CommandJob, helpReply, isFinalStatus, type ReviewJob, reviewIdFor, triggerOf } from '@kritik/core';
+import { type CommandJob, helpReply, isFinalStatus, type ReviewRequest, reviewIdFor, triggerOf } from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { WorkerConfig } from '../config/worker.config.js';
@@ -52,7 +52,7 @@ export class CommandService {
     if (pull.state !== 'open') {
       throw new CommandFailure('closed', `pull request #${command.pr} is ${pull.state}; nothing to review`);
     }
-    const review: ReviewJob = {
+    const review: ReviewRequest = {
       // The comment's delivery as nonce: a fresh review even of a reviewed head, the same one on a retry.
       reviewId: reviewIdFor(command.platform, command.repo, command.pr, pull.headSha, context.nonce),
       platform: command.platform,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CHECK_RUN_NAME, type ReviewJob, reviewIdFor } from '@kritik/core';
+import { CHECK_RUN_NAME, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { FakeGitHub, generateAppKeyPair } from '@kritik/testing';
 import { CheckRuns } from './check-runs.js';
 import { CHECKS_TOKEN_PERMISSIONS, GitHubAppClient } from './github-app.client.js';
@@ -25,7 +25,7 @@ describe(CheckRuns.name, () => {
   afterAll(() => github.stop());
 
   /** A review of a new pull request's head, not yet accepted. */
-  function newReview(): ReviewJob {
+  function newReview(): ReviewRequest {
     const number = pr++;
     const headSha = sha(`head-${number}`);
     github.addPullRequest({
@@ -48,7 +48,7 @@ describe(CheckRuns.name, () => {
   }
 
   /** A check run on the review's head as another writer (the reviewer) leaves it. */
-  async function runOf(review: ReviewJob, body: Record<string, unknown>): Promise<number> {
+  async function runOf(review: ReviewRequest, body: Record<string, unknown>): Promise<number> {
     const { token } = await app.repositoryToken(repo, 77);
     const { data } = await app.octokitFor(token).request('POST /repos/{owner}/{repo}/check-runs', {
       owner: 'acme',
@@ -60,7 +60,7 @@ describe(CheckRuns.name, () => {
     return Number(data.id);
   }
 
-  const runs = (review: ReviewJob) => github.checkRuns('acme', 'web', review.headSha);
+  const runs = (review: ReviewRequest) => github.checkRuns('acme', 'web', review.headSha);
 
   it('creates the review’s check run queued on its head', async () => {
     const review = newReview();

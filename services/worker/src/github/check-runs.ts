@@ -7,7 +7,7 @@ import {
   checkRunText,
   concludeCheckRun,
   createCheckRun,
-  type ReviewJob,
+  type ReviewRequest,
 } from '@kritik/core';
 import { Injectable } from '@nestjs/common';
 import { CHECKS_TOKEN_PERMISSIONS, GitHubAppClient } from './github-app.client.js';
@@ -17,7 +17,7 @@ export class CheckRuns {
   constructor(private readonly github: GitHubAppClient) {}
 
   /** Creates the review's check run, queued on its head; returns its id. */
-  async queue(review: ReviewJob): Promise<number> {
+  async queue(review: ReviewRequest): Promise<number> {
     return createCheckRun(
       await this.octokitFor(review),
       review.repo,
@@ -32,7 +32,7 @@ export class CheckRuns {
    * one (a run already completed keeps its conclusion), else the Kritik run on its head by name.
    */
   async conclude(
-    review: ReviewJob,
+    review: ReviewRequest,
     conclusion: CheckRunConclusion,
     reason: string,
   ): Promise<{ checkRunId: number; action: ConcludeAction }> {
@@ -46,7 +46,7 @@ export class CheckRuns {
   }
 
   /** A client with a token that can write check runs and nothing else, so it works when the review's cannot be minted. */
-  private async octokitFor(review: ReviewJob) {
+  private async octokitFor(review: ReviewRequest) {
     const { token } = await this.github.repositoryToken(review.repo, review.installationId, CHECKS_TOKEN_PERMISSIONS);
     return this.github.octokitFor(token);
   }

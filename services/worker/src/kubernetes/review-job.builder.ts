@@ -6,12 +6,12 @@ import {
   ENV,
   LABELS,
   REVIEW_DEADLINE_ENV,
-  type ReviewJob,
   type ReviewJobSettings,
   type ReviewPayload,
+  type ReviewRequest,
   repoFullName,
   reviewerDeadlineSeconds,
-  reviewJobSchema,
+  reviewRequestSchema,
   sanitizeLabelValue,
 } from '@kritik/core';
 import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
@@ -220,11 +220,11 @@ const quantities = (list: Record<string, string | number>) =>
   Object.fromEntries(Object.entries(list).map(([key, value]) => [key, String(value)]));
 
 /** Reads back the review job a Job was built for (undefined when it is not one of ours). */
-export function reviewOfJob(job: V1Job): ReviewJob | undefined {
+export function reviewOfJob(job: V1Job): ReviewRequest | undefined {
   const raw = job.metadata?.annotations?.[REVIEW_ANNOTATION];
   if (!raw) return undefined;
   try {
-    const parsed = reviewJobSchema.safeParse(JSON.parse(raw));
+    const parsed = reviewRequestSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

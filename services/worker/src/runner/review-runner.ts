@@ -1,6 +1,6 @@
 // The runner contract: run one review to its end and say how it ended. Two implementations, a
 // Kubernetes Job per review and a local child process, chosen by KRITIK_RUNNER.
-import type { ReviewJob, ReviewPayload, ReviewResult } from '@kritik/core';
+import type { ReviewPayload, ReviewRequest, ReviewResult } from '@kritik/core';
 
 export const RUNNER_KINDS = ['kubernetes', 'local'] as const;
 export type RunnerKind = (typeof RUNNER_KINDS)[number];
@@ -50,7 +50,7 @@ export type RunOutcome =
 export interface ExistingRun {
   readonly reviewId: string;
   /** The review it runs, when the runner recorded it. */
-  readonly review?: ReviewJob;
+  readonly review?: ReviewRequest;
   readonly finished: boolean;
   readonly createdAt?: Date;
 }

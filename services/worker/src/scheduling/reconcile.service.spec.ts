@@ -1,4 +1,4 @@
-import { REVIEWS_QUEUE, type ReviewJob } from '@kritik/core';
+import { REVIEWS_QUEUE, type ReviewRequest } from '@kritik/core';
 import {
   type ControlPlane,
   postedResult,
@@ -77,7 +77,7 @@ describe(Reconciler.name, () => {
   };
 
   /** Starts the review's Job and stops following it, as a worker that died leaves it. */
-  async function orphan(review: ReviewJob, script = reviewers.hangs()): Promise<void> {
+  async function orphan(review: ReviewRequest, script = reviewers.hangs()): Promise<void> {
     const detach = new AbortController();
     const { token } = await parts.github.repositoryToken(review.repo, review.installationId);
     const outcome = await runnerFor(script).run({
@@ -93,7 +93,7 @@ describe(Reconciler.name, () => {
     await parts.lifecycle.start(review);
   }
 
-  const jobGone = (review: ReviewJob) =>
+  const jobGone = (review: ReviewRequest) =>
     waitUntil(
       `the Job of ${review.reviewId} to be deleted`,
       () =>

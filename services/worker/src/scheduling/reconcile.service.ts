@@ -1,7 +1,7 @@
 // At start and every few minutes: review Jobs that no live queue entry or lease accounts for are
 // adopted (followed to their end, a finished one's result recorded instead of running it again)
 // or removed (their review already ended, or a newer SHA replaced it).
-import { isFinalStatus, REVIEWS_QUEUE, reviewJobSchema } from '@kritik/core';
+import { isFinalStatus, REVIEWS_QUEUE, reviewRequestSchema } from '@kritik/core';
 import { ReviewLifecycle } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
@@ -140,7 +140,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const jobs = await this.queue.getJobs([...LIVE_STATES]);
     const ids = new Set<string>();
     for (const job of jobs) {
-      const parsed = reviewJobSchema.shape.reviewId.safeParse(
+      const parsed = reviewRequestSchema.shape.reviewId.safeParse(
         (job?.data as { reviewId?: unknown } | undefined)?.reviewId,
       );
       if (parsed.success) ids.add(parsed.data);

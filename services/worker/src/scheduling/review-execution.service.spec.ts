@@ -1,4 +1,4 @@
-import type { ReviewJob } from '@kritik/core';
+import type { ReviewRequest } from '@kritik/core';
 import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
@@ -14,21 +14,21 @@ describe(ReviewExecution.name, () => {
   beforeEach(() => parts.flush());
 
   /** A review recorded and queued as the backend leaves it, with the check run the processor queues. */
-  async function queuedReview(label: string): Promise<ReviewJob> {
+  async function queuedReview(label: string): Promise<ReviewRequest> {
     const review = openPullRequest(parts.fakes.github, label);
     await parts.lifecycle.record(review);
     await parts.lifecycle.admit(review);
     return { ...review, checkRunId: await parts.checkRuns.queue(review) };
   }
 
-  async function execute(script: string, review: ReviewJob) {
+  async function execute(script: string, review: ReviewRequest) {
     const entered = await parts.enter(review);
     if (!entered.entered) throw new Error(`the gate kept ${review.reviewId} waiting: ${entered.why}`);
     const { execution } = parts.execution(script);
     return { end: execution.execute(review, entered.holder), execution };
   }
 
-  const runOf = (review: ReviewJob) => parts.fakes.github.checkRuns(OWNER, REPO, review.headSha);
+  const runOf = (review: ReviewRequest) => parts.fakes.github.checkRuns(OWNER, REPO, review.headSha);
 
   it('runs a review to the ending its reviewer reports and concludes the check run it left open', async () => {
     const review = await queuedReview('exec-posted');

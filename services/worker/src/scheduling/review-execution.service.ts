@@ -2,7 +2,13 @@
 // runner while renewing the lease and watching for a newer SHA, then records how it ended and
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
-import { type CheckRunConclusion, isFinalStatus, type ReviewJob, type ReviewOutcome, repoFullName } from '@kritik/core';
+import {
+  type CheckRunConclusion,
+  isFinalStatus,
+  type ReviewOutcome,
+  type ReviewRequest,
+  repoFullName,
+} from '@kritik/core';
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -74,7 +80,7 @@ export class ReviewExecution {
    * Runs `review` to its end. The caller holds the PR lease and the review's slot as `holder`;
    * both are renewed here and released at the end.
    */
-  async execute(review: ReviewJob, holder: LeaseHolder): Promise<ExecutionEnd> {
+  async execute(review: ReviewRequest, holder: LeaseHolder): Promise<ExecutionEnd> {
     const ref = prRefOf(review);
     const log = this.logger.child({ reviewId: review.reviewId, repo: ref.repo, pr: ref.pr, sha: review.headSha });
     const cancel = new AbortController();
@@ -160,7 +166,7 @@ export class ReviewExecution {
    * Concludes the review's check run when the reviewer could not; best effort (a failure is
    * logged: the review record already says how the review ended).
    */
-  async concludeCheckRun(review: ReviewJob, conclusion: CheckRunConclusion, reason: string): Promise<void> {
+  async concludeCheckRun(review: ReviewRequest, conclusion: CheckRunConclusion, reason: string): Promise<void> {
     try {
       await this.checkRuns.conclude(review, conclusion, reason);
     } catch (err) {
@@ -169,12 +175,12 @@ export class ReviewExecution {
   }
 
   /** Records a review's end without running it (superseded while waiting, or its orphaned Job). */
-  recordEnd(review: ReviewJob, end: CountedEnding): Promise<ExecutionEnd> {
+  recordEnd(review: ReviewRequest, end: CountedEnding): Promise<ExecutionEnd> {
     return this.finish(review, end, undefined);
   }
 
   private finalOf(
-    review: ReviewJob,
+    review: ReviewRequest,
     outcome: Exclude<RunOutcome, { kind: 'detached' }>,
     supersededBy: PrHead | undefined,
   ): Final {
@@ -214,7 +220,7 @@ export class ReviewExecution {
     }
   }
 
-  private async finish(review: ReviewJob, end: CountedEnding, started: number | undefined): Promise<ExecutionEnd> {
+  private async finish(review: ReviewRequest, end: CountedEnding, started: number | undefined): Promise<ExecutionEnd> {
     // Ended, whoever ends it: what the review was given to call the model with stops working.
     await this.modelAccess
       .close(review.reviewId)
@@ -239,7 +245,7 @@ export class ReviewExecution {
   }
 
   private async renew(
-    review: ReviewJob,
+    review: ReviewRequest,
     holder: LeaseHolder,
   ): Promise<{ kind: 'ok' } | { kind: 'lost' } | { kind: 'superseded'; by: PrHead }> {
     try {

@@ -1,4 +1,4 @@
-import { REVIEWS_QUEUE, type ReviewJob } from '@kritik/core';
+import { REVIEWS_QUEUE, type ReviewRequest } from '@kritik/core';
 import { waitUntil } from '@kritik/testing';
 import { type Job, Queue, Worker } from 'bullmq';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
@@ -46,7 +46,7 @@ describe(ReviewsProcessor.name, () => {
     return sut;
   }
 
-  async function enqueue(review: ReviewJob): Promise<Job> {
+  async function enqueue(review: ReviewRequest): Promise<Job> {
     await parts.lifecycle.record(review);
     return queue.add('review', review, { jobId: review.reviewId });
   }
@@ -63,7 +63,7 @@ describe(ReviewsProcessor.name, () => {
       { timeoutMs: 15_000, intervalMs: 50 },
     );
 
-  const runsOf = (review: ReviewJob) => parts.fakes.github.checkRuns(OWNER, REPO, review.headSha);
+  const runsOf = (review: ReviewRequest) => parts.fakes.github.checkRuns(OWNER, REPO, review.headSha);
 
   it('runs a review, its queued check run kept with the queue entry and concluded at the end', async () => {
     const review = openPullRequest(parts.fakes.github, 'proc-run');

@@ -2,7 +2,7 @@
 // supersedes an older review, global and per-repository caps, and a review that must wait goes
 // back to the delayed set instead of holding a consumer slot. An accepted review gets its queued
 // check run at once, so the PR shows it while it waits.
-import { isFinalStatus, REVIEWS_QUEUE, type ReviewJob, reviewJobSchema } from '@kritik/core';
+import { isFinalStatus, REVIEWS_QUEUE, type ReviewRequest, reviewRequestSchema } from '@kritik/core';
 import { keepConsuming, ReviewLifecycle } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -78,7 +78,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   private async handle(job: Job, token?: string): Promise<ExecutionEnd | { kind: 'superseded' }> {
-    const parsed = reviewJobSchema.safeParse(job.data);
+    const parsed = reviewRequestSchema.safeParse(job.data);
     if (!parsed.success) {
       // Nothing identifies a review here, so it cannot be recorded; the failed queue entry shows it.
       this.logger.error({ jobId: job.id }, 'invalid review job in the queue');
@@ -123,7 +123,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
    * deferral, a retry or a recovered entry finds it. Without one (GitHub refused) the review
    * still runs and the reviewer creates its run when it starts.
    */
-  private async withCheckRun(job: Job, review: ReviewJob): Promise<ReviewJob> {
+  private async withCheckRun(job: Job, review: ReviewRequest): Promise<ReviewRequest> {
     if (review.checkRunId !== undefined) return review;
     let checkRunId: number;
     try {

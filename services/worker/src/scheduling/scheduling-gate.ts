@@ -1,7 +1,7 @@
 // Whether a review may run now: one running review per pull request (the PR lease) within the
 // global and per-repository caps (the slots), both held under one holder named after this worker
 // process, renewed together and released together.
-import { type ReviewJob, repoFullName } from '@kritik/core';
+import { type ReviewRequest, repoFullName } from '@kritik/core';
 import type { LeaseHolder, PrLeases, PrRef } from './pr-lease.js';
 import type { ReviewSlots } from './review-slots.js';
 
@@ -19,7 +19,7 @@ export interface GateOptions {
   readonly leaseTtlMs: number;
 }
 
-export const prRefOf = (review: Pick<ReviewJob, 'repo' | 'pr'>): PrRef => ({
+export const prRefOf = (review: Pick<ReviewRequest, 'repo' | 'pr'>): PrRef => ({
   repo: repoFullName(review.repo),
   pr: review.pr,
 });
@@ -35,7 +35,7 @@ export class SchedulingGate {
    * Takes the PR lease and a slot for the review of queue entry `entryId`. The same entry
    * recovered from a dead worker takes its lease over instead of waiting for it to lapse.
    */
-  async enter(review: ReviewJob, entryId: string): Promise<GateAnswer> {
+  async enter(review: ReviewRequest, entryId: string): Promise<GateAnswer> {
     const ref = prRefOf(review);
     const ttl = this.options.leaseTtlMs;
     const holder = { reviewId: review.reviewId, owner: `${this.options.workerId}:${entryId}` };
@@ -59,18 +59,18 @@ export class SchedulingGate {
    * Takes the PR lease for adopting an orphaned review Job (its slot is taken as it runs); the
    * holder, or undefined while another review holds the PR.
    */
-  async adopt(review: ReviewJob): Promise<LeaseHolder | undefined> {
+  async adopt(review: ReviewRequest): Promise<LeaseHolder | undefined> {
     const holder = { reviewId: review.reviewId, owner: `${this.options.workerId}:reconcile` };
     return (await this.leases.acquire(prRefOf(review), holder, this.options.leaseTtlMs)) ? undefined : holder;
   }
 
   /** Who holds the review's PR now, if anyone. */
-  holderOf(review: Pick<ReviewJob, 'repo' | 'pr'>): Promise<LeaseHolder | undefined> {
+  holderOf(review: Pick<ReviewRequest, 'repo' | 'pr'>): Promise<LeaseHolder | undefined> {
     return this.leases.holder(prRefOf(review));
   }
 
   /** Renews the lease and the slot; false when the lease was lost (another holder has the PR). */
-  async renew(review: ReviewJob, holder: LeaseHolder): Promise<boolean> {
+  async renew(review: ReviewRequest, holder: LeaseHolder): Promise<boolean> {
     const ref = prRefOf(review);
     const [held] = await Promise.all([
       this.leases.renew(ref, holder, this.options.leaseTtlMs),
@@ -80,7 +80,7 @@ export class SchedulingGate {
   }
 
   /** Lets go of the lease and the slot; never throws (both expire on their own). */
-  async leave(review: ReviewJob, holder: LeaseHolder): Promise<void> {
+  async leave(review: ReviewRequest, holder: LeaseHolder): Promise<void> {
     const ref = prRefOf(review);
     await Promise.all([
       this.leases.release(ref, holder).catch(() => false),

@@ -1,7 +1,7 @@
 // The real parts the scheduling specs assemble by hand: Redis (a real server), the shared
 // lifecycle, the scheduling gate, the GitHub App client and check runs against the GitHub fake,
 // and the local runner with a stand-in reviewer (a Node one-liner) in place of the real one.
-import type { ReviewJob, ReviewResult } from '@kritik/core';
+import type { ReviewRequest, ReviewResult } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { FAST_SCHEDULING, postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
@@ -50,7 +50,7 @@ export interface SchedulingParts {
    */
   execution(runner: string | ReviewRunner): { execution: ReviewExecution; runner: ReviewRunner };
   /** A review the scheduling gate has let in, as the processor hands it to the execution. */
-  enter(review: ReviewJob, entryId?: string): ReturnType<SchedulingGate['enter']>;
+  enter(review: ReviewRequest, entryId?: string): ReturnType<SchedulingGate['enter']>;
   flush(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -5,8 +5,8 @@ import { PassThrough } from 'node:stream';
 import {
   QUEUE_PREFIX,
   REVIEWS_QUEUE,
-  type ReviewJob,
   type ReviewRecord,
+  type ReviewRequest,
   redisKeys,
   reviewRecordSchema,
 } from '@kritik/core';
@@ -99,7 +99,7 @@ export class Producer {
     this.queue = new Queue(REVIEWS_QUEUE, { connection: this.redis, prefix: QUEUE_PREFIX });
   }
 
-  async enqueue(review: ReviewJob): Promise<void> {
+  async enqueue(review: ReviewRequest): Promise<void> {
     await this.queue.add('review', { ...review, enqueuedAt: new Date().toISOString() }, { removeOnComplete: 1000 });
   }
 

@@ -7,8 +7,8 @@ import {
   type Permission,
   permissionResource,
   REQUIRED_PERMISSIONS,
-  type ReviewJob,
   type ReviewJobSettings,
+  type ReviewRequest,
   reviewIdFor,
   reviewJobSettingsSchema,
 } from '@kritik/core';
@@ -59,18 +59,18 @@ export async function startFakes(): Promise<Fakes> {
 let prNumbers = 100;
 
 /** Opens a pull request on the fake and returns the review job of its head. */
-export function openPullRequest(github: FakeGitHub, label: string): ReviewJob {
+export function openPullRequest(github: FakeGitHub, label: string): ReviewRequest {
   const pr = addPullRequest(github, { number: prNumbers++, label });
-  return reviewJobFor(pr.number, pr.headSha, pr.baseSha);
+  return reviewRequestFor(pr.number, pr.headSha, pr.baseSha);
 }
 
 /** Pushes a new head to a pull request and returns its review job. */
-export function pushCommit(github: FakeGitHub, previous: ReviewJob, label: string): ReviewJob {
+export function pushCommit(github: FakeGitHub, previous: ReviewRequest, label: string): ReviewRequest {
   const headSha = pushHead(github, { number: previous.pr }, label);
-  return reviewJobFor(previous.pr, headSha, previous.baseSha);
+  return reviewRequestFor(previous.pr, headSha, previous.baseSha);
 }
 
-export function reviewJobFor(pr: number, headSha: string, baseSha?: string): ReviewJob {
+export function reviewRequestFor(pr: number, headSha: string, baseSha?: string): ReviewRequest {
   const repo = { owner: OWNER, name: REPO };
   return {
     reviewId: reviewIdFor('github', repo, pr, headSha),
