@@ -363,7 +363,7 @@ export class FakeAnthropic extends HttpFake {
    */
   static toolResults(request: MessagesRequest): { id: string; content: string; isError: boolean }[] {
     const last = request.messages.at(-1);
-    if (!last || last.role !== 'user' || typeof last.content === 'string') return [];
+    if (last?.role !== 'user' || typeof last.content === 'string') return [];
     return last.content
       .filter((b) => b.type === 'tool_result')
       .map((b) => {
