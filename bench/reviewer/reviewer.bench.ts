@@ -12,7 +12,7 @@ import { estimateTokens } from '../../services/reviewer/src/budget/tokens.js';
 import { DEFAULT_IGNORE, defaultConfig } from '../../services/reviewer/src/config/config.js';
 import { compileIgnore } from '../../services/reviewer/src/config/globs.js';
 import { parseUnifiedDiff } from '../../services/reviewer/src/diff/diff.js';
-import type { LlmPort, MessageRequest, ModelReview } from '../../services/reviewer/src/llm/anthropic.js';
+import type { LlmPort, MessageRequest, ModelTurn } from '../../services/reviewer/src/llm/anthropic.js';
 import { buildRequest, overheadTokens, REVIEW_TOOL, SYSTEM_PROMPT } from '../../services/reviewer/src/prompt/prompt.js';
 import { runReview } from '../../services/reviewer/src/review/engine.js';
 import { FIXTURES, loadFixture } from '../../services/reviewer/test/load-fixture.js';
@@ -97,7 +97,7 @@ console.log('ratio = tokens sent / tokens of the changed hunks; cost = input sid
 
 /** A model that answers at once, so only Kritik's own work is timed. */
 class InstantModel implements LlmPort {
-  async review(request: MessageRequest): Promise<ModelReview> {
+  async send(request: MessageRequest): Promise<ModelTurn> {
     const text = JSON.stringify(request.messages);
     // One finding per 40 numbered added lines, as a busy model would report.
     const findings = [...text.matchAll(/### ([^ ]+) \(/g)].slice(0, 40).map((m, i) => ({
@@ -108,9 +108,10 @@ class InstantModel implements LlmPort {
       body: 'Consider handling this case.',
     }));
     return {
-      summary: 'ok',
-      findings,
-      dropped: 0,
+      content: [
+        { type: 'tool_use', id: 'toolu_bench', name: 'submit_review', input: { summary: 'ok', findings } },
+      ] as unknown as ModelTurn['content'],
+      stopReason: 'tool_use',
       usage: { input: estimateTokens(text), output: 500, cacheRead: 0, cacheWrite: 0 },
       model: request.model,
       attempts: 1,
