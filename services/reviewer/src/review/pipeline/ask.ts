@@ -93,7 +93,7 @@ export async function ask(input: AskInput): Promise<Asked> {
       finalTool: REVIEW_TOOL,
       prompt: prompt.text,
       tools: input.tools,
-      maxTurns: input.tools ? config.max_turns : 1,
+      maxTurns: input.tools ? input.maxTurns : 1,
       maxInputTokens: config.max_input_tokens,
       gate,
       price,
