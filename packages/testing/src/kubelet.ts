@@ -13,6 +13,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -52,7 +53,7 @@ export interface TestKubelet {
   /** stdout and stderr of the pod's container (latest run), interleaved; '' when unknown. */
   logs(podName: string, namespace?: string): string;
   /**
-   * Most bytes an emptyDir volume held while the container ran (sampled every 100 ms), and the
+   * Most bytes an emptyDir volume held while the container ran (sampled on every change and every 50 ms), and the
    * volume's sizeLimit in bytes, for the first pod whose name starts with `podPrefix` (a Job's
    * name); undefined when the pod or volume is unknown.
    */
@@ -745,8 +746,13 @@ class Kubelet implements TestKubelet {
     const sample = () => {
       for (const v of run.volumes.values()) v.peakBytes = Math.max(v.peakBytes, directoryBytes(v.dir));
     };
-    const sampler = setInterval(sample, 100);
-    const { code, signal, error } = await exit.finally(() => clearInterval(sampler));
+    // Sampled on every change under a volume (a checkout lives for a second or less) and on a timer.
+    const sampler = setInterval(sample, 50);
+    const watchers = [...run.volumes.values()].map((v) => watch(v.dir, { recursive: true }, sample));
+    const { code, signal, error } = await exit.finally(() => {
+      clearInterval(sampler);
+      for (const w of watchers) w.close();
+    });
     sample();
     clearTimeout(run.killTimer);
     run.killTimer = undefined;
@@ -786,7 +792,7 @@ class Kubelet implements TestKubelet {
  * `readNamespacedPodLog` works through the kubelet's log endpoint (tailLines, limitBytes, follow).
  *
  * An emptyDir volume is a directory of the pod (env values naming its mount path are pointed
- * there) whose peak size is sampled; it is never evicted over its sizeLimit.
+ * there) whose peak size is sampled on every change; it is never evicted over its sizeLimit.
  *
  * Not emulated: containers after the first, init containers, other volumes, probes, resource limits,
  * security contexts, node heartbeats (run kube-controller-manager without node-lifecycle).
