@@ -748,7 +748,10 @@ class Kubelet implements TestKubelet {
     };
     // Sampled on every change under a volume (a checkout lives for a second or less) and on a timer.
     const sampler = setInterval(sample, 50);
-    const watchers = [...run.volumes.values()].map((v) => watch(v.dir, { recursive: true }, sample));
+    const watchers = [...run.volumes.values()].map((v) =>
+      // A directory removed while watched is an error of the watcher, not of the pod.
+      watch(v.dir, { recursive: true }, sample).on('error', () => {}),
+    );
     const { code, signal, error } = await exit.finally(() => {
       clearInterval(sampler);
       for (const w of watchers) w.close();
