@@ -173,6 +173,7 @@ describe('repository-aware review', () => {
     expect(report.verification).toEqual({ checked: 2, kept: 0, corrected: 1, dropped: 1 });
     expect(report.findingList).toEqual([expect.objectContaining({ line: 2, severity: 'minor', title: 'Wrong total' })]);
     expect(h.reviews()[0]!.body).toContain('1 of 2 finding(s) dropped, 1 corrected');
+    expect(h.reviews()[0]!.body).toContain('Dropped after verification: `src/app.ts:3` Division by zero: sum is never');
   });
 
   it('skips verification with verify: false (--no-verify)', async () => {

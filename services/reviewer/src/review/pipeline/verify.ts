@@ -13,6 +13,7 @@ import { renderHunks } from '../../prompt/render.js';
 import type { RepoTools } from '../../repo/tools.js';
 import type { RawFinding } from '../findings.js';
 import { converse, turnLine } from '../loop.js';
+import { inlineCode } from '../sanitize.js';
 import type { Ledger } from './ledger.js';
 
 export const VERDICT_TOOL_NAME = 'submit_verdicts';
@@ -20,6 +21,7 @@ export const VERDICT_TOOL_NAME = 'submit_verdicts';
 const MAX_CHECKED = 40;
 const MAX_VERIFY_TURNS = 6;
 const MAX_DIFF_CHARS = 40_000;
+const MAX_LISTED_DROPS = 5;
 
 export const VERIFY_PROMPT = `You are Kritik's fact-checker. Another model reviewed a pull request and reported findings; you check each one against the code before it is posted.
 
@@ -152,12 +154,16 @@ export async function verify(input: VerifyInput): Promise<Verified> {
   }
   const counts: VerificationCounts = { checked: checked.length, kept: 0, corrected: 0, dropped: 0 };
   const dropped = new Set<RawFinding>();
+  const reasons: string[] = [];
   const corrected = new Map<RawFinding, RawFinding>();
   checked.forEach((f, id) => {
     const v = verdicts.get(id);
     if (v?.verdict === 'drop') {
       counts.dropped++;
       dropped.add(f);
+      reasons.push(
+        `${inlineCode(`${f.path}:${f.line}`)} ${f.title.slice(0, 80)}: ${v.reason.slice(0, 200) || 'no reason given'}`,
+      );
     } else if (v?.verdict === 'correct' && (v.line != null || v.severity != null)) {
       counts.corrected++;
       const line = v.line ?? f.line;
@@ -177,6 +183,10 @@ export async function verify(input: VerifyInput): Promise<Verified> {
     notes.push(
       `Verification against the code: ${counts.dropped} of ${counts.checked} finding(s) dropped, ${counts.corrected} corrected.`,
     );
+  }
+  if (reasons.length > 0) {
+    const more = reasons.length > MAX_LISTED_DROPS ? ` (and ${reasons.length - MAX_LISTED_DROPS} more)` : '';
+    notes.push(`Dropped after verification: ${reasons.slice(0, MAX_LISTED_DROPS).join('; ')}${more}.`);
   }
   if (verdicts.size < checked.length)
     notes.push(`${checked.length - verdicts.size} finding(s) got no verdict and were kept.`);
