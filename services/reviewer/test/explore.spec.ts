@@ -237,6 +237,32 @@ describe('repository-aware review', () => {
     expect(h.reviews()[0]!.body).toContain('could not be checked out');
   });
 
+  it('hands what one unit of a large pull request found to the next instead of exploring again', async () => {
+    await h.stop();
+    h = await new Harness().start();
+    const big = (name: string) => ({
+      filename: name,
+      status: 'added',
+      patch: `@@ -0,0 +1,120 @@\n${Array.from({ length: 120 }, (_, i) => `+export const ${name.replace(/\W/g, '_')}_${i} = compute(${i}, "padding text");`).join('\n')}`,
+    });
+    await h.repo('min_severity: nit\nmax_input_tokens: 12000\nverify: false\n', HEAD_FILES);
+    h.pullRequest([big('src/one.ts'), big('src/two.ts')]);
+    h.anthropic.script(
+      call('read_file', { path: 'src/math.ts' }),
+      toolReply('Part one: compute is total from math.ts.', []),
+      call('read_file', { path: 'src/math.ts' }),
+      toolReply('Part two done.', []),
+    );
+
+    const { report } = await review();
+
+    const requests = h.anthropic.messageRequests();
+    const second = JSON.stringify(requests[2]!.messages[0]!.content);
+    expect(report).toMatchObject({ status: 'posted', turns: 4, toolCalls: 2 });
+    expect(second).toContain('notes_from_other_parts');
+    expect(second).toContain('Part 1: Part one: compute is total from math.ts.');
+  });
+
   it('explores a local directory for a local diff (--repo)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'kritik-local-'));
     const { writeFile, mkdir } = await import('node:fs/promises');

@@ -106,7 +106,9 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       gathered = g;
     }
 
-    const planned = plan(gathered, options.llm !== null);
+    const explore =
+      options.repoDir !== undefined || (options.checkoutParent !== undefined && gathered.target !== undefined);
+    const planned = plan(gathered, options.llm !== null, explore);
     const config = planned.config;
     const notes = [...planned.notes];
     const skipped = [...planned.skipped];

@@ -27,7 +27,10 @@ export interface Plan {
   requests?: PackResult & { overhead: { cached: number; other: number } };
 }
 
-export function plan(gathered: Gathered, withModel: boolean): Plan {
+/** Share of max_input_tokens a unit may fill when the model explores: the rest is for what it reads. */
+export const EXPLORE_PACK_SHARE = 0.5;
+
+export function plan(gathered: Gathered, withModel: boolean, explore = false): Plan {
   const config = gathered.loaded.config;
   const notes = [...gathered.collected.notes];
   const userIgnore = compileGlobs(config.ignore.filter((g) => !g.startsWith('!')));
@@ -60,7 +63,7 @@ export function plan(gathered: Gathered, withModel: boolean): Plan {
   const packed = packRequests({
     files: reviewable,
     overheadTokens: overhead.cached + overhead.other,
-    maxInputTokens: config.max_input_tokens,
+    maxInputTokens: explore ? Math.floor(config.max_input_tokens * EXPLORE_PACK_SHARE) : config.max_input_tokens,
   });
   for (const f of packed.tooLarge) {
     skipped.push({ path: f.path, reason: `too large: one hunk exceeds max_input_tokens (${config.max_input_tokens})` });
