@@ -242,7 +242,7 @@ describe('repository-aware review', () => {
     h = await new Harness().start();
     const big = (name: string) => ({
       filename: name,
-      status: 'added',
+      status: 'added' as const,
       patch: `@@ -0,0 +1,120 @@\n${Array.from({ length: 120 }, (_, i) => `+export const ${name.replace(/\W/g, '_')}_${i} = compute(${i}, "padding text");`).join('\n')}`,
     });
     await h.repo('min_severity: nit\nmax_input_tokens: 12000\nverify: false\n', HEAD_FILES);
