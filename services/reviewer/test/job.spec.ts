@@ -61,17 +61,22 @@ describe('kritik job', () => {
     apiUrl: h.github.url,
   });
 
+  /** The environment the worker gives a review Job, pointed at the fakes. */
+  const jobEnv = () => ({
+    KRITIK_REVIEW: JSON.stringify(payload()),
+    GITHUB_TOKEN: h.token,
+    ANTHROPIC_API_KEY: API_KEY,
+    ANTHROPIC_BASE_URL: h.anthropic.url,
+    KRITIK_TERMINATION_LOG: terminationLog,
+  });
+
   it('reviews the pull request and writes the compact result to the termination message and stdout', async () => {
     await h.repo();
     h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
     h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 2, severity: 'major', title: 'Empty', body: 'Why?' }]));
 
     const run = await runJob({
-      KRITIK_REVIEW: JSON.stringify(payload()),
-      GITHUB_TOKEN: h.token,
-      ANTHROPIC_API_KEY: API_KEY,
-      ANTHROPIC_BASE_URL: h.anthropic.url,
-      KRITIK_TERMINATION_LOG: terminationLog,
+      ...jobEnv(),
     });
 
     const message = readFileSync(terminationLog, 'utf8');
@@ -96,11 +101,7 @@ describe('kritik job', () => {
     mkdirSync(workspace);
 
     const run = await runJob({
-      KRITIK_REVIEW: JSON.stringify(payload()),
-      GITHUB_TOKEN: h.token,
-      ANTHROPIC_API_KEY: API_KEY,
-      ANTHROPIC_BASE_URL: h.anthropic.url,
-      KRITIK_TERMINATION_LOG: terminationLog,
+      ...jobEnv(),
       KRITIK_WORKSPACE: workspace,
       KRITIK_CHECKOUT_MAX_FILES: '1',
     });
