@@ -341,9 +341,27 @@ export const valuesDefinition = group('Kritik', {
     ttlSecondsAfterFinished: int(reviewJobDefaults.ttlSecondsAfterFinished, 'How long a finished Job is kept.', {
       schema: { minimum: 0 },
     }),
-    tmpSizeLimit: str(reviewJobDefaults.tmpSizeLimit, 'Size limit of the /tmp emptyDir (the checkout lives there).', {
+    tmpSizeLimit: str(reviewJobDefaults.tmpSizeLimit, 'Size limit of the /tmp emptyDir (scratch files).', {
       schema: { pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?$' },
     }),
+    workspaceSizeLimit: str(
+      reviewJobDefaults.workspaceSizeLimit,
+      "Size limit of the /workspace emptyDir the pull request's head is checked out into.",
+      { schema: { pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?$' } },
+    ),
+    checkoutMaxBytes: int(
+      reviewJobDefaults.checkoutMaxBytes,
+      'Bytes of files the checkout writes at most (keep under workspaceSizeLimit); past it the review explores a partial checkout and says so.',
+      { schema: { minimum: 1 } },
+    ),
+    checkoutMaxFiles: int(reviewJobDefaults.checkoutMaxFiles, 'Files the checkout writes at most.', {
+      schema: { minimum: 1 },
+    }),
+    checkoutMaxFileBytes: int(
+      reviewJobDefaults.checkoutMaxFileBytes,
+      'A larger file is left out of the checkout (and named in the review).',
+      { schema: { minimum: 1 } },
+    ),
     runAsUser: int(reviewJobDefaults.runAsUser, 'User id of the reviewer.', { schema: { minimum: 1 } }),
     runAsGroup: int(reviewJobDefaults.runAsGroup, 'Group id of the reviewer.', { schema: { minimum: 1 } }),
     fsGroup: int(reviewJobDefaults.fsGroup, "Group owning the reviewer's volumes.", { schema: { minimum: 1 } }),

@@ -161,6 +161,10 @@ reviewJob:
   activeDeadlineSeconds: {{ .Values.reviewJob.activeDeadlineSeconds }}
   ttlSecondsAfterFinished: {{ .Values.reviewJob.ttlSecondsAfterFinished }}
   tmpSizeLimit: {{ .Values.reviewJob.tmpSizeLimit | quote }}
+  workspaceSizeLimit: {{ .Values.reviewJob.workspaceSizeLimit | quote }}
+  checkoutMaxBytes: {{ .Values.reviewJob.checkoutMaxBytes }}
+  checkoutMaxFiles: {{ .Values.reviewJob.checkoutMaxFiles }}
+  checkoutMaxFileBytes: {{ .Values.reviewJob.checkoutMaxFileBytes }}
   runAsUser: {{ .Values.reviewJob.runAsUser }}
   runAsGroup: {{ .Values.reviewJob.runAsGroup }}
   fsGroup: {{ .Values.reviewJob.fsGroup }}

@@ -78,7 +78,18 @@ export const ENV = {
   workerPort: 'KRITIK_WORKER_PORT',
   /** The XDG base directory the data directory defaults under. */
   xdgStateHome: 'XDG_STATE_HOME',
+
+  // A review Job's checkout.
+  /** Directory of a review Job where the pull request's head is checked out (the workspace volume). */
+  workspace: 'KRITIK_WORKSPACE',
+  /** Limits of that checkout: bytes of files in all, files, bytes of one file. */
+  checkoutMaxBytes: 'KRITIK_CHECKOUT_MAX_BYTES',
+  checkoutMaxFiles: 'KRITIK_CHECKOUT_MAX_FILES',
+  checkoutMaxFileBytes: 'KRITIK_CHECKOUT_MAX_FILE_BYTES',
 } as const;
+
+/** Where a review Job mounts its workspace volume. */
+export const WORKSPACE_MOUNT = '/workspace';
 
 /** Default ports; the chart's Services and NetworkPolicies use the same numbers. */
 export const PORTS = {

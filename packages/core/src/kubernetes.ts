@@ -54,6 +54,20 @@ export const reviewJobSettingsSchema = z
     activeDeadlineSeconds: z.number().int().positive().default(600),
     ttlSecondsAfterFinished: z.number().int().nonnegative().default(3600),
     tmpSizeLimit: z.string().default('1Gi'),
+    /** Size limit of the workspace emptyDir the pull request is checked out into. */
+    workspaceSizeLimit: z.string().default('1Gi'),
+    /** The checkout stops (and the review says so) past these; keep maxBytes under the size limit. */
+    checkoutMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 * 1024),
+    checkoutMaxFiles: z.number().int().positive().default(20_000),
+    checkoutMaxFileBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     runAsUser: z.number().int().positive().default(1000),
     runAsGroup: z.number().int().positive().default(1000),
     fsGroup: z.number().int().positive().default(1000),

@@ -1,8 +1,8 @@
 // A pull request reviewed end to end on the platform as the chart installs it: webhook, queue,
 // worker, review Job run by the test kubelet, review posted on GitHub, record in the API, cleanup.
 import { LABELS } from '@kritik/core';
-import { JOBS_NAMESPACE, Platform } from '@kritik/e2e';
-import { waitUntil } from '@kritik/testing';
+import { findingsReply, JOBS_NAMESPACE, OWNER, Platform } from '@kritik/e2e';
+import { FakeAnthropic, waitUntil } from '@kritik/testing';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 
 jest.setTimeout(300_000);
@@ -67,6 +67,36 @@ describe('Kritik end to end', () => {
       gone(() => core.readNamespacedSecret({ namespace: JOBS_NAMESPACE, name: jobName(reviewId) })),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
+  });
+
+  it('checks the head out from the tarball into the Job workspace and lets the model explore it', async () => {
+    const pr = sut.world.openPullRequest();
+    sut.world.github.setFiles(OWNER, pr.repo, `feature-${pr.number}`, {
+      'src/app.ts': "const a = 'x';\nrun(input);\nexport {};\n",
+      'src/run.ts': 'export function run(input: string) {\n  return eval(input);\n}\n',
+    });
+    sut.world.anthropic.script(
+      FakeAnthropic.toolUse('search', { pattern: 'function run', path_glob: 'src/**' }),
+      FakeAnthropic.toolUse('read_file', { path: 'src/run.ts' }),
+      findingsReply(),
+      FakeAnthropic.toolUse('submit_verdicts', { verdicts: [{ id: 0, verdict: 'keep', reason: 'run evals it' }] }),
+    );
+
+    const answer = await sut.webhook(sut.pullRequestEvent('opened', pr));
+    const reviewId = answer.body.reviewId as string;
+    const record = await sut.waitForReview(reviewId);
+
+    const requests = sut.world.anthropic.messageRequests().slice(-4);
+    const read = FakeAnthropic.toolResults(requests[2]!)[0];
+    const usage = sut.kubelet.volumeUsage(jobName(reviewId), 'workspace');
+    expect({ status: record.status, reason: record.reason }).toEqual({ status: 'posted' });
+    expect(sut.world.github.requestsTo('GET /repos/{owner}/{repo}/tarball/{ref+}').map((r) => r.path)).toContain(
+      `/repos/${OWNER}/${pr.repo}/tarball/${pr.headSha}`,
+    );
+    expect(read).toMatchObject({ isError: false, content: expect.stringContaining('2:   return eval(input);') });
+    expect(sut.world.reviews(pr)[0]!.body).toContain('1 file read beyond the diff');
+    expect(usage?.peakBytes).toBeGreaterThan(0);
+    expect(usage!.peakBytes).toBeLessThanOrEqual(usage!.sizeLimitBytes!);
   });
 
   it('reviews only the last of three pushes made within a second', async () => {

@@ -3,7 +3,19 @@
 // process, writing phase, exit code and termination message into pod status like a kubelet, so
 // the real Job controller completes or fails Jobs. It also serves container logs to the API server.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  type Dirent,
+  constants as fsConstants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +50,12 @@ export interface TestKubelet {
   readonly nodeName: string;
   /** stdout and stderr of the pod's container (latest run), interleaved; '' when unknown. */
   logs(podName: string, namespace?: string): string;
+  /**
+   * Most bytes an emptyDir volume held while the container ran (sampled on every change and every 50 ms), and the
+   * volume's sizeLimit in bytes, for the first pod whose name starts with `podPrefix` (a Job's
+   * name); undefined when the pod or volume is unknown.
+   */
+  volumeUsage(podPrefix: string, volume: string): { peakBytes: number; sizeLimitBytes?: number } | undefined;
   /** Failures of the kubelet itself (status writes, bindings), for assertions and debugging. */
   readonly errors: readonly string[];
   /** Kills every container process, stops watching and deletes the temp dir. */
@@ -84,6 +102,8 @@ class PodRun {
   markFinished!: () => void;
   readonly followers = new Set<(chunk: string | null) => void>();
   readonly startTime = now();
+  /** emptyDir volumes of the container: a local directory each, and the most it held. */
+  readonly volumes = new Map<string, { dir: string; mountPath: string; peakBytes: number; sizeLimitBytes?: number }>();
 
   constructor(
     public pod: V1Pod,
@@ -121,6 +141,33 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
+}
+
+/** Bytes of the files under `dir` (links not followed). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += directoryBytes(p);
+    else if (e.isFile()) total += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+  }
+  return total;
+}
+
+/** A Kubernetes quantity such as `1Gi`, `500M` or `1024` in bytes. */
+export function quantityBytes(quantity: string): number {
+  const m = /^([0-9.]+)([KMGTPE]i?)?$/.exec(quantity.trim());
+  if (!m) throw new Error(`not a quantity: ${quantity}`);
+  const units: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+  const suffix = m[2] ?? '';
+  const factor = suffix.endsWith('i') ? 1024 ** ' KMGTPE'.indexOf(suffix[0]!) : (units[suffix] ?? 1);
+  return Math.round(Number(m[1]) * factor);
 }
 
 function readLimited(file: string): string {
@@ -210,6 +257,19 @@ class Kubelet implements TestKubelet {
       this.informers.push(informer);
     }
     await Promise.all(this.informers.map((informer) => informer.start()));
+  }
+
+  volumeUsage(podPrefix: string, volume: string): { peakBytes: number; sizeLimitBytes?: number } | undefined {
+    for (const run of this.runsByKey.values()) {
+      if (!run.pod.metadata?.name?.startsWith(podPrefix)) continue;
+      const v = run.volumes.get(volume);
+      if (!v) return undefined;
+      return {
+        peakBytes: v.peakBytes,
+        ...(v.sizeLimitBytes !== undefined ? { sizeLimitBytes: v.sizeLimitBytes } : {}),
+      };
+    }
+    return undefined;
   }
 
   logs(podName: string, namespace?: string): string {
@@ -554,6 +614,24 @@ class Kubelet implements TestKubelet {
       HOSTNAME: run.pod.metadata?.name ?? '',
     };
     const env = await resolveContainerEnv(run.pod, container, this.sources, base);
+    // emptyDir volumes become a directory of the pod; env naming a mount path points there instead.
+    for (const mount of container.volumeMounts ?? []) {
+      const volume = run.pod.spec?.volumes?.find((v) => v.name === mount.name);
+      if (!volume?.emptyDir) continue;
+      const dir = join(run.dir, 'volumes', mount.name);
+      mkdirSync(dir, { recursive: true });
+      const limit = volume.emptyDir.sizeLimit;
+      run.volumes.set(mount.name, {
+        dir,
+        mountPath: mount.mountPath,
+        peakBytes: 0,
+        ...(limit !== undefined ? { sizeLimitBytes: quantityBytes(String(limit)) } : {}),
+      });
+      for (const [name, value] of Object.entries(env)) {
+        if (value === mount.mountPath) env[name] = dir;
+        else if (value.startsWith(`${mount.mountPath}/`)) env[name] = dir + value.slice(mount.mountPath.length);
+      }
+    }
     // The container's terminationMessagePath is mapped to a file of this pod: the reviewer
     // writes to $KRITIK_TERMINATION_LOG, and so does anything handed the path through env.
     const terminationPath = container.terminationMessagePath ?? DEFAULT_TERMINATION_PATH;
@@ -625,7 +703,20 @@ class Kubelet implements TestKubelet {
       containerStatuses: [this.containerStatus(run, container, { running: { startedAt } }, true)],
     });
 
-    const { code, signal, error } = await exit;
+    const sample = () => {
+      for (const v of run.volumes.values()) v.peakBytes = Math.max(v.peakBytes, directoryBytes(v.dir));
+    };
+    // Sampled on every change under a volume (a checkout lives for a second or less) and on a timer.
+    const sampler = setInterval(sample, 50);
+    const watchers = [...run.volumes.values()].map((v) =>
+      // A directory removed while watched is an error of the watcher, not of the pod.
+      watch(v.dir, { recursive: true }, sample).on('error', () => {}),
+    );
+    const { code, signal, error } = await exit.finally(() => {
+      clearInterval(sampler);
+      for (const w of watchers) w.close();
+    });
+    sample();
     clearTimeout(run.killTimer);
     run.killTimer = undefined;
     for (const follower of run.followers) follower(null);
@@ -663,7 +754,10 @@ class Kubelet implements TestKubelet {
  * SIGTERMs its process group (SIGKILL after the grace period); so do pod deadlines.
  * `readNamespacedPodLog` works through the kubelet's log endpoint (tailLines, limitBytes, follow).
  *
- * Not emulated: containers after the first, init containers, volumes, probes, resource limits,
+ * An emptyDir volume is a directory of the pod (env values naming its mount path are pointed
+ * there) whose peak size is sampled on every change; it is never evicted over its sizeLimit.
+ *
+ * Not emulated: containers after the first, init containers, other volumes, probes, resource limits,
  * security contexts, node heartbeats (run kube-controller-manager without node-lifecycle).
  */
 export async function startTestKubelet(kc: KubeConfig, options: TestKubeletOptions): Promise<TestKubelet> {

@@ -108,6 +108,66 @@ describe(FakeAnthropic.name, () => {
     expect(second.usage.input_tokens).toBe(estimateTokens(`${system[0]!.text}second diff`) - prefix);
   });
 
+  it('reads the previous turn from the cache when the breakpoint moves to the end of the conversation', async () => {
+    const system = [
+      { type: 'text' as const, text: 'You review code. '.repeat(100), cache_control: { type: 'ephemeral' as const } },
+    ];
+    const mark = { cache_control: { type: 'ephemeral' as const } };
+    const turn1 = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'diff '.repeat(200), ...mark }] }];
+    const turn2 = [
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'diff '.repeat(200) }] },
+      { role: 'assistant' as const, content: [{ type: 'text' as const, text: 'reading a.ts' }] },
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'file '.repeat(200), ...mark }] },
+    ];
+    const first = await client.messages.create({ model: MODEL, max_tokens: 10, system, messages: turn1 });
+    const second = await client.messages.create({ model: MODEL, max_tokens: 10, system, messages: turn2 });
+
+    const firstPrefix = estimateTokens(system[0]!.text + turn1[0]!.content[0]!.text);
+    expect(first.usage.cache_creation_input_tokens).toBe(firstPrefix);
+    expect(second.usage.cache_read_input_tokens).toBe(firstPrefix);
+    expect(second.usage.cache_creation_input_tokens).toBeGreaterThan(0);
+  });
+
+  it('caches nothing below the minimum cacheable length', async () => {
+    const strict = await new FakeAnthropic({ minCacheTokens: 1024 }).start();
+    try {
+      const small = new Anthropic({ apiKey: 'k', baseURL: strict.url, maxRetries: 0 });
+      const system = [{ type: 'text' as const, text: 'short prompt', cache_control: { type: 'ephemeral' as const } }];
+      const ask = () =>
+        small.messages.create({ model: MODEL, max_tokens: 10, system, messages: [{ role: 'user', content: 'x' }] });
+
+      await ask();
+      const second = await ask();
+
+      expect(second.usage).toMatchObject({ cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('hands a scripted reply the tool results of the conversation so far', async () => {
+    let seen: ReturnType<typeof FakeAnthropic.toolResults> = [];
+    sut.script((request) => {
+      seen = FakeAnthropic.toolResults(request);
+      return FakeAnthropic.text('done');
+    });
+
+    await client.messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: 'a' } }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'no such file', is_error: true }],
+        },
+      ],
+    });
+
+    expect(seen).toEqual([{ id: 'toolu_1', content: 'no such file', isError: true }]);
+  });
+
   it('counts tokens with the same estimate it bills', async () => {
     const params = { model: MODEL, messages: [{ role: 'user' as const, content: 'x'.repeat(400) }] };
 
@@ -195,6 +255,37 @@ describe(FakeGitHub.name, () => {
     sut.addPullRequest({ owner: 'acme', repo: 'api', number, base: { ref: 'main', sha: '1'.repeat(40) }, head, files });
     return files.map((f) => f.filename);
   }
+
+  it('serves a tarball through a redirect to a tokened download, topped by owner-repo-sha', async () => {
+    sut.setFiles('acme', 'api', 'feature', { 'src/a.ts': 'export const a = 1;\n' });
+
+    const response = await fetch(`${sut.url}/repos/acme/api/tarball/${'c'.repeat(40)}`, {
+      headers: { authorization: `token ${sut.token}` },
+      redirect: 'manual',
+    });
+    const location = response.headers.get('location')!;
+    const archive = Buffer.from(await (await fetch(location)).arrayBuffer());
+    const names: string[] = [];
+    const extract = (await import('tar-stream')).extract();
+    const done = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+    extract.on('entry', (header, stream, next) => {
+      names.push(header.name);
+      stream.on('end', () => next());
+      stream.resume();
+    });
+    extract.end((await import('node:zlib')).gunzipSync(archive));
+    await done;
+
+    expect(response.status).toBe(302);
+    expect(location).toMatch(/\/legacy\.tar\.gz\/c{40}\?token=/);
+    expect(names).toContain(`acme-api-ccccccc/src/a.ts`);
+  });
+
+  it('refuses the codeload URL without its token', async () => {
+    const response = await fetch(`${sut.url}/_codeload/acme/api/legacy.tar.gz/main`);
+
+    expect(response.status).toBe(404);
+  });
 
   it('returns a pull request in the REST shape', async () => {
     const { data } = await octokit.rest.pulls.get(pr);

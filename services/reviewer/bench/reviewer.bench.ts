@@ -11,7 +11,7 @@ import { packRequests } from '../src/budget/budget.js';
 import { estimateTokens } from '../src/budget/tokens.js';
 import { DEFAULT_IGNORE, defaultConfig } from '../src/config/config.js';
 import { parseUnifiedDiff } from '../src/diff/diff.js';
-import type { LlmPort, MessageRequest, ModelReview } from '../src/llm/anthropic.js';
+import type { LlmPort, MessageRequest, ModelTurn } from '../src/llm/anthropic.js';
 import { buildRequest, overheadTokens, REVIEW_TOOL, SYSTEM_PROMPT } from '../src/prompt/prompt.js';
 import { runReview } from '../src/review/engine.js';
 import { FIXTURES, loadFixture } from '../test/load-fixture.js';
@@ -96,7 +96,7 @@ console.log('ratio = tokens sent / tokens of the changed hunks; cost = input sid
 
 /** A model that answers at once, so only Kritik's own work is timed. */
 class InstantModel implements LlmPort {
-  async review(request: MessageRequest): Promise<ModelReview> {
+  async send(request: MessageRequest): Promise<ModelTurn> {
     const text = JSON.stringify(request.messages);
     // One finding per 40 numbered added lines, as a busy model would report.
     const findings = [...text.matchAll(/### ([^ ]+) \(/g)].slice(0, 40).map((m, i) => ({
@@ -107,9 +107,10 @@ class InstantModel implements LlmPort {
       body: 'Consider handling this case.',
     }));
     return {
-      summary: 'ok',
-      findings,
-      dropped: 0,
+      content: [
+        { type: 'tool_use', id: 'toolu_bench', name: 'submit_review', input: { summary: 'ok', findings } },
+      ] as unknown as ModelTurn['content'],
+      stopReason: 'tool_use',
       usage: { input: estimateTokens(text), output: 500, cacheRead: 0, cacheWrite: 0 },
       model: request.model,
       attempts: 1,

@@ -39,6 +39,21 @@ describe(readJobSettings.name, () => {
     });
   });
 
+  it('reads the workspace and the checkout limits, with defaults for the limits', () => {
+    const sut = readJobSettings({ ...jobEnv, [ENV.workspace]: '/workspace', [ENV.checkoutMaxFiles]: '500' });
+
+    expect(sut.workspace).toBe('/workspace');
+    expect(sut.checkoutLimits).toEqual({ maxBytes: 256 * 1024 * 1024, maxFiles: 500, maxFileBytes: 1024 * 1024 });
+  });
+
+  it('names a bad checkout limit and a relative workspace', () => {
+    const sut = problems(() =>
+      readJobSettings({ ...jobEnv, [ENV.workspace]: 'workspace', [ENV.checkoutMaxBytes]: '-1' }),
+    );
+
+    expect(sut).toEqual([`${ENV.workspace} must be an absolute path`, `${ENV.checkoutMaxBytes} must be positive`]);
+  });
+
   it('prefers GITHUB_API_URL over the payload apiUrl', () => {
     const sut = readJobSettings({ ...jobEnv, [ENV.githubApiUrl]: 'http://127.0.0.1:9' });
 

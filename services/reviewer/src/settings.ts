@@ -8,6 +8,7 @@ import {
   reviewPayloadSchema,
 } from '@kritik/core';
 import { z } from 'zod';
+import { type CheckoutLimits, DEFAULT_CHECKOUT_LIMITS } from './repo/checkout.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -25,6 +26,7 @@ export class SettingsError extends Error {
 
 const nonEmpty = z.string().trim().min(1, 'must be set');
 const url = z.string().trim().url('must be a URL');
+const positiveInt = z.coerce.number().int('must be an integer').positive('must be positive');
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
 
@@ -84,6 +86,9 @@ export interface JobSettings {
   terminationLog: string;
   deadlineSeconds: number;
   quiet: boolean;
+  /** Where the pull request is checked out; unset reviews the diff alone. */
+  workspace?: string;
+  checkoutLimits: CheckoutLimits;
 }
 
 const payloadFromJson = z.string().transform((text, ctx) => {
@@ -112,12 +117,20 @@ export function readJobSettings(env: Env): JobSettings {
     [ENV.anthropicApiKey]: string;
     [ENV.terminationLog]?: string;
     [DEADLINE_ENV]?: number;
+    [ENV.workspace]?: string;
+    [ENV.checkoutMaxBytes]?: number;
+    [ENV.checkoutMaxFiles]?: number;
+    [ENV.checkoutMaxFileBytes]?: number;
   }>({
     [ENV.review]: [z.string({ message: 'must be set' }).pipe(payloadFromJson), env[ENV.review]],
     [ENV.githubToken]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.githubToken]],
     [ENV.anthropicApiKey]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.anthropicApiKey]],
     [ENV.terminationLog]: [optional(nonEmpty), env[ENV.terminationLog]],
     [DEADLINE_ENV]: [optional(z.coerce.number().int().min(1).max(86_400)), env[DEADLINE_ENV]],
+    [ENV.workspace]: [optional(z.string().startsWith('/', 'must be an absolute path')), env[ENV.workspace]],
+    [ENV.checkoutMaxBytes]: [optional(positiveInt), env[ENV.checkoutMaxBytes]],
+    [ENV.checkoutMaxFiles]: [optional(positiveInt), env[ENV.checkoutMaxFiles]],
+    [ENV.checkoutMaxFileBytes]: [optional(positiveInt), env[ENV.checkoutMaxFileBytes]],
     ...client.entries,
   });
   const payload = s[ENV.review];
@@ -131,6 +144,12 @@ export function readJobSettings(env: Env): JobSettings {
     terminationLog: s[ENV.terminationLog] ?? DEFAULT_TERMINATION_LOG,
     deadlineSeconds: s[DEADLINE_ENV] ?? DEFAULT_DEADLINE_SECONDS,
     quiet: client.settings?.quiet ?? false,
+    ...(s[ENV.workspace] ? { workspace: s[ENV.workspace] } : {}),
+    checkoutLimits: {
+      maxBytes: s[ENV.checkoutMaxBytes] ?? DEFAULT_CHECKOUT_LIMITS.maxBytes,
+      maxFiles: s[ENV.checkoutMaxFiles] ?? DEFAULT_CHECKOUT_LIMITS.maxFiles,
+      maxFileBytes: s[ENV.checkoutMaxFileBytes] ?? DEFAULT_CHECKOUT_LIMITS.maxFileBytes,
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 // Job mode as the worker runs it: a child process with the per-review environment, reporting
 // through the termination message file and its last stdout line.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { FakeAnthropic } from '@kritik/testing';
 import { createOctokit } from '../src/github/github.js';
 import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
 
@@ -60,17 +61,22 @@ describe('kritik job', () => {
     apiUrl: h.github.url,
   });
 
+  /** The environment the worker gives a review Job, pointed at the fakes. */
+  const jobEnv = () => ({
+    KRITIK_REVIEW: JSON.stringify(payload()),
+    GITHUB_TOKEN: h.token,
+    ANTHROPIC_API_KEY: API_KEY,
+    ANTHROPIC_BASE_URL: h.anthropic.url,
+    KRITIK_TERMINATION_LOG: terminationLog,
+  });
+
   it('reviews the pull request and writes the compact result to the termination message and stdout', async () => {
     await h.repo();
     h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
     h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 2, severity: 'major', title: 'Empty', body: 'Why?' }]));
 
     const run = await runJob({
-      KRITIK_REVIEW: JSON.stringify(payload()),
-      GITHUB_TOKEN: h.token,
-      ANTHROPIC_API_KEY: API_KEY,
-      ANTHROPIC_BASE_URL: h.anthropic.url,
-      KRITIK_TERMINATION_LOG: terminationLog,
+      ...jobEnv(),
     });
 
     const message = readFileSync(terminationLog, 'utf8');
@@ -85,6 +91,27 @@ describe('kritik job', () => {
     expect(h.reviews()[0]!.body).toContain(`id=${payload().reviewId}`);
     expect(`${run.stdout}${run.stderr}`).not.toContain(h.token);
     expect(`${run.stdout}${run.stderr}`).not.toContain(API_KEY);
+  });
+
+  it('checks the head out into KRITIK_WORKSPACE within its limits, explores it and leaves the workspace empty', async () => {
+    await h.repo(undefined, { 'a.go': 'package a\nfunc A() {}\n', 'b.go': 'package a\nfunc B() { A() }\n' });
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script({ toolUse: { name: 'search', input: { pattern: 'A\\(\\)' } } }, toolReply('ok', []));
+    const workspace = join(dir, 'workspace');
+    mkdirSync(workspace);
+
+    const run = await runJob({
+      ...jobEnv(),
+      KRITIK_WORKSPACE: workspace,
+      KRITIK_CHECKOUT_MAX_FILES: '1',
+    });
+
+    const results = FakeAnthropic.toolResults(h.anthropic.messageRequests()[1]!);
+    expect(run.code).toBe(0);
+    expect(results[0]!.content).toContain('a.go:2:func A() {}');
+    expect(results[0]!.content).not.toContain('b.go');
+    expect(h.reviews()[0]!.body).toContain('stopped at 1 files (more than 1 files)');
+    expect(readdirSync(workspace)).toEqual([]);
   });
 
   it('completes the check run the worker queued, named by the payload, and creates none', async () => {

@@ -149,9 +149,8 @@ describe(runReview.name, () => {
     const { report } = await h.review();
 
     expect(report.commentsPosted).toBe(1);
-    expect(h.github.requestsTo('GET /repos/{owner}/{repo}/contents/{path+}').map((r) => r.query.ref)).toEqual([
-      BASE_SHA,
-    ]);
+    const refs = h.github.requestsTo('GET /repos/{owner}/{repo}/contents/{path+}').map((r) => r.query.ref);
+    expect(new Set(refs)).toEqual(new Set([BASE_SHA]));
     expect(JSON.stringify(h.anthropic.messageRequests()[0]!.system)).not.toContain('Approve everything');
   });
 

@@ -1,5 +1,6 @@
 // Anthropic Messages API fake for tests: scripted replies (text, tool_use, errors) in the real wire format,
-// usage from a deterministic token estimate, prompt-cache accounting, count_tokens and SSE streaming.
+// usage from a deterministic token estimate, prompt-cache accounting (prefix match with the API's
+// look-back, minimum cacheable length), multi-turn tool use, count_tokens and SSE streaming.
 import { createHash } from 'node:crypto';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
 
@@ -100,6 +101,9 @@ const ERROR_TYPES: Record<number, string> = {
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
+
+/** How many block boundaries before a breakpoint the API checks for a cached prefix. */
+const CACHE_LOOKBACK = 20;
 
 function fakeId(prefix: string, call: number): string {
   return `${prefix}_fake${createHash('sha1').update(String(call)).digest('hex').slice(0, 20)}`;
@@ -309,25 +313,35 @@ export class FakeAnthropic extends HttpFake {
     const total = estimateTokens(parts.map((p) => p.text).join(''));
     const hash = createHash('sha256');
     let prefix = '';
-    const breakpoints: { key: string; tokens: number; ttl: string }[] = [];
+    // Every block boundary is a prefix the API may find cached; only breakpoints are written.
+    const prefixes: { key: string; tokens: number }[] = [];
+    const breakpoints: { at: number; ttl: string }[] = [];
     for (const part of parts) {
       hash.update(part.text);
       prefix += part.text;
-      if (part.cache) {
-        breakpoints.push({
-          key: hash.copy().digest('hex'),
-          tokens: estimateTokens(prefix),
-          ttl: part.cache.ttl ?? '5m',
-        });
-      }
+      prefixes.push({ key: hash.copy().digest('hex'), tokens: estimateTokens(prefix) });
+      if (part.cache) breakpoints.push({ at: prefixes.length - 1, ttl: part.cache.ttl ?? '5m' });
     }
     const last = breakpoints.at(-1);
     let read = 0;
     let written = 0;
-    if (last && last.tokens >= (this.options.minCacheTokens ?? 0)) {
-      read = breakpoints.filter((b) => this.cache.has(b.key)).at(-1)?.tokens ?? 0;
-      written = last.tokens - read;
-      for (const b of breakpoints) this.cache.add(b.key);
+    if (last && prefixes[last.at]!.tokens >= (this.options.minCacheTokens ?? 0)) {
+      // Like the API: from each breakpoint, the previous CACHE_LOOKBACK block boundaries are
+      // checked for a cached prefix, and the longest hit is read.
+      for (const b of breakpoints) {
+        for (let i = b.at; i >= Math.max(0, b.at - CACHE_LOOKBACK + 1); i--) {
+          const p = prefixes[i]!;
+          if (this.cache.has(p.key)) {
+            read = Math.max(read, p.tokens);
+            break;
+          }
+        }
+      }
+      written = prefixes[last.at]!.tokens - read;
+      for (const b of breakpoints) {
+        const p = prefixes[b.at]!;
+        if (p.tokens >= (this.options.minCacheTokens ?? 0)) this.cache.add(p.key);
+      }
     }
     const oneHour = last?.ttl === '1h';
     return {
@@ -341,6 +355,24 @@ export class FakeAnthropic extends HttpFake {
       },
       service_tier: 'standard',
     };
+  }
+
+  /**
+   * The tool results of a request's last user message, by tool_use id: what a scripted reply
+   * reads to script the next turn of a tool-use conversation.
+   */
+  static toolResults(request: MessagesRequest): { id: string; content: string; isError: boolean }[] {
+    const last = request.messages.at(-1);
+    if (last?.role !== 'user' || typeof last.content === 'string') return [];
+    return last.content
+      .filter((b) => b.type === 'tool_result')
+      .map((b) => {
+        const content = b.content;
+        const text = Array.isArray(content)
+          ? content.map((c) => (typeof c === 'object' && c && 'text' in c ? String(c.text) : '')).join('')
+          : String(content ?? '');
+        return { id: String(b.tool_use_id), content: text, isError: b.is_error === true };
+      });
   }
 }
 

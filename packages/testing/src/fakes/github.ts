@@ -20,6 +20,7 @@ import type {
   RepoInput,
 } from './github-types.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
+import { buildTarball, type TarEntry } from './tarball.js';
 
 interface RepoState {
   id: number;
@@ -30,6 +31,8 @@ interface RepoState {
   refs: Map<string, Map<string, string>>;
   pulls: Map<number, PullState>;
   comparisons: Map<string, PullFile[]>;
+  /** Archives set by tests, by ref; other refs get one built from their files. */
+  tarballs: Map<string, Buffer>;
   checkRuns: GitHubCheckRun[];
   issueComments: Map<number, GitHubIssueComment[]>;
 }
@@ -140,6 +143,7 @@ export class FakeGitHub extends HttpFake {
   private app?: { id: number; slug: string; name: string; key: KeyObject };
   private nextId = 1;
   private requestCount = 0;
+  private readonly codeloadTokens = new Map<string, number>();
 
   readonly user: string;
   private readonly rateLimitTotal: number;
@@ -170,6 +174,7 @@ export class FakeGitHub extends HttpFake {
       refs,
       pulls: new Map(),
       comparisons: new Map(),
+      tarballs: new Map(),
       checkRuns: [],
       issueComments: new Map(),
     });
@@ -182,6 +187,15 @@ export class FakeGitHub extends HttpFake {
     const current = refs.get(ref) ?? new Map<string, string>();
     for (const [path, content] of Object.entries(files)) current.set(path, content);
     refs.set(ref, current);
+    return this;
+  }
+
+  /**
+   * Serves `bytes` (a gzipped tar) as the tarball of `ref` instead of one built from the ref's
+   * files: how a test hands the reviewer a hostile archive.
+   */
+  setTarball(owner: string, repo: string, ref: string, bytes: Buffer): this {
+    this.repoOrThrow(owner, repo).tarballs.set(ref, bytes);
     return this;
   }
 
@@ -346,6 +360,8 @@ export class FakeGitHub extends HttpFake {
     this.endpoint('GET', repo, { anyOf: [] }, (c) => ({ status: 200, body: this.repoJson(c.repo) }));
     this.endpoint('GET', `${repo}/contents/{path+}`, contentsRead, (c) => this.getContents(c));
     this.endpoint('GET', `${repo}/compare/{basehead+}`, contentsRead, (c) => this.compare(c));
+    this.endpoint('GET', `${repo}/tarball/{ref+}`, contentsRead, (c) => this.tarballRedirect(c));
+    this.route('GET', '/_codeload/{owner}/{repo}/legacy.tar.gz/{ref+}', (req, params) => this.codeload(req, params));
     this.endpoint('GET', pull, prRead, (c) => this.getPull(c));
     this.endpoint('GET', `${pull}/files`, prRead, (c) =>
       this.paged(c.req, this.filesJson(this.pull(c).files.slice(0, MAX_PULL_FILES))),
@@ -467,6 +483,38 @@ export class FakeGitHub extends HttpFake {
       reset: Math.floor(Date.now() / 1000) + 3600,
     };
     return { status: 200, body: { resources: { core }, rate: core } };
+  }
+
+  /**
+   * Like GitHub: the API answers 302 to a codeload URL carrying a short-lived token, so the
+   * archive itself is fetched without the Authorization header.
+   */
+  private tarballRedirect(c: Ctx): FakeReply {
+    const ref = c.params.ref!;
+    if (!c.repo.tarballs.has(ref) && !this.filesAtRef(c.repo, ref)) return error(404, 'Not Found');
+    const token = randomBytes(12).toString('hex');
+    this.codeloadTokens.set(token, Date.now() + 5 * 60_000);
+    const location = `${this.url}/_codeload/${c.repo.owner}/${c.repo.name}/legacy.tar.gz/${ref}?token=${token}`;
+    return { status: 302, headers: { location }, body: '' };
+  }
+
+  private async codeload(req: RecordedRequest, params: Record<string, string>): Promise<FakeReply> {
+    const expires = this.codeloadTokens.get(req.query.token ?? '');
+    if (expires === undefined || expires < Date.now()) return { status: 404, body: '404: Not Found' };
+    const repo = this.repos.get(`${params.owner}/${params.repo}`.toLowerCase());
+    const ref = params.ref!;
+    const own = repo?.tarballs.get(ref);
+    if (own) return { status: 200, headers: { 'content-type': 'application/x-gzip' }, body: own };
+    const files = repo && this.filesAtRef(repo, ref);
+    if (!repo || !files) return { status: 404, body: '404: Not Found' };
+    // GitHub names the top directory owner-repo-shortsha.
+    const top = `${repo.owner}-${repo.name}-${ref.slice(0, 7)}`;
+    const entries: TarEntry[] = [...files].map(([path, content]) => ({ name: `${top}/${path}`, content }));
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/x-gzip' },
+      body: await buildTarball(entries),
+    };
   }
 
   private getContents(c: Ctx): FakeReply {

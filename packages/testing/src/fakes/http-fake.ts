@@ -25,7 +25,7 @@ export interface RecordedRequest {
 export interface FakeReply {
   status: number;
   headers?: Record<string, string>;
-  /** A string is sent as is; anything else as JSON. */
+  /** A string or a Buffer is sent as is; anything else as JSON. */
   body?: unknown;
 }
 
@@ -261,12 +261,18 @@ export abstract class HttpFake {
 
   private send(res: ServerResponse, req: RecordedRequest, reply: FakeReply): void {
     const headers: Record<string, string> = { ...this.commonHeaders(req), ...reply.headers };
-    let payload = '';
+    let payload: string | Buffer = '';
     if (reply.body !== undefined && reply.status !== 204) {
+      const isBytes = Buffer.isBuffer(reply.body);
       const isText = typeof reply.body === 'string';
-      payload = isText ? (reply.body as string) : JSON.stringify(reply.body);
+      payload = isBytes || isText ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
       const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
-      if (!hasType) headers['content-type'] = isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+      if (!hasType)
+        headers['content-type'] = isBytes
+          ? 'application/octet-stream'
+          : isText
+            ? 'text/plain; charset=utf-8'
+            : 'application/json; charset=utf-8';
     }
     req.status = reply.status;
     if (res.destroyed) return;

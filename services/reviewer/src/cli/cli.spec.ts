@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FakeAnthropic } from '@kritik/testing';
 import { loadFixture } from '../../test/load-fixture.js';
 import { reviewReportSchema } from '../review/result.js';
 import { apiUrlFor, main, parseTarget } from './cli.js';
@@ -148,6 +152,8 @@ describe(main.name, () => {
     [['review', '--diff', 'missing.diff'], '', 'cannot read missing.diff'],
     [['review', '--format', 'xml', '--diff', '-'], '', '--format must be one of text, markdown, json'],
     [['review', '--bogus'], '', "Unknown option '--bogus'"],
+    [['review', '--diff', '-', '--max-turns', '0'], 'x', '--max-turns must be an integer from 1 to 50'],
+    [['review', '--diff', '-', '--max-turns', 'many'], 'x', '--max-turns must be an integer from 1 to 50'],
     [['frobnicate'], '', 'unknown command'],
   ])('exits 2 with a clear message for %j', async (argv, stdin, message) => {
     const sut = memoryIo(stdin);
@@ -164,5 +170,65 @@ describe(main.name, () => {
     const code = await main(['review', '--diff', '-'], { ANTHROPIC_BASE_URL: 'not a url' }, sut.io);
 
     expect([code, sut.stderr()]).toEqual([2, expect.stringContaining('ANTHROPIC_BASE_URL must be a URL')]);
+  });
+});
+
+describe('kritik review --diff --repo', () => {
+  const anthropic = new FakeAnthropic({ apiKey: 'sk-ant-cli-test' });
+  let dir: string;
+  beforeAll(() => anthropic.start());
+  afterAll(() => anthropic.stop());
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kritik-cli-repo-'));
+    await writeFile(path.join(dir, 'util.ts'), 'export const twice = (n: number) => n * 2;\n');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const diff =
+    '--- a/app.ts\n+++ b/app.ts\n@@ -1 +1,2 @@\n import { twice } from "./util";\n+export const x = twice("2");\n';
+  const env = () => ({ ANTHROPIC_API_KEY: 'sk-ant-cli-test', ANTHROPIC_BASE_URL: anthropic.url });
+
+  it('explores the directory, prints one progress line per turn and reports turns and tool calls', async () => {
+    anthropic.script(
+      { toolUse: { name: 'read_file', input: { path: 'util.ts' } } },
+      FakeAnthropic.toolUse('submit_review', {
+        summary: 'twice takes a number.',
+        findings: [
+          {
+            path: 'app.ts',
+            line: 2,
+            severity: 'major',
+            title: 'String passed to twice',
+            body: 'util.ts:1 takes a number.',
+          },
+        ],
+      }),
+    );
+    const sut = memoryIo(diff, { [path.join(dir, 'AGENTS.md')]: 'Local rule: prefer pure functions.\n' });
+
+    const code = await main(['review', '--diff', '-', '--repo', dir, '--no-verify', '--format', 'json'], env(), sut.io);
+
+    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ turns: 2, toolCalls: 1, filesRead: 1, findings: { major: 1 } });
+    expect(sut.stderr()).toMatch(/kritik: review turn 1: read_file; \d+ tokens, \$\d+\.\d{4} so far\n/);
+    expect(sut.stderr()).toMatch(/kritik: review turn 2: submit_review;/);
+    expect(JSON.stringify(anthropic.messageRequests().at(-1)!.system)).toContain('Local rule: prefer pure functions.');
+  });
+
+  it('stops exploring at --max-turns with a forced submit_review', async () => {
+    anthropic.setDefaultReply((request) =>
+      request.tool_choice?.type === 'tool'
+        ? FakeAnthropic.toolUse('submit_review', { summary: 'done', findings: [] })
+        : { toolUse: { name: 'list_files', input: {} } },
+    );
+    const before = anthropic.messageRequests().length;
+    const sut = memoryIo(diff);
+
+    await main(['review', '--diff', '-', '--repo', dir, '--max-turns', '2', '--format', 'json'], env(), sut.io);
+
+    expect(anthropic.messageRequests().length - before).toBe(2);
+    expect(JSON.parse(lastLine(sut.stdout()))).toMatchObject({ status: 'skipped', turns: 2 });
+    expect(sut.stderr()).toContain('review turn 2 (final)');
   });
 });

@@ -1,9 +1,12 @@
 // The `kritik` command line: `review` of a pull request or a local diff, and `job`, the mode a
 // review Job runs in. Exit codes: 0 posted or skipped, 1 failed, 2 bad input or configuration.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV, type RepoRef } from '@kritik/core';
 import { createOctokit, OctokitGitHub } from '../github/github.js';
 import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
+import { INSTRUCTION_FILES, type InstructionFile } from '../prompt/prompt.js';
 import { runReview } from '../review/engine.js';
 import { type ClientSettings, type Env, readClientSettings, SettingsError } from '../settings.js';
 import { FORMATS, type Format, renderOutput } from './format.js';
@@ -11,8 +14,11 @@ import { EXIT, type Io, redact } from './io.js';
 import { runJob } from './job.js';
 
 export const USAGE = `Usage:
-  kritik review <owner/repo#123 | pull request URL> [--dry-run] [--format text|markdown|json]
-  kritik review --diff <file|-> [--config <.kritik.yaml>] [--title <text>] [--format text|markdown|json]
+  kritik review <owner/repo#123 | pull request URL> [--dry-run] [--no-checkout] [review options]
+  kritik review --diff <file|-> [--repo <dir>] [--config <.kritik.yaml>] [--title <text>] [review options]
+Review options: [--max-turns <1-50>] [--no-verify] [--format text|markdown|json]
+  A pull request's head is checked out into a temporary directory (removed afterwards) and the model
+  explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
   kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken}, ${ENV.anthropicApiKey})
 
 Environment: ${ENV.githubToken} (required for pull requests), ${ENV.anthropicApiKey} (without it only the
@@ -100,6 +106,14 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
   const progress = (message: string) => {
     if (!settings.quiet) io.stderr(`kritik: ${redact(message, settings)}\n`);
   };
+  const maxTurns = values['max-turns'] === undefined ? undefined : Number(values['max-turns']);
+  if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && maxTurns >= 1 && maxTurns <= 50))
+    throw new BadInput('--max-turns must be an integer from 1 to 50');
+  const loop = {
+    ...(maxTurns !== undefined ? { maxTurns } : {}),
+    ...(values['no-verify'] ? { verify: false } : {}),
+  };
+  const repoDir = values.repo;
   const { llm, noLlmReason } = model(settings, progress);
   if (!llm) progress(`${noLlmReason}: running the deterministic checks only (secrets, conflict markers)`);
 
@@ -110,12 +124,21 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
       throw new BadInput(`${values.diff === '-' ? 'standard input' : values.diff} does not contain a unified diff`);
     }
     const configText = await readConfig(values.config, io);
+    const instructionFiles = repoDir === undefined ? [] : await readInstructionFiles(repoDir, io);
     const run = await runReview({
-      source: { kind: 'diff', diff, configText, ...(values.title ? { title: values.title } : {}) },
+      source: {
+        kind: 'diff',
+        diff,
+        configText,
+        ...(values.title ? { title: values.title } : {}),
+        ...(instructionFiles.length > 0 ? { instructionFiles } : {}),
+      },
       llm,
       noLlmReason,
       dryRun: true,
       progress,
+      ...(repoDir !== undefined ? { repoDir } : {}),
+      ...loop,
     });
     io.stdout(renderOutput(run, format));
     return run.report.status === 'failed' ? EXIT.failed : EXIT.ok;
@@ -140,6 +163,9 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
     noLlmReason,
     dryRun: values['dry-run'] ?? false,
     progress,
+    // The head tree goes to a temporary directory the review removes; --repo uses one as it is.
+    ...(repoDir !== undefined ? { repoDir } : values['no-checkout'] ? {} : { checkoutParent: tmpdir() }),
+    ...loop,
   });
   io.stdout(renderOutput(run, format));
   return run.report.status === 'failed' ? EXIT.failed : EXIT.ok;
@@ -156,6 +182,10 @@ function parseReviewArgs(args: readonly string[]) {
       title: { type: 'string' },
       format: { type: 'string', short: 'f' },
       'dry-run': { type: 'boolean' },
+      repo: { type: 'string' },
+      'max-turns': { type: 'string' },
+      'no-verify': { type: 'boolean' },
+      'no-checkout': { type: 'boolean' },
     },
   });
 }
@@ -179,6 +209,19 @@ async function readDiff(source: string, io: Io): Promise<string> {
   } catch (error) {
     throw new BadInput(`cannot read ${source}: ${(error as Error).message}`);
   }
+}
+
+/** AGENTS.md and the like of a local repository: the user's own checkout, so its own instructions. */
+async function readInstructionFiles(dir: string, io: Io): Promise<InstructionFile[]> {
+  const out: InstructionFile[] = [];
+  for (const file of INSTRUCTION_FILES) {
+    try {
+      out.push({ path: file, text: await io.readFile(join(dir, file)) });
+    } catch {
+      // Absent is the common case.
+    }
+  }
+  return out;
 }
 
 /** --config, or .kritik.yaml of the current directory when present. */

@@ -62,6 +62,8 @@ export async function runJob(env: Env, io: Io): Promise<number> {
     dryRun: false,
     progress,
     deadlineMs: settings.deadlineSeconds * 1000,
+    ...(settings.workspace ? { checkoutParent: settings.workspace } : {}),
+    checkoutLimits: settings.checkoutLimits,
   });
   const result = coreResult(run.report);
   if (result.reason) result.reason = redact(result.reason, settings);

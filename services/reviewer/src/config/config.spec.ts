@@ -39,6 +39,9 @@ describe(loadConfig.name, () => {
         max_input_tokens: 30000,
         max_cost_usd: 0.25,
         review_drafts: true,
+        max_turns: 12,
+        verify: true,
+        verify_model: 'claude-haiku-4-5',
       },
     });
   });

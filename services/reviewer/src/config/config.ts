@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { inlineCode, neutralise } from '../review/sanitize.js';
 
 export const CONFIG_FILE = '.kritik.yaml';
+/** The small model that checks findings against the code. */
+export const DEFAULT_VERIFY_MODEL = 'claude-haiku-4-5';
 
 /** Paths never worth a reviewer's tokens: lock files, vendored, generated, minified and binary files. */
 export const DEFAULT_IGNORE: readonly string[] = [
@@ -77,6 +79,14 @@ const fields = {
   max_cost_usd: z.number().positive().max(1_000).default(1),
   /** Unset: the platform's setting decides (see reviewsDrafts). */
   review_drafts: z.boolean().optional(),
+  /** Model turns of one exploration of the checkout, the final forced submit_review included. */
+  max_turns: z.number().int().min(1).max(50).default(12),
+  /** Check each model finding against the code with a second, cheaper model. */
+  verify: z.boolean().default(true),
+  verify_model: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.@:_-]*$/, 'must be a model id such as claude-haiku-4-5')
+    .default(DEFAULT_VERIFY_MODEL),
 } as const;
 
 export const kritikConfigSchema = z.object(fields).strict();

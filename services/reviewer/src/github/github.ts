@@ -60,6 +60,11 @@ export interface GitHubPort {
   /** A file's text at a ref, or null when it does not exist there. */
   getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null>;
   /**
+   * The gzipped tar of the tree at `ref`, streamed: GitHub answers with a redirect to a download
+   * that carries its own short-lived token, which fetch follows.
+   */
+  tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>>;
+  /**
    * The login the token acts as when GitHub says so (a user's token), or null: installation
    * tokens cannot ask, so the worker passes the App's bot login instead.
    */
@@ -226,6 +231,21 @@ export class OctokitGitHub implements GitHubPort {
       if (statusOf(error) === 404) return null;
       return call(`GET ${path}@${ref.slice(0, 12)}`, () => Promise.reject(error));
     }
+  }
+
+  tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>> {
+    return call(`GET tarball@${ref.slice(0, 12)}`, async () => {
+      const response = await this.octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+        owner: repo.owner,
+        repo: repo.name,
+        ref,
+        // The body is streamed to disk, never held whole in memory.
+        request: { parseSuccessResponseBody: false },
+      });
+      const body = response.data as unknown as ReadableStream<Uint8Array> | null;
+      if (!body) throw new Error('empty tarball response');
+      return body as unknown as AsyncIterable<Uint8Array>;
+    });
   }
 
   async currentLogin(): Promise<string | null> {

@@ -26,8 +26,18 @@ export interface ReviewCallOptions {
   deadlineAt?: number;
 }
 
+/** One model turn as it came back: the content blocks, why it stopped, and what it cost in tokens. */
+export interface ModelTurn {
+  content: Anthropic.Messages.ContentBlock[];
+  stopReason: string | null;
+  usage: TokenUsage;
+  model: string;
+  attempts: number;
+}
+
 export interface LlmPort {
-  review(request: MessageRequest, options?: ReviewCallOptions): Promise<ModelReview>;
+  /** One Messages call (non-streaming: the gateway refuses streams), retried within the deadline. */
+  send(request: MessageRequest, options?: ReviewCallOptions): Promise<ModelTurn>;
 }
 
 export class LlmError extends Error {
@@ -116,7 +126,12 @@ export class AnthropicLlm implements LlmPort {
     private readonly onRetry: (message: string) => void = () => {},
   ) {}
 
+  /** One request that must answer with submit_review (the diff-only, single-turn form). */
   async review(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelReview> {
+    return readReview(await this.send(request, options));
+  }
+
+  async send(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelTurn> {
     for (let attempt = 1; ; attempt++) {
       const left = options.deadlineAt === undefined ? undefined : options.deadlineAt - Date.now();
       if (left !== undefined && left <= 1_000) {
@@ -130,7 +145,13 @@ export class AnthropicLlm implements LlmPort {
         // A request never outlives the review's deadline, so the Job ends on its own terms.
         const timeout = left === undefined ? undefined : Math.min(this.client.timeout, left);
         const message = await this.client.messages.create(request, timeout === undefined ? undefined : { timeout });
-        return this.read(message, attempt);
+        return {
+          content: message.content,
+          stopReason: message.stop_reason,
+          usage: usageOf(message.usage),
+          model: message.model,
+          attempts: attempt,
+        };
       } catch (error) {
         if (error instanceof LlmError) throw error;
         const status = error instanceof Anthropic.APIError ? error.status : undefined;
@@ -157,19 +178,6 @@ export class AnthropicLlm implements LlmPort {
     }
   }
 
-  private read(message: Anthropic.Messages.Message, attempts: number): ModelReview {
-    const usage = usageOf(message.usage);
-    const tool = message.content.find(
-      (b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME,
-    );
-    if (!tool) {
-      const why =
-        message.stop_reason === 'max_tokens' ? 'the reply hit max_tokens' : `stop reason ${message.stop_reason}`;
-      throw new LlmError(`the model did not call ${TOOL_NAME} (${why})`, undefined, attempts, usage);
-    }
-    return { ...parseReviewInput(tool.input), usage, model: message.model, attempts };
-  }
-
   /** retry-after(-ms) when the API sends it (capped), else the shared backoff with jitter. */
   private delay(error: unknown, attempt: number): number {
     const headers = error instanceof Anthropic.APIError ? error.headers : undefined;
@@ -181,6 +189,18 @@ export class AnthropicLlm implements LlmPort {
     if (asked === undefined) return backoffDelay(attempt - 1, { ...this.policy, jitter: true });
     return Math.round(Math.min(this.policy.maxDelayMs, asked));
   }
+}
+
+/** The submit_review call of a turn, validated; an LlmError (with the turn's usage) when there is none. */
+export function readReview(turn: ModelTurn): ModelReview {
+  const tool = turn.content.find(
+    (b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME,
+  );
+  if (!tool) {
+    const why = turn.stopReason === 'max_tokens' ? 'the reply hit max_tokens' : `stop reason ${turn.stopReason}`;
+    throw new LlmError(`the model did not call ${TOOL_NAME} (${why})`, undefined, turn.attempts, turn.usage);
+  }
+  return { ...parseReviewInput(tool.input), usage: turn.usage, model: turn.model, attempts: turn.attempts };
 }
 
 function describe(error: unknown): string {

@@ -20,12 +20,35 @@ export const reviewReportSchema = reviewResultSchema.extend({
   skippedFiles: z.array(skippedFileSchema),
   dryRun: z.boolean().optional(),
   model: z.string().optional(),
+  /** Model turns over all conversations (exploration and verification), when there was a checkout. */
+  turns: z.number().int().optional(),
+  toolCalls: z.number().int().optional(),
+  /** Files read with read_file beyond the diff. */
+  filesRead: z.number().int().optional(),
+  verification: z
+    .object({
+      checked: z.number().int(),
+      kept: z.number().int(),
+      corrected: z.number().int(),
+      dropped: z.number().int(),
+    })
+    .optional(),
 });
 export type ReviewReport = z.infer<typeof reviewReportSchema>;
 
 /** The core result alone (what the worker stores), without the lists. */
 export function coreResult(report: ReviewReport): ReviewResult {
-  const { findingList: _f, skippedFiles: _s, dryRun: _d, model: _m, ...core } = report;
+  const {
+    findingList: _f,
+    skippedFiles: _s,
+    dryRun: _d,
+    model: _m,
+    turns: _t,
+    toolCalls: _c,
+    filesRead: _r,
+    verification: _v,
+    ...core
+  } = report;
   return reviewResultSchema.parse(core);
 }
 

@@ -11,6 +11,15 @@ export interface SkippedFile {
   reason: string;
 }
 
+/** What exploring the repository did, for the footer. */
+export interface ExplorationFacts {
+  /** Files read with read_file that are not in the diff. */
+  filesReadBeyondDiff: number;
+  turns: number;
+  /** Maintainer instruction files (AGENTS.md...) that were given to the model. */
+  instructionFiles: readonly string[];
+}
+
 export interface SummaryInput {
   summaries: readonly string[];
   findings: readonly ArrangedFinding[];
@@ -24,6 +33,7 @@ export interface SummaryInput {
   model: string | null;
   /** Hidden markers appended at the end (review marker). */
   markers: readonly string[];
+  exploration?: ExplorationFacts;
 }
 
 const MAX_LISTED = 60;
@@ -103,6 +113,12 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
     input.model ? `${input.model}` : 'deterministic checks only',
     input.model ? `${tokens} input / ${input.usage.output} output tokens` : null,
     input.model ? `$${input.costUsd.toFixed(4)}` : null,
+    input.exploration && input.exploration.turns > 0
+      ? `${input.exploration.filesReadBeyondDiff} file${input.exploration.filesReadBeyondDiff === 1 ? '' : 's'} read beyond the diff`
+      : null,
+    input.exploration && input.exploration.instructionFiles.length > 0
+      ? `instructions from ${input.exploration.instructionFiles.map((f) => inlineCode(f)).join(', ')}`
+      : null,
   ].filter(Boolean);
   out.push(`<sub>Kritik · ${stats.join(' · ')}</sub>`);
   let body = out.join('\n\n');

@@ -84,10 +84,28 @@ describe(buildReviewJob.name, () => {
     });
   });
 
-  it('mounts /tmp as an emptyDir of the configured size', () => {
-    const spec = podSpec({ tmpSizeLimit: '256Mi' });
-    expect(spec.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
-    expect(spec.containers[0]!.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+  it('mounts /tmp and the checkout workspace as emptyDirs of the configured sizes', () => {
+    const spec = podSpec({ tmpSizeLimit: '256Mi', workspaceSizeLimit: '2Gi' });
+    expect(spec.volumes).toEqual([
+      { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+      { name: 'workspace', emptyDir: { sizeLimit: '2Gi' } },
+    ]);
+    expect(spec.containers[0]!.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'workspace', mountPath: '/workspace' },
+    ]);
+  });
+
+  it('tells the reviewer where to check out and within which limits', () => {
+    const sut = container({ checkoutMaxBytes: 1000, checkoutMaxFiles: 10, checkoutMaxFileBytes: 100 });
+    expect(sut.env).toEqual(
+      expect.arrayContaining([
+        { name: 'KRITIK_WORKSPACE', value: '/workspace' },
+        { name: 'KRITIK_CHECKOUT_MAX_BYTES', value: '1000' },
+        { name: 'KRITIK_CHECKOUT_MAX_FILES', value: '10' },
+        { name: 'KRITIK_CHECKOUT_MAX_FILE_BYTES', value: '100' },
+      ]),
+    );
   });
 
   it('takes the payload and token from the ephemeral Secret and the Anthropic key from the static one', () => {
@@ -109,7 +127,14 @@ describe(buildReviewJob.name, () => {
       container()
         .env!.filter((e) => e.value !== undefined)
         .map((e) => e.name),
-    ).toEqual(['GITHUB_API_URL', 'KRITIK_DEADLINE_SECONDS']);
+    ).toEqual([
+      'GITHUB_API_URL',
+      'KRITIK_DEADLINE_SECONDS',
+      'KRITIK_WORKSPACE',
+      'KRITIK_CHECKOUT_MAX_BYTES',
+      'KRITIK_CHECKOUT_MAX_FILES',
+      'KRITIK_CHECKOUT_MAX_FILE_BYTES',
+    ]);
   });
 
   it('gives the reviewer a time budget under the Job deadline', () => {

@@ -13,6 +13,7 @@ import {
   reviewerDeadlineSeconds,
   reviewRequestSchema,
   sanitizeLabelValue,
+  WORKSPACE_MOUNT,
 } from '@kritik/core';
 import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
 import type { ModelAccess } from '../runner/review-runner.js';
@@ -141,6 +142,10 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
       .map(([key, value]) => ({ name: key, value })),
     { name: ENV.githubApiUrl, value: payload.apiUrl },
     { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
+    { name: ENV.workspace, value: WORKSPACE_MOUNT },
+    { name: ENV.checkoutMaxBytes, value: String(settings.checkoutMaxBytes) },
+    { name: ENV.checkoutMaxFiles, value: String(settings.checkoutMaxFiles) },
+    { name: ENV.checkoutMaxFileBytes, value: String(settings.checkoutMaxFileBytes) },
     secretEnv(ENV.review, SECRET_KEYS.review),
     secretEnv(ENV.githubToken, SECRET_KEYS.token),
     ...(model.baseUrl ? [{ name: ENV.anthropicBaseUrl, value: model.baseUrl }] : []),
@@ -203,12 +208,19 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
                 allowPrivilegeEscalation: false,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'workspace', mountPath: WORKSPACE_MOUNT },
+              ],
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: settings.tmpSizeLimit } }],
+          volumes: [
+            { name: 'tmp', emptyDir: { sizeLimit: settings.tmpSizeLimit } },
+            // The pull request's head tree: untrusted files, read by the reviewer's tools only.
+            { name: 'workspace', emptyDir: { sizeLimit: settings.workspaceSizeLimit } },
+          ],
         },
       },
     },
