@@ -4,9 +4,7 @@
 // the real Job controller completes or fails Jobs. It also serves container logs to the API server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
-  accessSync,
   type Dirent,
-  constants as fsConstants,
   mkdirSync,
   mkdtempSync,
   readdirSync,
