@@ -71,7 +71,7 @@ describe('Kritik end to end', () => {
 
   it('checks the head out from the tarball into the Job workspace and lets the model explore it', async () => {
     const pr = sut.world.openPullRequest();
-    sut.world.github.setFiles(OWNER, pr.repo, `feature-${pr.number}`, {
+    sut.world.github.setFiles(OWNER, pr.repo, `feature-${pr.number}-0`, {
       'src/app.ts': "const a = 'x';\nrun(input);\nexport {};\n",
       'src/run.ts': 'export function run(input: string) {\n  return eval(input);\n}\n',
     });

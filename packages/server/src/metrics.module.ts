@@ -24,6 +24,7 @@ import {
   prometheusContentType,
   Registry,
 } from 'prom-client';
+import { listen, portOf } from './listen.js';
 
 /** Prefix of every Kritik metric name (`kritik_<service>_<what>_<unit>`). */
 export const METRIC_PREFIX = 'kritik_';
@@ -95,20 +96,13 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         () => res.writeHead(500).end(),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.port, this.host);
     this.server = server;
   }
 
   /** The port it listens on (the one asked for, or the one given for port 0). */
   get address(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === 'object' && address ? address.port : undefined;
+    return portOf(this.server);
   }
 
   onApplicationShutdown(): Promise<void> {

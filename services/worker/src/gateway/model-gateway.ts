@@ -4,7 +4,15 @@
 // the worker. Answers speak the API's error format, so the reviewer's SDK handles them as usual.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { costOf, METRICS, priceOf, type TokenUsage } from '@kritik/core';
-import { BodyTimeoutError, BodyTooLargeError, counterOf, readRawBody, refuseBody } from '@kritik/server';
+import {
+  BodyTimeoutError,
+  BodyTooLargeError,
+  counterOf,
+  listen,
+  portOf,
+  readRawBody,
+  refuseBody,
+} from '@kritik/server';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -88,20 +96,13 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
       });
     });
     server.headersTimeout = 10_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.settings.port, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.settings.port);
     this.server = server;
   }
 
   /** The port it listens on (the one configured, or the one given for port 0). */
   get port(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === 'object' && address ? address.port : undefined;
+    return portOf(this.server);
   }
 
   async onApplicationShutdown(): Promise<void> {
