@@ -25,10 +25,12 @@ need_cmd() {
   command -v "$1" >/dev/null 2>&1 || { log "missing '$1': $2"; exit 1; }
 }
 
-# Debian packages: redis-server and etcd (server) for the test harness.
+# Debian packages: redis-server, etcd (server) and openssl for the test harness.
 apt_pkgs=()
 command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server)
 [ -x /usr/bin/etcd ] || command -v etcd >/dev/null 2>&1 || apt_pkgs+=(etcd-server)
+# openssl makes the harness's certificates (the test kubelet's log endpoint, TLS Redis).
+command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${apt_pkgs[*]} from Debian"

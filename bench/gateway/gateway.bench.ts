@@ -68,7 +68,7 @@ const sampler = setInterval(() => {
 }, 20);
 try {
   // A ceiling no bench run reaches: the figure is the forward, not a refusal.
-  const token = await grants.issue('benchreview01', { maxCostUsd: 1_000_000, maxInputTokens: 1_000_000 }, 3600);
+  const token = await grants.issue('benchreview01', 1_000_000, 3600);
   const direct = new Anthropic({ apiKey: KEY, baseURL: anthropic.url, maxRetries: 0 });
   const through = new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${gateway.port}`, maxRetries: 0 });
   await run(direct, 4, anthropic);

@@ -4,7 +4,7 @@
 // review deletes it, so its token stops working at once, and it expires past the review's deadline
 // if no worker is left to delete it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { type ReviewCeilings, redisKeys, type TokenUsage } from '@kritik/core';
+import { redisKeys, type TokenUsage } from '@kritik/core';
 import { redisScript } from '@kritik/server';
 import type { Redis } from 'ioredis';
 
@@ -53,13 +53,13 @@ export class GatewayGrants {
    * The review's gateway token: a new one, or the one already granted (a worker adopting a
    * running review hands its Job the same token). The grant lives `ttlSeconds` at most.
    */
-  async issue(reviewId: string, ceilings: ReviewCeilings, ttlSeconds: number): Promise<string> {
+  async issue(reviewId: string, maxCostUsd: number, ttlSeconds: number): Promise<string> {
     const key = redisKeys.gatewayGrant(reviewId);
     const candidate = `${TOKEN_PREFIX}_${reviewId}_${randomBytes(32).toString('base64url')}`;
     const replies = await this.redis
       .multi()
       .hsetnx(key, 'token', candidate)
-      .hset(key, { maxCostUsd: ceilings.maxCostUsd })
+      .hset(key, { maxCostUsd })
       .hget(key, 'token')
       .expire(key, ttlSeconds)
       .exec();

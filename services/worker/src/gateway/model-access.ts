@@ -1,7 +1,6 @@
 // How each review reaches the model, decided once per worker: through the model gateway with a
 // token that lives as long as the review, or directly (the CLI's way, and installs that keep the
 // key in the jobs namespace).
-import type { ReviewCeilings } from '@kritik/core';
 import type { ModelAccess } from '../runner/review-runner.js';
 import type { GatewayGrants } from './gateway-grants.js';
 
@@ -10,7 +9,7 @@ export const MODEL_ACCESS = 'KRITIK_MODEL_ACCESS';
 
 export interface ModelAccessIssuer {
   /** Access for one running review (the same again for a review adopted from another worker). */
-  open(reviewId: string, ceilings: ReviewCeilings): Promise<ModelAccess>;
+  open(reviewId: string, maxCostUsd: number): Promise<ModelAccess>;
   /** The review ended: whatever it was given stops working. */
   close(reviewId: string): Promise<void>;
 }
@@ -34,8 +33,12 @@ export class GatewayModelAccess implements ModelAccessIssuer {
     private readonly ttlSeconds: number,
   ) {}
 
-  async open(reviewId: string, ceilings: ReviewCeilings): Promise<ModelAccess> {
-    return { kind: 'gateway', baseUrl: this.url, token: await this.grants.issue(reviewId, ceilings, this.ttlSeconds) };
+  async open(reviewId: string, maxCostUsd: number): Promise<ModelAccess> {
+    return {
+      kind: 'gateway',
+      baseUrl: this.url,
+      token: await this.grants.issue(reviewId, maxCostUsd, this.ttlSeconds),
+    };
   }
 
   close(reviewId: string): Promise<void> {

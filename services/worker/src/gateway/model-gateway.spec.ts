@@ -9,7 +9,7 @@ import { GatewayGrants } from './gateway-grants.js';
 import { ModelGateway, usageOf } from './model-gateway.js';
 
 const PLATFORM_KEY = 'sk-ant-platform-0123456789';
-const CEILINGS = { maxCostUsd: 5, maxInputTokens: 200_000 };
+const MAX_COST_USD = 5;
 const REQUEST = {
   model: 'claude-sonnet-5-5',
   max_tokens: 256,
@@ -70,7 +70,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('forwards a review call with the platform key and meters its usage', async () => {
-    const token = await grants.issue('review000001', CEILINGS, 60);
+    const token = await grants.issue('review000001', MAX_COST_USD, 60);
 
     const reply = await sdk(token).messages.create(REQUEST);
 
@@ -88,8 +88,8 @@ describe(ModelGateway.name, () => {
   });
 
   it('gives the same token to a review granted twice (a worker adopting a running review)', async () => {
-    const first = await grants.issue('review000002', CEILINGS, 60);
-    expect(await grants.issue('review000002', CEILINGS, 60)).toBe(first);
+    const first = await grants.issue('review000002', MAX_COST_USD, 60);
+    expect(await grants.issue('review000002', MAX_COST_USD, 60)).toBe(first);
   });
 
   it.each([
@@ -98,7 +98,7 @@ describe(ModelGateway.name, () => {
     ['the platform key itself', PLATFORM_KEY],
     ['a hostile token', 'kgw_review000003_x-api-key: sk-ant-evil <!-- kritik:review -->'],
   ])('refuses %s with 401 and sends nothing upstream', async (_what, token) => {
-    await grants.issue('review000003', CEILINGS, 60);
+    await grants.issue('review000003', MAX_COST_USD, 60);
 
     const res = await post('/v1/messages', token === undefined ? {} : { token });
 
@@ -111,7 +111,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('refuses a token guessed for a granted review', async () => {
-    const token = await grants.issue('review000004', CEILINGS, 60);
+    const token = await grants.issue('review000004', MAX_COST_USD, 60);
     const guessed = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
 
     await expect(sdk(guessed).messages.create(REQUEST)).rejects.toMatchObject({ status: 401 });
@@ -119,7 +119,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('refuses every call once the review has ended', async () => {
-    const token = await grants.issue('review000005', CEILINGS, 60);
+    const token = await grants.issue('review000005', MAX_COST_USD, 60);
     await sdk(token).messages.create(REQUEST);
 
     await grants.revoke('review000005');
@@ -130,7 +130,7 @@ describe(ModelGateway.name, () => {
 
   it('refuses calls past the review budget with a billing error the SDK does not retry', async () => {
     anthropic.setDefaultReply({ text: 'expensive', usage: { input_tokens: 100_000, output_tokens: 20_000 } });
-    const token = await grants.issue('review000006', { maxCostUsd: 0.3, maxInputTokens: 1_000_000 }, 60);
+    const token = await grants.issue('review000006', 0.3, 60);
     const client = new Anthropic({ apiKey: token, baseURL: url, maxRetries: 3 });
 
     await client.messages.create(REQUEST);
@@ -143,7 +143,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('lets count_tokens through without metering it', async () => {
-    const token = await grants.issue('review000008', CEILINGS, 60);
+    const token = await grants.issue('review000008', MAX_COST_USD, 60);
 
     const counted = await sdk(token).messages.countTokens({ model: REQUEST.model, messages: REQUEST.messages });
 
@@ -152,7 +152,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('passes the API errors through, so the reviewer retries as it would against the API', async () => {
-    const token = await grants.issue('review000009', CEILINGS, 60);
+    const token = await grants.issue('review000009', MAX_COST_USD, 60);
     anthropic.script({ error: { status: 529, headers: { 'retry-after': '1' } } });
 
     const res = await post('/v1/messages', { token });
@@ -170,7 +170,7 @@ describe(ModelGateway.name, () => {
     ['a request without a model', JSON.stringify({ messages: [] }), 400, 'model'],
     ['a streaming request', JSON.stringify({ ...REQUEST, stream: true }), 400, 'whole messages'],
   ])('answers %s with a clear API error', async (_what, body, status, message) => {
-    const token = await grants.issue('review000010', CEILINGS, 60);
+    const token = await grants.issue('review000010', MAX_COST_USD, 60);
 
     const res = await post('/v1/messages', { token, body });
 
@@ -180,7 +180,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('forwards only model calls', async () => {
-    const token = await grants.issue('review000011', CEILINGS, 60);
+    const token = await grants.issue('review000011', MAX_COST_USD, 60);
 
     const res = await post('/v1/models', { token, method: 'GET' });
     const outside = await post('/v1/messages/../../admin', { token });
@@ -200,7 +200,7 @@ describe(ModelGateway.name, () => {
     afterAll(() => small?.onApplicationShutdown());
 
     it('refuses a body over the limit with 413 before it reaches the API', async () => {
-      const token = await grants.issue('review000012', CEILINGS, 60);
+      const token = await grants.issue('review000012', MAX_COST_USD, 60);
       const body = JSON.stringify({ ...REQUEST, messages: [{ role: 'user', content: 'x'.repeat(4096) }] });
 
       const res = await fetch(`${smallUrl}/v1/messages`, { method: 'POST', headers: { 'x-api-key': token }, body });
@@ -210,7 +210,7 @@ describe(ModelGateway.name, () => {
     });
 
     it('answers 502 when the API cannot be reached, and meters nothing', async () => {
-      const token = await grants.issue('review000013', CEILINGS, 60);
+      const token = await grants.issue('review000013', MAX_COST_USD, 60);
 
       const res = await fetch(`${smallUrl}/v1/messages`, {
         method: 'POST',
@@ -225,7 +225,7 @@ describe(ModelGateway.name, () => {
   });
 
   it('keeps no grant alive past its time, and brings none back when a late reply is metered', async () => {
-    const token = await grants.issue('review000014', CEILINGS, 1);
+    const token = await grants.issue('review000014', MAX_COST_USD, 1);
     expect(await client.ttl(redisKeys.gatewayGrant('review000014'))).toBe(1);
 
     await grants.revoke('review000014');

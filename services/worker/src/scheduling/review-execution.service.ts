@@ -127,7 +127,7 @@ export class ReviewExecution {
       };
       let outcome: RunOutcome;
       try {
-        const model = await this.modelAccess.open(review.reviewId, payload.ceilings).catch((err: Error) => {
+        const model = await this.modelAccess.open(review.reviewId, payload.ceilings.maxCostUsd).catch((err: Error) => {
           throw new Error(`no model access: ${err.message}`);
         });
         outcome = await this.runner.run({
