@@ -164,6 +164,25 @@ describe('the KEDA ScaledObject of the worker', () => {
       auths: [],
     });
   });
+
+  it('takes the password of a URL-addressed Redis from its Secret, as the worker does (REDIS_URL holds none)', async () => {
+    const manifests = await renderKeda([
+      'redis.enabled=false',
+      'externalRedis.url=redis://redis.example.com:6380',
+      'externalRedis.tls=true',
+      'externalRedis.existingSecret=managed-redis',
+    ]);
+
+    const sut = {
+      tls: specOf(manifests).triggers[0].metadata.enableTLS,
+      auth: manifests.find((m) => m.kind === 'TriggerAuthentication')?.spec,
+    };
+
+    expect(sut).toEqual({
+      tls: 'true',
+      auth: { secretTargetRef: [{ parameter: 'password', name: 'managed-redis', key: 'redis-password' }] },
+    });
+  });
 });
 
 describe("the NetworkPolicy for KEDA's operator", () => {

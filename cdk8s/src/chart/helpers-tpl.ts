@@ -5,7 +5,8 @@ import { renderValue } from '../helm/render.js';
 import { values } from '../values/definition.js';
 import { configFileOf, workerConfigFile } from './config-file.js';
 
-const define = (name: string, why: string, body: string[]) => [
+/** A named template with its reason as a comment, as every helper of the chart is written. */
+export const define = (name: string, why: string, body: string[]) => [
   `{{- /* ${why} */}}`,
   `{{- define "${name}" -}}`,
   ...body,

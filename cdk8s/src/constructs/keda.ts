@@ -4,6 +4,7 @@ import { DEFAULT_REVIEW_CONCURRENCY, queueKeys, REVIEWS_QUEUE } from '@kritik/co
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { REDIS_PASSWORD_KEY } from '../chart/env.js';
+import { define } from '../chart/helpers-tpl.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { expr, value, when, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
@@ -22,13 +23,6 @@ export const DEPTH_LISTS = {
   waiting: queueKeys(REVIEWS_QUEUE).wait,
   running: queueKeys(REVIEWS_QUEUE).active,
 } as const;
-
-const define = (name: string, why: string, body: string[]) => [
-  `{{- /* ${why} */}}`,
-  `{{- define "${name}" -}}`,
-  ...body,
-  '{{- end }}',
-];
 
 /**
  * Helpers only the ScaledObject uses, printed at the top of its template file: how KEDA's
@@ -51,7 +45,7 @@ export const kedaHelpers: readonly string[] = [
   ),
   ...define('kritik.kedaRedisTls', '"true" when the worker connects to Redis with TLS.', [
     '{{- $r := .Values.externalRedis -}}',
-    '{{- if .Values.redis.enabled }}false{{ else if $r.url }}{{ hasPrefix "rediss:" $r.url }}{{ else }}{{ $r.tls }}{{ end -}}',
+    '{{- if .Values.redis.enabled }}false{{ else }}{{ or $r.tls (hasPrefix "rediss:" ($r.url | default "")) }}{{ end -}}',
   ]),
   ...define('kritik.kedaRedisDatabase', 'Database number of the queue.', [
     '{{- $r := .Values.externalRedis -}}',
@@ -59,7 +53,7 @@ export const kedaHelpers: readonly string[] = [
   ]),
   ...define('kritik.kedaRedisUsername', 'ACL user of the external Redis, if any.', [
     '{{- $r := .Values.externalRedis -}}',
-    '{{- if .Values.redis.enabled }}{{ else if $r.url }}{{ (split ":" (urlParse $r.url).userinfo)._0 }}{{ else }}{{ $r.username }}{{ end -}}',
+    '{{- if .Values.redis.enabled }}{{ else if $r.username }}{{ $r.username }}{{ else if $r.url }}{{ (split ":" (urlParse $r.url).userinfo)._0 }}{{ end -}}',
   ]),
   ...define(
     'kritik.kedaRedisPassword',
@@ -68,7 +62,7 @@ export const kedaHelpers: readonly string[] = [
       '{{- $r := .Values.externalRedis -}}',
       '{{- if .Values.redis.enabled -}}',
       `{{- dict "name" (include "kritik.redisSecretName" .) "key" "${REDIS_PASSWORD_KEY}" | toJson -}}`,
-      '{{- else if and (not $r.url) $r.existingSecret -}}',
+      '{{- else if $r.existingSecret -}}',
       '{{- dict "name" $r.existingSecret "key" $r.existingSecretPasswordKey | toJson -}}',
       '{{- end -}}',
     ],
