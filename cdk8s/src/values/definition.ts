@@ -221,7 +221,7 @@ export const valuesDefinition = group('Kritik', {
     {
       gateway: bool(
         true,
-        "Review Jobs reach the model through the worker's gateway (per-review tokens, metered against `reviewJob.ceilings`, refused once the review ends). false: each review Job gets the key itself.",
+        "Review Jobs reach the model through the worker's gateway (per-review tokens, metered against `reviewJob.ceilings.maxCostUsd`, refused once the review ends). false: each review Job gets the key itself.",
       ),
       existingSecret: str(
         '',
