@@ -8,11 +8,12 @@ import type {
   Tool,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import { costOf, type ModelPrice, type TokenUsage } from '@kritik/core';
+import { costOf, emptyUsage, type ModelPrice, type TokenUsage } from '@kritik/core';
 import type { CostGate } from '../budget/budget.js';
 import { estimateTokens } from '../budget/tokens.js';
-import { LlmError, type LlmPort, type MessageRequest } from '../llm/anthropic.js';
+import type { LlmPort, MessageRequest } from '../llm/anthropic.js';
 import { READ_TOOLS, type RepoTools } from '../repo/tools.js';
+import { addUsage } from './pipeline/ledger.js';
 
 /** Tool calls run per turn at most; more get an error result, so one turn cannot read the repository. */
 const MAX_CALLS_PER_TURN = 8;
@@ -63,13 +64,6 @@ export interface ConversationResult {
   model?: string;
 }
 
-const add = (total: TokenUsage, u: TokenUsage) => {
-  total.input += u.input;
-  total.output += u.output;
-  total.cacheRead += u.cacheRead;
-  total.cacheWrite += u.cacheWrite;
-};
-
 /**
  * Tokens of a request as the budget counts them: what may be written to the cache (priced as a
  * write, the dearer case) and the rest. Exploring caches the conversation too.
@@ -101,7 +95,7 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
   const exploring = input.tools !== null && input.maxTurns > 1;
   const tools = input.tools ? [...READ_TOOLS, input.finalTool] : [input.finalTool];
   const messages: MessageParam[] = [{ role: 'user', content: input.prompt }];
-  const usage: TokenUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  const usage = emptyUsage();
   let cost = 0;
   let toolCalls = 0;
   let model: string | undefined;
@@ -154,16 +148,10 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
     try {
       reply = await input.llm.send(request, input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt });
     } catch (error) {
-      if (error instanceof LlmError && error.usage) {
-        add(usage, error.usage);
-        const c = costOf(error.usage, input.price);
-        cost += c;
-        input.gate.record(c);
-      }
       return result({ input: null, reason: (error as Error).message, failed: true }, turn);
     }
     model = reply.model;
-    add(usage, reply.usage);
+    addUsage(usage, reply.usage);
     const turnCost = costOf(reply.usage, input.price);
     cost += turnCost;
     input.gate.record(turnCost);
