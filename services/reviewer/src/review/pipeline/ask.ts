@@ -35,8 +35,6 @@ export interface Asked {
   notes: string[];
   /** Set when no request succeeded. */
   failure?: string;
-  /** The budget left to the verification pass. */
-  gate: CostGate;
 }
 
 const MAX_SHARED_NOTES_CHARS = 6_000;
@@ -47,7 +45,7 @@ export async function ask(input: AskInput): Promise<Asked> {
   const requests = plan.requests!;
   const { price } = priceOf(config.model);
   const gate = new CostGate(config.max_cost_usd, price);
-  const out: Asked = { findings: [], summaries: [], reviewed: new Set(), skipped: [], notes: [], gate };
+  const out: Asked = { findings: [], summaries: [], reviewed: new Set(), skipped: [], notes: [] };
   ledger.model = config.model;
   const failures: string[] = [];
   let succeeded = 0;
