@@ -53,15 +53,12 @@ export interface ConversationResult {
   /** Input of the final tool call; null when the conversation ended without one (see reason). */
   input: unknown;
   reason?: string;
-  /** A model request failed (after its retries), as opposed to an answer without the final call. */
-  failed?: boolean;
   turns: number;
   toolCalls: number;
   usage: TokenUsage;
   costUsd: number;
   /** Whether a bound forced the final call, and which. */
   forcedBy?: string;
-  model?: string;
 }
 
 /**
@@ -98,7 +95,6 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
   const usage = emptyUsage();
   let cost = 0;
   let toolCalls = 0;
-  let model: string | undefined;
   let forcedBy: string | undefined = input.tools ? undefined : 'no checkout';
   const result = (extra: Partial<ConversationResult> & { input: unknown }, turns: number): ConversationResult => ({
     turns,
@@ -106,7 +102,6 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
     usage,
     costUsd: cost,
     ...(forcedBy && input.tools ? { forcedBy } : {}),
-    ...(model ? { model } : {}),
     ...extra,
   });
 
@@ -118,7 +113,7 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
       tools,
       messages,
     };
-    const size = requestTokens(draft, exploring);
+    let size = requestTokens(draft, exploring);
     if (!forcedBy) {
       if (turn >= input.maxTurns) forcedBy = `turn limit (${input.maxTurns})`;
       else if (size.cached + size.other > input.maxInputTokens * 0.8) forcedBy = 'input token limit';
@@ -132,10 +127,10 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
           content: `The exploration budget is used up (${forcedBy}). Call ${finalName} now with what you found.`,
         });
         mergeUserMessages(messages);
+        size = requestTokens(draft, exploring);
       }
     }
-    const sized = requestTokens({ ...draft, messages }, exploring);
-    const allowance = input.gate.outputAllowance(sized.cached, sized.other);
+    const allowance = input.gate.outputAllowance(size.cached, size.other);
     if (allowance === 0) return result({ input: null, reason: 'over budget before the model answered' }, turn - 1);
     const request: MessageRequest = {
       ...draft,
@@ -148,9 +143,8 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
     try {
       reply = await input.llm.send(request, input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt });
     } catch (error) {
-      return result({ input: null, reason: (error as Error).message, failed: true }, turn);
+      return result({ input: null, reason: (error as Error).message }, turn);
     }
-    model = reply.model;
     addUsage(usage, reply.usage);
     const turnCost = costOf(reply.usage, input.price);
     cost += turnCost;
