@@ -13,6 +13,7 @@ import { renderHunks } from '../../prompt/render.js';
 import type { RepoTools } from '../../repo/tools.js';
 import type { RawFinding } from '../findings.js';
 import { converse, turnLine } from '../loop.js';
+import type { ReviewReport } from '../result.js';
 import { inlineCode } from '../sanitize.js';
 import type { Ledger } from './ledger.js';
 
@@ -63,12 +64,8 @@ const verdictSchema = z.object({
   reason: z.string().default(''),
 });
 
-export interface VerificationCounts {
-  checked: number;
-  kept: number;
-  corrected: number;
-  dropped: number;
-}
+/** The report's verification figures. */
+export type VerificationCounts = NonNullable<ReviewReport['verification']>;
 
 export interface Verified {
   findings: RawFinding[];
