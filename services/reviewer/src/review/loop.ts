@@ -75,7 +75,7 @@ function requestTokens(request: MessageRequest, cacheMessages: boolean): { cache
  * Breakpoints on the end of the last two user messages: each turn writes the conversation so far
  * and reads the previous turn's prefix, so a turn pays full price only for what it added.
  */
-export function withCacheBreakpoints(messages: readonly MessageParam[]): MessageParam[] {
+function withCacheBreakpoints(messages: readonly MessageParam[]): MessageParam[] {
   const users = messages.flatMap((m, i) => (m.role === 'user' ? [i] : [])).slice(-2);
   return messages.map((m, i) => {
     if (!users.includes(i)) return m;
