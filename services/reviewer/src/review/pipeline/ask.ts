@@ -92,7 +92,7 @@ export async function ask(input: AskInput): Promise<Asked> {
       finalTool: REVIEW_TOOL,
       prompt: prompt.text,
       tools: input.tools,
-      maxTurns: input.tools ? input.maxTurns : 1,
+      maxTurns: input.maxTurns,
       maxInputTokens: config.max_input_tokens,
       gate,
       price,
