@@ -20,8 +20,6 @@ export interface ModelTurn {
   content: Anthropic.Messages.ContentBlock[];
   stopReason: string | null;
   usage: TokenUsage;
-  model: string;
-  attempts: number;
 }
 
 export interface LlmPort {
@@ -131,8 +129,6 @@ export class AnthropicLlm implements LlmPort {
           content: message.content,
           stopReason: message.stop_reason,
           usage: usageOf(message.usage),
-          model: message.model,
-          attempts: attempt,
         };
       } catch (error) {
         if (error instanceof LlmError) throw error;
