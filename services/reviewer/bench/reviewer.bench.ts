@@ -112,8 +112,6 @@ class InstantModel implements LlmPort {
       ] as unknown as ModelTurn['content'],
       stopReason: 'tool_use',
       usage: { input: estimateTokens(text), output: 500, cacheRead: 0, cacheWrite: 0 },
-      model: request.model,
-      attempts: 1,
     };
   }
 }

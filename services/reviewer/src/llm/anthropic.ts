@@ -1,25 +1,14 @@
 // The model behind one interface: sends a built request through @anthropic-ai/sdk, retries 429,
 // 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
-// validated submit_review input with its token usage.
+// turn with its token usage; parseReviewInput validates a submit_review input.
 import Anthropic from '@anthropic-ai/sdk';
 import { backoffDelay, DEFAULT_ANTHROPIC_BASE_URL, SEVERITIES, type TokenUsage } from '@kritik/core';
 import { z } from 'zod';
 import type { Finding } from '../finding.js';
-import { TOOL_NAME } from '../prompt/prompt.js';
 
 export type MessageRequest = Anthropic.Messages.MessageCreateParamsNonStreaming;
 
 export type ModelFinding = Finding;
-
-export interface ModelReview {
-  summary: string;
-  findings: ModelFinding[];
-  /** Findings the model sent in a shape that could not be used. */
-  dropped: number;
-  usage: TokenUsage;
-  model: string;
-  attempts: number;
-}
 
 export interface ReviewCallOptions {
   /** Epoch ms after which no attempt starts and no attempt may run (the review's deadline). */
@@ -31,8 +20,6 @@ export interface ModelTurn {
   content: Anthropic.Messages.ContentBlock[];
   stopReason: string | null;
   usage: TokenUsage;
-  model: string;
-  attempts: number;
 }
 
 export interface LlmPort {
@@ -45,8 +32,6 @@ export class LlmError extends Error {
     message: string,
     readonly status?: number,
     readonly attempts = 1,
-    /** Usage of a reply that came back but could not be used; it still costs money. */
-    readonly usage?: TokenUsage,
   ) {
     super(message);
     this.name = 'LlmError';
@@ -126,11 +111,6 @@ export class AnthropicLlm implements LlmPort {
     private readonly onRetry: (message: string) => void = () => {},
   ) {}
 
-  /** One request that must answer with submit_review (the diff-only, single-turn form). */
-  async review(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelReview> {
-    return readReview(await this.send(request, options));
-  }
-
   async send(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelTurn> {
     for (let attempt = 1; ; attempt++) {
       const left = options.deadlineAt === undefined ? undefined : options.deadlineAt - Date.now();
@@ -149,8 +129,6 @@ export class AnthropicLlm implements LlmPort {
           content: message.content,
           stopReason: message.stop_reason,
           usage: usageOf(message.usage),
-          model: message.model,
-          attempts: attempt,
         };
       } catch (error) {
         if (error instanceof LlmError) throw error;
@@ -189,18 +167,6 @@ export class AnthropicLlm implements LlmPort {
     if (asked === undefined) return backoffDelay(attempt - 1, { ...this.policy, jitter: true });
     return Math.round(Math.min(this.policy.maxDelayMs, asked));
   }
-}
-
-/** The submit_review call of a turn, validated; an LlmError (with the turn's usage) when there is none. */
-export function readReview(turn: ModelTurn): ModelReview {
-  const tool = turn.content.find(
-    (b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME,
-  );
-  if (!tool) {
-    const why = turn.stopReason === 'max_tokens' ? 'the reply hit max_tokens' : `stop reason ${turn.stopReason}`;
-    throw new LlmError(`the model did not call ${TOOL_NAME} (${why})`, undefined, turn.attempts, turn.usage);
-  }
-  return { ...parseReviewInput(tool.input), usage: turn.usage, model: turn.model, attempts: turn.attempts };
 }
 
 function describe(error: unknown): string {

@@ -23,7 +23,6 @@ export const DEFAULT_CHECKOUT_LIMITS: CheckoutLimits = {
 
 /** What was checked out, and what was not with why: the review says it instead of failing. */
 export interface Checkout {
-  root: string;
   files: number;
   bytes: number;
   /** Entries left out, counted by reason ("symbolic link leaving the checkout": 2). */
@@ -36,9 +35,10 @@ export interface ExtractOptions {
   limits?: CheckoutLimits;
   /** Paths the review ignores are not written at all. */
   ignore?: PathMatcher;
-  /** Leading path components to drop: GitHub's tarball has one top directory (owner-repo-sha). */
-  strip?: number;
 }
+
+/** Leading path components dropped: GitHub's tarball has one top directory (owner-repo-sha). */
+const TOP_DIRS = 1;
 
 /**
  * The archive path as a safe relative path, or why it is refused. Refused: absolute paths, drive
@@ -65,8 +65,7 @@ export async function extractTarball(
   options: ExtractOptions = {},
 ): Promise<Checkout> {
   const limits = options.limits ?? DEFAULT_CHECKOUT_LIMITS;
-  const strip = options.strip ?? 1;
-  const result: Checkout = { root, files: 0, bytes: 0, skipped: {} };
+  const result: Checkout = { files: 0, bytes: 0, skipped: {} };
   const skip = (reason: string) => {
     result.skipped[reason] = (result.skipped[reason] ?? 0) + 1;
   };
@@ -122,7 +121,7 @@ export async function extractTarball(
 
   /** Where a file entry goes, or what to do with any other entry. */
   async function place(header: Header): Promise<string | 'skip' | 'stop'> {
-    const checked = safeEntryPath(header.name, strip);
+    const checked = safeEntryPath(header.name, TOP_DIRS);
     if ('refused' in checked) {
       skip(checked.refused);
       return 'skip';
@@ -198,7 +197,8 @@ async function makeDir(dir: string): Promise<boolean> {
   }
 }
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
+/** Whether `p` is `root` or under it (both resolved). */
+export const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 
 const mib = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.round(bytes / 1024)} KiB`;

@@ -8,6 +8,7 @@ import { compileGlobs, type PathMatcher } from '@kritik/core';
 import { RE2JS } from 're2js';
 import { redactSecrets } from '../checks/checks.js';
 import { dataBlock } from '../prompt/prompt.js';
+import { inside } from './checkout.js';
 
 export const READ_FILE = 'read_file';
 export const SEARCH = 'search';
@@ -93,13 +94,10 @@ const fail = (message: string): never => {
   throw new ToolFailure(message);
 };
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
-
 /** Tools over one checkout; results are cached, so a repeated call (or a later unit's) costs nothing. */
 export class RepoTools {
   /** Files whose content the model read (read_file), relative to the root. */
   readonly filesRead = new Set<string>();
-  calls = 0;
   private readonly cache = new Map<string, ToolResult>();
   private walked?: { files: string[]; truncated: boolean };
 
@@ -119,7 +117,6 @@ export class RepoTools {
 
   /** Runs one tool call; every failure is an error result the model can act on, never a throw. */
   async run(name: string, input: unknown): Promise<ToolResult> {
-    this.calls++;
     const key = `${name}\n${JSON.stringify(input)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;

@@ -238,7 +238,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
     comments = posted.comments;
     const final = filled('posted', { reviewUrl: posted.htmlUrl, commentsPosted: posted.commentsPosted });
     if (posted.allInSummary) final.findingList = final.findingList.map((f) => ({ ...f, inline: false }));
-    await concludePosted(checkRun, outcome, posted, outcome.skipped.length);
+    await concludePosted(checkRun, outcome, posted);
     return { report: { ...final, ...checkRun.fields(), durationMs: Math.round(now() - started) }, markdown, comments };
   } catch (error) {
     const reason = (error as Error)?.message ?? String(error);

@@ -8,11 +8,12 @@ import type {
   Tool,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import { costOf, type ModelPrice, type TokenUsage } from '@kritik/core';
+import { costOf, emptyUsage, type ModelPrice, type TokenUsage } from '@kritik/core';
 import type { CostGate } from '../budget/budget.js';
 import { estimateTokens } from '../budget/tokens.js';
-import { LlmError, type LlmPort, type MessageRequest } from '../llm/anthropic.js';
+import type { LlmPort, MessageRequest } from '../llm/anthropic.js';
 import { READ_TOOLS, type RepoTools } from '../repo/tools.js';
+import { addUsage } from './pipeline/ledger.js';
 
 /** Tool calls run per turn at most; more get an error result, so one turn cannot read the repository. */
 const MAX_CALLS_PER_TURN = 8;
@@ -52,23 +53,13 @@ export interface ConversationResult {
   /** Input of the final tool call; null when the conversation ended without one (see reason). */
   input: unknown;
   reason?: string;
-  /** A model request failed (after its retries), as opposed to an answer without the final call. */
-  failed?: boolean;
   turns: number;
   toolCalls: number;
   usage: TokenUsage;
   costUsd: number;
   /** Whether a bound forced the final call, and which. */
   forcedBy?: string;
-  model?: string;
 }
-
-const add = (total: TokenUsage, u: TokenUsage) => {
-  total.input += u.input;
-  total.output += u.output;
-  total.cacheRead += u.cacheRead;
-  total.cacheWrite += u.cacheWrite;
-};
 
 /**
  * Tokens of a request as the budget counts them: what may be written to the cache (priced as a
@@ -84,7 +75,7 @@ function requestTokens(request: MessageRequest, cacheMessages: boolean): { cache
  * Breakpoints on the end of the last two user messages: each turn writes the conversation so far
  * and reads the previous turn's prefix, so a turn pays full price only for what it added.
  */
-export function withCacheBreakpoints(messages: readonly MessageParam[]): MessageParam[] {
+function withCacheBreakpoints(messages: readonly MessageParam[]): MessageParam[] {
   const users = messages.flatMap((m, i) => (m.role === 'user' ? [i] : [])).slice(-2);
   return messages.map((m, i) => {
     if (!users.includes(i)) return m;
@@ -101,10 +92,9 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
   const exploring = input.tools !== null && input.maxTurns > 1;
   const tools = input.tools ? [...READ_TOOLS, input.finalTool] : [input.finalTool];
   const messages: MessageParam[] = [{ role: 'user', content: input.prompt }];
-  const usage: TokenUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  const usage = emptyUsage();
   let cost = 0;
   let toolCalls = 0;
-  let model: string | undefined;
   let forcedBy: string | undefined = input.tools ? undefined : 'no checkout';
   const result = (extra: Partial<ConversationResult> & { input: unknown }, turns: number): ConversationResult => ({
     turns,
@@ -112,7 +102,6 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
     usage,
     costUsd: cost,
     ...(forcedBy && input.tools ? { forcedBy } : {}),
-    ...(model ? { model } : {}),
     ...extra,
   });
 
@@ -124,7 +113,7 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
       tools,
       messages,
     };
-    const size = requestTokens(draft, exploring);
+    let size = requestTokens(draft, exploring);
     if (!forcedBy) {
       if (turn >= input.maxTurns) forcedBy = `turn limit (${input.maxTurns})`;
       else if (size.cached + size.other > input.maxInputTokens * 0.8) forcedBy = 'input token limit';
@@ -138,10 +127,10 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
           content: `The exploration budget is used up (${forcedBy}). Call ${finalName} now with what you found.`,
         });
         mergeUserMessages(messages);
+        size = requestTokens(draft, exploring);
       }
     }
-    const sized = requestTokens({ ...draft, messages }, exploring);
-    const allowance = input.gate.outputAllowance(sized.cached, sized.other);
+    const allowance = input.gate.outputAllowance(size.cached, size.other);
     if (allowance === 0) return result({ input: null, reason: 'over budget before the model answered' }, turn - 1);
     const request: MessageRequest = {
       ...draft,
@@ -154,16 +143,9 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
     try {
       reply = await input.llm.send(request, input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt });
     } catch (error) {
-      if (error instanceof LlmError && error.usage) {
-        add(usage, error.usage);
-        const c = costOf(error.usage, input.price);
-        cost += c;
-        input.gate.record(c);
-      }
-      return result({ input: null, reason: (error as Error).message, failed: true }, turn);
+      return result({ input: null, reason: (error as Error).message }, turn);
     }
-    model = reply.model;
-    add(usage, reply.usage);
+    addUsage(usage, reply.usage);
     const turnCost = costOf(reply.usage, input.price);
     cost += turnCost;
     input.gate.record(turnCost);

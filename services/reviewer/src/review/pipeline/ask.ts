@@ -35,8 +35,6 @@ export interface Asked {
   notes: string[];
   /** Set when no request succeeded. */
   failure?: string;
-  /** The budget left to the verification pass. */
-  gate: CostGate;
 }
 
 const MAX_SHARED_NOTES_CHARS = 6_000;
@@ -47,9 +45,10 @@ export async function ask(input: AskInput): Promise<Asked> {
   const requests = plan.requests!;
   const { price } = priceOf(config.model);
   const gate = new CostGate(config.max_cost_usd, price);
-  const out: Asked = { findings: [], summaries: [], reviewed: new Set(), skipped: [], notes: [], gate };
+  const out: Asked = { findings: [], summaries: [], reviewed: new Set(), skipped: [], notes: [] };
   ledger.model = config.model;
-  const failures: string[] = [];
+  // The first failed request ends the loop: the files of the rest are listed as not reviewed.
+  let failed: string | undefined;
   let succeeded = 0;
   const shared: string[] = [];
   const skipRest = (batches: ReviewUnit[][], reason: string) => {
@@ -93,7 +92,7 @@ export async function ask(input: AskInput): Promise<Asked> {
       finalTool: REVIEW_TOOL,
       prompt: prompt.text,
       tools: input.tools,
-      maxTurns: input.tools ? input.maxTurns : 1,
+      maxTurns: input.maxTurns,
       maxInputTokens: config.max_input_tokens,
       gate,
       price,
@@ -103,7 +102,7 @@ export async function ask(input: AskInput): Promise<Asked> {
     ledger.add(result.usage, result.costUsd, result.turns, result.toolCalls);
     if (result.input === null) {
       const message = result.reason ?? 'the model did not answer';
-      failures.push(message);
+      failed = message;
       progress(`model ${label} failed: ${message}`);
       skipRest(batches.slice(i), `model request failed: ${message}`);
       break;
@@ -121,9 +120,9 @@ export async function ask(input: AskInput): Promise<Asked> {
       `model ${label}: ${reply.findings.length} finding(s) after ${result.turns} turn(s), $${ledger.costUsd.toFixed(4)} so far`,
     );
   }
-  if (failures.length > 0) {
-    if (succeeded === 0) out.failure = failures[0];
-    else out.notes.push(`A model request failed (${failures[0]}); the files it covered are listed as not reviewed.`);
+  if (failed !== undefined) {
+    if (succeeded === 0) out.failure = failed;
+    else out.notes.push(`A model request failed (${failed}); the files it covered are listed as not reviewed.`);
   }
   return out;
 }

@@ -87,7 +87,7 @@ const short = (sha: string) => sha.slice(0, 7);
  * supersede rule (ReviewLifecycle, ADR 0015), which orders enqueued reviews in Redis: this one reads
  * GitHub's live head, which moves before its webhook arrives.
  */
-export const headMovedOn = (requested: string | undefined, current: string) =>
+const headMovedOn = (requested: string | undefined, current: string) =>
   requested !== undefined && requested !== current;
 
 export function gatherDiff(source: DiffSource, progress: (m: string) => void): Gathered {

@@ -10,10 +10,7 @@ export class Ledger {
   model: string | undefined;
 
   add(usage: TokenUsage, costUsd: number, turns = 0, toolCalls = 0): void {
-    this.usage.input += usage.input;
-    this.usage.output += usage.output;
-    this.usage.cacheRead += usage.cacheRead;
-    this.usage.cacheWrite += usage.cacheWrite;
+    addUsage(this.usage, usage);
     this.costUsd += costUsd;
     this.turns += turns;
     this.toolCalls += toolCalls;
@@ -21,14 +18,15 @@ export class Ledger {
 
   /** Running totals with a conversation's partial figures added, for the per-turn progress line. */
   with(usage: TokenUsage, costUsd: number): { usage: TokenUsage; costUsd: number } {
-    return {
-      usage: {
-        input: this.usage.input + usage.input,
-        output: this.usage.output + usage.output,
-        cacheRead: this.usage.cacheRead + usage.cacheRead,
-        cacheWrite: this.usage.cacheWrite + usage.cacheWrite,
-      },
-      costUsd: this.costUsd + costUsd,
-    };
+    return { usage: addUsage({ ...this.usage }, usage), costUsd: this.costUsd + costUsd };
   }
+}
+
+/** Adds `usage` into `total` and returns it. */
+export function addUsage(total: TokenUsage, usage: TokenUsage): TokenUsage {
+  total.input += usage.input;
+  total.output += usage.output;
+  total.cacheRead += usage.cacheRead;
+  total.cacheWrite += usage.cacheWrite;
+  return total;
 }

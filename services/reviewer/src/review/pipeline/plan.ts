@@ -27,7 +27,7 @@ export interface Plan {
 }
 
 /** Share of max_input_tokens a unit may fill when the model explores: the rest is for what it reads. */
-export const EXPLORE_PACK_SHARE = 0.5;
+const EXPLORE_PACK_SHARE = 0.5;
 
 export function plan(gathered: Gathered, withModel: boolean, explore = false): Plan {
   const config = gathered.loaded.config;

@@ -136,19 +136,14 @@ export async function post(
 }
 
 /** Concludes the check run with what was posted. */
-export async function concludePosted(
-  checkRun: CheckRunHandle,
-  outcome: Outcome,
-  posted: Posted,
-  filesSkipped: number,
-): Promise<void> {
+export async function concludePosted(checkRun: CheckRunHandle, outcome: Outcome, posted: Posted): Promise<void> {
   const n = outcome.findings.length;
   const conclusion: CheckRunConclusion = n > 0 ? 'neutral' : 'success';
   await checkRun.conclude(conclusion, {
     title: n > 0 ? `${n} finding(s): ${formatCounts(countBySeverity(outcome.findings))}` : 'No findings',
     summary:
       `${posted.commentsPosted} inline comment(s) posted in [the review](${posted.htmlUrl}). ` +
-      `${outcome.filesReviewed} file(s) reviewed, ${filesSkipped} not reviewed.`,
+      `${outcome.filesReviewed} file(s) reviewed, ${outcome.skipped.length} not reviewed.`,
     text: posted.body.replace(/<!--[\s\S]*?-->/g, ''),
   });
 }

@@ -5,14 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PathMatcher } from '@kritik/core';
 import type { GitHubPort } from '../../github/github.js';
-import { type Checkout, type CheckoutLimits, describeCheckout, extractTarball } from '../../repo/checkout.js';
+import { type CheckoutLimits, describeCheckout, extractTarball } from '../../repo/checkout.js';
 import { RepoTools } from '../../repo/tools.js';
 import type { PullTarget } from './gather.js';
 
 export interface Workspace {
   tools: RepoTools | null;
   notes: string[];
-  checkout?: Checkout & { seconds: number };
   /** Removes a checkout this stage made; a given directory is left alone. */
   dispose(): Promise<void>;
 }
@@ -61,7 +60,7 @@ export async function prepareWorkspace(input: WorkspaceInput): Promise<Workspace
     input.progress(`checkout: ${checkout.files} file(s), ${checkout.bytes} bytes in ${seconds.toFixed(1)} s`);
     const partial = describeCheckout(checkout);
     const tools = await RepoTools.open(dir, { ignore: input.ignored });
-    return { tools, notes: partial ? [`${partial}.`] : [], checkout: { ...checkout, seconds }, dispose };
+    return { tools, notes: partial ? [`${partial}.`] : [], dispose };
   } catch (error) {
     await dispose().catch(() => {});
     const reason = (error as Error).message.slice(0, 200);
