@@ -5,14 +5,15 @@
 // while Redis itself is fine. A failed set-up is redone on a fresh backend over the same shared
 // connection, in place, so every holder of the Queue gets the working one. The backend's
 // webhook queues and the worker's producer/reconciler queues both go through this one owner.
-import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { FactoryProvider, InjectionToken, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRedisBackend, type Queue, type RedisQueueBackend, Worker } from 'bullmq';
 import type { Logger } from './logger.js';
 
 /** Pause before redoing a failed set-up; while Redis is down a set-up waits instead of failing. */
 const RETRY_MS = 1_000;
 
-/** Nest starts and stops it as a provider (the worker) or through its owner (the backend's readiness). */
+/** Nest starts and stops it as a provider (see queueRecoveryProvider). */
 export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
   /** Queues whose current set-up failed, with the reason, until a fresh one succeeds. */
   private readonly failures = new Map<Queue, Error>();
@@ -95,6 +96,18 @@ export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
     if (this.stopped || queue.closing) return;
     this.watch(queue, renewBackend(queue, failed));
   }
+}
+
+/** A QueueRecovery of the named queues registered in the providing module, logging to `logger`. */
+export function queueRecoveryProvider(
+  logger: InjectionToken,
+  ...names: readonly string[]
+): FactoryProvider<QueueRecovery> {
+  return {
+    provide: QueueRecovery,
+    inject: [logger, ...names.map((name) => getQueueToken(name))],
+    useFactory: (log: Logger, ...queues: Queue[]) => new QueueRecovery(queues, log),
+  };
 }
 
 /**
