@@ -133,12 +133,12 @@ function renewBackend(target: Queue | Worker, failed: RedisQueueBackend): RedisQ
  * Runs a BullMQ consumer until it is paused or closed. A Worker whose connection set-up failed
  * (INFO refused or timed out, the connection dropped while connecting) keeps that failure for good,
  * and its run() then spins on it without yielding, which stops the whole process. So the consumer
- * runs only on a backend whose set-up succeeded: a failed one is rebuilt every `retryMs` until one
+ * runs only on a backend whose set-up succeeded: a failed one is rebuilt every second until one
  * does. A run that ends on an error later (a stalled check failing outright) starts again too.
  */
-export async function keepConsuming(worker: Worker, logger: Logger, retryMs = RETRY_MS): Promise<void> {
+export async function keepConsuming(worker: Worker, logger: Logger): Promise<void> {
   let warned = false;
-  const pause = () => new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+  const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
   while (!worker.closing) {
     const backend = worker.backend;
     const failure = await backend.waitUntilReady().then(
