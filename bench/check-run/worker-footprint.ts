@@ -16,6 +16,8 @@ import { median, numberOption } from '../measure.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const repeat = numberOption('repeat', 5);
+/** The worker image's node flags, read from its Dockerfile once. */
+const { flags } = workerImage(root);
 
 interface Memory {
   heapMiB: number;
@@ -24,7 +26,6 @@ interface Memory {
 
 /** Heap after GC and RSS of a fresh node (the image's flags) once `specifier` is imported. */
 function loaded(specifier: string | undefined): Memory {
-  const { flags } = workerImage(root);
   const script = `
     ${specifier ? `await import(${JSON.stringify(specifier)});` : ''}
     globalThis.gc(); globalThis.gc();

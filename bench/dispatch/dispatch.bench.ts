@@ -10,15 +10,14 @@
 //      reviews at concurrency 20 through the same client until their Jobs complete.
 // Needs `npm run build -w services/worker` first:
 //   npm run bench:dispatch -w bench [-- --prs 200 --reviews 1000 --flags ";--max-semi-space-size=4"]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, LABELS, type ReviewRequest, redisKeys, reviewRecordSchema } from '@kritik/core';
-import { type ControlPlane, type ManagedProcess, startProcess, startTestKubelet, waitUntil } from '@kritik/testing';
+import { type ControlPlane, type ManagedProcess, startTestKubelet, waitUntil } from '@kritik/testing';
 import { KubernetesClient, KubernetesJobRunner, REVIEW_SELECTOR, reviewJobName } from '@kritik/worker';
 import type { V1Job } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
-import { stringify } from 'yaml';
 import { cpuMs, numberOption, percentile } from '../measure.js';
 import {
   type BenchWorld,
@@ -26,10 +25,10 @@ import {
   image,
   REPOS,
   reviewOf,
-  root,
   type Start,
   standInSettings,
   startBenchWorld,
+  startWorkerProcess,
 } from './setup.js';
 
 const PRS = numberOption('prs', 200);
@@ -94,19 +93,18 @@ function startWorker(
   scheduling: Record<string, unknown>,
   start: Start = image,
 ): ManagedProcess {
-  const config = join(dir, `${namespace}.yaml`);
-  writeFileSync(config, stringify({ reviewJob: settings, scheduling }));
-  return startProcess(`worker-${namespace}`, start.command[0]!, start.command.slice(1), {
-    logFile: join(dir, `worker-${namespace}.log`),
-    cwd: root,
-    env: {
-      ...start.env,
-      ...world.workerEnv(config),
+  return startWorkerProcess(
+    world,
+    dir,
+    namespace,
+    start,
+    { reviewJob: settings, scheduling },
+    {
       [ENV.port]: '0',
       [ENV.runner]: 'kubernetes',
       [ENV.jobsNamespace]: namespace,
     },
-  });
+  );
 }
 
 async function finalStatuses(redis: Redis, ids: string[]) {

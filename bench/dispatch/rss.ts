@@ -13,12 +13,11 @@
 // Needs `npm run build -w services/worker` first:
 //   npm run bench:rss -w bench [-- --reviews 50 --repeat 3 --runners kubernetes,local --compare <ref>]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, redisKeys } from '@kritik/core';
 import { freePort, startProcess, startTestKubelet, type TestKubelet, waitUntil } from '@kritik/testing';
-import { stringify } from 'yaml';
 import { median, numberOption, option } from '../measure.js';
 import {
   type BenchWorld,
@@ -30,6 +29,7 @@ import {
   type Start,
   standInSettings,
   startBenchWorld,
+  startWorkerProcess,
 } from './setup.js';
 import { type WorkerImage, workerImage } from './worker-image.js';
 
@@ -170,24 +170,19 @@ async function measureWorker(world: World, label: string, runner: Runner, image:
   await world.producer.flushall();
   const port = await freePort();
   const name = runner === 'kubernetes' ? KUBE_NAMESPACES.shift()! : `local-${++runs}`;
-  const config = join(world.dir, `${name}.yaml`);
-  writeFileSync(
-    config,
-    stringify({ reviewJob: settings, ...(runner === 'local' ? { local: { command: STAND_IN } } : {}) }),
-  );
   if (runner === 'kubernetes') await world.jobsNamespace(name, settings);
-  const proc = startProcess(`worker-${name}`, image.command[0]!, image.command.slice(1), {
-    logFile: join(world.dir, `worker-${name}.log`),
-    // The image's WORKDIR: the entrypoint's paths are relative to the repository root.
-    cwd: root,
-    env: {
-      ...world.workerEnv(config),
+  const proc = startWorkerProcess(
+    world,
+    world.dir,
+    name,
+    image,
+    { reviewJob: settings, ...(runner === 'local' ? { local: { command: STAND_IN } } : {}) },
+    {
       [ENV.port]: String(port),
       [ENV.runner]: runner,
       ...(runner === 'kubernetes' ? { [ENV.jobsNamespace]: name } : {}),
-      ...image.env,
     },
-  });
+  );
   try {
     await waitUntil(
       `${label} /ready`,

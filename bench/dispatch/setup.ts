@@ -2,6 +2,9 @@
 // runs in (real Redis, the GitHub fake with the bench's App and repositories, the harness control
 // plane when Jobs are dispatched), the stand-in reviewer, the reviews they queue and how a worker
 // process is started as its image starts it.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ENV,
   REVIEWS_QUEUE,
@@ -14,14 +17,17 @@ import {
   type ControlPlane,
   FakeGitHub,
   generateAppKeyPair,
+  type ManagedProcess,
   postedResult,
   startControlPlane,
+  startProcess,
   startRedis,
   type TestRedis,
 } from '@kritik/testing';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
 import { option } from '../measure.js';
 import { type WorkerImage, workerImage } from './worker-image.js';
 
@@ -146,4 +152,27 @@ export async function startBenchWorld(cluster: boolean): Promise<BenchWorld> {
       await Promise.all([plane?.stop(), redis.stop(), github.stop()]);
     },
   };
+}
+
+/**
+ * Starts a worker process named `name` as `start` says (the image's way, or a `--flags` variant),
+ * with `config` as its YAML config file and its log in `dir`, and `env` (port, runner) besides
+ * the world's variables; the variables of `start` win, as the image's ENV would.
+ */
+export function startWorkerProcess(
+  world: BenchWorld,
+  dir: string,
+  name: string,
+  start: Start,
+  config: Record<string, unknown>,
+  env: Record<string, string>,
+): ManagedProcess {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(config));
+  return startProcess(`worker-${name}`, start.command[0]!, start.command.slice(1), {
+    logFile: join(dir, `worker-${name}.log`),
+    // The image's WORKDIR: the entrypoint's paths are relative to the repository root.
+    cwd: root,
+    env: { ...world.workerEnv(file), ...env, ...start.env },
+  });
 }

@@ -46,7 +46,7 @@ export const PRICES: Readonly<Record<string, ModelPrice>> = {
  * An unknown model is priced like the dearest model in the table, so a typo in `model` can make
  * the budget stop early but never overspend.
  */
-export const UNKNOWN_MODEL_PRICE: ModelPrice = FABLE_5;
+const UNKNOWN_MODEL_PRICE: ModelPrice = FABLE_5;
 
 export function priceOf(model: string): { price: ModelPrice; known: boolean } {
   const price = PRICES[model];

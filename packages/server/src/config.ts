@@ -129,6 +129,13 @@ function getPath(target: unknown, path: string): unknown {
 /** An integer from "8080" or 8080. */
 export const intSetting = () => z.coerce.number().int();
 
+/** A TCP port to listen on (0: any free one). */
+export const portSetting = () => intSetting().min(0).max(65_535);
+
+/** The logger's level (pino's names), `info` unless set. */
+export const logLevelSetting = () =>
+  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
 /** A boolean from "true"/"false"/"1"/"0"/"yes"/"no" or a YAML boolean. */
 export const boolSetting = () =>
   z.preprocess((value) => {

@@ -5,14 +5,15 @@
 // while Redis itself is fine. A failed set-up is redone on a fresh backend over the same shared
 // connection, in place, so every holder of the Queue gets the working one. The backend's
 // webhook queues and the worker's producer/reconciler queues both go through this one owner.
-import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { FactoryProvider, InjectionToken, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRedisBackend, type Queue, type RedisQueueBackend, Worker } from 'bullmq';
 import type { Logger } from './logger.js';
 
 /** Pause before redoing a failed set-up; while Redis is down a set-up waits instead of failing. */
 const RETRY_MS = 1_000;
 
-/** Nest starts and stops it as a provider (the worker) or through its owner (the backend's readiness). */
+/** Nest starts and stops it as a provider (see queueRecoveryProvider). */
 export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
   /** Queues whose current set-up failed, with the reason, until a fresh one succeeds. */
   private readonly failures = new Map<Queue, Error>();
@@ -97,6 +98,18 @@ export class QueueRecovery implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** A QueueRecovery of the named queues registered in the providing module, logging to `logger`. */
+export function queueRecoveryProvider(
+  logger: InjectionToken,
+  ...names: readonly string[]
+): FactoryProvider<QueueRecovery> {
+  return {
+    provide: QueueRecovery,
+    inject: [logger, ...names.map((name) => getQueueToken(name))],
+    useFactory: (log: Logger, ...queues: Queue[]) => new QueueRecovery(queues, log),
+  };
+}
+
 /**
  * Gives a Queue or Worker a fresh backend in place of `failed`, built as its constructor built the
  * first (a Worker's with its own blocking connection), and lets the failed one go.
@@ -120,12 +133,12 @@ function renewBackend(target: Queue | Worker, failed: RedisQueueBackend): RedisQ
  * Runs a BullMQ consumer until it is paused or closed. A Worker whose connection set-up failed
  * (INFO refused or timed out, the connection dropped while connecting) keeps that failure for good,
  * and its run() then spins on it without yielding, which stops the whole process. So the consumer
- * runs only on a backend whose set-up succeeded: a failed one is rebuilt every `retryMs` until one
+ * runs only on a backend whose set-up succeeded: a failed one is rebuilt every second until one
  * does. A run that ends on an error later (a stalled check failing outright) starts again too.
  */
-export async function keepConsuming(worker: Worker, logger: Logger, retryMs = RETRY_MS): Promise<void> {
+export async function keepConsuming(worker: Worker, logger: Logger): Promise<void> {
   let warned = false;
-  const pause = () => new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+  const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
   while (!worker.closing) {
     const backend = worker.backend;
     const failure = await backend.waitUntilReady().then(

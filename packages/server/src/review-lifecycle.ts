@@ -38,7 +38,7 @@ export interface ReviewEnding {
 }
 
 /** The reason a superseded review is recorded with: the newer head, when known. */
-export const supersededReason = (bySha?: string) => (bySha ? `superseded by ${bySha.slice(0, 12)}` : 'superseded');
+const supersededReason = (bySha?: string) => (bySha ? `superseded by ${bySha.slice(0, 12)}` : 'superseded');
 
 /** The review in question: its id, PR and enqueue time (the later enqueue of a PR wins). */
 export type ReviewRef = Pick<ReviewRequest, 'reviewId' | 'repo' | 'pr' | 'headSha' | 'enqueuedAt'>;

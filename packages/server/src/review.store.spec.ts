@@ -1,6 +1,6 @@
-import type { ReviewRequest, ReviewResult } from '@kritik/core';
+import type { ReviewRequest } from '@kritik/core';
 import { reviewIdFor } from '@kritik/core';
-import { startRedis, type TestRedis } from '@kritik/testing';
+import { postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { ReviewStore } from './review.store.js';
 
@@ -14,16 +14,7 @@ const job = (pr: number, headSha: string, repo = { owner: 'acme', name: 'api' })
   enqueuedAt: new Date().toISOString(),
 });
 
-const result: ReviewResult = {
-  status: 'posted',
-  findings: { critical: 0, major: 1, minor: 2, nit: 0 },
-  commentsPosted: 3,
-  filesReviewed: 4,
-  filesSkipped: 0,
-  tokens: { input: 1200, output: 300, cacheRead: 0, cacheWrite: 0 },
-  costUsd: 0.0123,
-  durationMs: 4200,
-};
+const result = postedResult();
 
 describe(ReviewStore.name, () => {
   let redis: TestRedis;

@@ -3,10 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, PORTS } from '@kritik/core';
-import { intSetting, listSetting, loadConfig } from '@kritik/server';
+import { listSetting, loadConfig, logLevelSetting, portSetting } from '@kritik/server';
 import { z } from 'zod';
-
-const port = () => intSetting().pipe(z.number().int().min(0).max(65_535));
 
 export const standaloneConfigSchema = z.object({
   /** An existing Redis; when unset a local redis-server is started. */
@@ -21,12 +19,12 @@ export const standaloneConfigSchema = z.object({
   /** Where the local redis-server keeps its append-only file, so queued reviews survive a restart. */
   dataDir: z.string().min(1).optional(),
   /** Port of the backend (webhooks and API). */
-  port: port().default(PORTS.backend),
+  port: portSetting().default(PORTS.backend),
   /** Port of the worker's /health, /ready and /metrics. */
-  workerPort: port().default(PORTS.worker),
+  workerPort: portSetting().default(PORTS.worker),
   /** Address both services listen on; loopback by default, since a laptop is not a server. */
   host: z.string().min(1).default('127.0.0.1'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: logLevelSetting(),
 });
 export type StandaloneConfig = z.infer<typeof standaloneConfigSchema>;
 

@@ -159,7 +159,7 @@ function directoryBytes(dir: string): number {
 }
 
 /** A Kubernetes quantity such as `1Gi`, `500M` or `1024` in bytes. */
-export function quantityBytes(quantity: string): number {
+function quantityBytes(quantity: string): number {
   const m = /^([0-9.]+)([KMGTPE]i?)?$/.exec(quantity.trim());
   if (!m) throw new Error(`not a quantity: ${quantity}`);
   const units: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };

@@ -24,7 +24,7 @@ export interface Dockerfile {
 }
 
 /** Parses a Dockerfile: continuation lines joined, comments dropped, stages split at FROM. */
-export function parseDockerfile(text: string): Dockerfile {
+function parseDockerfile(text: string): Dockerfile {
   const logical: string[] = [];
   let current = '';
   for (const raw of text.split('\n')) {

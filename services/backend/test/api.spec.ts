@@ -2,6 +2,7 @@
 import type { ReviewRequest } from '@kritik/core';
 import { reviewIdFor } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
+import { postedResult } from '@kritik/testing';
 import { ReviewsController } from '../src/reviews/reviews.controller.js';
 import { API_TOKEN, type BackendHarness, fixture, startBackend } from './backend.harness.js';
 
@@ -49,16 +50,7 @@ describe(ReviewsController.name, () => {
     await store.transition(b.id, 'running', { from: ['queued'] });
     await store.transition(b.id, 'posted', {
       from: ['running'],
-      result: {
-        status: 'posted',
-        findings: { critical: 0, major: 1, minor: 0, nit: 2 },
-        commentsPosted: 3,
-        filesReviewed: 5,
-        filesSkipped: 1,
-        tokens: { input: 10_000, output: 900, cacheRead: 0, cacheWrite: 0 },
-        costUsd: 0.0435,
-        durationMs: 21_000,
-      },
+      result: postedResult({ costUsd: 0.0435, tokens: { input: 10_000, output: 900, cacheRead: 0, cacheWrite: 0 } }),
     });
 
     const byPr = await sut.get('/api/reviews?repo=acme/api&pr=1', auth);

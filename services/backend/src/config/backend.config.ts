@@ -6,6 +6,8 @@ import {
   intSetting,
   listSetting,
   loadConfig,
+  logLevelSetting,
+  portSetting,
   redisEnv,
   redisSettingsSchema,
   triggerEnv,
@@ -15,11 +17,11 @@ import { z } from 'zod';
 
 export const backendConfigSchema = z
   .object({
-    port: intSetting().min(0).max(65535).default(PORTS.backend),
+    port: portSetting().default(PORTS.backend),
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
-    metricsPort: intSetting().min(0).max(65535).optional(),
+    metricsPort: portSetting().optional(),
     host: z.string().min(1).default('0.0.0.0'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: logLevelSetting(),
     redis: redisSettingsSchema,
     github: z.object({ webhookSecret: z.string().min(1) }).strict(),
     /** Bearer token of the reviews API; without one the API answers 401 to everyone. */

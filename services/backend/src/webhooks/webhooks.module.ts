@@ -1,12 +1,13 @@
 // The webhook intake feature: its controller, the `commands` queue it produces to, and what it
 // needs; reviews are recorded and queued through the shared ReviewQueueModule.
-import { COMMANDS_QUEUE } from '@kritik/core';
+import { COMMANDS_QUEUE, REVIEWS_QUEUE } from '@kritik/core';
+import { QueueRecovery, queueRecoveryProvider } from '@kritik/server';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
-import { QueueReadiness } from './queues.readiness.js';
+import { LOGGER } from '../logger.provider.js';
 import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookSignature } from './webhook.signature.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -24,7 +25,9 @@ import { WebhookReceiver } from './webhooks.receiver.js';
     },
     DeliveryLedger,
     IntakeService,
-    QueueReadiness,
+    // A failed connection set-up of a webhook queue is redone instead of failing every
+    // delivery; /ready says which queue cannot be used meanwhile.
+    queueRecoveryProvider(LOGGER, REVIEWS_QUEUE, COMMANDS_QUEUE),
     WebhookMetrics,
     WebhookReceiver,
     {
@@ -37,6 +40,6 @@ import { WebhookReceiver } from './webhooks.receiver.js';
         }),
     },
   ],
-  exports: [QueueReadiness],
+  exports: [QueueRecovery],
 })
 export class WebhooksModule {}

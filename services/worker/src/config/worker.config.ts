@@ -6,6 +6,8 @@ import {
   intSetting,
   listSetting,
   loadConfig,
+  logLevelSetting,
+  portSetting,
   redisEnv,
   redisSettingsSchema,
   triggerEnv,
@@ -18,7 +20,6 @@ import { RUNNER_KINDS, type RunnerKind } from '../runner/review-runner.js';
 export const DEFAULT_WORKER_PORT = PORTS.worker;
 
 const positiveInt = () => intSetting().pipe(z.number().int().positive());
-const portSetting = () => intSetting().pipe(z.number().int().min(0).max(65_535));
 
 export const gatewaySettingsSchema = z
   .object({
@@ -86,7 +87,7 @@ export const workerConfigSchema = z
     port: portSetting().default(DEFAULT_WORKER_PORT),
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
     metricsPort: portSetting().optional(),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: logLevelSetting(),
     redis: redisSettingsSchema,
     github: z
       .object({

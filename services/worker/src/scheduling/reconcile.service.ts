@@ -117,8 +117,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         cause: 'superseded',
       });
       // Its reviewer may have left an in-progress check run on the old commit.
-      if (end.kind === 'finished')
-        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${by.sha}`);
+      if (end.kind === 'finished') await this.execution.cancelSupersededCheckRun(review, by);
       this.metrics.reconciled.inc({ action: 'deleted' });
       return 'deleted';
     }

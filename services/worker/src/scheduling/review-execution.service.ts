@@ -47,6 +47,9 @@ function unlimitedController(): AbortController {
   return controller;
 }
 
+/** What the check run of a superseded review says: the newer head, in full. */
+const supersededSummary = (by: Pick<PrHead, 'sha'>) => `superseded by ${by.sha}`;
+
 /** How a review the reviewer reported, but whose check run it left open, ends on the PR. */
 const CONCLUSION_OF: Record<ReviewOutcome, CheckRunConclusion> = {
   posted: 'neutral',
@@ -174,6 +177,11 @@ export class ReviewExecution {
     }
   }
 
+  /** Cancels the check run of a review that `by` superseded before it ran (best effort). */
+  cancelSupersededCheckRun(review: ReviewRequest, by: Pick<PrHead, 'sha'>): Promise<void> {
+    return this.concludeCheckRun(review, 'cancelled', supersededSummary(by));
+  }
+
   /** Records a review's end without running it (superseded while waiting, or its orphaned Job). */
   recordEnd(review: ReviewRequest, end: CountedEnding): Promise<ExecutionEnd> {
     return this.finish(review, end, undefined);
@@ -214,7 +222,7 @@ export class ReviewExecution {
           ...ending,
           cause: 'superseded',
           conclude: 'cancelled',
-          detail: supersededBy ? `superseded by ${supersededBy.sha}` : ending.reason,
+          detail: supersededBy ? supersededSummary(supersededBy) : ending.reason,
         };
       }
     }

@@ -4,19 +4,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { REVIEWS_QUEUE } from '@kritik/core';
-import { REDIS } from '@kritik/server';
+import { queueRecoveryProvider, REDIS } from '@kritik/server';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { SchedulingSettings } from '../config/worker.config.js';
 import { CodeHostModule } from '../github/code-host.module.js';
 import { WorkerMetricsModule } from '../metrics/worker-metrics.module.js';
 import { PrLeases } from './pr-lease.js';
-import { queueRecoveryProvider } from './queue-recovery.provider.js';
 import { Reconciler } from './reconcile.service.js';
 import { ReviewExecution } from './review-execution.service.js';
 import { ReviewSlots } from './review-slots.js';
 import { configuredReviewsProcessor, ReviewsProcessor } from './reviews.processor.js';
 import { SchedulingGate } from './scheduling-gate.js';
+import { WORKER_LOGGER } from './tokens.js';
 
 export interface ReviewsModuleImports {
   /** RunnerModule: where reviews run and whether they may. */
@@ -49,7 +49,9 @@ export class ReviewsModule {
         },
         ReviewExecution,
         Reconciler,
-        queueRecoveryProvider(REVIEWS_QUEUE),
+        // The long-lived `reviews` Queue (the reconciler reads it, `@<bot> review` adds to it):
+        // one failed connection set-up must not break it until a restart (ADR 0006).
+        queueRecoveryProvider(WORKER_LOGGER, REVIEWS_QUEUE),
         { provide: ReviewsProcessor, useClass: configuredReviewsProcessor(settings) },
       ],
       exports: [ReviewExecution, Reconciler, ReviewsProcessor],

@@ -94,7 +94,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
       // Queued when it was its PR's head; a newer commit came while it waited. The PR shows the
       // ending before the record does, as every other ending.
       if (review.checkRunId !== undefined) {
-        await this.execution.concludeCheckRun(review, 'cancelled', `superseded by ${admission.by.sha}`);
+        await this.execution.cancelSupersededCheckRun(review, admission.by);
       }
       await this.execution.recordEnd(review, { ...admission.ending, cause: 'superseded' });
       return { kind: 'superseded' };
