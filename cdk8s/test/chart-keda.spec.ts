@@ -174,7 +174,7 @@ describe('the KEDA ScaledObject of the worker', () => {
     ]);
 
     const sut = {
-      tls: specOf(manifests).triggers[0].metadata.enableTLS,
+      tls: specOf(manifests).triggers[0]?.metadata.enableTLS,
       auth: manifests.find((m) => m.kind === 'TriggerAuthentication')?.spec,
     };
 
