@@ -29,6 +29,14 @@ export const ENV = {
   githubAppPrivateKey: 'GITHUB_APP_PRIVATE_KEY',
   githubApiUrl: 'GITHUB_API_URL',
   githubToken: 'GITHUB_TOKEN',
+  /** Base URL of the GitLab instance (`https://gitlab.example.com`); its REST API is under `/api/v4`. */
+  gitlabUrl: 'GITLAB_URL',
+  /** A project or group access token: the worker's, and each GitLab review Job's through its own Secret. */
+  gitlabToken: 'GITLAB_TOKEN',
+  /** The secret GitLab sends in `X-Gitlab-Token` with each webhook. */
+  gitlabWebhookSecret: 'GITLAB_WEBHOOK_SECRET',
+  /** PEM bundle of extra CAs Node trusts (a self-managed code host's internal CA); read at start-up. */
+  extraCaCerts: 'NODE_EXTRA_CA_CERTS',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
   apiToken: 'KRITIK_API_TOKEN',
@@ -107,6 +115,9 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** The public GitHub REST API, used when GITHUB_API_URL is not set. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/** gitlab.com, used when GITLAB_URL is not set. */
+export const DEFAULT_GITLAB_URL = 'https://gitlab.com';
 
 /** The Anthropic API, used when ANTHROPIC_BASE_URL is not set. */
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';

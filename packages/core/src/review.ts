@@ -3,7 +3,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-export const PLATFORMS = ['github'] as const;
+/**
+ * The code hosts Kritik reviews on. On GitLab a repository is a project: `owner` is its namespace
+ * path (nested groups kept, `group/sub`), `name` its path, and `pr` a merge request's iid.
+ */
+export const PLATFORMS = ['github', 'gitlab'] as const;
 export const platformSchema = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof platformSchema>;
 
