@@ -207,7 +207,7 @@ describe(FakeGitLab.name, () => {
     const compared = await api.Repositories.compare(PROJECT, HEAD, next);
     const base = await api.Repositories.mergeBase(PROJECT, [HEAD, next]);
 
-    expect(compared.diffs?.map((d) => d.new_path)).toEqual(['src/b.ts']);
+    expect((compared.diffs as { new_path: string }[]).map((d) => d.new_path)).toEqual(['src/b.ts']);
     expect(base.id).toBe(HEAD);
     expect((await api.MergeRequests.show(PROJECT, 12)).sha).toBe(next);
   });
