@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
 import { FakeAnthropic } from '@kritik/testing';
-import { createOctokit } from '../src/github/github.js';
+import { createOctokit } from '../src/code-host/github.js';
 import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
 
 const root = join(__dirname, '..', '..', '..');
