@@ -8,7 +8,6 @@ import {
   type CheckRunOutput,
   COMMIT_STATUS_STATES,
   type GitLabRequester,
-  gitlabProjectId,
   type RepoRef,
   setCommitStatus,
   statusDescription,
@@ -222,6 +221,8 @@ interface MergeRequestState {
   files?: Map<string, DiffFile>;
 }
 
+/** The project's full path; gitbeaker URL-encodes it into one segment (core's calls use gitlabProjectId). */
+const projectPath = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 const key = (repo: RepoRef, iid: number) => `${repo.owner}/${repo.name}!${iid}`;
 
 export class GitLabHost implements CodeHost {
@@ -235,7 +236,7 @@ export class GitLabHost implements CodeHost {
 
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo> {
     return call(`GET merge request !${pr}`, async () => {
-      const mr = await this.api.MergeRequests.show(gitlabProjectId(repo), pr);
+      const mr = await this.api.MergeRequests.show(projectPath(repo), pr);
       const refs = mr.diff_refs as MergeRequestState['diffRefs'] | null;
       if (!refs?.base_sha || !refs.head_sha) throw new Error('GitLab has not computed the merge request diff yet');
       this.mrs.set(key(repo, pr), { webUrl: mr.web_url, diffRefs: refs });
@@ -257,7 +258,7 @@ export class GitLabHost implements CodeHost {
 
   pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges> {
     return call(`GET diffs of !${pull.number}`, async () => {
-      const diffs = (await this.api.MergeRequests.allDiffs(gitlabProjectId(repo), pull.number, {
+      const diffs = (await this.api.MergeRequests.allDiffs(projectPath(repo), pull.number, {
         perPage: 100,
       })) as unknown as MergeRequestDiff[];
       const files = diffs.map(patchMeta);
@@ -273,7 +274,7 @@ export class GitLabHost implements CodeHost {
 
   /** `ahead` when `head` descends from `base` (their merge base is `base`); the diff between them then. */
   compare(repo: RepoRef, base: string, head: string) {
-    const id = gitlabProjectId(repo);
+    const id = projectPath(repo);
     return unless([400, 404], null, `GET compare ${base.slice(0, 7)}...${head.slice(0, 7)}`, async () => {
       if (base === head) return { status: 'identical', files: [] as PatchMeta[] };
       const mergeBase = await this.api.Repositories.mergeBase(id, [base, head]);
@@ -285,14 +286,14 @@ export class GitLabHost implements CodeHost {
 
   getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null> {
     return unless([404], null, `GET ${path}@${ref.slice(0, 12)}`, async () => {
-      const raw = await this.api.RepositoryFiles.showRaw(gitlabProjectId(repo), path, ref);
+      const raw = await this.api.RepositoryFiles.showRaw(projectPath(repo), path, ref);
       return typeof raw === 'string' ? raw : await (raw as Blob).text();
     });
   }
 
   tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>> {
     return call(`GET archive@${ref.slice(0, 12)}`, async () => {
-      const body = await this.api.Repositories.showArchive(gitlabProjectId(repo), {
+      const body = await this.api.Repositories.showArchive(projectPath(repo), {
         sha: ref,
         fileType: 'tar.gz',
         asStream: true,
@@ -332,7 +333,7 @@ export class GitLabHost implements CodeHost {
    * position GitLab refuses (400) is left out and listed in the summary note, posted last.
    */
   async createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview> {
-    const id = gitlabProjectId(repo);
+    const id = projectPath(repo);
     if (!this.mrs.has(key(repo, pr))) await this.getPull(repo, pr);
     const state = this.mrs.get(key(repo, pr))!;
     const refused = new Set<number>();
@@ -395,7 +396,7 @@ export class GitLabHost implements CodeHost {
 
   private notes(repo: RepoRef, pr: number): Promise<GitLabNote[]> {
     return call(`GET notes of !${pr}`, async () => {
-      const notes = await this.api.MergeRequestNotes.all(gitlabProjectId(repo), pr, { perPage: 100 });
+      const notes = await this.api.MergeRequestNotes.all(projectPath(repo), pr, { perPage: 100 });
       return notes as unknown as GitLabNote[];
     });
   }
