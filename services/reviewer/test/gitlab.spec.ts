@@ -14,6 +14,7 @@ import {
   setCommitStatus,
 } from '@kritik/core';
 import { FakeAnthropic, FakeGitLab, type GitLabDiffInput } from '@kritik/testing';
+import { main } from '../src/cli/cli.js';
 import { createGitLab, GitLabHost } from '../src/code-host/gitlab.js';
 import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
@@ -328,5 +329,41 @@ describe('review on GitLab', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reviews a merge request URL from the CLI with GITLAB_TOKEN, and posts nothing on --dry-run', async () => {
+    h.mergeRequest([go]);
+    h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 3, severity: 'minor', title: 'Dead', body: 'x' }]));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      readStdin: async () => '',
+      readFile: async () => Promise.reject(new Error('ENOENT')),
+      writeFile: async () => {},
+      stdinIsTty: false,
+    };
+    const url = `${h.gitlab.url}/${PROJECT}/-/merge_requests/${IID}`;
+
+    const code = await main(
+      ['review', url, '--dry-run', '--no-checkout', '--format', 'json'],
+      {
+        GITLAB_URL: h.gitlab.url,
+        GITLAB_TOKEN: h.gitlab.token,
+        ANTHROPIC_API_KEY: API_KEY,
+        ANTHROPIC_BASE_URL: h.anthropic.url,
+      },
+      io,
+    );
+
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ status: 'skipped', dryRun: true, findings: { minor: 1 } });
+    expect(h.gitlab.requestsTo('GET /api/v4/projects/{id}/merge_requests/{iid}')[0]!.path).toBe(
+      `/api/v4/projects/${encodeURIComponent(PROJECT)}/merge_requests/${IID}`,
+    );
+    expect(h.gitlab.notes(PROJECT, IID)).toEqual([]);
+    expect(h.gitlab.statuses(PROJECT)).toEqual([]);
+    expect(err.join('')).not.toContain(h.gitlab.token);
   });
 });
