@@ -16,10 +16,9 @@ import {
 import { FakeAnthropic, FakeGitLab, type GitLabDiffInput } from '@kritik/testing';
 import { main } from '../src/cli/cli.js';
 import { createGitLab, GitLabHost } from '../src/code-host/gitlab.js';
-import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
 import { parseReviewMarker } from '../src/review/fingerprint.js';
-import { API_KEY, BASE_SHA, HEAD_SHA, toolReply } from './harness.js';
+import { API_KEY, BASE_SHA, fakeLlm, HEAD_SHA, toolReply } from './harness.js';
 import { runJob } from './run-job.js';
 
 const PROJECT = 'acme/platform/api';
@@ -74,11 +73,7 @@ class GitLabHarness {
       source?: Partial<Extract<ReviewSource, { kind: 'pull' }>>;
     } = {},
   ) {
-    const llm = new AnthropicLlm(
-      createAnthropic({ apiKey: API_KEY, baseURL: this.anthropic.url, timeoutMs: 10_000 }),
-      { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 2_000 },
-      (m) => this.progress.push(m),
-    );
+    const llm = fakeLlm(this.anthropic, this.progress);
     const { source, ...rest } = over;
     return runReview({
       source: { kind: 'pull', repo: REPO, pr: IID, headSha: HEAD_SHA, trigger: 'opened', selfLogin: BOT, ...source },
