@@ -275,6 +275,52 @@ describe('review on GitLab', () => {
     expect(h.anthropic.messageRequests()).toHaveLength(1);
   });
 
+  it('reviews a rewritten branch in full after a force-push', async () => {
+    h.mergeRequest([go]);
+    h.anthropic.script(toolReply('first', []));
+    await h.review();
+    const next = 'e'.repeat(40);
+    h.gitlab.pushHead(PROJECT, IID, next, [go], { rewritten: true });
+    h.anthropic.script(toolReply('second', []));
+
+    const { report } = await h.review({ source: { headSha: next } });
+
+    expect(report.status).toBe('posted');
+    expect(h.gitlab.summaryNotes(PROJECT, IID).at(-1)!.body).toContain(
+      `The branch was rewritten since the last review (${HEAD_SHA.slice(0, 7)}); reviewed in full.`,
+    );
+  });
+
+  it('skips a draft merge request and says so in a successful status', async () => {
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      draft: true,
+      baseSha: BASE_SHA,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
+
+    const { report } = await h.review();
+
+    expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('draft') });
+    expect(h.gitlab.statuses(PROJECT, HEAD_SHA)).toEqual([
+      expect.objectContaining({ status: 'success', description: expect.stringMatching(/^Skipped: draft: draft /) }),
+    ]);
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+
+  it('cancels the worker status when the merge request moved past the requested head', async () => {
+    h.mergeRequest([go]);
+    await h.acceptAsWorker();
+    h.gitlab.pushHead(PROJECT, IID, 'f'.repeat(40), [go]);
+
+    const { report } = await h.review({ source: { headSha: HEAD_SHA, checkRunId: 1 } });
+
+    expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded') });
+    expect(h.statusStates()).toEqual(['pending', 'canceled']);
+  });
+
   it('checks the head out from the archive endpoint for the model to explore', async () => {
     h.mergeRequest([go]);
     h.anthropic.script({ toolUse: { name: 'search', input: { pattern: 'x := 1' } } }, toolReply('ok', []));
