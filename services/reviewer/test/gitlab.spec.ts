@@ -205,6 +205,18 @@ describe('review on GitLab', () => {
     expect(h.progress.join('\n')).toContain('GitLab answered 429');
   });
 
+  it('fails visibly instead of sleeping through a Retry-After longer than it may wait', async () => {
+    h.mergeRequest([go]);
+    h.gitlab.rateLimitNext(1, 3_600, 'GET /api/v4/projects/{id}/merge_requests/{iid}');
+
+    const started = Date.now();
+    const { report } = await h.review();
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report).toMatchObject({ status: 'failed' });
+    expect(report.reason).toContain('GitLab GET merge request !12 failed (429): Retry later');
+  });
+
   it('fails visibly, without the token, when GitLab refuses the token', async () => {
     h.mergeRequest([go]);
     const { report } = await h.review({ host: h.host('glpat-revoked-token-value') });
