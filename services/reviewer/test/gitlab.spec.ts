@@ -148,9 +148,19 @@ describe('review on GitLab', () => {
     expect(report.reviewUrl).toBe(`https://gitlab.example.com/${PROJECT}/-/merge_requests/${IID}#note_${summary!.id}`);
   });
 
-  it('reads .kritik.yaml from the target branch at the merge base, not from the merge request', async () => {
+  it('reads .kritik.yaml from the target branch head, not from the merge request', async () => {
+    const targetHead = 'a'.repeat(40);
     h.gitlab.setFiles(PROJECT, 'feature', { '.kritik.yaml': 'exclude: ["**"]\n' });
-    h.mergeRequest([go]);
+    h.gitlab.setFiles(PROJECT, targetHead, { '.kritik.yaml': 'min_severity: nit\n' });
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      sourceBranch: 'feature',
+      baseSha: BASE_SHA,
+      startSha: targetHead,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
     h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 3, severity: 'nit', title: 'Nit', body: 'n' }]));
 
     const { report } = await h.review();
@@ -158,7 +168,7 @@ describe('review on GitLab', () => {
     const refs = h.gitlab
       .requestsTo('GET /api/v4/projects/{id}/repository/files/{file_path}/raw')
       .map((r) => r.query.ref);
-    expect(new Set(refs)).toEqual(new Set([BASE_SHA]));
+    expect(new Set(refs)).toEqual(new Set([targetHead]));
     expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
   });
 

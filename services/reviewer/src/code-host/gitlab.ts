@@ -257,7 +257,8 @@ export class GitLabHost implements CodeHost {
         draft: Boolean(mr.draft ?? mr.work_in_progress),
         state: mr.state === 'opened' ? 'open' : mr.state,
         headSha: refs.head_sha,
-        baseSha: refs.base_sha,
+        // Like GitHub's base.sha: the target branch's head, where the review's config is read.
+        baseSha: refs.start_sha ?? refs.base_sha,
         baseRef: mr.target_branch,
         htmlUrl: mr.web_url,
         changedFiles: changes,
