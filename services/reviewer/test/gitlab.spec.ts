@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   COMMIT_STATUS_NAME,
   commitStatusText,
-  type GitLabRequester,
   type RepoRef,
   reviewIdFor,
   reviewResultSchema,
@@ -86,17 +85,10 @@ class GitLabHarness {
 
   /** What the worker does when it accepts a review: the `kritik` status pending on the head. */
   async acceptAsWorker(sha = HEAD_SHA): Promise<void> {
-    const gl: GitLabRequester = {
-      request: async (method, path, body) => {
-        const response = await fetch(`${this.gitlab.apiUrl}${path}`, {
-          method,
-          headers: { 'private-token': this.gitlab.token, 'content-type': 'application/json' },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-        });
-        return response.json();
-      },
-    };
-    await setCommitStatus(gl, REPO, sha, { state: 'pending', description: commitStatusText.queued(sha) });
+    await setCommitStatus(this.gitlab.requester(), REPO, sha, {
+      state: 'pending',
+      description: commitStatusText.queued(sha),
+    });
   }
 
   statusStates(sha = HEAD_SHA): string[] {
