@@ -70,15 +70,20 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node <main>`; output goes to this process's stdout and stderr (JSON log lines). Where
+ * Starts `node <main>`; output goes to this process's stdout and stderr, or to `output`. Where
  * setpriv exists the kernel kills the child if this process dies, so no service outlives it.
  */
-export function startService(name: ServiceName, main: string, env: NodeJS.ProcessEnv): ServiceProcess {
+export function startService(
+  name: ServiceName,
+  main: string,
+  env: NodeJS.ProcessEnv,
+  output: 'inherit' | number = 'inherit',
+): ServiceProcess {
   const argv = [process.execPath, main];
   const [file, args] = existsSync(PDEATHSIG)
     ? [PDEATHSIG, ['--pdeathsig', 'SIGTERM', '--', ...argv]]
     : [argv[0]!, argv.slice(1)];
-  const child = spawn(file, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(file, args, { env, stdio: ['ignore', output, output] });
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
     child.once('exit', (code, signal) => {

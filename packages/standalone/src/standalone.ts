@@ -21,6 +21,8 @@ export interface StandaloneOptions {
   /** Where the services' packages are looked up from (the entry point's directory). */
   readonly from: string;
   readonly startTimeoutMs?: number;
+  /** Where the services' logs go: this process's stdout and stderr by default, or a file descriptor. */
+  readonly output?: number;
 }
 
 export interface RunningStandalone {
@@ -65,7 +67,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Runni
   if (redis.started) logger.info({ redisUrl: redis.url }, 'started a local redis-server');
 
   const services: ServiceProcess[] = SERVICES.map((name) =>
-    startService(name, mains[name], serviceEnv(name, config, redis.url, source)),
+    startService(name, mains[name], serviceEnv(name, config, redis.url, source), options.output),
   );
   let stopping = false;
   const stop = async () => {
