@@ -96,17 +96,41 @@ describe('Kritik standalone', () => {
       await sut.stop(15_000);
     }
     await expect(sut.exited).resolves.toEqual({ code: 0, signal: null });
+    // Stopped in order (services, then Redis): no service saw Redis go away.
+    expect(sut.tail(400)).not.toMatch(/ECONNREFUSED|Connection is closed/);
+    expect(sut.tail(400)).toContain('stopping: the services first, then Redis');
   });
 
   it('refuses to start without REDIS_URL or redis-server and says how to get one', async () => {
-    const sut = await new Promise<{ code: number; output: string }>((done) => {
-      execFile(process.execPath, [MAIN()], { env: { PATH: '/nonexistent', HOME: dir } }, (error, stdout, stderr) =>
-        done({ code: typeof error?.code === 'number' ? error.code : 0, output: stdout + stderr }),
-      );
+    const sut = await runMain({
+      PATH: '/nonexistent',
+      HOME: dir,
+      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
     });
 
     expect(sut.code).toBe(1);
     expect(sut.output).toContain('REDIS_URL is not set and redis-server is not on PATH');
     expect(sut.output).toContain('apt-get install redis-server');
   });
+
+  it('names every missing setting of every service in one pass, with export lines, and exits 2', async () => {
+    const sut = await runMain({ PATH: process.env.PATH, HOME: dir, KRITIK_LOG_FORMAT: 'pretty' });
+
+    expect(sut.code).toBe(2);
+    expect(sut.output).toContain('backend:\n  - GITHUB_WEBHOOK_SECRET: is required');
+    expect(sut.output).toContain('worker:\n  - GITHUB_APP_ID: is required\n  - GITHUB_APP_PRIVATE_KEY: is required');
+    for (const name of ['GITHUB_WEBHOOK_SECRET', 'GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY'])
+      expect(sut.output).toContain(`export ${name}=…`);
+    expect(sut.output).not.toContain('started a local redis-server');
+  });
 });
+
+function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [MAIN()], { env }, (error, stdout, stderr) =>
+      done({ code: typeof error?.code === 'number' ? error.code : 0, output: stdout + stderr }),
+    );
+  });
+}

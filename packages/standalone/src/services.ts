@@ -47,9 +47,10 @@ export function serviceEnv(
     delete env[name];
   }
   if (redisUrl !== undefined) env[ENV.redisUrl] = redisUrl;
+  // One bind address for both services: a laptop's loopback unless KRITIK_HOST says otherwise.
+  env[ENV.host] = config.host;
   if (service === 'backend') {
     env[ENV.port] = String(config.port);
-    env[ENV.host] = config.host;
   } else {
     env[ENV.port] = String(config.workerPort);
     // Standalone means no cluster: the worker runs each reviewer as a child process.
@@ -59,7 +60,8 @@ export function serviceEnv(
   return env;
 }
 
-const PDEATHSIG = '/usr/bin/setpriv';
+/** util-linux's setpriv: `--pdeathsig` makes the kernel signal a child when its parent dies. */
+export const PDEATHSIG = '/usr/bin/setpriv';
 
 export interface ServiceProcess {
   readonly name: ServiceName;

@@ -80,7 +80,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Runni
     redis.exited.then((code) => ({ part: 'redis' as const, code })),
   ]);
 
-  const urls = { backend: urlOf(config.host, config.port), worker: urlOf('127.0.0.1', config.workerPort) };
+  const urls = { backend: urlOf(config.host, config.port), worker: urlOf(config.host, config.workerPort) };
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (const service of services) {
     while (!(await healthy(urls[service.name]))) {
