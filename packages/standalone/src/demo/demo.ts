@@ -11,7 +11,7 @@ import { APP_ID, delivery, INSTALLATION_ID, pullRequestPayload, sendWebhook, sha
 import pino from 'pino';
 import { loadStandaloneConfig } from '../standalone.config.js';
 import { startStandalone } from '../standalone.js';
-import { renderPullRequestView } from './render.js';
+import { type PullRequestView, renderPullRequestView } from './render.js';
 import {
   BASE_SOURCE,
   DEMO_FILE,
@@ -41,6 +41,8 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly record: ReviewRecord;
   readonly view: string;
+  /** What GitHub received, as it would serve it back (for the docs' screenshots). */
+  readonly posted: PullRequestView;
   /** The services' log, kept when the demo failed. */
   readonly logFile: string;
 }
@@ -119,16 +121,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       step(
         `review ${record.status}${record.reason ? ` (${record.reason})` : ''}; this is what the pull request shows:`,
       );
-      const view = renderPullRequestView({
+      const posted: PullRequestView = {
         title: `${DEMO_TITLE} (#${DEMO_PR})`,
         url: `https://github.com/${DEMO_OWNER}/${DEMO_REPO}/pull/${DEMO_PR}`,
         review: world.github.reviews(DEMO_OWNER, DEMO_REPO, DEMO_PR).at(-1),
         comments: world.github.reviewComments(DEMO_OWNER, DEMO_REPO, DEMO_PR),
         checkRuns: world.github.checkRuns(DEMO_OWNER, DEMO_REPO, pr.headSha),
-      });
+      };
+      const view = renderPullRequestView(posted);
       print(`\n${view}\n`);
       ok = record.status === 'posted';
-      return { record, view, logFile };
+      return { record, view, posted, logFile };
     } finally {
       step('stopping Kritik');
       await platform.stop();
