@@ -1,7 +1,7 @@
 // `npm start` on a machine without a cluster: the standalone mode boots backend and worker with
 // the local runner and its own redis-server, takes a signed webhook and posts the review.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,7 +15,7 @@ import {
   WEBHOOK_SECRET,
   World,
 } from '@kritik/e2e';
-import { freePorts, type ManagedProcess, repoRoot, startProcess, waitUntil } from '@kritik/testing';
+import { freePorts, type ManagedProcess, redisAnswers, repoRoot, startProcess, waitUntil } from '@kritik/testing';
 
 jest.setTimeout(180_000);
 
@@ -126,6 +126,100 @@ describe('Kritik standalone', () => {
     expect(sut.output).not.toContain('started a local redis-server');
   });
 });
+
+describe('Kritik standalone, Ctrl-C during a review', () => {
+  let world: World;
+  let dir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    world = await World.start({ anthropicApiKey: ANTHROPIC_API_KEY });
+    dir = mkdtempSync(join(tmpdir(), 'kritik-e2e-ctrl-c-'));
+  });
+  afterAll(async () => {
+    await world?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops every process in order, and the next start concludes the interrupted check run', async () => {
+    const [port, workerPort] = (await freePorts(2)) as [number, number];
+    const env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      KRITIK_DATA_DIR: join(dir, 'data'),
+      KRITIK_LOG_FORMAT: 'json',
+      PORT: String(port),
+      KRITIK_WORKER_PORT: String(workerPort),
+      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      KRITIK_API_TOKEN: API_TOKEN,
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
+      GITHUB_API_URL: world.github.url,
+      ANTHROPIC_API_KEY,
+      ANTHROPIC_BASE_URL: world.anthropic.url,
+      KRITIK_DEBOUNCE_MS: '0',
+    };
+    const backendUrl = `http://127.0.0.1:${port}`;
+    const pr = world.openPullRequest();
+    // The model answers the first review late: Ctrl-C comes while it runs.
+    world.anthropic.delayNext(60_000);
+
+    const first = startInTerminal(env, join(dir, 'first.log'));
+    await waitUntil('Kritik to run', async () => (first.log().includes('Kritik is running') ? true : undefined), {
+      timeoutMs: 90_000,
+    });
+    const redisPort = Number(/"redisUrl":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(first.log())?.[1]);
+    await sendWebhook(backendUrl, WEBHOOK_SECRET, delivery('pull_request', pullRequestPayload('opened', pr)));
+    await waitUntil(
+      'the review to be in progress and waiting for the model',
+      async () =>
+        world.checkRuns(pr).some((run) => run.status === 'in_progress') && world.anthropic.messageRequests().length > 0
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
+
+    process.kill(-first.pid, 'SIGINT'); // what a terminal's Ctrl-C does: the whole foreground group
+
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(groupAlive(first.pid)).toBe(false);
+    expect(await redisAnswers(redisPort)).toBe(false);
+    expect(first.log()).not.toMatch(/ECONNREFUSED|Connection is closed/);
+
+    const second = startInTerminal(env, join(dir, 'second.log'));
+    try {
+      await waitUntil(
+        'the interrupted review to end',
+        async () => (world.checkRuns(pr).every((run) => run.status === 'completed') ? true : undefined),
+        { timeoutMs: 90_000, intervalMs: 250 },
+      );
+      expect(world.checkRuns(pr).map((run) => run.status)).toEqual(['completed']);
+    } finally {
+      process.kill(-second.pid, 'SIGINT');
+      await second.exited;
+    }
+  });
+});
+
+/** Starts the standalone as a shell starts a foreground job: in a process group of its own. */
+function startInTerminal(env: NodeJS.ProcessEnv, logFile: string) {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [MAIN()], { env, cwd: repoRoot(), detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
+  return { pid: child.pid!, exited, log: () => readFileSync(logFile, 'utf8') };
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
