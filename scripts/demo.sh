@@ -4,12 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-step() { printf '▸ %s\n' "$*" >&2; }
-
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm packages (npm ci; about a minute on a fresh clone)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
-fi
+source scripts/ensure-npm.sh
 [ -d .tools/bin ] && export PATH="$root/.tools/bin:$PATH"
 if ! command -v redis-server >/dev/null 2>&1 && [ -z "${KRITIK_REDIS_SERVER:-}" ]; then
   step "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)"

@@ -4,12 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# A line per step on stderr: a fresh clone spends a minute here, and stdout is the review's.
-step() { printf 'kritik: %s\n' "$*" >&2; }
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm packages (npm ci; about a minute on a fresh clone)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
-fi
+STEP_PREFIX=kritik:
+source scripts/ensure-npm.sh
 entry=services/reviewer/dist/main.js
 if [ ! -f "$entry" ] || [ -n "$(find packages/core/src services/reviewer/src -newer "$entry" -name '*.ts' -print -quit)" ]; then
   step "building the CLI (tsc -b services/reviewer)"

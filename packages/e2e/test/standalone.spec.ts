@@ -40,20 +40,7 @@ describe('Kritik standalone', () => {
     const sut: ManagedProcess = startProcess('standalone', process.execPath, [MAIN()], {
       logFile: join(dir, 'standalone.log'),
       cwd: repoRoot(),
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        KRITIK_DATA_DIR: join(dir, 'data'),
-        PORT: String(port),
-        KRITIK_WORKER_PORT: String(workerPort),
-        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        KRITIK_API_TOKEN: API_TOKEN,
-        GITHUB_APP_ID: String(APP_ID),
-        GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
-        GITHUB_API_URL: world.github.url,
-        ANTHROPIC_API_KEY,
-        ANTHROPIC_BASE_URL: world.anthropic.url,
-      },
+      env: standaloneEnv(world, dir, port, workerPort),
     });
     try {
       const backendUrl = `http://127.0.0.1:${port}`;
@@ -143,22 +130,7 @@ describe('Kritik standalone, Ctrl-C during a review', () => {
 
   it('stops every process in order, and the next start concludes the interrupted check run', async () => {
     const [port, workerPort] = (await freePorts(2)) as [number, number];
-    const env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      KRITIK_DATA_DIR: join(dir, 'data'),
-      KRITIK_LOG_FORMAT: 'json',
-      PORT: String(port),
-      KRITIK_WORKER_PORT: String(workerPort),
-      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      KRITIK_API_TOKEN: API_TOKEN,
-      GITHUB_APP_ID: String(APP_ID),
-      GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
-      GITHUB_API_URL: world.github.url,
-      ANTHROPIC_API_KEY,
-      ANTHROPIC_BASE_URL: world.anthropic.url,
-      KRITIK_DEBOUNCE_MS: '0',
-    };
+    const env = { ...standaloneEnv(world, dir, port, workerPort), KRITIK_LOG_FORMAT: 'json', KRITIK_DEBOUNCE_MS: '0' };
     const backendUrl = `http://127.0.0.1:${port}`;
     const pr = world.openPullRequest();
     // The model answers the first review late: Ctrl-C comes while it runs.
@@ -200,6 +172,24 @@ describe('Kritik standalone, Ctrl-C during a review', () => {
     }
   });
 });
+
+/** The environment a user sets for `npm start`, pointed at the world's fakes. */
+function standaloneEnv(world: World, dir: string, port: number, workerPort: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    KRITIK_DATA_DIR: join(dir, 'data'),
+    PORT: String(port),
+    KRITIK_WORKER_PORT: String(workerPort),
+    GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    KRITIK_API_TOKEN: API_TOKEN,
+    GITHUB_APP_ID: String(APP_ID),
+    GITHUB_APP_PRIVATE_KEY: world.privateKeyPem,
+    GITHUB_API_URL: world.github.url,
+    ANTHROPIC_API_KEY,
+    ANTHROPIC_BASE_URL: world.anthropic.url,
+  };
+}
 
 /** Starts the standalone as a shell starts a foreground job: in a process group of its own. */
 function startInTerminal(env: NodeJS.ProcessEnv, logFile: string) {

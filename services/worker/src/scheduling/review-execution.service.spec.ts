@@ -123,16 +123,11 @@ describe(ReviewExecution.name, () => {
 
 describe(outcomeLine.name, () => {
   it('says how a review ended with its findings, tokens and cost', () => {
-    const result = {
-      status: 'posted' as const,
+    const result = postedResult({
       findings: { critical: 0, major: 1, minor: 2, nit: 0 },
-      commentsPosted: 3,
-      filesReviewed: 1,
-      filesSkipped: 0,
       tokens: { input: 1000, output: 150, cacheRead: 50, cacheWrite: 0 },
       costUsd: 0.0041,
-      durationMs: 900,
-    };
+    });
 
     expect(outcomeLine('acme/shop#7', { status: 'posted', result })).toBe(
       'review of acme/shop#7 posted: 3 finding(s), 1200 tokens, $0.0041',
