@@ -4,11 +4,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund >&2
-fi
+STEP_PREFIX=kritik:
+source scripts/ensure-npm.sh
 entry=services/reviewer/dist/main.js
 if [ ! -f "$entry" ] || [ -n "$(find packages/core/src services/reviewer/src -newer "$entry" -name '*.ts' -print -quit)" ]; then
+  step "building the CLI (tsc -b services/reviewer)"
   npx tsc -b services/reviewer >&2 && chmod +x "$entry"
 fi
 cd "${INIT_CWD:-$root}"

@@ -1,6 +1,6 @@
 // Keeps every version of a Kritik release in step: the workspaces' package.json files (and their
 // references to each other), the lockfile, the chart (version and appVersion, regenerated from
-// cdk8s), the chart tag Flux pulls and the image tags the overlays run.
+// cdk8s) and the chart tag Flux pulls. Overlays pin no image tag: images follow the chart's appVersion.
 //   tsx scripts/release-version.ts <version>     set every version
 //   tsx scripts/release-version.ts --check [<v>]  fail unless all agree (and equal <v>)
 import { execFileSync } from 'node:child_process';
@@ -61,14 +61,23 @@ function collect(): Found[] {
   }
   const source = parseDocument(readFileSync(OCI_REPOSITORY, 'utf8'));
   found.push({ file: rel(OCI_REPOSITORY), key: 'spec.ref.tag', version: source.getIn(['spec', 'ref', 'tag']) });
+  return found;
+}
+
+/**
+ * Image tags an overlay pins. There must be none: an overlay pins the chart version (the
+ * OCIRepository tag) and the images follow the chart's appVersion, so an upgrade moves both.
+ */
+function pinnedImageTags(): Found[] {
+  const pinned: Found[] = [];
   for (const file of overlayPatches()) {
     const patch = parseDocument(readFileSync(file, 'utf8'));
     for (const path of IMAGE_TAGS) {
       const version = patch.getIn(['spec', 'values', ...path]);
-      if (version !== undefined) found.push({ file: rel(file), key: `spec.values.${path.join('.')}`, version });
+      if (version !== undefined) pinned.push({ file: rel(file), key: `spec.values.${path.join('.')}`, version });
     }
   }
-  return found;
+  return pinned;
 }
 
 function setVersion(version: string): void {
@@ -85,11 +94,6 @@ function setVersion(version: string): void {
     writeFileSync(file, doc.toString({ lineWidth: 0 }));
   };
   editYaml(OCI_REPOSITORY, [['spec', 'ref', 'tag']]);
-  for (const file of overlayPatches())
-    editYaml(
-      file,
-      IMAGE_TAGS.map((path) => ['spec', 'values', ...path]),
-    );
   const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: root, stdio: 'inherit' });
   // The lockfile records each workspace's version; the chart's versions come from package.json.
   run('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund']);
@@ -116,6 +120,12 @@ function main(argv: string[]): number {
   const expected = wanted ?? found[0]?.version;
   const wrong = found.filter((f) => f.version !== expected);
   for (const f of wrong) process.stdout.write(`${f.file}: ${f.key}: ${String(f.version)}, expected ${expected}\n`);
+  const pinned = pinnedImageTags();
+  for (const f of pinned)
+    process.stdout.write(
+      `${f.file}: ${f.key}: ${String(f.version)} pins an image; remove it (images follow the chart's appVersion)\n`,
+    );
+  if (pinned.length > 0) return 1;
   if (wrong.length > 0) {
     process.stderr.write(`release-version: versions differ; run 'scripts/release-version.sh ${expected}'\n`);
     return 1;

@@ -56,13 +56,23 @@ describe('scripts/release-version.sh', () => {
   });
 
   it('names the file and key of a version out of step', () => {
-    const file = join(dir, 'k8s/overlays/staging/helmrelease-values.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/tag: \S+/, 'tag: 9.9.9'));
+    const file = join(dir, 'k8s/base/ocirepository.yaml');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace(/tag: \S+/, 'tag: 9.9.9'));
     const sut = check(dir);
+    writeFileSync(file, before);
     expect(sut.status).toBe(1);
-    expect(sut.stdout).toMatch(
-      /^k8s\/overlays\/staging\/helmrelease-values\.yaml: spec\.values\.backend\.image\.tag: 9\.9\.9, expected /m,
-    );
+    expect(sut.stdout).toMatch(/^k8s\/base\/ocirepository\.yaml: spec\.ref\.tag: 9\.9\.9, expected /m);
+  });
+
+  it('refuses an overlay that pins an image tag: images follow the chart version', () => {
+    const file = join(dir, 'k8s/overlays/staging/helmrelease-values.yaml');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace(/\n {4}backend:\n/, '\n    backend:\n      image:\n        tag: 0.1.0\n'));
+    const sut = check(dir);
+    writeFileSync(file, before);
+    expect(sut.status).toBe(1);
+    expect(sut.stdout).toContain('spec.values.backend.image.tag: 0.1.0 pins an image; remove it');
   });
 
   it('names every version that differs from the release tag', () => {

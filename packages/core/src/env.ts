@@ -47,6 +47,8 @@ export const ENV = {
   /** The review payload (JSON, {@link ReviewPayload}) handed to a review Job. */
   review: 'KRITIK_REVIEW',
   logLevel: 'KRITIK_LOG_LEVEL',
+  /** `json` or `pretty`; unset: pretty on a terminal, JSON otherwise. */
+  logFormat: 'KRITIK_LOG_FORMAT',
   /** Where review Jobs reach the worker's model gateway; unset: Jobs call Anthropic directly. */
   gatewayUrl: 'KRITIK_GATEWAY_URL',
   gatewayPort: 'KRITIK_GATEWAY_PORT',

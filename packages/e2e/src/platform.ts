@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { ENV, isFinalStatus, type ReviewRecord, type ReviewStatus } from '@kritik/core';
 import {
   type ControlPlane,
+  type Delivery,
+  delivery,
   FAST_SCHEDULING,
   freePorts,
   type ManagedProcess,
+  pullRequestPayload,
   repoRoot,
   ServiceImage,
+  sendWebhook,
   startControlPlane,
   startProcess,
   startRedis,
@@ -22,12 +26,13 @@ import {
   type TestKubelet,
   type TestRedis,
   type TestSentinelSet,
+  type WebhookAnswer,
   waitUntil,
 } from '@kritik/testing';
 import { installChart } from './chart.js';
 import { type ContainerRuntime, deploymentRuntime } from './deployment-env.js';
 import { ObjectRecorder } from './recorder.js';
-import { type Delivery, delivery, pullRequestPayload, sendWebhook, type WebhookAnswer } from './webhooks.js';
+
 import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, type PullRequestRef, WEBHOOK_SECRET, World } from './world.js';
 
 export const RELEASE = { name: 'kritik', namespace: 'kritik' } as const;

@@ -5,6 +5,8 @@ import {
   boolSetting,
   ConfigError,
   DEFAULT_TRIGGER_SETTINGS,
+  describeConfigProblems,
+  exportLines,
   intSetting,
   listSetting,
   loadConfig,
@@ -135,5 +137,32 @@ describe('triggerSettingsSchema', () => {
     const file = yamlFile('triggers:\n  lable: ai-review\n');
     const sut = errorOf(() => load({ KRITIK_CONFIG: file }));
     expect(sut.problems.map((p) => p.message).join()).toMatch(/lable/);
+  });
+});
+
+describe(describeConfigProblems.name, () => {
+  const problems = [
+    { service: 'standalone', problems: [] },
+    { service: 'backend', problems: [{ source: 'GITHUB_WEBHOOK_SECRET', message: 'is required' }] },
+    {
+      service: 'worker',
+      problems: [
+        { source: 'GITHUB_APP_ID', message: 'is required' },
+        { source: 'GITHUB_WEBHOOK_SECRET (or github.webhookSecret in k.yaml)', message: 'is required' },
+        { source: 'queue.concurrency in k.yaml', message: 'Too small' },
+      ],
+    },
+  ];
+
+  it('lists every problem of every failing service under its name', () => {
+    const sut = describeConfigProblems(problems);
+
+    expect(sut).toContain('Kritik cannot start: 4 setting(s) need fixing.');
+    expect(sut).toContain('backend:\n  - GITHUB_WEBHOOK_SECRET: is required\nworker:\n  - GITHUB_APP_ID: is required');
+    expect(sut).not.toContain('standalone:');
+  });
+
+  it('gives one export line per variable, each once, and none for a file-only setting', () => {
+    expect(exportLines(problems)).toEqual(['export GITHUB_WEBHOOK_SECRET=…', 'export GITHUB_APP_ID=…']);
   });
 });

@@ -18,6 +18,41 @@ export class ConfigError extends Error {
   }
 }
 
+/** The problems of several services' configurations, checked in one pass so one round fixes them all. */
+export interface ServiceProblems {
+  readonly service: string;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** The variable a problem names (`GITHUB_APP_ID`, or `GITHUB_APP_ID (or github.appId in f.yaml)`). */
+const variableOf = (problem: ConfigProblem) => /^[A-Z][A-Z0-9_]*\b/.exec(problem.source)?.[0];
+
+/**
+ * What a person reads when the configuration does not validate: every problem of every service,
+ * then one `export` line per variable to set (each once, whichever services need it).
+ */
+export function describeConfigProblems(all: readonly ServiceProblems[]): string {
+  const failing = all.filter((entry) => entry.problems.length > 0);
+  const count = failing.reduce((sum, entry) => sum + entry.problems.length, 0);
+  const out = [`Kritik cannot start: ${count} setting(s) need fixing.`, ''];
+  for (const { service, problems } of failing) {
+    out.push(`${service}:`);
+    for (const problem of problems) out.push(`  - ${problem.source}: ${problem.message}`);
+  }
+  const exports = exportLines(failing);
+  if (exports.length > 0) {
+    out.push('', 'Set them (docs/install.md says what each is), then start again:');
+    for (const line of exports) out.push(`  ${line}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `export NAME=…` for each variable the problems name, once each, in the order first named. */
+export function exportLines(all: readonly ServiceProblems[]): string[] {
+  const names = all.flatMap((entry) => entry.problems.map(variableOf));
+  return [...new Set(names)].filter((name): name is string => name !== undefined).map((name) => `export ${name}=…`);
+}
+
 export interface LoadConfigOptions<S extends z.ZodType> {
   readonly schema: S;
   /** Environment variable name → dotted path in the config object, e.g. `{ PORT: 'port' }`. */

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, PinoLoggerService, REDACTED, redact } from './logger.js';
+import { createLogger, logFormatOf, PinoLoggerService, prettyLine, REDACTED, redact } from './logger.js';
 
 function capture() {
   // biome-ignore lint/suspicious/noExplicitAny: parsed log lines are walked freely in assertions
@@ -80,17 +80,62 @@ describe(redact.name, () => {
 });
 
 describe(PinoLoggerService.name, () => {
-  it('logs Nest messages with their context', () => {
+  it('logs Nest messages with their context, its start-up chatter at debug', () => {
     const { lines, logger } = capture();
     const sut = new PinoLoggerService(logger);
     sut.log('Mapped {/health, GET} route', 'RouterExplorer');
     sut.error('boom', 'Error: boom\n    at x', 'ExceptionsHandler');
-    expect(lines[0]).toMatchObject({ level: 'info', msg: 'Mapped {/health, GET} route', context: 'RouterExplorer' });
+    expect(lines[0]).toMatchObject({ level: 'debug', msg: 'Mapped {/health, GET} route', context: 'RouterExplorer' });
     expect(lines[1]).toMatchObject({
       level: 'error',
       msg: 'boom',
       context: 'ExceptionsHandler',
       stack: expect.stringContaining('at x'),
     });
+  });
+});
+
+describe(logFormatOf.name, () => {
+  it.each([
+    [{}, true, 'pretty'],
+    [{}, false, 'json'],
+    [{}, undefined, 'json'],
+    [{ KRITIK_LOG_FORMAT: 'json' }, true, 'json'],
+    [{ KRITIK_LOG_FORMAT: 'Pretty' }, false, 'pretty'],
+    [{ KRITIK_LOG_FORMAT: 'xml' }, true, 'pretty'],
+  ])('reads %j on a terminal=%s as %s', (env, tty, expected) => {
+    expect(logFormatOf(env, tty)).toBe(expected);
+  });
+});
+
+describe(prettyLine.name, () => {
+  it('prints time, level, service and message, then the other fields as key=value', () => {
+    const sut = prettyLine(
+      '{"level":"info","time":"2026-12-04T08:01:02.345Z","service":"worker","msg":"review ended","pr":7,"repo":"acme/shop"}',
+    );
+
+    expect(sut).toBe('08:01:02 INFO  worker   review ended pr=7 repo=acme/shop\n');
+  });
+
+  it('quotes values with spaces and shows an error by its message', () => {
+    const sut = prettyLine(
+      '{"level":"warn","msg":"m","why":"a b","err":{"type":"Error","message":"boom","stack":"x"}}',
+    );
+
+    expect(sut).toBe(' WARN  m why="a b" err="boom"\n');
+  });
+
+  it('passes a line that is not JSON through unchanged', () => {
+    expect(prettyLine('plain text')).toBe('plain text\n');
+  });
+
+  it('keeps redaction: a pretty logger never prints a secret', () => {
+    const written: string[] = [];
+    const sut = createLogger({ format: 'pretty', destination: { write: (line: string) => written.push(line) } });
+
+    sut.info({ token: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' }, 'minted');
+
+    expect(written.join('')).toContain(`token=${REDACTED}`);
+    expect(written.join('')).not.toContain('ghp_');
   });
 });

@@ -1,6 +1,8 @@
-// JSON logging with pino. Every record passes through a redactor that blanks secrets by key
-// (tokens, signatures, keys, authorization headers) and by shape (GitHub tokens, bearer
-// credentials, PEM private keys), so a careless log call cannot leak one.
+// Logging with pino: JSON lines, or one readable line per record on a terminal. Every record
+// passes through a redactor that blanks secrets by key (tokens, signatures, keys, authorization
+// headers) and by shape (GitHub tokens, bearer credentials, PEM private keys), so a careless log
+// call cannot leak one.
+import { ENV } from '@kritik/core';
 import type { LoggerService } from '@nestjs/common';
 import pino from 'pino';
 
@@ -14,9 +16,75 @@ export interface LoggerOptions {
   readonly name?: string;
   /** Where lines go; stdout when omitted (tests pass a stream to read them back). */
   readonly destination?: pino.DestinationStream;
+  /** JSON lines (the default) or one readable line per record; see {@link logFormatOf}. */
+  readonly format?: LogFormat;
+}
+
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * The format an entry point logs in: KRITIK_LOG_FORMAT when it names one, else readable lines
+ * for a person at a terminal and JSON for everything else (a file, a pipe, a log collector).
+ */
+export function logFormatOf(source: NodeJS.ProcessEnv, isTty: boolean | undefined): LogFormat {
+  const asked = source[ENV.logFormat]?.trim().toLowerCase();
+  if (asked && (LOG_FORMATS as readonly string[]).includes(asked)) return asked as LogFormat;
+  return isTty ? 'pretty' : 'json';
+}
+
+const LEVEL_STYLE: Record<string, [string, string]> = {
+  trace: ['TRACE', '\x1b[90m'],
+  debug: ['DEBUG', '\x1b[90m'],
+  info: ['INFO ', '\x1b[36m'],
+  warn: ['WARN ', '\x1b[33m'],
+  error: ['ERROR', '\x1b[31m'],
+  fatal: ['FATAL', '\x1b[41m'],
+};
+const OMITTED = new Set(['time', 'level', 'service', 'msg', 'pid', 'hostname', 'component']);
+
+const fieldText = (value: unknown): string => {
+  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value;
+  if (typeof value === 'object' && value !== null && 'message' in value && 'type' in value)
+    return JSON.stringify(String((value as { message: unknown }).message));
+  return JSON.stringify(value);
+};
+
+/** One JSON record as a line a person reads: `12:04:05 INFO  worker  message key=value …`. */
+export function prettyLine(json: string, color = false): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
+  const [label, tint] = LEVEL_STYLE[String(record.level)] ?? [String(record.level).toUpperCase(), ''];
+  const level = color && tint ? `${tint}${label}\x1b[0m` : label;
+  const fields = Object.entries(record)
+    .filter(([key, value]) => !OMITTED.has(key) && value !== undefined)
+    .map(([key, value]) => `${key}=${fieldText(value)}`);
+  const service = typeof record.service === 'string' ? `${record.service.padEnd(8)} ` : '';
+  const message = typeof record.msg === 'string' ? record.msg : '';
+  return `${[`${time} ${level} ${service}${message}`.trimEnd(), ...fields].join(' ')}\n`;
+}
+
+/** A destination that writes each record of `inner` as a readable line (pino hands over whole lines). */
+export function prettyDestination(inner: pino.DestinationStream, color: boolean): pino.DestinationStream {
+  return {
+    write(chunk: string) {
+      let out = '';
+      for (const line of chunk.split('\n')) if (line) out += prettyLine(line, color);
+      inner.write(out);
+    },
+  };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination =
+    options.format === 'pretty'
+      ? prettyDestination(options.destination ?? pino.destination({ dest: 1, sync: true }), !process.env.NO_COLOR)
+      : options.destination;
   return pino(
     {
       level: options.level ?? 'info',
@@ -36,7 +104,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     // Lines are written in batches of 4 KB or every 250 ms, whichever comes first: one write
     // per request would cost a system call each under load.
-    options.destination ?? pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }),
+    destination ?? pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }),
   );
 }
 
@@ -86,12 +154,15 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   return out;
 }
 
-/** Nest's logger interface on top of pino, so framework messages are JSON lines like ours. */
+/**
+ * Nest's logger interface on top of pino, so framework messages are records like ours. Nest's
+ * own `log` messages (modules loaded, routes mapped) are start-up noise: they go at debug.
+ */
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...params: unknown[]) {
-    this.write('info', message, params);
+    this.write('debug', message, params);
   }
   error(message: unknown, ...params: unknown[]) {
     this.write('error', message, params);

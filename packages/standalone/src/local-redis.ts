@@ -1,11 +1,12 @@
 // The Redis of the standalone mode: the given REDIS_URL, or a redis-server started here on a free
 // loopback port, keeping its append-only file in the data directory so queued reviews survive.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findExecutable, freePort, redisAnswers } from '@kritik/control-plane';
 import { ENV } from '@kritik/core';
+import { PDEATHSIG } from './services.js';
 
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
@@ -55,15 +56,21 @@ export async function provideRedis(options: RedisOptions): Promise<LocalRedis> {
   const dir = join(options.dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
+  // Its own process group, so the terminal's Ctrl-C reaches the services but not Redis: the
+  // standalone stops the services first and Redis last, and no service sees Redis vanish. Where
+  // setpriv exists the kernel still ends it if the standalone dies.
+  const pdeathsig = existsSync(PDEATHSIG) ? [PDEATHSIG, '--pdeathsig', 'SIGTERM', '--'] : [];
   const child: ChildProcess = spawn(
-    binary,
+    pdeathsig[0] ?? binary,
     [
+      ...pdeathsig.slice(1),
+      ...(pdeathsig.length ? [binary] : []),
       ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
       ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no'],
       // BullMQ must never lose keys to eviction.
       ...['--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
   const exited = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code) => resolveExit(code));

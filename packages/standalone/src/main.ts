@@ -3,25 +3,36 @@
 // Exit codes: 0 after SIGINT/SIGTERM, 1 when a part fails or ends, 2 for bad configuration.
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createLogger, redactRedisUrl } from '@kritik/server';
+import {
+  createLogger,
+  describeConfigProblems,
+  EXIT_BAD_CONFIG,
+  exportLines,
+  logFormatOf,
+  redactRedisUrl,
+} from '@kritik/server';
 import pino from 'pino';
-import { loadStandaloneConfig, type StandaloneConfig } from './standalone.config.js';
+import { preflight } from './preflight.js';
 import { startStandalone } from './standalone.js';
 
 // Synchronous: the few lines this process writes must be out before it exits.
 const destination = pino.destination({ dest: 1, sync: true });
+const format = logFormatOf(process.env, process.stdout.isTTY);
 
-let config: StandaloneConfig;
-try {
-  config = loadStandaloneConfig(process.env);
-} catch (error) {
-  const logger = createLogger({ name: 'standalone', destination });
-  if (error instanceof ConfigError) logger.fatal({ problems: error.problems }, error.message);
-  else logger.fatal({ err: error }, 'configuration could not be loaded');
-  process.exit(2);
+const checked = preflight(process.env);
+if (!checked.ok) {
+  if (format === 'pretty') process.stderr.write(describeConfigProblems(checked.problems));
+  else
+    createLogger({ name: 'standalone', destination }).fatal(
+      { problems: checked.problems.filter((entry) => entry.problems.length > 0), fix: exportLines(checked.problems) },
+      'invalid configuration',
+    );
+  process.exit(EXIT_BAD_CONFIG);
 }
+const { config } = checked;
 
-const logger = createLogger({ name: 'standalone', level: config.logLevel, destination });
+const logger = createLogger({ name: 'standalone', level: config.logLevel, destination, format });
+for (const warning of checked.warnings) logger.warn(warning);
 try {
   const running = await startStandalone({
     config,
@@ -42,8 +53,11 @@ try {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    void running.stop().then(() => process.exit(0));
+    logger.info({ signal }, 'stopping: the services first, then Redis');
+    void running.stop().then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -47,9 +47,10 @@ export function serviceEnv(
     delete env[name];
   }
   if (redisUrl !== undefined) env[ENV.redisUrl] = redisUrl;
+  // One bind address for both services: a laptop's loopback unless KRITIK_HOST says otherwise.
+  env[ENV.host] = config.host;
   if (service === 'backend') {
     env[ENV.port] = String(config.port);
-    env[ENV.host] = config.host;
   } else {
     env[ENV.port] = String(config.workerPort);
     // Standalone means no cluster: the worker runs each reviewer as a child process.
@@ -59,7 +60,8 @@ export function serviceEnv(
   return env;
 }
 
-const PDEATHSIG = '/usr/bin/setpriv';
+/** util-linux's setpriv: `--pdeathsig` makes the kernel signal a child when its parent dies. */
+export const PDEATHSIG = '/usr/bin/setpriv';
 
 export interface ServiceProcess {
   readonly name: ServiceName;
@@ -70,15 +72,20 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node <main>`; output goes to this process's stdout and stderr (JSON log lines). Where
+ * Starts `node <main>`; output goes to this process's stdout and stderr, or to `output`. Where
  * setpriv exists the kernel kills the child if this process dies, so no service outlives it.
  */
-export function startService(name: ServiceName, main: string, env: NodeJS.ProcessEnv): ServiceProcess {
+export function startService(
+  name: ServiceName,
+  main: string,
+  env: NodeJS.ProcessEnv,
+  output: 'inherit' | number = 'inherit',
+): ServiceProcess {
   const argv = [process.execPath, main];
   const [file, args] = existsSync(PDEATHSIG)
     ? [PDEATHSIG, ['--pdeathsig', 'SIGTERM', '--', ...argv]]
     : [argv[0]!, argv.slice(1)];
-  const child = spawn(file, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(file, args, { env, stdio: ['ignore', output, output] });
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
     child.once('exit', (code, signal) => {

@@ -21,6 +21,8 @@ export interface StandaloneOptions {
   /** Where the services' packages are looked up from (the entry point's directory). */
   readonly from: string;
   readonly startTimeoutMs?: number;
+  /** Where the services' logs go: this process's stdout and stderr by default, or a file descriptor. */
+  readonly output?: number;
 }
 
 export interface RunningStandalone {
@@ -65,7 +67,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Runni
   if (redis.started) logger.info({ redisUrl: redis.url }, 'started a local redis-server');
 
   const services: ServiceProcess[] = SERVICES.map((name) =>
-    startService(name, mains[name], serviceEnv(name, config, redis.url, source)),
+    startService(name, mains[name], serviceEnv(name, config, redis.url, source), options.output),
   );
   let stopping = false;
   const stop = async () => {
@@ -78,7 +80,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Runni
     redis.exited.then((code) => ({ part: 'redis' as const, code })),
   ]);
 
-  const urls = { backend: urlOf(config.host, config.port), worker: urlOf('127.0.0.1', config.workerPort) };
+  const urls = { backend: urlOf(config.host, config.port), worker: urlOf(config.host, config.workerPort) };
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (const service of services) {
     while (!(await healthy(urls[service.name]))) {

@@ -10,4 +10,5 @@ export * from './pod-env.js';
 export * from './redis.js';
 export * from './service-image.js';
 export * from './temp-dir.js';
+export * from './webhooks.js';
 export * from './world.js';

@@ -26,7 +26,6 @@ function memoryIo(stdin = '', files: Record<string, string> = {}) {
   return { io, stdout: () => out.join(''), stderr: () => err.join(''), files };
 }
 
-const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)!;
 const secretDiff = `--- a/app.env\n+++ b/app.env\n@@ -1 +1,2 @@\n A=1\n+GH=${'ghp'}_${'Z9'.repeat(18)}\n`;
 
 describe(parseTarget.name, () => {
@@ -172,7 +171,7 @@ describe(main.name, () => {
 
     const code = await main(['review', '--diff', '-', '--format', 'json'], {}, sut.io);
 
-    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    const report = reviewReportSchema.parse(JSON.parse(sut.stdout()));
     expect(code).toBe(0);
     expect(report).toMatchObject({ status: 'skipped', reason: 'dry run: nothing posted', findings: { critical: 1 } });
     expect(report.findingList).toEqual([
@@ -181,13 +180,87 @@ describe(main.name, () => {
     expect(sut.stderr()).toContain('ANTHROPIC_API_KEY is not set: running the deterministic checks only');
   });
 
-  it('prints text for people with the JSON result as the last line', async () => {
+  it('prints only text on stdout for --format text, headed by what happened to a local diff', async () => {
     const sut = memoryIo(loadFixture('go-cmp'));
 
     await main(['review', '--diff', '-'], {}, sut.io);
 
-    expect(sut.stdout()).toMatch(/^Kritik: skipped \(dry run: nothing posted\)\n/);
-    expect(JSON.parse(lastLine(sut.stdout()))).toMatchObject({ status: 'skipped', filesReviewed: 8 });
+    expect(sut.stdout()).toMatch(/^Kritik: reviewed the local diff \(nothing is posted for a local diff\)\n/);
+    expect(sut.stdout()).not.toMatch(/^\{/m);
+    expect(sut.stderr()).toContain('kritik: diff: 8 file(s)');
+  });
+
+  it('prints only the Markdown on stdout for --format markdown, so it can be piped', async () => {
+    const sut = memoryIo(secretDiff);
+
+    await main(['review', '--diff', '-', '--format', 'markdown'], {}, sut.io);
+
+    expect(sut.stdout()).toMatch(/^## Kritik review\n/);
+    expect(sut.stdout()).not.toMatch(/^\{/m);
+  });
+
+  it('prints exactly one JSON object on stdout for --format json', async () => {
+    const sut = memoryIo(secretDiff);
+
+    await main(['review', '--diff', '-', '--format', 'json'], {}, sut.io);
+
+    expect(sut.stdout().trimEnd().split('\n')).toHaveLength(1);
+    expect(reviewReportSchema.parse(JSON.parse(sut.stdout()))).toMatchObject({ findings: { critical: 1 } });
+  });
+
+  it.each([
+    [['review', '--help']],
+    [['review', '-h']],
+    [['review', '--diff', '-', '--help']],
+    [['job', '--help']],
+    [['--help']],
+  ])('prints the usage on stdout and exits 0 for %j', async (...argv) => {
+    const sut = memoryIo();
+
+    const code = await main(argv[0]!, {}, sut.io);
+
+    expect([code, sut.stderr()]).toEqual([0, '']);
+    expect(sut.stdout()).toContain('--fail-on critical|major|minor');
+  });
+
+  it.each([
+    ['critical', 3],
+    ['major', 3],
+    ['minor', 3],
+  ])('exits %s→%i when a critical finding meets --fail-on, and says why on stderr', async (failOn, expected) => {
+    const sut = memoryIo(secretDiff);
+
+    const code = await main(['review', '--diff', '-', '--fail-on', failOn, '--format', 'json'], {}, sut.io);
+
+    expect(code).toBe(expected);
+    expect(sut.stderr()).toContain(`1 finding(s) at ${failOn} or above (--fail-on ${failOn})`);
+    expect(JSON.parse(sut.stdout())).toMatchObject({ findings: { critical: 1 } });
+  });
+
+  it('exits 0 with --fail-on when no finding reaches the threshold', async () => {
+    const sut = memoryIo(loadFixture('go-cmp'));
+
+    const code = await main(['review', '--diff', '-', '--fail-on', 'minor'], {}, sut.io);
+
+    expect(code).toBe(0);
+  });
+
+  it('says there is nothing to review for an empty diff and exits 0', async () => {
+    const sut = memoryIo('\n');
+
+    const code = await main(['review', '--diff', '-', '--fail-on', 'minor'], {}, sut.io);
+
+    expect(code).toBe(0);
+    expect(sut.stdout()).toMatch(/^Kritik: nothing to review \(the diff changes no file\)\n/);
+  });
+
+  it('reports bad input before warning about the missing API key', async () => {
+    const sut = memoryIo('not a diff at all');
+
+    const code = await main(['review', '--diff', '-'], {}, sut.io);
+
+    expect(code).toBe(2);
+    expect(sut.stderr()).not.toContain('ANTHROPIC_API_KEY');
   });
 
   it('prints the Markdown a review would post', async () => {
@@ -204,7 +277,7 @@ describe(main.name, () => {
 
     await main(['review', '--diff', '-', '--config', 'k.yaml', '--format', 'json'], {}, sut.io);
 
-    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    const report = reviewReportSchema.parse(JSON.parse(sut.stdout()));
     expect(report.skippedFiles.filter((s) => s.reason === 'ignored by .kritik.yaml').length).toBeGreaterThan(0);
   });
 
@@ -215,6 +288,7 @@ describe(main.name, () => {
     [['review', '--diff', 'missing.diff'], '', 'cannot read missing.diff'],
     [['review', '--format', 'xml', '--diff', '-'], '', '--format must be one of text, markdown, json'],
     [['review', '--bogus'], '', "Unknown option '--bogus'"],
+    [['review', '--diff', '-', '--fail-on', 'nit'], 'x', '--fail-on must be one of critical, major, minor'],
     [['review', '--diff', '-', '--max-turns', '0'], 'x', '--max-turns must be an integer from 1 to 50'],
     [['review', '--diff', '-', '--max-turns', 'many'], 'x', '--max-turns must be an integer from 1 to 50'],
     [['frobnicate'], '', 'unknown command'],
@@ -271,7 +345,7 @@ describe('kritik review --diff --repo', () => {
 
     const code = await main(['review', '--diff', '-', '--repo', dir, '--no-verify', '--format', 'json'], env(), sut.io);
 
-    const report = reviewReportSchema.parse(JSON.parse(lastLine(sut.stdout())));
+    const report = reviewReportSchema.parse(JSON.parse(sut.stdout()));
     expect(code).toBe(0);
     expect(report).toMatchObject({ turns: 2, toolCalls: 1, filesRead: 1, findings: { major: 1 } });
     expect(sut.stderr()).toMatch(/kritik: review turn 1: read_file; \d+ tokens, \$\d+\.\d{4} so far\n/);
@@ -291,7 +365,7 @@ describe('kritik review --diff --repo', () => {
     await main(['review', '--diff', '-', '--repo', dir, '--max-turns', '2', '--format', 'json'], env(), sut.io);
 
     expect(anthropic.messageRequests().length - before).toBe(2);
-    expect(JSON.parse(lastLine(sut.stdout()))).toMatchObject({ status: 'skipped', turns: 2 });
+    expect(JSON.parse(sut.stdout())).toMatchObject({ status: 'skipped', turns: 2 });
     expect(sut.stderr()).toContain('review turn 2 (final)');
   });
 });

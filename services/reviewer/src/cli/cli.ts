@@ -1,5 +1,5 @@
 // The `kritik` command line: `review` of a pull request or a local diff, and `job`, the mode a
-// review Job runs in. Exit codes: 0 posted or skipped, 1 failed, 2 bad input or configuration.
+// review Job runs in. Exit codes: 0 done, 1 failed, 2 bad input or configuration, 3 --fail-on met.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,24 +7,33 @@ import { ENV, type Platform, type RepoRef } from '@kritik/core';
 import { createCodeHost, type HostSettings } from '../code-host/create.js';
 import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
 import { INSTRUCTION_FILES, type InstructionFile } from '../prompt/prompt.js';
-import { runReview } from '../review/engine.js';
+import { type ReviewRun, runReview } from '../review/engine.js';
 import { type ClientSettings, type Env, readClientSettings, SettingsError } from '../settings.js';
-import { FORMATS, type Format, renderOutput } from './format.js';
+import { FAIL_ON, type FailOn, FORMATS, type Format, findingsAtOrAbove, renderOutput, type Subject } from './format.js';
 import { EXIT, type Io, redact } from './io.js';
 import { runJob } from './job.js';
 
 export const USAGE = `Usage:
   kritik review <owner/repo#123 | pull or merge request URL> [--dry-run] [--no-checkout] [review options]
   kritik review --diff <file|-> [--repo <dir>] [--config <.kritik.yaml>] [--title <text>] [review options]
-Review options: [--max-turns <1-50>] [--no-verify] [--format text|markdown|json]
+  kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken} or ${ENV.gitlabToken}, ${ENV.anthropicApiKey})
+  kritik --help | --version      (every command also takes --help)
+
+Review options:
+  --format text|markdown|json  stdout carries only this format (progress and warnings go to stderr)
+  --fail-on critical|major|minor
+                               exit 3 when a finding at this severity or above is found (for CI)
+  --max-turns <1-50>           model turns exploring the code;  --no-verify  skip the second look
   A pull request's head is checked out into a temporary directory (removed afterwards) and the model
   explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
-  kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken} or ${ENV.gitlabToken}, ${ENV.anthropicApiKey})
+  A local diff is never posted. An empty diff is "nothing to review" (exit 0); input that is not a
+  unified diff is bad input (exit 2).
 
 Environment: ${ENV.githubToken} (required for GitHub pull requests), ${ENV.gitlabToken} (for GitLab merge
 requests, on ${ENV.gitlabUrl}: gitlab.com by default), ${ENV.anthropicApiKey} (without it only the
 deterministic checks run), ${ENV.githubApiUrl}, ${ENV.anthropicBaseUrl}.
-Exit codes: 0 posted or skipped, 1 failed, 2 bad input or configuration.`;
+Exit codes: 0 done (posted, or nothing to post), 1 the review failed, 2 bad input or configuration,
+3 findings at or above --fail-on.`;
 
 export class BadInput extends Error {}
 
@@ -112,7 +121,13 @@ export function apiUrlFor(
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: readonly string[], env: Env, io: Io): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'job') return runJob(env, io);
+  if (command === 'job') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    return runJob(env, io);
+  }
   if (command === '--version' || command === '-v') {
     io.stdout('kritik 0.1.0\n');
     return EXIT.ok;
@@ -144,8 +159,15 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
     throw new BadInput(`${(error as Error).message}\n\n${USAGE}`);
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
   const format = (values.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw new BadInput(`--format must be one of ${FORMATS.join(', ')}`);
+  const failOn = values['fail-on'] as FailOn | undefined;
+  if (failOn !== undefined && !FAIL_ON.includes(failOn))
+    throw new BadInput(`--fail-on must be one of ${FAIL_ON.join(', ')}`);
   const settings = readClientSettings(env);
   const progress = (message: string) => {
     if (!settings.quiet) io.stderr(`kritik: ${redact(message, settings)}\n`);
@@ -158,8 +180,21 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
     ...(values['no-verify'] ? { verify: false } : {}),
   };
   const repoDir = values.repo;
-  const { llm, noLlmReason } = model(settings, progress);
-  if (!llm) progress(`${noLlmReason}: running the deterministic checks only (secrets, conflict markers)`);
+  // Called once the input is known to be good, so a bad input's error is the first thing said.
+  const modelOrChecks = () => {
+    const chosen = model(settings, progress);
+    if (!chosen.llm)
+      progress(`${chosen.noLlmReason}: running the deterministic checks only (secrets, conflict markers)`);
+    return chosen;
+  };
+  const exitOf = (run: ReviewRun, subject: Subject): number => {
+    io.stdout(renderOutput(run, format, subject));
+    if (run.report.status === 'failed') return EXIT.failed;
+    const over = failOn === undefined ? 0 : findingsAtOrAbove(run, failOn);
+    if (over === 0) return EXIT.ok;
+    io.stderr(`kritik: ${over} finding(s) at ${failOn} or above (--fail-on ${failOn})\n`);
+    return EXIT.findings;
+  };
 
   if (values.diff !== undefined) {
     if (positionals.length > 0) throw new BadInput('give either --diff or a pull request, not both');
@@ -169,6 +204,7 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
     }
     const configText = await readConfig(values.config, io);
     const instructionFiles = repoDir === undefined ? [] : await readInstructionFiles(repoDir, io);
+    const { llm, noLlmReason } = modelOrChecks();
     const run = await runReview({
       source: {
         kind: 'diff',
@@ -184,17 +220,18 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
       ...(repoDir !== undefined ? { repoDir } : {}),
       ...loop,
     });
-    io.stdout(renderOutput(run, format));
-    return run.report.status === 'failed' ? EXIT.failed : EXIT.ok;
+    return exitOf(run, 'diff');
   }
 
   if (positionals.length !== 1) throw new BadInput('expected one pull request (owner/repo#123 or its URL)');
   if (values.config !== undefined)
     throw new BadInput('--config applies to --diff only; a pull request uses its base branch config');
   const target = parseTarget(positionals[0]!);
+  const hostSettings = hostFor(target, settings);
+  const { llm, noLlmReason } = modelOrChecks();
   const run = await runReview({
     source: { kind: 'pull', repo: target.repo, pr: target.pr, trigger: 'cli' },
-    host: createCodeHost(hostFor(target, settings), { warn: progress }),
+    host: createCodeHost(hostSettings, { warn: progress }),
     llm,
     noLlmReason,
     dryRun: values['dry-run'] ?? false,
@@ -203,8 +240,7 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
     ...(repoDir !== undefined ? { repoDir } : values['no-checkout'] ? {} : { checkoutParent: tmpdir() }),
     ...loop,
   });
-  io.stdout(renderOutput(run, format));
-  return run.report.status === 'failed' ? EXIT.failed : EXIT.ok;
+  return exitOf(run, 'pull request');
 }
 
 function parseReviewArgs(args: readonly string[]) {
@@ -217,6 +253,8 @@ function parseReviewArgs(args: readonly string[]) {
       config: { type: 'string' },
       title: { type: 'string' },
       format: { type: 'string', short: 'f' },
+      'fail-on': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' },
       repo: { type: 'string' },
       'max-turns': { type: 'string' },

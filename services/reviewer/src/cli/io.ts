@@ -1,6 +1,7 @@
 // What the command line touches outside itself, injectable so tests run it in-process.
 
-export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+/** 3: the review ran and found something at or above `--fail-on`, so CI can tell it from a failure. */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, findings: 3 } as const;
 
 export interface Io {
   stdout: (text: string) => void;

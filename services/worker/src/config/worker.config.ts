@@ -85,6 +85,8 @@ export type CommandSettings = z.infer<typeof commandSettingsSchema>;
 export const workerConfigSchema = z
   .object({
     port: portSetting().default(DEFAULT_WORKER_PORT),
+    /** Address /health, /ready and /metrics listen on (the backend's variable: one bind address for both). */
+    host: z.string().min(1).default('0.0.0.0'),
     /** /metrics on its own port (the chart sets one); on `port` when unset. */
     metricsPort: portSetting().optional(),
     logLevel: logLevelSetting(),
@@ -169,6 +171,7 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** Environment variables the worker reads, and where each lands in the config. */
 export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.port]: 'port',
+  [ENV.host]: 'host',
   [ENV.metricsPort]: 'metricsPort',
   [ENV.logLevel]: 'logLevel',
   ...redisEnv('redis'),

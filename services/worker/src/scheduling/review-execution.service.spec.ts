@@ -2,7 +2,7 @@ import type { ReviewRequest } from '@kritik/core';
 import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
-import { ReviewExecution } from './review-execution.service.js';
+import { outcomeLine, ReviewExecution } from './review-execution.service.js';
 
 describe(ReviewExecution.name, () => {
   let parts: SchedulingParts;
@@ -118,5 +118,25 @@ describe(ReviewExecution.name, () => {
     expect(await end).toEqual({ kind: 'detached', why: 'the worker is shutting down' });
     expect((await parts.lifecycle.get(review.reviewId))?.status).toBe('running');
     expect(await parts.gate.holderOf(review)).toBeUndefined();
+  });
+});
+
+describe(outcomeLine.name, () => {
+  it('says how a review ended with its findings, tokens and cost', () => {
+    const result = postedResult({
+      findings: { critical: 0, major: 1, minor: 2, nit: 0 },
+      tokens: { input: 1000, output: 150, cacheRead: 50, cacheWrite: 0 },
+      costUsd: 0.0041,
+    });
+
+    expect(outcomeLine('acme/shop#7', { status: 'posted', result })).toBe(
+      'review of acme/shop#7 posted: 3 finding(s), 1200 tokens, $0.0041',
+    );
+  });
+
+  it('says why a review without a result ended', () => {
+    expect(outcomeLine('acme/shop#7', { status: 'failed', reason: 'the reviewer crashed' })).toBe(
+      'review of acme/shop#7 failed (the reviewer crashed)',
+    );
   });
 });

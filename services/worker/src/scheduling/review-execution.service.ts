@@ -239,6 +239,7 @@ export class ReviewExecution {
     }
     this.metrics.reviews.inc({ outcome: end.status, cause: end.cause });
     if (started !== undefined) this.metrics.duration.observe({ outcome: end.status }, (Date.now() - started) / 1000);
+    const result = end.result;
     this.logger.info(
       {
         reviewId: review.reviewId,
@@ -246,8 +247,9 @@ export class ReviewExecution {
         pr: review.pr,
         status: end.status,
         reason: end.reason,
+        ...(result ? { findings: result.findings, tokens: result.tokens, costUsd: result.costUsd } : {}),
       },
-      'review ended',
+      outcomeLine(`${repoFullName(review.repo)}#${review.pr}`, end),
     );
     return { kind: 'finished', status: end.status, ...(end.reason ? { reason: end.reason } : {}) };
   }
@@ -266,4 +268,14 @@ export class ReviewExecution {
       return { kind: 'ok' };
     }
   }
+}
+
+/** The one line a person reads per review: which pull request, how it ended, what it found and cost. */
+export function outcomeLine(pr: string, end: Pick<CountedEnding, 'status' | 'reason' | 'result'>): string {
+  const head = `review of ${pr} ${end.status}${end.reason ? ` (${end.reason})` : ''}`;
+  const r = end.result;
+  if (!r) return head;
+  const findings = Object.values(r.findings).reduce((sum, n) => sum + n, 0);
+  const tokens = r.tokens.input + r.tokens.output + r.tokens.cacheRead + r.tokens.cacheWrite;
+  return `${head}: ${findings} finding(s), ${tokens} tokens, $${r.costUsd.toFixed(4)}`;
 }

@@ -1,7 +1,7 @@
 // GitHub webhook deliveries as GitHub sends them: the payload shape of `pull_request` events,
 // the X-Hub-Signature-256 HMAC over the exact bytes, and the delivery headers.
 import { createHmac, randomUUID } from 'node:crypto';
-import type { PullRequestRef } from '@kritik/testing';
+import type { PullRequestRef } from './world.js';
 
 /** A `pull_request` payload with the fields GitHub always sends that Kritik reads, and a few it does not. */
 export function pullRequestPayload(action: string, pr: PullRequestRef): Record<string, unknown> {
