@@ -87,8 +87,11 @@ export class IntakePolicy {
 
   private comment(event: Extract<IntakeEvent, { type: 'comment' }>): IntakeDecision {
     if (!event.created) return ignore('comment edited or deleted');
-    // Bots never command us, which also keeps our own replies from triggering anything.
-    if (event.author.bot) return ignore(`comment by bot ${event.author.login}`);
+    // Bots never command us, which also keeps our own replies from triggering anything; on GitLab
+    // the token Kritik posts with may belong to a plain user, named as the bot.
+    if (event.author.bot || event.author.login.toLowerCase() === this.options.botName.toLowerCase()) {
+      return ignore(`comment by bot ${event.author.login}`);
+    }
     const command = parseCommand(event.body, this.options.botName);
     if (!command) return ignore('comment has no command');
     if (this.users.size > 0 && !this.users.has(event.author.login.toLowerCase())) {
