@@ -9,7 +9,8 @@ export const GITLAB_EVENTS = { mergeRequest: 'Merge Request Hook', note: 'Note H
 const user = z.object({ id: z.number().int(), username: z.string().min(1) });
 const project = z.object({
   // `group/sub/project`: the namespace (nested groups kept) is the owner, the last segment the name.
-  path_with_namespace: z.string().regex(/^[^/\s]+(\/[^/\s]+)+$/, 'must be namespace/project'),
+  // GitLab's path rule: letters, digits, `_`, `-`, `.`, not starting with `-` or `.`.
+  path_with_namespace: z.string().regex(/^\w[\w.-]*(\/\w[\w.-]*)+$/, 'must be namespace/project'),
 });
 const sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a commit SHA');
 const flip = z.object({ previous: z.unknown(), current: z.unknown() }).nullish();
