@@ -1,6 +1,6 @@
-// How GitHub reads a file's `patch` when it places review comments, and the unified diff it returns for
-// a pull request. Deliberately independent of the reviewer's diff engine: it is the oracle that engine
-// is tested against.
+// How GitHub (and GitLab, whose diffs carry the same hunks) reads a file's `patch` when it places
+// review comments, and the unified diff GitHub returns for a pull request. Deliberately independent
+// of the reviewer's diff engine: it is the oracle that engine is tested against.
 
 export interface PatchFile {
   filename: string;
@@ -13,6 +13,8 @@ export interface Hunk {
   /** Line numbers a comment may use on each side: context and added lines RIGHT, context and deleted LEFT. */
   right: Set<number>;
   left: Set<number>;
+  /** Context lines, new line number → old line number (GitLab places them with both). */
+  context: Map<number, number>;
   text: string;
 }
 
@@ -28,7 +30,7 @@ export function parseHunks(patch: string): Hunk[] {
   for (const line of patchLines(patch)) {
     const header = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
     if (header) {
-      current = { right: new Set(), left: new Set(), text: line };
+      current = { right: new Set(), left: new Set(), context: new Map(), text: line };
       hunks.push(current);
       oldLine = Number(header[1]);
       newLine = Number(header[2]);
@@ -39,6 +41,7 @@ export function parseHunks(patch: string): Hunk[] {
     if (line.startsWith('+')) current.right.add(newLine++);
     else if (line.startsWith('-')) current.left.add(oldLine++);
     else if (line.startsWith(' ') || line === '') {
+      current.context.set(newLine, oldLine);
       current.left.add(oldLine++);
       current.right.add(newLine++);
     }

@@ -14,6 +14,8 @@ export interface RecordedRequest {
   /** Pathname without the query string. */
   path: string;
   query: Record<string, string>;
+  /** The raw query string (`?a=1&a=2`), for parameters given more than once. */
+  search: string;
   headers: IncomingHttpHeaders;
   /** Parsed JSON, the raw text when it is not JSON, undefined when empty. */
   body: unknown;
@@ -209,6 +211,7 @@ export abstract class HttpFake {
       method: (req.method ?? 'GET').toUpperCase(),
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
+      search: url.search,
       headers: req.headers,
       body: parseBody(rawBody),
       rawBody,

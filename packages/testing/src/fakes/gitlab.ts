@@ -1,0 +1,825 @@
+// In-memory GitLab REST API v4 for tests: projects (by id or URL-encoded path), merge requests and
+// their diffs, files, archives, compare, discussions, notes and commit statuses, in GitLab's wire format.
+import { createHash, randomBytes } from 'node:crypto';
+import { type Hunk, parseHunks } from './github-patch.js';
+import { type FakeReply, HttpFake, type RecordedRequest, type RouteScope } from './http-fake.js';
+import { buildTarball, type TarEntry } from './tarball.js';
+
+/** One file of a merge request's diff as a test gives it; `diff` is the hunks, as GitLab sends them. */
+export interface GitLabDiffInput {
+  new_path: string;
+  old_path?: string;
+  diff?: string;
+  new_file?: boolean;
+  deleted_file?: boolean;
+  renamed_file?: boolean;
+  /** GitLab leaves `diff` empty for files over its limits and says so here. */
+  too_large?: boolean;
+  generated_file?: boolean;
+}
+
+export interface GitLabDiff {
+  old_path: string;
+  new_path: string;
+  a_mode: string;
+  b_mode: string;
+  diff: string;
+  new_file: boolean;
+  renamed_file: boolean;
+  deleted_file: boolean;
+  generated_file: boolean;
+  too_large: boolean;
+  collapsed: boolean;
+}
+
+export interface GitLabUser {
+  id: number;
+  username: string;
+  name: string;
+  state: 'active';
+  bot: boolean;
+  web_url: string;
+}
+
+export interface GitLabPosition {
+  base_sha: string;
+  start_sha: string;
+  head_sha: string;
+  position_type: 'text';
+  old_path: string;
+  new_path: string;
+  old_line: number | null;
+  new_line: number | null;
+}
+
+export interface GitLabNote {
+  id: number;
+  type: 'DiffNote' | 'DiscussionNote' | null;
+  body: string;
+  author: GitLabUser;
+  created_at: string;
+  updated_at: string;
+  system: boolean;
+  noteable_id: number;
+  noteable_type: 'MergeRequest';
+  noteable_iid: number;
+  resolvable: boolean;
+  resolved?: boolean;
+  position?: GitLabPosition;
+}
+
+export interface GitLabDiscussion {
+  id: string;
+  individual_note: boolean;
+  notes: GitLabNote[];
+}
+
+export type GitLabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped';
+
+export interface GitLabCommitStatus {
+  id: number;
+  sha: string;
+  ref: string | null;
+  status: GitLabStatusState;
+  name: string;
+  target_url: string | null;
+  description: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  allow_failure: boolean;
+  coverage: number | null;
+  pipeline_id: number;
+  author: GitLabUser;
+}
+
+export interface GitLabProjectInput {
+  defaultBranch?: string;
+  /** Files by ref (branch name or SHA): `{ main: { 'README.md': '…' } }`. */
+  files?: Record<string, Record<string, string>>;
+  visibility?: 'private' | 'internal' | 'public';
+}
+
+export interface MergeRequestInput {
+  /** The project's full path, `group/sub/proj`. */
+  project: string;
+  iid: number;
+  title?: string;
+  description?: string | null;
+  draft?: boolean;
+  state?: 'opened' | 'closed' | 'merged' | 'locked';
+  author?: string;
+  sourceBranch?: string;
+  targetBranch?: string;
+  /** The merge base the MR diff starts from (`diff_refs.base_sha`). */
+  baseSha: string;
+  /** The target branch's head when the diff was computed; `baseSha` unless given. */
+  startSha?: string;
+  headSha: string;
+  diffs?: GitLabDiffInput[];
+}
+
+interface ProjectState {
+  id: number;
+  path: string;
+  defaultBranch: string;
+  visibility: string;
+  refs: Map<string, Map<string, string>>;
+  mrs: Map<number, MrState>;
+  archives: Map<string, Buffer>;
+  /** `from...to` → what compare answers; `from...to` → merge base. */
+  comparisons: Map<string, GitLabDiff[]>;
+  mergeBases: Map<string, string>;
+  statuses: GitLabCommitStatus[];
+}
+
+interface MrState {
+  id: number;
+  input: MergeRequestInput;
+  diffRefs: { base_sha: string; start_sha: string; head_sha: string };
+  diffs: GitLabDiff[];
+  /** The MR's diffs as of each head it has had: a position names the head it was made against. */
+  diffsAt: Map<string, GitLabDiff[]>;
+  discussions: GitLabDiscussion[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Grant {
+  username: string;
+  /** Project paths (lower case) the token reaches; every project when undefined. */
+  projects?: Set<string>;
+}
+
+interface Ctx {
+  req: RecordedRequest;
+  params: Record<string, string>;
+  grant: Grant;
+  project: ProjectState;
+}
+
+const API = '/api/v4';
+const STATUS_STATES: GitLabStatusState[] = ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'];
+const FINISHED: GitLabStatusState[] = ['success', 'failed', 'canceled', 'skipped'];
+/** GitLab's state machine events, named in its 400 when a transition is refused. */
+const EVENTS: Record<GitLabStatusState, string> = {
+  pending: 'enqueue',
+  running: 'run',
+  success: 'success',
+  failed: 'drop',
+  canceled: 'cancel',
+  skipped: 'skip',
+};
+const DEFAULT_AUTHOR = 'contributor';
+const INVALID_POSITION =
+  '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"], :position=>["is incomplete"]}';
+
+function message(status: number, text: string): FakeReply {
+  return { status, body: { message: text } };
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function numericId(text: string): number {
+  return createHash('sha1').update(text).digest().readUInt32BE(0) % 10_000_000;
+}
+
+function asObject(body: unknown): Record<string, unknown> | undefined {
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * The request's parameters as GitLab reads them: a JSON body, a form (url-encoded or multipart,
+ * which gitbeaker sends for positions) with `position[new_line]` nested, or the query string.
+ */
+function params(req: RecordedRequest): Record<string, unknown> {
+  const type = String(req.headers['content-type'] ?? '');
+  const json = asObject(req.body);
+  if (json && type.includes('json')) return json;
+  const pairs: [string, string][] = [];
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
+  if (type.startsWith('multipart/form-data') && boundary) {
+    for (const part of req.rawBody.split(`--${boundary[1] ?? boundary[2]}`)) {
+      const m = /name="([^"]+)"[^\r]*\r\n(?:[^\r]+\r\n)*\r\n([\s\S]*)\r\n$/.exec(part);
+      if (m) pairs.push([m[1]!, m[2]!]);
+    }
+  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+    pairs.push(...new URLSearchParams(req.rawBody));
+  }
+  const out: Record<string, unknown> = { ...req.query };
+  for (const [key, value] of pairs) {
+    const nested = /^([^[]+)\[([^\]]+)\]$/.exec(key);
+    if (!nested) {
+      out[key] = value;
+      continue;
+    }
+    const inner = asObject(out[nested[1]!]) ?? {};
+    inner[nested[2]!] = value;
+    out[nested[1]!] = inner;
+  }
+  return out;
+}
+
+/** One parameter of the request, wherever it was given. */
+function field(c: Ctx, name: string): unknown {
+  return params(c.req)[name];
+}
+
+export class FakeGitLab extends HttpFake {
+  /** A personal access token of `user` reaching every project. */
+  readonly token = `glpat-${randomBytes(10).toString('hex')}`;
+  readonly user: string;
+  private readonly projects = new Map<string, ProjectState>();
+  private readonly grants = new Map<string, Grant>();
+  private nextId = 1;
+
+  constructor(options: { user?: string } = {}) {
+    super();
+    this.user = options.user ?? 'kritik-bot';
+    this.grants.set(this.token, { username: this.user });
+    this.registerRoutes();
+  }
+
+  /** Base URL of the instance, as configured in GITLAB_URL; the API is under `/api/v4`. */
+  get apiUrl(): string {
+    return `${this.url}${API}`;
+  }
+
+  // ---- state API for tests ----
+
+  addProject(path: string, input: GitLabProjectInput = {}): this {
+    const defaultBranch = input.defaultBranch ?? 'main';
+    const refs = new Map(
+      Object.entries(input.files ?? {}).map(([ref, files]) => [ref, new Map(Object.entries(files))]),
+    );
+    if (!refs.has(defaultBranch)) refs.set(defaultBranch, new Map());
+    this.projects.set(path.toLowerCase(), {
+      id: this.nextId++,
+      path,
+      defaultBranch,
+      visibility: input.visibility ?? 'private',
+      refs,
+      mrs: new Map(),
+      archives: new Map(),
+      comparisons: new Map(),
+      mergeBases: new Map(),
+      statuses: [],
+    });
+    return this;
+  }
+
+  /** Sets (merges) the files of a ref. */
+  setFiles(project: string, ref: string, files: Record<string, string>): this {
+    const refs = this.projectOrThrow(project).refs;
+    const current = refs.get(ref) ?? new Map<string, string>();
+    for (const [path, content] of Object.entries(files)) current.set(path, content);
+    refs.set(ref, current);
+    return this;
+  }
+
+  /** Serves `bytes` as the archive of `sha` instead of one built from its files (hostile archives). */
+  setArchive(project: string, sha: string, bytes: Buffer): this {
+    this.projectOrThrow(project).archives.set(sha, bytes);
+    return this;
+  }
+
+  addMergeRequest(input: MergeRequestInput): this {
+    const project = this.projectOrThrow(input.project);
+    const diffs = (input.diffs ?? []).map(diffJson);
+    const created = now();
+    project.mrs.set(input.iid, {
+      id: this.nextId++,
+      input,
+      diffRefs: { base_sha: input.baseSha, start_sha: input.startSha ?? input.baseSha, head_sha: input.headSha },
+      diffs,
+      diffsAt: new Map([[input.headSha, diffs]]),
+      discussions: [],
+      createdAt: created,
+      updatedAt: created,
+    });
+    project.comparisons.set(`${input.baseSha}...${input.headSha}`, diffs);
+    project.mergeBases.set(`${input.baseSha}...${input.headSha}`, input.baseSha);
+    return this;
+  }
+
+  /**
+   * A new push: `changed` is what compare answers between the previous head and `newSha`; the MR's
+   * diffs become `mrDiffs`, or the old ones with `changed` merged in by path. A `rewritten` push
+   * (force-push) has the MR's base as merge base with the previous head, not the previous head.
+   */
+  pushHead(
+    project: string,
+    iid: number,
+    newSha: string,
+    changed: GitLabDiffInput[],
+    options: { mrDiffs?: GitLabDiffInput[]; rewritten?: boolean } = {},
+  ): this {
+    const state = this.projectOrThrow(project);
+    const mr = this.mrOrThrow(project, iid);
+    const previous = mr.diffRefs.head_sha;
+    const changedJson = changed.map(diffJson);
+    state.comparisons.set(`${previous}...${newSha}`, changedJson);
+    state.mergeBases.set(`${previous}...${newSha}`, options.rewritten ? mr.diffRefs.base_sha : previous);
+    if (options.mrDiffs) {
+      mr.diffs = options.mrDiffs.map(diffJson);
+    } else {
+      const byPath = new Map(mr.diffs.map((d) => [d.new_path, d]));
+      for (const d of changedJson) byPath.set(d.new_path, d);
+      mr.diffs = [...byPath.values()];
+    }
+    mr.diffRefs = { ...mr.diffRefs, head_sha: newSha };
+    mr.diffsAt.set(newSha, mr.diffs);
+    mr.updatedAt = now();
+    state.comparisons.set(`${mr.diffRefs.base_sha}...${newSha}`, mr.diffs);
+    state.mergeBases.set(`${mr.diffRefs.base_sha}...${newSha}`, mr.diffRefs.base_sha);
+    return this;
+  }
+
+  /** Registers another accepted token (a project or group access token's bot), optionally limited to projects. */
+  addToken(token: string, scope: { username?: string; projects?: string[] } = {}): this {
+    this.grants.set(token, {
+      username: scope.username ?? this.user,
+      projects: scope.projects && new Set(scope.projects.map((p) => p.toLowerCase())),
+    });
+    return this;
+  }
+
+  /** The next `n` matching requests get GitLab's 429 with `Retry-After: seconds`. */
+  rateLimitNext(n: number, retryAfterSeconds: number, scope?: RouteScope): this {
+    return this.failNext(n, { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } }, scope);
+  }
+
+  // ---- recorders ----
+
+  discussions(project: string, iid: number): GitLabDiscussion[] {
+    return this.mrOrThrow(project, iid).discussions.filter((d) => !d.individual_note);
+  }
+
+  /** Every note of the merge request, in order (diff notes and plain notes). */
+  notes(project: string, iid: number): GitLabNote[] {
+    return this.mrOrThrow(project, iid).discussions.flatMap((d) => d.notes);
+  }
+
+  /** Notes that are not on a line (the summary). */
+  summaryNotes(project: string, iid: number): GitLabNote[] {
+    return this.mrOrThrow(project, iid)
+      .discussions.filter((d) => d.individual_note)
+      .flatMap((d) => d.notes);
+  }
+
+  statuses(project: string, sha?: string): GitLabCommitStatus[] {
+    return this.projectOrThrow(project).statuses.filter((s) => sha === undefined || s.sha === sha);
+  }
+
+  mergeRequest(project: string, iid: number): { diffRefs: MrState['diffRefs']; diffs: GitLabDiff[] } {
+    const mr = this.mrOrThrow(project, iid);
+    return { diffRefs: { ...mr.diffRefs }, diffs: [...mr.diffs] };
+  }
+
+  // ---- wire format ----
+
+  protected override errorReply(status: number): FakeReply {
+    if (status === 429) return { status, headers: { 'content-type': 'text/plain' }, body: 'Retry later\n' };
+    const texts: Record<number, string> = {
+      400: '400 Bad request',
+      401: '401 Unauthorized',
+      403: '403 Forbidden',
+      404: '404 Not Found',
+      500: '500 Internal Server Error',
+      502: '502 Bad Gateway',
+      503: '503 Service Unavailable',
+    };
+    return message(status, texts[status] ?? `${status} Error`);
+  }
+
+  protected override commonHeaders(): Record<string, string> {
+    return { 'x-request-id': randomBytes(8).toString('hex'), 'x-gitlab-meta': '{"correlation_id":"fake"}' };
+  }
+
+  private registerRoutes(): void {
+    const project = `${API}/projects/{id}`;
+    const mr = `${project}/merge_requests/{iid}`;
+    this.route('GET', `${API}/user`, (req) => {
+      const grant = this.authenticate(req);
+      return 'status' in grant ? grant : { status: 200, body: this.userJson(grant.username) };
+    });
+    this.endpoint('GET', project, (c) => ({ status: 200, body: this.projectJson(c.project) }));
+    this.endpoint('GET', mr, (c) => ({ status: 200, body: this.mrJson(c.project, this.mr(c)) }));
+    this.endpoint('GET', `${mr}/diffs`, (c) => this.paged(c.req, this.mr(c).diffs));
+    this.endpoint('GET', `${mr}/discussions`, (c) => this.paged(c.req, this.mr(c).discussions));
+    this.endpoint('POST', `${mr}/discussions`, (c) => this.createDiscussion(c));
+    this.endpoint('GET', `${mr}/notes`, (c) =>
+      this.paged(
+        c.req,
+        this.mr(c).discussions.flatMap((d) => d.notes),
+      ),
+    );
+    this.endpoint('POST', `${mr}/notes`, (c) => this.createNote(c));
+    this.endpoint('GET', `${project}/repository/files/{file_path}/raw`, (c) => this.rawFile(c));
+    this.endpoint('GET', `${project}/repository/archive.tar.gz`, (c) => this.archive(c));
+    this.endpoint('GET', `${project}/repository/compare`, (c) => this.compare(c));
+    this.endpoint('GET', `${project}/repository/merge_base`, (c) => this.mergeBase(c));
+    this.endpoint('POST', `${project}/statuses/{sha}`, (c) => this.setStatus(c));
+    this.endpoint('GET', `${project}/repository/commits/{sha}/statuses`, (c) => this.listStatuses(c));
+  }
+
+  /** The caller behind `PRIVATE-TOKEN` or `Authorization: Bearer`, or GitLab's 401. */
+  private authenticate(req: RecordedRequest): Grant | FakeReply {
+    const privateToken = req.headers['private-token'];
+    const bearer = /^bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = typeof privateToken === 'string' ? privateToken : bearer;
+    const grant = token === undefined ? undefined : this.grants.get(token);
+    return grant ?? message(401, '401 Unauthorized');
+  }
+
+  /** A project route: the token must reach the project, named by id or URL-encoded full path. */
+  private endpoint(method: string, path: string, handler: (c: Ctx) => FakeReply | Promise<FakeReply>): void {
+    this.route(method, path, async (req, params) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      const project = this.findProject(params.id!);
+      // GitLab answers 404, not 403, for a project the token cannot see.
+      if (!project || (grant.projects && !grant.projects.has(project.path.toLowerCase())))
+        return message(404, '404 Project Not Found');
+      try {
+        return await handler({ req, params, grant, project });
+      } catch (e) {
+        if (e instanceof NotFound) return message(404, e.message);
+        throw e;
+      }
+    });
+  }
+
+  private findProject(id: string): ProjectState | undefined {
+    if (/^\d+$/.test(id)) return [...this.projects.values()].find((p) => p.id === Number(id));
+    return this.projects.get(id.toLowerCase());
+  }
+
+  /** GitLab's offset pagination: x-page, x-per-page, x-next-page, x-prev-page, x-total(-pages) and Link. */
+  private paged(req: RecordedRequest, items: unknown[]): FakeReply {
+    const perPage = Math.min(100, Math.max(1, Number.parseInt(req.query.per_page ?? '', 10) || 20));
+    const page = Math.max(1, Number.parseInt(req.query.page ?? '', 10) || 1);
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = (p: number, rel: string) => {
+      const query = new URLSearchParams({ ...req.query, per_page: String(perPage), page: String(p) });
+      return `<${this.url}${req.path}?${query}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'));
+    if (page < last) links.push(link(page + 1, 'next'));
+    links.push(link(1, 'first'), link(last, 'last'));
+    return {
+      status: 200,
+      headers: {
+        'x-page': String(page),
+        'x-per-page': String(perPage),
+        'x-next-page': page < last ? String(page + 1) : '',
+        'x-prev-page': page > 1 ? String(page - 1) : '',
+        'x-total': String(items.length),
+        'x-total-pages': String(last),
+        link: links.join(', '),
+      },
+      body: items.slice((page - 1) * perPage, page * perPage),
+    };
+  }
+
+  private rawFile(c: Ctx): FakeReply {
+    const ref = String(field(c, 'ref') ?? c.project.defaultBranch);
+    const files = this.filesAtRef(c.project, ref);
+    const content = files?.get(c.params.file_path!);
+    if (content === undefined) return message(404, '404 File Not Found');
+    return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: content };
+  }
+
+  private async archive(c: Ctx): Promise<FakeReply> {
+    const sha = String(field(c, 'sha') ?? c.project.defaultBranch);
+    const own = c.project.archives.get(sha);
+    const name = c.project.path.split('/').pop()!;
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'content-disposition': `attachment; filename="${name}-${sha}.tar.gz"`,
+    };
+    if (own) return { status: 200, headers, body: own };
+    const files = this.filesAtRef(c.project, sha);
+    if (!files) return message(404, '404 File Not Found');
+    // GitLab names the top directory <project>-<ref>-<sha>.
+    const top = `${name}-${sha}-${sha}`;
+    const entries: TarEntry[] = [...files].map(([path, content]) => ({ name: `${top}/${path}`, content }));
+    return { status: 200, headers, body: await buildTarball(entries) };
+  }
+
+  private compare(c: Ctx): FakeReply {
+    const from = String(field(c, 'from') ?? '');
+    const to = String(field(c, 'to') ?? '');
+    const diffs = c.project.comparisons.get(`${from}...${to}`);
+    if (!diffs) return message(404, '404 Ref Not Found');
+    return {
+      status: 200,
+      body: {
+        commit: { id: to, short_id: to.slice(0, 8), parent_ids: [from] },
+        commits: [{ id: to, short_id: to.slice(0, 8), title: '', parent_ids: [from] }],
+        diffs,
+        compare_timeout: false,
+        compare_same_ref: from === to,
+        web_url: `https://gitlab.example.com/${c.project.path}/-/compare/${from}...${to}`,
+      },
+    };
+  }
+
+  private mergeBase(c: Ctx): FakeReply {
+    const raw = asObject(c.req.body)?.refs;
+    const refs = Array.isArray(raw) ? raw.map(String) : new URLSearchParams(c.req.search).getAll('refs[]');
+    const [a, b] = refs;
+    const base =
+      a !== undefined && b !== undefined
+        ? (c.project.mergeBases.get(`${a}...${b}`) ?? c.project.mergeBases.get(`${b}...${a}`))
+        : undefined;
+    if (!base) return message(400, '400 Bad request - Could not find merge base');
+    return { status: 200, body: { id: base, short_id: base.slice(0, 8), title: '' } };
+  }
+
+  private createNote(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const body = field(c, 'body');
+    if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
+    const note = this.noteJson(c, mr, body, null);
+    mr.discussions.push({ id: randomBytes(20).toString('hex'), individual_note: true, notes: [note] });
+    return { status: 201, body: note };
+  }
+
+  private createDiscussion(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const body = field(c, 'body');
+    if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
+    const rawPosition = asObject(field(c, 'position'));
+    let position: GitLabPosition | undefined;
+    if (rawPosition) {
+      const placed = this.placePosition(mr, rawPosition);
+      if (typeof placed === 'string') return message(400, placed);
+      position = placed;
+    }
+    const note = this.noteJson(c, mr, body, position ?? null);
+    const discussion: GitLabDiscussion = {
+      id: randomBytes(20).toString('hex'),
+      individual_note: false,
+      notes: [note],
+    };
+    mr.discussions.push(discussion);
+    return { status: 201, body: discussion };
+  }
+
+  /**
+   * GitLab's rule for a text position: the SHAs name a version of the MR's diff, the path a file of
+   * it; an added line takes new_line only, a removed line old_line only, a context line both.
+   */
+  private placePosition(mr: MrState, raw: Record<string, unknown>): GitLabPosition | string {
+    const sha = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : '');
+    const line = (k: string) => {
+      const v = raw[k];
+      if (v === undefined || v === null || v === '') return null;
+      const n = Number(v);
+      return Number.isInteger(n) && n > 0 ? n : Number.NaN;
+    };
+    const position: GitLabPosition = {
+      base_sha: sha('base_sha'),
+      start_sha: sha('start_sha'),
+      head_sha: sha('head_sha'),
+      position_type: 'text',
+      new_path: sha('new_path'),
+      old_path: sha('old_path') || sha('new_path'),
+      new_line: line('new_line'),
+      old_line: line('old_line'),
+    };
+    if ((raw.position_type ?? 'text') !== 'text') return '400 Bad request - position_type does not have a valid value';
+    if (!position.base_sha || !position.head_sha || !position.start_sha || !position.new_path) return INVALID_POSITION;
+    const diffs = mr.diffsAt.get(position.head_sha);
+    if (!diffs || position.base_sha !== mr.diffRefs.base_sha) return INVALID_POSITION;
+    const file = diffs.find((d) => d.new_path === position.new_path);
+    if (!file || file.diff === '') return INVALID_POSITION;
+    const { new_line: newLine, old_line: oldLine } = position;
+    if (Number.isNaN(newLine) || Number.isNaN(oldLine) || (newLine === null && oldLine === null))
+      return INVALID_POSITION;
+    const hunks = parseHunks(file.diff);
+    const ok = hunks.some((h) => lineFits(h, newLine, oldLine));
+    return ok ? position : INVALID_POSITION;
+  }
+
+  private setStatus(c: Ctx): FakeReply {
+    const sha = c.params.sha!;
+    if (!this.knownShas(c.project).has(sha)) return message(404, '404 Commit Not Found');
+    const state = field(c, 'state');
+    if (typeof state !== 'string' || !STATUS_STATES.includes(state as GitLabStatusState))
+      return message(400, '400 Bad request - state does not have a valid value');
+    const name = String(field(c, 'name') ?? field(c, 'context') ?? 'default');
+    const ref = (field(c, 'ref') as string | undefined) ?? this.refOf(c.project, sha);
+    const description = field(c, 'description');
+    if (typeof description === 'string' && description.length > 255)
+      return message(400, '400 Bad request - description is too long (maximum is 255 characters)');
+    const targetUrl = field(c, 'target_url');
+    if (typeof targetUrl === 'string' && !/^https?:\/\//.test(targetUrl))
+      return message(400, '400 Bad request - target_url is blocked: Only allowed schemes are http, https');
+    const next = state as GitLabStatusState;
+    const open = c.project.statuses.findLast(
+      (s) => s.sha === sha && s.name === name && s.ref === ref && !FINISHED.includes(s.status),
+    );
+    const stamp = now();
+    if (open) {
+      // GitLab's state machine: a job cannot go back to pending, nor "move" to its own state.
+      if (open.status === next || (open.status === 'running' && next === 'pending')) {
+        return message(
+          400,
+          `Cannot transition status via :${EVENTS[next]} from :${open.status} (Reason(s): Status cannot transition via "${EVENTS[next]}")`,
+        );
+      }
+      open.status = next;
+      if (typeof description === 'string') open.description = description;
+      if (typeof targetUrl === 'string') open.target_url = targetUrl;
+      if (next === 'running') open.started_at = stamp;
+      if (FINISHED.includes(next)) open.finished_at = stamp;
+      return { status: 201, body: open };
+    }
+    const id = this.nextId++;
+    const status: GitLabCommitStatus = {
+      id,
+      sha,
+      ref: ref ?? null,
+      status: next,
+      name,
+      target_url: typeof targetUrl === 'string' ? targetUrl : null,
+      description: typeof description === 'string' ? description : null,
+      created_at: stamp,
+      started_at: next === 'running' ? stamp : null,
+      finished_at: FINISHED.includes(next) ? stamp : null,
+      allow_failure: false,
+      coverage: null,
+      pipeline_id: numericId(`${c.project.id}:${sha}`),
+      author: this.userJson(c.grant.username),
+    };
+    c.project.statuses.push(status);
+    return { status: 201, body: status };
+  }
+
+  private listStatuses(c: Ctx): FakeReply {
+    const name = field(c, 'name');
+    const statuses = c.project.statuses.filter(
+      (s) => s.sha === c.params.sha && (typeof name !== 'string' || s.name === name),
+    );
+    // Newest first, as GitLab lists them.
+    return this.paged(c.req, [...statuses].reverse());
+  }
+
+  // ---- JSON shapes ----
+
+  private userJson(username: string): GitLabUser {
+    return {
+      id: numericId(username),
+      username,
+      name: username,
+      state: 'active',
+      bot: /_bot(_|$)|bot$/.test(username),
+      web_url: `https://gitlab.example.com/${username}`,
+    };
+  }
+
+  private projectJson(p: ProjectState) {
+    const parts = p.path.split('/');
+    const name = parts.pop()!;
+    return {
+      id: p.id,
+      name,
+      path: name,
+      path_with_namespace: p.path,
+      name_with_namespace: p.path.split('/').join(' / '),
+      namespace: { full_path: parts.join('/'), path: parts[parts.length - 1] ?? '', kind: 'group' },
+      default_branch: p.defaultBranch,
+      visibility: p.visibility,
+      web_url: `https://gitlab.example.com/${p.path}`,
+      http_url_to_repo: `https://gitlab.example.com/${p.path}.git`,
+    };
+  }
+
+  private mrJson(p: ProjectState, mr: MrState) {
+    const { input } = mr;
+    const draft = input.draft ?? false;
+    const title = input.title ?? `Merge request ${input.iid}`;
+    return {
+      id: mr.id,
+      iid: input.iid,
+      project_id: p.id,
+      title: draft && !/^(draft:|\[draft\]|\(draft\))/i.test(title) ? `Draft: ${title}` : title,
+      description: input.description ?? null,
+      state: input.state ?? 'opened',
+      draft,
+      work_in_progress: draft,
+      author: this.userJson(input.author ?? DEFAULT_AUTHOR),
+      source_branch: input.sourceBranch ?? `feature-${input.iid}`,
+      target_branch: input.targetBranch ?? p.defaultBranch,
+      source_project_id: p.id,
+      target_project_id: p.id,
+      sha: mr.diffRefs.head_sha,
+      diff_refs: { ...mr.diffRefs },
+      web_url: `https://gitlab.example.com/${p.path}/-/merge_requests/${input.iid}`,
+      changes_count: String(mr.diffs.length),
+      user_notes_count: mr.discussions.reduce((n, d) => n + d.notes.length, 0),
+      created_at: mr.createdAt,
+      updated_at: mr.updatedAt,
+    };
+  }
+
+  private noteJson(c: Ctx, mr: MrState, body: string, position: GitLabPosition | null): GitLabNote {
+    const stamp = now();
+    return {
+      id: this.nextId++,
+      type: position ? 'DiffNote' : null,
+      body,
+      author: this.userJson(c.grant.username),
+      created_at: stamp,
+      updated_at: stamp,
+      system: false,
+      noteable_id: mr.id,
+      noteable_type: 'MergeRequest',
+      noteable_iid: mr.input.iid,
+      resolvable: position !== null,
+      ...(position ? { resolved: false, position } : {}),
+    };
+  }
+
+  // ---- lookups ----
+
+  private filesAtRef(project: ProjectState, ref: string): Map<string, string> | undefined {
+    const own = project.refs.get(ref);
+    if (own) return own;
+    for (const mr of project.mrs.values()) {
+      const target = mr.input.targetBranch ?? project.defaultBranch;
+      const source = mr.input.sourceBranch ?? `feature-${mr.input.iid}`;
+      if (mr.diffRefs.base_sha === ref || mr.diffRefs.start_sha === ref) return project.refs.get(target);
+      if (mr.diffsAt.has(ref)) return project.refs.get(source);
+    }
+    return undefined;
+  }
+
+  private knownShas(project: ProjectState): Set<string> {
+    const shas = new Set(project.refs.keys());
+    for (const mr of project.mrs.values()) {
+      shas.add(mr.diffRefs.base_sha);
+      shas.add(mr.diffRefs.start_sha);
+      for (const sha of mr.diffsAt.keys()) shas.add(sha);
+    }
+    return shas;
+  }
+
+  private refOf(project: ProjectState, sha: string): string | undefined {
+    for (const mr of project.mrs.values())
+      if (mr.diffsAt.has(sha)) return mr.input.sourceBranch ?? `feature-${mr.input.iid}`;
+    return undefined;
+  }
+
+  private mr(c: Ctx): MrState {
+    const mr = c.project.mrs.get(Number(c.params.iid));
+    if (!mr) throw new NotFound('404 Not found');
+    return mr;
+  }
+
+  private projectOrThrow(path: string): ProjectState {
+    const project = this.projects.get(path.toLowerCase());
+    if (!project) throw new Error(`FakeGitLab: project ${path} not added; call addProject first`);
+    return project;
+  }
+
+  private mrOrThrow(project: string, iid: number): MrState {
+    const mr = this.projectOrThrow(project).mrs.get(iid);
+    if (!mr) throw new Error(`FakeGitLab: merge request ${project}!${iid} not added`);
+    return mr;
+  }
+}
+
+class NotFound extends Error {}
+
+function diffJson(d: GitLabDiffInput): GitLabDiff {
+  const tooLarge = d.too_large ?? false;
+  return {
+    old_path: d.old_path ?? d.new_path,
+    new_path: d.new_path,
+    a_mode: d.new_file ? '0' : '100644',
+    b_mode: d.deleted_file ? '0' : '100644',
+    diff: tooLarge ? '' : (d.diff ?? ''),
+    new_file: d.new_file ?? false,
+    renamed_file: d.renamed_file ?? (d.old_path !== undefined && d.old_path !== d.new_path),
+    deleted_file: d.deleted_file ?? false,
+    generated_file: d.generated_file ?? false,
+    too_large: tooLarge,
+    collapsed: tooLarge,
+  };
+}
+
+/** Whether a (new_line, old_line) pair names a line of the hunk the way GitLab wants it. */
+function lineFits(hunk: Hunk, newLine: number | null, oldLine: number | null): boolean {
+  if (newLine !== null && oldLine !== null) return hunk.context.get(newLine) === oldLine;
+  if (newLine !== null) return hunk.right.has(newLine) && !hunk.context.has(newLine);
+  const contextOld = new Set(hunk.context.values());
+  return oldLine !== null && hunk.left.has(oldLine) && !contextOld.has(oldLine);
+}

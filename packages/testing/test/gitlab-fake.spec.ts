@@ -1,0 +1,300 @@
+// The GitLab fake, reached through @gitbeaker/rest (the client the reviewer uses) and plain fetch.
+import { gunzipSync } from 'node:zlib';
+import { Gitlab } from '@gitbeaker/rest';
+import {
+  COMMIT_STATUS_NAME,
+  commitStatusText,
+  concludeCommitStatus,
+  type GitLabRequester,
+  setCommitStatus,
+} from '@kritik/core';
+import { extract } from 'tar-stream';
+import { FakeGitLab } from '../src/fakes/index.js';
+
+const PROJECT = 'acme/platform/api';
+const BASE = 'b'.repeat(40);
+const HEAD = 'c'.repeat(40);
+// New side: 1 context, 2-3 added, 4 context; old side: 1 context, 2 removed, 3 context.
+const DIFF = '@@ -1,3 +1,4 @@\n line1\n-old2\n+new2\n+new3\n line3\n';
+
+async function failure(promise: Promise<unknown>): Promise<{ message: string; status?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    const cause = (error as { cause?: { response?: Response } }).cause;
+    return { message: (error as Error).message, status: cause?.response?.status };
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function tarNames(archive: Buffer): Promise<string[]> {
+  const names: string[] = [];
+  const ex = extract();
+  const done = new Promise<void>((resolve) => ex.on('finish', () => resolve()));
+  ex.on('entry', (header, stream, next) => {
+    names.push(header.name);
+    stream.on('end', () => next());
+    stream.resume();
+  });
+  ex.end(gunzipSync(archive));
+  await done;
+  return names;
+}
+
+describe(FakeGitLab.name, () => {
+  let sut: FakeGitLab;
+  let api: InstanceType<typeof Gitlab>;
+
+  beforeEach(async () => {
+    sut = await new FakeGitLab().start();
+    api = new Gitlab({ host: sut.url, token: sut.token });
+    sut.addProject(PROJECT, {
+      files: { main: { '.kritik.yaml': 'max_comments: 5\n' }, feature: { 'src/a.ts': 'export const a = 1;\n' } },
+    });
+    sut.addMergeRequest({
+      project: PROJECT,
+      iid: 12,
+      title: 'Add thing',
+      sourceBranch: 'feature',
+      baseSha: BASE,
+      headSha: HEAD,
+      diffs: [{ new_path: 'src/a.ts', diff: DIFF }],
+    });
+  });
+  afterEach(() => sut.stop());
+
+  const position = (lines: { new_line?: number; old_line?: number }, path = 'src/a.ts') => ({
+    baseSha: BASE,
+    startSha: BASE,
+    headSha: HEAD,
+    positionType: 'text' as const,
+    newPath: path,
+    oldPath: path,
+    ...(lines.new_line !== undefined ? { newLine: String(lines.new_line) } : {}),
+    ...(lines.old_line !== undefined ? { oldLine: String(lines.old_line) } : {}),
+  });
+
+  it('finds a project of nested groups by its URL-encoded path and by its id', async () => {
+    const byPath = await api.Projects.show(PROJECT);
+    const byId = await api.Projects.show(byPath.id);
+
+    expect(byPath.path_with_namespace).toBe(PROJECT);
+    expect(byId.path_with_namespace).toBe(PROJECT);
+    expect(sut.requests[0]?.path).toBe('/api/v4/projects/acme%2Fplatform%2Fapi');
+  });
+
+  it('returns a merge request with its diff_refs, head sha and web_url', async () => {
+    const mr = await api.MergeRequests.show(PROJECT, 12);
+
+    expect(mr).toMatchObject({
+      iid: 12,
+      sha: HEAD,
+      draft: false,
+      target_branch: 'main',
+      diff_refs: { base_sha: BASE, start_sha: BASE, head_sha: HEAD },
+      web_url: `https://gitlab.example.com/${PROJECT}/-/merge_requests/12`,
+    });
+  });
+
+  it('pages 45 diffs with x-next-page and Link headers that gitbeaker follows', async () => {
+    const diffs = Array.from({ length: 45 }, (_, i) => ({ new_path: `src/f${i}.ts`, diff: '@@ -0,0 +1 @@\n+x\n' }));
+    sut.addMergeRequest({ project: PROJECT, iid: 13, baseSha: BASE, headSha: 'd'.repeat(40), diffs });
+
+    const all = await api.MergeRequests.allDiffs(PROJECT, 13, { perPage: 20 });
+    const first = sut.requestsTo('GET /api/v4/projects/{id}/merge_requests/13/diffs')[0]!;
+    const page = await fetch(
+      `${sut.apiUrl}/projects/${encodeURIComponent(PROJECT)}/merge_requests/13/diffs?per_page=20`,
+      {
+        headers: { 'private-token': sut.token },
+      },
+    );
+
+    expect(all.map((d) => d.new_path)).toEqual(diffs.map((d) => d.new_path));
+    expect(first.query.per_page).toBe('20');
+    expect(page.headers.get('x-next-page')).toBe('2');
+    expect(page.headers.get('x-total-pages')).toBe('3');
+    expect(page.headers.get('link')).toContain('rel="next"');
+  });
+
+  it('serves a raw file at a ref and 404 for one missing there', async () => {
+    const text = await api.RepositoryFiles.showRaw(PROJECT, '.kritik.yaml', 'main');
+    const missing = await failure(api.RepositoryFiles.showRaw(PROJECT, '.kritik.yaml', 'feature'));
+
+    expect(text).toBe('max_comments: 5\n');
+    expect(missing.status).toBe(404);
+    expect(missing.message).toBe('404 File Not Found');
+  });
+
+  it('serves the archive of a head sha, topped by project-sha-sha', async () => {
+    const response = await fetch(
+      `${sut.apiUrl}/projects/${encodeURIComponent(PROJECT)}/repository/archive.tar.gz?sha=${HEAD}`,
+      { headers: { authorization: `Bearer ${sut.token}` } },
+    );
+
+    expect(response.status).toBe(200);
+    expect(await tarNames(Buffer.from(await response.arrayBuffer()))).toEqual([`api-${HEAD}-${HEAD}/src/a.ts`]);
+  });
+
+  it('creates a discussion on an added line with a text position', async () => {
+    const discussion = await api.MergeRequestDiscussions.create(PROJECT, 12, 'Bug here', {
+      position: position({ new_line: 2 }),
+    });
+
+    expect(discussion.notes?.[0]).toMatchObject({ type: 'DiffNote', body: 'Bug here' });
+    expect(sut.discussions(PROJECT, 12)[0]?.notes[0]?.position).toMatchObject({ new_line: 2, old_line: null });
+  });
+
+  it('takes a context line with both old_line and new_line', async () => {
+    await api.MergeRequestDiscussions.create(PROJECT, 12, 'Context', {
+      position: position({ new_line: 4, old_line: 3 }),
+    });
+
+    expect(sut.discussions(PROJECT, 12)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a line outside the diff', { new_line: 40 }, 'src/a.ts'],
+    ['a context line given by new_line alone', { new_line: 4 }, 'src/a.ts'],
+    ['a path not in the diff', { new_line: 2 }, 'src/other.ts'],
+  ])('refuses a position on %s with 400 and GitLab error body', async (_name, lines, path) => {
+    const refused = await failure(
+      api.MergeRequestDiscussions.create(PROJECT, 12, 'x', { position: position(lines, path) }),
+    );
+
+    expect(refused.status).toBe(400);
+    expect(refused.message).toContain('must be a valid line code');
+    expect(sut.discussions(PROJECT, 12)).toHaveLength(0);
+  });
+
+  it('lists notes and discussions of a merge request, the note included', async () => {
+    await api.MergeRequestNotes.create(PROJECT, 12, 'Summary');
+
+    const notes = await api.MergeRequestNotes.all(PROJECT, 12);
+    const discussions = await api.MergeRequestDiscussions.all(PROJECT, 12);
+
+    expect(notes.map((n) => n.body)).toEqual(['Summary']);
+    expect(discussions[0]).toMatchObject({ individual_note: true });
+    expect(sut.summaryNotes(PROJECT, 12)[0]?.author.username).toBe(sut.user);
+  });
+
+  it('moves a commit status pending → running → success and refuses running → pending', async () => {
+    await api.Commits.editStatus(PROJECT, HEAD, 'pending', { name: 'kritik', description: 'queued' });
+    await api.Commits.editStatus(PROJECT, HEAD, 'running', { name: 'kritik' });
+    const back = await failure(api.Commits.editStatus(PROJECT, HEAD, 'pending', { name: 'kritik' }));
+    await api.Commits.editStatus(PROJECT, HEAD, 'success', {
+      name: 'kritik',
+      targetUrl: 'https://gitlab.example.com/x',
+    });
+
+    const listed = await api.Commits.allStatuses(PROJECT, HEAD, { name: 'kritik' });
+
+    expect(back.status).toBe(400);
+    expect(back.message).toContain('Cannot transition status via :enqueue from :running');
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ status: 'success', ref: 'feature', target_url: 'https://gitlab.example.com/x' });
+  });
+
+  it('answers 404 for a status on an unknown commit', async () => {
+    const refused = await failure(api.Commits.editStatus(PROJECT, 'e'.repeat(40), 'pending', { name: 'kritik' }));
+
+    expect(refused.status).toBe(404);
+  });
+
+  it('compares two pushed heads and names their merge base', async () => {
+    const next = 'd'.repeat(40);
+    sut.pushHead(PROJECT, 12, next, [{ new_path: 'src/b.ts', new_file: true, diff: '@@ -0,0 +1 @@\n+b\n' }]);
+
+    const compared = await api.Repositories.compare(PROJECT, HEAD, next);
+    const base = await api.Repositories.mergeBase(PROJECT, [HEAD, next]);
+
+    expect((compared.diffs as { new_path: string }[]).map((d) => d.new_path)).toEqual(['src/b.ts']);
+    expect(base.id).toBe(HEAD);
+    expect((await api.MergeRequests.show(PROJECT, 12)).sha).toBe(next);
+  });
+
+  it('answers 401 to a bad token, by PRIVATE-TOKEN and by Bearer', async () => {
+    const bad = new Gitlab({ host: sut.url, token: 'glpat-wrong' });
+    const refused = await failure(bad.MergeRequests.show(PROJECT, 12));
+    const bearer = await fetch(`${sut.apiUrl}/user`, { headers: { authorization: 'Bearer nope' } });
+
+    expect(refused.status).toBe(401);
+    expect(refused.message).toBe('401 Unauthorized');
+    expect(bearer.status).toBe(401);
+  });
+
+  it('hides a project the token does not reach behind 404', async () => {
+    sut.addToken('glpat-other', { projects: ['acme/other'] });
+    const other = new Gitlab({ host: sut.url, token: 'glpat-other' });
+
+    expect((await failure(other.Projects.show(PROJECT))).status).toBe(404);
+  });
+
+  it('answers an armed 429 with Retry-After on its route only', async () => {
+    sut.rateLimitNext(1, 7, 'GET /api/v4/projects/{id}/merge_requests/{iid}');
+    const url = `${sut.apiUrl}/projects/${encodeURIComponent(PROJECT)}/merge_requests/12`;
+
+    const other = await fetch(`${sut.apiUrl}/user`, { headers: { 'private-token': sut.token } });
+    const limited = await fetch(url, { headers: { 'private-token': sut.token } });
+    const after = await fetch(url, { headers: { 'private-token': sut.token } });
+
+    expect(other.status).toBe(200);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(await limited.text()).toBe('Retry later\n');
+    expect(after.status).toBe(200);
+  });
+});
+
+describe('commit status wire calls on the GitLab fake', () => {
+  let fake: FakeGitLab;
+  const repo = { owner: 'acme/platform', name: 'api' };
+  const requester = (token: string): GitLabRequester => ({
+    async request(method, path, body) {
+      const response = await fetch(`${fake.apiUrl}${path}`, {
+        method,
+        headers: { 'private-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+      return response.json();
+    },
+  });
+
+  beforeEach(async () => {
+    fake = await new FakeGitLab().start();
+    fake.addProject(PROJECT).addMergeRequest({ project: PROJECT, iid: 1, baseSha: BASE, headSha: HEAD });
+  });
+  afterEach(() => fake.stop());
+
+  it('sets the kritik status pending, then concludes it failed with the reason', async () => {
+    const gl = requester(fake.token);
+    await setCommitStatus(gl, repo, HEAD, { state: 'pending', description: commitStatusText.queued(HEAD) });
+
+    const concluded = await concludeCommitStatus(gl, repo, HEAD, 'failure', 'the review Job timed out');
+
+    expect(concluded.action).toBe('updated');
+    expect(fake.statuses(PROJECT, HEAD)).toEqual([
+      expect.objectContaining({
+        name: COMMIT_STATUS_NAME,
+        status: 'failed',
+        description: 'Kritik review failed: the review Job timed out',
+      }),
+    ]);
+  });
+
+  it('keeps a status the reviewer already finished', async () => {
+    const gl = requester(fake.token);
+    await setCommitStatus(gl, repo, HEAD, { state: 'success', description: 'No findings' });
+
+    const concluded = await concludeCommitStatus(gl, repo, HEAD, 'failure', 'late');
+
+    expect(concluded.action).toBe('already-completed');
+    expect(fake.statuses(PROJECT, HEAD).map((s) => s.status)).toEqual(['success']);
+  });
+
+  it('creates the status finished when none exists', async () => {
+    await concludeCommitStatus(requester(fake.token), repo, HEAD, 'cancelled', 'superseded');
+
+    expect(fake.statuses(PROJECT, HEAD).map((s) => s.status)).toEqual(['canceled']);
+  });
+});
