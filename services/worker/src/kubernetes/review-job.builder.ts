@@ -3,6 +3,7 @@
 import {
   ANNOTATIONS,
   APP_NAME,
+  CODE_HOST_ENV,
   ENV,
   LABELS,
   REVIEW_DEADLINE_ENV,
@@ -30,7 +31,10 @@ export const REVIEW_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY},${LABELS.compo
 const NAME_PREFIX = `${APP_NAME}-review-`;
 const NAME_MAX = 63;
 
-/** Keys of the ephemeral Secret; each becomes one env variable of the reviewer. */
+/**
+ * Keys of the ephemeral Secret; each becomes one env variable of the reviewer (the token under its
+ * platform's name, CODE_HOST_ENV; the key stays one name so an adopted Secret is refreshed alike).
+ */
 export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken, model: ENV.anthropicApiKey } as const;
 
 /** Model settings the Job's own env may not carry: the builder sets them from {@link ModelAccess}. */
@@ -140,14 +144,14 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
       // Through the gateway, the model is the gateway: no configured URL may send the token elsewhere.
       .filter(([key]) => model.kind === 'direct' || !MODEL_ENV.has(key))
       .map(([key, value]) => ({ name: key, value })),
-    { name: ENV.githubApiUrl, value: payload.apiUrl },
+    { name: CODE_HOST_ENV[payload.platform].url, value: payload.apiUrl },
     { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
     { name: ENV.workspace, value: WORKSPACE_MOUNT },
     { name: ENV.checkoutMaxBytes, value: String(settings.checkoutMaxBytes) },
     { name: ENV.checkoutMaxFiles, value: String(settings.checkoutMaxFiles) },
     { name: ENV.checkoutMaxFileBytes, value: String(settings.checkoutMaxFileBytes) },
     secretEnv(ENV.review, SECRET_KEYS.review),
-    secretEnv(ENV.githubToken, SECRET_KEYS.token),
+    secretEnv(CODE_HOST_ENV[payload.platform].token, SECRET_KEYS.token),
     ...(model.baseUrl ? [{ name: ENV.anthropicBaseUrl, value: model.baseUrl }] : []),
     // Through the gateway the Job holds a token only the gateway accepts, never the Anthropic key.
     ...(model.kind === 'gateway' ? [secretEnv(ENV.anthropicApiKey, SECRET_KEYS.model)] : []),
