@@ -99,6 +99,9 @@ export const ENV = {
 /** Where a review Job mounts its workspace volume. */
 export const WORKSPACE_MOUNT = '/workspace';
 
+/** Where backend, worker and review pods mount the extra CA bundle (the chart's `caBundle`). */
+export const CA_BUNDLE_DIR = '/etc/kritik/ca';
+
 /** Default ports; the chart's Services and NetworkPolicies use the same numbers. */
 export const PORTS = {
   /** Webhooks, the reviews API, health. */
