@@ -2,6 +2,10 @@
 
 export { costOf, DEFAULT_MODEL, PRICES, priceOf } from '@kritik/core';
 export { main } from './cli/cli.js';
+export { type CodeHost, CodeHostError } from './code-host/code-host.js';
+export { createCodeHost, type HostSettings } from './code-host/create.js';
+export { createOctokit, GitHubError, OctokitGitHub } from './code-host/github.js';
+export { createGitLab, GitLabHost } from './code-host/gitlab.js';
 export {
   DEFAULT_IGNORE,
   type KritikConfig,
@@ -11,7 +15,6 @@ export {
 } from './config/config.js';
 export { type DiffFile, fileFromPatch, type Hunk, parseUnifiedDiff } from './diff/diff.js';
 export { DiffIndex, type Placement } from './diff/line-map.js';
-export { createOctokit, GitHubError, type GitHubPort, OctokitGitHub } from './github/github.js';
 export {
   AnthropicLlm,
   createAnthropic,

@@ -33,7 +33,7 @@ describe(readJobSettings.name, () => {
 
     expect(sut).toMatchObject({
       payload: { pr: 7, repo: { owner: 'acme', name: 'api' } },
-      githubApiUrl: 'https://github.example/api/v3',
+      host: { platform: 'github', url: 'https://github.example/api/v3', token: 'ghs_secret_token_value' },
       terminationLog: DEFAULT_TERMINATION_LOG,
       deadlineSeconds: 540,
     });
@@ -57,7 +57,30 @@ describe(readJobSettings.name, () => {
   it('prefers GITHUB_API_URL over the payload apiUrl', () => {
     const sut = readJobSettings({ ...jobEnv, [ENV.githubApiUrl]: 'http://127.0.0.1:9' });
 
-    expect(sut.githubApiUrl).toBe('http://127.0.0.1:9');
+    expect(sut.host.url).toBe('http://127.0.0.1:9');
+  });
+
+  it('reads GITLAB_TOKEN and the GitLab base URL from the payload of a GitLab review', () => {
+    const gitlab = { ...payload, platform: 'gitlab', repo: { owner: 'acme/platform', name: 'api' } };
+    const sut = readJobSettings({
+      [ENV.review]: JSON.stringify({ ...gitlab, apiUrl: 'https://gitlab.example.com' }),
+      [ENV.gitlabToken]: 'glpat-secret-token-value',
+      [ENV.anthropicApiKey]: 'sk-ant-secret-key-value',
+    });
+
+    expect(sut.host).toEqual({
+      platform: 'gitlab',
+      url: 'https://gitlab.example.com',
+      token: 'glpat-secret-token-value',
+    });
+  });
+
+  it('names GITLAB_TOKEN, not GITHUB_TOKEN, when a GitLab review has none', () => {
+    const sut = problems(() =>
+      readJobSettings({ ...jobEnv, [ENV.review]: JSON.stringify({ ...payload, platform: 'gitlab' }) }),
+    );
+
+    expect(sut).toEqual([`${ENV.gitlabToken} must be set`]);
   });
 
   it('names every bad variable at once', () => {
@@ -95,6 +118,9 @@ describe(readClientSettings.name, () => {
       githubToken: undefined,
       githubApiUrl: 'https://api.github.com',
       githubApiUrlSet: false,
+      gitlabToken: undefined,
+      gitlabUrl: 'https://gitlab.com',
+      gitlabUrlSet: false,
       anthropicApiKey: undefined,
       anthropicBaseUrl: undefined,
       quiet: false,

@@ -8,11 +8,13 @@ import {
   reviewPayloadSchema,
 } from '@kritik/core';
 import { z } from 'zod';
+import type { HostSettings } from './code-host/create.js';
 import { type CheckoutLimits, DEFAULT_CHECKOUT_LIMITS } from './repo/checkout.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
+export const DEFAULT_GITLAB_URL = 'https://gitlab.com';
 /** Seconds a review may spend before it stops sending model requests (under the Job's 600 s deadline). */
 export const DEADLINE_ENV = REVIEW_DEADLINE_ENV;
 const DEFAULT_DEADLINE_SECONDS = 540;
@@ -46,6 +48,10 @@ export interface ClientSettings {
   githubToken?: string;
   githubApiUrl: string;
   githubApiUrlSet: boolean;
+  gitlabToken?: string;
+  /** Base URL of the GitLab instance (gitlab.com by default); the API is under `/api/v4`. */
+  gitlabUrl: string;
+  gitlabUrlSet: boolean;
   anthropicApiKey?: string;
   anthropicBaseUrl?: string;
   quiet: boolean;
@@ -56,12 +62,16 @@ export function readClientSettings(env: Env): ClientSettings {
   const s = check<{
     [ENV.githubToken]?: string;
     [ENV.githubApiUrl]?: string;
+    [ENV.gitlabToken]?: string;
+    [ENV.gitlabUrl]?: string;
     [ENV.anthropicApiKey]?: string;
     [ENV.anthropicBaseUrl]?: string;
     [ENV.logLevel]?: string;
   }>({
     [ENV.githubToken]: [optional(nonEmpty), env[ENV.githubToken]],
     [ENV.githubApiUrl]: [optional(url), env[ENV.githubApiUrl]],
+    [ENV.gitlabToken]: [optional(nonEmpty), env[ENV.gitlabToken]],
+    [ENV.gitlabUrl]: [optional(url), env[ENV.gitlabUrl]],
     [ENV.anthropicApiKey]: [optional(nonEmpty), env[ENV.anthropicApiKey]],
     [ENV.anthropicBaseUrl]: [optional(url), env[ENV.anthropicBaseUrl]],
     [ENV.logLevel]: [optional(z.enum(['debug', 'info', 'warn', 'error', 'silent'])), env[ENV.logLevel]],
@@ -71,6 +81,9 @@ export function readClientSettings(env: Env): ClientSettings {
     githubToken: s[ENV.githubToken],
     githubApiUrl: s[ENV.githubApiUrl] ?? DEFAULT_GITHUB_API_URL,
     githubApiUrlSet: s[ENV.githubApiUrl] !== undefined,
+    gitlabToken: s[ENV.gitlabToken],
+    gitlabUrl: s[ENV.gitlabUrl] ?? DEFAULT_GITLAB_URL,
+    gitlabUrlSet: s[ENV.gitlabUrl] !== undefined,
     anthropicApiKey: s[ENV.anthropicApiKey],
     anthropicBaseUrl: s[ENV.anthropicBaseUrl],
     quiet: level === 'warn' || level === 'error' || level === 'silent',
@@ -79,8 +92,8 @@ export function readClientSettings(env: Env): ClientSettings {
 
 export interface JobSettings {
   payload: ReviewPayload;
-  githubToken: string;
-  githubApiUrl: string;
+  /** The payload's code host, its URL and the token for it. */
+  host: HostSettings;
   anthropicApiKey: string;
   anthropicBaseUrl?: string;
   terminationLog: string;
@@ -111,9 +124,11 @@ const payloadFromJson = z.string().transform((text, ctx) => {
 /** Settings of Job mode, where the worker provides everything; all required variables must be valid. */
 export function readJobSettings(env: Env): JobSettings {
   const client = readClientSettingsOrProblems(env);
+  // The token the payload's platform needs, named even when the payload is otherwise invalid.
+  const tokenVar = platformOf(env[ENV.review]) === 'gitlab' ? ENV.gitlabToken : ENV.githubToken;
   const s = check<{
     [ENV.review]: ReviewPayload;
-    [ENV.githubToken]: string;
+    [tokenVar]: string;
     [ENV.anthropicApiKey]: string;
     [ENV.terminationLog]?: string;
     [DEADLINE_ENV]?: number;
@@ -123,7 +138,7 @@ export function readJobSettings(env: Env): JobSettings {
     [ENV.checkoutMaxFileBytes]?: number;
   }>({
     [ENV.review]: [z.string({ message: 'must be set' }).pipe(payloadFromJson), env[ENV.review]],
-    [ENV.githubToken]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.githubToken]],
+    [tokenVar]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[tokenVar]],
     [ENV.anthropicApiKey]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.anthropicApiKey]],
     [ENV.terminationLog]: [optional(nonEmpty), env[ENV.terminationLog]],
     [DEADLINE_ENV]: [optional(z.coerce.number().int().min(1).max(86_400)), env[DEADLINE_ENV]],
@@ -134,11 +149,14 @@ export function readJobSettings(env: Env): JobSettings {
     ...client.entries,
   });
   const payload = s[ENV.review];
+  // GITHUB_API_URL (GITLAB_URL) wins; the payload's apiUrl is what the worker saw for this review.
+  const configured =
+    payload.platform === 'gitlab'
+      ? client.settings?.gitlabUrlSet && client.settings.gitlabUrl
+      : client.settings?.githubApiUrlSet && client.settings.githubApiUrl;
   return {
     payload,
-    githubToken: s[ENV.githubToken],
-    // GITHUB_API_URL wins; the payload's apiUrl is what the worker saw for this installation.
-    githubApiUrl: client.settings?.githubApiUrlSet ? client.settings.githubApiUrl : payload.apiUrl,
+    host: { platform: payload.platform, token: s[tokenVar] as string, url: configured || payload.apiUrl },
     anthropicApiKey: s[ENV.anthropicApiKey],
     anthropicBaseUrl: client.settings?.anthropicBaseUrl,
     terminationLog: s[ENV.terminationLog] ?? DEFAULT_TERMINATION_LOG,
@@ -151,6 +169,15 @@ export function readJobSettings(env: Env): JobSettings {
       maxFileBytes: s[ENV.checkoutMaxFileBytes] ?? DEFAULT_CHECKOUT_LIMITS.maxFileBytes,
     },
   };
+}
+
+/** The payload's platform as far as it can be read; GitHub when it cannot (the payload's own problem is reported). */
+function platformOf(review: string | undefined): string {
+  try {
+    return String((JSON.parse(review ?? '') as { platform?: unknown })?.platform ?? 'github');
+  } catch {
+    return 'github';
+  }
 }
 
 /** Client settings, or their problems folded into the Job check so all are reported together. */

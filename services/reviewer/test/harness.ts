@@ -5,7 +5,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { type RepoRef, repoFullName } from '@kritik/core';
 import { FakeAnthropic, FakeGitHub, generateAppKeyPair, type PullFileInput } from '@kritik/testing';
 import { Octokit } from '@octokit/rest';
-import { createOctokit, OctokitGitHub } from '../src/github/github.js';
+import { createOctokit, OctokitGitHub } from '../src/code-host/github.js';
 import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { TOOL_NAME } from '../src/prompt/prompt.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
@@ -139,7 +139,7 @@ export class Harness {
   /** Runs a review the way Job mode does, through the real SDKs, with short retry delays. */
   review(
     over: Omit<Partial<RunReviewOptions>, 'source'> & {
-      source?: Partial<Extract<ReviewSource, { kind: 'github' }>>;
+      source?: Partial<Extract<ReviewSource, { kind: 'pull' }>>;
     } = {},
   ) {
     const octokit = createOctokit({ token: this.token, baseUrl: this.github.url, retryBaseMs: 5 });
@@ -151,7 +151,7 @@ export class Harness {
     const { source, ...rest } = over;
     return runReview({
       source: {
-        kind: 'github',
+        kind: 'pull',
         repo: REPO,
         pr: 7,
         headSha: HEAD_SHA,
@@ -159,7 +159,7 @@ export class Harness {
         selfLogin: BOT_LOGIN,
         ...source,
       },
-      github: new OctokitGitHub(octokit),
+      host: new OctokitGitHub(octokit),
       llm,
       progress: (m) => this.progress.push(m),
       ...rest,

@@ -1,7 +1,7 @@
 // End to end: a real release diff served by the GitHub fake, the model played by the Anthropic fake,
 // both reached through the real Octokit and Anthropic SDK.
 import { CHECK_RUN_NAME, checkRunText, createCheckRun, reviewResultSchema } from '@kritik/core';
-import { createOctokit } from '../src/github/github.js';
+import { createOctokit } from '../src/code-host/github.js';
 import { SYSTEM_PROMPT } from '../src/prompt/prompt.js';
 import { runReview } from '../src/review/engine.js';
 import { reviewReportSchema } from '../src/review/result.js';

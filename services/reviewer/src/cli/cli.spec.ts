@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FakeAnthropic } from '@kritik/testing';
 import { loadFixture } from '../../test/load-fixture.js';
 import { reviewReportSchema } from '../review/result.js';
-import { apiUrlFor, main, parseTarget } from './cli.js';
+import { apiUrlFor, hostFor, main, parseTarget } from './cli.js';
 import type { Io } from './io.js';
 
 function memoryIo(stdin = '', files: Record<string, string> = {}) {
@@ -31,11 +31,12 @@ const secretDiff = `--- a/app.env\n+++ b/app.env\n@@ -1 +1,2 @@\n A=1\n+GH=${'gh
 
 describe(parseTarget.name, () => {
   it('reads owner/repo#number', () => {
-    expect(parseTarget('acme/api#12')).toEqual({ repo: { owner: 'acme', name: 'api' }, pr: 12 });
+    expect(parseTarget('acme/api#12')).toEqual({ platform: 'github', repo: { owner: 'acme', name: 'api' }, pr: 12 });
   });
 
   it('reads a github.com pull request URL', () => {
     expect(parseTarget('https://github.com/acme/api/pull/12/files')).toEqual({
+      platform: 'github',
       repo: { owner: 'acme', name: 'api' },
       pr: 12,
     });
@@ -43,6 +44,7 @@ describe(parseTarget.name, () => {
 
   it('names the host of a GitHub Enterprise pull request URL', () => {
     expect(parseTarget('http://ghe.example.com:8080/acme/api/pull/3')).toEqual({
+      platform: 'github',
       repo: { owner: 'acme', name: 'api' },
       pr: 3,
       host: 'ghe.example.com:8080',
@@ -50,7 +52,68 @@ describe(parseTarget.name, () => {
   });
 
   it('rejects anything else with a message naming the expected forms', () => {
-    expect(() => parseTarget('acme/api')).toThrow(/expected owner\/repo#123 or a pull request URL/);
+    expect(() => parseTarget('acme/api')).toThrow(/expected owner\/repo#123 or a pull or merge request URL/);
+  });
+
+  it('reads a GitLab merge request URL with nested groups into the namespace', () => {
+    expect(parseTarget('https://gitlab.example.com/acme/platform/team/api/-/merge_requests/12/diffs')).toEqual({
+      platform: 'gitlab',
+      repo: { owner: 'acme/platform/team', name: 'api' },
+      pr: 12,
+      host: 'gitlab.example.com',
+    });
+  });
+
+  it('reads a gitlab.com merge request of a project in its owner namespace', () => {
+    expect(parseTarget('https://gitlab.com/alice/tool/-/merge_requests/3')).toMatchObject({
+      platform: 'gitlab',
+      repo: { owner: 'alice', name: 'tool' },
+      pr: 3,
+    });
+  });
+
+  it.each([
+    'https://gitlab.example.com/api/-/merge_requests/3',
+    'https://gitlab.example.com/acme/%2E%2E/api/-/merge_requests/3',
+    'https://gitlab.example.com/acme/api/-/merge_requests/x',
+  ])('refuses %s as a merge request', (url) => {
+    expect(() => parseTarget(url)).toThrow(/not a (pull or )?merge request URL/);
+  });
+});
+
+describe(hostFor.name, () => {
+  const settings = {
+    githubApiUrl: 'https://api.github.com',
+    githubApiUrlSet: false,
+    githubToken: 'ghp_token',
+    gitlabUrl: 'https://gitlab.example.com',
+    gitlabUrlSet: true,
+    gitlabToken: 'glpat-token',
+  };
+  const mr = parseTarget('https://gitlab.example.com/acme/platform/api/-/merge_requests/12');
+
+  it('sends GITLAB_TOKEN to GITLAB_URL for a merge request there', () => {
+    expect(hostFor(mr, settings)).toEqual({
+      platform: 'gitlab',
+      url: 'https://gitlab.example.com',
+      token: 'glpat-token',
+    });
+  });
+
+  it('refuses a merge request on another host and says which variable to set', () => {
+    const elsewhere = parseTarget('https://evil.example/acme/api/-/merge_requests/1');
+
+    expect(() => hostFor(elsewhere, settings)).toThrow(/GITLAB_URL=https:\/\/evil\.example/);
+  });
+
+  it('asks for GITLAB_TOKEN when it is not set', () => {
+    expect(() => hostFor(mr, { ...settings, gitlabToken: undefined })).toThrow(
+      'GITLAB_TOKEN must be set to read acme/platform/api!12',
+    );
+  });
+
+  it('keeps GitHub targets on GITHUB_TOKEN', () => {
+    expect(hostFor(parseTarget('acme/api#1'), settings)).toMatchObject({ platform: 'github', token: 'ghp_token' });
   });
 });
 

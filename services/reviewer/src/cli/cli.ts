@@ -3,8 +3,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ENV, type RepoRef } from '@kritik/core';
-import { createOctokit, OctokitGitHub } from '../github/github.js';
+import { ENV, type Platform, type RepoRef } from '@kritik/core';
+import { createCodeHost, type HostSettings } from '../code-host/create.js';
 import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
 import { INSTRUCTION_FILES, type InstructionFile } from '../prompt/prompt.js';
 import { runReview } from '../review/engine.js';
@@ -14,37 +14,81 @@ import { EXIT, type Io, redact } from './io.js';
 import { runJob } from './job.js';
 
 export const USAGE = `Usage:
-  kritik review <owner/repo#123 | pull request URL> [--dry-run] [--no-checkout] [review options]
+  kritik review <owner/repo#123 | pull or merge request URL> [--dry-run] [--no-checkout] [review options]
   kritik review --diff <file|-> [--repo <dir>] [--config <.kritik.yaml>] [--title <text>] [review options]
 Review options: [--max-turns <1-50>] [--no-verify] [--format text|markdown|json]
   A pull request's head is checked out into a temporary directory (removed afterwards) and the model
   explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
   kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken}, ${ENV.anthropicApiKey})
 
-Environment: ${ENV.githubToken} (required for pull requests), ${ENV.anthropicApiKey} (without it only the
+Environment: ${ENV.githubToken} (required for GitHub pull requests), ${ENV.gitlabToken} (for GitLab merge
+requests, on ${ENV.gitlabUrl}: gitlab.com by default), ${ENV.anthropicApiKey} (without it only the
 deterministic checks run), ${ENV.githubApiUrl}, ${ENV.anthropicBaseUrl}.
 Exit codes: 0 posted or skipped, 1 failed, 2 bad input or configuration.`;
 
 export class BadInput extends Error {}
 
+export interface Target {
+  platform: Platform;
+  repo: RepoRef;
+  pr: number;
+  /** A host other than github.com, whose API the token may only reach through {@link hostFor}. */
+  host?: string;
+}
+
 /**
- * `owner/repo#123`, or a pull request URL: `host` is set for a host other than github.com (a
- * GitHub Enterprise server), whose API the token may only reach through {@link apiUrlFor}.
+ * `owner/repo#123`, a GitHub pull request URL, or a GitLab merge request URL
+ * (`https://gitlab.example.com/group/sub/proj/-/merge_requests/12`, nested groups kept in `owner`).
  */
-export function parseTarget(target: string): { repo: RepoRef; pr: number; host?: string } {
+export function parseTarget(target: string): Target {
   const short = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/.exec(target.trim());
-  if (short) return { repo: { owner: short[1]!, name: short[2]! }, pr: Number(short[3]) };
+  if (short) return { platform: 'github', repo: { owner: short[1]!, name: short[2]! }, pr: Number(short[3]) };
   let url: URL;
   try {
     url = new URL(target.trim());
   } catch {
-    throw new BadInput(`not a pull request: "${target}" (expected owner/repo#123 or a pull request URL)`);
+    throw new BadInput(`not a pull request: "${target}" (expected owner/repo#123 or a pull or merge request URL)`);
+  }
+  const host = url.host.toLowerCase();
+  const gitlab = /^\/((?:[^/]+\/)+)([^/]+)\/-\/merge_requests\/(\d+)(?:\/.*)?$/.exec(url.pathname);
+  if (gitlab) {
+    const owner = decodeURIComponent(gitlab[1]!.replace(/\/$/, ''));
+    const name = decodeURIComponent(gitlab[2]!);
+    if (owner.split('/').some((p) => p === '..' || p === '.') || name === '..' || name === '.')
+      throw new BadInput(`not a merge request URL: "${target}"`);
+    return { platform: 'gitlab', repo: { owner, name }, pr: Number(gitlab[3]), host };
   }
   const m = /^\/([^/]+)\/([^/]+)\/pull\/(\d+)(?:\/.*)?$/.exec(url.pathname);
-  if (!m) throw new BadInput(`not a pull request URL: "${target}"`);
-  const host = url.host.toLowerCase();
+  if (!m) throw new BadInput(`not a pull or merge request URL: "${target}"`);
   const github = host === 'github.com' || host === 'www.github.com';
-  return { repo: { owner: m[1]!, name: m[2]! }, pr: Number(m[3]), ...(github ? {} : { host }) };
+  return { platform: 'github', repo: { owner: m[1]!, name: m[2]! }, pr: Number(m[3]), ...(github ? {} : { host }) };
+}
+
+/**
+ * The code host a target is reviewed on and the token for it. GitLab's token goes only to
+ * GITLAB_URL (gitlab.com by default), never to a host a URL names by itself.
+ */
+export function hostFor(
+  target: Target,
+  settings: Pick<
+    ClientSettings,
+    'githubApiUrl' | 'githubApiUrlSet' | 'githubToken' | 'gitlabUrl' | 'gitlabUrlSet' | 'gitlabToken'
+  >,
+): HostSettings {
+  const name = `${target.repo.owner}/${target.repo.name}${target.platform === 'gitlab' ? '!' : '#'}${target.pr}`;
+  if (target.platform === 'github') {
+    const url = apiUrlFor(target, settings);
+    if (!settings.githubToken) throw new BadInput(`${ENV.githubToken} must be set to read ${name}`);
+    return { platform: 'github', url, token: settings.githubToken };
+  }
+  const configured = new URL(settings.gitlabUrl).host.toLowerCase();
+  if (target.host !== configured)
+    throw new BadInput(
+      `the merge request is on ${target.host}, but ${ENV.gitlabToken} is only sent to ${settings.gitlabUrl}: ` +
+        `set ${ENV.gitlabUrl}=https://${target.host} to review it there`,
+    );
+  if (!settings.gitlabToken) throw new BadInput(`${ENV.gitlabToken} must be set to read ${name}`);
+  return { platform: 'gitlab', url: settings.gitlabUrl, token: settings.gitlabToken };
 }
 
 /**
@@ -148,17 +192,9 @@ async function review(args: readonly string[], env: Env, io: Io): Promise<number
   if (values.config !== undefined)
     throw new BadInput('--config applies to --diff only; a pull request uses its base branch config');
   const target = parseTarget(positionals[0]!);
-  const apiUrl = apiUrlFor(target, settings);
-  if (!settings.githubToken)
-    throw new BadInput(`${ENV.githubToken} must be set to read ${target.repo.owner}/${target.repo.name}#${target.pr}`);
-  const octokit = createOctokit({
-    token: settings.githubToken,
-    baseUrl: apiUrl,
-    warn: progress,
-  });
   const run = await runReview({
-    source: { kind: 'github', repo: target.repo, pr: target.pr, trigger: 'cli' },
-    github: new OctokitGitHub(octokit),
+    source: { kind: 'pull', repo: target.repo, pr: target.pr, trigger: 'cli' },
+    host: createCodeHost(hostFor(target, settings), { warn: progress }),
     llm,
     noLlmReason,
     dryRun: values['dry-run'] ?? false,

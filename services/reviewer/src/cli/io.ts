@@ -13,9 +13,12 @@ export interface Io {
 }
 
 /** Belt and braces: no progress line ever carries a credential. */
-export function redact(message: string, secrets: { githubToken?: string; anthropicApiKey?: string }): string {
+export function redact(
+  message: string,
+  secrets: { githubToken?: string; gitlabToken?: string; hostToken?: string; anthropicApiKey?: string },
+): string {
   let out = message;
-  for (const secret of [secrets.githubToken, secrets.anthropicApiKey]) {
+  for (const secret of [secrets.githubToken, secrets.gitlabToken, secrets.hostToken, secrets.anthropicApiKey]) {
     if (secret && secret.length >= 8) out = out.split(secret).join('***');
   }
   return out;

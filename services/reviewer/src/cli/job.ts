@@ -2,7 +2,7 @@
 // the environment, reviews, and reports the compact result in the termination message and as the
 // last stdout line (the worker's fallback when the message file cannot be written).
 import { emptyUsage, type ReviewResult } from '@kritik/core';
-import { createOctokit, OctokitGitHub } from '../github/github.js';
+import { createCodeHost } from '../code-host/create.js';
 import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
 import { runReview } from '../review/engine.js';
 import { compactResult, coreResult } from '../review/result.js';
@@ -30,11 +30,11 @@ export async function runJob(env: Env, io: Io): Promise<number> {
     });
     return EXIT.badInput;
   }
+  const secrets = { hostToken: settings.host.token, anthropicApiKey: settings.anthropicApiKey };
   const progress = (message: string) => {
-    if (!settings.quiet) io.stderr(`kritik: ${redact(message, settings)}\n`);
+    if (!settings.quiet) io.stderr(`kritik: ${redact(message, secrets)}\n`);
   };
   const { payload } = settings;
-  const octokit = createOctokit({ token: settings.githubToken, baseUrl: settings.githubApiUrl, warn: progress });
   const llm = new AnthropicLlm(
     createAnthropic({ apiKey: settings.anthropicApiKey, baseURL: settings.anthropicBaseUrl }),
     DEFAULT_RETRY,
@@ -45,7 +45,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
   );
   const run = await runReview({
     source: {
-      kind: 'github',
+      kind: 'pull',
       repo: payload.repo,
       pr: payload.pr,
       headSha: payload.headSha,
@@ -57,7 +57,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
       ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
     },
-    github: new OctokitGitHub(octokit),
+    host: createCodeHost(settings.host, { warn: progress }),
     llm,
     dryRun: false,
     progress,
@@ -66,7 +66,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
     checkoutLimits: settings.checkoutLimits,
   });
   const result = coreResult(run.report);
-  if (result.reason) result.reason = redact(result.reason, settings);
+  if (result.reason) result.reason = redact(result.reason, secrets);
   await report(io, settings.terminationLog, result);
   return result.status === 'failed' ? EXIT.failed : EXIT.ok;
 }

@@ -87,7 +87,7 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
   return files;
 }
 
-/** What the GitHub files/compare APIs say about one file, with its `patch` (hunks only). */
+/** What a code host's files/compare APIs say about one file, with its `patch` (hunks only). */
 export interface PatchMeta {
   filename: string;
   status: string;
@@ -95,6 +95,8 @@ export interface PatchMeta {
   patch?: string | null;
   additions?: number;
   deletions?: number;
+  /** The host left the patch out because the file is over its diff limits (GitLab's `too_large`). */
+  tooLarge?: boolean;
 }
 
 /**
@@ -117,9 +119,9 @@ export function fileFromPatch(meta: PatchMeta): DiffFile & { patchMissing: boole
   }
   finishFile(file);
   const changed = (meta.additions ?? 0) + (meta.deletions ?? 0);
-  const patchMissing = !meta.patch && changed > 0;
+  const patchMissing = (!meta.patch && changed > 0) || (meta.tooLarge === true && !meta.patch);
   // GitHub omits the patch of binary files and reports no line changes for them.
-  if (!meta.patch && changed === 0 && status !== 'renamed') file.binary = true;
+  if (!meta.patch && changed === 0 && status !== 'renamed' && !patchMissing) file.binary = true;
   if (meta.additions !== undefined && file.hunks.length === 0) file.additions = meta.additions;
   if (meta.deletions !== undefined && file.hunks.length === 0) file.deletions = meta.deletions;
   return { ...file, patchMissing };

@@ -37,7 +37,7 @@ export interface ExtractOptions {
   ignore?: PathMatcher;
 }
 
-/** Leading path components dropped: GitHub's tarball has one top directory (owner-repo-sha). */
+/** Leading path components dropped: GitHub's tarball and GitLab's archive have one top directory. */
 const TOP_DIRS = 1;
 
 /**

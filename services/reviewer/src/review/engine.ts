@@ -2,7 +2,7 @@
 // workspace → explore/ask → verify → publish). It never throws: every run ends in a report whose
 // status is posted, skipped or failed, with the reason, and the check run concluded to match.
 
-import type { GitHubPort, ReviewCommentInput } from '../github/github.js';
+import type { CodeHost, ReviewCommentInput } from '../code-host/code-host.js';
 import type { LlmPort } from '../llm/anthropic.js';
 import type { CheckoutLimits } from '../repo/checkout.js';
 import { countBySeverity } from './findings.js';
@@ -20,7 +20,8 @@ export type { ReviewSource } from './pipeline/gather.js';
 
 export interface RunReviewOptions {
   source: ReviewSource;
-  github?: GitHubPort;
+  /** The code host of a pull request source (GitHub, GitLab). */
+  host?: CodeHost;
   /** null runs the deterministic checks alone. */
   llm: LlmPort | null;
   /** Why there is no model, shown to the reader (e.g. "ANTHROPIC_API_KEY is not set"). */
@@ -58,9 +59,9 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   const progress = options.progress ?? (() => {});
   const source = options.source;
   const dryRun = options.dryRun ?? source.kind === 'diff';
-  const gh = options.github;
+  const gh = options.host;
   const ledger = new Ledger();
-  const checkRun = new CheckRunHandle(gh, source.kind === 'github' ? source.repo : undefined, progress);
+  const checkRun = new CheckRunHandle(gh, source.kind === 'pull' ? source.repo : undefined, progress);
   let workspace: Workspace | undefined;
   let verification: VerificationCounts | undefined;
   let filesRead = 0;
@@ -89,14 +90,15 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
     if (source.kind === 'diff') {
       gathered = gatherDiff(source, progress);
     } else {
-      if (!gh) throw new Error('a GitHub client is required to review a pull request');
+      if (!gh) throw new Error('a code host client is required to review a pull request');
       progress(`${source.repo.owner}/${source.repo.name}#${source.pr}: reading the pull request`);
       // The worker's queued check run is this review's from here on: every ending below concludes it.
       if (source.checkRunId !== undefined && !dryRun) checkRun.id = source.checkRunId;
+      checkRun.headSha = source.headSha;
       const g = await gatherPull(gh, source, dryRun, checkRun, progress);
       if ('stopped' in g) {
         const { conclusion, title, reason, reviewUrl } = g.stopped;
-        await checkRun.conclude(conclusion, { title, summary: reason });
+        await checkRun.conclude(conclusion, { title, summary: reason }, reviewUrl);
         return {
           report: report('skipped', { reason, ...(reviewUrl ? { reviewUrl } : {}) }),
           markdown: '',
@@ -230,14 +232,13 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       gh,
       target,
       outcome,
-      markdown,
       () => renderBody(outcome, ledger.usage, ledger.costUsd, markers),
       progress,
     );
     markdown = posted.body;
     comments = posted.comments;
+    // Read after posting: the findings of refused inline positions are no longer inline.
     const final = filled('posted', { reviewUrl: posted.htmlUrl, commentsPosted: posted.commentsPosted });
-    if (posted.allInSummary) final.findingList = final.findingList.map((f) => ({ ...f, inline: false }));
     await concludePosted(checkRun, outcome, posted);
     return { report: { ...final, ...checkRun.fields(), durationMs: Math.round(now() - started) }, markdown, comments };
   } catch (error) {

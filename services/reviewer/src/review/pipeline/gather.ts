@@ -2,10 +2,10 @@
 // (markers from Kritik's own login only), the base-branch config and instruction files, and the
 // diff (narrowed to the new commits after a push). Ends early, with a reason, when there is nothing to do.
 import { type CheckRunConclusion, type RepoRef, type ReviewCeilings, reviewsDrafts, type Trigger } from '@kritik/core';
+import type { CodeHost, PullRequestInfo } from '../../code-host/code-host.js';
 import { applyCeilings, CONFIG_FILE, type LoadedConfig, loadConfig } from '../../config/config.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../../diff/diff.js';
 import { DiffIndex } from '../../diff/line-map.js';
-import type { GitHubPort, PullRequestInfo } from '../../github/github.js';
 import {
   capInstructionFiles,
   INSTRUCTION_FILES,
@@ -15,8 +15,9 @@ import {
 import { extractFingerprints, isKritikBody, parseReviewMarker, reviewMarker } from '../fingerprint.js';
 import type { CheckRunHandle } from './check-run.js';
 
+/** A pull request (GitLab: merge request) on the code host the review was given. */
 export interface PullSource {
-  kind: 'github';
+  kind: 'pull';
   repo: RepoRef;
   pr: number;
   /** The SHA the review was requested for; a PR that moved on is skipped as superseded. */
@@ -25,8 +26,8 @@ export interface PullSource {
   reviewId?: string;
   trigger?: Trigger;
   /**
-   * The login Kritik posts as (the App's `<slug>[bot]`); only its reviews and comments are
-   * read for markers. Asked of GitHub when absent (a user's token); unknown trusts none.
+   * The login Kritik posts as (the App's `<slug>[bot]`, a GitLab token's bot user); only its
+   * reviews and comments are read for markers. Asked of the host when absent; unknown trusts none.
    */
   selfLogin?: string;
   /** The platform's limits on what the repository's config may set. */
@@ -52,7 +53,7 @@ export type ReviewSource = PullSource | DiffSource;
 export interface Collected {
   files: DiffFile[];
   index: DiffIndex;
-  /** Files from the GitHub files API without a patch (too large to show). */
+  /** Files the host listed without a patch (too large to show). */
   missingPatch: Set<string>;
   notes: string[];
 }
@@ -85,7 +86,7 @@ const short = (sha: string) => sha.slice(0, 7);
 /**
  * The pull request's head is no longer the commit this review was asked for. Not the platform's
  * supersede rule (ReviewLifecycle, ADR 0015), which orders enqueued reviews in Redis: this one reads
- * GitHub's live head, which moves before its webhook arrives.
+ * the host's live head, which moves before its webhook arrives.
  */
 const headMovedOn = (requested: string | undefined, current: string) =>
   requested !== undefined && requested !== current;
@@ -103,7 +104,7 @@ export function gatherDiff(source: DiffSource, progress: (m: string) => void): G
 }
 
 export async function gatherPull(
-  gh: GitHubPort,
+  gh: CodeHost,
   source: PullSource,
   dryRun: boolean,
   checkRun: CheckRunHandle,
@@ -189,9 +190,9 @@ export async function gatherPull(
   };
 }
 
-/** The PR's files: the whole diff in one request, or the paginated files API when GitHub answers 406. */
+/** The PR's files: one unified diff, or per-file patches (GitHub's 406 fallback, GitLab's MR diffs). */
 async function collect(
-  gh: GitHubPort,
+  gh: CodeHost,
   repo: RepoRef,
   pull: PullRequestInfo,
   progress: (m: string) => void,
@@ -199,22 +200,17 @@ async function collect(
   const notes: string[] = [];
   const missingPatch = new Set<string>();
   let files: DiffFile[];
-  const diff = await gh.getPullDiff(repo, pull.number);
-  if (diff !== null) {
-    files = parseUnifiedDiff(diff);
+  const changes = await gh.pullChanges(repo, pull);
+  if (changes.kind === 'diff') {
+    files = parseUnifiedDiff(changes.diff);
   } else {
-    progress('diff too large for one response; reading files page by page');
-    const metas = await gh.listPullFiles(repo, pull.number);
-    files = metas.map((m) => {
+    progress('reading the changed files page by page');
+    files = changes.files.map((m) => {
       const f = fileFromPatch(m);
       if (f.patchMissing) missingPatch.add(f.path);
       return f;
     });
-    if (pull.changedFiles > files.length) {
-      notes.push(
-        `GitHub lists only ${files.length} of the ${pull.changedFiles} changed files; the rest were not reviewed.`,
-      );
-    }
+    notes.push(...changes.notes);
   }
   progress(`${files.length} changed file(s)`);
   return { files, index: new DiffIndex(files), missingPatch, notes };
@@ -222,10 +218,10 @@ async function collect(
 
 /**
  * After a new push, only what changed since the last reviewed SHA goes to the model; findings are
- * still placed against the whole PR diff, which is what GitHub accepts comments on.
+ * still placed against the whole PR diff, which is what the host accepts comments on.
  */
 async function narrowToNewChanges(
-  gh: GitHubPort,
+  gh: CodeHost,
   repo: RepoRef,
   lastReviewed: string,
   headSha: string,

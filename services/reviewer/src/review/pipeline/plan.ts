@@ -41,7 +41,7 @@ export function plan(gathered: Gathered, withModel: boolean, explore = false): P
   const pr = { title: redactSecrets(gathered.pr.title).text, body: redactSecrets(gathered.pr.body).text };
   for (const f of checks.files) {
     if (gathered.collected.missingPatch.has(f.path))
-      skipped.push({ path: f.path, reason: 'too large: GitHub shows no diff for it' });
+      skipped.push({ path: f.path, reason: 'too large: the code host shows no diff for it' });
     else if (f.binary) skipped.push({ path: f.path, reason: 'binary file' });
     else if (f.newPath === null) skipped.push({ path: f.path, reason: 'deleted' });
     else if (ignored(f.path))

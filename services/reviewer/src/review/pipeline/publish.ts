@@ -1,9 +1,9 @@
-// Stage 6, publish: findings arranged onto the diff, the summary rendered, the COMMENT review
-// posted (falling back to a summary-only review when GitHub refuses an inline position), and the
-// check run concluded with the outcome.
+// Stage 6, publish: findings arranged onto the diff, the summary rendered, the review posted (the
+// findings of inline positions the host refuses listed in the summary instead), and the check run
+// concluded with the outcome.
 import type { CheckRunConclusion, TokenUsage } from '@kritik/core';
+import type { CodeHost, ReviewCommentInput } from '../../code-host/code-host.js';
 import type { LoadedConfig } from '../../config/config.js';
-import { GitHubError, type GitHubPort, type ReviewCommentInput } from '../../github/github.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from '../findings.js';
 import { buildSummary, type ExplorationFacts, formatCounts, type SkippedFile } from '../summary.js';
 import type { CheckRunHandle } from './check-run.js';
@@ -100,50 +100,67 @@ export interface Posted {
   /** The body and comments as posted (the fallback changes both). */
   body: string;
   comments: ReviewCommentInput[];
-  allInSummary: boolean;
 }
 
-/** Posts the review; if GitHub rejects an inline position, posts everything in the summary instead. */
+/**
+ * Posts the review. The summary is rendered once the host has said which inline comments it
+ * refused (GitHub: all or none, GitLab: one by one); their findings are listed in it instead.
+ */
 export async function post(
-  gh: GitHubPort,
+  gh: CodeHost,
   target: PullTarget,
   outcome: Outcome,
-  body: string,
   rerender: () => string,
   progress: (m: string) => void,
 ): Promise<Posted> {
-  const comments = inlineComments(outcome.findings);
+  const inline = outcome.findings.filter((f) => f.inline);
+  const comments = inlineComments(inline);
   progress(`posting the review: ${comments.length} inline comment(s)`);
-  try {
-    const created = await gh.createReview(target.repo, target.number, { commitId: target.headSha, body, comments });
-    return { htmlUrl: created.htmlUrl, commentsPosted: comments.length, body, comments, allInSummary: false };
-  } catch (error) {
-    if (!(error instanceof GitHubError) || error.status !== 422 || comments.length === 0) throw error;
-    progress(`GitHub rejected an inline position (${error.message}); posting all findings in the summary`);
-    for (const f of outcome.findings.filter((x) => x.inline)) {
-      f.inline = false;
-      f.summaryReason = 'GitHub did not accept an inline comment here';
-    }
-    outcome.notes.push('GitHub did not accept the inline comments, so every finding is listed below.');
-    const fallback = rerender();
-    const created = await gh.createReview(target.repo, target.number, {
-      commitId: target.headSha,
-      body: fallback,
-      comments: [],
-    });
-    return { htmlUrl: created.htmlUrl, commentsPosted: 0, body: fallback, comments: [], allInSummary: true };
-  }
+  let note: string | undefined;
+  const posted = await gh.createReview(target.repo, target.number, {
+    commitId: target.headSha,
+    comments,
+    body: (refused) => {
+      for (const [i, f] of inline.entries()) {
+        f.inline = !refused.has(i);
+        if (refused.has(i)) f.summaryReason = `${gh.name} did not accept an inline comment here`;
+        else delete f.summaryReason;
+      }
+      if (note) outcome.notes.splice(outcome.notes.indexOf(note), 1);
+      note = undefined;
+      if (refused.size > 0) {
+        note =
+          refused.size === comments.length
+            ? `${gh.name} did not accept the inline comments, so every finding is listed below.`
+            : `${gh.name} did not accept ${refused.size} of the inline comments; their findings are listed below.`;
+        outcome.notes.push(note);
+        progress(`${gh.name} refused ${refused.size} inline position(s); their findings go in the summary`);
+      }
+      return rerender();
+    },
+  });
+  const placed = comments.filter((_, i) => !posted.refused.has(i));
+  return {
+    htmlUrl: posted.htmlUrl,
+    commentsPosted: placed.length,
+    body: posted.body,
+    comments: placed,
+  };
 }
 
 /** Concludes the check run with what was posted. */
 export async function concludePosted(checkRun: CheckRunHandle, outcome: Outcome, posted: Posted): Promise<void> {
   const n = outcome.findings.length;
   const conclusion: CheckRunConclusion = n > 0 ? 'neutral' : 'success';
-  await checkRun.conclude(conclusion, {
-    title: n > 0 ? `${n} finding(s): ${formatCounts(countBySeverity(outcome.findings))}` : 'No findings',
-    summary:
-      `${posted.commentsPosted} inline comment(s) posted in [the review](${posted.htmlUrl}). ` +
-      `${outcome.filesReviewed} file(s) reviewed, ${outcome.skipped.length} not reviewed.`,
-    text: posted.body.replace(/<!--[\s\S]*?-->/g, ''),
-  });
+  await checkRun.conclude(
+    conclusion,
+    {
+      title: n > 0 ? `${n} finding(s): ${formatCounts(countBySeverity(outcome.findings))}` : 'No findings',
+      summary:
+        `${posted.commentsPosted} inline comment(s) posted in [the review](${posted.htmlUrl}). ` +
+        `${outcome.filesReviewed} file(s) reviewed, ${outcome.skipped.length} not reviewed.`,
+      text: posted.body.replace(/<!--[\s\S]*?-->/g, ''),
+    },
+    posted.htmlUrl,
+  );
 }

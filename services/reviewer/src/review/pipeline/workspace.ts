@@ -1,10 +1,10 @@
 // Stage 3, workspace: the code the model may explore. A local directory (`--repo`), or the pull
-// request's head tree checked out from GitHub's tarball. Any failure or limit degrades the review
+// request's head tree checked out from the host's archive. Any failure or limit degrades the review
 // to a smaller scope, said in the review; it never fails it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PathMatcher } from '@kritik/core';
-import type { GitHubPort } from '../../github/github.js';
+import type { CodeHost } from '../../code-host/code-host.js';
 import { type CheckoutLimits, describeCheckout, extractTarball } from '../../repo/checkout.js';
 import { RepoTools } from '../../repo/tools.js';
 import type { PullTarget } from './gather.js';
@@ -21,7 +21,7 @@ export interface WorkspaceInput {
   repoDir?: string;
   /** Where to check the pull request out (the Job's workspace volume, a temp dir for the CLI). */
   checkoutParent?: string;
-  gh?: GitHubPort;
+  gh?: CodeHost;
   target?: PullTarget;
   limits?: CheckoutLimits;
   ignored: PathMatcher;

@@ -1,5 +1,5 @@
-// The one client of the GitHub REST API the reviewer uses, behind an interface so the engine never
-// touches Octokit directly. Posting is always a COMMENT review: Kritik never approves or blocks.
+// The GitHub side of the code-host seam: the one client of the GitHub REST API the reviewer uses.
+// Posting is always a COMMENT review: Kritik never approves or blocks.
 
 import {
   type CheckRunConclusion,
@@ -12,85 +12,22 @@ import {
 import { retry } from '@octokit/plugin-retry';
 import { Octokit } from '@octokit/rest';
 import type { PatchMeta } from '../diff/diff.js';
-
-export interface PullRequestInfo {
-  number: number;
-  title: string;
-  body: string;
-  draft: boolean;
-  state: string;
-  headSha: string;
-  baseSha: string;
-  baseRef: string;
-  htmlUrl: string;
-  changedFiles: number;
-}
-
-export interface PriorReview {
-  id: number;
-  /** Login of the review's author; only Kritik's own reviews are trusted for markers. */
-  author: string;
-  body: string;
-  commitId: string | null;
-  htmlUrl: string;
-}
-
-export interface PriorComment {
-  author: string;
-  body: string;
-  path: string;
-}
-
-export interface ReviewCommentInput {
-  path: string;
-  line: number;
-  side: 'RIGHT';
-  start_line?: number;
-  start_side?: 'RIGHT';
-  body: string;
-}
-
-export interface GitHubPort {
-  getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
-  /** The whole unified diff, or null when GitHub refuses it as too large (406). */
-  getPullDiff(repo: RepoRef, pr: number): Promise<string | null>;
-  listPullFiles(repo: RepoRef, pr: number): Promise<PatchMeta[]>;
-  /** Files changed between two commits, or null when GitHub cannot compare them (404). */
-  compare(repo: RepoRef, base: string, head: string): Promise<{ status: string; files: PatchMeta[] } | null>;
-  /** A file's text at a ref, or null when it does not exist there. */
-  getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null>;
-  /**
-   * The gzipped tar of the tree at `ref`, streamed: GitHub answers with a redirect to a download
-   * that carries its own short-lived token, which fetch follows.
-   */
-  tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>>;
-  /**
-   * The login the token acts as when GitHub says so (a user's token), or null: installation
-   * tokens cannot ask, so the worker passes the App's bot login instead.
-   */
-  currentLogin(): Promise<string | null>;
-  listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]>;
-  listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]>;
-  createReview(
-    repo: RepoRef,
-    pr: number,
-    review: { commitId: string; body: string; comments: ReviewCommentInput[] },
-  ): Promise<{ id: number; htmlUrl: string }>;
-  /** Creates the Kritik check run in progress (no worker created one: the CLI, older payloads). */
-  createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number>;
-  /** Moves the check run the worker created queued to in progress. */
-  startCheckRun(repo: RepoRef, id: number, output: CheckRunOutput): Promise<void>;
-  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void>;
-}
+import {
+  type CheckRef,
+  type CodeHost,
+  CodeHostError,
+  type PostedReview,
+  type PriorComment,
+  type PriorReview,
+  type PullChanges,
+  type PullRequestInfo,
+  type ReviewDraft,
+} from './code-host.js';
 
 /** A GitHub API failure with what was asked, the status and GitHub's message; never the token. */
-export class GitHubError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly status: number | undefined,
-    message: string,
-  ) {
-    super(`GitHub ${operation} failed${status ? ` (${status})` : ''}: ${message}`);
+export class GitHubError extends CodeHostError {
+  constructor(operation: string, status: number | undefined, message: string) {
+    super('GitHub', operation, status, message);
     this.name = 'GitHubError';
   }
 }
@@ -159,7 +96,9 @@ function fileMeta(f: {
   };
 }
 
-export class OctokitGitHub implements GitHubPort {
+export class OctokitGitHub implements CodeHost {
+  readonly name = 'GitHub';
+
   constructor(private readonly octokit: ReviewerOctokit) {}
 
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo> {
@@ -180,7 +119,19 @@ export class OctokitGitHub implements GitHubPort {
     });
   }
 
-  async getPullDiff(repo: RepoRef, pr: number): Promise<string | null> {
+  /** The whole diff in one request, or the paginated files API when GitHub refuses it as too large (406). */
+  async pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges> {
+    const diff = await this.getPullDiff(repo, pull.number);
+    if (diff !== null) return { kind: 'diff', diff };
+    const files = await this.listPullFiles(repo, pull.number);
+    const notes =
+      pull.changedFiles > files.length
+        ? [`GitHub lists only ${files.length} of the ${pull.changedFiles} changed files; the rest were not reviewed.`]
+        : [];
+    return { kind: 'files', files, notes };
+  }
+
+  private async getPullDiff(repo: RepoRef, pr: number): Promise<string | null> {
     try {
       const { data } = await this.octokit.rest.pulls.get({
         owner: repo.owner,
@@ -195,7 +146,7 @@ export class OctokitGitHub implements GitHubPort {
     }
   }
 
-  listPullFiles(repo: RepoRef, pr: number): Promise<PatchMeta[]> {
+  private listPullFiles(repo: RepoRef, pr: number): Promise<PatchMeta[]> {
     return call(`GET files of #${pr}`, async () => {
       const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
         owner: repo.owner,
@@ -288,30 +239,55 @@ export class OctokitGitHub implements GitHubPort {
     });
   }
 
-  createReview(repo: RepoRef, pr: number, review: { commitId: string; body: string; comments: ReviewCommentInput[] }) {
+  /**
+   * One COMMENT review. GitHub takes the review whole or refuses it (422 on an inline position it
+   * cannot place); then every comment goes into the summary and the review is posted without them.
+   */
+  async createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview> {
+    const none = new Set<number>();
+    try {
+      const body = draft.body(none);
+      const htmlUrl = await this.postReview(repo, pr, draft.commitId, body, draft.comments);
+      return { htmlUrl, body, refused: none };
+    } catch (error) {
+      if (!(error instanceof GitHubError) || error.status !== 422 || draft.comments.length === 0) throw error;
+      const refused = new Set(draft.comments.map((_, i) => i));
+      const body = draft.body(refused);
+      const htmlUrl = await this.postReview(repo, pr, draft.commitId, body, []);
+      return { htmlUrl, body, refused };
+    }
+  }
+
+  private postReview(
+    repo: RepoRef,
+    pr: number,
+    commitId: string,
+    body: string,
+    comments: ReviewDraft['comments'],
+  ): Promise<string> {
     return call(`POST review on #${pr}`, async () => {
       const { data } = await this.octokit.rest.pulls.createReview({
         owner: repo.owner,
         repo: repo.name,
         pull_number: pr,
-        commit_id: review.commitId,
-        body: review.body,
+        commit_id: commitId,
+        body,
         event: 'COMMENT',
-        comments: review.comments,
+        comments,
       });
-      return { id: data.id, htmlUrl: data.html_url };
+      return data.html_url;
     });
   }
 
-  createCheckRun(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
+  createCheck(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
     return call('POST check run', () => createCheckRun(this.octokit, repo, headSha, 'in_progress', output));
   }
 
-  startCheckRun(repo: RepoRef, id: number, output: CheckRunOutput): Promise<void> {
-    return call('PATCH check run', () => startCheckRun(this.octokit, repo, id, output));
+  startCheck(repo: RepoRef, check: CheckRef, output: CheckRunOutput): Promise<void> {
+    return call('PATCH check run', () => startCheckRun(this.octokit, repo, check.id, output));
   }
 
-  completeCheckRun(repo: RepoRef, id: number, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void> {
-    return call('PATCH check run', () => completeCheckRun(this.octokit, repo, id, conclusion, output));
+  completeCheck(repo: RepoRef, check: CheckRef, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void> {
+    return call('PATCH check run', () => completeCheckRun(this.octokit, repo, check.id, conclusion, output));
   }
 }

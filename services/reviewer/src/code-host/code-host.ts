@@ -1,0 +1,119 @@
+// The reviewer's one seam to a code host: what the engine reads from a pull request (GitLab: merge
+// request) and what it posts there. GitHub and GitLab implement it; the engine never asks which.
+import type { CheckRunConclusion, CheckRunOutput, RepoRef } from '@kritik/core';
+import type { PatchMeta } from '../diff/diff.js';
+
+export interface PullRequestInfo {
+  number: number;
+  title: string;
+  body: string;
+  draft: boolean;
+  /** `open` while it can be reviewed; the host's own word otherwise (closed, merged...). */
+  state: string;
+  headSha: string;
+  /** The commit the diff starts from (GitHub's base, GitLab's `diff_refs.base_sha`). */
+  baseSha: string;
+  /** The branch it merges into. */
+  baseRef: string;
+  htmlUrl: string;
+  changedFiles: number;
+}
+
+export interface PriorReview {
+  id: number;
+  /** Login of the review's author; only Kritik's own reviews are trusted for markers. */
+  author: string;
+  body: string;
+  commitId: string | null;
+  htmlUrl: string;
+}
+
+export interface PriorComment {
+  author: string;
+  body: string;
+  path: string;
+}
+
+/** One inline comment on the new side of the diff; `start_line` makes it span lines. */
+export interface ReviewCommentInput {
+  path: string;
+  line: number;
+  side: 'RIGHT';
+  start_line?: number;
+  start_side?: 'RIGHT';
+  body: string;
+}
+
+/** A pull request's changes: the whole unified diff, or per-file patches when the host gives no diff. */
+export type PullChanges = { kind: 'diff'; diff: string } | { kind: 'files'; files: PatchMeta[]; notes: string[] };
+
+/** A review to post: the inline comments, and the summary rendered once the host said which it refused. */
+export interface ReviewDraft {
+  commitId: string;
+  comments: ReviewCommentInput[];
+  /** The summary, given the indexes of the comments the host refused (they are listed in it instead). */
+  body(refused: ReadonlySet<number>): string;
+}
+
+export interface PostedReview {
+  htmlUrl: string;
+  /** The summary as posted. */
+  body: string;
+  /** Indexes of the comments the host refused to place inline. */
+  refused: ReadonlySet<number>;
+}
+
+/** The review's status on the head commit: GitHub's check run, GitLab's commit status. */
+export interface CheckRef {
+  id: number;
+  headSha: string;
+}
+
+export interface CodeHost {
+  /** `GitHub`, `GitLab`: how the review names the host to its reader. */
+  readonly name: string;
+  getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
+  pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges>;
+  /**
+   * Files changed between two commits, `ahead` when `head` descends from `base`; null when the
+   * host cannot compare them.
+   */
+  compare(repo: RepoRef, base: string, head: string): Promise<{ status: string; files: PatchMeta[] } | null>;
+  /** A file's text at a ref, or null when it does not exist there. */
+  getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null>;
+  /** The gzipped tar of the tree at `ref` (one top directory), streamed. */
+  tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>>;
+  /** The login the token acts as when the host says so, or null (GitHub installation tokens cannot ask). */
+  currentLogin(): Promise<string | null>;
+  /** Summaries posted on the pull request (GitHub reviews, GitLab notes). */
+  listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]>;
+  /** Inline comments posted on the pull request. */
+  listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]>;
+  /** Posts the review; comments the host refuses go into the summary, never lost. */
+  createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview>;
+  /** Creates the review's status in progress when no worker created one (the CLI, older payloads). */
+  createCheck(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number>;
+  /** Moves the status the worker created queued to in progress. */
+  startCheck(repo: RepoRef, check: CheckRef, output: CheckRunOutput): Promise<void>;
+  /** Ends the status; `link` is where the reader finds the review. */
+  completeCheck(
+    repo: RepoRef,
+    check: CheckRef,
+    conclusion: CheckRunConclusion,
+    output: CheckRunOutput,
+    link?: string,
+  ): Promise<void>;
+}
+
+/** A code host API failure with what was asked, the status and the host's message; never the token. */
+export class CodeHostError extends Error {
+  constructor(
+    readonly host: string,
+    readonly operation: string,
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(`${host} ${operation} failed${status ? ` (${status})` : ''}: ${message}`);
+    this.name = 'CodeHostError';
+  }
+}

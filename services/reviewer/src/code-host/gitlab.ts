@@ -1,0 +1,421 @@
+// The GitLab side of the code-host seam: merge requests through @gitbeaker/rest, with our own
+// request handler (Retry-After honoured, capped backoff, streamed archives; ADR 0020).
+
+import { createRequesterFn } from '@gitbeaker/requester-utils';
+import { Gitlab } from '@gitbeaker/rest';
+import {
+  type CheckRunConclusion,
+  type CheckRunOutput,
+  COMMIT_STATUS_STATES,
+  type GitLabRequester,
+  type RepoRef,
+  setCommitStatus,
+  statusDescription,
+} from '@kritik/core';
+import { type DiffFile, fileFromPatch, type PatchMeta } from '../diff/diff.js';
+import {
+  type CheckRef,
+  type CodeHost,
+  CodeHostError,
+  type PostedReview,
+  type PriorComment,
+  type PriorReview,
+  type PullChanges,
+  type PullRequestInfo,
+  type ReviewDraft,
+} from './code-host.js';
+
+export interface GitLabClientOptions {
+  /** Base URL of the instance (`https://gitlab.example.com`); the API is under `/api/v4`. */
+  url: string;
+  token: string;
+  /** Retries of a 429 (any method) or a 5xx (reads only). */
+  retries?: number;
+  /** Base of the exponential backoff when GitLab sends no Retry-After (ms). */
+  retryBaseMs?: number;
+  /** The longest wait a Retry-After may ask for before the call fails instead (ms). */
+  maxRetryWaitMs?: number;
+  timeoutMs?: number;
+  warn?: (message: string) => void;
+}
+
+/** An HTTP failure from GitLab with its status and GitLab's `message` (never a header). */
+class GitLabHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const json = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const m = json.message ?? json.error ?? text;
+    return (typeof m === 'string' ? m : JSON.stringify(m)).slice(0, 300);
+  } catch {
+    return text.trim().slice(0, 300) || response.statusText;
+  }
+}
+
+async function parseBody(response: Response, asStream: boolean): Promise<unknown> {
+  if (asStream) return response.body;
+  if (response.status === 204) return null;
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  if (type === 'application/json') return response.json();
+  // Raw files come as text whatever their type; the reviewer reads text only.
+  return response.text();
+}
+
+interface HandlerOptions {
+  method: string;
+  prefixUrl: string;
+  searchParams?: string;
+  headers?: Record<string, string>;
+  body?: string | FormData;
+  asStream?: boolean;
+}
+
+/** Gitbeaker's request handler replaced: its own retries ignore Retry-After and wait milliseconds. */
+function requestHandler(options: GitLabClientOptions) {
+  const retries = options.retries ?? 3;
+  const base = options.retryBaseMs ?? 1_000;
+  const maxWait = options.maxRetryWaitMs ?? 60_000;
+  const warn = options.warn ?? (() => {});
+  return async (endpoint: string, o: HandlerOptions) => {
+    const url = new URL(endpoint, o.prefixUrl.endsWith('/') ? o.prefixUrl : `${o.prefixUrl}/`);
+    url.search = o.searchParams ?? '';
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(url, {
+        method: o.method,
+        ...(o.headers ? { headers: o.headers } : {}),
+        ...(o.body !== undefined ? { body: o.body } : {}),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+      if (response.ok) {
+        return {
+          body: await parseBody(response, o.asStream ?? false),
+          headers: Object.fromEntries(response.headers.entries()),
+          status: response.status,
+        };
+      }
+      const retryable = response.status === 429 || (o.method === 'GET' && response.status >= 500);
+      const wait = retryAfterMs(response.headers.get('retry-after')) ?? base * 2 ** attempt;
+      if (!retryable || attempt >= retries || wait > maxWait) {
+        throw new GitLabHttpError(response.status, await errorMessage(response));
+      }
+      await response.body?.cancel().catch(() => {});
+      warn(`GitLab answered ${response.status} to ${o.method} ${url.pathname}; retrying in ${Math.round(wait)} ms`);
+      await sleep(wait);
+    }
+  };
+}
+
+export type GitLabApi = InstanceType<typeof Gitlab<false>>;
+
+/** A gitbeaker client on `url` with the reviewer's request handler. */
+export function createGitLab(options: GitLabClientOptions): GitLabApi {
+  const requesterFn = createRequesterFn(
+    (_service, requestOptions) => Promise.resolve(requestOptions),
+    requestHandler(options) as never,
+  );
+  return new Gitlab({
+    host: options.url.replace(/\/+$/, ''),
+    token: options.token,
+    requesterFn,
+    // GitLab's own rate limits answer with 429 and Retry-After, which the handler honours.
+    rateLimits: {},
+  });
+}
+
+/** Core's commit status calls over the same client (and its retries). */
+function requesterOf(api: GitLabApi): GitLabRequester {
+  return {
+    async request(method, path, body) {
+      const [pathname, query] = path.replace(/^\/+/, '').split('?');
+      const searchParams = query ? Object.fromEntries(new URLSearchParams(query)) : undefined;
+      const requester = (api as unknown as { requester: Record<string, GitbeakerCall> }).requester;
+      const call = requester[method.toLowerCase()]!;
+      const response = await call(pathname!, { ...(searchParams ? { searchParams } : {}), ...(body ? { body } : {}) });
+      return response.body;
+    },
+  };
+}
+
+type GitbeakerCall = (
+  endpoint: string,
+  options: { searchParams?: Record<string, string>; body?: Record<string, unknown> },
+) => Promise<{ body: unknown }>;
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof GitLabHttpError ? error.status : undefined;
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CodeHostError) throw error;
+    const message = (error as Error)?.message ?? String(error);
+    throw new CodeHostError('GitLab', operation, statusOf(error), message.slice(0, 300));
+  }
+}
+
+/** `fn`, or `fallback` when GitLab answers one of `statuses`. */
+async function unless<T>(statuses: number[], fallback: T, operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== undefined && statuses.includes(status)) return fallback;
+    return call(operation, () => Promise.reject(error));
+  }
+}
+
+interface MergeRequestDiff {
+  old_path: string;
+  new_path: string;
+  diff: string;
+  new_file: boolean;
+  renamed_file: boolean;
+  deleted_file: boolean;
+  too_large?: boolean;
+}
+
+function patchMeta(d: MergeRequestDiff): PatchMeta {
+  let additions = 0;
+  let deletions = 0;
+  for (const line of d.diff.split('\n')) {
+    if (line.startsWith('+')) additions++;
+    else if (line.startsWith('-')) deletions++;
+  }
+  const status = d.new_file ? 'added' : d.deleted_file ? 'removed' : d.renamed_file ? 'renamed' : 'modified';
+  return {
+    filename: d.deleted_file ? d.old_path : d.new_path,
+    status,
+    previousFilename: d.renamed_file ? d.old_path : null,
+    patch: d.diff === '' ? null : d.diff,
+    additions,
+    deletions,
+    ...(d.too_large ? { tooLarge: true } : {}),
+  };
+}
+
+interface MergeRequestState {
+  webUrl: string;
+  diffRefs: { base_sha: string; start_sha: string; head_sha: string };
+  /** The files of the merge request's diff, parsed: where an inline comment's old line comes from. */
+  files?: Map<string, DiffFile>;
+}
+
+/** The project's full path; gitbeaker URL-encodes it into one segment (core's calls use gitlabProjectId). */
+const projectPath = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
+const key = (repo: RepoRef, iid: number) => `${repo.owner}/${repo.name}!${iid}`;
+
+export class GitLabHost implements CodeHost {
+  readonly name = 'GitLab';
+  private readonly requester: GitLabRequester;
+  private readonly mrs = new Map<string, MergeRequestState>();
+
+  constructor(private readonly api: GitLabApi) {
+    this.requester = requesterOf(api);
+  }
+
+  getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo> {
+    return call(`GET merge request !${pr}`, async () => {
+      const mr = await this.api.MergeRequests.show(projectPath(repo), pr);
+      const refs = mr.diff_refs as MergeRequestState['diffRefs'] | null;
+      if (!refs?.base_sha || !refs.head_sha) throw new Error('GitLab has not computed the merge request diff yet');
+      this.mrs.set(key(repo, pr), { webUrl: mr.web_url, diffRefs: refs });
+      const changes = Number.parseInt(String(mr.changes_count ?? '0'), 10) || 0;
+      return {
+        number: mr.iid,
+        title: mr.title,
+        body: mr.description ?? '',
+        draft: Boolean(mr.draft ?? mr.work_in_progress),
+        state: mr.state === 'opened' ? 'open' : mr.state,
+        headSha: refs.head_sha,
+        baseSha: refs.base_sha,
+        baseRef: mr.target_branch,
+        htmlUrl: mr.web_url,
+        changedFiles: changes,
+      };
+    });
+  }
+
+  pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges> {
+    return call(`GET diffs of !${pull.number}`, async () => {
+      const diffs = (await this.api.MergeRequests.allDiffs(projectPath(repo), pull.number, {
+        perPage: 100,
+      })) as unknown as MergeRequestDiff[];
+      const files = diffs.map(patchMeta);
+      const state = this.mrs.get(key(repo, pull.number));
+      if (state) state.files = new Map(files.map((m) => [m.filename, fileFromPatch(m)]));
+      const notes =
+        pull.changedFiles > files.length
+          ? [`GitLab lists only ${files.length} of the ${pull.changedFiles} changed files; the rest were not reviewed.`]
+          : [];
+      return { kind: 'files', files, notes };
+    });
+  }
+
+  /** `ahead` when `head` descends from `base` (their merge base is `base`); the diff between them then. */
+  compare(repo: RepoRef, base: string, head: string) {
+    const id = projectPath(repo);
+    return unless([400, 404], null, `GET compare ${base.slice(0, 7)}...${head.slice(0, 7)}`, async () => {
+      if (base === head) return { status: 'identical', files: [] as PatchMeta[] };
+      const mergeBase = await this.api.Repositories.mergeBase(id, [base, head]);
+      if (mergeBase.id !== base) return { status: 'diverged', files: [] as PatchMeta[] };
+      const compared = await this.api.Repositories.compare(id, base, head);
+      return { status: 'ahead', files: ((compared.diffs ?? []) as unknown as MergeRequestDiff[]).map(patchMeta) };
+    });
+  }
+
+  getFileText(repo: RepoRef, path: string, ref: string): Promise<string | null> {
+    return unless([404], null, `GET ${path}@${ref.slice(0, 12)}`, async () => {
+      const raw = await this.api.RepositoryFiles.showRaw(projectPath(repo), path, ref);
+      return typeof raw === 'string' ? raw : await (raw as Blob).text();
+    });
+  }
+
+  tarball(repo: RepoRef, ref: string): Promise<AsyncIterable<Uint8Array>> {
+    return call(`GET archive@${ref.slice(0, 12)}`, async () => {
+      const body = await this.api.Repositories.showArchive(projectPath(repo), {
+        sha: ref,
+        fileType: 'tar.gz',
+        asStream: true,
+      });
+      if (!body) throw new Error('empty archive response');
+      return body as unknown as AsyncIterable<Uint8Array>;
+    });
+  }
+
+  currentLogin(): Promise<string | null> {
+    return unless([403, 404], null, 'GET /user', async () => (await this.api.Users.showCurrentUser()).username);
+  }
+
+  async listReviews(repo: RepoRef, pr: number): Promise<PriorReview[]> {
+    const webUrl = this.mrs.get(key(repo, pr))?.webUrl ?? '';
+    const notes = await this.notes(repo, pr);
+    return notes
+      .filter((n) => !n.system && n.type !== 'DiffNote')
+      .map((n) => ({
+        id: n.id,
+        author: n.author?.username ?? '',
+        body: n.body ?? '',
+        commitId: null,
+        htmlUrl: `${webUrl}#note_${n.id}`,
+      }));
+  }
+
+  async listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]> {
+    const notes = await this.notes(repo, pr);
+    return notes
+      .filter((n) => !n.system && n.type === 'DiffNote')
+      .map((n) => ({ author: n.author?.username ?? '', body: n.body ?? '', path: n.position?.new_path ?? '' }));
+  }
+
+  /**
+   * Each inline comment is a discussion with a text position on the merge request's diff_refs; a
+   * position GitLab refuses (400) is left out and listed in the summary note, posted last.
+   */
+  async createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview> {
+    const id = projectPath(repo);
+    if (!this.mrs.has(key(repo, pr))) await this.getPull(repo, pr);
+    const state = this.mrs.get(key(repo, pr))!;
+    const refused = new Set<number>();
+    for (const [i, comment] of draft.comments.entries()) {
+      const file = state.files?.get(comment.path);
+      const position = {
+        positionType: 'text' as const,
+        baseSha: state.diffRefs.base_sha,
+        startSha: state.diffRefs.start_sha,
+        headSha: draft.commitId,
+        newPath: comment.path,
+        oldPath: file?.oldPath ?? comment.path,
+        newLine: String(comment.line),
+        ...oldLineOf(file, comment.line),
+      };
+      try {
+        await this.api.MergeRequestDiscussions.create(id, pr, comment.body, { position });
+      } catch (error) {
+        if (statusOf(error) !== 400) return call(`POST discussion on !${pr}`, () => Promise.reject(error));
+        refused.add(i);
+      }
+    }
+    const body = draft.body(refused);
+    return call(`POST note on !${pr}`, async () => {
+      const note = await this.api.MergeRequestNotes.create(id, pr, body);
+      return { htmlUrl: `${state.webUrl}#note_${note.id}`, body, refused };
+    });
+  }
+
+  /** The `kritik` commit status running; one the worker already moved to running is left as it is. */
+  createCheck(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
+    return call('POST commit status', async () => {
+      const status = await setCommitStatus(this.requester, repo, headSha, {
+        state: 'running',
+        description: statusDescription(output),
+      });
+      return status.id;
+    });
+  }
+
+  async startCheck(repo: RepoRef, check: CheckRef, output: CheckRunOutput): Promise<void> {
+    await this.createCheck(repo, check.headSha, output);
+  }
+
+  completeCheck(
+    repo: RepoRef,
+    check: CheckRef,
+    conclusion: CheckRunConclusion,
+    output: CheckRunOutput,
+    link?: string,
+  ): Promise<void> {
+    return call('POST commit status', async () => {
+      await setCommitStatus(this.requester, repo, check.headSha, {
+        state: COMMIT_STATUS_STATES[conclusion],
+        description: statusDescription(output),
+        ...(link ? { targetUrl: link } : {}),
+      });
+    });
+  }
+
+  private notes(repo: RepoRef, pr: number): Promise<GitLabNote[]> {
+    return call(`GET notes of !${pr}`, async () => {
+      const notes = await this.api.MergeRequestNotes.all(projectPath(repo), pr, { perPage: 100 });
+      return notes as unknown as GitLabNote[];
+    });
+  }
+}
+
+interface GitLabNote {
+  id: number;
+  type: string | null;
+  body: string;
+  system: boolean;
+  author?: { username: string };
+  position?: { new_path?: string };
+}
+
+/** A context line is placed with both lines, as GitLab wants; an added line with new_line alone. */
+function oldLineOf(file: DiffFile | undefined, newLine: number): { oldLine?: string } {
+  for (const hunk of file?.hunks ?? []) {
+    const line = hunk.lines.find((l) => l.newLine === newLine);
+    if (line) return line.kind === 'ctx' && line.oldLine !== null ? { oldLine: String(line.oldLine) } : {};
+  }
+  return {};
+}
