@@ -1,6 +1,7 @@
 // The platform on the test harness, for the end-to-end specs and bench/e2e.
 export * from './chart.js';
 export * from './deployment-env.js';
+export * from './gitlab.js';
 export * from './platform.js';
 export * from './recorder.js';
 export * from './webhooks.js';
