@@ -1,4 +1,6 @@
 // The GitLab webhook endpoint end to end: real HTTP, real Redis, fixtures in GitLab's hook shapes.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { commandJobSchema, redisKeys, reviewIdFor, reviewRequestSchema } from '@kritik/core';
 import { WebhooksController } from '../src/webhooks/webhooks.controller.js';
 import { type BackendHarness, fixture, GITLAB_SECRET, type Json, startBackend } from './backend.harness.js';
@@ -231,5 +233,34 @@ describe('a backend configured for GitLab only', () => {
     const reply = await sut.postGitLab(MR, gitlab('merge_request.open'));
     expect(reply.status).toBe(202);
     expect((await sut.post('pull_request', fixture('pull_request.opened'))).status).toBe(404);
+  });
+});
+
+describe('the backend process', () => {
+  const main = join(__dirname, '..', 'dist', 'main.js');
+  const start = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1', ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+  it('refuses to start with GitLab configured but no GitLab webhook secret, naming the variable', () => {
+    const sut = start({ GITLAB_URL: 'https://gitlab.example.com', GITHUB_WEBHOOK_SECRET: 'set' });
+
+    expect(sut.status).toBe(1);
+    const fatal = JSON.parse(sut.stdout.trim().split('\n').at(-1)!);
+    expect(fatal.problems).toEqual([
+      { source: 'GITLAB_WEBHOOK_SECRET', message: 'is required when GitLab is configured (GITLAB_URL is set)' },
+    ]);
+  });
+
+  it('refuses to start with no code host at all', () => {
+    const sut = start({});
+
+    expect(sut.status).toBe(1);
+    expect(JSON.parse(sut.stdout.trim().split('\n').at(-1)!).problems).toEqual([
+      { source: 'GITHUB_WEBHOOK_SECRET', message: expect.stringContaining('GITLAB_WEBHOOK_SECRET') },
+    ]);
   });
 });
