@@ -125,6 +125,30 @@ export function mergeRequestHook(
   };
 }
 
+/** A `Note Hook` payload: a comment on the merge request by `username`. */
+export function noteHook(mr: MergeRequestRef, note: string, id: number, username = 'bob'): Record<string, unknown> {
+  const hook = mergeRequestHook('update', mr);
+  return {
+    object_kind: 'note',
+    event_type: 'note',
+    user: { id: 52, name: username, username, avatar_url: null, email: '[REDACTED]' },
+    project_id: 14,
+    project: hook.project,
+    object_attributes: {
+      id,
+      note,
+      noteable_type: 'MergeRequest',
+      noteable_id: 9000 + mr.iid,
+      author_id: 52,
+      system: false,
+      action: 'create',
+      url: `https://gitlab.example.com/${GITLAB_PROJECT}/-/merge_requests/${mr.iid}#note_${id}`,
+    },
+    repository: hook.repository,
+    merge_request: { ...(hook.object_attributes as Record<string, unknown>), action: undefined },
+  };
+}
+
 export interface GitLabDelivery {
   readonly event: string;
   readonly body: string;

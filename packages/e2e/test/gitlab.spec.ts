@@ -2,12 +2,13 @@
 // token and webhook secret from gitlab.existingSecret): hook, queue, worker, review Job run by the
 // test kubelet, discussions and the `kritik` commit status on the GitLab fake, the record posted;
 // and the GitHub guarantees on GitLab: dedupe, coalescing, 401, failures that end visibly.
-import { CHANGED_FILE, findingsReply, gitlabDelivery, mergeRequestHook, Platform } from '@kritik/e2e';
-import type { AnthropicReply } from '@kritik/testing';
+import { CHANGED_FILE, findingsReply, gitlabDelivery, mergeRequestHook, noteHook, Platform } from '@kritik/e2e';
+import { type AnthropicReply, waitUntil } from '@kritik/testing';
 
 jest.setTimeout(300_000);
 
 const MR = 'Merge Request Hook';
+const NOTE = 'Note Hook';
 const MESSAGES = 'POST /v1/messages';
 
 describe('Kritik on GitLab end to end', () => {
@@ -92,6 +93,34 @@ describe('Kritik on GitLab end to end', () => {
         .discussions(mr)
         .flatMap((d) => d.notes.map((n) => n.position?.head_sha)),
     ).toEqual([mr.headSha]);
+  });
+
+  it('answers `@kritik help` with one note on the merge request, and `@kritik review` with a review of its own', async () => {
+    const { mr, reviewId } = await openAndDeliver();
+    await sut.waitForReview(reviewId);
+
+    const help = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, '@kritik help', 501)));
+    expect(help).toMatchObject({ status: 202, body: { status: 'queued', command: 'help' } });
+    const reply = await waitUntil(
+      'the help note',
+      async () =>
+        gl()
+          .notes(mr)
+          .find((n) => n.body.includes('<!-- kritik:help')),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(reply.author.username).toBe('project_9_bot_kritik');
+
+    const again = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, 'please @kritik review', 502)));
+    const record = await sut.waitForReview(again.body.reviewId as string);
+    // A review of its own, of the head already reviewed: it ends visibly, saying so.
+    expect(record).toMatchObject({ status: 'skipped', trigger: 'comment', headSha: mr.headSha });
+    expect(record.reason).toMatch(/already reviewed/);
+    expect(
+      gl()
+        .notes(mr)
+        .filter((n) => n.body.includes('<!-- kritik:help')),
+    ).toHaveLength(1);
   });
 
   it('refuses a delivery with a wrong token with 401 and queues nothing', async () => {
