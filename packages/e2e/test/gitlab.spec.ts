@@ -2,8 +2,16 @@
 // token and webhook secret from gitlab.existingSecret): hook, queue, worker, review Job run by the
 // test kubelet, discussions and the `kritik` commit status on the GitLab fake, the record posted;
 // and the GitHub guarantees on GitLab: dedupe, coalescing, 401, failures that end visibly.
-import { CHANGED_FILE, findingsReply, gitlabDelivery, mergeRequestHook, noteHook, Platform } from '@kritik/e2e';
-import { type AnthropicReply, waitUntil } from '@kritik/testing';
+import {
+  CHANGED_FILE,
+  findingsReply,
+  gitlabDelivery,
+  mergeRequestHook,
+  noteHook,
+  Platform,
+  stormThenFindings,
+} from '@kritik/e2e';
+import { waitUntil } from '@kritik/testing';
 
 jest.setTimeout(300_000);
 
@@ -131,13 +139,7 @@ describe('Kritik on GitLab end to end', () => {
   });
 
   it('posts the review once an Anthropic 429 storm has passed', async () => {
-    let stormStart: number | undefined;
-    sut.anthropic.setDefaultReply((): AnthropicReply => {
-      stormStart ??= Date.now();
-      return Date.now() - stormStart < 1_500
-        ? { error: { status: 429, headers: { 'retry-after': '1' } } }
-        : findingsReply();
-    });
+    sut.anthropic.setDefaultReply(stormThenFindings());
 
     const { mr, reviewId } = await openAndDeliver();
 

@@ -109,6 +109,11 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     } catch {}
     return { status: response.status, body, headers: response.headers };
   };
+  /** The exact bytes of `payload` (JSON-encoded unless a string or Buffer) and a POST of them with `headers`. */
+  const bytesOf = (payload: unknown) =>
+    typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+  const postBytes = async (path: string, headers: Record<string, string>, body: string | Buffer) =>
+    reply(await fetch(`${url}${path}`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }));
   return {
     url,
     redis: server,
@@ -116,7 +121,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     reviews,
     logs,
     async post(event, payload, options = {}) {
-      const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+      const body = bytesOf(payload);
       const signature = options.signature === undefined ? sign(body) : options.signature;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -129,16 +134,10 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
         ...(signature === null ? {} : { 'x-hub-signature-256': signature }),
         ...options.headers,
       };
-      return reply(
-        await fetch(`${url}${options.path ?? '/webhooks/github'}`, {
-          method: 'POST',
-          headers,
-          body: new Uint8Array(Buffer.from(body)),
-        }),
-      );
+      return postBytes(options.path ?? '/webhooks/github', headers, body);
     },
     async postGitLab(event, payload, options = {}) {
-      const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+      const body = bytesOf(payload);
       const token = options.token === undefined ? GITLAB_SECRET : options.token;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -151,9 +150,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
         ...(token === null ? {} : { 'x-gitlab-token': token }),
         ...options.headers,
       };
-      return reply(
-        await fetch(`${url}/webhooks/gitlab`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }),
-      );
+      return postBytes('/webhooks/gitlab', headers, body);
     },
     async get(path, headers = {}) {
       return reply(await fetch(`${url}${path}`, { headers }));
