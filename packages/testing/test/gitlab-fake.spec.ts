@@ -1,13 +1,7 @@
 // The GitLab fake, reached through @gitbeaker/rest (the client the reviewer uses) and plain fetch.
 import { gunzipSync } from 'node:zlib';
 import { Gitlab } from '@gitbeaker/rest';
-import {
-  COMMIT_STATUS_NAME,
-  commitStatusText,
-  concludeCommitStatus,
-  type GitLabRequester,
-  setCommitStatus,
-} from '@kritik/core';
+import { COMMIT_STATUS_NAME, commitStatusText, concludeCommitStatus, setCommitStatus } from '@kritik/core';
 import { extract } from 'tar-stream';
 import { FakeGitLab } from '../src/fakes/index.js';
 
@@ -248,18 +242,6 @@ describe(FakeGitLab.name, () => {
 describe('commit status wire calls on the GitLab fake', () => {
   let fake: FakeGitLab;
   const repo = { owner: 'acme/platform', name: 'api' };
-  const requester = (token: string): GitLabRequester => ({
-    async request(method, path, body) {
-      const response = await fetch(`${fake.apiUrl}${path}`, {
-        method,
-        headers: { 'private-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-      return response.json();
-    },
-  });
-
   beforeEach(async () => {
     fake = await new FakeGitLab().start();
     fake.addProject(PROJECT).addMergeRequest({ project: PROJECT, iid: 1, baseSha: BASE, headSha: HEAD });
@@ -267,7 +249,7 @@ describe('commit status wire calls on the GitLab fake', () => {
   afterEach(() => fake.stop());
 
   it('sets the kritik status pending, then concludes it failed with the reason', async () => {
-    const gl = requester(fake.token);
+    const gl = fake.requester();
     await setCommitStatus(gl, repo, HEAD, { state: 'pending', description: commitStatusText.queued(HEAD) });
 
     const concluded = await concludeCommitStatus(gl, repo, HEAD, 'failure', 'the review Job timed out');
@@ -283,7 +265,7 @@ describe('commit status wire calls on the GitLab fake', () => {
   });
 
   it('keeps a status the reviewer already finished', async () => {
-    const gl = requester(fake.token);
+    const gl = fake.requester();
     await setCommitStatus(gl, repo, HEAD, { state: 'success', description: 'No findings' });
 
     const concluded = await concludeCommitStatus(gl, repo, HEAD, 'failure', 'late');
@@ -293,7 +275,7 @@ describe('commit status wire calls on the GitLab fake', () => {
   });
 
   it('creates the status finished when none exists', async () => {
-    await concludeCommitStatus(requester(fake.token), repo, HEAD, 'cancelled', 'superseded');
+    await concludeCommitStatus(fake.requester(), repo, HEAD, 'cancelled', 'superseded');
 
     expect(fake.statuses(PROJECT, HEAD).map((s) => s.status)).toEqual(['canceled']);
   });

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   COMMIT_STATUS_NAME,
   commitStatusText,
-  type GitLabRequester,
   type RepoRef,
   reviewIdFor,
   reviewResultSchema,
@@ -16,10 +15,9 @@ import {
 import { FakeAnthropic, FakeGitLab, type GitLabDiffInput } from '@kritik/testing';
 import { main } from '../src/cli/cli.js';
 import { createGitLab, GitLabHost } from '../src/code-host/gitlab.js';
-import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
 import { parseReviewMarker } from '../src/review/fingerprint.js';
-import { API_KEY, BASE_SHA, HEAD_SHA, toolReply } from './harness.js';
+import { API_KEY, BASE_SHA, fakeLlm, HEAD_SHA, toolReply } from './harness.js';
 import { runJob } from './run-job.js';
 
 const PROJECT = 'acme/platform/api';
@@ -74,11 +72,7 @@ class GitLabHarness {
       source?: Partial<Extract<ReviewSource, { kind: 'pull' }>>;
     } = {},
   ) {
-    const llm = new AnthropicLlm(
-      createAnthropic({ apiKey: API_KEY, baseURL: this.anthropic.url, timeoutMs: 10_000 }),
-      { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 2_000 },
-      (m) => this.progress.push(m),
-    );
+    const llm = fakeLlm(this.anthropic, this.progress);
     const { source, ...rest } = over;
     return runReview({
       source: { kind: 'pull', repo: REPO, pr: IID, headSha: HEAD_SHA, trigger: 'opened', selfLogin: BOT, ...source },
@@ -91,17 +85,10 @@ class GitLabHarness {
 
   /** What the worker does when it accepts a review: the `kritik` status pending on the head. */
   async acceptAsWorker(sha = HEAD_SHA): Promise<void> {
-    const gl: GitLabRequester = {
-      request: async (method, path, body) => {
-        const response = await fetch(`${this.gitlab.apiUrl}${path}`, {
-          method,
-          headers: { 'private-token': this.gitlab.token, 'content-type': 'application/json' },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-        });
-        return response.json();
-      },
-    };
-    await setCommitStatus(gl, REPO, sha, { state: 'pending', description: commitStatusText.queued(sha) });
+    await setCommitStatus(this.gitlab.requester(), REPO, sha, {
+      state: 'pending',
+      description: commitStatusText.queued(sha),
+    });
   }
 
   statusStates(sha = HEAD_SHA): string[] {
@@ -153,9 +140,19 @@ describe('review on GitLab', () => {
     expect(report.reviewUrl).toBe(`https://gitlab.example.com/${PROJECT}/-/merge_requests/${IID}#note_${summary!.id}`);
   });
 
-  it('reads .kritik.yaml from the target branch at the merge base, not from the merge request', async () => {
+  it('reads .kritik.yaml from the target branch head, not from the merge request', async () => {
+    const targetHead = 'a'.repeat(40);
     h.gitlab.setFiles(PROJECT, 'feature', { '.kritik.yaml': 'exclude: ["**"]\n' });
-    h.mergeRequest([go]);
+    h.gitlab.setFiles(PROJECT, targetHead, { '.kritik.yaml': 'min_severity: nit\n' });
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      sourceBranch: 'feature',
+      baseSha: BASE_SHA,
+      startSha: targetHead,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
     h.anthropic.script(toolReply('ok', [{ path: 'a.go', line: 3, severity: 'nit', title: 'Nit', body: 'n' }]));
 
     const { report } = await h.review();
@@ -163,7 +160,7 @@ describe('review on GitLab', () => {
     const refs = h.gitlab
       .requestsTo('GET /api/v4/projects/{id}/repository/files/{file_path}/raw')
       .map((r) => r.query.ref);
-    expect(new Set(refs)).toEqual(new Set([BASE_SHA]));
+    expect(new Set(refs)).toEqual(new Set([targetHead]));
     expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
   });
 
@@ -208,6 +205,18 @@ describe('review on GitLab', () => {
       429, 200,
     ]);
     expect(h.progress.join('\n')).toContain('GitLab answered 429');
+  });
+
+  it('fails visibly instead of sleeping through a Retry-After longer than it may wait', async () => {
+    h.mergeRequest([go]);
+    h.gitlab.rateLimitNext(1, 3_600, 'GET /api/v4/projects/{id}/merge_requests/{iid}');
+
+    const started = Date.now();
+    const { report } = await h.review();
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report).toMatchObject({ status: 'failed' });
+    expect(report.reason).toContain('GitLab GET merge request !12 failed (429): Retry later');
   });
 
   it('fails visibly, without the token, when GitLab refuses the token', async () => {
@@ -278,6 +287,52 @@ describe('review on GitLab', () => {
 
     expect(report).toMatchObject({ status: 'skipped', reason: `already reviewed at ${HEAD_SHA.slice(0, 7)}` });
     expect(h.anthropic.messageRequests()).toHaveLength(1);
+  });
+
+  it('reviews a rewritten branch in full after a force-push', async () => {
+    h.mergeRequest([go]);
+    h.anthropic.script(toolReply('first', []));
+    await h.review();
+    const next = 'e'.repeat(40);
+    h.gitlab.pushHead(PROJECT, IID, next, [go], { rewritten: true });
+    h.anthropic.script(toolReply('second', []));
+
+    const { report } = await h.review({ source: { headSha: next } });
+
+    expect(report.status).toBe('posted');
+    expect(h.gitlab.summaryNotes(PROJECT, IID).at(-1)!.body).toContain(
+      `The branch was rewritten since the last review (${HEAD_SHA.slice(0, 7)}); reviewed in full.`,
+    );
+  });
+
+  it('skips a draft merge request and says so in a successful status', async () => {
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      draft: true,
+      baseSha: BASE_SHA,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
+
+    const { report } = await h.review();
+
+    expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('draft') });
+    expect(h.gitlab.statuses(PROJECT, HEAD_SHA)).toEqual([
+      expect.objectContaining({ status: 'success', description: expect.stringMatching(/^Skipped: draft: draft /) }),
+    ]);
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+
+  it('cancels the worker status when the merge request moved past the requested head', async () => {
+    h.mergeRequest([go]);
+    await h.acceptAsWorker();
+    h.gitlab.pushHead(PROJECT, IID, 'f'.repeat(40), [go]);
+
+    const { report } = await h.review({ source: { headSha: HEAD_SHA, checkRunId: 1 } });
+
+    expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded') });
+    expect(h.statusStates()).toEqual(['pending', 'canceled']);
   });
 
   it('checks the head out from the archive endpoint for the model to explore', async () => {

@@ -71,6 +71,15 @@ export interface Finding {
 export const toolReply = (summary: string, findings: Finding[] = []) =>
   FakeAnthropic.toolUse(TOOL_NAME, { summary, findings });
 
+/** The real Anthropic SDK on the fake, with short retry delays. */
+export function fakeLlm(anthropic: FakeAnthropic, progress: string[]): AnthropicLlm {
+  return new AnthropicLlm(
+    createAnthropic({ apiKey: API_KEY, baseURL: anthropic.url, timeoutMs: 10_000 }),
+    { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 2_000 },
+    (m) => progress.push(m),
+  );
+}
+
 function appJwt(privateKeyPem: string): string {
   const now = Math.floor(Date.now() / 1000);
   const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -143,11 +152,7 @@ export class Harness {
     } = {},
   ) {
     const octokit = createOctokit({ token: this.token, baseUrl: this.github.url, retryBaseMs: 5 });
-    const llm = new AnthropicLlm(
-      createAnthropic({ apiKey: API_KEY, baseURL: this.anthropic.url, timeoutMs: 10_000 }),
-      { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 2_000 },
-      (m) => this.progress.push(m),
-    );
+    const llm = fakeLlm(this.anthropic, this.progress);
     const { source, ...rest } = over;
     return runReview({
       source: {

@@ -1,6 +1,7 @@
 // In-memory GitLab REST API v4 for tests: projects (by id or URL-encoded path), merge requests and
 // their diffs, files, archives, compare, discussions, notes and commit statuses, in GitLab's wire format.
 import { createHash, randomBytes } from 'node:crypto';
+import type { GitLabRequester } from '@kritik/core';
 import { type Hunk, parseHunks } from './github-patch.js';
 import { type FakeReply, HttpFake, type RecordedRequest, type RouteScope } from './http-fake.js';
 import { buildTarball, type TarEntry } from './tarball.js';
@@ -351,6 +352,21 @@ export class FakeGitLab extends HttpFake {
   /** The next `n` matching requests get GitLab's 429 with `Retry-After: seconds`. */
   rateLimitNext(n: number, retryAfterSeconds: number, scope?: RouteScope): this {
     return this.failNext(n, { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } }, scope);
+  }
+
+  /** Core's requester over plain fetch with `token`, as a worker holding its own client calls the fake. */
+  requester(token = this.token): GitLabRequester {
+    return {
+      request: async (method, path, body) => {
+        const response = await fetch(`${this.apiUrl}${path}`, {
+          method,
+          headers: { 'private-token': token, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+        return response.json();
+      },
+    };
   }
 
   // ---- recorders ----

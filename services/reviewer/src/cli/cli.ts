@@ -19,7 +19,7 @@ export const USAGE = `Usage:
 Review options: [--max-turns <1-50>] [--no-verify] [--format text|markdown|json]
   A pull request's head is checked out into a temporary directory (removed afterwards) and the model
   explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
-  kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken}, ${ENV.anthropicApiKey})
+  kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken} or ${ENV.gitlabToken}, ${ENV.anthropicApiKey})
 
 Environment: ${ENV.githubToken} (required for GitHub pull requests), ${ENV.gitlabToken} (for GitLab merge
 requests, on ${ENV.gitlabUrl}: gitlab.com by default), ${ENV.anthropicApiKey} (without it only the

@@ -11,7 +11,7 @@ export interface PullRequestInfo {
   /** `open` while it can be reviewed; the host's own word otherwise (closed, merged...). */
   state: string;
   headSha: string;
-  /** The commit the diff starts from (GitHub's base, GitLab's `diff_refs.base_sha`). */
+  /** The target branch's head the diff was made against (GitHub's `base.sha`, GitLab's `diff_refs.start_sha`). */
   baseSha: string;
   /** The branch it merges into. */
   baseRef: string;

@@ -99,18 +99,27 @@ function requestHandler(options: GitLabClientOptions) {
     const url = new URL(endpoint, o.prefixUrl.endsWith('/') ? o.prefixUrl : `${o.prefixUrl}/`);
     url.search = o.searchParams ?? '';
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(url, {
-        method: o.method,
-        ...(o.headers ? { headers: o.headers } : {}),
-        ...(o.body !== undefined ? { body: o.body } : {}),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-      });
-      if (response.ok) {
-        return {
-          body: await parseBody(response, o.asStream ?? false),
-          headers: Object.fromEntries(response.headers.entries()),
-          status: response.status,
-        };
+      // The timeout covers a call's answer; a streamed archive, once it starts, is bounded by the
+      // checkout's own limits instead.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 60_000);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: o.method,
+          ...(o.headers ? { headers: o.headers } : {}),
+          ...(o.body !== undefined ? { body: o.body } : {}),
+          signal: controller.signal,
+        });
+        if (response.ok) {
+          return {
+            body: await parseBody(response, o.asStream ?? false),
+            headers: Object.fromEntries(response.headers.entries()),
+            status: response.status,
+          };
+        }
+      } finally {
+        clearTimeout(timer);
       }
       const retryable = response.status === 429 || (o.method === 'GET' && response.status >= 500);
       const wait = retryAfterMs(response.headers.get('retry-after')) ?? base * 2 ** attempt;
@@ -248,7 +257,8 @@ export class GitLabHost implements CodeHost {
         draft: Boolean(mr.draft ?? mr.work_in_progress),
         state: mr.state === 'opened' ? 'open' : mr.state,
         headSha: refs.head_sha,
-        baseSha: refs.base_sha,
+        // Like GitHub's base.sha: the target branch's head, where the review's config is read.
+        baseSha: refs.start_sha ?? refs.base_sha,
         baseRef: mr.target_branch,
         htmlUrl: mr.web_url,
         changedFiles: changes,

@@ -16,7 +16,7 @@ export class CheckRunHandle {
     private readonly progress: (m: string) => void,
   ) {}
 
-  /** Moves the worker's queued run to in progress; the review goes on if GitHub refuses. */
+  /** Moves the worker's queued run to in progress; the review goes on if the host refuses. */
   async start(headSha: string): Promise<void> {
     this.headSha = headSha;
     if (this.id === undefined || !this.gh || !this.repo) return;
