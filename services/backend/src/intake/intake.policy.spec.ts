@@ -103,6 +103,13 @@ describe(IntakePolicy.name, () => {
     });
   });
 
+  it('takes no command from a comment written as the bot itself, whatever the account type', () => {
+    expect(new IntakePolicy(defaults).decide(comment('@kritik review', 'Kritik'))).toEqual({
+      action: 'ignore',
+      reason: 'comment by bot Kritik',
+    });
+  });
+
   it('uses the configured bot name', () => {
     const sut = new IntakePolicy({ ...defaults, botName: 'reviewer' });
     expect(sut.decide(comment('@kritik review')).action).toBe('ignore');
