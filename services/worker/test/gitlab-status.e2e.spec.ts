@@ -6,8 +6,8 @@ import { type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { FakeGitLab, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { type LeaseHolder, PrLeases } from '../src/scheduling/pr-lease.js';
 import { prRefOf } from '../src/scheduling/scheduling-gate.js';
-import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
-import { type Fakes, reviewerCommand, reviewJobSettings, shaOf, startFakes } from './support/world.js';
+import { Producer, startLocalWorker, type WorkerUnderTest } from './support/worker-app.js';
+import { type Fakes, shaOf, startFakes } from './support/world.js';
 
 jest.setTimeout(120_000);
 
@@ -39,15 +39,8 @@ describe('the kritik commit status of a GitLab review', () => {
   });
   afterEach(() => producer.close());
 
-  const start = (command = reviewerCommand()): Promise<WorkerUnderTest> =>
-    startWorker({
-      redisUrl: redis.url,
-      fakes,
-      runner: 'local',
-      reviewJob: reviewJobSettings(fakes.anthropic),
-      local: { command },
-      settings: { anthropic: { apiKey: 'sk-ant-local' }, gitlab: { url: gitlab.url, token: gitlab.token } },
-    });
+  const start = (command?: string[]): Promise<WorkerUnderTest> =>
+    startLocalWorker(redis.url, fakes, command, { gitlab: { url: gitlab.url, token: gitlab.token } });
 
   function mergeRequest(label: string): ReviewRequest {
     const number = iid++;
