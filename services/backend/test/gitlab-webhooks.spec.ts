@@ -135,6 +135,12 @@ describe(`${WebhooksController.name} on GitLab`, () => {
       expect((await sut.postGitLab(MR, '{not json', { token: 'wrong' })).status).toBe(401);
     });
 
+    it('refuses a wrong token before reading the body: 401 even for a body over the limit', async () => {
+      const reply = await sut.postGitLab(MR, Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), { token: 'wrong' });
+      expect(reply).toMatchObject({ status: 401, headers: expect.any(Headers) });
+      expect(reply.headers.get('connection')).toBe('close');
+    });
+
     it('never logs the token', async () => {
       await sut.postGitLab(MR, gitlab('merge_request.open'));
       await sut.postGitLab(MR, gitlab('merge_request.open'), { token: `${GITLAB_SECRET}x` });

@@ -18,6 +18,11 @@ export interface WebhookSource {
   readonly identityHeaders: string;
   /** Whether the delivery proves it comes from the code host (compared in constant time). */
   verify(raw: Buffer, req: IncomingMessage): boolean;
+  /**
+   * For a proof carried in the headers alone (GitLab's token): checked before the body is read,
+   * so a sender without it cannot make the backend hold a body at all.
+   */
+  verifyHeaders?(req: IncomingMessage): boolean;
   /** The delivery's id (the same on a redelivery) and event name, once it is verified. */
   identify(req: IncomingMessage): { deliveryId?: string | undefined; event?: string | undefined };
   /** The intake event; throws MalformedEventError for a payload of the wrong shape. */
@@ -50,6 +55,7 @@ export function gitLabSource(secret: string): WebhookSource {
     platform: 'gitlab',
     proofHeader: 'X-Gitlab-Token',
     identityHeaders: 'X-Gitlab-Event and X-Gitlab-Event-UUID (or Idempotency-Key)',
+    verifyHeaders: (req) => token.verify(header(req, 'x-gitlab-token')),
     // GitLab sends the token with an empty body too; an empty body is refused later as bad JSON.
     verify: (_raw, req) => token.verify(header(req, 'x-gitlab-token')),
     identify: (req) => {

@@ -45,13 +45,14 @@ export class WebhookReceiver {
     const { deliveryId, event } = source?.identify(req) ?? {};
     const log = this.logger.child({ platform, deliveryId, event });
     let verified = false;
+    let read = false;
     const answer = (status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
       this.metrics.record(eventLabel(event, verified), outcome, startedAt);
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (status === 503) headers['retry-after'] = '5';
       const send = () => res.writeHead(status, headers).end(JSON.stringify(body));
       // A body that was not read to its end leaves the connection unusable, and its rest unread.
-      if (status === 413 || status === 408 || status === 404 || outcome === 'busy') {
+      if (status === 413 || status === 408 || status === 404 || outcome === 'busy' || (status === 401 && !read)) {
         headers.connection = 'close';
         return refuseBody(req, send);
       }
@@ -61,6 +62,11 @@ export class WebhookReceiver {
     if (!source) {
       return answer(404, 'not_configured', { status: 'rejected', error: `${platform} webhooks are not configured` });
     }
+    const rejected = () => {
+      log.warn({ signed: req.headers[source.proofHeader.toLowerCase()] !== undefined }, 'webhook signature rejected');
+      return answer(401, 'unauthorized', { status: 'rejected', error: `missing or invalid ${source.proofHeader}` });
+    };
+    if (source.verifyHeaders && !source.verifyHeaders(req)) return rejected();
     const ticket = this.unverified.admit();
     if (!ticket) {
       log.warn(this.unverified.inFlight, 'too many unverified webhook bodies in flight');
@@ -89,12 +95,9 @@ export class WebhookReceiver {
       ticket.release();
     }
 
-    const signed = req.headers[source.proofHeader.toLowerCase()] !== undefined;
+    read = true;
     verified = source.verify(raw, req);
-    if (!verified) {
-      log.warn({ signed }, 'webhook signature rejected');
-      return answer(401, 'unauthorized', { status: 'rejected', error: `missing or invalid ${source.proofHeader}` });
-    }
+    if (!verified) return rejected();
     if (!event || !deliveryId) {
       return answer(400, 'bad_request', { status: 'rejected', error: `${source.identityHeaders} are required` });
     }
