@@ -29,6 +29,14 @@ export class CodeHostError extends Error {
   }
 }
 
+/** A review or command of a platform the worker has no credentials for: trying again cannot help. */
+export class NotConfiguredError extends Error {
+  constructor(readonly platform: Platform) {
+    super(`the worker is not configured for ${platform}`);
+    this.name = 'NotConfiguredError';
+  }
+}
+
 export interface CodeHost {
   readonly platform: Platform;
   /** The review payload's `apiUrl`: where the reviewer reaches the host (CODE_HOST_ENV). */
@@ -55,10 +63,10 @@ export class CodeHosts {
     this.hosts = new Map(hosts.map((h) => [h.platform, h]));
   }
 
-  /** The platform's host; throws for a platform the worker has no credentials for. */
+  /** The platform's host; throws NotConfiguredError for a platform the worker has no credentials for. */
   of(platform: Platform): CodeHost {
     const host = this.hosts.get(platform);
-    if (!host) throw new CodeHostError(`the worker is not configured for ${platform}`);
+    if (!host) throw new NotConfiguredError(platform);
     return host;
   }
 

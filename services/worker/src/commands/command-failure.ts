@@ -2,7 +2,7 @@
 // limit or a dropped connection may pass; a closed or missing pull request, or a permission the
 // App lacks, will not, so those end at once instead of costing GitHub calls on every retry.
 
-import { CodeHostError } from '../code-host/code-host.js';
+import { CodeHostError, NotConfiguredError } from '../code-host/code-host.js';
 import type { CommandCause } from '../metrics/worker.metrics.js';
 
 /** A command that cannot succeed however often it is tried. */
@@ -31,6 +31,7 @@ interface HttpishError {
 
 export function judgeFailure(err: unknown): FailureVerdict {
   if (err instanceof CommandFailure) return { cause: err.kind, transient: false, reason: err.message };
+  if (err instanceof NotConfiguredError) return { cause: 'error', transient: false, reason: err.message };
   const { status, message, response } = (err ?? {}) as HttpishError;
   const text = typeof message === 'string' ? message : String(err);
   if (typeof status !== 'number') return { cause: 'error', transient: true, reason: text };
