@@ -32,6 +32,7 @@ describe(`${WebhooksController.name} on GitLab`, () => {
     ['opened', 'merge_request.open', HEAD],
     ['synchronize', 'merge_request.update.push', PUSHED],
     ['ready_for_review', 'merge_request.update.ready', HEAD],
+    ['labeled', 'merge_request.update.labeled', HEAD],
   ])('Merge Request Hook (%s)', (trigger, name, head) => {
     it('answers 202 with the review id and queues one review of the last commit', async () => {
       const reply = await sut.postGitLab(MR, gitlab(name), { eventUuid: `e-${trigger}` });
@@ -45,6 +46,14 @@ describe(`${WebhooksController.name} on GitLab`, () => {
       expect(job.deliveryId).toBe(`gitlab-e-${trigger}`);
       expect(job.installationId).toBeUndefined();
     });
+  });
+
+  it('ignores labels added that are not the trigger label', async () => {
+    const payload = gitlab('merge_request.update.labeled');
+    payload.changes.labels.current = [{ title: 'bug' }, { title: 'backend' }];
+    payload.changes.labels.previous = [];
+    const reply = await sut.postGitLab(MR, payload);
+    expect(reply.body).toEqual({ status: 'ignored', reason: 'label bug, backend is not the trigger label' });
   });
 
   it("queues a draft: the reviewer decides with the repository's review_drafts", async () => {

@@ -32,6 +32,13 @@ describe(fromGitLab.name, () => {
     expect(fromGitLab(MR, fixture(name))).toMatchObject({ change });
   });
 
+  it('maps labels added by an update to labeled, with every label added', () => {
+    expect(fromGitLab(MR, fixture('merge_request.update.labeled'))).toMatchObject({
+      change: 'labeled',
+      labels: ['kritik:review'],
+    });
+  });
+
   it('keeps the name of an action that cannot start a review', () => {
     expect(fromGitLab(MR, fixture('merge_request.update.title'))).toMatchObject({ change: { other: 'update' } });
     expect(fromGitLab(MR, fixture('merge_request.close'))).toMatchObject({

@@ -31,7 +31,19 @@ const mergeRequestPayload = z.object({
     /** The head before this update: present only when the update pushed commits. */
     oldrev: sha.nullish(),
   }),
-  changes: z.object({ draft: flip, work_in_progress: flip }).passthrough().nullish(),
+  changes: z
+    .object({
+      draft: flip,
+      work_in_progress: flip,
+      labels: z
+        .object({
+          previous: z.array(z.object({ title: z.string() })),
+          current: z.array(z.object({ title: z.string() })),
+        })
+        .nullish(),
+    })
+    .passthrough()
+    .nullish(),
 });
 
 const notePayload = z.object({
@@ -70,7 +82,15 @@ function isDraft(mr: z.infer<typeof mergeRequestPayload>['object_attributes']): 
   return mr.draft ?? mr.work_in_progress ?? DRAFT_TITLE.test(mr.title ?? '');
 }
 
-/** Which GitLab merge request actions can start a review; an `update` only with new commits or out of draft. */
+/** The labels an update added: GitLab sends the list before and after. */
+function addedLabels(p: z.infer<typeof mergeRequestPayload>): string[] {
+  const labels = p.changes?.labels;
+  if (!labels) return [];
+  const before = new Set(labels.previous.map((l) => l.title));
+  return labels.current.map((l) => l.title).filter((title) => !before.has(title));
+}
+
+/** Which GitLab merge request actions can start a review; an `update` only with new commits, out of draft or with labels added. */
 function changeOf(p: z.infer<typeof mergeRequestPayload>): PullRequestChange | { other: string } {
   const action = p.object_attributes.action ?? 'unknown';
   switch (action) {
@@ -82,6 +102,7 @@ function changeOf(p: z.infer<typeof mergeRequestPayload>): PullRequestChange | {
       if (p.object_attributes.oldrev) return 'synchronize';
       const draft = p.changes?.draft ?? p.changes?.work_in_progress;
       if (draft?.previous === true && draft.current === false) return 'ready_for_review';
+      if (addedLabels(p).length > 0) return 'labeled';
       return { other: 'update' };
     }
     default:
@@ -96,9 +117,11 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
       const p = parsePayload(mergeRequestPayload, event, payload);
       const mr = p.object_attributes;
       const sender = actor(p.user);
+      const change = changeOf(p);
       return {
         type: 'pull-request',
-        change: changeOf(p),
+        change,
+        ...(change === 'labeled' ? { labels: addedLabels(p) } : {}),
         pullRequest: {
           platform: 'gitlab',
           repo: repoOf(p.project),

@@ -36,6 +36,8 @@ export type IntakeEvent =
       readonly pullRequest: PullRequestState;
       /** The label added, for `labeled`. */
       readonly label?: string;
+      /** The labels added at once, for `labeled` (GitLab sends a change of the whole list). */
+      readonly labels?: readonly string[];
       readonly sender: Actor;
     }
   | {

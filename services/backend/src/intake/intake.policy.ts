@@ -76,8 +76,11 @@ export class IntakePolicy {
   private pullRequest(event: Extract<IntakeEvent, { type: 'pull-request' }>): IntakeDecision {
     const pr = event.pullRequest;
     if (typeof event.change !== 'string') return ignore(`pull_request.${event.change.other} does not request a review`);
-    if (event.change === 'labeled' && event.label !== this.options.triggerLabel) {
-      return ignore(`label ${event.label ?? '(none)'} is not the trigger label`);
+    if (event.change === 'labeled') {
+      const added = event.labels ?? (event.label !== undefined ? [event.label] : []);
+      if (!added.includes(this.options.triggerLabel)) {
+        return ignore(`label ${added.join(', ') || '(none)'} is not the trigger label`);
+      }
     }
     if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
     if (!pr.open) return ignore('pull request is closed');
