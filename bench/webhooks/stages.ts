@@ -61,7 +61,7 @@ try {
   const redis = app.get<string, Redis>(REDIS);
   if (redis.status !== 'ready') await once(redis, 'ready');
   const redisPid = pidOfRedis(redisServer.port);
-  const signature = app.get(WebhookSignature);
+  const signature = new WebhookSignature(config.github.webhookSecret ?? SECRET);
   const intake = app.get(IntakeService);
   const ledger = app.get(DeliveryLedger);
   const store = app.get(ReviewStore);

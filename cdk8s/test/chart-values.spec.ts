@@ -156,6 +156,7 @@ describe('the worker', () => {
       'kritik-github': { 'app-id': '42', 'private-key': PEM, 'webhook-secret': 'w' },
       'kritik-redis': { 'redis-password': 'p', 'sentinel-password': 's' },
       'kritik-redis-ca': { 'ca.crt': CA_PEM },
+      'kritik-gitlab': { token: 'glpat-placeholder', 'webhook-secret': 'w' },
     };
     const env = await resolveContainerEnv(
       { metadata: { namespace: 'kritik' }, spec: deployment.spec!.template.spec },
@@ -401,6 +402,51 @@ describe('the rendered workloads', () => {
     expect(sut.behavior).toMatchObject({
       scaleUp: { stabilizationWindowSeconds: 0 },
       scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] },
+    });
+  });
+});
+
+describe('GitLab and the CA bundle', () => {
+  const gitlabEnv = (manifests: Manifest[], component: string) =>
+    envOf(manifests, component)
+      .filter((e) => e.name.startsWith('GITLAB_') || e.name === ENV.extraCaCerts)
+      .map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]);
+
+  it("give the worker GitLab's URL and token and the backend its webhook secret, from gitlab.existingSecret", async () => {
+    const manifests = await render({ valuesFiles: [scenario('gitlab-values.yaml')] });
+
+    expect(gitlabEnv(manifests, 'worker')).toEqual([
+      [ENV.extraCaCerts, '/etc/kritik/ca/ca.crt'],
+      [ENV.gitlabUrl, 'https://gitlab.internal.example.com'],
+      [ENV.gitlabToken, { name: 'kritik-gitlab', key: 'token' }],
+    ]);
+    expect(gitlabEnv(manifests, 'backend')).toEqual([
+      [ENV.extraCaCerts, '/etc/kritik/ca/ca.crt'],
+      [ENV.gitlabUrl, 'https://gitlab.internal.example.com'],
+      [ENV.gitlabWebhookSecret, { name: 'kritik-gitlab', key: 'webhook-secret' }],
+    ]);
+  });
+
+  it('give nothing of GitLab to anyone while it is disabled', async () => {
+    const manifests = await render();
+    expect([gitlabEnv(manifests, 'worker'), gitlabEnv(manifests, 'backend')]).toEqual([[], []]);
+  });
+
+  it('mount the CA bundle into backend and worker, and hand it to review Jobs through the config file', async () => {
+    const manifests = await render({ set: ['caBundle.secret=internal-ca', 'caBundle.key=root.pem'] });
+    const volumes = findManifest<V1Deployment>(manifests, 'Deployment', '-backend').spec!.template.spec!.volumes;
+
+    expect(volumes).toContainEqual({
+      name: 'ca-bundle',
+      secret: { secretName: 'internal-ca', items: [{ key: 'root.pem', path: 'root.pem' }] },
+    });
+    expect(containerOf(manifests, 'worker').volumeMounts).toContainEqual({
+      name: 'ca-bundle',
+      mountPath: '/etc/kritik/ca',
+      readOnly: true,
+    });
+    expect(configOf(manifests).reviewJob).toMatchObject({
+      caBundle: { secret: 'internal-ca', configMap: '', key: 'root.pem' },
     });
   });
 });

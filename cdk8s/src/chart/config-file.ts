@@ -48,6 +48,11 @@ export function reviewJobSettings(): Rendered<Required<ReviewJobSettings>> {
     priorityClassName: value(v.priorityClassName),
     env: yaml(v.env),
     ceilings: { maxCostUsd: value(v.ceilings.maxCostUsd), maxInputTokens: value(v.ceilings.maxInputTokens) },
+    caBundle: {
+      secret: value(values.caBundle.secret),
+      configMap: value(values.caBundle.configMap),
+      key: value(values.caBundle.key),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // The environment of backend and worker: the names come from @kritik/core, secrets come from
 // Secrets by reference, and Redis is the bundled one or `externalRedis`.
-import { ENV, PORTS } from '@kritik/core';
+import { CA_BUNDLE_DIR, ENV, PORTS } from '@kritik/core';
 import type { k8s } from 'cdk8s-plus-28';
 import { expr, spliceYaml, value, whenItem } from '../helm/expr.js';
 import { values } from '../values/definition.js';
@@ -77,6 +77,25 @@ function triggerEnv(): EnvVar[] {
   ];
 }
 
+const gitlab = values.gitlab;
+const gitlabSecret = value(gitlab.existingSecret);
+
+/** Whether `caBundle` names a Secret or ConfigMap: shared by the env, the volume and the review Jobs. */
+export const caBundleSet = `(or ${values.caBundle.secret} ${values.caBundle.configMap})`;
+
+/** Node reads the extra CAs at start-up; the bundle is mounted at CA_BUNDLE_DIR. */
+const caBundleEnv = (): EnvVar =>
+  whenItem(caBundleSet, {
+    name: ENV.extraCaCerts,
+    value: expr(`printf "${CA_BUNDLE_DIR}/%s" ${values.caBundle.key} | quote`),
+  });
+
+/** GitLab's URL, and the key of `gitlab.existingSecret` the service needs. */
+const gitlabEnv = (secretKey: EnvVar): EnvVar[] => [
+  whenItem(gitlab.enabled, { name: ENV.gitlabUrl, value: value(gitlab.url) }),
+  whenItem(gitlab.enabled, secretKey),
+];
+
 function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
   return [
     { name: ENV.port, value: String(port) },
@@ -86,6 +105,7 @@ function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
     { name: ENV.githubApiUrl, value: value(github.apiUrl) },
     ...triggerEnv(),
     ...redisEnv(),
+    caBundleEnv(),
   ];
 }
 
@@ -98,6 +118,7 @@ export function backendEnv(): EnvVar[] {
   return [
     ...commonEnv('backend', BACKEND_PORT),
     fromSecret(ENV.githubWebhookSecret, githubSecret, value(github.secretKeys.webhookSecret)),
+    ...gitlabEnv(fromSecret(ENV.gitlabWebhookSecret, gitlabSecret, value(gitlab.secretKeys.webhookSecret))),
     fromSecret(ENV.apiToken, expr('include "kritik.apiSecretName" . | quote'), value(values.api.secretKey)),
     // The private key reaches the backend only when it answers comment commands itself.
     ...appCredentials().map((env) => whenItem(values.backend.githubAppCredentials, env)),
@@ -132,6 +153,7 @@ export function workerEnv(): EnvVar[] {
     { name: ENV.runner, value: 'kubernetes' },
     { name: ENV.jobsNamespace, value: expr('include "kritik.jobsNamespace" . | quote') },
     ...appCredentials(),
+    ...gitlabEnv(fromSecret(ENV.gitlabToken, gitlabSecret, value(gitlab.secretKeys.token))),
     ...modelEnv(),
     spliceYaml<EnvVar>(values.worker.extraEnv),
   ];

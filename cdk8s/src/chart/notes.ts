@@ -1,4 +1,4 @@
-// templates/NOTES.txt: what to do after `helm install`: the webhook URL, the GitHub App settings,
+// templates/NOTES.txt: what to do after `helm install`: the webhook URL, the GitHub App (and GitLab webhook) settings,
 // where the generated secrets are, and warnings about quick-start settings.
 import { PORTS } from '@kritik/core';
 
@@ -30,7 +30,13 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
 
 3. Reviews API token (Authorization: Bearer ...):
      kubectl -n {{ .Release.Namespace }} get secret {{ include "kritik.apiSecretName" . }} -o jsonpath='{.data.{{ .Values.api.secretKey }}}' | base64 -d
-{{- if and (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
+{{- if .Values.gitlab.enabled }}
+
+4. GitLab ({{ .Values.gitlab.url }}): in the group's or project's Settings → Webhooks, the URL above
+   with /webhooks/gitlab instead of /webhooks/github, Secret token: the key
+   {{ .Values.gitlab.secretKeys.webhookSecret }} of Secret {{ .Values.gitlab.existingSecret }}; triggers Merge request events and Comments.
+{{- end }}
+{{- if and (not .Values.gitlab.enabled) (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
 
 WARNING: github.appId and github.privateKey are not set: the worker will not start until they
          are (or github.existingSecret names a Secret with them).

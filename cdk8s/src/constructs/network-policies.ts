@@ -1,6 +1,7 @@
 // NetworkPolicies of every component. Review pods get no ingress and reach only the cluster DNS,
-// the worker's model gateway, and TCP 443 outside private ranges (the code host); backend and
-// worker reach DNS, Redis, 443 and (worker) the API server.
+// the worker's model gateway, and TCP 443 outside private ranges (the code host) or a GitLab
+// inside them (`gitlab.egress`); backend and worker reach DNS, Redis, 443 and (worker) the API
+// server and that GitLab.
 import { APP_NAME, LABELS } from '@kritik/core';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -119,6 +120,7 @@ export class KritikNetworkPolicies extends Construct {
         ...redisEgress(),
         { ports: portList(np.kubeApi.ports), to: optionalIpBlocks(np.kubeApi.cidrs) },
         https,
+        gitlabEgress(),
       ],
     });
 
@@ -162,12 +164,23 @@ export class KritikNetworkPolicies extends Construct {
             ports: [tcp(GATEWAY_PORT)],
           }),
           { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
+          gitlabEgress(),
           reviewerExtraEgress(),
         ],
       },
       jobsNamespace,
     );
   }
+}
+
+/** A GitLab inside private ranges (`gitlab.egress`): its addresses and ports, when GitLab is enabled. */
+function gitlabEgress(): object {
+  const g = values.gitlab;
+  return whenItem(`and ${g.enabled} ${g.egress.cidrs}`, {
+    // Ports first: the list item's dash goes with the first key, and `to` opens with a `with`.
+    ports: portList(g.egress.ports),
+    to: optionalIpBlocks(g.egress.cidrs),
+  });
 }
 
 function reviewerExtraEgress(): object {

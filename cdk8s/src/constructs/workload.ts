@@ -1,10 +1,11 @@
 // A long-running Kritik component (backend or worker): ServiceAccount, Deployment with probes and
 // a restricted security context, Service, and the optional HorizontalPodAutoscaler and PDB.
+import { CA_BUNDLE_DIR } from '@kritik/core';
 import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CONFIG_DIR, configFileOf } from '../chart/config-file.js';
-import { METRICS_PORT, REDIS_CA_DIR, redisMode } from '../chart/env.js';
+import { caBundleSet, METRICS_PORT, REDIS_CA_DIR, redisMode } from '../chart/env.js';
 import { metadata, nameOf, selectorLabels } from '../chart/meta.js';
 import { type Block, expr, lines, merge, optionalYaml, value, when, whenItem, yaml } from '../helm/expr.js';
 import { patchSynthesized } from '../helm/patch.js';
@@ -200,6 +201,27 @@ export class KritikWorkload extends Construct {
       JsonPatch.add(
         '/spec/template/spec/containers/0/volumeMounts/-',
         whenItem(redisMode.ca, { name: 'redis-ca', mountPath: REDIS_CA_DIR, readOnly: true }),
+      ),
+    );
+    // The extra CAs Node trusts (NODE_EXTRA_CA_CERTS points into them): a self-managed code host's CA.
+    const ca = values.caBundle;
+    const caItems = [{ key: value(ca.key), path: value(ca.key) }];
+    patchSynthesized(
+      this.deployment,
+      JsonPatch.add(
+        '/spec/template/spec/volumes/-',
+        whenItem(ca.secret, { name: 'ca-bundle', secret: { secretName: value(ca.secret), items: caItems } }),
+      ),
+      JsonPatch.add(
+        '/spec/template/spec/volumes/-',
+        whenItem(`and (not ${ca.secret}) ${ca.configMap}`, {
+          name: 'ca-bundle',
+          configMap: { name: value(ca.configMap), items: caItems },
+        }),
+      ),
+      JsonPatch.add(
+        '/spec/template/spec/containers/0/volumeMounts/-',
+        whenItem(caBundleSet, { name: 'ca-bundle', mountPath: CA_BUNDLE_DIR, readOnly: true }),
       ),
     );
 

@@ -2,6 +2,7 @@
 // values.schema.json, the README's parameters table and the constructs' accessor all come from it.
 import {
   DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITLAB_URL,
   ENV,
   GITHUB_LOGIN,
   MAX_DEBOUNCE_MS,
@@ -216,6 +217,42 @@ export const valuesDefinition = group('Kritik', {
       'Webhook secret, for the chart-created Secret; generated (and kept across upgrades) when empty.',
     ),
   }),
+  // GitLab and the CA bundle of a self-managed code host: one block (docs/adr/0023).
+  gitlab: group(
+    'One GitLab instance (gitlab.com or self-managed): merge request webhooks at /webhooks/gitlab, reviews with an access token.',
+    {
+      enabled: bool(false, `Take GitLab webhooks and review merge requests (${ENV.gitlabUrl}, ${ENV.gitlabToken}).`),
+      url: str(DEFAULT_GITLAB_URL, `Base URL of the instance; the API is under /api/v4 (${ENV.gitlabUrl}).`, {
+        schema: { format: 'uri', pattern: '^https?://' },
+      }),
+      existingSecret: str(
+        '',
+        'Secret holding the access token (scope `api`) and the webhook secret (keys below); required when enabled. The chart never creates it.',
+      ),
+      secretKeys: group('Keys inside `existingSecret`.', {
+        token: str('token', `Key of the project or group access token (${ENV.gitlabToken}).`),
+        webhookSecret: str('webhook-secret', `Key of the webhook secret (${ENV.gitlabWebhookSecret}).`),
+      }),
+      egress: group(
+        'Where the worker and review pods reach a GitLab inside private ranges (review pods reach only port 443 outside them otherwise).',
+        {
+          cidrs: list([], 'Addresses of the GitLab instance, e.g. 10.20.0.15/32; none when empty.', {
+            type: 'string',
+            minLength: 1,
+          }),
+          ports: list([443], 'Ports of the instance.', { type: 'integer', minimum: 1, maximum: 65535 }),
+        },
+      ),
+    },
+  ),
+  caBundle: group(
+    `Extra CA certificates (PEM) trusted by backend, worker and review Jobs (${ENV.extraCaCerts}), e.g. a self-managed GitLab's internal CA. Name a Secret or a ConfigMap; review Jobs read it in the jobs namespace.`,
+    {
+      secret: str('', 'Secret holding the bundle.'),
+      configMap: str('', 'ConfigMap holding the bundle (when no Secret is named).'),
+      key: str('ca.crt', 'Key of the bundle inside the Secret or ConfigMap.'),
+    },
+  ),
   anthropic: group(
     "The model API. With the gateway (the default) only the worker holds the key and review Jobs get a per-review token for the worker's gateway; without it every review Job reads the key from a Secret in the jobs namespace.",
     {

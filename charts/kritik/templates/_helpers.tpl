@@ -134,6 +134,9 @@
 {{- if and $r.caSecret (not (or $r.tls (hasPrefix "rediss://" $r.url))) -}}
 {{- fail "externalRedis.caSecret needs TLS: set externalRedis.tls=true or a rediss:// url" -}}
 {{- end -}}
+{{- if and .Values.gitlab.enabled (not .Values.gitlab.existingSecret) -}}
+{{- fail "gitlab.enabled needs gitlab.existingSecret: a Secret with the access token and the webhook secret" -}}
+{{- end -}}
 {{- if and .Values.jobs.createNamespace (eq (include "kritik.jobsNamespace" .) .Release.Namespace) -}}
 {{- fail "jobs.namespace is the release namespace: set jobs.createNamespace=false and label it to enforce PodSecurity restricted" -}}
 {{- end -}}
@@ -186,6 +189,10 @@ reviewJob:
   ceilings:
     maxCostUsd: {{ .Values.reviewJob.ceilings.maxCostUsd }}
     maxInputTokens: {{ .Values.reviewJob.ceilings.maxInputTokens }}
+  caBundle:
+    secret: {{ .Values.caBundle.secret | quote }}
+    configMap: {{ .Values.caBundle.configMap | quote }}
+    key: {{ .Values.caBundle.key | quote }}
 {{- with .Values.worker.config }}
 {{- toYaml . | nindent 0 }}
 {{- end }}

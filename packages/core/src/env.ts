@@ -101,6 +101,9 @@ export const ENV = {
 /** Where a review Job mounts its workspace volume. */
 export const WORKSPACE_MOUNT = '/workspace';
 
+/** Where backend, worker and review pods mount the extra CA bundle (the chart's `caBundle`). */
+export const CA_BUNDLE_DIR = '/etc/kritik/ca';
+
 /** Default ports; the chart's Services and NetworkPolicies use the same numbers. */
 export const PORTS = {
   /** Webhooks, the reviews API, health. */
@@ -123,3 +126,13 @@ export const DEFAULT_GITLAB_URL = 'https://gitlab.com';
 
 /** The Anthropic API, used when ANTHROPIC_BASE_URL is not set. */
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+/**
+ * Where a review (a Job, a local reviewer process) finds its code host: the token variable and
+ * the URL variable, per platform. The worker sets them from the review's platform; the reviewer
+ * reads them. The URL is the review payload's `apiUrl`: GitHub's REST API URL, or GitLab's base URL.
+ */
+export const CODE_HOST_ENV = {
+  github: { token: ENV.githubToken, url: ENV.githubApiUrl },
+  gitlab: { token: ENV.gitlabToken, url: ENV.gitlabUrl },
+} as const satisfies Record<'github' | 'gitlab', { token: EnvName; url: EnvName }>;

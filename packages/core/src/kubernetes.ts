@@ -6,7 +6,7 @@ import { ENV } from './env.js';
 import { DEFAULT_REVIEW_CEILINGS, reviewCeilingsSchema } from './review.js';
 
 /** Variables a review gets from its own Secret (or the Anthropic one), never from plain settings. */
-const CREDENTIAL_ENV: readonly string[] = [ENV.anthropicApiKey, ENV.githubToken, ENV.review];
+const CREDENTIAL_ENV: readonly string[] = [ENV.anthropicApiKey, ENV.githubToken, ENV.gitlabToken, ENV.review];
 
 export interface Permission {
   readonly group: string;
@@ -94,6 +94,17 @@ export const reviewJobSettingsSchema = z
       .default({}),
     /** What one review may spend at most, whatever its repository's `.kritik.yaml` sets. */
     ceilings: reviewCeilingsSchema.default(DEFAULT_REVIEW_CEILINGS),
+    /**
+     * Extra CAs the reviewer trusts (a self-managed code host's internal CA): a Secret or, when no
+     * Secret is named, a ConfigMap in the jobs namespace, mounted at CA_BUNDLE_DIR.
+     */
+    caBundle: z
+      .object({
+        secret: z.string().default(''),
+        configMap: z.string().default(''),
+        key: z.string().min(1).default('ca.crt'),
+      })
+      .default({ secret: '', configMap: '', key: 'ca.crt' }),
   })
   .strict();
 export type ReviewJobSettings = z.infer<typeof reviewJobSettingsSchema>;

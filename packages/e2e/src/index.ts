@@ -10,6 +10,7 @@ export {
 } from '@kritik/testing';
 export * from './chart.js';
 export * from './deployment-env.js';
+export * from './gitlab.js';
 export * from './platform.js';
 export * from './recorder.js';
 export * from './world.js';

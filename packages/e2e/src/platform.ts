@@ -29,8 +29,16 @@ import {
   type WebhookAnswer,
   waitUntil,
 } from '@kritik/testing';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { installChart } from './chart.js';
 import { type ContainerRuntime, deploymentRuntime } from './deployment-env.js';
+import {
+  GITLAB_SECRET_NAME,
+  GITLAB_WEBHOOK_SECRET,
+  type GitLabDelivery,
+  GitLabWorld,
+  sendGitLabWebhook,
+} from './gitlab.js';
 import { ObjectRecorder } from './recorder.js';
 
 import { ANTHROPIC_API_KEY, API_TOKEN, APP_ID, type PullRequestRef, WEBHOOK_SECRET, World } from './world.js';
@@ -58,6 +66,11 @@ export interface PlatformOptions {
    * `redis` is then the first master.
    */
   readonly sentinel?: boolean;
+  /**
+   * GitLab beside GitHub: the GitLab fake (`platform.gitlabWorld`), its token and webhook secret in
+   * the Secret `gitlab.existingSecret` names, and `gitlab.enabled` with the fake's URL.
+   */
+  readonly gitlab?: boolean;
 }
 
 const SERVICES = ['backend', 'worker'] as const;
@@ -128,6 +141,8 @@ export class Platform {
     readonly recorder: ObjectRecorder,
     private readonly runtimes: Record<Service, ContainerRuntime & { overrides: Record<string, string> }>,
     readonly sentinelSet?: TestSentinelSet,
+    /** The GitLab fake and its project, with `PlatformOptions.gitlab`. */
+    readonly gitlabWorld?: GitLabWorld,
   ) {
     this.processes = {} as Record<Service, ManagedProcess>;
     this.urls = Object.fromEntries(
@@ -138,10 +153,11 @@ export class Platform {
   static async start(options: PlatformOptions = {}): Promise<Platform> {
     ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), 'kritik-e2e-'));
-    const [plane, sentinelSet, world] = await Promise.all([
+    const [plane, sentinelSet, world, gitlabWorld] = await Promise.all([
       startControlPlane(),
       options.sentinel ? startSentinelSet() : undefined,
       World.start({ anthropicApiKey: ANTHROPIC_API_KEY }),
+      options.gitlab ? GitLabWorld.start() : undefined,
     ]);
     const redis = sentinelSet?.master ?? (await startRedis({ persist: options.persistRedis ?? false }));
     const stopRedis = () => (sentinelSet ? sentinelSet.stop() : redis.stop());
@@ -165,6 +181,7 @@ export class Platform {
           ttlSecondsAfterFinished: 10,
         },
         worker: { config: { scheduling: FAST_SCHEDULING, kubernetes: { deadlineMarginSeconds: 5 } } },
+        ...(gitlabWorld ? { gitlab: { enabled: true, url: gitlabWorld.url, existingSecret: GITLAB_SECRET_NAME } } : {}),
       },
       options.values ?? {},
     );
@@ -172,8 +189,10 @@ export class Platform {
     let recorder: ObjectRecorder | undefined;
     let platform: Platform | undefined;
     try {
-      await installChart(RELEASE, values, plane.kubeconfigPath);
       const admin = plane.adminKubeConfig();
+      // Created outside the chart, as docs/install.md says; before the pods' env is resolved.
+      if (gitlabWorld) await createGitLabSecret(admin, gitlabWorld.token);
+      await installChart(RELEASE, values, plane.kubeconfigPath);
       kubelet = await startTestKubelet(admin, {
         namespaces: [JOBS_NAMESPACE],
         entrypoints: { [REVIEWER_IMAGE]: reviewerImageCommand() },
@@ -217,6 +236,7 @@ export class Platform {
           },
         },
         sentinelSet,
+        gitlabWorld,
       );
       const started = platform;
       await Promise.all(SERVICES.map((s) => started.startService(s)));
@@ -226,7 +246,7 @@ export class Platform {
       else {
         recorder?.stop();
         await kubelet?.stop();
-        await Promise.all([plane.stop(), stopRedis(), world.stop()]);
+        await Promise.all([plane.stop(), stopRedis(), world.stop(), gitlabWorld?.stop()]);
         rmSync(dir, { recursive: true, force: true });
       }
       throw error;
@@ -284,6 +304,11 @@ export class Platform {
     await this.startService('worker');
   }
 
+  /** POSTs a GitLab hook delivery with the webhook secret the platform was given (or `token`). */
+  gitlabWebhook(d: GitLabDelivery, token = GITLAB_WEBHOOK_SECRET): Promise<WebhookAnswer> {
+    return sendGitLabWebhook(this.backendUrl, token, d);
+  }
+
   webhook(d: Delivery): Promise<WebhookAnswer> {
     return sendWebhook(this.backendUrl, WEBHOOK_SECRET, d);
   }
@@ -337,7 +362,25 @@ export class Platform {
     this.recorder.stop();
     await Promise.all(SERVICES.map((s) => this.processes[s]?.stop(5_000)));
     await this.kubelet.stop();
-    await Promise.all([this.plane.stop(), (this.sentinelSet ?? this.redis).stop(), this.world.stop()]);
+    await Promise.all([
+      this.plane.stop(),
+      (this.sentinelSet ?? this.redis).stop(),
+      this.world.stop(),
+      this.gitlabWorld?.stop(),
+    ]);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The release namespace with the Secret `gitlab.existingSecret` names: the token and the webhook secret. */
+async function createGitLabSecret(admin: KubeConfig, token: string): Promise<void> {
+  const core = admin.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: RELEASE.namespace } } });
+  await core.createNamespacedSecret({
+    namespace: RELEASE.namespace,
+    body: {
+      metadata: { name: GITLAB_SECRET_NAME },
+      stringData: { token, 'webhook-secret': GITLAB_WEBHOOK_SECRET },
+    },
+  });
 }

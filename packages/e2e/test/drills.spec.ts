@@ -1,7 +1,7 @@
 // Failure drills on the platform as the chart installs it: each ends with nothing lost and a
 // visible outcome on the pull request (a posted review, or a check run concluded `failure`).
-import { findingsReply, Platform } from '@kritik/e2e';
-import { type AnthropicReply, waitUntil } from '@kritik/testing';
+import { findingsReply, Platform, stormThenFindings } from '@kritik/e2e';
+import { waitUntil } from '@kritik/testing';
 
 jest.setTimeout(300_000);
 
@@ -31,13 +31,7 @@ describe('Kritik failure drills', () => {
   const outcome = (record: { status: string; reason?: string }) => ({ status: record.status, reason: record.reason });
 
   it('posts every review once an Anthropic 429 storm has passed', async () => {
-    let stormStart: number | undefined;
-    sut.anthropic.setDefaultReply((): AnthropicReply => {
-      stormStart ??= Date.now();
-      return Date.now() - stormStart < 1_500
-        ? { error: { status: 429, headers: { 'retry-after': '1' } } }
-        : findingsReply();
-    });
+    sut.anthropic.setDefaultReply(stormThenFindings());
 
     const opened = await Promise.all([1, 2, 3].map(() => sut.openPullRequest()));
 

@@ -43,6 +43,29 @@ describe(serviceEnv.name, () => {
     expect(sut).not.toHaveProperty('KRITIK_API_TOKEN');
   });
 
+  it("keeps GitLab's token from the backend and its webhook secret from the worker", () => {
+    const gitlab = {
+      ...source,
+      GITLAB_URL: 'https://gitlab.example.com',
+      GITLAB_TOKEN: 'glpat-x',
+      GITLAB_WEBHOOK_SECRET: 'w',
+    };
+
+    const backend = serviceEnv('backend', config, undefined, gitlab);
+    const worker = serviceEnv('worker', config, undefined, gitlab);
+
+    expect([backend.GITLAB_URL, backend.GITLAB_TOKEN, backend.GITLAB_WEBHOOK_SECRET]).toEqual([
+      'https://gitlab.example.com',
+      undefined,
+      'w',
+    ]);
+    expect([worker.GITLAB_URL, worker.GITLAB_TOKEN, worker.GITLAB_WEBHOOK_SECRET]).toEqual([
+      'https://gitlab.example.com',
+      'glpat-x',
+      undefined,
+    ]);
+  });
+
   it('passes the Sentinel settings through and sets no REDIS_URL of its own', () => {
     const sentinel = { ...source, KRITIK_REDIS_SENTINELS: 's1:26379,s2:26379', KRITIK_REDIS_SENTINEL_NAME: 'mymaster' };
     const sut = serviceEnv('worker', loadStandaloneConfig(sentinel), undefined, sentinel);

@@ -31,8 +31,8 @@ export function locateServiceMain(service: ServiceName, from: string): string {
 
 /** Variables each service must not see: in a cluster they live in Secrets the other one mounts. */
 const WITHHELD: Record<ServiceName, readonly string[]> = {
-  backend: [ENV.githubAppPrivateKey, ENV.anthropicApiKey],
-  worker: [ENV.githubWebhookSecret, ENV.apiToken],
+  backend: [ENV.githubAppPrivateKey, ENV.gitlabToken, ENV.anthropicApiKey],
+  worker: [ENV.githubWebhookSecret, ENV.gitlabWebhookSecret, ENV.apiToken],
 };
 
 /** The environment of each service, derived from the standalone's own. */

@@ -19,7 +19,18 @@ import { loadBackendConfig } from '../src/config/backend.config.js';
 export type Json = any;
 
 export const SECRET = 'It is a test webhook secret, 32+';
+export const GITLAB_SECRET = 'It is a test GitLab webhook token';
 export const API_TOKEN = 'test-api-token-0123456789';
+
+export interface GitLabPostOptions {
+  /** X-Gitlab-Event-UUID; a random one when omitted. */
+  readonly eventUuid?: string;
+  /** Idempotency-Key, which GitLab keeps across retries; absent when omitted. */
+  readonly idempotencyKey?: string;
+  /** The X-Gitlab-Token header; GITLAB_SECRET when omitted, absent when null. */
+  readonly token?: string | null;
+  readonly headers?: Record<string, string>;
+}
 
 export function fixture(name: string): Record<string, Json> {
   return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${name}.json`), 'utf8'));
@@ -52,6 +63,8 @@ export interface BackendHarness {
   /** JSON log lines the backend wrote. */
   readonly logs: Record<string, Json>[];
   post(event: string, payload: unknown, options?: PostOptions): Promise<Reply>;
+  /** Posts to /webhooks/gitlab with the headers GitLab sends. */
+  postGitLab(event: string, payload: unknown, options?: GitLabPostOptions): Promise<Reply>;
   get(path: string, headers?: Record<string, string>): Promise<Reply>;
   /** Stops Redis for real; `redis.restart()` brings it back on the same port. */
   shutdownRedis(): Promise<void>;
@@ -96,6 +109,11 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     } catch {}
     return { status: response.status, body, headers: response.headers };
   };
+  /** The exact bytes of `payload` (JSON-encoded unless a string or Buffer) and a POST of them with `headers`. */
+  const bytesOf = (payload: unknown) =>
+    typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+  const postBytes = async (path: string, headers: Record<string, string>, body: string | Buffer) =>
+    reply(await fetch(`${url}${path}`, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) }));
   return {
     url,
     redis: server,
@@ -103,7 +121,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
     reviews,
     logs,
     async post(event, payload, options = {}) {
-      const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+      const body = bytesOf(payload);
       const signature = options.signature === undefined ? sign(body) : options.signature;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -116,13 +134,23 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
         ...(signature === null ? {} : { 'x-hub-signature-256': signature }),
         ...options.headers,
       };
-      return reply(
-        await fetch(`${url}${options.path ?? '/webhooks/github'}`, {
-          method: 'POST',
-          headers,
-          body: new Uint8Array(Buffer.from(body)),
-        }),
-      );
+      return postBytes(options.path ?? '/webhooks/github', headers, body);
+    },
+    async postGitLab(event, payload, options = {}) {
+      const body = bytesOf(payload);
+      const token = options.token === undefined ? GITLAB_SECRET : options.token;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'user-agent': 'GitLab/17.6.0',
+        'x-gitlab-event': event,
+        'x-gitlab-event-uuid': options.eventUuid ?? randomUUID(),
+        'x-gitlab-webhook-uuid': '0b1f6c52-9d0e-4f45-8f1a-2d8e3b7c4a11',
+        'x-gitlab-instance': 'https://gitlab.example.com',
+        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+        ...(token === null ? {} : { 'x-gitlab-token': token }),
+        ...options.headers,
+      };
+      return postBytes('/webhooks/gitlab', headers, body);
     },
     async get(path, headers = {}) {
       return reply(await fetch(`${url}${path}`, { headers }));

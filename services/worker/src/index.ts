@@ -1,6 +1,7 @@
 // Public API of the worker for tests, benches and the chart generator.
 export { type CreateWorkerOptions, createWorkerApp } from './app/worker.app.js';
 export { WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
+export { type CodeHost, CodeHostError, CodeHosts } from './code-host/code-host.js';
 export {
   DEFAULT_WORKER_PORT,
   effectiveRunner,
@@ -15,6 +16,7 @@ export {
 export { GatewayGrants } from './gateway/gateway-grants.js';
 export { ModelGateway } from './gateway/model-gateway.js';
 export { CheckRuns } from './github/check-runs.js';
+export { GitHubCodeHost } from './github/github.code-host.js';
 export {
   CHECKS_TOKEN_PERMISSIONS,
   COMMENT_TOKEN_PERMISSIONS,
@@ -22,6 +24,8 @@ export {
   PULL_READ_TOKEN_PERMISSIONS,
   REVIEWER_TOKEN_PERMISSIONS,
 } from './github/github-app.client.js';
+export { GitLabClient } from './gitlab/gitlab.client.js';
+export { GitLabCodeHost } from './gitlab/gitlab.code-host.js';
 export { accessQuestions, checkAccess, describeAccess } from './kubernetes/access-check.js';
 export { KubernetesClient, kubeConfigFrom } from './kubernetes/kubernetes.client.js';
 export { KubernetesForbiddenError } from './kubernetes/kubernetes.errors.js';

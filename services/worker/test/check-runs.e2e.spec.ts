@@ -6,15 +6,13 @@ import type { ReviewRequest } from '@kritik/core';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { type LeaseHolder, PrLeases } from '../src/scheduling/pr-lease.js';
 import { prRefOf } from '../src/scheduling/scheduling-gate.js';
-import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
+import { Producer, startLocalWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   type Fakes,
   OWNER,
   openPullRequest,
   pushCommit,
   REPO,
-  reviewerCommand,
-  reviewJobSettings,
   reviewRequestFor,
   shaOf,
   startFakes,
@@ -39,15 +37,7 @@ describe('the check run of a review', () => {
   });
   afterEach(() => producer.close());
 
-  const start = (command = reviewerCommand()): Promise<WorkerUnderTest> =>
-    startWorker({
-      redisUrl: redis.url,
-      fakes,
-      runner: 'local',
-      reviewJob: reviewJobSettings(fakes.anthropic),
-      local: { command },
-      settings: { anthropic: { apiKey: 'sk-ant-local' } },
-    });
+  const start = (command?: string[]): Promise<WorkerUnderTest> => startLocalWorker(redis.url, fakes, command);
 
   const runsOf = (review: ReviewRequest, owner = OWNER, repo = REPO) =>
     fakes.github.checkRuns(owner, repo, review.headSha);

@@ -16,7 +16,7 @@ import {
   waitUntil,
 } from '@kritik/testing';
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { CheckRuns } from '../src/github/check-runs.js';
+import { CodeHosts } from '../src/code-host/code-host.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
 import { KubernetesJobRunner } from '../src/kubernetes/kubernetes-job.runner.js';
@@ -342,7 +342,7 @@ describe('worker', () => {
 
     it('cancels the check run of a superseded orphaned Job by its id', async () => {
       const review = openPullRequest(fakes.github, 'orphan-superseded');
-      const checkRunId = await sut.app.get(CheckRuns).queue(review);
+      const checkRunId = await sut.app.get(CodeHosts).of('github').queueStatus(review);
       expect(await runningOrphan({ ...review, checkRunId })).toEqual({ kind: 'detached' });
       const newer = pushCommit(fakes.github, review, 'orphan-superseded-2');
       await sut.app

@@ -21,6 +21,20 @@ describe(loadBackendConfig.name, () => {
     expect(problems({ REDIS_URL: minimal.REDIS_URL })).toEqual(['GITHUB_WEBHOOK_SECRET']);
   });
 
+  it('starts with GitLab alone, GitHub alone, or both', () => {
+    const gitlab = { REDIS_URL: minimal.REDIS_URL, GITLAB_WEBHOOK_SECRET: 'token' };
+    expect(loadBackendConfig(gitlab)).toMatchObject({ gitlab: { webhookSecret: 'token' }, github: {} });
+    expect(loadBackendConfig(minimal).gitlab).toEqual({});
+    expect(loadBackendConfig({ ...minimal, ...gitlab })).toMatchObject({
+      github: { webhookSecret: 'secret' },
+      gitlab: { webhookSecret: 'token' },
+    });
+  });
+
+  it('refuses to start with a GitLab URL but no GitLab webhook secret, naming the variable', () => {
+    expect(problems({ ...minimal, GITLAB_URL: 'https://gitlab.example.com' })).toEqual(['GITLAB_WEBHOOK_SECRET']);
+  });
+
   it('reads the Redis settings shared with the worker, naming a bad one', () => {
     const sut = loadBackendConfig({ ...minimal, REDIS_URL: 'rediss://kritik:s3cret@redis.internal:6380/1' });
 

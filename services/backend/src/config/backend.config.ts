@@ -1,6 +1,7 @@
 // The backend's one typed configuration, validated at boot from the environment and the
-// optional YAML file. Without a webhook secret the process refuses to start (fail closed).
-import { ENV, PORTS } from '@kritik/core';
+// optional YAML file. Without a webhook secret for each configured code host the process refuses
+// to start (fail closed).
+import { ENV, type Platform, PORTS } from '@kritik/core';
 import {
   DEFAULT_TRIGGER_SETTINGS,
   intSetting,
@@ -23,7 +24,16 @@ export const backendConfigSchema = z
     host: z.string().min(1).default('0.0.0.0'),
     logLevel: logLevelSetting(),
     redis: redisSettingsSchema,
-    github: z.object({ webhookSecret: z.string().min(1) }).strict(),
+    /** GitHub's deliveries are taken when its webhook secret is set. */
+    github: z
+      .object({ webhookSecret: z.string().min(1).optional() })
+      .strict()
+      .default({}),
+    /** GitLab's deliveries are taken when its URL or webhook secret is set; then the secret is required. */
+    gitlab: z
+      .object({ url: z.string().url().optional(), webhookSecret: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     /** Bearer token of the reviews API; without one the API answers 401 to everyone. */
     apiToken: z.string().min(16).optional(),
     /** Bot name, trigger label, debounce: the worker's section of the same name and variables. */
@@ -62,9 +72,45 @@ export const backendConfigSchema = z
   })
   // Unknown keys stop the backend, as they stop the worker: a misspelt or moved setting in the
   // file is an error, not a default silently kept.
-  .strict();
+  .strict()
+  .superRefine(
+    (parsed, ctx) => {
+      // Also run when other settings are bad (so every missing secret is named with them): then
+      // the sections may be raw input, not yet validated.
+      const config = { github: parsed.github ?? {}, gitlab: parsed.gitlab ?? {} };
+      const gitlab = gitlabEnabled(config);
+      if (gitlab && !config.gitlab.webhookSecret) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gitlab', 'webhookSecret'],
+          message: `is required when GitLab is configured (${ENV.gitlabUrl} is set)`,
+        });
+      }
+      if (!gitlab && !config.github.webhookSecret) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['github', 'webhookSecret'],
+          message: `is required (or configure GitLab: ${ENV.gitlabUrl} and ${ENV.gitlabWebhookSecret})`,
+        });
+      }
+    },
+    { when: () => true },
+  );
 
 export type BackendConfig = z.output<typeof backendConfigSchema>;
+
+/** GitLab is configured by its URL or its webhook secret; either one asks for the other's checks. */
+function gitlabEnabled(config: { gitlab: { url?: string | undefined; webhookSecret?: string | undefined } }): boolean {
+  return config.gitlab.url !== undefined || config.gitlab.webhookSecret !== undefined;
+}
+
+/** The code hosts whose webhooks the backend takes, each with the secret that proves a delivery is its. */
+export function webhookSecrets(config: BackendConfig): Partial<Record<Platform, string>> {
+  return {
+    ...(config.github.webhookSecret ? { github: config.github.webhookSecret } : {}),
+    ...(config.gitlab.webhookSecret ? { gitlab: config.gitlab.webhookSecret } : {}),
+  };
+}
 
 /** Injection token of the validated BackendConfig. */
 export const BACKEND_CONFIG = 'KRITIK_BACKEND_CONFIG';
@@ -77,6 +123,8 @@ export const BACKEND_ENV = {
   ...redisEnv('redis'),
   ...triggerEnv('triggers'),
   [ENV.githubWebhookSecret]: 'github.webhookSecret',
+  [ENV.gitlabUrl]: 'gitlab.url',
+  [ENV.gitlabWebhookSecret]: 'gitlab.webhookSecret',
   [ENV.apiToken]: 'apiToken',
   [ENV.allowedOrgs]: 'allow.orgs',
   [ENV.allowedRepos]: 'allow.repos',

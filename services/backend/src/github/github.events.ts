@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import {
   type IntakeEvent,
-  MalformedEventError,
   PULL_REQUEST_CHANGES,
   type PullRequestChange,
+  parsePayload,
 } from '../intake/intake.event.js';
 
 const user = z.object({ login: z.string().min(1), type: z.string().optional() });
@@ -60,20 +60,11 @@ const installationPayload = z.object({
 const isBot = (u: z.infer<typeof user>) => u.type === 'Bot' || u.login.endsWith('[bot]');
 const actor = (u: z.infer<typeof user>) => ({ login: u.login, bot: isBot(u) });
 
-function parse<T extends z.ZodType>(schema: T, event: string, payload: unknown): z.output<T> {
-  const result = schema.safeParse(payload);
-  if (result.success) return result.data;
-  throw new MalformedEventError(
-    event,
-    result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-  );
-}
-
 /** The intake event of one GitHub delivery; throws MalformedEventError for a payload of the wrong shape. */
 export function fromGitHub(event: string, payload: unknown): IntakeEvent {
   switch (event) {
     case 'pull_request': {
-      const p = parse(pullRequestPayload, event, payload);
+      const p = parsePayload(pullRequestPayload, event, payload);
       const pr = p.pull_request;
       const change = (PULL_REQUEST_CHANGES as readonly string[]).includes(p.action)
         ? (p.action as PullRequestChange)
@@ -97,7 +88,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
       };
     }
     case 'issue_comment': {
-      const p = parse(issueCommentPayload, event, payload);
+      const p = parsePayload(issueCommentPayload, event, payload);
       if (!p.issue.pull_request) return { type: 'issue-comment' };
       return {
         type: 'comment',
@@ -117,7 +108,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
     }
     case 'installation':
     case 'installation_repositories': {
-      const p = parse(installationPayload, event, payload);
+      const p = parsePayload(installationPayload, event, payload);
       return {
         type: 'installation',
         action: `${event}.${p.action}`,

@@ -1,6 +1,7 @@
-// The platform-neutral events the intake acts on. Each platform (GitHub today) maps its webhook
+// The platform-neutral events the intake acts on. Each platform (GitHub, GitLab) maps its webhook
 // payloads to these, so policy and queueing never see a platform's wire format.
 import type { Platform, RepoRef } from '@kritik/core';
+import type { z } from 'zod';
 
 export interface Actor {
   readonly login: string;
@@ -35,6 +36,8 @@ export type IntakeEvent =
       readonly pullRequest: PullRequestState;
       /** The label added, for `labeled`. */
       readonly label?: string;
+      /** The labels added at once, for `labeled` (GitLab sends a change of the whole list). */
+      readonly labels?: readonly string[];
       readonly sender: Actor;
     }
   | {
@@ -67,4 +70,14 @@ export class MalformedEventError extends Error {
     super(`${event} payload is malformed: ${problems.join('; ')}`);
     this.name = 'MalformedEventError';
   }
+}
+
+/** `payload` validated by `schema`; throws MalformedEventError naming the first bad fields. */
+export function parsePayload<T extends z.ZodType>(schema: T, event: string, payload: unknown): z.output<T> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  throw new MalformedEventError(
+    event,
+    result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  );
 }

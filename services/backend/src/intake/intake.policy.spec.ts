@@ -54,6 +54,22 @@ describe(IntakePolicy.name, () => {
     expect(new IntakePolicy({ ...defaults, reviewBots: true }).decide(event).action).toBe('review');
   });
 
+  it('reviews when the trigger label is among several added at once', () => {
+    const labeled = (labels: string[]): IntakeEvent => ({
+      type: 'pull-request',
+      change: 'labeled',
+      labels,
+      pullRequest: pr(),
+      sender: { login: 'alice', bot: false },
+    });
+    const event = labeled(['bug', 'kritik:review']);
+    expect(new IntakePolicy(defaults).decide(event)).toMatchObject({ action: 'review', trigger: 'labeled' });
+    expect(new IntakePolicy(defaults).decide(labeled(['bug']))).toEqual({
+      action: 'ignore',
+      reason: 'label bug is not the trigger label',
+    });
+  });
+
   it('admits every repository when the allow-lists are empty', () => {
     expect(new IntakePolicy(defaults).repositoryAllowed(pr({ repo: { owner: 'x', name: 'y' } }))).toBe(true);
   });
@@ -100,6 +116,13 @@ describe(IntakePolicy.name, () => {
     expect(sut.decide(comment('@kritik review', 'bob', false))).toEqual({
       action: 'ignore',
       reason: 'pull request is closed',
+    });
+  });
+
+  it('takes no command from a comment written as the bot itself, whatever the account type', () => {
+    expect(new IntakePolicy(defaults).decide(comment('@kritik review', 'Kritik'))).toEqual({
+      action: 'ignore',
+      reason: 'comment by bot Kritik',
     });
   });
 

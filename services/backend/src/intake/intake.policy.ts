@@ -76,8 +76,11 @@ export class IntakePolicy {
   private pullRequest(event: Extract<IntakeEvent, { type: 'pull-request' }>): IntakeDecision {
     const pr = event.pullRequest;
     if (typeof event.change !== 'string') return ignore(`pull_request.${event.change.other} does not request a review`);
-    if (event.change === 'labeled' && event.label !== this.options.triggerLabel) {
-      return ignore(`label ${event.label ?? '(none)'} is not the trigger label`);
+    if (event.change === 'labeled') {
+      const added = event.labels ?? (event.label !== undefined ? [event.label] : []);
+      if (!added.includes(this.options.triggerLabel)) {
+        return ignore(`label ${added.join(', ') || '(none)'} is not the trigger label`);
+      }
     }
     if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
     if (!pr.open) return ignore('pull request is closed');
@@ -87,8 +90,11 @@ export class IntakePolicy {
 
   private comment(event: Extract<IntakeEvent, { type: 'comment' }>): IntakeDecision {
     if (!event.created) return ignore('comment edited or deleted');
-    // Bots never command us, which also keeps our own replies from triggering anything.
-    if (event.author.bot) return ignore(`comment by bot ${event.author.login}`);
+    // Bots never command us, which also keeps our own replies from triggering anything; on GitLab
+    // the token Kritik posts with may belong to a plain user, named as the bot.
+    if (event.author.bot || event.author.login.toLowerCase() === this.options.botName.toLowerCase()) {
+      return ignore(`comment by bot ${event.author.login}`);
+    }
     const command = parseCommand(event.body, this.options.botName);
     if (!command) return ignore('comment has no command');
     if (this.users.size > 0 && !this.users.has(event.author.login.toLowerCase())) {

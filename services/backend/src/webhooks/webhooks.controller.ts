@@ -1,4 +1,4 @@
-// POST /webhooks/github as a Nest route. The HTTP server answers exactly this path itself,
+// POST /webhooks/github and /webhooks/gitlab as Nest routes. The HTTP server answers exactly this path itself,
 // before Express (webhooks.route.ts); this route serves the spellings Express also matches
 // (trailing slash, other letter case), so both reach the same receiver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +11,11 @@ export class WebhooksController {
 
   @Post('github')
   github(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.receiver.receive(req, res);
+    return this.receiver.receive(req, res, 'github');
+  }
+
+  @Post('gitlab')
+  gitlab(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return this.receiver.receive(req, res, 'gitlab');
   }
 }

@@ -11,6 +11,8 @@ export const WEBHOOK_OUTCOMES = [
   'duplicate',
   'ignored',
   'unauthorized',
+  /** Posted to the path of a code host that is not configured. */
+  'not_configured',
   'bad_request',
   'too_large',
   'busy',
@@ -22,7 +24,15 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 // Event names become label values only from this list (and only once the signature is valid),
 // so a caller cannot grow the series count.
-const KNOWN_EVENTS = new Set(['pull_request', 'issue_comment', 'installation', 'installation_repositories', 'ping']);
+const KNOWN_EVENTS = new Set([
+  'pull_request',
+  'issue_comment',
+  'installation',
+  'installation_repositories',
+  'ping',
+  'Merge Request Hook',
+  'Note Hook',
+]);
 export const eventLabel = (event: string | undefined, verified: boolean) =>
   !verified ? 'unverified' : event && KNOWN_EVENTS.has(event) ? event : 'other';
 

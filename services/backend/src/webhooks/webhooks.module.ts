@@ -9,7 +9,7 @@ import { DeliveryLedger } from '../intake/delivery.ledger.js';
 import { IntakeService } from '../intake/intake.service.js';
 import { LOGGER } from '../logger.provider.js';
 import { UnverifiedBodies } from './unverified-bodies.js';
-import { WebhookSignature } from './webhook.signature.js';
+import { WebhookSources } from './webhook.sources.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
 import { WebhookReceiver } from './webhooks.receiver.js';
@@ -18,11 +18,7 @@ import { WebhookReceiver } from './webhooks.receiver.js';
   imports: [BullModule.registerQueue({ name: COMMANDS_QUEUE })],
   controllers: [WebhooksController],
   providers: [
-    {
-      provide: WebhookSignature,
-      inject: [BACKEND_CONFIG],
-      useFactory: (config: BackendConfig) => new WebhookSignature(config.github.webhookSecret),
-    },
+    WebhookSources,
     DeliveryLedger,
     IntakeService,
     // A failed connection set-up of a webhook queue is redone instead of failing every

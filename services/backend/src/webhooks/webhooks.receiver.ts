@@ -1,10 +1,12 @@
 // Handles one webhook delivery on node's own request and response: read the raw body (413 past
 // 25 MB; 503 while the unverified-body budget is full; 408 when it trickles in too slowly),
-// verify X-Hub-Signature-256 on it (401), parse (400), then hand the event to the
+// verify it (X-Hub-Signature-256, X-Gitlab-Token: 401), parse (400), then hand the event to the
 // intake. 202 with the review id when queued, 200 for a redelivery, 503 when Redis cannot store
-// it, so GitHub shows a failed delivery. Both the Nest route and the server's direct route for
-// POST /webhooks/github (webhooks.route.ts) end here.
+// it, so the code host shows a failed delivery; 404 for a code host that is not configured. Both
+// the Nest routes and the server's direct routes for POST /webhooks/<platform> (webhooks.route.ts)
+// end here; only webhook.sources.ts knows a platform's headers and payloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Platform } from '@kritik/core';
 import {
   BodyBudgetError,
   BodyTimeoutError,
@@ -16,26 +18,20 @@ import {
 } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
-import { fromGitHub } from '../github/github.events.js';
-import { MalformedEventError } from '../intake/intake.event.js';
+import { type IntakeEvent, MalformedEventError } from '../intake/intake.event.js';
 import { IntakeService, IntakeUnavailableError } from '../intake/intake.service.js';
 import { LOGGER } from '../logger.provider.js';
 import { UnverifiedBodies } from './unverified-bodies.js';
-import { WebhookSignature } from './webhook.signature.js';
+import { WebhookSources } from './webhook.sources.js';
 import { eventLabel, WebhookMetrics, type WebhookOutcome } from './webhooks.metrics.js';
 
-/** GitHub caps webhook payloads at 25 MB. */
+/** GitHub caps webhook payloads at 25 MB (GitLab at 25 MB too, by default). */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
-
-const header = (req: IncomingMessage, name: string) => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
 
 @Injectable()
 export class WebhookReceiver {
   constructor(
-    private readonly signature: WebhookSignature,
+    private readonly sources: WebhookSources,
     private readonly intake: IntakeService,
     private readonly metrics: WebhookMetrics,
     private readonly unverified: UnverifiedBodies,
@@ -43,25 +39,34 @@ export class WebhookReceiver {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async receive(req: IncomingMessage, res: ServerResponse, platform: Platform = 'github'): Promise<void> {
     const startedAt = process.hrtime.bigint();
-    const deliveryId = header(req, 'x-github-delivery');
-    const event = header(req, 'x-github-event');
-    const log = this.logger.child({ deliveryId, event });
+    const source = this.sources.of(platform);
+    const { deliveryId, event } = source?.identify(req) ?? {};
+    const log = this.logger.child({ platform, deliveryId, event });
     let verified = false;
+    let read = false;
     const answer = (status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
       this.metrics.record(eventLabel(event, verified), outcome, startedAt);
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (status === 503) headers['retry-after'] = '5';
       const send = () => res.writeHead(status, headers).end(JSON.stringify(body));
       // A body that was not read to its end leaves the connection unusable, and its rest unread.
-      if (status === 413 || status === 408 || outcome === 'busy') {
+      if (status === 413 || status === 408 || status === 404 || outcome === 'busy' || (status === 401 && !read)) {
         headers.connection = 'close';
         return refuseBody(req, send);
       }
       send();
     };
 
+    if (!source) {
+      return answer(404, 'not_configured', { status: 'rejected', error: `${platform} webhooks are not configured` });
+    }
+    const rejected = () => {
+      log.warn({ signed: req.headers[source.proofHeader.toLowerCase()] !== undefined }, 'webhook signature rejected');
+      return answer(401, 'unauthorized', { status: 'rejected', error: `missing or invalid ${source.proofHeader}` });
+    };
+    if (source.verifyHeaders && !source.verifyHeaders(req)) return rejected();
     const ticket = this.unverified.admit();
     if (!ticket) {
       log.warn(this.unverified.inFlight, 'too many unverified webhook bodies in flight');
@@ -90,22 +95,16 @@ export class WebhookReceiver {
       ticket.release();
     }
 
-    const signature = header(req, 'x-hub-signature-256');
-    verified = this.signature.verify(raw, signature);
-    if (!verified) {
-      log.warn({ signed: !!signature }, 'webhook signature rejected');
-      return answer(401, 'unauthorized', { status: 'rejected', error: 'missing or invalid X-Hub-Signature-256' });
-    }
+    read = true;
+    verified = source.verify(raw, req);
+    if (!verified) return rejected();
     if (!event || !deliveryId) {
-      return answer(400, 'bad_request', {
-        status: 'rejected',
-        error: 'X-GitHub-Event and X-GitHub-Delivery are required',
-      });
+      return answer(400, 'bad_request', { status: 'rejected', error: `${source.identityHeaders} are required` });
     }
 
-    let intakeEvent: ReturnType<typeof fromGitHub>;
+    let intakeEvent: IntakeEvent;
     try {
-      intakeEvent = fromGitHub(event, JSON.parse(raw.toString('utf8')));
+      intakeEvent = source.parse(event, JSON.parse(raw.toString('utf8')));
     } catch (error) {
       const message = error instanceof MalformedEventError ? error.message : 'body is not valid JSON';
       log.warn({ error: scrub(message) }, 'webhook payload rejected');

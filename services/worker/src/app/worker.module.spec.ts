@@ -2,8 +2,7 @@ import { REVIEW_QUEUE_PROVIDES } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import { startWorker, type WorkerUnderTest } from '../../test/support/worker-app.js';
 import { type Fakes, startFakes } from '../../test/support/world.js';
-import { CheckRuns } from '../github/check-runs.js';
-import { GitHubAppClient } from '../github/github-app.client.js';
+import { CodeHosts } from '../code-host/code-host.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { REVIEW_RUNNER } from '../runner/review-runner.js';
@@ -29,8 +28,7 @@ describe(WorkerModule.name, () => {
     ...REVIEW_QUEUE_PROVIDES.map((token) => [typeof token === 'string' ? token : token.name, token] as const),
     ['the runner', REVIEW_RUNNER],
     ['RunnerAccess', RunnerAccess],
-    ['GitHubAppClient', GitHubAppClient],
-    ['CheckRuns', CheckRuns],
+    ['CodeHosts', CodeHosts],
     ['WorkerMetrics', WorkerMetrics],
   ] as const)('provides %s once, shared by every feature', (_, token) => {
     expect(sut.app.get(token as never, { each: true, strict: false })).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { NotConfiguredError } from '../code-host/code-host.js';
 import { CommandFailure, judgeFailure } from './command-failure.js';
 
 const httpError = (status: number, headers: Record<string, string> = {}) =>
@@ -22,6 +23,14 @@ describe(judgeFailure.name, () => {
 
   it('ends at once when the App lacks a permission', () => {
     expect(judgeFailure(httpError(422))).toMatchObject({ cause: 'forbidden', transient: false });
+  });
+
+  it('ends at once a command of a platform the worker is not configured for', () => {
+    expect(judgeFailure(new NotConfiguredError('gitlab'))).toEqual({
+      cause: 'error',
+      transient: false,
+      reason: 'the worker is not configured for gitlab',
+    });
   });
 
   it('ends at once with the reason of a command that cannot succeed', () => {

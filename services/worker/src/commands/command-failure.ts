@@ -1,6 +1,8 @@
 // Why a comment command failed, and whether trying again can help: GitHub's 5xx, 429, a rate
 // limit or a dropped connection may pass; a closed or missing pull request, or a permission the
 // App lacks, will not, so those end at once instead of costing GitHub calls on every retry.
+
+import { CodeHostError, NotConfiguredError } from '../code-host/code-host.js';
 import type { CommandCause } from '../metrics/worker.metrics.js';
 
 /** A command that cannot succeed however often it is tried. */
@@ -29,10 +31,12 @@ interface HttpishError {
 
 export function judgeFailure(err: unknown): FailureVerdict {
   if (err instanceof CommandFailure) return { cause: err.kind, transient: false, reason: err.message };
+  if (err instanceof NotConfiguredError) return { cause: 'error', transient: false, reason: err.message };
   const { status, message, response } = (err ?? {}) as HttpishError;
   const text = typeof message === 'string' ? message : String(err);
   if (typeof status !== 'number') return { cause: 'error', transient: true, reason: text };
-  const reason = `GitHub answered HTTP ${status}: ${text}`;
+  // A CodeHostError names its host and status already; Octokit's errors do not.
+  const reason = err instanceof CodeHostError ? text : `GitHub answered HTTP ${status}: ${text}`;
   const headers = response?.headers ?? {};
   const rateLimited =
     status === 429 ||

@@ -1,11 +1,11 @@
-// What each comment command does on GitHub and in the queue: `help` posts the help text in the
-// pull request's conversation; `review` reads the pull request's current head and queues a fresh
+// What each comment command does on the code host and in the queue: `help` posts the help text in
+// the pull request's conversation (a GitLab merge request note); `review` reads the pull request's current head and queues a fresh
 // review of it, as the backend does for a comment when it already knows the head (ADR 0006).
 import { type CommandJob, helpReply, isFinalStatus, type ReviewRequest, reviewIdFor, triggerOf } from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
+import { CodeHosts } from '../code-host/code-host.js';
 import type { WorkerConfig } from '../config/worker.config.js';
-import { GitHubAppClient } from '../github/github-app.client.js';
 import { WORKER_CONFIG } from '../scheduling/tokens.js';
 import { CommandFailure } from './command-failure.js';
 
@@ -30,7 +30,7 @@ export const helpMarker = (nonce: string) => `<!-- kritik:help ${nonce.replace(/
 export class CommandService {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
-    private readonly github: GitHubAppClient,
+    private readonly hosts: CodeHosts,
     private readonly lifecycle: ReviewLifecycle,
     private readonly reviews: ReviewEnqueuer,
   ) {}
@@ -39,16 +39,16 @@ export class CommandService {
     const marker = helpMarker(context.nonce);
     if (context.retried) {
       // The earlier try may have posted before it failed or its worker died.
-      const posted = await this.github.findComment(command.repo, command.pr, marker, command.installationId);
+      const posted = await this.hosts.of(command.platform).findComment(command, marker);
       if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
     }
     const body = `${helpReply(this.config.triggers.botName, this.config.triggers.label)}\n\n${marker}`;
-    const comment = await this.github.comment(command.repo, command.pr, body, command.installationId);
+    const comment = await this.hosts.of(command.platform).comment(command, body);
     return { outcome: 'replied', commentUrl: comment.url };
   }
 
   async review(command: CommandJob, context: CommandContext): Promise<CommandEnd> {
-    const pull = await this.github.pullRequest(command.repo, command.pr, command.installationId);
+    const pull = await this.hosts.of(command.platform).pullRequest(command);
     if (pull.state !== 'open') {
       throw new CommandFailure('closed', `pull request #${command.pr} is ${pull.state}; nothing to review`);
     }

@@ -1,6 +1,6 @@
 import { ConfigError } from '@kritik/server';
 import { TempDir } from '@kritik/testing';
-import { DEFAULT_WORKER_PORT, effectiveRunner, loadWorkerConfig } from './worker.config.js';
+import { DEFAULT_WORKER_PORT, effectiveRunner, gitHubApp, gitLabInstance, loadWorkerConfig } from './worker.config.js';
 
 const base = {
   REDIS_URL: 'redis://127.0.0.1:6379',
@@ -63,6 +63,31 @@ describe(loadWorkerConfig.name, () => {
       }
       expect(message).not.toContain('not-a-key');
     }
+  });
+
+  const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+    try {
+      loadWorkerConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems.map((p) => p.source).sort();
+      throw err;
+    }
+    return [];
+  };
+
+  it('starts with a GitLab token alone, gitlab.com unless a URL is given', () => {
+    const { GITHUB_APP_ID: _, GITHUB_APP_PRIVATE_KEY: __, ...redis } = base;
+    const sut = loadWorkerConfig({ ...redis, GITLAB_TOKEN: 'glpat-x' });
+    expect(gitLabInstance(sut)).toEqual({ url: 'https://gitlab.com', token: 'glpat-x' });
+    expect(gitHubApp(sut)).toBeUndefined();
+    expect(gitLabInstance(loadWorkerConfig(base))).toBeUndefined();
+  });
+
+  it('names what a configured code host lacks, and the App when none is configured', () => {
+    const { GITHUB_APP_ID: _, GITHUB_APP_PRIVATE_KEY: __, ...redis } = base;
+    expect(problemsOf({ ...base, GITLAB_URL: 'https://gitlab.example.com' })).toEqual(['GITLAB_TOKEN']);
+    expect(problemsOf({ ...redis, GITLAB_TOKEN: 't', GITHUB_APP_ID: '1' })).toEqual(['GITHUB_APP_PRIVATE_KEY']);
+    expect(problemsOf(redis)).toEqual(['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY']);
   });
 
   it('requires the jobs namespace for the kubernetes runner', () => {

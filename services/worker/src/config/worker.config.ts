@@ -1,6 +1,13 @@
 // The worker's one typed configuration: environment variables over the optional YAML file
 // (KRITIK_CONFIG), validated at start; an error names every bad variable or key.
-import { DEFAULT_GITHUB_API_URL, DEFAULT_REVIEW_CONCURRENCY, ENV, PORTS, reviewJobSettingsSchema } from '@kritik/core';
+import {
+  DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITLAB_URL,
+  DEFAULT_REVIEW_CONCURRENCY,
+  ENV,
+  PORTS,
+  reviewJobSettingsSchema,
+} from '@kritik/core';
 import {
   DEFAULT_TRIGGER_SETTINGS,
   intSetting,
@@ -91,13 +98,27 @@ export const workerConfigSchema = z
     metricsPort: portSetting().optional(),
     logLevel: logLevelSetting(),
     redis: redisSettingsSchema,
+    /** The GitHub App; GitHub reviews are taken when its id or key is set. */
     github: z
       .object({
-        appId: z.string().regex(/^\d+$/, 'must be the numeric App id'),
-        privateKey: z.string().includes('PRIVATE KEY', { message: 'must be the PEM private key of the App' }),
+        appId: z.string().regex(/^\d+$/, 'must be the numeric App id').optional(),
+        privateKey: z
+          .string()
+          .includes('PRIVATE KEY', { message: 'must be the PEM private key of the App' })
+          .optional(),
         apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
       })
-      .strict(),
+      .strict()
+      .default({ apiUrl: DEFAULT_GITHUB_API_URL }),
+    /** One GitLab instance; GitLab reviews are taken when its token is set (or its URL, which then needs one). */
+    gitlab: z
+      .object({
+        url: z.string().url().optional(),
+        /** A project or group access token with the `api` scope (docs/install.md). */
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** Bot name, trigger label, debounce: the backend's section of the same name and variables. */
     triggers: triggerSettingsSchema.default(DEFAULT_TRIGGER_SETTINGS),
     commands: commandSettingsSchema.default(commandSettingsSchema.parse({})),
@@ -150,6 +171,25 @@ export const workerConfigSchema = z
     scheduling: schedulingSettingsSchema.default(schedulingSettingsSchema.parse({})),
   })
   .strict()
+  .superRefine(
+    (parsed, ctx) => {
+      // Also run when other settings are bad, so every missing credential is named with them: the
+      // sections may then be raw input.
+      const gh: { appId?: unknown; privateKey?: unknown } = parsed.github ?? {};
+      const gl: { url?: unknown; token?: unknown } = parsed.gitlab ?? {};
+      const gitlab = gl.url !== undefined || gl.token !== undefined;
+      if (gh.appId !== undefined || gh.privateKey !== undefined || !gitlab) {
+        // Without GitLab the App is required; with part of the App, all of it.
+        for (const key of ['appId', 'privateKey'] as const) {
+          if (gh[key] === undefined) ctx.addIssue({ code: 'custom', path: ['github', key], message: 'is required' });
+        }
+      }
+      if (gitlab && gl.token === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['gitlab', 'token'], message: 'is required when GitLab is configured' });
+      }
+    },
+    { when: () => true },
+  )
   .superRefine((config, ctx) => {
     if (effectiveRunner(config) === 'kubernetes' && !config.kubernetes.namespace) {
       ctx.addIssue({
@@ -168,6 +208,18 @@ export const workerConfigSchema = z
   });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
+/** The GitHub App's settings, when the worker is configured for GitHub. */
+export function gitHubApp(config: WorkerConfig): { appId: string; privateKey: string; apiUrl: string } | undefined {
+  const { appId, privateKey, apiUrl } = config.github;
+  return appId && privateKey ? { appId, privateKey, apiUrl } : undefined;
+}
+
+/** The GitLab instance's settings, when the worker is configured for GitLab. */
+export function gitLabInstance(config: WorkerConfig): { url: string; token: string } | undefined {
+  const { url, token } = config.gitlab;
+  return token ? { url: url ?? DEFAULT_GITLAB_URL, token } : undefined;
+}
+
 /** Environment variables the worker reads, and where each lands in the config. */
 export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.port]: 'port',
@@ -178,6 +230,8 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.githubAppId]: 'github.appId',
   [ENV.githubAppPrivateKey]: 'github.privateKey',
   [ENV.githubApiUrl]: 'github.apiUrl',
+  [ENV.gitlabUrl]: 'gitlab.url',
+  [ENV.gitlabToken]: 'gitlab.token',
   ...triggerEnv('triggers'),
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',

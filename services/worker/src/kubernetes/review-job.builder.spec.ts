@@ -120,6 +120,53 @@ describe(buildReviewJob.name, () => {
     expect(sut.envFrom).toEqual([{ secretRef: { name: 'llm-key', optional: true } }]);
   });
 
+  it("gives a GitLab review its token and instance URL under GitLab's variable names", () => {
+    const gitlab: ReviewPayload = {
+      ...payload,
+      platform: 'gitlab',
+      repo: { owner: 'acme/platform', name: 'api' },
+      installationId: undefined,
+      apiUrl: 'https://gitlab.example.com',
+    };
+    const sut = buildReviewJob({ ...input(), payload: gitlab }).spec!.template.spec!.containers[0]!;
+    const name = reviewJobName(payload.reviewId);
+    expect(sut.env).toEqual(
+      expect.arrayContaining([
+        { name: 'GITLAB_URL', value: 'https://gitlab.example.com' },
+        { name: 'GITLAB_TOKEN', valueFrom: { secretKeyRef: { name, key: 'GITHUB_TOKEN', optional: false } } },
+      ]),
+    );
+    expect(sut.env!.map((e) => e.name)).not.toContain('GITHUB_TOKEN');
+    expect(sut.env!.map((e) => e.name)).not.toContain('GITHUB_API_URL');
+  });
+
+  it.each([
+    [
+      'Secret',
+      { secret: 'internal-ca' },
+      { secret: { secretName: 'internal-ca', items: [{ key: 'ca.pem', path: 'ca.pem' }] } },
+    ],
+    [
+      'ConfigMap',
+      { configMap: 'internal-ca' },
+      { configMap: { name: 'internal-ca', items: [{ key: 'ca.pem', path: 'ca.pem' }] } },
+    ],
+  ])('mounts the CA bundle from a %s read-only and points NODE_EXTRA_CA_CERTS at it', (_, source, volume) => {
+    const spec = podSpec({ caBundle: { ...source, key: 'ca.pem' } });
+    expect(spec.volumes).toContainEqual({ name: 'ca-bundle', ...volume });
+    expect(spec.containers[0]!.volumeMounts).toContainEqual({
+      name: 'ca-bundle',
+      mountPath: '/etc/kritik/ca',
+      readOnly: true,
+    });
+    expect(spec.containers[0]!.env).toContainEqual({ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/kritik/ca/ca.pem' });
+  });
+
+  it('mounts no CA bundle when none is configured', () => {
+    expect(podSpec().volumes!.map((v) => v.name)).toEqual(['tmp', 'workspace']);
+    expect(container().env!.map((e) => e.name)).not.toContain('NODE_EXTRA_CA_CERTS');
+  });
+
   it('puts no credential in plain env or annotations', () => {
     const sut = JSON.stringify(buildReviewJob(input()));
     expect(sut).not.toContain('ghs_');

@@ -3,6 +3,8 @@
 import {
   ANNOTATIONS,
   APP_NAME,
+  CA_BUNDLE_DIR,
+  CODE_HOST_ENV,
   ENV,
   LABELS,
   REVIEW_DEADLINE_ENV,
@@ -15,7 +17,7 @@ import {
   sanitizeLabelValue,
   WORKSPACE_MOUNT,
 } from '@kritik/core';
-import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Toleration } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Toleration, V1Volume } from '@kubernetes/client-node';
 import type { ModelAccess } from '../runner/review-runner.js';
 
 /** Value of the managed-by label on every object the worker creates; the reconciler lists by it. */
@@ -30,7 +32,10 @@ export const REVIEW_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY},${LABELS.compo
 const NAME_PREFIX = `${APP_NAME}-review-`;
 const NAME_MAX = 63;
 
-/** Keys of the ephemeral Secret; each becomes one env variable of the reviewer. */
+/**
+ * Keys of the ephemeral Secret; each becomes one env variable of the reviewer (the token under its
+ * platform's name, CODE_HOST_ENV; the key stays one name so an adopted Secret is refreshed alike).
+ */
 export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken, model: ENV.anthropicApiKey } as const;
 
 /** Model settings the Job's own env may not carry: the builder sets them from {@link ModelAccess}. */
@@ -135,19 +140,21 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
     valueFrom: { secretKeyRef: { name, key, optional: false } },
   });
   const { model } = input;
+  const caBundle = caBundleVolume(settings);
   const env: V1EnvVar[] = [
     ...Object.entries(settings.env)
       // Through the gateway, the model is the gateway: no configured URL may send the token elsewhere.
       .filter(([key]) => model.kind === 'direct' || !MODEL_ENV.has(key))
       .map(([key, value]) => ({ name: key, value })),
-    { name: ENV.githubApiUrl, value: payload.apiUrl },
+    { name: CODE_HOST_ENV[payload.platform].url, value: payload.apiUrl },
     { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
     { name: ENV.workspace, value: WORKSPACE_MOUNT },
     { name: ENV.checkoutMaxBytes, value: String(settings.checkoutMaxBytes) },
     { name: ENV.checkoutMaxFiles, value: String(settings.checkoutMaxFiles) },
     { name: ENV.checkoutMaxFileBytes, value: String(settings.checkoutMaxFileBytes) },
     secretEnv(ENV.review, SECRET_KEYS.review),
-    secretEnv(ENV.githubToken, SECRET_KEYS.token),
+    secretEnv(CODE_HOST_ENV[payload.platform].token, SECRET_KEYS.token),
+    ...(caBundle ? [{ name: ENV.extraCaCerts, value: `${CA_BUNDLE_DIR}/${settings.caBundle.key}` }] : []),
     ...(model.baseUrl ? [{ name: ENV.anthropicBaseUrl, value: model.baseUrl }] : []),
     // Through the gateway the Job holds a token only the gateway accepts, never the Anthropic key.
     ...(model.kind === 'gateway' ? [secretEnv(ENV.anthropicApiKey, SECRET_KEYS.model)] : []),
@@ -211,6 +218,7 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'workspace', mountPath: WORKSPACE_MOUNT },
+                ...(caBundle ? [{ name: caBundle.name, mountPath: CA_BUNDLE_DIR, readOnly: true }] : []),
               ],
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -220,11 +228,21 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
             { name: 'tmp', emptyDir: { sizeLimit: settings.tmpSizeLimit } },
             // The pull request's head tree: untrusted files, read by the reviewer's tools only.
             { name: 'workspace', emptyDir: { sizeLimit: settings.workspaceSizeLimit } },
+            ...(caBundle ? [caBundle] : []),
           ],
         },
       },
     },
   };
+}
+
+/** The volume of the extra CA bundle (only its key), when one is configured. */
+function caBundleVolume(settings: ReviewJobSettings): V1Volume | undefined {
+  const { secret, configMap, key } = settings.caBundle;
+  const items = [{ key, path: key }];
+  if (secret) return { name: 'ca-bundle', secret: { secretName: secret, items } };
+  if (configMap) return { name: 'ca-bundle', configMap: { name: configMap, items } };
+  return undefined;
 }
 
 /** Quantities as the API types them (strings); config may give plain numbers such as `cpu: 1`. */

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, REVIEW_DEADLINE_ENV, type ReviewJobSettings, reviewerDeadlineSeconds } from '@kritik/core';
+import { CODE_HOST_ENV, ENV, REVIEW_DEADLINE_ENV, type ReviewJobSettings, reviewerDeadlineSeconds } from '@kritik/core';
 import { parseReviewResult } from './review-result.js';
 import {
   type ExistingRun,
@@ -89,8 +89,9 @@ export class LocalProcessRunner implements ReviewRunner {
     for (const name of INHERITED) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
     Object.assign(env, this.options.settings.env);
     env[ENV.review] = JSON.stringify(request.payload);
-    env[ENV.githubToken] = request.token;
-    env[ENV.githubApiUrl] = request.payload.apiUrl;
+    const host = CODE_HOST_ENV[request.payload.platform];
+    env[host.token] = request.token;
+    env[host.url] = request.payload.apiUrl;
     env[ENV.terminationLog] = terminationLog;
     env[REVIEW_DEADLINE_ENV] = String(reviewerDeadlineSeconds(this.options.settings.activeDeadlineSeconds));
     const { model } = request;

@@ -1,6 +1,7 @@
-// Runs one review whose PR lease the caller holds: mints the repository token, runs it through the
-// runner while renewing the lease and watching for a newer SHA, then records how it ended and
-// makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
+// Runs one review whose PR lease the caller holds: gets the repository token from the review's code
+// host, runs it through the runner while renewing the lease and watching for a newer SHA, then
+// records how it ended and makes sure the PR shows that ending (the check run or GitLab commit
+// status is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
 import {
   type CheckRunConclusion,
@@ -12,10 +13,9 @@ import {
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { type CodeHost, CodeHosts } from '../code-host/code-host.js';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
-import { CheckRuns } from '../github/check-runs.js';
-import { GitHubAppClient } from '../github/github-app.client.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
 import { REVIEW_RUNNER, type ReviewRunner, type RunOutcome, TIMEOUT_REASON } from '../runner/review-runner.js';
 import type { LeaseHolder } from './pr-lease.js';
@@ -66,11 +66,10 @@ export class ReviewExecution {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
     @Inject(REVIEW_RUNNER) private readonly runner: ReviewRunner,
-    private readonly checkRuns: CheckRuns,
+    private readonly hosts: CodeHosts,
     @Inject(MODEL_ACCESS) private readonly modelAccess: ModelAccessIssuer,
     private readonly lifecycle: ReviewLifecycle,
     private readonly gate: SchedulingGate,
-    private readonly github: GitHubAppClient,
     private readonly metrics: WorkerMetrics,
   ) {}
 
@@ -107,23 +106,25 @@ export class ReviewExecution {
       const started = await this.lifecycle.start(review);
       if (!started.started) return { kind: 'duplicate', status: started.status };
       let token: string;
+      let host: CodeHost;
       try {
-        token = (await this.github.repositoryToken(review.repo, review.installationId)).token;
+        host = this.hosts.of(review.platform);
+        token = await host.reviewToken(review);
       } catch (err) {
         // The check run is concluded with a narrower token, which GitHub may still grant.
         const reason = err instanceof Error ? err.message : String(err);
-        log.warn({ err }, 'no installation token for the review');
+        log.warn({ err }, 'no code host token for the review');
         await this.concludeCheckRun(review, 'failure', reason);
         return await this.finish(review, { status: 'failed', reason, cause: 'runner_error' }, startedAt);
       }
       // Without it the reviewer trusts no earlier marker: findings may repeat, none are hidden.
-      const botLogin = await this.github.botLogin().catch((err) => {
-        log.warn({ err }, 'the App login is unknown; earlier reviews will not be recognised');
+      const botLogin = await host.botLogin().catch((err) => {
+        log.warn({ err }, 'the login Kritik posts as is unknown; earlier reviews will not be recognised');
         return undefined;
       });
       const payload = {
         ...review,
-        apiUrl: this.github.apiUrl,
+        apiUrl: host.apiUrl,
         ...(botLogin ? { botLogin } : {}),
         ceilings: this.config.reviewJob.ceilings,
         reviewDrafts: this.config.triggers.reviewDrafts,
@@ -171,7 +172,7 @@ export class ReviewExecution {
    */
   async concludeCheckRun(review: ReviewRequest, conclusion: CheckRunConclusion, reason: string): Promise<void> {
     try {
-      await this.checkRuns.conclude(review, conclusion, reason);
+      await this.hosts.of(review.platform).concludeStatus(review, conclusion, reason);
     } catch (err) {
       this.logger.warn({ err, reviewId: review.reviewId, conclusion }, 'could not conclude the check run');
     }

@@ -37,7 +37,7 @@ describe(ReviewsProcessor.name, () => {
       parts.lifecycle,
       new RunnerAccess(parts.config, parts.logger),
       parts.metrics,
-      parts.checkRuns,
+      parts.hosts,
     );
     consumer = new Worker(REVIEWS_QUEUE, (job, token) => sut.process(job, token), {
       connection: parts.redis,

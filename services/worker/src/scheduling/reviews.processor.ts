@@ -9,8 +9,8 @@ import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, ty
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { CodeHosts } from '../code-host/code-host.js';
 import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.js';
-import { CheckRuns } from '../github/check-runs.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { type ExecutionEnd, ReviewExecution } from './review-execution.service.js';
@@ -32,7 +32,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
     private readonly lifecycle: ReviewLifecycle,
     private readonly access: RunnerAccess,
     private readonly metrics: WorkerMetrics,
-    private readonly checkRuns: CheckRuns,
+    private readonly hosts: CodeHosts,
   ) {
     super();
   }
@@ -119,15 +119,15 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   /**
-   * The review with its queued check run, created once: the id stays with the queue entry, so a
-   * deferral, a retry or a recovered entry finds it. Without one (GitHub refused) the review
-   * still runs and the reviewer creates its run when it starts.
+   * The review with its queued check run (GitLab: pending commit status), created once: the id
+   * stays with the queue entry, so a deferral, a retry or a recovered entry finds it. Without one
+   * (the code host refused) the review still runs and the reviewer creates its run when it starts.
    */
   private async withCheckRun(job: Job, review: ReviewRequest): Promise<ReviewRequest> {
     if (review.checkRunId !== undefined) return review;
     let checkRunId: number;
     try {
-      checkRunId = await this.checkRuns.queue(review);
+      checkRunId = await this.hosts.of(review.platform).queueStatus(review);
     } catch (err) {
       this.logger.warn({ err, reviewId: review.reviewId }, 'could not create the queued check run');
       return review;

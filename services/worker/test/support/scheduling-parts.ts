@@ -7,9 +7,11 @@ import { FAST_SCHEDULING, postedResult, startRedis, type TestRedis } from '@krit
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { CodeHosts } from '../../src/code-host/code-host.js';
 import type { WorkerConfig } from '../../src/config/worker.config.js';
 import { DirectModelAccess } from '../../src/gateway/model-access.js';
 import { CheckRuns } from '../../src/github/check-runs.js';
+import { GitHubCodeHost } from '../../src/github/github.code-host.js';
 import { GitHubAppClient } from '../../src/github/github-app.client.js';
 import { WorkerMetrics } from '../../src/metrics/worker.metrics.js';
 import { LocalProcessRunner } from '../../src/runner/local-process.runner.js';
@@ -42,6 +44,8 @@ export interface SchedulingParts {
   readonly gate: SchedulingGate;
   readonly github: GitHubAppClient;
   readonly checkRuns: CheckRuns;
+  /** The code hosts the execution and the processor ask, GitHub on the fake. */
+  readonly hosts: CodeHosts;
   readonly metrics: WorkerMetrics;
   readonly registry: Registry;
   /**
@@ -75,6 +79,7 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
   });
   const github = new GitHubAppClient({ appId: APP_ID, privateKey: fakes.privateKey, apiUrl: fakes.github.url });
   const checkRuns = new CheckRuns(github);
+  const hosts = new CodeHosts([new GitHubCodeHost(github, checkRuns)]);
   const registry = new Registry();
   const metrics = new WorkerMetrics(registry);
   return {
@@ -87,6 +92,7 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
     gate,
     github,
     checkRuns,
+    hosts,
     metrics,
     registry,
     execution(runnerOrScript) {
@@ -101,11 +107,10 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
         config,
         logger,
         runner,
-        checkRuns,
+        hosts,
         new DirectModelAccess(),
         lifecycle,
         gate,
-        github,
         metrics,
       );
       return { execution, runner };

@@ -18,7 +18,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createWorkerApp } from '../../src/app/worker.app.js';
 import { type WorkerConfig, workerConfigSchema } from '../../src/config/worker.config.js';
-import { APP_ID, type Fakes } from './world.js';
+import { APP_ID, type Fakes, reviewerCommand, reviewJobSettings } from './world.js';
 
 export interface WorkerUnderTest {
   readonly app: INestApplication;
@@ -87,6 +87,26 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerUnderTe
     logs,
     close: () => app.close(),
   };
+}
+
+/**
+ * A worker with the local runner running `command` (the built reviewer by default) against the
+ * fakes, calling the model directly; `settings` adds sections (e.g. `gitlab`).
+ */
+export function startLocalWorker(
+  redisUrl: string,
+  fakes: Fakes,
+  command: string[] = reviewerCommand(),
+  settings: Record<string, unknown> = {},
+): Promise<WorkerUnderTest> {
+  return startWorker({
+    redisUrl,
+    fakes,
+    runner: 'local',
+    reviewJob: reviewJobSettings(fakes.anthropic),
+    local: { command },
+    settings: { anthropic: { apiKey: 'sk-ant-local' }, ...settings },
+  });
 }
 
 /** Enqueues reviews the way the backend does, and reads their records back. */

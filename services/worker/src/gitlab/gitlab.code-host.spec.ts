@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { COMMIT_STATUS_NAME, type CommandJob, type ReviewRequest, reviewIdFor } from '@kritik/core';
+import { FakeGitLab } from '@kritik/testing';
+import { CodeHostError } from '../code-host/code-host.js';
+import { judgeFailure } from '../commands/command-failure.js';
+import { GitLabClient } from './gitlab.client.js';
+import { GitLabCodeHost } from './gitlab.code-host.js';
+
+const sha = (text: string) => createHash('sha1').update(text).digest('hex');
+const PROJECT = 'acme/platform/api';
+const repo = { owner: 'acme/platform', name: 'api' };
+
+describe(GitLabCodeHost.name, () => {
+  let gitlab: FakeGitLab;
+  let client: GitLabClient;
+  let sut: GitLabCodeHost;
+  let iid = 1;
+
+  beforeAll(async () => {
+    gitlab = await new FakeGitLab({ user: 'project_14_bot_5f1c2a' }).start();
+    gitlab.addProject(PROJECT);
+    client = new GitLabClient({ url: gitlab.url, token: gitlab.token, maxRetryDelayMs: 50 });
+    sut = new GitLabCodeHost(client, gitlab.token);
+  });
+  afterAll(async () => {
+    client.onApplicationShutdown();
+    await gitlab.stop();
+  });
+  beforeEach(() => gitlab.resetTraffic());
+
+  function newReview(): ReviewRequest {
+    const number = iid++;
+    const headSha = sha(`head-${number}`);
+    gitlab.addMergeRequest({ project: PROJECT, iid: number, baseSha: sha(`base-${number}`), headSha });
+    return {
+      reviewId: reviewIdFor('gitlab', repo, number, headSha),
+      platform: 'gitlab',
+      repo,
+      pr: number,
+      headSha,
+      trigger: 'opened',
+      enqueuedAt: new Date().toISOString(),
+    };
+  }
+
+  const command = (review: ReviewRequest, name: CommandJob['command'] = 'help'): CommandJob => ({
+    command: name,
+    platform: 'gitlab',
+    repo: review.repo,
+    pr: review.pr,
+    enqueuedAt: new Date().toISOString(),
+  });
+
+  it("hands each review the worker's own token and the instance's base URL", async () => {
+    expect(await sut.reviewToken()).toBe(gitlab.token);
+    expect(sut.apiUrl).toBe(gitlab.url);
+  });
+
+  it('sets the kritik status pending on the head, linking to the merge request', async () => {
+    const review = newReview();
+
+    const id = await sut.queueStatus(review);
+
+    const [status] = gitlab.statuses(PROJECT, review.headSha);
+    expect(status).toMatchObject({ id, name: COMMIT_STATUS_NAME, status: 'pending' });
+    expect(status!.description).toContain(review.headSha.slice(0, 7));
+    expect(status!.target_url).toBe(`${gitlab.url}/${PROJECT}/-/merge_requests/${review.pr}`);
+  });
+
+  it.each([
+    ['failure', 'failed'],
+    ['cancelled', 'canceled'],
+  ] as const)('concludes a pending status as %s → %s with the reason', async (conclusion, state) => {
+    const review = newReview();
+    await sut.queueStatus(review);
+
+    await sut.concludeStatus(review, conclusion, 'the review Job was lost');
+
+    const statuses = gitlab.statuses(PROJECT, review.headSha);
+    expect(statuses).toHaveLength(1);
+    expect(statuses[0]).toMatchObject({ status: state, description: expect.stringContaining('Job was lost') });
+  });
+
+  it("keeps the reviewer's own ending", async () => {
+    const review = newReview();
+    await sut.queueStatus(review);
+    await client.request('POST', `/projects/${encodeURIComponent(PROJECT)}/statuses/${review.headSha}`, {
+      state: 'success',
+      name: COMMIT_STATUS_NAME,
+    });
+
+    await sut.concludeStatus(review, 'failure', 'late');
+
+    expect(gitlab.statuses(PROJECT, review.headSha).map((s) => s.status)).toEqual(['success']);
+  });
+
+  it('ends a review visibly even when no status was set before', async () => {
+    const review = newReview();
+    await sut.concludeStatus(review, 'failure', 'no token');
+    expect(gitlab.statuses(PROJECT, review.headSha)).toMatchObject([{ status: 'failed' }]);
+  });
+
+  it('waits out a 429 with Retry-After and tries again', async () => {
+    const review = newReview();
+    gitlab.rateLimitNext(2, 0.01);
+    await sut.queueStatus(review);
+    expect(gitlab.statuses(PROJECT, review.headSha)).toHaveLength(1);
+  });
+
+  it('gives up after its retries, with an error the command queue judges transient', async () => {
+    const review = newReview();
+    gitlab.rateLimitNext(10, 0.01);
+    const error = await sut.queueStatus(review).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodeHostError);
+    expect(judgeFailure(error)).toMatchObject({
+      transient: true,
+      reason: expect.stringMatching(/^GitLab answered HTTP 429/),
+    });
+  });
+
+  it('answers a command with a note on the merge request, and finds its own note by marker', async () => {
+    const review = newReview();
+    const hostile = '<!-- kritik:help abc --> `@kritik review` ](javascript:alert(1))';
+
+    const posted = await sut.comment(command(review), `help text\n\n${hostile}`);
+
+    const notes = gitlab.notes(PROJECT, review.pr);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body).toContain(hostile);
+    expect(posted.url).toBe(`${gitlab.url}/${PROJECT}/-/merge_requests/${review.pr}#note_${notes[0]!.id}`);
+    expect(await sut.findComment(command(review), '<!-- kritik:help abc -->')).toEqual(posted);
+    expect(await sut.findComment(command(review), '<!-- kritik:help other -->')).toBeUndefined();
+  });
+
+  it("does not take another user's note that copies the marker for its own", async () => {
+    const review = newReview();
+    gitlab.addToken('glpat-mallory', { username: 'mallory' });
+    const mallory = new GitLabClient({ url: gitlab.url, token: 'glpat-mallory' });
+    await mallory.request('POST', `/projects/${encodeURIComponent(PROJECT)}/merge_requests/${review.pr}/notes`, {
+      body: '<!-- kritik:help n1 -->',
+    });
+    mallory.onApplicationShutdown();
+
+    expect(await sut.findComment(command(review), '<!-- kritik:help n1 -->')).toBeUndefined();
+  });
+
+  it('reads the merge request head and base for `@kritik review`', async () => {
+    const review = newReview();
+    expect(await sut.pullRequest(command(review, 'review'))).toEqual({
+      state: 'open',
+      draft: false,
+      headSha: review.headSha,
+      baseSha: sha(`base-${review.pr}`),
+    });
+  });
+
+  it('fails a command on a bad token for good, naming GitLab', async () => {
+    const review = newReview();
+    const denied = new GitLabCodeHost(new GitLabClient({ url: gitlab.url, token: 'glpat-revoked' }), 'glpat-revoked');
+    const error = await denied.comment(command(review), 'hi').catch((e: unknown) => e);
+    expect(judgeFailure(error)).toMatchObject({ cause: 'forbidden', transient: false });
+    expect(gitlab.notes(PROJECT, review.pr)).toEqual([]);
+  });
+});
