@@ -1,0 +1,109 @@
+// Where the model runs, read alike by the worker (its gateway) and the reviewer (a Job in direct
+// mode, or the CLI): provider, region, catalogue and fallback, every model checked against the catalogue.
+import { ENV } from './env.js';
+import {
+  catalogueFromJson,
+  DEFAULT_MODEL,
+  MODEL_PROVIDERS,
+  type ModelCatalogue,
+  type ModelProvider,
+  providerModelId,
+  UnknownModelError,
+} from './models.js';
+
+export interface ModelTarget {
+  readonly provider: ModelProvider;
+  readonly model: string;
+}
+
+export interface ModelSettings {
+  readonly provider: ModelProvider;
+  /** Bedrock's AWS region or Vertex AI's location; unset for Anthropic. */
+  readonly region?: string;
+  readonly vertexProjectId?: string;
+  /** The provider's endpoint when not its default (the SDKs' own variables). */
+  readonly bedrockBaseUrl?: string;
+  readonly vertexBaseUrl?: string;
+  readonly catalogue: ModelCatalogue;
+  /** Asked when the primary answers 529/overloaded or 5xx after its retries. */
+  readonly fallback?: ModelTarget;
+  /** Calls in flight at once per provider in this process. */
+  readonly maxConcurrency: number;
+}
+
+export const DEFAULT_MODEL_MAX_CONCURRENCY = 4;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const set = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
+const isProvider = (v: string): v is ModelProvider => (MODEL_PROVIDERS as readonly string[]).includes(v);
+
+/**
+ * The model settings, or every problem named by its variable. The default model and the fallback
+ * must be in the catalogue for their provider, so a wrong name stops the process at start-up with
+ * the list of known ones instead of failing every review.
+ */
+export function readModelSettings(env: Env): { settings: ModelSettings } | { problems: string[] } {
+  const problems: string[] = [];
+  const providerText = set(env[ENV.modelProvider]) ?? 'anthropic';
+  const provider: ModelProvider = isProvider(providerText) ? providerText : 'anthropic';
+  if (!isProvider(providerText)) problems.push(`${ENV.modelProvider} must be one of ${MODEL_PROVIDERS.join(', ')}`);
+  const fallbackProviderText = set(env[ENV.fallbackProvider]);
+  let fallbackProvider = provider;
+  if (fallbackProviderText !== undefined) {
+    if (isProvider(fallbackProviderText)) fallbackProvider = fallbackProviderText;
+    else problems.push(`${ENV.fallbackProvider} must be one of ${MODEL_PROVIDERS.join(', ')}`);
+  }
+  const region = set(env[ENV.modelRegion]);
+  const vertexProjectId = set(env[ENV.vertexProjectId]);
+  const cloud = new Set([provider, fallbackProvider]);
+  if (!region && (cloud.has('bedrock') || cloud.has('vertex'))) {
+    problems.push(`${ENV.modelRegion} must be set for ${[...cloud].filter((p) => p !== 'anthropic').join(' and ')}`);
+  }
+  if (region && !/^[a-z0-9-]+$/.test(region))
+    problems.push(`${ENV.modelRegion} must be a region name such as us-east-1`);
+  if (cloud.has('vertex') && !vertexProjectId) problems.push(`${ENV.vertexProjectId} must be set for vertex`);
+  const urls: Record<string, string | undefined> = {};
+  for (const name of [ENV.bedrockBaseUrl, ENV.vertexBaseUrl]) {
+    const value = set(env[name]);
+    if (value !== undefined && !URL.canParse(value)) problems.push(`${name} must be a URL`);
+    urls[name] = value;
+  }
+  const concurrencyText = set(env[ENV.modelMaxConcurrency]);
+  const maxConcurrency = concurrencyText === undefined ? DEFAULT_MODEL_MAX_CONCURRENCY : Number(concurrencyText);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000) {
+    problems.push(`${ENV.modelMaxConcurrency} must be an integer from 1 to 1000`);
+  }
+  const merged = catalogueFromJson(env[ENV.modelCatalogue]);
+  if ('problems' in merged) {
+    for (const p of merged.problems) problems.push(`${ENV.modelCatalogue} ${p}`);
+    return { problems };
+  }
+  const { catalogue } = merged;
+  const known = (variable: string, target: ModelTarget) => {
+    try {
+      providerModelId(target.model, target.provider, catalogue);
+    } catch (error) {
+      if (!(error instanceof UnknownModelError)) throw error;
+      problems.push(`${variable}: ${error.message}`);
+    }
+  };
+  known('default model', { provider, model: DEFAULT_MODEL });
+  const fallbackModel = set(env[ENV.fallbackModel]);
+  const fallback = fallbackModel ? { provider: fallbackProvider, model: fallbackModel } : undefined;
+  if (fallback) known(ENV.fallbackModel, fallback);
+  else if (fallbackProviderText !== undefined) problems.push(`${ENV.fallbackProvider} needs ${ENV.fallbackModel}`);
+  if (problems.length > 0) return { problems };
+  return {
+    settings: {
+      provider,
+      ...(region ? { region } : {}),
+      ...(vertexProjectId ? { vertexProjectId } : {}),
+      ...(urls[ENV.bedrockBaseUrl] ? { bedrockBaseUrl: urls[ENV.bedrockBaseUrl] } : {}),
+      ...(urls[ENV.vertexBaseUrl] ? { vertexBaseUrl: urls[ENV.vertexBaseUrl] } : {}),
+      catalogue,
+      ...(fallback ? { fallback } : {}),
+      maxConcurrency,
+    },
+  };
+}
