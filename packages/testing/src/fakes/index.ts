@@ -1,7 +1,10 @@
-// Wire-level fakes of the services tests cannot reach: GitHub REST and the Anthropic Messages API.
+// Wire-level fakes of the services tests cannot reach: GitHub REST, the Anthropic Messages API,
+// Amazon Bedrock (with STS) and Vertex AI (with Google's token endpoint).
 export * from './anthropic.js';
+export * from './bedrock.js';
 export * from './github.js';
 export { type AppKeyPair, generateAppKeyPair } from './github-auth.js';
 export type * from './github-types.js';
 export type { FakeReply, RecordedRequest, RouteScope } from './http-fake.js';
 export { buildTarball, type TarEntry } from './tarball.js';
+export * from './vertex.js';
