@@ -1,7 +1,9 @@
 // End-to-end harness of the reviewer: the GitHub and Anthropic fakes from @kritik/testing, a
 // GitHub App installation token minted through the fake's real endpoint, and the real Octokit and
 // Anthropic SDK pointed at them.
+import { spawn } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
+import { join } from 'node:path';
 import { type RepoRef, repoFullName } from '@kritik/core';
 import { FakeAnthropic, FakeGitHub, generateAppKeyPair, type PullFileInput } from '@kritik/testing';
 import { Octokit } from '@octokit/rest';
@@ -9,6 +11,33 @@ import { createOctokit, OctokitGitHub } from '../src/github/github.js';
 import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { TOOL_NAME } from '../src/prompt/prompt.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
+
+const root = join(__dirname, '..', '..', '..');
+// The same entrypoint as dist/main.js, run from source so the spec needs no prior build.
+const entry = join(root, 'services/reviewer/src/main.ts');
+
+/** Job mode as the worker runs it: a child process with only the given environment (and PATH, HOME). */
+export function runJobProcess(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'job'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 export const API_KEY = 'sk-ant-test-key-for-the-fake';
 export const REPO: RepoRef = { owner: 'acme', name: 'api' };

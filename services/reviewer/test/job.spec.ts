@@ -1,37 +1,12 @@
 // Job mode as the worker runs it: a child process with the per-review environment, reporting
 // through the termination message file and its last stdout line.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
 import { FakeAnthropic } from '@kritik/testing';
 import { createOctokit } from '../src/github/github.js';
-import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
-
-const root = join(__dirname, '..', '..', '..');
-// The same entrypoint as dist/main.js, run from source so the spec needs no prior build.
-const entry = join(root, 'services/reviewer/src/main.ts');
-
-function runJob(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'job'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, runJobProcess as runJob, toolReply } from './harness.js';
 
 describe('kritik job', () => {
   let h: Harness;

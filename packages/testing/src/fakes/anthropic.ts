@@ -260,7 +260,11 @@ export class FakeAnthropic extends HttpFake {
     const answer = await this.answer(request, req);
     if ('error' in answer) return answer.error;
     if (request.stream) {
-      return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' }, body: sse(answer.message) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+        body: sse(answer.message),
+      };
     }
     return { status: 200, body: answer.message };
   }

@@ -5,8 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { type AnthropicMessage, FakeAnthropic, type MessagesRequest, streamEvents } from './anthropic.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
 
-/** The `anthropic_version` Bedrock requires in the body of Anthropic models' requests. */
-export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+/**
+ * The `anthropic_version` Bedrock requires in the body: its own `bedrock-2023-05-31`, or the
+ * Messages API version the SDK moves there from the `anthropic-version` header.
+ */
+export const ANTHROPIC_VERSION_IN_BODY = /^(bedrock-|vertex-)?\d{4}-\d{2}-\d{2}$/;
 
 export interface AwsCredential {
   accessKeyId: string;
@@ -68,8 +71,8 @@ export class FakeBedrock extends FakeAnthropic {
     for (const field of ['model', 'stream']) {
       if (field in fields) return awsError(400, 'ValidationException', `extraneous key [${field}] is not permitted`);
     }
-    if (fields.anthropic_version !== BEDROCK_ANTHROPIC_VERSION) {
-      return awsError(400, 'ValidationException', `anthropic_version must be ${BEDROCK_ANTHROPIC_VERSION}`);
+    if (typeof fields.anthropic_version !== 'string' || !ANTHROPIC_VERSION_IN_BODY.test(fields.anthropic_version)) {
+      return awsError(400, 'ValidationException', 'anthropic_version: a version is required in the body');
     }
     this.seen.push({ modelId, stream, region: auth.region, accessKeyId: auth.accessKeyId, body: fields });
     const answer = await this.answer({ ...(fields as unknown as MessagesRequest), model: modelId }, req);
@@ -86,7 +89,10 @@ export class FakeBedrock extends FakeAnthropic {
     if (!stream) return { status: 200, body: answer.message };
     return {
       status: 200,
-      headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/vnd.amazon.eventstream',
+        'x-amzn-bedrock-content-type': 'application/json',
+      },
       body: eventStream(answer.message),
     };
   }
@@ -122,7 +128,11 @@ function bedrockException(status: number): string {
 }
 
 function awsError(status: number, type: string, message: string, headers: Record<string, string> = {}): FakeReply {
-  return { status, headers: { ...headers, 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/` }, body: { message } };
+  return {
+    status,
+    headers: { ...headers, 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/` },
+    body: { message },
+  };
 }
 
 /** The message as Bedrock streams it: one `chunk` event per Anthropic stream event, its JSON base64 in `bytes`. */
@@ -209,7 +219,7 @@ export class FakeSts extends HttpFake {
       return stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
     if (form.get('WebIdentityToken') !== this.options.webIdentityToken) {
-      return stsError(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider');
+      return stsError(400, 'InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider");
     }
     const credential: AwsCredential = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,

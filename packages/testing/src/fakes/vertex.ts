@@ -1,14 +1,16 @@
 // Vertex AI fake for tests: Anthropic models' `:rawPredict` and `:streamRawPredict` under
 // /v1/projects/{p}/locations/{r}/publishers/anthropic/models/{m}, answering with the Anthropic
-// fake's messages behind an OAuth bearer check; and Google's token endpoint that a service-account
-// key's signed JWT is exchanged at (the key's `token_uri` points here).
+// fake's messages behind an OAuth bearer check; and Google's token issuers: the OAuth endpoint a
+// service-account key's signed JWT is exchanged at, and the metadata server GKE Workload Identity
+// answers on (reached through GCE_METADATA_HOST).
 import { createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { FakeAnthropic, type MessagesRequest, sse } from './anthropic.js';
+import { ANTHROPIC_VERSION_IN_BODY } from './bedrock.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
 
-/** The `anthropic_version` Vertex requires in the body of Anthropic models' requests. */
-export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
+/** Where Google's client libraries exchange a service-account JWT for an access token. */
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
 export interface VertexPrediction {
   project: string;
@@ -67,8 +69,8 @@ export class FakeVertex extends FakeAnthropic {
       return googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
     }
     if ('model' in fields) return googleError(400, 'INVALID_ARGUMENT', 'model: the model is named in the URL');
-    if (fields.anthropic_version !== VERTEX_ANTHROPIC_VERSION) {
-      return googleError(400, 'INVALID_ARGUMENT', `anthropic_version must be ${VERTEX_ANTHROPIC_VERSION}`);
+    if (typeof fields.anthropic_version !== 'string' || !ANTHROPIC_VERSION_IN_BODY.test(fields.anthropic_version)) {
+      return googleError(400, 'INVALID_ARGUMENT', 'anthropic_version: a version is required in the body');
     }
     const stream = method === 'streamRawPredict';
     this.seen.push({ project, region, model, stream, body: fields });
@@ -85,14 +87,37 @@ function googleError(code: number, status: string, message: string): FakeReply {
   return { status: code, body: { error: { code, message, status } } };
 }
 
-/** Google's OAuth token endpoint for service accounts: a JWT signed with the key in, an access token out. */
+/**
+ * Google's token issuers: `POST /token` for a service-account key's signed JWT, and the metadata
+ * server's `default` service-account token, as GKE Workload Identity serves it to a pod.
+ */
 export class FakeGoogleOAuth extends HttpFake {
   private readonly keys = new Map<string, ReturnType<typeof createPublicKey>>();
   private readonly tokens = new Set<string>();
 
-  constructor() {
+  constructor(private readonly metadata: { project: string } = { project: 'kritik-test' }) {
     super();
     this.route('POST', '/token', (req) => this.token(req));
+    this.route('GET', '/computeMetadata/v1/instance', (req) => this.fromMetadata(req, () => ''));
+    this.route('GET', '/computeMetadata/v1/project/project-id', (req) =>
+      this.fromMetadata(req, () => this.metadata.project),
+    );
+    this.route('GET', '/computeMetadata/v1/instance/service-accounts/default/token', (req) =>
+      this.fromMetadata(req, () => ({ access_token: this.mint(), expires_in: 3599, token_type: 'Bearer' })),
+    );
+  }
+
+  /** The metadata server answers only requests that carry `Metadata-Flavor: Google`, and says it is Google's. */
+  private fromMetadata(req: RecordedRequest, body: () => unknown): FakeReply {
+    const headers = { 'metadata-flavor': 'Google' };
+    if (req.headers['metadata-flavor'] !== 'Google') return { status: 403, headers, body: 'Missing Metadata-Flavor' };
+    return { status: 200, headers, body: body() };
+  }
+
+  private mint(): string {
+    const token = `ya29.fake-${randomBytes(24).toString('base64url')}`;
+    this.tokens.add(token);
+    return token;
   }
 
   /** A new service-account key whose JWTs this endpoint accepts. */
@@ -147,11 +172,10 @@ export class FakeGoogleOAuth extends HttpFake {
     if (!key) return refuse('Invalid JWT: unknown service account');
     const valid = verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'));
     if (!valid) return refuse('Invalid JWT Signature.');
-    if (claims.aud !== `${this.url}/token`) return refuse('Invalid JWT: audience');
+    // google-auth-library addresses every key's JWT to Google's endpoint, whatever its token_uri says.
+    if (claims.aud !== GOOGLE_TOKEN_URL && claims.aud !== `${this.url}/token`) return refuse('Invalid JWT: audience');
     if (!(claims.scope ?? '').split(' ').includes(CLOUD_PLATFORM)) return refuse('Invalid JWT: scope');
     if (!claims.exp || claims.exp * 1000 < Date.now()) return refuse('Invalid JWT: Token must be a short-lived token');
-    const token = `ya29.fake-${randomBytes(24).toString('base64url')}`;
-    this.tokens.add(token);
-    return { status: 200, body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
+    return { status: 200, body: { access_token: this.mint(), expires_in: 3599, token_type: 'Bearer' } };
   }
 }
