@@ -115,6 +115,7 @@ describe(readModelSettings.name, () => {
         expect.stringMatching(
           /^default model: model "claude-sonnet-5-5" is not in the model catalogue for provider vertex/,
         ),
+        'KRITIK_FALLBACK_PROVIDER needs KRITIK_FALLBACK_MODEL',
       ],
     });
   });
