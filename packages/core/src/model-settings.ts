@@ -4,6 +4,7 @@ import { ENV } from './env.js';
 import {
   catalogueFromJson,
   DEFAULT_MODEL,
+  MODEL_CATALOGUE,
   MODEL_PROVIDERS,
   type ModelCatalogue,
   type ModelProvider,
@@ -80,18 +81,18 @@ export function readModelSettings(env: Env): { settings: ModelSettings } | { pro
     return { problems };
   }
   const { catalogue } = merged;
-  const known = (variable: string, target: ModelTarget) => {
+  const known = (variable: string, target: ModelTarget, what: string) => {
     try {
       providerModelId(target.model, target.provider, catalogue);
     } catch (error) {
       if (!(error instanceof UnknownModelError)) throw error;
-      problems.push(`${variable}: ${error.message}`);
+      problems.push(`${variable}: ${what} ${error.message}`);
     }
   };
-  known('default model', { provider, model: DEFAULT_MODEL });
+  known(ENV.modelProvider, { provider, model: DEFAULT_MODEL }, 'the default');
   const fallbackModel = set(env[ENV.fallbackModel]);
   const fallback = fallbackModel ? { provider: fallbackProvider, model: fallbackModel } : undefined;
-  if (fallback) known(ENV.fallbackModel, fallback);
+  if (fallback) known(ENV.fallbackModel, fallback, 'the fallback');
   else if (fallbackProviderText !== undefined) problems.push(`${ENV.fallbackProvider} needs ${ENV.fallbackModel}`);
   if (problems.length > 0) return { problems };
   return {
@@ -106,4 +107,43 @@ export function readModelSettings(env: Env): { settings: ModelSettings } | { pro
       maxConcurrency,
     },
   };
+}
+
+/** The variables that send a reviewer to a cloud provider, which a gateway's review must not carry. */
+export const PROVIDER_ENV: readonly string[] = [
+  ENV.modelProvider,
+  ENV.modelRegion,
+  ENV.vertexProjectId,
+  ENV.bedrockBaseUrl,
+  ENV.vertexBaseUrl,
+  ENV.fallbackProvider,
+];
+
+/**
+ * The environment that gives a reviewer these settings. Through the gateway the reviewer speaks
+ * Anthropic's API to the gateway, which picks the provider by model: it gets the catalogue (to
+ * price its budget) and the fallback model, never a provider.
+ */
+export function modelEnv(settings: ModelSettings, through: 'gateway' | 'direct'): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (settings.catalogue !== MODEL_CATALOGUE) env[ENV.modelCatalogue] = JSON.stringify(overrideOf(settings.catalogue));
+  if (settings.fallback) env[ENV.fallbackModel] = settings.fallback.model;
+  if (through === 'gateway') return env;
+  env[ENV.modelProvider] = settings.provider;
+  if (settings.region) env[ENV.modelRegion] = settings.region;
+  if (settings.vertexProjectId) env[ENV.vertexProjectId] = settings.vertexProjectId;
+  if (settings.bedrockBaseUrl) env[ENV.bedrockBaseUrl] = settings.bedrockBaseUrl;
+  if (settings.vertexBaseUrl) env[ENV.vertexBaseUrl] = settings.vertexBaseUrl;
+  if (settings.fallback) env[ENV.fallbackProvider] = settings.fallback.provider;
+  env[ENV.modelMaxConcurrency] = String(settings.maxConcurrency);
+  return env;
+}
+
+/** The entries of a merged catalogue that differ from the built-in one: what reproduces it. */
+function overrideOf(catalogue: ModelCatalogue): Record<string, ModelCatalogue[string]> {
+  return Object.fromEntries(
+    Object.entries(catalogue).filter(
+      ([name, entry]) => JSON.stringify(MODEL_CATALOGUE[name]) !== JSON.stringify(entry),
+    ),
+  );
 }

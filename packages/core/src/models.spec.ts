@@ -113,7 +113,7 @@ describe(readModelSettings.name, () => {
         'ANTHROPIC_VERTEX_BASE_URL must be a URL',
         'KRITIK_MODEL_MAX_CONCURRENCY must be an integer from 1 to 1000',
         expect.stringMatching(
-          /^default model: model "claude-sonnet-5-5" is not in the model catalogue for provider vertex/,
+          /^KRITIK_MODEL_PROVIDER: the default model "claude-sonnet-5-5" is not in the model catalogue for provider vertex/,
         ),
         'KRITIK_FALLBACK_PROVIDER needs KRITIK_FALLBACK_MODEL',
       ],

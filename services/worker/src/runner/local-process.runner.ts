@@ -94,6 +94,7 @@ export class LocalProcessRunner implements ReviewRunner {
     env[ENV.terminationLog] = terminationLog;
     env[REVIEW_DEADLINE_ENV] = String(reviewerDeadlineSeconds(this.options.settings.activeDeadlineSeconds));
     const { model } = request;
+    Object.assign(env, model.env);
     const key = model.kind === 'gateway' ? model.token : this.options.anthropicApiKey;
     if (key) env[ENV.anthropicApiKey] = key;
     if (model.baseUrl) env[ENV.anthropicBaseUrl] = model.baseUrl;
