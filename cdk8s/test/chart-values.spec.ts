@@ -219,6 +219,20 @@ describe('the model provider', () => {
     });
   });
 
+  it('lets only the pods that call the provider reach its workload identity endpoint', async () => {
+    const egressOf = (manifests: Manifest[], name: string) =>
+      JSON.stringify(manifests.find((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith(name)));
+    const bedrock = await render({ valuesFiles: [scenario('bedrock-values.yaml')] });
+    const vertex = await render({ valuesFiles: [scenario('vertex-direct-values.yaml')] });
+    const anthropic = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+
+    expect(egressOf(bedrock, '-worker')).toContain('169.254.170.23/32');
+    expect(egressOf(bedrock, '-reviewer')).not.toContain('169.254.170.23/32');
+    expect(egressOf(vertex, '-reviewer')).toContain('169.254.169.252/32');
+    expect(egressOf(vertex, '-reviewer')).not.toContain('169.254.170.23/32');
+    expect(egressOf(anthropic, '-worker')).not.toMatch(/169\.254\.(170\.23|169\.25[24])\/32/);
+  });
+
   it('refuses a provider it does not know', async () => {
     await expect(render({ set: ['model.provider=azure'] })).rejects.toThrow(
       /at '\/model\/provider': value must be one of 'anthropic', 'bedrock', 'vertex'/,

@@ -17,6 +17,28 @@ const tcp = (port: number) => ({ port, protocol: 'TCP' });
 const ANYWHERE = '0.0.0.0/0';
 
 const dns = { ports: [{ port: 53, protocol: 'UDP' }, tcp(53)] };
+
+/** Whether the model provider (or its fallback) is this one. */
+const uses = (provider: 'bedrock' | 'vertex') =>
+  `(or (eq ${values.model.provider} "${provider}") (eq ${values.model.fallback.provider} "${provider}"))`;
+
+/**
+ * Where workload identity hands out credentials, for the pods that call the provider: EKS Pod
+ * Identity's agent (IRSA needs only STS on 443), and GKE's metadata server (169.254.169.252:988
+ * under Dataplane V2). Only the provider in use is opened, so review pods on EKS never reach the
+ * node's instance metadata.
+ */
+function identityEgress(condition?: string): object[] {
+  const block = (cidr: string) => ({ ipBlock: { cidr } });
+  const when = (provider: 'bedrock' | 'vertex') => (condition ? `and ${condition} ${uses(provider)}` : uses(provider));
+  return [
+    whenItem(when('bedrock'), { to: [block('169.254.170.23/32')], ports: [tcp(80)] }),
+    whenItem(when('vertex'), {
+      to: [block('169.254.169.254/32'), block('169.254.169.252/32')],
+      ports: [tcp(80), tcp(988)],
+    }),
+  ];
+}
 const https = { ports: [tcp(443)] };
 
 /** `ports:` from a list of numbers (the schema requires at least one: an empty list would mean all ports). */
@@ -119,6 +141,7 @@ export class KritikNetworkPolicies extends Construct {
         ...redisEgress(),
         { ports: portList(np.kubeApi.ports), to: optionalIpBlocks(np.kubeApi.cidrs) },
         https,
+        ...identityEgress(),
       ],
     });
 
@@ -162,6 +185,8 @@ export class KritikNetworkPolicies extends Construct {
             ports: [tcp(GATEWAY_PORT)],
           }),
           { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
+          // Without the gateway, review pods call the provider with their own identity.
+          ...identityEgress(`(not ${values.anthropic.gateway})`),
           reviewerExtraEgress(),
         ],
       },
