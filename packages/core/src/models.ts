@@ -58,38 +58,23 @@ const model = (
 
 // Provider ids are listed where Bedrock's and Vertex's model catalogues publish them; newer
 // models get theirs through the chart's `model.catalogue` until a release lists them.
+/** A model and its dated alias, with the ids both have on Bedrock and Vertex. */
+const dated = (name: string, date: string, price: ModelPrice, minCacheTokens: number) => {
+  const ids = { bedrock: `anthropic.${name}-${date}-v1:0`, vertex: `${name}@${date}` };
+  return { [name]: model(price, minCacheTokens, ids), [`${name}-${date}`]: model(price, minCacheTokens, ids) };
+};
+
 const BUILT_IN: Record<string, ReturnType<typeof model>> = {
   'claude-sonnet-5-5': model(SONNET_5, 1024),
   'claude-sonnet-5': model(SONNET_5, 1024),
   'claude-sonnet-4-6': model(SONNET_4, 1024),
-  'claude-sonnet-4-5': model(SONNET_4, 1024, {
-    bedrock: 'anthropic.claude-sonnet-4-5-20250929-v1:0',
-    vertex: 'claude-sonnet-4-5@20250929',
-  }),
-  'claude-sonnet-4-5-20250929': model(SONNET_4, 1024, {
-    bedrock: 'anthropic.claude-sonnet-4-5-20250929-v1:0',
-    vertex: 'claude-sonnet-4-5@20250929',
-  }),
-  'claude-haiku-4-5': model(HAIKU_4_5, 4096, {
-    bedrock: 'anthropic.claude-haiku-4-5-20251001-v1:0',
-    vertex: 'claude-haiku-4-5@20251001',
-  }),
-  'claude-haiku-4-5-20251001': model(HAIKU_4_5, 4096, {
-    bedrock: 'anthropic.claude-haiku-4-5-20251001-v1:0',
-    vertex: 'claude-haiku-4-5@20251001',
-  }),
+  ...dated('claude-sonnet-4-5', '20250929', SONNET_4, 1024),
+  ...dated('claude-haiku-4-5', '20251001', HAIKU_4_5, 4096),
   'claude-opus-5': model(OPUS_4_5, 4096),
   'claude-opus-4-8': model(OPUS_4_5, 4096),
   'claude-opus-4-7': model(OPUS_4_5, 4096),
   'claude-opus-4-6': model(OPUS_4_5, 4096),
-  'claude-opus-4-5': model(OPUS_4_5, 4096, {
-    bedrock: 'anthropic.claude-opus-4-5-20251101-v1:0',
-    vertex: 'claude-opus-4-5@20251101',
-  }),
-  'claude-opus-4-5-20251101': model(OPUS_4_5, 4096, {
-    bedrock: 'anthropic.claude-opus-4-5-20251101-v1:0',
-    vertex: 'claude-opus-4-5@20251101',
-  }),
+  ...dated('claude-opus-4-5', '20251101', OPUS_4_5, 4096),
   'claude-fable-5': model(FABLE_5, 4096),
   'claude-mythos-5': model(FABLE_5, 4096),
 };

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
 import { join } from 'node:path';
-import { type RepoRef, repoFullName } from '@kritik/core';
+import { type RepoRef, repoFullName, reviewIdFor } from '@kritik/core';
 import { FakeAnthropic, FakeGitHub, generateAppKeyPair, type PullFileInput } from '@kritik/testing';
 import { Octokit } from '@octokit/rest';
 import { createOctokit, OctokitGitHub } from '../src/github/github.js';
@@ -38,6 +38,19 @@ export function runJobProcess(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The review payload the worker hands a Job for the harness's pull request. */
+export const jobPayload = (apiUrl: string) => ({
+  reviewId: reviewIdFor('github', REPO, 7, HEAD_SHA),
+  platform: 'github',
+  repo: REPO,
+  pr: 7,
+  baseSha: BASE_SHA,
+  headSha: HEAD_SHA,
+  trigger: 'opened',
+  enqueuedAt: new Date().toISOString(),
+  apiUrl,
+});
 
 export const API_KEY = 'sk-ant-test-key-for-the-fake';
 export const REPO: RepoRef = { owner: 'acme', name: 'api' };

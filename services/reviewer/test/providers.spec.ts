@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnthropicBedrock } from '@anthropic-ai/bedrock-sdk';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
-import { costOf, MODEL_CATALOGUE, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { costOf, MODEL_CATALOGUE, reviewResultSchema } from '@kritik/core';
 import { FakeBedrock, FakeGoogleOAuth, FakeSts, FakeVertex, GOOGLE_TOKEN_URL } from '@kritik/testing';
 import { JWT } from 'google-auth-library';
-import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, runJobProcess, toolReply } from './harness.js';
+import { API_KEY, Harness, jobPayload, runJobProcess, toolReply } from './harness.js';
 
 const REGION = 'eu-central-1';
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
@@ -45,17 +45,7 @@ describe('review through a model provider', () => {
   /** The Job's environment without any Anthropic key: HOME is empty, so no AWS or gcloud profile is found. */
   const jobEnv = (extra: Record<string, string>) => ({
     HOME: dir,
-    KRITIK_REVIEW: JSON.stringify({
-      reviewId: reviewIdFor('github', REPO, 7, HEAD_SHA),
-      platform: 'github',
-      repo: REPO,
-      pr: 7,
-      baseSha: BASE_SHA,
-      headSha: HEAD_SHA,
-      trigger: 'opened',
-      enqueuedAt: new Date().toISOString(),
-      apiUrl: h.github.url,
-    }),
+    KRITIK_REVIEW: JSON.stringify(jobPayload(h.github.url)),
     GITHUB_TOKEN: h.token,
     KRITIK_TERMINATION_LOG: join(dir, 'termination-log'),
     ...extra,
