@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnthropicBedrock } from '@anthropic-ai/bedrock-sdk';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
-import { costOf, MODEL_CATALOGUE, reviewResultSchema } from '@kritik/core';
+import { costOf, MODEL_CATALOGUE, readModelSettings, reviewResultSchema } from '@kritik/core';
 import { FakeBedrock, FakeGoogleOAuth, FakeSts, FakeVertex, GOOGLE_TOKEN_URL } from '@kritik/testing';
 import { JWT } from 'google-auth-library';
+import { createModelPort } from '../src/llm/providers.js';
 import { API_KEY, Harness, jobPayload, runJobProcess, toolReply } from './harness.js';
 
 const REGION = 'eu-central-1';
@@ -320,5 +321,29 @@ describe('review through a model provider', () => {
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('KRITIK_MODEL_CATALOGUE claude-sonnet-5-5.price.input');
     });
+  });
+});
+
+describe('the catalogue in a review', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await new Harness().start();
+  });
+  afterEach(() => h.stop());
+
+  it("keeps max_input_tokens within the model's context window from the catalogue override", async () => {
+    await h.repo('max_input_tokens: 500000\n');
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script(toolReply('Small model.'));
+    const read = readModelSettings({ KRITIK_MODEL_CATALOGUE: '{"claude-sonnet-5-5":{"contextWindow":100000}}' });
+    if ('problems' in read) throw new Error(read.problems.join('; '));
+
+    await h.review({
+      llm: createModelPort({ settings: read.settings, apiKey: API_KEY, anthropicBaseUrl: h.anthropic.url }),
+    });
+
+    expect(h.reviews()[0]!.body).toContain(
+      'max_input_tokens (500000) is above the context window of `claude-sonnet-5-5`; 100000 was used.',
+    );
   });
 });

@@ -36,14 +36,24 @@ export interface Plan {
 /** Share of max_input_tokens a unit may fill when the model explores: the rest is for what it reads. */
 const EXPLORE_PACK_SHARE = 0.5;
 
+/** `max_input_tokens` never above the model's context window, as the catalogue gives it. */
+function withinContextWindow(config: KritikConfig, catalogue: ModelCatalogue, notes: string[]): KritikConfig {
+  const window = Object.hasOwn(catalogue, config.model) ? catalogue[config.model]?.contextWindow : undefined;
+  if (window === undefined || config.max_input_tokens <= window) return config;
+  notes.push(
+    `max_input_tokens (${config.max_input_tokens}) is above the context window of ${inlineCode(config.model)}; ${window} was used.`,
+  );
+  return { ...config, max_input_tokens: window };
+}
+
 export function plan(
   gathered: Gathered,
   withModel: boolean,
   explore = false,
   catalogue: ModelCatalogue = MODEL_CATALOGUE,
 ): Plan {
-  const config = gathered.loaded.config;
   const notes = [...gathered.collected.notes];
+  const config = withinContextWindow(gathered.loaded.config, catalogue, notes);
   const userIgnore = compileGlobs(config.ignore.filter((g) => !g.startsWith('!')));
   const ignored = compileIgnore([...DEFAULT_IGNORE, ...config.ignore]);
   const skipped: SkippedFile[] = [];
