@@ -271,6 +271,41 @@ describe('review through a model provider', () => {
       expect(run.stderr).toContain('falling back to claude-haiku-4-5');
     });
 
+    it('falls back from Bedrock answering 503 to Anthropic, on another provider', async () => {
+      const bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
+      const unavailable = {
+        error: { status: 503, message: 'Service unavailable', headers: { 'retry-after-ms': '5' } },
+      };
+      bedrock.script(unavailable, unavailable, unavailable);
+      h.anthropic.script(toolReply('Anthropic answered.'));
+      try {
+        const run = await runJobProcess(
+          jobEnv({
+            KRITIK_MODEL_PROVIDER: 'bedrock',
+            KRITIK_MODEL_REGION: REGION,
+            ANTHROPIC_BEDROCK_BASE_URL: bedrock.url,
+            KRITIK_MODEL_CATALOGUE: catalogue({ bedrock: BEDROCK_SONNET }),
+            AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+            KRITIK_FALLBACK_PROVIDER: 'anthropic',
+            KRITIK_FALLBACK_MODEL: 'claude-sonnet-5-5',
+            ANTHROPIC_API_KEY: API_KEY,
+            ANTHROPIC_BASE_URL: h.anthropic.url,
+          }),
+        );
+
+        expect(run.code).toBe(0);
+        expect(bedrock.invocations()).toHaveLength(3);
+        expect(h.anthropic.messageRequests().map((r) => r.model)).toEqual(['claude-sonnet-5-5']);
+        expect(result()).toMatchObject({
+          status: 'posted',
+          fallback: { from: 'claude-sonnet-5-5', to: 'anthropic/claude-sonnet-5-5', calls: 1 },
+        });
+      } finally {
+        await bedrock.stop();
+      }
+    });
+
     it('does not fall back on a client error', async () => {
       h.anthropic.script({ error: { status: 400, message: 'bad request' } });
 
