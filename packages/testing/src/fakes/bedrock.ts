@@ -2,6 +2,7 @@
 // event-stream framing) answering with the Anthropic fake's messages, behind a SigV4 check of the
 // credential, service and region; and STS's AssumeRoleWithWebIdentity, as IRSA's token file reaches it.
 import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { type AnthropicMessage, FakeAnthropic, type MessagesRequest, streamEvents } from './anthropic.js';
 import { type FakeReply, HttpFake, type RecordedRequest } from './http-fake.js';
 
@@ -173,18 +174,6 @@ export function eventStreamMessage(headers: Record<string, string>, payload: Buf
   const trailer = Buffer.alloc(4);
   trailer.writeUInt32BE(crc32(body), 0);
   return Buffer.concat([body, trailer]);
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 export interface FakeStsOptions {
