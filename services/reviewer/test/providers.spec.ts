@@ -366,6 +366,38 @@ describe('the catalogue in a review', () => {
   });
   afterEach(() => h.stop());
 
+  it('sends no cache breakpoints to a model the catalogue says cannot cache', async () => {
+    await h.repo();
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script(toolReply('No cache.'));
+    const read = readModelSettings({
+      KRITIK_MODEL_CATALOGUE: '{"claude-sonnet-5-5":{"promptCaching":{"supported":false}}}',
+    });
+    if ('problems' in read) throw new Error(read.problems.join('; '));
+
+    await h.review({
+      llm: createModelPort({ settings: read.settings, apiKey: API_KEY, anthropicBaseUrl: h.anthropic.url }),
+    });
+
+    const [sent] = h.anthropic.requestsTo('POST /v1/messages');
+    expect(sent!.rawBody).toContain('"system"');
+    expect(sent!.rawBody).not.toContain('cache_control');
+  });
+
+  it('keeps the cache breakpoints of a model that caches', async () => {
+    await h.repo();
+    h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);
+    h.anthropic.script(toolReply('Cached.'));
+    const read = readModelSettings({});
+    if ('problems' in read) throw new Error(read.problems.join('; '));
+
+    await h.review({
+      llm: createModelPort({ settings: read.settings, apiKey: API_KEY, anthropicBaseUrl: h.anthropic.url }),
+    });
+
+    expect(h.anthropic.requestsTo('POST /v1/messages')[0]!.rawBody).toContain('"cache_control"');
+  });
+
   it("keeps max_input_tokens within the model's context window from the catalogue override", async () => {
     await h.repo('max_input_tokens: 500000\n');
     h.pullRequest([{ filename: 'a.go', status: 'added', patch: '@@ -0,0 +1,2 @@\n+package a\n+func A() {}' }]);

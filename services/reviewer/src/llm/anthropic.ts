@@ -131,6 +131,24 @@ export function usageOf(u: Anthropic.Messages.Usage | undefined): TokenUsage {
   };
 }
 
+/** The request without `cache_control` on its system blocks, tools and message blocks. */
+export function withoutCacheControl(request: MessageRequest): MessageRequest {
+  const strip = <T>(block: T): T => {
+    if (!block || typeof block !== 'object' || !('cache_control' in block)) return block;
+    const { cache_control: _dropped, ...rest } = block as T & { cache_control?: unknown };
+    return rest as T;
+  };
+  const { cache_control: _top, ...rest } = request as MessageRequest & { cache_control?: unknown };
+  return {
+    ...rest,
+    ...(Array.isArray(request.system) ? { system: request.system.map(strip) } : {}),
+    ...(request.tools ? { tools: request.tools.map(strip) } : {}),
+    messages: request.messages.map((m) =>
+      typeof m.content === 'string' ? m : { ...m, content: m.content.map(strip) },
+    ),
+  } as MessageRequest;
+}
+
 const PROVIDER_NAMES: Record<ModelProvider, string> = {
   anthropic: 'Anthropic API',
   bedrock: 'Amazon Bedrock',
@@ -153,7 +171,13 @@ export class AnthropicLlm implements LlmPort {
 
   async send(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelTurn> {
     const limit = this.route?.limit;
-    const routed = { ...request, model: this.modelId(request.model) };
+    const entry =
+      this.route && Object.hasOwn(this.route.catalogue, request.model)
+        ? this.route.catalogue[request.model]
+        : undefined;
+    // A model the catalogue says cannot cache gets no breakpoints (some providers refuse them).
+    const cacheable = entry?.promptCaching.supported ?? true;
+    const routed = { ...(cacheable ? request : withoutCacheControl(request)), model: this.modelId(request.model) };
     return limit ? limit.run(() => this.attempts(routed, options)) : this.attempts(routed, options);
   }
 
