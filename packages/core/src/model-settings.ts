@@ -147,3 +147,25 @@ function overrideOf(catalogue: ModelCatalogue): Record<string, ModelCatalogue[st
     ),
   );
 }
+
+/**
+ * Variables the provider SDKs read credentials from (keys, profile, IRSA's token file, EKS Pod
+ * Identity's agent, Google's key file or metadata server). Kubernetes injects them into a pod;
+ * a reviewer the worker runs as a local process inherits them when it calls the provider itself.
+ */
+export const PROVIDER_CREDENTIAL_ENV: readonly string[] = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_ENDPOINT_URL_STS',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GCE_METADATA_HOST',
+];

@@ -5,7 +5,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, REVIEW_DEADLINE_ENV, type ReviewJobSettings, reviewerDeadlineSeconds } from '@kritik/core';
+import {
+  ENV,
+  PROVIDER_CREDENTIAL_ENV,
+  REVIEW_DEADLINE_ENV,
+  type ReviewJobSettings,
+  reviewerDeadlineSeconds,
+} from '@kritik/core';
 import { parseReviewResult } from './review-result.js';
 import {
   type ExistingRun,
@@ -86,7 +92,10 @@ export class LocalProcessRunner implements ReviewRunner {
 
   private env(request: RunRequest, terminationLog: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
-    for (const name of INHERITED) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
+    // A reviewer that calls a cloud provider itself signs with the worker's own cloud credentials,
+    // as it gets the worker's Anthropic key; through the gateway it needs neither.
+    const inherited = request.model.kind === 'direct' ? [...INHERITED, ...PROVIDER_CREDENTIAL_ENV] : INHERITED;
+    for (const name of inherited) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
     Object.assign(env, this.options.settings.env);
     env[ENV.review] = JSON.stringify(request.payload);
     env[ENV.githubToken] = request.token;
