@@ -13,14 +13,11 @@ import { FakeBedrock, startRedis } from '@kritik/testing';
 import { GatewayGrants, gatewaySettingsSchema, ModelGateway } from '@kritik/worker';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { numberOption, percentile } from '../measure.js';
 
-const arg = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const calls = arg('calls', 200);
-const concurrency = arg('concurrency', 20);
-const promptKiB = arg('prompt-kib', 200);
+const calls = numberOption('calls', 200);
+const concurrency = numberOption('concurrency', 20);
+const promptKiB = numberOption('prompt-kib', 200);
 
 const REGION = 'eu-central-1';
 const BEDROCK_ID = 'anthropic.claude-haiku-4-5-20251001-v1:0';
@@ -30,7 +27,6 @@ process.env.AWS_ACCESS_KEY_ID = KEY.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
 
 const body = 'x'.repeat(promptKiB * 1024);
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil((p / 100) * xs.length) - 1]!;
 
 async function run(send: () => Promise<unknown>, parallel: number, bedrock: FakeBedrock) {
   const times: number[] = [];

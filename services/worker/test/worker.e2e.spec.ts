@@ -9,6 +9,7 @@ import {
   FakeAnthropic,
   FakeBedrock,
   freePort,
+  setProcessEnv,
   startControlPlane,
   startRedis,
   startTestKubelet,
@@ -269,14 +270,13 @@ describe('worker', () => {
   describe('through the model gateway to Amazon Bedrock', () => {
     const REGION = 'eu-west-1';
     const KEY = { accessKeyId: 'AKIAWORKERE2E0000001', secretAccessKey: 'worker/e2e/secret' };
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    let restoreEnv: () => void = () => {};
     let bedrock: FakeBedrock;
     let sut: WorkerUnderTest;
 
     beforeAll(async () => {
       // The worker's identity, from the environment the AWS SDK reads (IRSA's, in a cluster).
-      process.env.AWS_ACCESS_KEY_ID = KEY.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
+      restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
       bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
       bedrock.setDefaultReply(findingsReply());
       const read = readModelSettings({
@@ -302,13 +302,7 @@ describe('worker', () => {
     afterAll(async () => {
       await sut?.close();
       await bedrock?.stop();
-      for (const [name, value] of [
-        ['AWS_ACCESS_KEY_ID', saved.id],
-        ['AWS_SECRET_ACCESS_KEY', saved.secret],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnv();
     });
 
     it('reviews through Bedrock signed by the worker, with a Job that knows no provider and holds no cloud credential', async () => {

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { readModelSettings, redisKeys } from '@kritik/core';
 import { createLogger } from '@kritik/server';
-import { FakeAnthropic, FakeBedrock, startRedis, type TestRedis } from '@kritik/testing';
+import { FakeAnthropic, FakeBedrock, setProcessEnv, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { gatewaySettingsSchema } from '../config/worker.config.js';
@@ -228,15 +228,14 @@ describe(ModelGateway.name, () => {
     const REGION = 'eu-west-1';
     const KEY = { accessKeyId: 'AKIAWORKERFAKE000001', secretAccessKey: 'worker/secret/for/the/fake' };
     const PRICE = { input: 7, output: 11, cacheWrite: 13, cacheRead: 0.5 };
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    let restoreEnv: () => void = () => {};
     let bedrock: FakeBedrock;
     let cloud: ModelGateway;
     let cloudUrl: string;
 
     beforeAll(async () => {
       // The worker's own identity, read from the environment by the AWS SDK as IRSA's would be.
-      process.env.AWS_ACCESS_KEY_ID = KEY.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
+      restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
       bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
       const read = readModelSettings({
         KRITIK_MODEL_PROVIDER: 'bedrock',
@@ -262,13 +261,7 @@ describe(ModelGateway.name, () => {
     afterAll(async () => {
       await cloud?.onApplicationShutdown();
       await bedrock?.stop();
-      for (const [name, value] of [
-        ['AWS_ACCESS_KEY_ID', saved.id],
-        ['AWS_SECRET_ACCESS_KEY', saved.secret],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnv();
     });
 
     const cloudSdk = (apiKey: string) => new Anthropic({ apiKey, baseURL: cloudUrl, maxRetries: 0 });
