@@ -13,7 +13,7 @@ import { FakeBedrock, startRedis } from '@kritik/testing';
 import { GatewayGrants, gatewaySettingsSchema, ModelGateway } from '@kritik/worker';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { numberOption, percentile } from '../measure.js';
+import { callsAtOnce, numberOption } from '../measure.js';
 
 const calls = numberOption('calls', 200);
 const concurrency = numberOption('concurrency', 20);
@@ -29,22 +29,9 @@ process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
 const body = 'x'.repeat(promptKiB * 1024);
 
 async function run(send: () => Promise<unknown>, parallel: number, bedrock: FakeBedrock) {
-  const times: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < calls) {
-        next++;
-        const t = performance.now();
-        await send();
-        times.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const figures = await callsAtOnce(send, calls, parallel);
   bedrock.resetTraffic();
-  return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: calls / seconds };
+  return figures;
 }
 
 const [redis, bedrock] = await Promise.all([startRedis(), new FakeBedrock({ region: REGION }).allow(KEY).start()]);
