@@ -1,7 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { readModelSettings, redisKeys } from '@kritik/core';
 import { createLogger } from '@kritik/server';
-import { FakeAnthropic, FakeBedrock, setProcessEnv, startRedis, type TestRedis } from '@kritik/testing';
+import {
+  FakeAnthropic,
+  FakeBedrock,
+  FakeGoogleOAuth,
+  FakeVertex,
+  setProcessEnv,
+  startRedis,
+  type TestRedis,
+} from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { gatewaySettingsSchema } from '../config/worker.config.js';
@@ -335,6 +343,70 @@ describe(ModelGateway.name, () => {
 
       expect(inFlight).toBe(1);
       expect(replies.map((r) => (r.content[0] as { text: string }).text)).toEqual(['first', 'second']);
+    });
+  });
+
+  describe('through Vertex AI', () => {
+    const PROJECT = 'acme-reviews';
+    const LOCATION = 'europe-west1';
+    let oauth: FakeGoogleOAuth;
+    let vertex: FakeVertex;
+    let cloud: ModelGateway;
+    let restoreEnv: () => void = () => {};
+
+    beforeAll(async () => {
+      oauth = await new FakeGoogleOAuth({ project: PROJECT }).start();
+      vertex = await new FakeVertex(oauth, { project: PROJECT, region: LOCATION }).start();
+      // GKE Workload Identity's metadata server, where google-auth-library looks for the worker's token.
+      restoreEnv = setProcessEnv({ GCE_METADATA_HOST: new URL(oauth.url).host });
+      const read = readModelSettings({
+        KRITIK_MODEL_PROVIDER: 'vertex',
+        KRITIK_MODEL_REGION: LOCATION,
+        KRITIK_VERTEX_PROJECT_ID: PROJECT,
+        ANTHROPIC_VERTEX_BASE_URL: `${vertex.url}/v1`,
+        KRITIK_MODEL_CATALOGUE: JSON.stringify({
+          'claude-sonnet-5-5': { ids: { vertex: 'claude-sonnet-5-5@20260101' } },
+        }),
+      });
+      if ('problems' in read) throw new Error(read.problems.join('; '));
+      registry = new Registry();
+      cloud = new ModelGateway(
+        grants,
+        gatewaySettingsSchema.parse({ port: 0 }),
+        { baseUrl: 'http://127.0.0.1:9', model: read.settings },
+        registry,
+        createLogger({ name: 'gateway', level: 'silent' }),
+      );
+      await cloud.onApplicationBootstrap();
+    });
+    afterAll(async () => {
+      await cloud?.onApplicationShutdown();
+      await Promise.all([vertex?.stop(), oauth?.stop()]);
+      restoreEnv();
+    });
+
+    it('calls rawPredict with the token of the worker identity, never the review token', async () => {
+      const token = await grants.issue('review000031', MAX_COST_USD, 60);
+      vertex.script({ text: 'From Vertex.', usage: { input_tokens: 10, output_tokens: 5 } });
+
+      const reply = await new Anthropic({
+        apiKey: token,
+        baseURL: `http://127.0.0.1:${cloud.port}`,
+        maxRetries: 0,
+      }).messages.create(REQUEST);
+
+      expect(reply.content).toEqual([{ type: 'text', text: 'From Vertex.' }]);
+      expect(vertex.predictions()).toEqual([
+        expect.objectContaining({
+          project: PROJECT,
+          region: LOCATION,
+          model: 'claude-sonnet-5-5@20260101',
+          stream: false,
+        }),
+      ]);
+      expect(oauth.issued).toBe(1);
+      expect(JSON.stringify(vertex.requestsTo({ path: /rawPredict$/ }))).not.toContain(token);
+      expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 1, input: 10, output: 5 } });
     });
   });
 
