@@ -33,3 +33,22 @@ export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 };
+
+/** `calls` calls of `send`, `parallel` in flight at a time: p50 and p99 per call, and calls per second. */
+export async function callsAtOnce(send: () => Promise<unknown>, calls: number, parallel: number) {
+  const times: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < calls) {
+        next++;
+        const t = performance.now();
+        await send();
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: calls / seconds };
+}

@@ -11,6 +11,7 @@ import { FakeAnthropic, startRedis } from '@kritik/testing';
 import { GatewayGrants, gatewaySettingsSchema, ModelGateway } from '@kritik/worker';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { callsAtOnce } from '../measure.js';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -28,26 +29,11 @@ const request = {
   messages: [{ role: 'user' as const, content: 'x'.repeat(promptKiB * 1024) }],
 };
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil((p / 100) * xs.length) - 1]!;
-
 async function run(client: Anthropic, parallel: number, anthropic: FakeAnthropic) {
-  const times: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < calls) {
-        next++;
-        const t = performance.now();
-        await client.messages.create(request);
-        times.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const figures = await callsAtOnce(() => client.messages.create(request), calls, parallel);
   // The fake records every request; forgetting them keeps the RSS figure about the gateway.
   anthropic.resetTraffic();
-  return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: calls / seconds };
+  return figures;
 }
 
 const [redis, anthropic] = await Promise.all([startRedis(), new FakeAnthropic({ apiKey: KEY }).start()]);

@@ -186,6 +186,61 @@ describe('the worker', () => {
   });
 });
 
+describe('the model provider', () => {
+  it('gives the worker its provider, catalogue and fallback, and its ServiceAccount the IRSA role', async () => {
+    const manifests = await render({ valuesFiles: [scenario('bedrock-values.yaml')] });
+    const env = Object.fromEntries(envOf(manifests, 'worker').map((e) => [e.name, e.value]));
+    const accounts = manifests.filter((m) => m.kind === 'ServiceAccount');
+
+    expect(env).toMatchObject({
+      [ENV.modelProvider]: 'bedrock',
+      [ENV.modelRegion]: 'eu-central-1',
+      [ENV.fallbackModel]: 'claude-haiku-4-5',
+      [ENV.modelMaxConcurrency]: '8',
+    });
+    expect(JSON.parse(env[ENV.modelCatalogue]!)).toEqual({
+      'claude-sonnet-5-5': {
+        ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' },
+        price: { input: 1.8, output: 9 },
+      },
+    });
+    expect(accounts.find((m) => m.metadata.name.endsWith('-worker'))?.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/kritik-worker-bedrock',
+    });
+    expect(accounts.find((m) => m.metadata.name.endsWith('-reviewer'))?.metadata.annotations).toBeUndefined();
+    expect(JSON.stringify(manifests.filter((m) => m.kind === 'Secret'))).not.toContain('ANTHROPIC_API_KEY');
+  });
+
+  it('annotates the review Jobs ServiceAccount for GKE Workload Identity when Jobs call Vertex themselves', async () => {
+    const manifests = await render({ valuesFiles: [scenario('vertex-direct-values.yaml')] });
+    const reviewer = manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name.endsWith('-reviewer'));
+
+    expect(reviewer?.metadata.annotations).toEqual({
+      'iam.gke.io/gcp-service-account': 'kritik-reviewer@acme-reviews.iam.gserviceaccount.com',
+    });
+  });
+
+  it('lets only the pods that call the provider reach its workload identity endpoint', async () => {
+    const egressOf = (manifests: Manifest[], name: string) =>
+      JSON.stringify(manifests.find((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith(name)));
+    const bedrock = await render({ valuesFiles: [scenario('bedrock-values.yaml')] });
+    const vertex = await render({ valuesFiles: [scenario('vertex-direct-values.yaml')] });
+    const anthropic = await render({ valuesFiles: [scenario('minimal-values.yaml')] });
+
+    expect(egressOf(bedrock, '-worker')).toContain('169.254.170.23/32');
+    expect(egressOf(bedrock, '-reviewer')).not.toContain('169.254.170.23/32');
+    expect(egressOf(vertex, '-reviewer')).toContain('169.254.169.252/32');
+    expect(egressOf(vertex, '-reviewer')).not.toContain('169.254.170.23/32');
+    expect(egressOf(anthropic, '-worker')).not.toMatch(/169\.254\.(170\.23|169\.25[24])\/32/);
+  });
+
+  it('refuses a provider it does not know', async () => {
+    await expect(render({ set: ['model.provider=azure'] })).rejects.toThrow(
+      /at '\/model\/provider': value must be one of 'anthropic', 'bedrock', 'vertex'/,
+    );
+  });
+});
+
 describe('the bundled Redis', () => {
   it('requires the generated password, which backend and worker connect with', async () => {
     const manifests = await render();

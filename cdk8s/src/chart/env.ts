@@ -147,6 +147,22 @@ function modelEnv(): EnvVar[] {
   ];
 }
 
+/** Where the model runs; the worker validates it at start-up and hands what a review needs to its Job. */
+function providerEnv(): EnvVar[] {
+  const m = values.model;
+  return [
+    { name: ENV.modelProvider, value: value(m.provider) },
+    whenItem(m.region, { name: ENV.modelRegion, value: value(m.region) }),
+    whenItem(m.vertexProjectId, { name: ENV.vertexProjectId, value: value(m.vertexProjectId) }),
+    whenItem(`and ${m.endpoint} (eq ${m.provider} "bedrock")`, { name: ENV.bedrockBaseUrl, value: value(m.endpoint) }),
+    whenItem(`and ${m.endpoint} (eq ${m.provider} "vertex")`, { name: ENV.vertexBaseUrl, value: value(m.endpoint) }),
+    whenItem(m.catalogue, { name: ENV.modelCatalogue, value: expr(`toJson ${m.catalogue} | quote`) }),
+    whenItem(m.fallback.model, { name: ENV.fallbackModel, value: value(m.fallback.model) }),
+    whenItem(m.fallback.provider, { name: ENV.fallbackProvider, value: value(m.fallback.provider) }),
+    { name: ENV.modelMaxConcurrency, value: expr(`${m.maxConcurrency} | quote`) },
+  ];
+}
+
 export function workerEnv(): EnvVar[] {
   return [
     ...commonEnv('worker', WORKER_PORT),
@@ -155,6 +171,7 @@ export function workerEnv(): EnvVar[] {
     ...appCredentials(),
     ...gitlabEnv(fromSecret(ENV.gitlabToken, gitlabSecret, value(gitlab.secretKeys.token))),
     ...modelEnv(),
+    ...providerEnv(),
     spliceYaml<EnvVar>(values.worker.extraEnv),
   ];
 }

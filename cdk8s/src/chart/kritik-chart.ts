@@ -38,6 +38,7 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
     values: values.worker,
     port: WORKER_PORT,
     env: workerEnv(),
+    serviceAccountAnnotations: optionalYaml(values.model.serviceAccountAnnotations.worker),
     apiAccess: true,
     // Declared whether or not the gateway is on; only review pods may reach it (NetworkPolicy).
     extraPorts: [{ name: GATEWAY_PORT_NAME, number: GATEWAY_PORT }],

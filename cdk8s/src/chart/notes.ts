@@ -41,10 +41,16 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
 WARNING: github.appId and github.privateKey are not set: the worker will not start until they
          are (or github.existingSecret names a Secret with them).
 {{- end }}
-{{- if not (or .Values.anthropic.existingSecret .Values.anthropic.apiKey) }}
+{{- if and (or (eq .Values.model.provider "anthropic") (eq .Values.model.fallback.provider "anthropic")) (not (or .Values.anthropic.existingSecret .Values.anthropic.apiKey)) }}
 
 WARNING: no Anthropic API key: set anthropic.existingSecret (a Secret with ANTHROPIC_API_KEY in
          namespace {{ include "kritik.anthropicNamespace" . }}) or anthropic.apiKey; reviews fail without it.
+{{- end }}
+{{- if and (ne .Values.model.provider "anthropic") (not (or .Values.model.serviceAccountAnnotations.worker .Values.model.serviceAccountAnnotations.reviewer)) }}
+
+NOTE: model.provider is {{ .Values.model.provider }} and no ServiceAccount is annotated for workload
+      identity: the {{ if .Values.anthropic.gateway }}worker{{ else }}review Jobs{{ end }} must get cloud credentials another way (EKS Pod Identity
+      needs no annotation). See docs/providers.
 {{- end }}
 {{- if .Values.redis.enabled }}
 

@@ -2,10 +2,12 @@
 // worker's Role generated from REQUIRED_PERMISSIONS, the reviewer's token-less ServiceAccount,
 // and the Anthropic key Secret (beside the worker with the gateway, here without it).
 import { ENV, permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
+import { JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { jobsNamespace, labels, metadata, nameOf, releaseNamespace } from '../chart/meta.js';
-import { expr } from '../helm/expr.js';
+import { expr, optionalYaml } from '../helm/expr.js';
+import { patchSynthesized } from '../helm/patch.js';
 import { onlyIf } from '../helm/template-file.js';
 import { values } from '../values/definition.js';
 
@@ -52,10 +54,15 @@ export class JobsNamespace extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: props.workerServiceAccount, namespace: releaseNamespace }],
     });
 
-    new kplus.ServiceAccount(this, 'reviewer', {
+    const reviewer = new kplus.ServiceAccount(this, 'reviewer', {
       metadata: metadata(expr('include "kritik.reviewerServiceAccountName" .'), 'reviewer', jobsNamespace),
       automountToken: false,
     });
+    // Workload identity (IRSA role, GKE service account) for Jobs that call the provider themselves.
+    patchSynthesized(
+      reviewer,
+      JsonPatch.add('/metadata/annotations', optionalYaml(values.model.serviceAccountAnnotations.reviewer)),
+    );
 
     const anthropic = new kplus.k8s.KubeSecret(this, 'anthropic', {
       metadata: metadata(nameOf('anthropic'), 'reviewer', expr('include "kritik.anthropicNamespace" . | quote')),

@@ -18,6 +18,28 @@ const tcp = (port: number) => ({ port, protocol: 'TCP' });
 const ANYWHERE = '0.0.0.0/0';
 
 const dns = { ports: [{ port: 53, protocol: 'UDP' }, tcp(53)] };
+
+/** Whether the model provider (or its fallback) is this one. */
+const uses = (provider: 'bedrock' | 'vertex') =>
+  `(or (eq ${values.model.provider} "${provider}") (eq ${values.model.fallback.provider} "${provider}"))`;
+
+/**
+ * Where workload identity hands out credentials, for the pods that call the provider: EKS Pod
+ * Identity's agent (IRSA needs only STS on 443), and GKE's metadata server (169.254.169.252:988
+ * under Dataplane V2). Only the provider in use is opened, so review pods on EKS never reach the
+ * node's instance metadata.
+ */
+function identityEgress(condition?: string): object[] {
+  const block = (cidr: string) => ({ ipBlock: { cidr } });
+  const when = (provider: 'bedrock' | 'vertex') => (condition ? `and ${condition} ${uses(provider)}` : uses(provider));
+  return [
+    whenItem(when('bedrock'), { to: [block('169.254.170.23/32')], ports: [tcp(80)] }),
+    whenItem(when('vertex'), {
+      to: [block('169.254.169.254/32'), block('169.254.169.252/32')],
+      ports: [tcp(80), tcp(988)],
+    }),
+  ];
+}
 const https = { ports: [tcp(443)] };
 
 /** `ports:` from a list of numbers (the schema requires at least one: an empty list would mean all ports). */
@@ -121,6 +143,7 @@ export class KritikNetworkPolicies extends Construct {
         { ports: portList(np.kubeApi.ports), to: optionalIpBlocks(np.kubeApi.cidrs) },
         https,
         gitlabEgress(),
+        ...identityEgress(),
       ],
     });
 
@@ -165,6 +188,8 @@ export class KritikNetworkPolicies extends Construct {
           }),
           { to: [{ ipBlock: { cidr: ANYWHERE, except: yaml(np.privateCidrs) } }], ports: [tcp(443)] },
           gitlabEgress(),
+          // Without the gateway, review pods call the provider with their own identity.
+          ...identityEgress(`(not ${values.anthropic.gateway})`),
           reviewerExtraEgress(),
         ],
       },

@@ -32,6 +32,8 @@ export interface KritikWorkloadProps {
   readonly port: number;
   /** Container environment, in order (later entries may refer to earlier ones with $(NAME)). */
   readonly env: readonly kplus.k8s.EnvVar[];
+  /** Annotations of the ServiceAccount (workload identity), rendered only when set. */
+  readonly serviceAccountAnnotations?: unknown;
   /**
    * Whether the pods get a ServiceAccount token (the worker talks to the Kubernetes API).
    * @default false
@@ -131,6 +133,9 @@ export class KritikWorkload extends Construct {
       metadata: metadata(this.name, component),
       automountToken: apiAccess,
     });
+    if (props.serviceAccountAnnotations) {
+      patchSynthesized(this.serviceAccount, JsonPatch.add('/metadata/annotations', props.serviceAccountAnnotations));
+    }
 
     const configVolume = kplus.Volume.fromConfigMap(
       this,

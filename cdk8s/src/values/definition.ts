@@ -6,6 +6,7 @@ import {
   ENV,
   GITHUB_LOGIN,
   MAX_DEBOUNCE_MS,
+  MODEL_PROVIDERS,
   type Resources,
   resourcesSchema,
   reviewJobSettingsSchema,
@@ -268,6 +269,56 @@ export const valuesDefinition = group('Kritik', {
       baseUrl: str('', 'Model API URL (ANTHROPIC_BASE_URL), e.g. a proxy; empty: https://api.anthropic.com.', {
         schema: { pattern: '^(https?://.+)?$' },
       }),
+    },
+  ),
+  // Where the model runs (docs/providers): one block, read by the worker and handed to review Jobs.
+  model: group(
+    'Where the model runs and what it costs. With the gateway, the worker calls the provider with its own identity; without it, review Jobs call the provider with theirs (docs/providers).',
+    {
+      provider: str('anthropic', `Model provider (${ENV.modelProvider}): anthropic, bedrock or vertex.`, {
+        schema: { enum: [...MODEL_PROVIDERS] },
+      }),
+      region: str(
+        '',
+        `Bedrock's AWS region or Vertex AI's location (${ENV.modelRegion}); required for bedrock and vertex.`,
+        {
+          schema: { pattern: '^[a-z0-9-]*$' },
+        },
+      ),
+      vertexProjectId: str('', `Google Cloud project that calls Vertex AI (${ENV.vertexProjectId}).`),
+      endpoint: str(
+        '',
+        "The provider's endpoint when not the region's default (a VPC / Private Service Connect endpoint); for vertex include `/v1`.",
+        { schema: { pattern: '^(https://.+)?$' } },
+      ),
+      catalogue: object(
+        {},
+        `Merged over the built-in model catalogue (${ENV.modelCatalogue}): per model name, \`ids\` (anthropic/bedrock/vertex), \`contextWindow\`, \`price\` (USD per million input/output/cacheWrite/cacheRead tokens), \`promptCaching\` (supported, minTokens). A price change needs no release.`,
+        { type: 'object', additionalProperties: { type: 'object' } },
+      ),
+      fallback: group(
+        'Asked when the primary answers 529/overloaded or 5xx after its retries; recorded in the review result.',
+        {
+          model: str('', `Fallback model (${ENV.fallbackModel}); empty: no fallback.`),
+          provider: str('', `Its provider (${ENV.fallbackProvider}) when not \`model.provider\`.`, {
+            schema: { enum: ['', ...MODEL_PROVIDERS] },
+          }),
+        },
+      ),
+      maxConcurrency: int(
+        4,
+        `Model calls in flight at once per provider, per worker replica (${ENV.modelMaxConcurrency}).`,
+        {
+          schema: { minimum: 1, maximum: 1000 },
+        },
+      ),
+      serviceAccountAnnotations: group(
+        'Workload identity: annotations of the ServiceAccounts (eks.amazonaws.com/role-arn for IRSA, iam.gke.io/gcp-service-account for GKE). Nothing secret is mounted.',
+        {
+          worker: stringMap("The worker's ServiceAccount: it calls the provider when the gateway is on."),
+          reviewer: stringMap("The review Jobs' ServiceAccount: they call the provider when the gateway is off."),
+        },
+      ),
     },
   ),
   triggers: group(

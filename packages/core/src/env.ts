@@ -39,6 +39,25 @@ export const ENV = {
   extraCaCerts: 'NODE_EXTRA_CA_CERTS',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  // Where the model runs (docs/providers): the provider, its region, and the models' catalogue.
+  /** `anthropic` (default), `bedrock` or `vertex`. */
+  modelProvider: 'KRITIK_MODEL_PROVIDER',
+  /** The AWS region of Bedrock, or the Vertex AI location (`us-east5`, `europe-west1`, `global`). */
+  modelRegion: 'KRITIK_MODEL_REGION',
+  /** The Google Cloud project that calls Vertex AI. */
+  vertexProjectId: 'KRITIK_VERTEX_PROJECT_ID',
+  /** Bedrock's endpoint when not the region's default (a VPC endpoint); the SDK's own variable. */
+  bedrockBaseUrl: 'ANTHROPIC_BEDROCK_BASE_URL',
+  /** Vertex AI's endpoint when not the region's default (Private Service Connect); the SDK's own variable. */
+  vertexBaseUrl: 'ANTHROPIC_VERTEX_BASE_URL',
+  /** JSON merged over the built-in model catalogue (the chart's `model.catalogue`). */
+  modelCatalogue: 'KRITIK_MODEL_CATALOGUE',
+  /** The model asked when the primary is overloaded or failing after its retries; unset: no fallback. */
+  fallbackModel: 'KRITIK_FALLBACK_MODEL',
+  /** The fallback's provider when not the primary's. */
+  fallbackProvider: 'KRITIK_FALLBACK_PROVIDER',
+  /** Model calls in flight at once per provider, in one process (the gateway's, or a review's). */
+  modelMaxConcurrency: 'KRITIK_MODEL_MAX_CONCURRENCY',
   apiToken: 'KRITIK_API_TOKEN',
   runner: 'KRITIK_RUNNER',
   jobsNamespace: 'KRITIK_JOBS_NAMESPACE',

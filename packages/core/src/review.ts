@@ -138,6 +138,10 @@ export const reviewResultSchema = z.object({
   checkRunId: z.number().int().optional(),
   /** True when the reviewer itself concluded its check run. */
   checkConcluded: z.boolean().optional(),
+  /** The primary model failed (overloaded or 5xx after retries) and the fallback answered instead. */
+  fallback: z
+    .object({ from: z.string().max(200), to: z.string().max(200), calls: z.number().int().positive() })
+    .optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

@@ -2,8 +2,7 @@
 // change CHANGED_FILE (the model's finding is on its line 2), and hook deliveries as GitLab sends
 // them (X-Gitlab-Token, X-Gitlab-Event-UUID, Idempotency-Key on retries).
 import { randomUUID } from 'node:crypto';
-import { CHANGED_FILE, FakeGitLab, shaOf } from '@kritik/testing';
-import type { WebhookAnswer } from './webhooks.js';
+import { CHANGED_FILE, FakeGitLab, shaOf, type WebhookAnswer } from '@kritik/testing';
 
 export const GITLAB_PROJECT = 'acme/platform/web';
 /** The user of the project access token Kritik posts with. */

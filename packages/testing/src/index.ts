@@ -7,6 +7,7 @@ export * from './certificates.js';
 export * from './fakes/index.js';
 export * from './kubelet.js';
 export * from './pod-env.js';
+export * from './process-env.js';
 export * from './redis.js';
 export * from './service-image.js';
 export * from './temp-dir.js';

@@ -1,4 +1,4 @@
-import { ENV } from '@kritik/core';
+import { ENV, MODEL_CATALOGUE } from '@kritik/core';
 import { DEFAULT_TERMINATION_LOG, readClientSettings, readJobSettings, SettingsError } from './settings.js';
 
 const payload = {
@@ -123,6 +123,7 @@ describe(readClientSettings.name, () => {
       gitlabUrlSet: false,
       anthropicApiKey: undefined,
       anthropicBaseUrl: undefined,
+      model: { provider: 'anthropic', catalogue: MODEL_CATALOGUE, maxConcurrency: 4 },
       quiet: false,
     });
   });

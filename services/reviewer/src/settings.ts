@@ -3,8 +3,10 @@
 import {
   DEFAULT_GITHUB_API_URL,
   ENV,
+  type ModelSettings,
   REVIEW_DEADLINE_ENV,
   type ReviewPayload,
+  readModelSettings,
   reviewPayloadSchema,
 } from '@kritik/core';
 import { z } from 'zod';
@@ -54,6 +56,8 @@ export interface ClientSettings {
   gitlabUrlSet: boolean;
   anthropicApiKey?: string;
   anthropicBaseUrl?: string;
+  /** Provider, region, catalogue and fallback (docs/providers). */
+  model: ModelSettings;
   quiet: boolean;
 }
 
@@ -76,6 +80,8 @@ export function readClientSettings(env: Env): ClientSettings {
     [ENV.anthropicBaseUrl]: [optional(url), env[ENV.anthropicBaseUrl]],
     [ENV.logLevel]: [optional(z.enum(['debug', 'info', 'warn', 'error', 'silent'])), env[ENV.logLevel]],
   });
+  const model = readModelSettings(env);
+  if ('problems' in model) throw new SettingsError(model.problems);
   const level = s[ENV.logLevel];
   return {
     githubToken: s[ENV.githubToken],
@@ -86,6 +92,7 @@ export function readClientSettings(env: Env): ClientSettings {
     gitlabUrlSet: s[ENV.gitlabUrl] !== undefined,
     anthropicApiKey: s[ENV.anthropicApiKey],
     anthropicBaseUrl: s[ENV.anthropicBaseUrl],
+    model: model.settings,
     quiet: level === 'warn' || level === 'error' || level === 'silent',
   };
 }
@@ -94,8 +101,10 @@ export interface JobSettings {
   payload: ReviewPayload;
   /** The payload's code host, its URL and the token for it. */
   host: HostSettings;
-  anthropicApiKey: string;
+  /** Unset when every provider in use signs with the pod's cloud identity. */
+  anthropicApiKey?: string;
   anthropicBaseUrl?: string;
+  model: ModelSettings;
   terminationLog: string;
   deadlineSeconds: number;
   quiet: boolean;
@@ -129,7 +138,7 @@ export function readJobSettings(env: Env): JobSettings {
   const s = check<{
     [ENV.review]: ReviewPayload;
     [tokenVar]: string;
-    [ENV.anthropicApiKey]: string;
+    [ENV.anthropicApiKey]?: string;
     [ENV.terminationLog]?: string;
     [DEADLINE_ENV]?: number;
     [ENV.workspace]?: string;
@@ -139,7 +148,10 @@ export function readJobSettings(env: Env): JobSettings {
   }>({
     [ENV.review]: [z.string({ message: 'must be set' }).pipe(payloadFromJson), env[ENV.review]],
     [tokenVar]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[tokenVar]],
-    [ENV.anthropicApiKey]: [z.string({ message: 'must be set' }).pipe(nonEmpty), env[ENV.anthropicApiKey]],
+    [ENV.anthropicApiKey]: [
+      usesAnthropic(client.settings?.model) ? z.string({ message: 'must be set' }).pipe(nonEmpty) : optional(nonEmpty),
+      env[ENV.anthropicApiKey],
+    ],
     [ENV.terminationLog]: [optional(nonEmpty), env[ENV.terminationLog]],
     [DEADLINE_ENV]: [optional(z.coerce.number().int().min(1).max(86_400)), env[DEADLINE_ENV]],
     [ENV.workspace]: [optional(z.string().startsWith('/', 'must be an absolute path')), env[ENV.workspace]],
@@ -159,6 +171,8 @@ export function readJobSettings(env: Env): JobSettings {
     host: { platform: payload.platform, token: s[tokenVar] as string, url: configured || payload.apiUrl },
     anthropicApiKey: s[ENV.anthropicApiKey],
     anthropicBaseUrl: client.settings?.anthropicBaseUrl,
+    // Present whenever the check above passed: its problems fail the check.
+    model: client.settings!.model,
     terminationLog: s[ENV.terminationLog] ?? DEFAULT_TERMINATION_LOG,
     deadlineSeconds: s[DEADLINE_ENV] ?? DEFAULT_DEADLINE_SECONDS,
     quiet: client.settings?.quiet ?? false,
@@ -178,6 +192,11 @@ function platformOf(review: string | undefined): string {
   } catch {
     return 'github';
   }
+}
+
+/** Whether Anthropic's API (or the gateway, which speaks it) is called, so a key is needed. */
+function usesAnthropic(model: ModelSettings | undefined): boolean {
+  return !model || model.provider === 'anthropic' || model.fallback?.provider === 'anthropic';
 }
 
 /** Client settings, or their problems folded into the Job check so all are reported together. */

@@ -2,13 +2,26 @@
 // GitHub App installation token minted through the fake's real endpoint, and the real Octokit and
 // Anthropic SDK pointed at them.
 import { createPrivateKey, sign } from 'node:crypto';
-import { type RepoRef, repoFullName } from '@kritik/core';
+import { type RepoRef, repoFullName, reviewIdFor } from '@kritik/core';
 import { FakeAnthropic, FakeGitHub, generateAppKeyPair, type PullFileInput } from '@kritik/testing';
 import { Octokit } from '@octokit/rest';
 import { createOctokit, OctokitGitHub } from '../src/code-host/github.js';
 import { AnthropicLlm, createAnthropic } from '../src/llm/anthropic.js';
 import { TOOL_NAME } from '../src/prompt/prompt.js';
 import { type ReviewSource, type RunReviewOptions, runReview } from '../src/review/engine.js';
+
+/** The review payload the worker hands a Job for the harness's pull request. */
+export const jobPayload = (apiUrl: string) => ({
+  reviewId: reviewIdFor('github', REPO, 7, HEAD_SHA),
+  platform: 'github',
+  repo: REPO,
+  pr: 7,
+  baseSha: BASE_SHA,
+  headSha: HEAD_SHA,
+  trigger: 'opened',
+  enqueuedAt: new Date().toISOString(),
+  apiUrl,
+});
 
 export const API_KEY = 'sk-ant-test-key-for-the-fake';
 export const REPO: RepoRef = { owner: 'acme', name: 'api' };

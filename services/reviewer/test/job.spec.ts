@@ -3,10 +3,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewIdFor, reviewResultSchema } from '@kritik/core';
+import { checkRunText, createCheckRun, RESULT_MAX_BYTES, reviewResultSchema } from '@kritik/core';
 import { FakeAnthropic } from '@kritik/testing';
 import { createOctokit } from '../src/code-host/github.js';
-import { API_KEY, BASE_SHA, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
+import { API_KEY, Harness, HEAD_SHA, jobPayload, REPO, toolReply } from './harness.js';
 import { runJob } from './run-job.js';
 
 describe('kritik job', () => {
@@ -25,17 +25,7 @@ describe('kritik job', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const payload = () => ({
-    reviewId: reviewIdFor('github', REPO, 7, HEAD_SHA),
-    platform: 'github',
-    repo: REPO,
-    pr: 7,
-    baseSha: BASE_SHA,
-    headSha: HEAD_SHA,
-    trigger: 'opened',
-    enqueuedAt: new Date().toISOString(),
-    apiUrl: h.github.url,
-  });
+  const payload = () => jobPayload(h.github.url);
 
   /** The environment the worker gives a review Job, pointed at the fakes. */
   const jobEnv = () => ({

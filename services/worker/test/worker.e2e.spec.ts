@@ -2,12 +2,14 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import { CHECK_RUN_NAME, type ReviewRequest } from '@kritik/core';
+import { CHECK_RUN_NAME, type ReviewRequest, readModelSettings } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
 import {
   type ControlPlane,
   FakeAnthropic,
+  FakeBedrock,
   freePort,
+  setProcessEnv,
   startControlPlane,
   startRedis,
   startTestKubelet,
@@ -262,6 +264,63 @@ describe('worker', () => {
       });
       expect(late.status).toBe(401);
       expect(model.requestsTo('POST /v1/messages')).toHaveLength(calls.length);
+    });
+  });
+
+  describe('through the model gateway to Amazon Bedrock', () => {
+    const REGION = 'eu-west-1';
+    const KEY = { accessKeyId: 'AKIAWORKERE2E0000001', secretAccessKey: 'worker/e2e/secret' };
+    let restoreEnv: () => void = () => {};
+    let bedrock: FakeBedrock;
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      // The worker's identity, from the environment the AWS SDK reads (IRSA's, in a cluster).
+      restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
+      bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
+      bedrock.setDefaultReply(findingsReply());
+      const read = readModelSettings({
+        KRITIK_MODEL_PROVIDER: 'bedrock',
+        KRITIK_MODEL_REGION: REGION,
+        ANTHROPIC_BEDROCK_BASE_URL: bedrock.url,
+        KRITIK_MODEL_CATALOGUE: JSON.stringify({
+          'claude-sonnet-5-5': { ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' } },
+        }),
+      });
+      if ('problems' in read) throw new Error(read.problems.join('; '));
+      const port = await freePort();
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: identity,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        settings: { gateway: { url: `http://127.0.0.1:${port}`, port }, model: read.settings },
+      });
+    });
+    afterAll(async () => {
+      await sut?.close();
+      await bedrock?.stop();
+      restoreEnv();
+    });
+
+    it('reviews through Bedrock signed by the worker, with a Job that knows no provider and holds no cloud credential', async () => {
+      const review = openPullRequest(fakes.github, 'bedrock');
+      await producer.enqueue(review);
+
+      expect(await producer.ended(review.reviewId)).toMatchObject({ status: 'posted', result: { status: 'posted' } });
+      const invocations = bedrock.invocations();
+      expect(invocations.length).toBeGreaterThan(0);
+      expect(invocations.every((i) => i.accessKeyId === KEY.accessKeyId && i.region === REGION)).toBe(true);
+      expect(invocations[0]!.modelId).toBe('eu.anthropic.claude-sonnet-5-5-v1:0');
+      const job = await batch.readNamespacedJob({ namespace: NAMESPACE, name: reviewJobName(review.reviewId) });
+      const env = job.spec!.template.spec!.containers[0]!.env!;
+      expect(env.map((e) => e.name)).not.toContain('KRITIK_MODEL_PROVIDER');
+      expect(JSON.stringify(env)).not.toContain(KEY.accessKeyId);
+      expect(env.find((e) => e.name === 'KRITIK_MODEL_CATALOGUE')?.value).toContain(
+        'eu.anthropic.claude-sonnet-5-5-v1:0',
+      );
     });
   });
 

@@ -213,7 +213,7 @@ export class FakeAnthropic extends HttpFake {
     return id;
   }
 
-  private apiError(
+  protected apiError(
     status: number,
     type: string,
     message: string,
@@ -257,21 +257,42 @@ export class FakeAnthropic extends HttpFake {
     const rejected = this.rejection(req);
     if (rejected) return rejected;
     const request = req.body as MessagesRequest;
+    const answer = await this.answer(request, req);
+    if ('error' in answer) return answer.error;
+    if (request.stream) {
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+        body: sse(answer.message),
+      };
+    }
+    return { status: 200, body: answer.message };
+  }
+
+  /**
+   * The model's side of a call whose transport checks passed: the scripted message, or the API
+   * error to send. Bedrock's and Vertex's fakes answer through it with their own framing.
+   */
+  protected async answer(
+    request: MessagesRequest,
+    req: RecordedRequest,
+  ): Promise<{ message: AnthropicMessage } | { error: FakeReply }> {
     if (!Number.isInteger(request.max_tokens) || request.max_tokens < 1) {
-      return this.apiError(400, 'invalid_request_error', 'max_tokens: Field required', req);
+      return { error: this.apiError(400, 'invalid_request_error', 'max_tokens: Field required', req) };
+    }
+    if (!Array.isArray(request.messages) || request.messages.length === 0) {
+      return { error: this.apiError(400, 'invalid_request_error', 'messages: Field required', req) };
     }
     const scripted = this.queue.shift() ?? this.defaultReply;
     const call = this.calls++;
     const reply = typeof scripted === 'function' ? await scripted(request, call) : scripted;
     if ('error' in reply) {
       const { status, type, message, headers } = reply.error;
-      return this.apiError(status, type ?? errorType(status), message ?? `Fake ${errorType(status)}`, req, headers);
+      return {
+        error: this.apiError(status, type ?? errorType(status), message ?? `Fake ${errorType(status)}`, req, headers),
+      };
     }
-    const message = this.message(request, reply, call);
-    if (request.stream) {
-      return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' }, body: sse(message) };
-    }
-    return { status: 200, body: message };
+    return { message: this.message(request, reply, call) };
   }
 
   private message(request: MessagesRequest, reply: MessageReply, call: number): AnthropicMessage {
@@ -377,7 +398,14 @@ export class FakeAnthropic extends HttpFake {
 }
 
 /** The server-sent events the API streams for a finished message. */
-function sse(message: AnthropicMessage): string {
+export function sse(message: AnthropicMessage): string {
+  return streamEvents(message)
+    .map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    .join('');
+}
+
+/** The events of a streamed message, in order: what SSE and Bedrock's event stream each frame. */
+export function streamEvents(message: AnthropicMessage): [string, unknown][] {
   const events: [string, unknown][] = [
     [
       'message_start',
@@ -416,5 +444,5 @@ function sse(message: AnthropicMessage): string {
     },
   ]);
   events.push(['message_stop', { type: 'message_stop' }]);
-  return events.map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join('');
+  return events;
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV, type Platform, type RepoRef } from '@kritik/core';
 import { createCodeHost, type HostSettings } from '../code-host/create.js';
-import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
+import { DEFAULT_RETRY } from '../llm/anthropic.js';
+import { createModelPort } from '../llm/providers.js';
 import { INSTRUCTION_FILES, type InstructionFile } from '../prompt/prompt.js';
 import { type ReviewRun, runReview } from '../review/engine.js';
 import { type ClientSettings, type Env, readClientSettings, SettingsError } from '../settings.js';
@@ -265,9 +266,17 @@ function parseReviewArgs(args: readonly string[]) {
 }
 
 function model(settings: ClientSettings, progress: (m: string) => void) {
-  if (!settings.anthropicApiKey) return { llm: null, noLlmReason: `${ENV.anthropicApiKey} is not set` };
-  const client = createAnthropic({ apiKey: settings.anthropicApiKey, baseURL: settings.anthropicBaseUrl });
-  return { llm: new AnthropicLlm(client, DEFAULT_RETRY, progress), noLlmReason: undefined };
+  const { model } = settings;
+  const needsKey = model.provider === 'anthropic' || model.fallback?.provider === 'anthropic';
+  if (needsKey && !settings.anthropicApiKey) return { llm: null, noLlmReason: `${ENV.anthropicApiKey} is not set` };
+  const llm = createModelPort({
+    settings: model,
+    ...(settings.anthropicApiKey ? { apiKey: settings.anthropicApiKey } : {}),
+    ...(settings.anthropicBaseUrl ? { anthropicBaseUrl: settings.anthropicBaseUrl } : {}),
+    policy: DEFAULT_RETRY,
+    progress,
+  });
+  return { llm, noLlmReason: undefined };
 }
 
 async function readDiff(source: string, io: Io): Promise<string> {

@@ -3,7 +3,8 @@
 // last stdout line (the worker's fallback when the message file cannot be written).
 import { emptyUsage, type ReviewResult } from '@kritik/core';
 import { createCodeHost } from '../code-host/create.js';
-import { AnthropicLlm, createAnthropic, DEFAULT_RETRY } from '../llm/anthropic.js';
+import { DEFAULT_RETRY } from '../llm/anthropic.js';
+import { createModelPort, FallbackLlm } from '../llm/providers.js';
 import { runReview } from '../review/engine.js';
 import { compactResult, coreResult } from '../review/result.js';
 import { type Env, type JobSettings, readJobSettings, SettingsError, terminationLogPath } from '../settings.js';
@@ -35,11 +36,13 @@ export async function runJob(env: Env, io: Io): Promise<number> {
     if (!settings.quiet) io.stderr(`kritik: ${redact(message, secrets)}\n`);
   };
   const { payload } = settings;
-  const llm = new AnthropicLlm(
-    createAnthropic({ apiKey: settings.anthropicApiKey, baseURL: settings.anthropicBaseUrl }),
-    DEFAULT_RETRY,
+  const llm = createModelPort({
+    settings: settings.model,
+    ...(settings.anthropicApiKey ? { apiKey: settings.anthropicApiKey } : {}),
+    ...(settings.anthropicBaseUrl ? { anthropicBaseUrl: settings.anthropicBaseUrl } : {}),
+    policy: DEFAULT_RETRY,
     progress,
-  );
+  });
   progress(
     `review ${payload.reviewId}: ${payload.repo.owner}/${payload.repo.name}#${payload.pr} at ${payload.headSha.slice(0, 7)}`,
   );
@@ -66,6 +69,8 @@ export async function runJob(env: Env, io: Io): Promise<number> {
     checkoutLimits: settings.checkoutLimits,
   });
   const result = coreResult(run.report);
+  const fallback = llm instanceof FallbackLlm ? llm.fallback : undefined;
+  if (fallback) result.fallback = fallback;
   if (result.reason) result.reason = redact(result.reason, secrets);
   await report(io, settings.terminationLog, result);
   return result.status === 'failed' ? EXIT.failed : EXIT.ok;

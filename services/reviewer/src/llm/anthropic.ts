@@ -2,7 +2,18 @@
 // 529, 5xx and dropped connections with capped backoff (honouring retry-after), and returns the
 // turn with its token usage; parseReviewInput validates a submit_review input.
 import Anthropic from '@anthropic-ai/sdk';
-import { backoffDelay, DEFAULT_ANTHROPIC_BASE_URL, SEVERITIES, type TokenUsage } from '@kritik/core';
+import {
+  backoffDelay,
+  ConcurrencyLimit,
+  DEFAULT_ANTHROPIC_BASE_URL,
+  type ModelCatalogue,
+  type ModelPrice,
+  type ModelProvider,
+  providerModelId,
+  SEVERITIES,
+  type TokenUsage,
+  UnknownModelError,
+} from '@kritik/core';
 import { z } from 'zod';
 import type { Finding } from '../finding.js';
 
@@ -20,11 +31,29 @@ export interface ModelTurn {
   content: Anthropic.Messages.ContentBlock[];
   stopReason: string | null;
   usage: TokenUsage;
+  /** The price of this turn when another model than the one asked answered it (a fallback). */
+  price?: ModelPrice;
 }
 
 export interface LlmPort {
   /** One Messages call (non-streaming: the gateway refuses streams), retried within the deadline. */
   send(request: MessageRequest, options?: ReviewCallOptions): Promise<ModelTurn>;
+  /** The catalogue that prices its calls; the built-in one when unset. */
+  readonly catalogue?: ModelCatalogue;
+}
+
+/** What AnthropicLlm needs of a client: Anthropic, AnthropicBedrock and AnthropicVertex all fit. */
+export interface ModelClient {
+  readonly timeout: number;
+  readonly messages: Pick<Anthropic['messages'], 'create'>;
+}
+
+/** Which provider a client talks to, and how Kritik's model names become that provider's ids. */
+export interface ModelRoute {
+  provider: ModelProvider;
+  catalogue: ModelCatalogue;
+  /** Calls in flight at once to this provider, shared by every port that uses it. */
+  limit?: ConcurrencyLimit;
 }
 
 export class LlmError extends Error {
@@ -102,16 +131,69 @@ export function usageOf(u: Anthropic.Messages.Usage | undefined): TokenUsage {
   };
 }
 
+/** The request without `cache_control` on its system blocks, tools and message blocks. */
+export function withoutCacheControl(request: MessageRequest): MessageRequest {
+  const strip = <T>(block: T): T => {
+    if (!block || typeof block !== 'object' || !('cache_control' in block)) return block;
+    const { cache_control: _dropped, ...rest } = block as T & { cache_control?: unknown };
+    return rest as T;
+  };
+  const { cache_control: _top, ...rest } = request as MessageRequest & { cache_control?: unknown };
+  return {
+    ...rest,
+    ...(Array.isArray(request.system) ? { system: request.system.map(strip) } : {}),
+    ...(request.tools ? { tools: request.tools.map(strip) } : {}),
+    messages: request.messages.map((m) =>
+      typeof m.content === 'string' ? m : { ...m, content: m.content.map(strip) },
+    ),
+  } as MessageRequest;
+}
+
+const PROVIDER_NAMES: Record<ModelProvider, string> = {
+  anthropic: 'Anthropic API',
+  bedrock: 'Amazon Bedrock',
+  vertex: 'Vertex AI',
+};
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class AnthropicLlm implements LlmPort {
   constructor(
-    private readonly client: Anthropic,
+    private readonly client: ModelClient,
     private readonly policy: RetryPolicy = DEFAULT_RETRY,
     private readonly onRetry: (message: string) => void = () => {},
+    private readonly route?: ModelRoute,
   ) {}
 
+  get catalogue(): ModelCatalogue | undefined {
+    return this.route?.catalogue;
+  }
+
   async send(request: MessageRequest, options: ReviewCallOptions = {}): Promise<ModelTurn> {
+    const limit = this.route?.limit;
+    const entry =
+      this.route && Object.hasOwn(this.route.catalogue, request.model)
+        ? this.route.catalogue[request.model]
+        : undefined;
+    // A model the catalogue says cannot cache gets no breakpoints (some providers refuse them).
+    const cacheable = entry?.promptCaching.supported ?? true;
+    const routed = { ...(cacheable ? request : withoutCacheControl(request)), model: this.modelId(request.model) };
+    return limit ? limit.run(() => this.attempts(routed, options)) : this.attempts(routed, options);
+  }
+
+  /** The provider's id of the model; on Anthropic an unknown name goes through as written. */
+  private modelId(model: string): string {
+    const route = this.route;
+    if (!route || route.provider === 'anthropic') return model;
+    try {
+      return providerModelId(model, route.provider, route.catalogue);
+    } catch (error) {
+      if (error instanceof UnknownModelError) throw new LlmError(error.message, undefined, 0);
+      throw error;
+    }
+  }
+
+  private async attempts(request: MessageRequest, options: ReviewCallOptions): Promise<ModelTurn> {
     for (let attempt = 1; ; attempt++) {
       const left = options.deadlineAt === undefined ? undefined : options.deadlineAt - Date.now();
       if (left !== undefined && left <= 1_000) {
@@ -142,7 +224,7 @@ export class AnthropicLlm implements LlmPort {
         const reason = describe(error);
         if (!retryable || attempt >= this.policy.maxAttempts) {
           const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-          throw new LlmError(`Anthropic API request failed${tries}: ${reason}`, status, attempt);
+          throw new LlmError(`${this.providerName} request failed${tries}: ${reason}`, status, attempt);
         }
         const delay = this.delay(error, attempt);
         if (options.deadlineAt !== undefined && Date.now() + delay >= options.deadlineAt - 1_000) {
@@ -154,6 +236,10 @@ export class AnthropicLlm implements LlmPort {
         await sleep(delay);
       }
     }
+  }
+
+  private get providerName(): string {
+    return PROVIDER_NAMES[this.route?.provider ?? 'anthropic'];
   }
 
   /** retry-after(-ms) when the API sends it (capped), else the shared backoff with jitter. */

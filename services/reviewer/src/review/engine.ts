@@ -110,7 +110,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
 
     const explore =
       options.repoDir !== undefined || (options.checkoutParent !== undefined && gathered.target !== undefined);
-    const planned = plan(gathered, options.llm !== null, explore);
+    const planned = plan(gathered, options.llm !== null, explore, options.llm?.catalogue);
     const config = planned.config;
     const notes = [...planned.notes];
     const skipped = [...planned.skipped];

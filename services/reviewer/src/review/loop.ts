@@ -146,7 +146,7 @@ export async function converse(input: ConversationInput): Promise<ConversationRe
       return result({ input: null, reason: (error as Error).message }, turn);
     }
     addUsage(usage, reply.usage);
-    const turnCost = costOf(reply.usage, input.price);
+    const turnCost = costOf(reply.usage, reply.price ?? input.price);
     cost += turnCost;
     input.gate.record(turnCost);
     const calls = reply.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');

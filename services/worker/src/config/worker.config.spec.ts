@@ -90,6 +90,27 @@ describe(loadWorkerConfig.name, () => {
     expect(problemsOf(redis)).toEqual(['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY']);
   });
 
+  it('reads the model provider and refuses an unknown fallback model at start-up, listing the known ones', () => {
+    expect(
+      loadWorkerConfig({
+        ...base,
+        KRITIK_MODEL_PROVIDER: 'vertex',
+        KRITIK_MODEL_REGION: 'europe-west1',
+        KRITIK_VERTEX_PROJECT_ID: 'acme',
+        KRITIK_MODEL_CATALOGUE: '{"claude-sonnet-5-5":{"ids":{"vertex":"claude-sonnet-5-5@1"}}}',
+      }).model,
+    ).toMatchObject({
+      provider: 'vertex',
+      region: 'europe-west1',
+      vertexProjectId: 'acme',
+    });
+    const attempt = () => loadWorkerConfig({ ...base, REDIS_URL: 'nope', KRITIK_FALLBACK_MODEL: 'claude-sonet-5' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      /REDIS_URL[\s\S]*KRITIK_FALLBACK_MODEL: the fallback model "claude-sonet-5" is not in the model catalogue for provider anthropic; known: claude-fable-5,/,
+    );
+  });
+
   it('requires the jobs namespace for the kubernetes runner', () => {
     expect(() => loadWorkerConfig({ ...base, KRITIK_RUNNER: 'kubernetes' })).toThrow(/KRITIK_JOBS_NAMESPACE/);
   });

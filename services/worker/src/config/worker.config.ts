@@ -5,10 +5,14 @@ import {
   DEFAULT_GITLAB_URL,
   DEFAULT_REVIEW_CONCURRENCY,
   ENV,
+  type ModelSettings,
   PORTS,
+  readModelSettings,
   reviewJobSettingsSchema,
 } from '@kritik/core';
 import {
+  ConfigError,
+  type ConfigProblem,
   DEFAULT_TRIGGER_SETTINGS,
   intSetting,
   listSetting,
@@ -167,6 +171,8 @@ export const workerConfigSchema = z
       .strict()
       .default({}),
     gateway: gatewaySettingsSchema.default(gatewaySettingsSchema.parse({})),
+    /** Provider, region, catalogue and fallback, read from their variables by core's readModelSettings. */
+    model: z.custom<ModelSettings>((v) => typeof v === 'object' && v !== null).optional(),
     reviewJob: reviewJobSettingsSchema.default(reviewJobSettingsSchema.parse({})),
     scheduling: schedulingSettingsSchema.default(schedulingSettingsSchema.parse({})),
   })
@@ -249,5 +255,22 @@ export function effectiveRunner(config: Pick<WorkerConfig, 'runner' | 'kubernete
 }
 
 export function loadWorkerConfig(source: NodeJS.ProcessEnv = process.env, file?: string): WorkerConfig {
-  return loadConfig({ schema: workerConfigSchema, env: WORKER_ENV, source, ...(file ? { file } : {}) });
+  const problems: ConfigProblem[] = [];
+  let config: WorkerConfig | undefined;
+  try {
+    config = loadConfig({ schema: workerConfigSchema, env: WORKER_ENV, source, ...(file ? { file } : {}) });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const model = readModelSettings(source);
+  if ('problems' in model) {
+    // Each problem starts with the variable it is about, as every other problem names its source.
+    for (const p of model.problems) {
+      const at = p.search(/[ :]/);
+      problems.push({ source: p.slice(0, at), message: p.slice(at + 1).trim() });
+    }
+  }
+  if (problems.length > 0 || !config || 'problems' in model) throw new ConfigError(problems);
+  return { ...config, model: model.settings };
 }

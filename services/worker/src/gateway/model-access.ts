@@ -1,6 +1,7 @@
 // How each review reaches the model, decided once per worker: through the model gateway with a
 // token that lives as long as the review, or directly (the CLI's way, and installs that keep the
 // key in the jobs namespace).
+import { type ModelSettings, modelEnv } from '@kritik/core';
 import type { ModelAccess } from '../runner/review-runner.js';
 import type { GatewayGrants } from './gateway-grants.js';
 
@@ -15,10 +16,18 @@ export interface ModelAccessIssuer {
 }
 
 export class DirectModelAccess implements ModelAccessIssuer {
-  constructor(private readonly baseUrl?: string) {}
+  constructor(
+    private readonly baseUrl?: string,
+    /** The provider the reviewer calls itself, with the Job's own (workload) identity. */
+    private readonly model?: ModelSettings,
+  ) {}
 
   async open(): Promise<ModelAccess> {
-    return { kind: 'direct', ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}) };
+    return {
+      kind: 'direct',
+      ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}),
+      ...(this.model ? { env: modelEnv(this.model, 'direct') } : {}),
+    };
   }
 
   async close(): Promise<void> {}
@@ -31,6 +40,7 @@ export class GatewayModelAccess implements ModelAccessIssuer {
     private readonly url: string,
     /** A grant outlives its review's deadline by nothing more than the worker's margin. */
     private readonly ttlSeconds: number,
+    private readonly model?: ModelSettings,
   ) {}
 
   async open(reviewId: string, maxCostUsd: number): Promise<ModelAccess> {
@@ -38,6 +48,7 @@ export class GatewayModelAccess implements ModelAccessIssuer {
       kind: 'gateway',
       baseUrl: this.url,
       token: await this.grants.issue(reviewId, maxCostUsd, this.ttlSeconds),
+      ...(this.model ? { env: modelEnv(this.model, 'gateway') } : {}),
     };
   }
 

@@ -1,7 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { redisKeys } from '@kritik/core';
+import { readModelSettings, redisKeys } from '@kritik/core';
 import { createLogger } from '@kritik/server';
-import { FakeAnthropic, startRedis, type TestRedis } from '@kritik/testing';
+import {
+  FakeAnthropic,
+  FakeBedrock,
+  FakeGoogleOAuth,
+  FakeVertex,
+  setProcessEnv,
+  startRedis,
+  type TestRedis,
+} from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { gatewaySettingsSchema } from '../config/worker.config.js';
@@ -221,6 +229,184 @@ describe(ModelGateway.name, () => {
       expect(res.status).toBe(502);
       expect(await res.json()).toMatchObject({ error: { type: 'api_error' } });
       expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 0 } });
+    });
+  });
+
+  describe('through Amazon Bedrock', () => {
+    const REGION = 'eu-west-1';
+    const KEY = { accessKeyId: 'AKIAWORKERFAKE000001', secretAccessKey: 'worker/secret/for/the/fake' };
+    const PRICE = { input: 7, output: 11, cacheWrite: 13, cacheRead: 0.5 };
+    let restoreEnv: () => void = () => {};
+    let bedrock: FakeBedrock;
+    let cloud: ModelGateway;
+    let cloudUrl: string;
+
+    beforeAll(async () => {
+      // The worker's own identity, read from the environment by the AWS SDK as IRSA's would be.
+      restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
+      bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
+      const read = readModelSettings({
+        KRITIK_MODEL_PROVIDER: 'bedrock',
+        KRITIK_MODEL_REGION: REGION,
+        ANTHROPIC_BEDROCK_BASE_URL: bedrock.url,
+        KRITIK_MODEL_MAX_CONCURRENCY: '1',
+        KRITIK_MODEL_CATALOGUE: JSON.stringify({
+          'claude-sonnet-5-5': { ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' }, price: PRICE },
+        }),
+      });
+      if ('problems' in read) throw new Error(read.problems.join('; '));
+      registry = new Registry();
+      cloud = new ModelGateway(
+        grants,
+        gatewaySettingsSchema.parse({ port: 0 }),
+        { baseUrl: 'http://127.0.0.1:9', model: read.settings },
+        registry,
+        createLogger({ name: 'gateway', level: 'silent' }),
+      );
+      await cloud.onApplicationBootstrap();
+      cloudUrl = `http://127.0.0.1:${cloud.port}`;
+    });
+    afterAll(async () => {
+      await cloud?.onApplicationShutdown();
+      await bedrock?.stop();
+      restoreEnv();
+    });
+
+    const cloudSdk = (apiKey: string) => new Anthropic({ apiKey, baseURL: cloudUrl, maxRetries: 0 });
+
+    it('sends the call to Bedrock signed with the worker identity and meters it at the catalogue price', async () => {
+      const token = await grants.issue('review000021', MAX_COST_USD, 60);
+      bedrock.script({ text: 'From Bedrock.', usage: { input_tokens: 1000, output_tokens: 100 } });
+
+      const reply = await cloudSdk(token).messages.create(REQUEST);
+
+      expect(reply.content).toEqual([{ type: 'text', text: 'From Bedrock.' }]);
+      const [seen] = bedrock.invocations();
+      expect(seen).toMatchObject({ modelId: 'eu.anthropic.claude-sonnet-5-5-v1:0', accessKeyId: KEY.accessKeyId });
+      expect(JSON.stringify(bedrock.requestsTo({ path: /^\/model\// }))).not.toContain(token);
+      const grant = (await grants.authorize(token)) as { spent: { costUsd: number; calls: number } };
+      expect(grant.spent.calls).toBe(1);
+      expect(grant.spent.costUsd).toBeCloseTo((1000 * PRICE.input + 100 * PRICE.output) / 1e6, 9);
+    });
+
+    it('answers Bedrock errors in the API shape, with the status the reviewer retries or falls back on', async () => {
+      const token = await grants.issue('review000022', MAX_COST_USD, 60);
+      bedrock.script({ error: { status: 503, message: 'Model is overloaded <script>' } });
+
+      const res = await fetch(`${cloudUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': token, 'content-type': 'application/json' },
+        body: JSON.stringify(REQUEST),
+      });
+
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        type: 'error',
+        error: { type: 'api_error', message: 'bedrock: Model is overloaded <script>' },
+      });
+      expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 0 } });
+    });
+
+    it('refuses a model Bedrock has no id for, naming the ones it has', async () => {
+      const token = await grants.issue('review000023', MAX_COST_USD, 60);
+
+      const call = cloudSdk(token).messages.create({ ...REQUEST, model: 'claude-mythos-5' });
+
+      await expect(call).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringContaining('known: claude-haiku-4-5'),
+      });
+      expect(bedrock.invocations().map((i) => i.modelId)).not.toContain('claude-mythos-5');
+    });
+
+    it('holds calls beyond the per-provider limit until one ends, instead of sending them all at once', async () => {
+      const token = await grants.issue('review000024', MAX_COST_USD, 60);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const before = bedrock.invocations().length;
+      bedrock.script(
+        async () => {
+          await held;
+          return { text: 'first' };
+        },
+        { text: 'second' },
+      );
+
+      const first = cloudSdk(token).messages.create(REQUEST);
+      const second = cloudSdk(token).messages.create(REQUEST);
+      await new Promise((r) => setTimeout(r, 300));
+      const inFlight = bedrock.invocations().length - before;
+      release();
+      const replies = await Promise.all([first, second]);
+
+      expect(inFlight).toBe(1);
+      expect(replies.map((r) => (r.content[0] as { text: string }).text)).toEqual(['first', 'second']);
+    });
+  });
+
+  describe('through Vertex AI', () => {
+    const PROJECT = 'acme-reviews';
+    const LOCATION = 'europe-west1';
+    let oauth: FakeGoogleOAuth;
+    let vertex: FakeVertex;
+    let cloud: ModelGateway;
+    let restoreEnv: () => void = () => {};
+
+    beforeAll(async () => {
+      oauth = await new FakeGoogleOAuth({ project: PROJECT }).start();
+      vertex = await new FakeVertex(oauth, { project: PROJECT, region: LOCATION }).start();
+      // GKE Workload Identity's metadata server, where google-auth-library looks for the worker's token.
+      restoreEnv = setProcessEnv({ GCE_METADATA_HOST: new URL(oauth.url).host });
+      const read = readModelSettings({
+        KRITIK_MODEL_PROVIDER: 'vertex',
+        KRITIK_MODEL_REGION: LOCATION,
+        KRITIK_VERTEX_PROJECT_ID: PROJECT,
+        ANTHROPIC_VERTEX_BASE_URL: `${vertex.url}/v1`,
+        KRITIK_MODEL_CATALOGUE: JSON.stringify({
+          'claude-sonnet-5-5': { ids: { vertex: 'claude-sonnet-5-5@20260101' } },
+        }),
+      });
+      if ('problems' in read) throw new Error(read.problems.join('; '));
+      registry = new Registry();
+      cloud = new ModelGateway(
+        grants,
+        gatewaySettingsSchema.parse({ port: 0 }),
+        { baseUrl: 'http://127.0.0.1:9', model: read.settings },
+        registry,
+        createLogger({ name: 'gateway', level: 'silent' }),
+      );
+      await cloud.onApplicationBootstrap();
+    });
+    afterAll(async () => {
+      await cloud?.onApplicationShutdown();
+      await Promise.all([vertex?.stop(), oauth?.stop()]);
+      restoreEnv();
+    });
+
+    it('calls rawPredict with the token of the worker identity, never the review token', async () => {
+      const token = await grants.issue('review000031', MAX_COST_USD, 60);
+      vertex.script({ text: 'From Vertex.', usage: { input_tokens: 10, output_tokens: 5 } });
+
+      const reply = await new Anthropic({
+        apiKey: token,
+        baseURL: `http://127.0.0.1:${cloud.port}`,
+        maxRetries: 0,
+      }).messages.create(REQUEST);
+
+      expect(reply.content).toEqual([{ type: 'text', text: 'From Vertex.' }]);
+      expect(vertex.predictions()).toEqual([
+        expect.objectContaining({
+          project: PROJECT,
+          region: LOCATION,
+          model: 'claude-sonnet-5-5@20260101',
+          stream: false,
+        }),
+      ]);
+      expect(oauth.issued).toBe(1);
+      expect(JSON.stringify(vertex.requestsTo({ path: /rawPredict$/ }))).not.toContain(token);
+      expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 1, input: 10, output: 5 } });
     });
   });
 

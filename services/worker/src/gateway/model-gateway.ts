@@ -1,9 +1,20 @@
 // The model gateway: review Jobs call it as if it were the Anthropic API, with their per-review
-// token; it forwards to the real API with the platform's key, meters every reply's usage against
-// the review's ceilings, and refuses calls past them or after the review ended. The key stays in
-// the worker. Answers speak the API's error format, so the reviewer's SDK handles them as usual.
+// token; it forwards to the real API with the platform's key (or to Bedrock / Vertex AI with the
+// worker's cloud identity), meters every reply's usage against the review's ceilings, and refuses
+// calls past them or after the review ended. Credentials stay in the worker. Answers speak the API's
+// error format, so the reviewer's SDK handles them as usual.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { costOf, METRICS, priceOf, type TokenUsage } from '@kritik/core';
+import {
+  ConcurrencyLimit,
+  costOf,
+  METRICS,
+  type ModelProvider,
+  type ModelSettings,
+  modelNamed,
+  priceOf,
+  readModelSettings,
+  type TokenUsage,
+} from '@kritik/core';
 import {
   BodyTimeoutError,
   BodyTooLargeError,
@@ -18,6 +29,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewaySettings } from '../config/worker.config.js';
 import type { GatewayGrants } from './gateway-grants.js';
+import { ProviderUpstream } from './provider-upstream.js';
 
 /** The calls a review makes; anything else is not the gateway's to forward. */
 const ROUTES: ReadonlySet<string> = new Set(['/v1/messages', '/v1/messages/count_tokens']);
@@ -42,7 +54,15 @@ export interface UpstreamSettings {
   readonly baseUrl: string;
   /** The platform's key; calls without it reach the API unauthenticated and are refused there. */
   readonly apiKey?: string;
+  /** Where models run and what they cost; Anthropic's API and the built-in catalogue when unset. */
+  readonly model?: ModelSettings;
 }
+
+const DEFAULT_MODEL_SETTINGS = (() => {
+  const read = readModelSettings({});
+  if ('problems' in read) throw new Error(read.problems.join('; '));
+  return read.settings;
+})();
 
 /** The usage of a Messages reply, or undefined when it has none. */
 export function usageOf(reply: unknown): TokenUsage | undefined {
@@ -77,6 +97,10 @@ export class GatewayMetrics {
 export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdown {
   private server: Server | undefined;
   private readonly metrics: GatewayMetrics;
+  private readonly model: ModelSettings;
+  private readonly clouds = new Map<ModelProvider, ProviderUpstream>();
+  /** Calls in flight per provider from this replica: a burst of reviews queues here instead of tripping 429s. */
+  private readonly limits = new Map<ModelProvider, ConcurrencyLimit>();
 
   constructor(
     private readonly grants: GatewayGrants,
@@ -86,6 +110,19 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly logger: Logger,
   ) {
     this.metrics = new GatewayMetrics(registry);
+    this.model = upstream.model ?? DEFAULT_MODEL_SETTINGS;
+    for (const provider of new Set([this.model.provider, this.model.fallback?.provider ?? this.model.provider])) {
+      this.limits.set(provider, new ConcurrencyLimit(this.model.maxConcurrency));
+      if (provider !== 'anthropic') {
+        this.clouds.set(provider, new ProviderUpstream(provider, this.model, settings.upstreamTimeoutMs));
+      }
+    }
+  }
+
+  /** The fallback model runs on the fallback's provider; every other model on the primary's. */
+  private providerFor(model: string): ModelProvider {
+    const { fallback } = this.model;
+    return fallback && fallback.model === model ? fallback.provider : this.model.provider;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -154,8 +191,14 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
       if (!res.writableFinished) abort.abort();
     });
     let reply: { status: number; headers: Headers; body: Buffer };
+    const provider = this.providerFor(request.model);
     try {
-      reply = await this.forward(url, req, body, abort.signal);
+      const cloud = this.clouds.get(provider);
+      reply = await this.limits
+        .get(provider)!
+        .run(() =>
+          cloud ? cloud.send(url.pathname, request.body, abort.signal) : this.forward(url, req, body, abort.signal),
+        );
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       this.logger.warn({ err, reviewId: grant.reviewId }, 'the model API could not be reached');
@@ -168,7 +211,7 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
       );
     }
     if (reply.status === 200 && url.pathname === '/v1/messages') {
-      await this.meter(grant.reviewId, request.model, reply.body);
+      await this.meter(grant.reviewId, request.model, provider, reply.body);
     }
     const headers: Record<string, string> = {};
     reply.headers.forEach((value, name) => {
@@ -209,7 +252,7 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     return Buffer.concat(chunks);
   }
 
-  private async meter(reviewId: string, requestedModel: string, body: Buffer): Promise<void> {
+  private async meter(reviewId: string, requestedModel: string, provider: ModelProvider, body: Buffer): Promise<void> {
     let reply: unknown;
     try {
       reply = JSON.parse(body.toString('utf8'));
@@ -221,9 +264,11 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.warn({ reviewId }, 'a model reply without usage passed the gateway unmetered');
       return;
     }
-    const model = (reply as { model?: unknown }).model;
-    // The reply names the model that was billed; the request's is the fallback.
-    const costUsd = costOf(usage, priceOf(typeof model === 'string' ? model : requestedModel).price);
+    const billed = (reply as { model?: unknown }).model;
+    const { catalogue } = this.model;
+    // The reply names the model that was billed (in the provider's ids); the request's is the fallback.
+    const model = (typeof billed === 'string' ? modelNamed(billed, provider, catalogue) : undefined) ?? requestedModel;
+    const costUsd = costOf(usage, priceOf(model, catalogue).price);
     this.metrics.cost.inc(costUsd);
     this.metrics.tokens.inc({ kind: 'input' }, usage.input);
     this.metrics.tokens.inc({ kind: 'output' }, usage.output);
@@ -248,7 +293,7 @@ function credentialOf(req: IncomingMessage): string | undefined {
 }
 
 /** The model asked for, or why the request is refused (the gateway meters whole replies only). */
-function parseRequest(body: Buffer): { model: string } | string {
+function parseRequest(body: Buffer): { model: string; body: Record<string, unknown> } | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -259,7 +304,7 @@ function parseRequest(body: Buffer): { model: string } | string {
   const { model, stream } = parsed as { model?: unknown; stream?: unknown };
   if (typeof model !== 'string' || model.length === 0) return 'model: a model name is required';
   if (stream === true) return 'stream: the Kritik model gateway answers whole messages only';
-  return { model };
+  return { model, body: parsed as Record<string, unknown> };
 }
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);

@@ -14,8 +14,8 @@ import { ModelGateway } from './model-gateway.js';
 
 /** Direct model access, or the gateway: its grants, the access it hands out, and its server. */
 function modelProviders(config: WorkerConfig): Provider[] {
-  const { gateway, anthropic } = config;
-  if (!gateway.url) return [{ provide: MODEL_ACCESS, useValue: new DirectModelAccess(anthropic.baseUrl) }];
+  const { gateway, anthropic, model } = config;
+  if (!gateway.url) return [{ provide: MODEL_ACCESS, useValue: new DirectModelAccess(anthropic.baseUrl, model) }];
   const url = gateway.url;
   // A grant never outlives the review's Job: its deadline, and the margin before the worker deletes it.
   const ttlSeconds = config.reviewJob.activeDeadlineSeconds + config.kubernetes.deadlineMarginSeconds;
@@ -24,7 +24,7 @@ function modelProviders(config: WorkerConfig): Provider[] {
     {
       provide: MODEL_ACCESS,
       inject: [GatewayGrants],
-      useFactory: (grants: GatewayGrants) => new GatewayModelAccess(grants, url, ttlSeconds),
+      useFactory: (grants: GatewayGrants) => new GatewayModelAccess(grants, url, ttlSeconds, model),
     },
     {
       provide: ModelGateway,
@@ -36,6 +36,7 @@ function modelProviders(config: WorkerConfig): Provider[] {
           {
             baseUrl: anthropic.baseUrl ?? DEFAULT_ANTHROPIC_BASE_URL,
             ...(anthropic.apiKey ? { apiKey: anthropic.apiKey } : {}),
+            ...(model ? { model } : {}),
           },
           registry,
           logger,

@@ -272,6 +272,44 @@ describe('through the model gateway', () => {
     expect(JSON.stringify(sut)).not.toContain('elsewhere');
   });
 
+  it('gives a gateway review the catalogue and fallback model but no provider, even when set by hand', () => {
+    const model = { ...gateway, env: { KRITIK_FALLBACK_MODEL: 'claude-haiku-4-5', KRITIK_MODEL_CATALOGUE: '{}' } };
+    const sut = buildReviewJob({
+      ...gatewayInput(),
+      settings: reviewJobSettingsSchema.parse({
+        image: 'ghcr.io/kritik-dev/kritik-reviewer:1.0.0',
+        env: {
+          KRITIK_MODEL_PROVIDER: 'bedrock',
+          ANTHROPIC_BEDROCK_BASE_URL: 'https://elsewhere',
+          KRITIK_FALLBACK_MODEL: 'x',
+        },
+      }),
+      model,
+    }).spec!.template.spec!.containers[0]!;
+
+    const names = sut.env!.map((e) => e.name);
+    expect(names).not.toContain('KRITIK_MODEL_PROVIDER');
+    expect(names).not.toContain('ANTHROPIC_BEDROCK_BASE_URL');
+    expect(sut.env!.filter((e) => e.name === 'KRITIK_FALLBACK_MODEL')).toEqual([
+      { name: 'KRITIK_FALLBACK_MODEL', value: 'claude-haiku-4-5' },
+    ]);
+    expect(sut.env).toContainEqual({ name: 'KRITIK_MODEL_CATALOGUE', value: '{}' });
+  });
+
+  it('gives a direct review the provider it calls with its own identity', () => {
+    const sut = buildReviewJob({
+      ...input(),
+      model: { kind: 'direct', env: { KRITIK_MODEL_PROVIDER: 'bedrock', KRITIK_MODEL_REGION: 'eu-west-1' } },
+    }).spec!.template.spec!.containers[0]!;
+
+    expect(sut.env).toEqual(
+      expect.arrayContaining([
+        { name: 'KRITIK_MODEL_PROVIDER', value: 'bedrock' },
+        { name: 'KRITIK_MODEL_REGION', value: 'eu-west-1' },
+      ]),
+    );
+  });
+
   it('puts the gateway token in the Secret beside the repository token', () => {
     const sut = buildReviewSecret(
       gatewayInput(),

@@ -7,6 +7,7 @@ import {
   CODE_HOST_ENV,
   ENV,
   LABELS,
+  PROVIDER_ENV,
   REVIEW_DEADLINE_ENV,
   type ReviewJobSettings,
   type ReviewPayload,
@@ -38,8 +39,11 @@ const NAME_MAX = 63;
  */
 export const SECRET_KEYS = { review: ENV.review, token: ENV.githubToken, model: ENV.anthropicApiKey } as const;
 
-/** Model settings the Job's own env may not carry: the builder sets them from {@link ModelAccess}. */
-const MODEL_ENV: ReadonlySet<string> = new Set([ENV.anthropicApiKey, ENV.anthropicBaseUrl]);
+/**
+ * Model settings the Job's own env may not carry through the gateway: the builder sets them from
+ * {@link ModelAccess}, and no provider setting may send the review around the gateway.
+ */
+const MODEL_ENV: ReadonlySet<string> = new Set([ENV.anthropicApiKey, ENV.anthropicBaseUrl, ...PROVIDER_ENV]);
 
 export interface ReviewObjectsInput {
   readonly namespace: string;
@@ -141,11 +145,14 @@ export function buildReviewJob(input: ReviewObjectsInput): V1Job {
   });
   const { model } = input;
   const caBundle = caBundleVolume(settings);
+  const modelEnv = model.env ?? {};
   const env: V1EnvVar[] = [
     ...Object.entries(settings.env)
       // Through the gateway, the model is the gateway: no configured URL may send the token elsewhere.
-      .filter(([key]) => model.kind === 'direct' || !MODEL_ENV.has(key))
+      // The worker's validated model settings win over the same names set by hand.
+      .filter(([key]) => !Object.hasOwn(modelEnv, key) && (model.kind === 'direct' || !MODEL_ENV.has(key)))
       .map(([key, value]) => ({ name: key, value })),
+    ...Object.entries(modelEnv).map(([key, value]) => ({ name: key, value })),
     { name: CODE_HOST_ENV[payload.platform].url, value: payload.apiUrl },
     { name: REVIEW_DEADLINE_ENV, value: String(reviewerDeadlineSeconds(settings.activeDeadlineSeconds)) },
     { name: ENV.workspace, value: WORKSPACE_MOUNT },

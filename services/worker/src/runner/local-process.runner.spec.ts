@@ -46,6 +46,31 @@ describe(LocalProcessRunner.name, () => {
     );
   });
 
+  it('passes its cloud credentials and model settings to a reviewer that calls the provider itself, not through the gateway', async () => {
+    const echo = `const e = process.env; console.log(JSON.stringify({ ...${JSON.stringify(result)}, reason: [e.KRITIK_MODEL_PROVIDER, e.AWS_ACCESS_KEY_ID ?? 'no key', e.AWS_SECRET_ACCESS_KEY ?? 'no secret'].join(',') }))`;
+    const sut = new LocalProcessRunner(
+      { command: [process.execPath, '-e', echo], settings: { activeDeadlineSeconds: 30, env: {} }, killGraceMs: 200 },
+      { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'AKIAWORKER', AWS_SECRET_ACCESS_KEY: 'worker-secret' },
+    );
+    const signal = new AbortController().signal;
+
+    const direct = await sut.run({
+      payload,
+      token: 't',
+      model: { kind: 'direct', env: { KRITIK_MODEL_PROVIDER: 'bedrock' } },
+      signal,
+    });
+    const gateway = await sut.run({
+      payload,
+      token: 't',
+      model: { kind: 'gateway', baseUrl: 'http://127.0.0.1:1', token: 'kgw_x' },
+      signal,
+    });
+
+    expect(direct.kind === 'reported' && direct.result.reason).toBe('bedrock,AKIAWORKER,worker-secret');
+    expect(gateway.kind === 'reported' && gateway.result.reason).toBe(',no key,no secret');
+  });
+
   it('reports a crash with its exit code and last error line', async () => {
     const sut = await run(runner(`console.error('Error: kaboom'); process.exit(3)`));
     expect(sut).toEqual({ kind: 'failed', reason: expect.stringMatching(/exit code 3: Error: kaboom/) });

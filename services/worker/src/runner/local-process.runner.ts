@@ -5,7 +5,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CODE_HOST_ENV, ENV, REVIEW_DEADLINE_ENV, type ReviewJobSettings, reviewerDeadlineSeconds } from '@kritik/core';
+import {
+  CODE_HOST_ENV,
+  ENV,
+  PROVIDER_CREDENTIAL_ENV,
+  REVIEW_DEADLINE_ENV,
+  type ReviewJobSettings,
+  reviewerDeadlineSeconds,
+} from '@kritik/core';
 import { parseReviewResult } from './review-result.js';
 import {
   type ExistingRun,
@@ -86,7 +93,10 @@ export class LocalProcessRunner implements ReviewRunner {
 
   private env(request: RunRequest, terminationLog: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
-    for (const name of INHERITED) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
+    // A reviewer that calls a cloud provider itself signs with the worker's own cloud credentials,
+    // as it gets the worker's Anthropic key; through the gateway it needs neither.
+    const inherited = request.model.kind === 'direct' ? [...INHERITED, ...PROVIDER_CREDENTIAL_ENV] : INHERITED;
+    for (const name of inherited) if (this.baseEnv[name] !== undefined) env[name] = this.baseEnv[name];
     Object.assign(env, this.options.settings.env);
     env[ENV.review] = JSON.stringify(request.payload);
     const host = CODE_HOST_ENV[request.payload.platform];
@@ -95,6 +105,7 @@ export class LocalProcessRunner implements ReviewRunner {
     env[ENV.terminationLog] = terminationLog;
     env[REVIEW_DEADLINE_ENV] = String(reviewerDeadlineSeconds(this.options.settings.activeDeadlineSeconds));
     const { model } = request;
+    Object.assign(env, model.env);
     const key = model.kind === 'gateway' ? model.token : this.options.anthropicApiKey;
     if (key) env[ENV.anthropicApiKey] = key;
     if (model.baseUrl) env[ENV.anthropicBaseUrl] = model.baseUrl;

@@ -16,9 +16,13 @@ export const TIMEOUT_REASON = 'timeout';
  * gateway alone accepts; directly, a Job reads the Anthropic key from its Secret and a local
  * process gets the worker's key.
  */
-export type ModelAccess =
+export type ModelAccess = (
   | { readonly kind: 'gateway'; readonly baseUrl: string; readonly token: string }
-  | { readonly kind: 'direct'; readonly baseUrl?: string };
+  | { readonly kind: 'direct'; readonly baseUrl?: string }
+) & {
+  /** The reviewer's model settings (provider, catalogue, fallback), as core's modelEnv writes them. */
+  readonly env?: Readonly<Record<string, string>>;
+};
 
 export interface RunRequest {
   readonly payload: ReviewPayload;

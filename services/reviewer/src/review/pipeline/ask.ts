@@ -43,7 +43,7 @@ export async function ask(input: AskInput): Promise<Asked> {
   const { plan, ledger, progress } = input;
   const config = plan.config;
   const requests = plan.requests!;
-  const { price } = priceOf(config.model);
+  const { price } = priceOf(config.model, input.llm.catalogue);
   const gate = new CostGate(config.max_cost_usd, price);
   const out: Asked = { findings: [], summaries: [], reviewed: new Set(), skipped: [], notes: [] };
   ledger.model = config.model;

@@ -1,6 +1,13 @@
 // Stage 2, plan: which files the model reviews and which it does not (with why), the deterministic
 // checks' findings, secrets redacted from everything that goes on, and the requests packed to budget.
-import { compileGlobs, compileIgnore, type PathMatcher, priceOf } from '@kritik/core';
+import {
+  compileGlobs,
+  compileIgnore,
+  MODEL_CATALOGUE,
+  type ModelCatalogue,
+  type PathMatcher,
+  priceOf,
+} from '@kritik/core';
 import { type PackResult, packRequests } from '../../budget/budget.js';
 import { redactSecrets, runChecks } from '../../checks/checks.js';
 import { DEFAULT_IGNORE, type KritikConfig } from '../../config/config.js';
@@ -29,9 +36,24 @@ export interface Plan {
 /** Share of max_input_tokens a unit may fill when the model explores: the rest is for what it reads. */
 const EXPLORE_PACK_SHARE = 0.5;
 
-export function plan(gathered: Gathered, withModel: boolean, explore = false): Plan {
-  const config = gathered.loaded.config;
+/** `max_input_tokens` never above the model's context window, as the catalogue gives it. */
+function withinContextWindow(config: KritikConfig, catalogue: ModelCatalogue, notes: string[]): KritikConfig {
+  const window = Object.hasOwn(catalogue, config.model) ? catalogue[config.model]?.contextWindow : undefined;
+  if (window === undefined || config.max_input_tokens <= window) return config;
+  notes.push(
+    `max_input_tokens (${config.max_input_tokens}) is above the context window of ${inlineCode(config.model)}; ${window} was used.`,
+  );
+  return { ...config, max_input_tokens: window };
+}
+
+export function plan(
+  gathered: Gathered,
+  withModel: boolean,
+  explore = false,
+  catalogue: ModelCatalogue = MODEL_CATALOGUE,
+): Plan {
   const notes = [...gathered.collected.notes];
+  const config = withinContextWindow(gathered.loaded.config, catalogue, notes);
   const userIgnore = compileGlobs(config.ignore.filter((g) => !g.startsWith('!')));
   const ignored = compileIgnore([...DEFAULT_IGNORE, ...config.ignore]);
   const skipped: SkippedFile[] = [];
@@ -56,7 +78,7 @@ export function plan(gathered: Gathered, withModel: boolean, explore = false): P
   const result: Plan = { config, pr, ignored, reviewable, skipped, checkFindings, notes };
   if (!withModel || reviewable.length === 0) return result;
 
-  if (!priceOf(config.model).known)
+  if (!priceOf(config.model, catalogue).known)
     notes.push(`No price is known for model ${inlineCode(config.model)}; the budget assumed the most expensive rate.`);
   const overhead = overheadTokens(config, pr);
   const packed = packRequests({

@@ -93,7 +93,7 @@ export async function verify(input: VerifyInput): Promise<Verified> {
   if (model.length === 0) return { findings: input.findings, notes: [] };
   const ordered = [...model].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const checked = ordered.slice(0, MAX_CHECKED);
-  const { price } = priceOf(input.model);
+  const { price } = priceOf(input.model, input.llm.catalogue);
   const gate = new CostGate(Math.max(0, input.budgetUsd), price);
   const paths = new Set(checked.map((f) => f.path));
   let diff = input.files
