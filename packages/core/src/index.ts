@@ -7,6 +7,7 @@ export * from './kubernetes.js';
 export * from './labels.js';
 export * from './metrics.js';
 export * from './models.js';
+export * from './policy/index.js';
 export * from './queues.js';
 export * from './review.js';
 export * from './review-deadline.js';
