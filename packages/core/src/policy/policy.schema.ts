@@ -139,3 +139,32 @@ export interface NamedPolicy {
   readonly name: string;
   readonly spec: ReviewPolicySpec;
 }
+
+/** A condition as Kubernetes conventions shape it (metav1.Condition). */
+export const policyConditionSchema = z
+  .object({
+    type: z.string().min(1).max(316),
+    status: z.enum(['True', 'False', 'Unknown']),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
+    message: z.string().max(32_768),
+    lastTransitionTime: z.string().datetime(),
+    observedGeneration: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type PolicyCondition = z.infer<typeof policyConditionSchema>;
+
+/** What the worker writes back: whether the policy is in use, and where it applied lately. */
+export const reviewPolicyStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().min(0).optional(),
+    conditions: z.array(policyConditionSchema).max(8).optional(),
+    /** How many repositories the policy applied to in the last day. */
+    matchedRepositories: z.number().int().min(0).optional(),
+    lastAppliedTime: z.string().datetime().optional(),
+  })
+  .strict();
+export type ReviewPolicyStatus = z.infer<typeof reviewPolicyStatusSchema>;
