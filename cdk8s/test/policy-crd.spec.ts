@@ -1,14 +1,15 @@
 // The ReviewPolicy CRD on a real API server: the chart installs it, and the server itself rejects
 // policies the worker's zod definition would (server-side validation, not only ours).
-import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, reviewPolicySpecSchema } from '@kritik/core';
+import { POLICY_GROUP, POLICY_PERMISSIONS, POLICY_PLURAL, POLICY_VERSION, reviewPolicySpecSchema } from '@kritik/core';
 import { apiMessage, apiStatus, type ControlPlane, startControlPlane } from '@kritik/testing';
-import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { RESTRICTED_NAMESPACE_LABELS } from '../src/constructs/jobs.js';
 import { CHART_DIR, expectSuccess, helm, scenario } from './chart.js';
 
 const namespace = 'kritik';
 let controlPlane: ControlPlane;
 let objects: CustomObjectsApi;
+let kc: KubeConfig;
 
 const policy = (name: string, spec: unknown) => ({
   apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`,
@@ -45,7 +46,7 @@ beforeAll(async () => {
     { kubeconfig: controlPlane.kubeconfigPath },
   );
   expectSuccess(install, 'helm install');
-  const kc = controlPlane.adminKubeConfig();
+  kc = controlPlane.adminKubeConfig();
   objects = kc.makeApiClient(CustomObjectsApi);
   const crds = kc.makeApiClient(ApiextensionsV1Api);
   const deadline = Date.now() + 30_000;
@@ -102,5 +103,32 @@ describe('the ReviewPolicy CRD installed by the chart', () => {
 
     expect(sut).toMatch(/^(422|400) /);
     expect(sut).toContain(field);
+  });
+});
+
+describe("the worker's access to ReviewPolicies, generated from POLICY_PERMISSIONS", () => {
+  const can = async (verb: string, subresource?: string) => {
+    const review = await kc.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:kritik-worker`,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+          resourceAttributes: { namespace, verb, group: POLICY_GROUP, resource: POLICY_PLURAL, subresource },
+        },
+      },
+    });
+    return review.status?.allowed ?? false;
+  };
+
+  it.each(
+    POLICY_PERMISSIONS.flatMap((p) =>
+      ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((verb) => ({
+        verb,
+        subresource: p.subresource,
+        allowed: p.verbs.includes(verb),
+      })),
+    ),
+  )('lets the worker $verb reviewpolicies $subresource: $allowed', async ({ verb, subresource, allowed }) => {
+    expect(await can(verb, subresource)).toBe(allowed);
   });
 });

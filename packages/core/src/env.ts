@@ -42,6 +42,8 @@ export const ENV = {
   apiToken: 'KRITIK_API_TOKEN',
   runner: 'KRITIK_RUNNER',
   jobsNamespace: 'KRITIK_JOBS_NAMESPACE',
+  /** Where the worker watches ReviewPolicies (the release namespace); unset: no policies. */
+  policyNamespace: 'KRITIK_POLICY_NAMESPACE',
   config: 'KRITIK_CONFIG',
   terminationLog: 'KRITIK_TERMINATION_LOG',
   /** The review payload (JSON, {@link ReviewPayload}) handed to a review Job. */

@@ -32,7 +32,14 @@ export const DEFAULT_POLICY_WATCH: Omit<PolicyWatcherOptions, 'namespace'> = {
   maxBackoffMs: 30_000,
 };
 
-export class PolicyWatcher {
+/** Where a review's policy layer comes from (the watcher, or nothing when policies are off). */
+export interface PolicyLayers {
+  layerFor(target: PolicyTarget): PolicyLayer | undefined;
+}
+
+export const POLICY_LAYERS = Symbol('POLICY_LAYERS');
+
+export class PolicyWatcher implements PolicyLayers {
   private readonly api: CustomObjectsApi;
   private readonly informer;
   private readonly evaluated = new Map<string, Evaluated>();
@@ -75,9 +82,18 @@ export class PolicyWatcher {
   }
 
   async start(): Promise<void> {
-    await this.informer.start();
     this.resync = setInterval(() => void this.resyncAll(), this.options.resyncMs);
     this.resync.unref();
+    await this.informer.start();
+  }
+
+  /** Starts without failing the worker: a missing CRD or API outage is retried with backoff. */
+  async onModuleInit(): Promise<void> {
+    await this.start().catch((err: unknown) => this.scheduleRestart(err));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
   }
 
   async stop(): Promise<void> {

@@ -6,17 +6,19 @@ import {
   type CheckRunConclusion,
   isFinalStatus,
   type ReviewOutcome,
+  type ReviewPayload,
   type ReviewRequest,
   repoFullName,
 } from '@kritik/core';
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
 import { CheckRuns } from '../github/check-runs.js';
 import { GitHubAppClient } from '../github/github-app.client.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
+import { POLICY_LAYERS, type PolicyLayers } from '../policies/policy-watcher.js';
 import { REVIEW_RUNNER, type ReviewRunner, type RunOutcome, TIMEOUT_REASON } from '../runner/review-runner.js';
 import type { LeaseHolder } from './pr-lease.js';
 import { prRefOf, SchedulingGate } from './scheduling-gate.js';
@@ -47,6 +49,10 @@ function unlimitedController(): AbortController {
   return controller;
 }
 
+/** The most one review may spend: the platform's ceiling, or a policy's when lower. */
+const costCeiling = (payload: Pick<ReviewPayload, 'ceilings' | 'policy'>): number =>
+  Math.min(payload.ceilings?.maxCostUsd ?? Infinity, payload.policy?.ceilings.maxCostUsd?.value ?? Infinity);
+
 /** What the check run of a superseded review says: the newer head, in full. */
 const supersededSummary = (by: Pick<PrHead, 'sha'>) => `superseded by ${by.sha}`;
 
@@ -72,6 +78,7 @@ export class ReviewExecution {
     private readonly gate: SchedulingGate,
     private readonly github: GitHubAppClient,
     private readonly metrics: WorkerMetrics,
+    @Optional() @Inject(POLICY_LAYERS) private readonly policies?: PolicyLayers,
   ) {}
 
   /** Lets go of every running review without ending it; called on shutdown. */
@@ -121,16 +128,19 @@ export class ReviewExecution {
         log.warn({ err }, 'the App login is unknown; earlier reviews will not be recognised');
         return undefined;
       });
+      // Read for each review, so a policy changed a moment ago shapes the next review.
+      const policy = this.policies?.layerFor({ platform: review.platform, ...review.repo });
       const payload = {
         ...review,
         apiUrl: this.github.apiUrl,
         ...(botLogin ? { botLogin } : {}),
         ceilings: this.config.reviewJob.ceilings,
         reviewDrafts: this.config.triggers.reviewDrafts,
+        ...(policy ? { policy } : {}),
       };
       let outcome: RunOutcome;
       try {
-        const model = await this.modelAccess.open(review.reviewId, payload.ceilings.maxCostUsd).catch((err: Error) => {
+        const model = await this.modelAccess.open(review.reviewId, costCeiling(payload)).catch((err: Error) => {
           throw new Error(`no model access: ${err.message}`);
         });
         outcome = await this.runner.run({

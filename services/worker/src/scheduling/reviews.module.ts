@@ -23,6 +23,8 @@ export interface ReviewsModuleImports {
   readonly runner: DynamicModule;
   /** ModelModule: the model access each review is given. */
   readonly model: DynamicModule;
+  /** PoliciesModule: the ReviewPolicies each review is shaped by. */
+  readonly policies?: DynamicModule;
 }
 
 @Module({})
@@ -30,7 +32,13 @@ export class ReviewsModule {
   static register(settings: SchedulingSettings, features: ReviewsModuleImports): DynamicModule {
     return {
       module: ReviewsModule,
-      imports: [WorkerMetricsModule, CodeHostModule, features.runner, features.model],
+      imports: [
+        WorkerMetricsModule,
+        CodeHostModule,
+        features.runner,
+        features.model,
+        ...(features.policies ? [features.policies] : []),
+      ],
       providers: [
         PrLeases,
         {
