@@ -3,6 +3,7 @@
 // makes sure the PR shows that ending (the check run is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
 import {
+  type Budget,
   type CheckRunConclusion,
   isFinalStatus,
   type ReviewOutcome,
@@ -13,6 +14,7 @@ import {
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { BudgetLedger, overBudgetReason } from '../budgets/budget-ledger.js';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
 import { CheckRuns } from '../github/check-runs.js';
@@ -79,6 +81,7 @@ export class ReviewExecution {
     private readonly github: GitHubAppClient,
     private readonly metrics: WorkerMetrics,
     @Optional() @Inject(POLICY_LAYERS) private readonly policies?: PolicyLayers,
+    @Optional() private readonly budgets?: BudgetLedger,
   ) {}
 
   /** Lets go of every running review without ending it; called on shutdown. */
@@ -138,9 +141,22 @@ export class ReviewExecution {
         reviewDrafts: this.config.triggers.reviewDrafts,
         ...(policy ? { policy } : {}),
       };
+      // The most this review can cost is held in its budgets before the model is called.
+      const budgets = payload.policy?.budgets ?? [];
+      const subject = { platform: review.platform, repo: review.repo };
+      const ceiling = costCeiling(payload);
+      if (this.budgets && budgets.length > 0) {
+        const reservation = await this.budgets.reserve(review.reviewId, budgets, subject, ceiling);
+        if (!reservation.ok) {
+          const reason = overBudgetReason(reservation);
+          log.info({ budget: reservation.budget.id }, 'review skipped: over budget');
+          await this.concludeCheckRun(review, 'neutral', reason);
+          return await this.finish(review, { status: 'skipped', reason, cause: 'budget' }, startedAt);
+        }
+      }
       let outcome: RunOutcome;
       try {
-        const model = await this.modelAccess.open(review.reviewId, costCeiling(payload)).catch((err: Error) => {
+        const model = await this.modelAccess.open(review.reviewId, ceiling).catch((err: Error) => {
           throw new Error(`no model access: ${err.message}`);
         });
         outcome = await this.runner.run({
@@ -162,6 +178,7 @@ export class ReviewExecution {
         log.warn({ why }, 'stopped following the review without ending it');
         return { kind: 'detached', why };
       }
+      await this.account(review, outcome, ceiling, budgets, log);
       const final = this.finalOf(review, outcome, supersededBy);
       if (final.conclude) {
         await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status);
@@ -190,6 +207,48 @@ export class ReviewExecution {
   /** Cancels the check run of a review that `by` superseded before it ran (best effort). */
   cancelSupersededCheckRun(review: ReviewRequest, by: Pick<PrHead, 'sha'>): Promise<void> {
     return this.concludeCheckRun(review, 'cancelled', supersededSummary(by));
+  }
+
+  /**
+   * Counts what an ended review spent and settles its budgets with it. A review that ended without
+   * a report is settled at its ceiling: what it spent is unknown, and a budget must not overshoot.
+   */
+  private async account(
+    review: ReviewRequest,
+    outcome: Exclude<RunOutcome, { kind: 'detached' }>,
+    ceiling: number,
+    budgets: readonly Budget[],
+    log: Logger,
+  ): Promise<void> {
+    const repository = `${review.platform}:${repoFullName(review.repo)}`;
+    const costUsd = outcome.kind === 'reported' ? outcome.result.costUsd : ceiling;
+    if (outcome.kind === 'reported') {
+      const { tokens } = outcome.result;
+      this.metrics.reviewCost.inc({ repository }, outcome.result.costUsd);
+      const kinds = {
+        input: tokens.input,
+        output: tokens.output,
+        cache_read: tokens.cacheRead,
+        cache_write: tokens.cacheWrite,
+      };
+      for (const [kind, n] of Object.entries(kinds)) if (n > 0) this.metrics.reviewTokens.inc({ repository, kind }, n);
+    }
+    if (!this.budgets || budgets.length === 0) return;
+    const subject = { platform: review.platform, repo: review.repo };
+    try {
+      await this.budgets.settle(review.reviewId, budgets, subject, Number.isFinite(costUsd) ? costUsd : 0);
+      for (const s of await this.budgets.standing(budgets, subject)) {
+        const labels = {
+          budget: s.budget.id,
+          subject: s.budget.scope === 'org' ? review.repo.owner : repoFullName(review.repo),
+        };
+        this.metrics.budgetRemaining.set(labels, s.remainingUsd);
+        this.metrics.budgetLimit.set(labels, s.budget.limitUsd);
+      }
+    } catch (err) {
+      // The reservation lapses on its own; until then it holds the review's ceiling, never less.
+      log.warn({ err }, 'could not settle the review in its budgets');
+    }
   }
 
   /** Records a review's end without running it (superseded while waiting, or its orphaned Job). */
