@@ -12,6 +12,7 @@ import { type ClientSettings, type Env, readClientSettings, SettingsError } from
 import { FORMATS, type Format, renderOutput } from './format.js';
 import { EXIT, type Io, redact } from './io.js';
 import { runJob } from './job.js';
+import { POLICY_USAGE, runPolicy } from './policy.js';
 
 export const USAGE = `Usage:
   kritik review <owner/repo#123 | pull request URL> [--dry-run] [--no-checkout] [review options]
@@ -20,6 +21,7 @@ Review options: [--max-turns <1-50>] [--no-verify] [--format text|markdown|json]
   A pull request's head is checked out into a temporary directory (removed afterwards) and the model
   explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
   kritik job       (inside a review Job: reads ${ENV.review}, ${ENV.githubToken}, ${ENV.anthropicApiKey})
+${POLICY_USAGE.replace(/^Usage:\n/, '')}
 
 Environment: ${ENV.githubToken} (required for pull requests), ${ENV.anthropicApiKey} (without it only the
 deterministic checks run), ${ENV.githubApiUrl}, ${ENV.anthropicBaseUrl}.
@@ -69,6 +71,7 @@ export function apiUrlFor(
 export async function main(argv: readonly string[], env: Env, io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'job') return runJob(env, io);
+  if (command === 'policy') return runPolicy(rest, env, io);
   if (command === '--version' || command === '-v') {
     io.stdout('kritik 0.1.0\n');
     return EXIT.ok;
