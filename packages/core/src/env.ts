@@ -70,6 +70,7 @@ export const ENV = {
   allowedRepos: 'KRITIK_ALLOWED_REPOS',
   allowedUsers: 'KRITIK_ALLOWED_USERS',
   commandsPerUserPerPr: 'KRITIK_COMMANDS_PER_USER_PER_PR',
+  commandsPerPr: 'KRITIK_COMMANDS_PER_PR',
   commandsWindowSeconds: 'KRITIK_COMMANDS_WINDOW_SECONDS',
   webhookMaxUnverifiedBytes: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BYTES',
   webhookMaxUnverifiedBodies: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES',
