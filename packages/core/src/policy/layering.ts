@@ -293,52 +293,42 @@ export function layerConfig<C extends RepositoryConfig>(
     if (contributors[key]!.length > 0) setBy[key] = contributors[key]!.join(' + ');
   }
 
-  const ceiling = (
-    key: 'max_cost_usd' | 'max_input_tokens' | 'max_turns',
-    limit: number | undefined,
-    source: string,
-    describe: (n: number) => string,
-    whose: string,
-  ) => {
-    if (limit === undefined || config[key] <= limit) return;
+  const c = layer.ceilings;
+  const dollars = (n: number) => `$${n}`;
+  const plain = (n: number) => String(n);
+  type Capped = 'max_cost_usd' | 'max_input_tokens' | 'max_turns';
+  const policyCeilings: [Capped, { value: number; policy: string } | undefined, (n: number) => string][] = [
+    ['max_cost_usd', c.maxCostUsd, dollars],
+    ['max_input_tokens', c.maxInputTokens, plain],
+    ['max_turns', c.maxTurns, plain],
+  ];
+  const limits: { key: Capped; limit: number; source: string; whose: string; describe: (n: number) => string }[] = [
+    ...policyCeilings.flatMap(([key, ceiling, describe]) =>
+      ceiling
+        ? [
+            {
+              key,
+              limit: ceiling.value,
+              source: ceilingSource(ceiling.policy),
+              whose: `the ceiling of policy "${ceiling.policy}"`,
+              describe,
+            },
+          ]
+        : [],
+    ),
+    ...(platform
+      ? [
+          { key: 'max_cost_usd' as const, limit: platform.maxCostUsd, describe: dollars },
+          { key: 'max_input_tokens' as const, limit: platform.maxInputTokens, describe: plain },
+        ].map((l) => ({ ...l, source: SOURCE_PLATFORM, whose: "the platform's ceiling" }))
+      : []),
+  ];
+  for (const { key, limit, source, whose, describe } of limits) {
+    if (config[key] <= limit) continue;
     if (setBy[key] === SOURCE_REPOSITORY) {
       issues.push({ field: key, message: `${describe(config[key])} is above ${whose}; ${describe(limit)} used` });
     }
     set(key, limit, source);
-  };
-  const dollars = (n: number) => `$${n}`;
-  const plain = (n: number) => String(n);
-  const c = layer.ceilings;
-  if (c.maxCostUsd) {
-    ceiling(
-      'max_cost_usd',
-      c.maxCostUsd.value,
-      ceilingSource(c.maxCostUsd.policy),
-      dollars,
-      `the ceiling of policy "${c.maxCostUsd.policy}"`,
-    );
-  }
-  if (c.maxInputTokens) {
-    ceiling(
-      'max_input_tokens',
-      c.maxInputTokens.value,
-      ceilingSource(c.maxInputTokens.policy),
-      plain,
-      `the ceiling of policy "${c.maxInputTokens.policy}"`,
-    );
-  }
-  if (c.maxTurns) {
-    ceiling(
-      'max_turns',
-      c.maxTurns.value,
-      ceilingSource(c.maxTurns.policy),
-      plain,
-      `the ceiling of policy "${c.maxTurns.policy}"`,
-    );
-  }
-  if (platform) {
-    ceiling('max_cost_usd', platform.maxCostUsd, SOURCE_PLATFORM, dollars, "the platform's ceiling");
-    ceiling('max_input_tokens', platform.maxInputTokens, SOURCE_PLATFORM, plain, "the platform's ceiling");
   }
   if (c.allowedModels) {
     const allowed = c.allowedModels.value;

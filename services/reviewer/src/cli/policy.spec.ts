@@ -1,31 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@kritik/testing';
+import { memoryIo } from '../../test/memory-io.js';
 import { main } from './cli.js';
-import type { Io } from './io.js';
 import { explain, readPolicies } from './policy.js';
 
 /** The platform's example policies of k8s/policies, as `kubectl get -o yaml` would list them. */
 const examples = ['models', 'security', 'testing', 'docs']
   .map((name) => readFileSync(join(repoRoot(), 'k8s/policies', `${name}.yaml`), 'utf8'))
   .join('\n---\n');
-
-function memoryIo(stdin = '', files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: async () => stdin,
-    readFile: async (p) => {
-      if (p in files) return files[p]!;
-      throw Object.assign(new Error(`ENOENT: no such file, open '${p}'`), { code: 'ENOENT' });
-    },
-    writeFile: async () => {},
-    stdinIsTty: false,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 describe('kritik policy explain', () => {
   it('prints every key with its value and who set it, for policies read from stdin', async () => {
