@@ -10,6 +10,7 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
  */
 export function redisScript(redis: Redis, name: string, numberOfKeys: number | undefined, lua: string): ScriptFn {
   const commands = redis as unknown as Record<string, ScriptFn>;
-  if (typeof commands[name] !== 'function') redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
+  if (typeof commands[name] !== 'function')
+    redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
   return (...args) => commands[name]!.apply(redis, args);
 }
