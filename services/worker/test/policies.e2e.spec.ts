@@ -150,4 +150,23 @@ describe('ReviewPolicies on the next review', () => {
     expect(prompt).toContain('POLICY-MARKER-TWO');
     expect(prompt).not.toContain('POLICY-MARKER-ONE');
   }, 60_000);
+
+  it("skips a pull request the policy's triggers leave out, saying which policy", async () => {
+    await objects.patchNamespacedCustomObject(
+      { ...ref, name: 'platform', body: { spec: { triggers: { skipTitleTags: ['Change'] } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitUntil('the worker to see the edit', () => generationSeen('platform', 3), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
+
+    const { record, requests } = await review();
+
+    expect(record).toMatchObject({
+      status: 'skipped',
+      reason: 'the title has "Change", which policy "platform" skips',
+    });
+    expect(requests).toEqual([]);
+  }, 60_000);
 });

@@ -10,6 +10,7 @@ import {
   policyMatches,
   policyProblems,
   type RepositoryConfig,
+  triggerStop,
 } from './layering.js';
 import {
   LOCKABLE_KEYS,
@@ -286,5 +287,35 @@ describe(policyProblems.name, () => {
     expect(policyProblems(reviewPolicySpecSchema.parse({ ignore: ['docs/**'], selector: { orgs: ['acme'] } }))).toEqual(
       [],
     );
+  });
+});
+
+describe(triggerStop.name, () => {
+  const layerWith = (triggers: ReviewPolicySpecInput['triggers']) =>
+    buildPolicyLayer([policy('release', { priority: 5, triggers }), policy('low', { triggers: { events: ['cli'] } })])
+      .triggers;
+  const facts = { trigger: 'opened' as const, baseRef: 'main', title: 'Add retries' };
+
+  it('takes the triggers of the highest-priority policy that sets any', () => {
+    expect(layerWith({ drafts: true })).toEqual({ policy: 'release', drafts: true });
+  });
+
+  it.each([
+    [{ events: ['opened' as const] }, facts, undefined],
+    [{ events: ['labeled' as const] }, facts, 'policy "release" does not review opened events (only labeled)'],
+    [{ baseBranches: ['release/*'] }, { ...facts, baseRef: 'release/1.2' }, undefined],
+    [{ baseBranches: ['release/*'] }, facts, 'policy "release" reviews only pull requests into release/*'],
+    [
+      { skipTitleTags: ['[WIP]'] },
+      { ...facts, title: 'wip: [wip] retries' },
+      'the title has "[WIP]", which policy "release" skips',
+    ],
+    [{ events: ['labeled' as const] }, { ...facts, trigger: 'cli' as const }, undefined],
+  ])('with %j decides %j: %s', (triggers, pr, expected) => {
+    expect(triggerStop(layerWith(triggers), pr)).toBe(expected);
+  });
+
+  it('reviews everything when no policy sets triggers', () => {
+    expect(triggerStop(buildPolicyLayer([]).triggers, facts)).toBeUndefined();
   });
 });

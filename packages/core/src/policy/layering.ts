@@ -2,12 +2,13 @@
 // repository's `.kritik.yaml` (keys not locked) < ceilings. Pure; every key records who set it.
 import { z } from 'zod';
 import { compileRepoGlobs, globProblem } from '../globs.js';
-import { type Platform, type Severity, severitySchema } from '../review.js';
+import { type Platform, type Severity, severitySchema, type Trigger } from '../review.js';
 import {
   type ConfigKey,
   LOCKABLE_KEYS,
   lockableKeySchema,
   type NamedPolicy,
+  policyTriggersSchema,
   type ReviewPolicySpec,
 } from './policy.schema.js';
 
@@ -80,6 +81,8 @@ export const policyLayerSchema = z
       })
       .strict(),
     budgets: z.array(budgetSchema),
+    /** The triggers of the highest-priority policy that sets any: which pull requests are reviewed. */
+    triggers: policyTriggersSchema.extend({ policy: z.string() }).strict().optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof policyLayerSchema>;
@@ -176,6 +179,7 @@ export function buildPolicyLayer(policies: readonly NamedPolicy[]): PolicyLayer 
     if (spec.instructions) layer.instructions.push({ policy, text: spec.instructions });
     for (const pi of spec.pathInstructions ?? []) layer.pathInstructions.push({ policy, ...pi });
     for (const glob of spec.ignore ?? []) layer.ignore.push({ policy, glob });
+    if (spec.triggers) layer.triggers = { policy, ...spec.triggers };
     // The highest priority that locks a key is named, as it would have to unlock it.
     for (const key of spec.locked ?? []) lockedBy.set(key, policy);
     const c = spec.ceilings ?? {};
@@ -208,6 +212,33 @@ export function buildPolicyLayer(policies: readonly NamedPolicy[]): PolicyLayer 
   layer.values = values as PolicyLayer['values'];
   layer.locked = LOCKABLE_KEYS.filter((k) => lockedBy.has(k)).map((key) => ({ key, policy: lockedBy.get(key)! }));
   return layer;
+}
+
+/** What the reviewer knows of a pull request when it decides whether a policy's triggers take it. */
+export interface TriggerFacts {
+  trigger: Trigger;
+  baseRef: string;
+  title: string;
+}
+
+/**
+ * Why the policy's triggers leave this pull request unreviewed, or undefined. Drafts are not
+ * decided here: `triggers.drafts` is the platform's answer to drafts (see reviewsDrafts). A review
+ * run by hand from the CLI is never stopped.
+ */
+export function triggerStop(triggers: PolicyLayer['triggers'], facts: TriggerFacts): string | undefined {
+  if (!triggers || facts.trigger === 'cli') return undefined;
+  const by = `policy "${triggers.policy}"`;
+  if (triggers.events && !triggers.events.includes(facts.trigger)) {
+    return `${by} does not review ${facts.trigger} events (only ${triggers.events.join(', ')})`;
+  }
+  if (triggers.baseBranches?.length && !compileRepoGlobs(triggers.baseBranches)(facts.baseRef)) {
+    return `${by} reviews only pull requests into ${triggers.baseBranches.join(', ')}`;
+  }
+  const title = facts.title.toLowerCase();
+  const tag = triggers.skipTitleTags?.find((t) => title.includes(t.toLowerCase()));
+  if (tag !== undefined) return `the title has ${JSON.stringify(tag)}, which ${by} skips`;
+  return undefined;
 }
 
 /** The layer for one repository out of every valid policy. */

@@ -8,6 +8,7 @@ import {
   type ReviewCeilings,
   reviewsDrafts,
   type Trigger,
+  triggerStop,
 } from '@kritik/core';
 import { applyPolicy, CONFIG_FILE, type EffectiveConfig, loadConfig } from '../../config/config.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../../diff/diff.js';
@@ -172,7 +173,14 @@ export async function gatherPull(
 
   if (!dryRun) await checkRun.create(headSha);
 
-  if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, source.reviewDrafts)) {
+  const triggers = source.policy?.triggers;
+  const stoppedByPolicy = triggerStop(triggers, {
+    trigger: source.trigger ?? 'cli',
+    baseRef: pull.baseRef,
+    title: pull.title,
+  });
+  if (stoppedByPolicy) return stop('skipped', 'Skipped: review policy', stoppedByPolicy);
+  if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, triggers?.drafts ?? source.reviewDrafts)) {
     return stop(
       'skipped',
       'Skipped: draft',
