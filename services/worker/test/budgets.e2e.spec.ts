@@ -81,6 +81,12 @@ describe('ReviewPolicy budgets', () => {
       conclusion: 'neutral',
       output: { summary: expect.stringContaining('spend/repository-per-day') },
     });
+    const metrics = await parts.registry.metrics();
+    expect(metrics).toContain(`kritik_review_cost_usd_total{repository="github:${OWNER}/${REPO}"} 5`);
+    expect(metrics).toContain(
+      `kritik_budget_remaining_usd{budget="spend/repository-per-day",subject="${OWNER}/${REPO}"} 0`,
+    );
+    expect(metrics).toContain(`kritik_review_tokens_total{repository="github:${OWNER}/${REPO}",kind="input"} 50`);
   }, 60_000);
 
   it('keeps the spending when the worker restarts', async () => {

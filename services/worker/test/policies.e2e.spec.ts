@@ -2,6 +2,7 @@
 // namespace, the real reviewer (local runner) against the GitHub and Anthropic fakes. A policy
 // edited through the API changes the next review's prompt within 5 seconds; a locked key of
 // `.kritik.yaml` is ignored and the review says so; ceilings win over a repository asking for more.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, type ReviewPolicyStatus } from '@kritik/core';
@@ -169,4 +170,21 @@ describe('ReviewPolicies on the next review', () => {
     });
     expect(requests).toEqual([]);
   }, 60_000);
+
+  it('explains the effective config from the cluster with kritik policy explain', () => {
+    const sut = spawnSync(
+      process.execPath,
+      [reviewerCommand()[1]!, 'policy', 'explain', `${OWNER}/${REPO}`, '--namespace', NAMESPACE],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, KUBECONFIG: plane.kubeconfigPath },
+        timeout: 30_000,
+      },
+    );
+
+    expect(sut.stderr).toBe('');
+    expect(sut.stdout).toContain('Policies applied (lowest priority first): platform');
+    expect(sut.stdout).toMatch(/^min_severity +minor +default \(locked by platform\)$/m);
+    expect(sut.stdout).toMatch(/^max_cost_usd +0\.5 +ceiling\/platform$/m);
+  });
 });
