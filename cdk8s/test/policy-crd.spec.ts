@@ -1,10 +1,16 @@
 // The ReviewPolicy CRD on a real API server: the chart installs it, and the server itself rejects
 // policies the worker's zod definition would (server-side validation, not only ours).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { POLICY_GROUP, POLICY_PERMISSIONS, POLICY_PLURAL, POLICY_VERSION, reviewPolicySpecSchema } from '@kritik/core';
 import { apiMessage, apiStatus, type ControlPlane, startControlPlane } from '@kritik/testing';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiextensionsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { RESTRICTED_NAMESPACE_LABELS } from '../src/constructs/jobs.js';
 import { CHART_DIR, expectSuccess, helm, scenario } from './chart.js';
+import { ServerSideApply } from './server-side-apply.js';
 
 const namespace = 'kritik';
 let controlPlane: ControlPlane;
@@ -130,5 +136,41 @@ describe("the worker's access to ReviewPolicies, generated from POLICY_PERMISSIO
     ),
   )('lets the worker $verb reviewpolicies $subresource: $allowed', async ({ verb, subresource, allowed }) => {
     expect(await can(verb, subresource)).toBe(allowed);
+  });
+});
+
+describe('an upgrade that changes the CRD (helm leaves crds/ alone after the first install)', () => {
+  type Crd = KubernetesObject & {
+    spec: {
+      versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[];
+    };
+  };
+  const current = () =>
+    parse(readFileSync(join(CHART_DIR, 'crds', `${POLICY_PLURAL}.${POLICY_GROUP}.yaml`), 'utf8')) as Crd;
+  const withBudgets = (name: string) => policy(name, { budgets: { repositoryPerDayUsd: 5 } });
+
+  beforeAll(async () => {
+    // An earlier release's CRD, without `budgets`, as a cluster installed before budgets existed has it.
+    const old = current();
+    delete old.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.budgets;
+    const applied = await new ServerSideApply(kc).apply(old, { dryRun: false });
+    if (!applied.ok) throw new Error(applied.message);
+  }, 60_000);
+
+  it('keeps the old CRD through helm upgrade, so a policy with a new field is refused', async () => {
+    const upgrade = await helm(
+      ['upgrade', 'kritik', CHART_DIR, '--namespace', namespace, '--values', scenario('minimal-values.yaml')],
+      { kubeconfig: controlPlane.kubeconfigPath },
+    );
+    expectSuccess(upgrade, 'helm upgrade');
+
+    expect(await attempt(withBudgets('before-crd-upgrade'))).toMatch(/^400 .*unknown field "spec.budgets"/);
+  }, 120_000);
+
+  it('accepts the new field once charts/kritik/crds is applied server-side, as docs/gitops.md says', async () => {
+    const applied = await new ServerSideApply(kc).apply(current(), { dryRun: false });
+
+    expect(applied).toMatchObject({ ok: true });
+    expect(await attempt(withBudgets('after-crd-upgrade'))).toBe('ok');
   });
 });
