@@ -3,6 +3,7 @@
 // policy layer applies to a repository: a change reaches the next review without a restart.
 import {
   POLICY_GROUP,
+  POLICY_PERMISSIONS,
   POLICY_PLURAL,
   POLICY_VERSION,
   type PolicyLayer,
@@ -12,7 +13,9 @@ import {
 } from '@kritik/core';
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { accessGranted, checkAccess, describeReport } from '../kubernetes/access-check.js';
 import { CustomObjectsApi, type KubeConfig, makeInformer } from '../kubernetes/client-node.js';
+import { KubernetesClient } from '../kubernetes/kubernetes.client.js';
 import { type Evaluated, evaluatePolicy, nextStatus, type PolicyObject } from './policy-evaluation.js';
 
 type PolicyResource = KubernetesObject & PolicyObject;
@@ -51,7 +54,7 @@ export class PolicyWatcher implements PolicyLayers {
   private stopped = false;
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     private readonly options: PolicyWatcherOptions,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -87,8 +90,13 @@ export class PolicyWatcher implements PolicyLayers {
     await this.informer.start();
   }
 
-  /** Starts without failing the worker: a missing CRD or API outage is retried with backoff. */
+  /**
+   * Starts without failing the worker: a missing CRD or API outage is retried with backoff. A
+   * Role that drifted from POLICY_PERMISSIONS is named in the log at once, not found out later.
+   */
   async onModuleInit(): Promise<void> {
+    const report = await checkAccess(new KubernetesClient(this.kubeConfig, this.options.namespace), POLICY_PERMISSIONS);
+    if (!accessGranted(report)) this.logger.error({ access: describeReport(report) }, 'ReviewPolicies cannot be read');
     await this.start().catch((err: unknown) => this.scheduleRestart(err));
   }
 
