@@ -100,6 +100,16 @@ export async function installChartCrds(api: ServerSideApply, repo: string): Prom
   return names;
 }
 
+/**
+ * The field an API server's validation message names first (`... is invalid: spec.locked[0]:
+ * Unsupported value`), as a key path; none when it names none.
+ */
+export function fieldInMessage(message: string): KeyPath {
+  const field = /is invalid: ([A-Za-z][\w.[\]]*):/.exec(message)?.[1];
+  if (!field) return [];
+  return [...field.matchAll(/\[(\d+)\]|([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[2]!));
+}
+
 /** What the worker would refuse in a ReviewPolicy that its schema cannot see (bad globs...). */
 function policyProblemsOf(manifest: Manifest): { key: KeyPath; message: string }[] {
   const parsed = reviewPolicySpecSchema.safeParse(manifest.spec);
@@ -300,7 +310,7 @@ export class GitOpsValidator {
     const object = objectId(manifest.kind, nameOf(manifest));
     const message = `${object} rendered from these values is invalid: ${messages.join('; ')}`;
     if (!set.release) {
-      this.reportAt(set.index, object, [], message, rootFile);
+      this.reportAt(set.index, object, fieldInMessage(messages.join('\n')), message, rootFile);
       return;
     }
     const { id, target } = set.release;
