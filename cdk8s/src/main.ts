@@ -11,7 +11,7 @@ const chartDir = join(root, 'charts', 'kritik');
 
 const files = synthChart(readChartVersions(root));
 
-for (const dir of ['templates', 'dashboards']) rmSync(join(chartDir, dir), { recursive: true, force: true });
+for (const dir of ['templates', 'dashboards', 'crds']) rmSync(join(chartDir, dir), { recursive: true, force: true });
 for (const [path, content] of files) {
   const file = join(chartDir, path);
   mkdirSync(dirname(file), { recursive: true });

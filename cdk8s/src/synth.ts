@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChartVersions, chartYaml, helmignore, readme } from './chart/chart-files.js';
+import { POLICY_CRD_FILE, reviewPolicyCrdYaml } from './chart/crds.js';
 import { dashboardJson } from './chart/dashboard.js';
 import { helpersTpl } from './chart/helpers-tpl.js';
 import { buildTemplates } from './chart/kritik-chart.js';
@@ -37,6 +38,10 @@ export function synthChart(versions: ChartVersions): Map<string, string> {
     readme(valuesDefinition, versions, header(`${DEFINITION_SOURCE} and cdk8s/src/chart/chart-files.ts`)),
   );
   files.set(DASHBOARD_FILE, dashboardJson());
+  files.set(
+    POLICY_CRD_FILE,
+    reviewPolicyCrdYaml(header('packages/core/src/policy/policy.schema.ts via cdk8s/src/chart/crds.ts')),
+  );
   files.set('templates/_helpers.tpl', helpersTpl(header('cdk8s/src/chart/helpers-tpl.ts')));
   files.set('templates/NOTES.txt', notesTxt(header('cdk8s/src/chart/notes.ts')));
   for (const file of buildTemplates()) {

@@ -84,6 +84,18 @@ export class ServerSideApply {
     return resources;
   }
 
+  /** Waits until the CustomResourceDefinition `name` is Established (its resource is served). */
+  async waitEstablished(name: string, timeoutMs: number): Promise<void> {
+    type Crd = { status?: { conditions?: { type: string; status: string }[] } };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const crd = await this.getJson<Crd>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+      if (Date.now() > deadline) throw new Error(`the CRD ${name} was not Established in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Whether the server serves this apiVersion and kind at all. */
   async serves(manifest: Manifest): Promise<boolean> {
     return (await this.discover()).has(`${manifest.apiVersion} ${manifest.kind}`);

@@ -2,8 +2,10 @@
 // schemas, cluster entry points wire existing paths and dependencies, and each HelmRelease's
 // values render with the repository's chart and pass a server-side dry-run on a real API server.
 // Every problem names the file and key to change.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { POLICY_KIND, policyProblems, reviewPolicySpecSchema } from '@kritik/core';
+import { parse } from 'yaml';
 import { hasKnownSchema, isFluxObject, type Manifest, validateCustomResources } from './custom-resources.js';
 import type { ServerSideApply } from './dry-run.js';
 import { formatKey, type KeyPath, kustomizationFile, OriginIndex, objectId, pointerToKey } from './origins.js';
@@ -78,6 +80,44 @@ function withoutKey(values: Record<string, unknown>, key: KeyPath): Record<strin
   return copy;
 }
 
+/**
+ * Creates the CRDs of the repository's chart (charts/kritik/crds) on the API server and waits
+ * until each is served; returns their names. Helm installs them the same way, before templates.
+ */
+export async function installChartCrds(api: ServerSideApply, repo: string): Promise<string[]> {
+  const dir = join(repo, 'charts', 'kritik', 'crds');
+  if (!existsSync(dir)) return [];
+  const names: string[] = [];
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
+    const crd = parse(readFileSync(join(dir, file), 'utf8')) as Manifest;
+    const result = await api.apply(crd, { dryRun: false, defaultNamespace: 'default' });
+    if (!result.ok) throw new Error(`charts/kritik/crds/${file}: ${result.messages.join('; ')}`);
+    names.push(nameOf(crd));
+  }
+  for (const name of names) await api.waitEstablished(name, 30_000);
+  return names;
+}
+
+/**
+ * The field an API server's validation message names first (`... is invalid: spec.locked[0]:
+ * Unsupported value`), as a key path; none when it names none.
+ */
+export function fieldInMessage(message: string): KeyPath {
+  const field = /is invalid: ([A-Za-z][\w.[\]]*):/.exec(message)?.[1];
+  if (!field) return [];
+  return [...field.matchAll(/\[(\d+)\]|([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[2]!));
+}
+
+/** What the worker would refuse in a ReviewPolicy that its schema cannot see (bad globs...). */
+function policyProblemsOf(manifest: Manifest): { key: KeyPath; message: string }[] {
+  const parsed = reviewPolicySpecSchema.safeParse(manifest.spec);
+  // A spec the schema refuses is the API server's to report, with its own words.
+  if (!parsed.success) return [];
+  return policyProblems(parsed.data).map((message) => ({ key: ['spec'], message }));
+}
+
 export class GitOpsValidator {
   readonly problems: Problem[] = [];
   readonly rendered: Rendered[] = [];
@@ -129,6 +169,18 @@ export class GitOpsValidator {
       const manifest = manifests[problem.index];
       const object = objectId(manifest?.kind, manifest?.metadata?.name);
       this.reportAt(index, object, problem.key, `${object}: ${problem.message}`, rootFile);
+    }
+    for (const policy of manifests.filter((m) => m.kind === POLICY_KIND)) {
+      const object = objectId(policy.kind, nameOf(policy));
+      for (const problem of policyProblemsOf(policy)) {
+        this.reportAt(
+          index,
+          object,
+          problem.key,
+          `${object}: ${problem.message} (the worker would ignore it)`,
+          rootFile,
+        );
+      }
     }
     this.checkEntryPoints(manifests, index, rootFile);
     this.renderReleases(rootRel, manifests, index, rootFile);
@@ -258,7 +310,7 @@ export class GitOpsValidator {
     const object = objectId(manifest.kind, nameOf(manifest));
     const message = `${object} rendered from these values is invalid: ${messages.join('; ')}`;
     if (!set.release) {
-      this.reportAt(set.index, object, [], message, rootFile);
+      this.reportAt(set.index, object, fieldInMessage(messages.join('\n')), message, rootFile);
       return;
     }
     const { id, target } = set.release;

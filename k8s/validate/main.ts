@@ -9,7 +9,7 @@ import { startControlPlane } from '@kritik/control-plane';
 import { stringify } from 'yaml';
 import type { Manifest } from './custom-resources.js';
 import { ServerSideApply } from './dry-run.js';
-import { defaultRoots, formatProblem, GitOpsValidator } from './gitops.js';
+import { defaultRoots, formatProblem, GitOpsValidator, installChartCrds } from './gitops.js';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,6 +26,21 @@ const roots = positionals.length > 0 ? positionals : defaultRoots(repo);
 const sortKey = (m: Manifest) =>
   `${String(m.kind)}/${String(m.metadata?.namespace ?? '')}/${String(m.metadata?.name ?? '')}`;
 
+/**
+ * A Secret's values never reach the rendered files (they end up in a pull request comment), and
+ * values the chart generates at random would show as a change on every run: keys stay, values go.
+ */
+export function redactSecret(m: Manifest): Manifest {
+  if (m.kind !== 'Secret') return m;
+  const redact = (data: unknown) =>
+    data && typeof data === 'object' ? Object.fromEntries(Object.keys(data).map((key) => [key, '(redacted)'])) : data;
+  return {
+    ...m,
+    ...('data' in m ? { data: redact(m.data) } : {}),
+    ...('stringData' in m ? { stringData: redact(m.stringData) } : {}),
+  };
+}
+
 /** Every object a root deploys (Flux objects and the charts they install), in a stable order. */
 function renderRoots(validator: GitOpsValidator, out: string): void {
   mkdirSync(out, { recursive: true });
@@ -36,7 +51,7 @@ function renderRoots(validator: GitOpsValidator, out: string): void {
   }
   for (const [root, objects] of byRoot) {
     const sorted = [...objects].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
-    const text = sorted.map((m) => `# ${sortKey(m)}\n${stringify(m, { lineWidth: 0 })}`).join('---\n');
+    const text = sorted.map((m) => `# ${sortKey(m)}\n${stringify(redactSecret(m), { lineWidth: 0 })}`).join('---\n');
     writeFileSync(join(out, `${root.replace(/[/\\]/g, '_')}.yaml`), text);
   }
 }
@@ -58,7 +73,11 @@ async function main(): Promise<number> {
     const controlPlane = await startControlPlane();
     try {
       const token = controlPlane.adminKubeConfig().getCurrentUser()?.token ?? '';
-      const api = new ServerSideApply(controlPlane.server, readFileSync(controlPlane.caFile), token);
+      const connect = () => new ServerSideApply(controlPlane.server, readFileSync(controlPlane.caFile), token);
+      // The chart's own CRDs (ReviewPolicy) first, so policies meet the schema the API server enforces.
+      const crds = await installChartCrds(connect(), repo);
+      process.stderr.write(`[validate] installed the chart's CRDs: ${crds.join(', ') || 'none'}\n`);
+      const api = connect();
       const applied = await validator.dryRun(api);
       process.stderr.write(`[validate] ${applied} rendered objects passed to the API server (dry-run)\n`);
       for (const object of validator.unchecked) {

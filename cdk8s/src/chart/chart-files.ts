@@ -67,7 +67,11 @@ installing, the chart's notes print the webhook URL and the GitHub App settings.
   HorizontalPodAutoscaler, PodDisruptionBudget.
 - worker: ServiceAccount, Deployment, Service (metrics), optional HorizontalPodAutoscaler,
   PodDisruptionBudget; a Role and RoleBinding in the jobs namespace with exactly the permissions
-  the worker's code declares (\`REQUIRED_PERMISSIONS\` in packages/core).
+  the worker's code declares (\`REQUIRED_PERMISSIONS\` in packages/core); a Role and RoleBinding in
+  the release namespace to read ReviewPolicies and write their status (\`POLICY_PERMISSIONS\`).
+- The \`ReviewPolicy\` CRD (\`crds/\`, kritik.dev/v1alpha1): helm creates it on the first install and
+  never upgrades it; apply \`crds/\` with \`kubectl apply --server-side\` before an upgrade, or let Flux
+  do it (\`install.crds\`/\`upgrade.crds: CreateReplace\`). See docs/gitops.md.
 - jobs namespace (optional) enforcing PodSecurity \`restricted\`, the reviewer's ServiceAccount
   (no permissions, no token) and the Anthropic key Secret.
 - ConfigMap with the config files (\`KRITIK_CONFIG\`) of backend and worker, the worker's

@@ -4,7 +4,7 @@ import { METRICS } from '@kritik/core';
 
 interface Panel {
   title: string;
-  type: 'timeseries' | 'stat';
+  type: 'timeseries' | 'stat' | 'row';
   unit: string;
   targets: { expr: string; legendFormat: string }[];
 }
@@ -57,12 +57,67 @@ const panels: Panel[] = [
     targets: [{ expr: `sum by (outcome) (increase(${METRICS.reviews.name}[1h]))`, legendFormat: '{{outcome}}' }],
   },
   latencyPanel('Review duration (p50, p99)', METRICS.reviewDuration.name, '15m'),
+  // What reviews cost, against the ReviewPolicy budgets (docs/operations.md, "Budgets").
+  { title: 'Spending', type: 'row', unit: 'short', targets: [] },
+  {
+    title: 'Review cost per day (USD)',
+    type: 'timeseries',
+    unit: 'currencyUSD',
+    targets: [{ expr: `sum(increase(${METRICS.reviewCost.name}[1d]))`, legendFormat: 'all repositories' }],
+  },
+  {
+    title: 'Review cost per day by repository (USD)',
+    type: 'timeseries',
+    unit: 'currencyUSD',
+    targets: [
+      {
+        expr: `topk(10, sum by (repository) (increase(${METRICS.reviewCost.name}[1d])))`,
+        legendFormat: '{{repository}}',
+      },
+    ],
+  },
+  {
+    title: 'Tokens per hour by kind',
+    type: 'timeseries',
+    unit: 'short',
+    targets: [{ expr: `sum by (kind) (increase(${METRICS.reviewTokens.name}[1h]))`, legendFormat: '{{kind}}' }],
+  },
+  {
+    title: 'Budget left (share of each budget)',
+    type: 'timeseries',
+    unit: 'percentunit',
+    targets: [
+      {
+        expr: `max by (budget, subject) (${METRICS.budgetRemaining.name}) / max by (budget, subject) (${METRICS.budgetLimit.name})`,
+        legendFormat: '{{budget}} {{subject}}',
+      },
+    ],
+  },
 ];
+
+/** Grid positions: panels two to a line; a row header takes a line of its own. */
+function layout(list: readonly Panel[]) {
+  let slot = 0;
+  let y = 0;
+  return list.map((panel) => {
+    if (panel.type === 'row') {
+      if (slot % 2 === 1) slot += 1;
+      const pos = { h: 1, w: 24, x: 0, y: y + Math.floor(slot / 2) * 8 };
+      y = pos.y + 1;
+      slot = 0;
+      return pos;
+    }
+    const pos = { h: 8, w: 12, x: (slot % 2) * 12, y: y + Math.floor(slot / 2) * 8 };
+    slot += 1;
+    return pos;
+  });
+}
 
 /** Grafana's reference to the dashboard's data source variable (not a JS template). */
 const DATASOURCE_VARIABLE = ['$', '{datasource}'].join('');
 
 export function dashboardJson(): string {
+  const grid = layout(panels);
   const dashboard = {
     title: 'Kritik',
     uid: 'kritik-overview',
@@ -74,15 +129,19 @@ export function dashboardJson(): string {
     templating: {
       list: [{ name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source' }],
     },
-    panels: panels.map((panel, i) => ({
-      id: i + 1,
-      title: panel.title,
-      type: panel.type,
-      datasource: { type: 'prometheus', uid: DATASOURCE_VARIABLE },
-      gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
-      fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
-      targets: panel.targets.map((t, j) => ({ ...t, refId: String.fromCharCode(65 + j) })),
-    })),
+    panels: panels.map((panel, i) =>
+      panel.type === 'row'
+        ? { id: i + 1, title: panel.title, type: 'row', collapsed: false, panels: [], gridPos: grid[i] }
+        : {
+            id: i + 1,
+            title: panel.title,
+            type: panel.type,
+            datasource: { type: 'prometheus', uid: DATASOURCE_VARIABLE },
+            gridPos: grid[i],
+            fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
+            targets: panel.targets.map((t, j) => ({ ...t, refId: String.fromCharCode(65 + j) })),
+          },
+    ),
   };
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }

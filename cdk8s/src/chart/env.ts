@@ -168,6 +168,7 @@ export function workerEnv(): EnvVar[] {
     ...commonEnv('worker', WORKER_PORT),
     { name: ENV.runner, value: 'kubernetes' },
     { name: ENV.jobsNamespace, value: expr('include "kritik.jobsNamespace" . | quote') },
+    { name: ENV.policyNamespace, value: expr('.Release.Namespace | quote') },
     ...appCredentials(),
     ...gitlabEnv(fromSecret(ENV.gitlabToken, gitlabSecret, value(gitlab.secretKeys.token))),
     ...modelEnv(),

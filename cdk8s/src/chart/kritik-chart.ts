@@ -6,6 +6,7 @@ import { JobsNamespace } from '../constructs/jobs.js';
 import { kedaHelpers, WorkerScaledObject, workerAutoscaled } from '../constructs/keda.js';
 import { KritikMonitoring } from '../constructs/monitoring.js';
 import { KritikNetworkPolicies } from '../constructs/network-policies.js';
+import { PolicyAccess } from '../constructs/policies.js';
 import { BundledRedis } from '../constructs/redis.js';
 import { GATEWAY_PORT_NAME, KritikWorkload } from '../constructs/workload.js';
 import { optionalYaml, value } from '../helm/expr.js';
@@ -54,6 +55,9 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
   const jobs = new TemplateFile(app, 'jobs.yaml');
   new JobsNamespace(jobs, 'jobs', { workerServiceAccount: worker.name });
 
+  const reviewPolicies = new TemplateFile(app, 'reviewpolicies.yaml');
+  new PolicyAccess(reviewPolicies, 'reviewpolicies', { workerServiceAccount: worker.name });
+
   const redis = new TemplateFile(app, 'redis.yaml', { condition: `${values.redis.enabled}` });
   new BundledRedis(redis, 'redis');
 
@@ -63,5 +67,5 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
   const monitoring = new TemplateFile(app, 'monitoring.yaml');
   new KritikMonitoring(monitoring, 'monitoring');
 
-  return [config, backendFile, workerFile, keda, jobs, redis, policies, monitoring];
+  return [config, backendFile, workerFile, keda, jobs, reviewPolicies, redis, policies, monitoring];
 }

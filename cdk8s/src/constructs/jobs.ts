@@ -1,7 +1,7 @@
 // Everything in the jobs namespace: the namespace itself (PodSecurity `restricted`), the
 // worker's Role generated from REQUIRED_PERMISSIONS, the reviewer's token-less ServiceAccount,
 // and the Anthropic key Secret (beside the worker with the gateway, here without it).
-import { ENV, permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
+import { ENV, type Permission, permissionResource, REQUIRED_PERMISSIONS } from '@kritik/core';
 import { JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -25,8 +25,8 @@ export const RESTRICTED_NAMESPACE_LABELS = {
 } as const;
 
 /** One rule per permission, exactly as the worker declares it. */
-export const roleRules = () =>
-  REQUIRED_PERMISSIONS.map((p) => ({
+export const roleRules = (permissions: readonly Permission[] = REQUIRED_PERMISSIONS) =>
+  permissions.map((p) => ({
     apiGroups: [p.group],
     resources: [permissionResource(p)],
     verbs: [...p.verbs],

@@ -61,6 +61,8 @@ export const ENV = {
   apiToken: 'KRITIK_API_TOKEN',
   runner: 'KRITIK_RUNNER',
   jobsNamespace: 'KRITIK_JOBS_NAMESPACE',
+  /** Where the worker watches ReviewPolicies (the release namespace); unset: no policies. */
+  policyNamespace: 'KRITIK_POLICY_NAMESPACE',
   config: 'KRITIK_CONFIG',
   terminationLog: 'KRITIK_TERMINATION_LOG',
   /** The review payload (JSON, {@link ReviewPayload}) handed to a review Job. */
@@ -89,6 +91,7 @@ export const ENV = {
   allowedRepos: 'KRITIK_ALLOWED_REPOS',
   allowedUsers: 'KRITIK_ALLOWED_USERS',
   commandsPerUserPerPr: 'KRITIK_COMMANDS_PER_USER_PER_PR',
+  commandsPerPr: 'KRITIK_COMMANDS_PER_PR',
   commandsWindowSeconds: 'KRITIK_COMMANDS_WINDOW_SECONDS',
   webhookMaxUnverifiedBytes: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BYTES',
   webhookMaxUnverifiedBodies: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES',

@@ -37,3 +37,16 @@ export function compileRepoGlobs(globs: readonly string[]): PathMatcher {
     .map((g) => picomatch(g.trim(), { dot: true, nocase: true, nonegate: true }));
   return (name) => matchers.some((m) => m(name));
 }
+
+/**
+ * Why a glob cannot be used (an unbalanced bracket, brace or parenthesis), or undefined. The
+ * matchers above accept such globs as literal text; an operator's policy should hear about them.
+ */
+export function globProblem(glob: string): string | undefined {
+  try {
+    picomatch(glob.replace(/^!/, ''), { strictBrackets: true });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

@@ -10,6 +10,7 @@ export * from './labels.js';
 export * from './metrics.js';
 export * from './model-settings.js';
 export * from './models.js';
+export * from './policy/index.js';
 export * from './queues.js';
 export * from './review.js';
 export * from './review-deadline.js';

@@ -23,6 +23,15 @@ export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   { group: '', resource: 'pods', subresource: 'log', verbs: ['get'] },
 ];
 
+/**
+ * What the worker's policy watcher does in the release namespace, where ReviewPolicies live: the
+ * chart's policy Role is generated from it.
+ */
+export const POLICY_PERMISSIONS: readonly Permission[] = [
+  { group: 'kritik.dev', resource: 'reviewpolicies', verbs: ['get', 'list', 'watch'] },
+  { group: 'kritik.dev', resource: 'reviewpolicies', subresource: 'status', verbs: ['update'] },
+];
+
 /** The Role rule form of a permission (resource "pods/log" for a subresource). */
 export const permissionResource = (p: Permission) => (p.subresource ? `${p.resource}/${p.subresource}` : p.resource);
 

@@ -132,6 +132,34 @@ export const METRICS = {
     help: 'Dollars of model replies metered by the gateway, at list price.',
     labels: [],
   },
+  reviewCost: {
+    name: 'kritik_review_cost_usd_total',
+    type: 'counter',
+    from: 'worker',
+    help: 'Dollars finished reviews spent at list price, by repository (platform:owner/name).',
+    labels: ['repository'],
+  },
+  reviewTokens: {
+    name: 'kritik_review_tokens_total',
+    type: 'counter',
+    from: 'worker',
+    help: 'Tokens finished reviews used, by repository and kind (input, output, cache_read, cache_write).',
+    labels: ['repository', 'kind'],
+  },
+  budgetRemaining: {
+    name: 'kritik_budget_remaining_usd',
+    type: 'gauge',
+    from: 'worker',
+    help: 'Dollars left in the current window of a ReviewPolicy budget, by budget and subject (repository or owner).',
+    labels: ['budget', 'subject'],
+  },
+  budgetLimit: {
+    name: 'kritik_budget_limit_usd',
+    type: 'gauge',
+    from: 'worker',
+    help: 'Dollars a ReviewPolicy budget allows per window, by budget and subject.',
+    labels: ['budget', 'subject'],
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;

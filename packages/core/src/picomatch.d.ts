@@ -5,6 +5,7 @@ declare module 'picomatch' {
     basename?: boolean;
     nocase?: boolean;
     nonegate?: boolean;
+    strictBrackets?: boolean;
   }
   function picomatch(glob: string | string[], options?: PicomatchOptions): (path: string) => boolean;
   export default picomatch;

@@ -37,6 +37,8 @@ export const redisKeys = {
   prHead: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:head`,
   /** Sorted set of one user's recent comment commands on a pull request (delivery ids by time). */
   prUserCommands: (repo: string, pr: number, user: string) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands:${user}`,
+  /** Every user's comment commands on one pull request (the per-PR limit). */
+  prCommands: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands`,
   /** The model gateway's grant of one review (hash: token digest, ceilings, spend). */
   gatewayGrant: (reviewId: string) => `${KEY_PREFIX}:gateway:review:${reviewId}`,
   /** The review a gateway token belongs to, by the token's SHA-256. */

@@ -2,6 +2,7 @@
 // the reviewer reports back, and the record the API serves. One zod schema each.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { policyLayerSchema } from './policy/layering.js';
 
 /**
  * The code hosts Kritik reviews on. On GitLab a repository is a project: `owner` is its namespace
@@ -84,6 +85,8 @@ export const reviewPayloadSchema = reviewRequestSchema.extend({
   ceilings: reviewCeilingsSchema.optional(),
   /** The platform's answer to draft pull requests, for repositories whose config does not say. */
   reviewDrafts: z.boolean().optional(),
+  /** What the matching ReviewPolicies decide; the reviewer layers the repository's `.kritik.yaml` under it. */
+  policy: z.lazy(() => policyLayerSchema).optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
 

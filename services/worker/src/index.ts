@@ -1,6 +1,7 @@
 // Public API of the worker for tests, benches and the chart generator.
 export { type CreateWorkerOptions, createWorkerApp } from './app/worker.app.js';
 export { WorkerModule, type WorkerModuleOptions } from './app/worker.module.js';
+export { BudgetLedger, type BudgetStanding, type Reservation } from './budgets/budget-ledger.js';
 export { type CodeHost, CodeHostError, CodeHosts } from './code-host/code-host.js';
 export {
   DEFAULT_WORKER_PORT,
@@ -34,3 +35,4 @@ export * from './kubernetes/review-job.builder.js';
 export { LocalProcessRunner } from './runner/local-process.runner.js';
 export * from './runner/review-runner.js';
 export { Reconciler } from './scheduling/reconcile.service.js';
+export { ReviewSlots } from './scheduling/review-slots.js';

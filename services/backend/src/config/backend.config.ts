@@ -62,13 +62,14 @@ export const backendConfigSchema = z
         bodyTimeoutMs: intSetting().min(100).max(300_000).default(20_000),
       })
       .default({ maxUnverifiedBytes: 64 * 1024 * 1024, maxUnverifiedBodies: 32, bodyTimeoutMs: 20_000 }),
-    /** Comment commands one user may give on one pull request per window (each can cost a review). */
+    /** Comment commands one user, and all users, may give on one pull request per window (each can cost a review). */
     commands: z
       .object({
         perUserPerPr: intSetting().min(1).default(5),
+        perPr: intSetting().min(1).default(20),
         windowSeconds: intSetting().min(1).default(3600),
       })
-      .default({ perUserPerPr: 5, windowSeconds: 3600 }),
+      .default({ perUserPerPr: 5, perPr: 20, windowSeconds: 3600 }),
   })
   // Unknown keys stop the backend, as they stop the worker: a misspelt or moved setting in the
   // file is an error, not a default silently kept.
@@ -130,6 +131,7 @@ export const BACKEND_ENV = {
   [ENV.allowedRepos]: 'allow.repos',
   [ENV.allowedUsers]: 'allow.users',
   [ENV.commandsPerUserPerPr]: 'commands.perUserPerPr',
+  [ENV.commandsPerPr]: 'commands.perPr',
   [ENV.commandsWindowSeconds]: 'commands.windowSeconds',
   [ENV.webhookMaxUnverifiedBytes]: 'webhooks.maxUnverifiedBytes',
   [ENV.webhookMaxUnverifiedBodies]: 'webhooks.maxUnverifiedBodies',

@@ -68,6 +68,7 @@ export class IntakeService {
     });
     this.commandRate = new CommandRateLimit(redis, {
       limit: config.commands.perUserPerPr,
+      perPrLimit: config.commands.perPr,
       windowSeconds: config.commands.windowSeconds,
     });
   }
@@ -79,13 +80,23 @@ export class IntakeService {
       return { status: 'ignored', reason: decision.reason };
     }
     try {
-      if (
-        decision.action === 'command' &&
-        !(await this.commandRate.allows(decision.pullRequest, decision.sender, delivery.id))
-      ) {
+      const refused =
+        decision.action === 'command'
+          ? await this.commandRate.refusal(decision.pullRequest, decision.sender, delivery.id)
+          : undefined;
+      if (decision.action === 'command' && refused) {
         // No reply either: answering each refused command would be the same loop.
-        log.warn({ sender: decision.sender, command: decision.command }, 'comment command over the rate limit');
-        return { status: 'ignored', reason: `user ${decision.sender} gave too many commands on this pull request` };
+        log.warn(
+          { sender: decision.sender, command: decision.command, limit: refused },
+          'comment command over the rate limit',
+        );
+        return {
+          status: 'ignored',
+          reason:
+            refused === 'user'
+              ? `user ${decision.sender} gave too many commands on this pull request`
+              : 'too many commands on this pull request',
+        };
       }
       return await this.accept(delivery, decision, log);
     } catch (error) {

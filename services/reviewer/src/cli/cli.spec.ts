@@ -3,28 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FakeAnthropic } from '@kritik/testing';
 import { loadFixture } from '../../test/load-fixture.js';
+import { memoryIo } from '../../test/memory-io.js';
 import { reviewReportSchema } from '../review/result.js';
 import { apiUrlFor, hostFor, main, parseTarget } from './cli.js';
-import type { Io } from './io.js';
-
-function memoryIo(stdin = '', files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: async () => stdin,
-    readFile: async (p) => {
-      if (p in files) return files[p]!;
-      throw Object.assign(new Error(`ENOENT: no such file, open '${p}'`), { code: 'ENOENT' });
-    },
-    writeFile: async (p, t) => {
-      files[p] = t;
-    },
-    stdinIsTty: false,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join(''), files };
-}
 
 const secretDiff = `--- a/app.env\n+++ b/app.env\n@@ -1 +1,2 @@\n A=1\n+GH=${'ghp'}_${'Z9'.repeat(18)}\n`;
 

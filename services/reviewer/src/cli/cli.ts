@@ -13,6 +13,7 @@ import { type ClientSettings, type Env, readClientSettings, SettingsError } from
 import { FAIL_ON, type FailOn, FORMATS, type Format, findingsAtOrAbove, renderOutput, type Subject } from './format.js';
 import { EXIT, type Io, redact } from './io.js';
 import { runJob } from './job.js';
+import { POLICY_USAGE, runPolicy } from './policy.js';
 
 export const USAGE = `Usage:
   kritik review <owner/repo#123 | pull or merge request URL> [--dry-run] [--no-checkout] [review options]
@@ -29,6 +30,7 @@ Review options:
   explores it; --repo explores a local directory with a --diff (git diff main | kritik review --diff - --repo .).
   A local diff is never posted. An empty diff is "nothing to review" (exit 0); input that is not a
   unified diff is bad input (exit 2).
+${POLICY_USAGE.replace(/^Usage:\n/, '')}
 
 Environment: ${ENV.githubToken} (required for GitHub pull requests), ${ENV.gitlabToken} (for GitLab merge
 requests, on ${ENV.gitlabUrl}: gitlab.com by default), ${ENV.anthropicApiKey} (without it only the
@@ -129,6 +131,7 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     }
     return runJob(env, io);
   }
+  if (command === 'policy') return runPolicy(rest, env, io);
   if (command === '--version' || command === '-v') {
     io.stdout('kritik 0.1.0\n');
     return EXIT.ok;

@@ -57,6 +57,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       trigger: payload.trigger,
       ...(payload.botLogin ? { selfLogin: payload.botLogin } : {}),
       ...(payload.ceilings ? { ceilings: payload.ceilings } : {}),
+      ...(payload.policy ? { policy: payload.policy } : {}),
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
       ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
     },

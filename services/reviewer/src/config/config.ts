@@ -1,6 +1,16 @@
 // The repository's `.kritik.yaml` (always read from the base branch), validated field by field:
 // a wrong field falls back to its default and is reported with its line, never stopping a review.
-import { DEFAULT_MODEL, type ReviewCeilings, type Severity, severitySchema } from '@kritik/core';
+import {
+  type ConfigKey,
+  DEFAULT_MODEL,
+  emptyPolicyLayer,
+  layerConfig,
+  type PolicyLayer,
+  type RepositoryConfig,
+  type ReviewCeilings,
+  type Severity,
+  severitySchema,
+} from '@kritik/core';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { inlineCode, neutralise } from '../review/sanitize.js';
@@ -107,19 +117,34 @@ export interface LoadedConfig {
   issues: ConfigIssue[];
   /** Whether the repository has a config file at all. */
   found: boolean;
+  /** The fields the file itself set (validly): what the policy layering may let through. */
+  fields: Partial<KritikConfig>;
 }
+
+/** The config a review uses: the file layered under the platform's policies and ceilings. */
+export interface EffectiveConfig extends LoadedConfig {
+  /** Who set each key: `default`, `policy/<name>`, `.kritik.yaml`, `ceiling/<name>` or `platform`. */
+  setBy: Record<ConfigKey, string>;
+  /** The ReviewPolicies applied, lowest priority first (named in the review's footer). */
+  policies: string[];
+}
+
+// The reviewer's config is the layering's config: a field added to one must be added to the other.
+const _sameKeys: RepositoryConfig = {} as KritikConfig;
+void _sameKeys;
 
 const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Validates the text of .kritik.yaml (null when the file does not exist). Never throws. */
 export function loadConfig(text: string | null): LoadedConfig {
   const config = defaultConfig();
-  if (text === null) return { config, issues: [], found: false };
+  if (text === null) return { config, issues: [], found: false, fields: {} };
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
     return {
       config,
       issues: [{ field: '(file)', message: `larger than ${MAX_CONFIG_BYTES} bytes; defaults used` }],
       found: true,
+      fields: {},
     };
   }
   const lineCounter = new LineCounter();
@@ -130,23 +155,25 @@ export function loadConfig(text: string | null): LoadedConfig {
       field: '(syntax)',
       message: `${firstLine(e.message)}; the whole file was ignored and defaults used`,
     }));
-    return { config, issues, found: true };
+    return { config, issues, found: true, fields: {} };
   }
   const lineOf = (node: Node | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
 
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    return { config, issues: [], found: true };
+    return { config, issues: [], found: true, fields: {} };
   }
   if (!isMap(doc.contents)) {
     return {
       config,
       issues: [{ line: lineOf(doc.contents), field: '(file)', message: 'must be a mapping of fields; defaults used' }],
       found: true,
+      fields: {},
     };
   }
   const issues: ConfigIssue[] = [];
   // Keys are the repository's text: `constructor` or `__proto__` must never reach Object.prototype.
   const resolved: Record<string, unknown> = Object.assign(Object.create(null), config);
+  const fieldsSet: Record<string, unknown> = Object.create(null);
   for (const pair of doc.contents.items) {
     const keyNode = pair.key as Node | null;
     const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
@@ -165,6 +192,7 @@ export function loadConfig(text: string | null): LoadedConfig {
     const parsed = schema.safeParse(value === null ? undefined : value);
     if (parsed.success) {
       resolved[field] = parsed.data;
+      if (parsed.data !== undefined) fieldsSet[field] = parsed.data;
       continue;
     }
     // Arrays keep their valid entries; any other wrong field falls back to its default whole.
@@ -185,6 +213,7 @@ export function loadConfig(text: string | null): LoadedConfig {
         }
       });
       resolved[field] = kept;
+      fieldsSet[field] = kept;
       continue;
     }
     const inner = parsed.error.issues[0]!;
@@ -194,32 +223,27 @@ export function loadConfig(text: string | null): LoadedConfig {
       message: `${inner.message}; ${config[field] === undefined ? "the platform's setting" : `default ${JSON.stringify(config[field])}`} used`,
     });
   }
-  return { config: { ...resolved } as KritikConfig, issues, found: true };
+  return { config: { ...resolved } as KritikConfig, issues, found: true, fields: { ...fieldsSet } };
 }
 
 /**
- * The config within the platform's ceilings: a repository may spend less than the operator
- * allows, never more. What was lowered is reported like any other config problem.
+ * The config a review uses: defaults < the matching ReviewPolicies (the worker's layer) < this
+ * file, for keys no policy locked < ceilings (policies' and the platform's). A repository may spend
+ * less than the operator allows, never more; what the file asked for and did not get is an issue.
  */
-export function applyCeilings(loaded: LoadedConfig, ceilings: ReviewCeilings | undefined): LoadedConfig {
-  if (!ceilings) return loaded;
-  const config = { ...loaded.config };
-  const issues = [...loaded.issues];
-  if (config.max_cost_usd > ceilings.maxCostUsd) {
-    issues.push({
-      field: 'max_cost_usd',
-      message: `$${config.max_cost_usd} is above the platform's ceiling; $${ceilings.maxCostUsd} used`,
-    });
-    config.max_cost_usd = ceilings.maxCostUsd;
-  }
-  if (config.max_input_tokens > ceilings.maxInputTokens) {
-    issues.push({
-      field: 'max_input_tokens',
-      message: `${config.max_input_tokens} is above the platform's ceiling; ${ceilings.maxInputTokens} used`,
-    });
-    config.max_input_tokens = ceilings.maxInputTokens;
-  }
-  return { ...loaded, config, issues };
+export function applyPolicy(
+  loaded: LoadedConfig,
+  policy: PolicyLayer | undefined,
+  ceilings: ReviewCeilings | undefined,
+): EffectiveConfig {
+  const layered = layerConfig(defaultConfig(), policy ?? emptyPolicyLayer(), loaded.fields, ceilings);
+  return {
+    ...loaded,
+    config: layered.config,
+    issues: [...loaded.issues, ...layered.issues],
+    setBy: layered.setBy,
+    policies: layered.policies,
+  };
 }
 
 function formatPath(path: readonly (string | number)[]): string {

@@ -25,6 +25,8 @@ export interface SummaryInput {
   findings: readonly ArrangedFinding[];
   skipped: readonly SkippedFile[];
   configIssues: readonly ConfigIssue[];
+  /** The ReviewPolicies that shaped this review's config, lowest priority first. */
+  policies?: readonly string[];
   /** Plain notes for the reader (deterministic-only mode, incremental scope, partial failures). */
   notes: readonly string[];
   filesReviewed: number;
@@ -118,6 +120,9 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
       : null,
     input.exploration && input.exploration.instructionFiles.length > 0
       ? `instructions from ${input.exploration.instructionFiles.map((f) => inlineCode(f)).join(', ')}`
+      : null,
+    input.policies && input.policies.length > 0
+      ? `polic${input.policies.length === 1 ? 'y' : 'ies'} ${input.policies.map((p) => inlineCode(p)).join(', ')}`
       : null,
   ].filter(Boolean);
   out.push(`<sub>Kritik · ${stats.join(' · ')}</sub>`);

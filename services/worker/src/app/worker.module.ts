@@ -14,6 +14,7 @@ import { CommandsModule } from '../commands/commands.module.js';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { ModelModule } from '../gateway/model.module.js';
 import { RunnerAccessReadiness } from '../health/runner-access.readiness.js';
+import { PoliciesModule } from '../policies/policies.module.js';
 import { RunnerModule, type RunnerModuleOptions } from '../runner/runner.module.js';
 import { ReviewsModule } from '../scheduling/reviews.module.js';
 import { WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
@@ -45,6 +46,7 @@ export class WorkerModule {
     // One instance each, imported by every feature that needs it.
     const runner = RunnerModule.forRoot(options);
     const model = ModelModule.forRoot(config);
+    const policies = PoliciesModule.forRoot(config);
     return {
       module: WorkerModule,
       imports: [
@@ -56,7 +58,7 @@ export class WorkerModule {
         RedisModule.forRoot({ connection: config.redis, name: 'kritik-worker', logger }),
         ReviewQueueModule.forRoot({ debounceMs: config.triggers.debounceMs }),
         HealthModule.register({ imports: [runner], checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
-        ReviewsModule.register(config.scheduling, { runner, model }),
+        ReviewsModule.register(config.scheduling, { runner, model, policies }),
         CommandsModule.register(config.commands),
       ],
     };

@@ -173,6 +173,17 @@ export const workerConfigSchema = z
     gateway: gatewaySettingsSchema.default(gatewaySettingsSchema.parse({})),
     /** Provider, region, catalogue and fallback, read from their variables by core's readModelSettings. */
     model: z.custom<ModelSettings>((v) => typeof v === 'object' && v !== null).optional(),
+    /** ReviewPolicies: watched in `namespace` (the release namespace); none without one. */
+    policies: z
+      .object({
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+          .optional(),
+        resyncSeconds: positiveInt().default(60),
+      })
+      .strict()
+      .default({ resyncSeconds: 60 }),
     reviewJob: reviewJobSettingsSchema.default(reviewJobSettingsSchema.parse({})),
     scheduling: schedulingSettingsSchema.default(schedulingSettingsSchema.parse({})),
   })
@@ -241,6 +252,7 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   ...triggerEnv('triggers'),
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',
+  [ENV.policyNamespace]: 'policies.namespace',
   [ENV.kubernetesServiceHost]: 'kubernetes.serviceHost',
   [ENV.kubeconfig]: 'kubernetes.kubeconfig',
   [ENV.anthropicApiKey]: 'anthropic.apiKey',

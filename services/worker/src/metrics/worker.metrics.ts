@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { Registry } from 'prom-client';
 
 /** Why a review ended as it did, in few enough values to be a label. */
-export type EndCause = 'reported' | 'timeout' | 'superseded' | 'runner_error' | 'crashed' | 'duplicate';
+export type EndCause = 'reported' | 'timeout' | 'superseded' | 'runner_error' | 'crashed' | 'duplicate' | 'budget';
 
 /** How a comment command ended. */
 export type CommandOutcome = 'replied' | 'queued' | 'duplicate' | 'failed';
@@ -26,6 +26,10 @@ export class WorkerMetrics {
   readonly stalled;
   readonly commands;
   readonly commandRetries;
+  readonly reviewCost;
+  readonly reviewTokens;
+  readonly budgetRemaining;
+  readonly budgetLimit;
 
   constructor(registry: Registry) {
     this.reviews = counterOf(registry, METRICS.reviews);
@@ -38,5 +42,9 @@ export class WorkerMetrics {
     this.stalled = counterOf(registry, METRICS.stalledJobs);
     this.commands = counterOf(registry, METRICS.commands);
     this.commandRetries = counterOf(registry, METRICS.commandRetries);
+    this.reviewCost = counterOf(registry, METRICS.reviewCost);
+    this.reviewTokens = counterOf(registry, METRICS.reviewTokens);
+    this.budgetRemaining = gaugeOf(registry, METRICS.budgetRemaining);
+    this.budgetLimit = gaugeOf(registry, METRICS.budgetLimit);
   }
 }

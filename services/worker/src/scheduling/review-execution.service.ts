@@ -4,19 +4,23 @@
 // status is concluded when the reviewer could not).
 import { setMaxListeners } from 'node:events';
 import {
+  type Budget,
   type CheckRunConclusion,
   isFinalStatus,
   type ReviewOutcome,
+  type ReviewPayload,
   type ReviewRequest,
   repoFullName,
 } from '@kritik/core';
 import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { BudgetLedger, overBudgetReason } from '../budgets/budget-ledger.js';
 import { type CodeHost, CodeHosts } from '../code-host/code-host.js';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
 import { type EndCause, WorkerMetrics } from '../metrics/worker.metrics.js';
+import { POLICY_LAYERS, type PolicyLayers } from '../policies/policy-watcher.js';
 import { REVIEW_RUNNER, type ReviewRunner, type RunOutcome, TIMEOUT_REASON } from '../runner/review-runner.js';
 import type { LeaseHolder } from './pr-lease.js';
 import { prRefOf, SchedulingGate } from './scheduling-gate.js';
@@ -47,6 +51,10 @@ function unlimitedController(): AbortController {
   return controller;
 }
 
+/** The most one review may spend: the platform's ceiling, or a policy's when lower. */
+const costCeiling = (payload: Pick<ReviewPayload, 'ceilings' | 'policy'>): number =>
+  Math.min(payload.ceilings?.maxCostUsd ?? Infinity, payload.policy?.ceilings.maxCostUsd?.value ?? Infinity);
+
 /** What the check run of a superseded review says: the newer head, in full. */
 const supersededSummary = (by: Pick<PrHead, 'sha'>) => `superseded by ${by.sha}`;
 
@@ -71,6 +79,8 @@ export class ReviewExecution {
     private readonly lifecycle: ReviewLifecycle,
     private readonly gate: SchedulingGate,
     private readonly metrics: WorkerMetrics,
+    @Optional() @Inject(POLICY_LAYERS) private readonly policies?: PolicyLayers,
+    @Optional() private readonly budgets?: BudgetLedger,
   ) {}
 
   /** Lets go of every running review without ending it; called on shutdown. */
@@ -122,16 +132,32 @@ export class ReviewExecution {
         log.warn({ err }, 'the login Kritik posts as is unknown; earlier reviews will not be recognised');
         return undefined;
       });
+      // Read for each review, so a policy changed a moment ago shapes the next review.
+      const policy = this.policies?.layerFor({ platform: review.platform, ...review.repo });
       const payload = {
         ...review,
         apiUrl: host.apiUrl,
         ...(botLogin ? { botLogin } : {}),
         ceilings: this.config.reviewJob.ceilings,
         reviewDrafts: this.config.triggers.reviewDrafts,
+        ...(policy ? { policy } : {}),
       };
+      // The most this review can cost is held in its budgets before the model is called.
+      const budgets = payload.policy?.budgets ?? [];
+      const subject = { platform: review.platform, repo: review.repo };
+      const ceiling = costCeiling(payload);
+      if (this.budgets && budgets.length > 0) {
+        const reservation = await this.budgets.reserve(review.reviewId, budgets, subject, ceiling);
+        if (!reservation.ok) {
+          const reason = overBudgetReason(reservation);
+          log.info({ budget: reservation.budget.id }, 'review skipped: over budget');
+          await this.concludeCheckRun(review, 'neutral', reason);
+          return await this.finish(review, { status: 'skipped', reason, cause: 'budget' }, startedAt);
+        }
+      }
       let outcome: RunOutcome;
       try {
-        const model = await this.modelAccess.open(review.reviewId, payload.ceilings.maxCostUsd).catch((err: Error) => {
+        const model = await this.modelAccess.open(review.reviewId, ceiling).catch((err: Error) => {
           throw new Error(`no model access: ${err.message}`);
         });
         outcome = await this.runner.run({
@@ -153,6 +179,7 @@ export class ReviewExecution {
         log.warn({ why }, 'stopped following the review without ending it');
         return { kind: 'detached', why };
       }
+      await this.account(review, outcome, ceiling, budgets, log);
       const final = this.finalOf(review, outcome, supersededBy);
       if (final.conclude) {
         await this.concludeCheckRun(review, final.conclude, final.detail ?? final.reason ?? final.status);
@@ -181,6 +208,48 @@ export class ReviewExecution {
   /** Cancels the check run of a review that `by` superseded before it ran (best effort). */
   cancelSupersededCheckRun(review: ReviewRequest, by: Pick<PrHead, 'sha'>): Promise<void> {
     return this.concludeCheckRun(review, 'cancelled', supersededSummary(by));
+  }
+
+  /**
+   * Counts what an ended review spent and settles its budgets with it. A review that ended without
+   * a report is settled at its ceiling: what it spent is unknown, and a budget must not overshoot.
+   */
+  private async account(
+    review: ReviewRequest,
+    outcome: Exclude<RunOutcome, { kind: 'detached' }>,
+    ceiling: number,
+    budgets: readonly Budget[],
+    log: Logger,
+  ): Promise<void> {
+    const repository = `${review.platform}:${repoFullName(review.repo)}`;
+    const costUsd = outcome.kind === 'reported' ? outcome.result.costUsd : ceiling;
+    if (outcome.kind === 'reported') {
+      const { tokens } = outcome.result;
+      this.metrics.reviewCost.inc({ repository }, outcome.result.costUsd);
+      const kinds = {
+        input: tokens.input,
+        output: tokens.output,
+        cache_read: tokens.cacheRead,
+        cache_write: tokens.cacheWrite,
+      };
+      for (const [kind, n] of Object.entries(kinds)) if (n > 0) this.metrics.reviewTokens.inc({ repository, kind }, n);
+    }
+    if (!this.budgets || budgets.length === 0) return;
+    const subject = { platform: review.platform, repo: review.repo };
+    try {
+      await this.budgets.settle(review.reviewId, budgets, subject, Number.isFinite(costUsd) ? costUsd : 0);
+      for (const s of await this.budgets.standing(budgets, subject)) {
+        const labels = {
+          budget: s.budget.id,
+          subject: s.budget.scope === 'org' ? review.repo.owner : repoFullName(review.repo),
+        };
+        this.metrics.budgetRemaining.set(labels, s.remainingUsd);
+        this.metrics.budgetLimit.set(labels, s.budget.limitUsd);
+      }
+    } catch (err) {
+      // The reservation lapses on its own; until then it holds the review's ceiling, never less.
+      log.warn({ err }, 'could not settle the review in its budgets');
+    }
   }
 
   /** Records a review's end without running it (superseded while waiting, or its orphaned Job). */

@@ -7,7 +7,8 @@ import { REVIEWS_QUEUE } from '@kritik/core';
 import { queueRecoveryProvider, REDIS } from '@kritik/server';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { SchedulingSettings } from '../config/worker.config.js';
+import { BudgetLedger } from '../budgets/budget-ledger.js';
+import type { SchedulingSettings, WorkerConfig } from '../config/worker.config.js';
 import { CodeHostModule } from '../github/code-host.module.js';
 import { WorkerMetricsModule } from '../metrics/worker-metrics.module.js';
 import { PrLeases } from './pr-lease.js';
@@ -16,13 +17,15 @@ import { ReviewExecution } from './review-execution.service.js';
 import { ReviewSlots } from './review-slots.js';
 import { configuredReviewsProcessor, ReviewsProcessor } from './reviews.processor.js';
 import { SchedulingGate } from './scheduling-gate.js';
-import { WORKER_LOGGER } from './tokens.js';
+import { WORKER_CONFIG, WORKER_LOGGER } from './tokens.js';
 
 export interface ReviewsModuleImports {
   /** RunnerModule: where reviews run and whether they may. */
   readonly runner: DynamicModule;
   /** ModelModule: the model access each review is given. */
   readonly model: DynamicModule;
+  /** PoliciesModule: the ReviewPolicies each review is shaped by. */
+  readonly policies?: DynamicModule;
 }
 
 @Module({})
@@ -30,7 +33,13 @@ export class ReviewsModule {
   static register(settings: SchedulingSettings, features: ReviewsModuleImports): DynamicModule {
     return {
       module: ReviewsModule,
-      imports: [WorkerMetricsModule, CodeHostModule, features.runner, features.model],
+      imports: [
+        WorkerMetricsModule,
+        CodeHostModule,
+        features.runner,
+        features.model,
+        ...(features.policies ? [features.policies] : []),
+      ],
       providers: [
         PrLeases,
         {
@@ -46,6 +55,16 @@ export class ReviewsModule {
                 leaseTtlMs: settings.leaseTtlSeconds * 1000,
               },
             ),
+        },
+        {
+          provide: BudgetLedger,
+          inject: [REDIS, WORKER_CONFIG],
+          useFactory: (redis: Redis, config: WorkerConfig) =>
+            new BudgetLedger(redis, {
+              // Past the longest a review may run, so only a review lost for good lets go of its reservation.
+              reservationTtlMs:
+                (config.reviewJob.activeDeadlineSeconds + config.kubernetes.deadlineMarginSeconds) * 1000 + 60_000,
+            }),
         },
         ReviewExecution,
         Reconciler,

@@ -1,9 +1,17 @@
 // Stage 1, gather: what is under review. For a pull request: its state, Kritik's earlier reviews
 // (markers from Kritik's own login only), the base-branch config and instruction files, and the
 // diff (narrowed to the new commits after a push). Ends early, with a reason, when there is nothing to do.
-import { type CheckRunConclusion, type RepoRef, type ReviewCeilings, reviewsDrafts, type Trigger } from '@kritik/core';
+import {
+  type CheckRunConclusion,
+  type PolicyLayer,
+  type RepoRef,
+  type ReviewCeilings,
+  reviewsDrafts,
+  type Trigger,
+  triggerStop,
+} from '@kritik/core';
 import type { CodeHost, PullRequestInfo } from '../../code-host/code-host.js';
-import { applyCeilings, CONFIG_FILE, type LoadedConfig, loadConfig } from '../../config/config.js';
+import { applyPolicy, CONFIG_FILE, type EffectiveConfig, loadConfig } from '../../config/config.js';
 import { type DiffFile, fileFromPatch, parseUnifiedDiff } from '../../diff/diff.js';
 import { DiffIndex } from '../../diff/line-map.js';
 import {
@@ -32,6 +40,8 @@ export interface PullSource {
   selfLogin?: string;
   /** The platform's limits on what the repository's config may set. */
   ceilings?: ReviewCeilings;
+  /** What the matching ReviewPolicies decide; the repository's config is layered under it. */
+  policy?: PolicyLayer;
   /** The platform's answer to drafts when the repository's config has none. */
   reviewDrafts?: boolean;
   /** The check run the worker created queued; this review moves it on instead of creating one. */
@@ -69,7 +79,7 @@ export interface PullTarget {
 
 export interface Gathered {
   pr: PullRequestText;
-  loaded: LoadedConfig;
+  loaded: EffectiveConfig;
   collected: Collected;
   /** Fingerprints Kritik already posted on this pull request. */
   seen: ReadonlySet<string>;
@@ -96,7 +106,7 @@ export function gatherDiff(source: DiffSource, progress: (m: string) => void): G
   progress(`diff: ${files.length} file(s)`);
   return {
     pr: { title: source.title ?? '(local diff)', body: '' },
-    loaded: loadConfig(source.configText),
+    loaded: applyPolicy(loadConfig(source.configText), undefined, undefined),
     collected: { files, index: new DiffIndex(files), missingPatch: new Set(), notes: [] },
     seen: new Set(),
     instructionFiles: capInstructionFiles(source.instructionFiles ?? []),
@@ -156,7 +166,7 @@ export async function gatherPull(
     gh.getFileText(repo, CONFIG_FILE, baseSha),
     ...INSTRUCTION_FILES.map((p) => gh.getFileText(repo, p, baseSha)),
   ]);
-  const loaded = applyCeilings(loadConfig(configText ?? null), source.ceilings);
+  const loaded = applyPolicy(loadConfig(configText ?? null), source.policy, source.ceilings);
   if (loaded.issues.length > 0) progress(`${CONFIG_FILE}: ${loaded.issues.length} problem(s); defaults used for them`);
   const instructionFiles = capInstructionFiles(
     INSTRUCTION_FILES.flatMap((path, i) => (instructionTexts[i] ? [{ path, text: instructionTexts[i] }] : [])),
@@ -164,7 +174,14 @@ export async function gatherPull(
 
   if (!dryRun) await checkRun.create(headSha);
 
-  if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, source.reviewDrafts)) {
+  const triggers = source.policy?.triggers;
+  const stoppedByPolicy = triggerStop(triggers, {
+    trigger: source.trigger ?? 'cli',
+    baseRef: pull.baseRef,
+    title: pull.title,
+  });
+  if (stoppedByPolicy) return stop('skipped', 'Skipped: review policy', stoppedByPolicy);
+  if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, triggers?.drafts ?? source.reviewDrafts)) {
     return stop(
       'skipped',
       'Skipped: draft',

@@ -3,7 +3,7 @@
 // concluded with the outcome.
 import type { CheckRunConclusion, TokenUsage } from '@kritik/core';
 import type { CodeHost, ReviewCommentInput } from '../../code-host/code-host.js';
-import type { LoadedConfig } from '../../config/config.js';
+import type { EffectiveConfig, LoadedConfig } from '../../config/config.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from '../findings.js';
 import { buildSummary, type ExplorationFacts, formatCounts, type SkippedFile } from '../summary.js';
 import type { CheckRunHandle } from './check-run.js';
@@ -17,6 +17,8 @@ export interface Outcome {
   filesReviewed: number;
   notes: string[];
   configIssues: LoadedConfig['issues'];
+  /** The ReviewPolicies applied, named in the footer. */
+  policies?: readonly string[];
   model: string | null;
   exploration?: ExplorationFacts;
   /** Set when the model was needed and no request succeeded. */
@@ -26,7 +28,7 @@ export interface Outcome {
 export interface ArrangeOutcomeInput {
   raw: RawFinding[];
   collected: Collected;
-  loaded: LoadedConfig;
+  loaded: EffectiveConfig;
   seen: ReadonlySet<string>;
   summaries: string[];
   skipped: SkippedFile[];
@@ -60,6 +62,7 @@ export function arrangeOutcome(input: ArrangeOutcomeInput): Outcome {
     filesReviewed: input.reviewed,
     notes,
     configIssues: input.loaded.issues,
+    policies: input.loaded.policies,
     model: input.model,
     ...(input.exploration ? { exploration: input.exploration } : {}),
     ...(input.failure ? { failure: input.failure } : {}),
@@ -72,6 +75,7 @@ export function renderBody(outcome: Outcome, usage: TokenUsage, costUsd: number,
     findings: outcome.findings,
     skipped: outcome.skipped,
     configIssues: outcome.configIssues,
+    ...(outcome.policies ? { policies: outcome.policies } : {}),
     notes: outcome.notes,
     filesReviewed: outcome.filesReviewed,
     usage,

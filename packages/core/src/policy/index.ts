@@ -1,0 +1,2 @@
+export * from './layering.js';
+export * from './policy.schema.js';
