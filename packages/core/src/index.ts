@@ -1,6 +1,7 @@
 export * from './backoff.js';
 export * from './check-run.js';
 export * from './commands.js';
+export * from './dashboard.js';
 export * from './env.js';
 export * from './globs.js';
 export * from './kubernetes.js';
