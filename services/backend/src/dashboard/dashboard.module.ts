@@ -1,0 +1,16 @@
+// The web dashboard: sign-in with GitHub, its JSON API and live feed; app.ts serves the SPA. The
+// backend imports this module only when sign-in is configured: otherwise the dashboard is off.
+import { ReviewHistory } from '@kritik/server';
+import { Module } from '@nestjs/common';
+import { AuthController } from './auth.controller.js';
+import { DashboardAuth } from './dashboard.auth.js';
+import { DashboardController } from './dashboard.controller.js';
+import { GitHubUserClient } from './github-user.client.js';
+import { ReviewFeed } from './review.feed.js';
+import { SessionStore } from './session.store.js';
+
+@Module({
+  controllers: [AuthController, DashboardController],
+  providers: [ReviewHistory, SessionStore, GitHubUserClient, DashboardAuth, ReviewFeed],
+})
+export class DashboardModule {}
