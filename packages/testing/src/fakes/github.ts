@@ -987,7 +987,8 @@ export class FakeGitHub extends HttpFake {
 
   private oauthReply(req: RecordedRequest, body: Record<string, unknown>): FakeReply {
     if (String(req.headers.accept ?? '').includes('application/json')) return { status: 200, body };
-    const form = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)]));
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(body)) form.set(k, String(v));
     return { status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() };
   }
 
