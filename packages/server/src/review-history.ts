@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { REDIS } from './redis.js';
 
 /** One request reads at most this many index entries, so a selective filter cannot make it scan everything. */
-export const MAX_SCANNED_PER_PAGE = 5_000;
+export const MAX_SCANNED_PER_PAGE = 20_000;
 
 /** How long a completed day's figures are kept after the records they came from expire. */
 export const DAILY_FIGURES_RETENTION_DAYS = 400;
