@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
-import { FakeGitHub, freePort, startRedis } from '@kritik/testing';
+import { CHROMIUM, FakeGitHub, freePort, startRedis } from '@kritik/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { chromium } from 'playwright-core';
@@ -114,19 +114,7 @@ try {
       );
     }
   };
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launchPersistentContext(profile, { ...CHROMIUM, args: [...CHROMIUM.args] });
   const [name, value] = [session.slice(0, session.indexOf('=')), session.slice(session.indexOf('=') + 1)];
   await browser.addCookies([{ name, value, url: on }]);
   const page = browser.pages()[0] ?? (await browser.newPage());

@@ -24,6 +24,13 @@ export class BackendIngress extends Construct {
       const p = ' '.repeat(column + 2);
       // Inside `range` the context is the host; `$` is the chart root.
       const service = nameTemplate('backend', '$');
+      const toBackend = [
+        `${p}        backend:`,
+        `${p}          service:`,
+        `${p}            name: ${service}`,
+        `${p}            port:`,
+        `${p}              name: ${HTTP_PORT_NAME}`,
+      ];
       return [
         head,
         `${p}{{- range ${v.hosts} }}`,
@@ -33,21 +40,13 @@ export class BackendIngress extends Construct {
         `${p}      {{- range .paths }}`,
         `${p}      - path: {{ .path | quote }}`,
         `${p}        pathType: {{ .pathType | default "Prefix" | quote }}`,
-        `${p}        backend:`,
-        `${p}          service:`,
-        `${p}            name: ${service}`,
-        `${p}            port:`,
-        `${p}              name: ${HTTP_PORT_NAME}`,
+        ...toBackend,
         `${p}      {{- end }}`,
         // The dashboard's pages on every host (`$`: inside `range` the context is the host).
         `${p}      {{- if ${String(dashboard.enabled).replace(/^\./, '$.')} }}`,
         `${p}      - path: {{ ${String(dashboard.ingressPath).replace(/^\./, '$.')} | quote }}`,
         `${p}        pathType: Prefix`,
-        `${p}        backend:`,
-        `${p}          service:`,
-        `${p}            name: ${service}`,
-        `${p}            port:`,
-        `${p}              name: ${HTTP_PORT_NAME}`,
+        ...toBackend,
         `${p}      {{- end }}`,
         `${p}{{- end }}`,
       ];

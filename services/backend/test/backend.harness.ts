@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { PORTS, QUEUE_PREFIX, REVIEWS_QUEUE } from '@kritik/core';
+import { PORTS, QUEUE_PREFIX, REVIEWS_QUEUE, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { createLogger } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -151,4 +151,19 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => bool
     if (ok(value) || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A review of `repo` (`owner/name`) pull request `pr` at `sha`, as intake would queue it. */
+export function reviewRequest(repo: string, pr: number, sha: string, sender?: string): ReviewRequest {
+  const [owner, name] = repo.split('/') as [string, string];
+  return {
+    reviewId: reviewIdFor('github', { owner, name }, pr, sha),
+    platform: 'github',
+    repo: { owner, name },
+    pr,
+    headSha: sha,
+    trigger: 'opened',
+    ...(sender ? { sender } : {}),
+    enqueuedAt: new Date().toISOString(),
+  };
 }

@@ -3,7 +3,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { FakeGitHub, freePort } from '@kritik/testing';
 import { type BackendHarness, startBackend } from './backend.harness.js';
 
@@ -83,18 +82,4 @@ export function cookieOf(response: Response, name: string): string {
   const set = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (!set) throw new Error(`no ${name} cookie in the response`);
   return set.split(';')[0]!;
-}
-
-export function request(repo: string, pr: number, sha: string, sender = 'alice'): ReviewRequest {
-  const [owner, name] = repo.split('/') as [string, string];
-  return {
-    reviewId: reviewIdFor('github', { owner, name }, pr, sha),
-    platform: 'github',
-    repo: { owner, name },
-    pr,
-    headSha: sha,
-    trigger: 'opened',
-    sender,
-    enqueuedAt: new Date().toISOString(),
-  };
 }

@@ -3,8 +3,8 @@
 import { CSRF_HEADER, DASHBOARD_API, type ReviewRecord } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
-import { API_TOKEN, type BackendHarness, startBackend } from './backend.harness.js';
-import { type DashboardHarness, request, startDashboard } from './dashboard.harness.js';
+import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
+import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 

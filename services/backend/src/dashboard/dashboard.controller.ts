@@ -28,10 +28,10 @@ import {
   Post,
   Req,
   Res,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { LOGGER } from '../logger.provider.js';
+import { fromStore } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
 import { ReviewFeed } from './review.feed.js';
 
@@ -42,16 +42,6 @@ export const REPOSITORY_WINDOW_DAYS = 30;
 const MAX_REPOSITORIES = 50;
 /** SSE comment lines keep proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
-
-/** Redis being away is the caller's 503, never a 500. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof Error && 'getStatus' in error) throw error;
-    throw new ServiceUnavailableException(`review store unavailable: ${(error as Error).message}`);
-  }
-}
 
 @Controller('api/dashboard')
 export class DashboardController {
