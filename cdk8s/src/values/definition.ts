@@ -296,6 +296,9 @@ export const valuesDefinition = group('Kritik', {
         },
       ),
       sessionTtlSeconds: int(28800, 'How long a sign-in lasts.', { schema: { minimum: 60 } }),
+      historyDays: int(400, "Days each repository's daily figures (reviews, cost) are kept; review records: 30.", {
+        schema: { minimum: 31, maximum: 3660 },
+      }),
       ingressPath: str(
         '/',
         'Path routed to the backend for the dashboard on every `backend.ingress` host, when enabled.',

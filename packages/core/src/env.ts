@@ -89,6 +89,8 @@ export const ENV = {
   dashboardAdmins: 'KRITIK_DASHBOARD_ADMINS',
   /** How long a user's repository access, read from GitHub, is trusted before it is read again. */
   dashboardAccessCacheSeconds: 'KRITIK_DASHBOARD_ACCESS_CACHE_SECONDS',
+  /** Days each repository's daily figures (reviews, cost) are kept; review records themselves: 30. */
+  dashboardHistoryDays: 'KRITIK_DASHBOARD_HISTORY_DAYS',
   /** The built single-page app (default: the @kritik/dashboard package's dist/). */
   dashboardDir: 'KRITIK_DASHBOARD_DIR',
 

@@ -111,6 +111,15 @@ describe(ReviewHistory.name, () => {
     expect(await client.ttl(dailyFiguresKey('acme/api'))).toBeGreaterThan(300 * 24 * 3600);
   });
 
+  it('drops daily figures older than the configured retention', async () => {
+    const short = new ReviewHistory(client, { dailyRetentionDays: 5 });
+    await client.hset(dailyFiguresKey('acme/api'), '2029-12-01', '{}');
+    await store.create(job(1), new Date('2030-01-09T08:00:00Z'));
+    await short.daily('acme/api', 2, new Date('2030-01-10T12:00:00Z'));
+    expect(await client.hkeys(dailyFiguresKey('acme/api'))).toEqual(['2030-01-09']);
+    expect(await client.ttl(dailyFiguresKey('acme/api'))).toBeLessThanOrEqual(5 * 24 * 3600);
+  });
+
   it('lists the repository latest failures only', async () => {
     const a = (await store.create(job(1, 'acme/api'))).record;
     const b = (await store.create(job(2, 'acme/web'))).record;

@@ -11,15 +11,23 @@ import {
   reviewRecordSchema,
   utcDay,
 } from '@kritik/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REDIS } from './redis.js';
 
 /** One request reads at most this many index entries, so a selective filter cannot make it scan everything. */
 export const MAX_SCANNED_PER_PAGE = 20_000;
 
-/** How long a completed day's figures are kept after the records they came from expire. */
+/** How long a completed day's figures are kept by default (the records themselves: 30 days). */
 export const DAILY_FIGURES_RETENTION_DAYS = 400;
+
+export interface ReviewHistoryOptions {
+  /** Days a repository's completed daily figures are kept. */
+  readonly dailyRetentionDays: number;
+}
+
+/** Injection token of the {@link ReviewHistoryOptions}; the defaults apply without it. */
+export const REVIEW_HISTORY_OPTIONS = 'KRITIK_REVIEW_HISTORY_OPTIONS';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -38,7 +46,14 @@ const decodeCursor = (cursor: string) => {
 
 @Injectable()
 export class ReviewHistory {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly retentionDays: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Optional() @Inject(REVIEW_HISTORY_OPTIONS) options?: ReviewHistoryOptions,
+  ) {
+    this.retentionDays = options?.dailyRetentionDays ?? DAILY_FIGURES_RETENTION_DAYS;
+  }
 
   /**
    * One page of records, most recently changed first. The index walked is the status's when a
@@ -149,13 +164,13 @@ export class ReviewHistory {
       }
       const completed = [...computed.values()].filter((d) => d.day !== today);
       if (completed.length > 0) {
-        const oldest = utcDay(now.getTime() - DAILY_FIGURES_RETENTION_DAYS * DAY_MS);
+        const oldest = utcDay(now.getTime() - this.retentionDays * DAY_MS);
         const stale = (await this.redis.hkeys(key)).filter((d) => d < oldest);
         const multi = this.redis
           .multi()
           .hset(key, Object.fromEntries(completed.map((d) => [d.day, JSON.stringify(d)])));
         if (stale.length > 0) multi.hdel(key, ...stale);
-        await multi.expire(key, DAILY_FIGURES_RETENTION_DAYS * 24 * 3600).exec();
+        await multi.expire(key, this.retentionDays * 24 * 3600).exec();
       }
       for (const [d, f] of computed) figures.set(d, f);
     }

@@ -2,6 +2,7 @@
 // optional YAML file. Without a webhook secret the process refuses to start (fail closed).
 import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_WEB_URL, ENV, PORTS } from '@kritik/core';
 import {
+  DAILY_FIGURES_RETENTION_DAYS,
   DEFAULT_TRIGGER_SETTINGS,
   intSetting,
   listSetting,
@@ -90,6 +91,8 @@ export const backendConfigSchema = z
           url: z.string().url(),
           admins: listSetting().default([]),
           accessCacheSeconds: intSetting().min(0).max(3600).default(60),
+          /** Days each repository's daily figures are kept (ADR 0032). */
+          historyDays: intSetting().min(31).max(3660).default(DAILY_FIGURES_RETENTION_DAYS),
           dir: z.string().min(1).optional(),
         })
         .strict()
@@ -131,6 +134,7 @@ export const BACKEND_ENV = {
   [ENV.dashboardUrl]: 'dashboard.url',
   [ENV.dashboardAdmins]: 'dashboard.admins',
   [ENV.dashboardAccessCacheSeconds]: 'dashboard.accessCacheSeconds',
+  [ENV.dashboardHistoryDays]: 'dashboard.historyDays',
   [ENV.dashboardDir]: 'dashboard.dir',
 } as const;
 

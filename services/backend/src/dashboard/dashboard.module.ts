@@ -1,7 +1,8 @@
 // The web dashboard: sign-in with GitHub, its JSON API and live feed; app.ts serves the SPA. The
 // backend imports this module only when sign-in is configured: otherwise the dashboard is off.
-import { ReviewHistory } from '@kritik/server';
+import { REVIEW_HISTORY_OPTIONS, ReviewHistory, type ReviewHistoryOptions } from '@kritik/server';
 import { Module } from '@nestjs/common';
+import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { AuthController } from './auth.controller.js';
 import { DashboardAuth } from './dashboard.auth.js';
 import { DashboardController } from './dashboard.controller.js';
@@ -11,6 +12,19 @@ import { SessionStore } from './session.store.js';
 
 @Module({
   controllers: [AuthController, DashboardController],
-  providers: [ReviewHistory, SessionStore, GitHubUserClient, DashboardAuth, ReviewFeed],
+  providers: [
+    {
+      provide: REVIEW_HISTORY_OPTIONS,
+      inject: [BACKEND_CONFIG],
+      useFactory: (config: BackendConfig): ReviewHistoryOptions => ({
+        dailyRetentionDays: config.dashboard!.historyDays,
+      }),
+    },
+    ReviewHistory,
+    SessionStore,
+    GitHubUserClient,
+    DashboardAuth,
+    ReviewFeed,
+  ],
 })
 export class DashboardModule {}
