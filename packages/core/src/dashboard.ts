@@ -105,6 +105,7 @@ export const platformStatusSchema = z.object({
   running: z.array(reviewRecordSchema),
   /** Workers connected to the reviews queue (BullMQ's worker list), by name. */
   workers: z.array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() })),
+  /** `backend`: the release's version, which every image of a release shares. */
   versions: z.object({ backend: z.string(), node: z.string() }),
 });
 export type PlatformStatus = z.infer<typeof platformStatusSchema>;

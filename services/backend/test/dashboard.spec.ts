@@ -170,7 +170,10 @@ describe(DashboardController.name, () => {
   it('shows the platform page to admins only', async () => {
     expect((await get(DASHBOARD_API.platform, await sut.signIn('alice', ['acme/api']))).status).toBe(404);
     const admin = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
-    expect(admin).toMatchObject({ status: 200, body: { queue: { waiting: 0 }, running: [] } });
+    expect(admin).toMatchObject({
+      status: 200,
+      body: { queue: { waiting: 0 }, running: [], versions: { backend: '0.1.0' } },
+    });
   });
 
   it('counts reviews and cost per repository and day', async () => {

@@ -33,6 +33,7 @@ import type { Queue } from 'bullmq';
 import { LOGGER } from '../logger.provider.js';
 import { fromStore } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
+import { releaseVersion } from './dashboard.static.js';
 import { ReviewFeed } from './review.feed.js';
 
 const reviewId = /^[0-9a-z]{8,40}$/;
@@ -54,6 +55,8 @@ export class DashboardController {
     @InjectQueue(REVIEWS_QUEUE) private readonly reviews: Queue,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
+
+  private readonly version = releaseVersion();
 
   @Get('session')
   async session(@Req() req: IncomingMessage): Promise<DashboardSession> {
@@ -185,7 +188,7 @@ export class DashboardController {
           ...(w.addr ? { addr: w.addr } : {}),
           ...(w.idle ? { idleMs: Number(w.idle) * 1000 } : {}),
         })),
-        versions: { backend: BACKEND_VERSION, node: process.version },
+        versions: { backend: this.version, node: process.version },
       };
     });
   }
@@ -197,6 +200,3 @@ export class DashboardController {
     return record;
   }
 }
-
-/** The backend's version, from its package (the image's tag follows it). */
-const BACKEND_VERSION = '0.1.0';

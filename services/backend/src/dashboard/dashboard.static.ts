@@ -1,6 +1,6 @@
 // Serves the built single-page app under `/`: its hashed assets as they are (cached for a year),
 // and index.html for every other page path, so deep links work. API and probe paths pass through.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -23,11 +23,24 @@ const NOT_PAGES = /^\/(?:api|webhooks|health|ready|metrics)(?:\/|$)/;
 const CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+const dashboardManifest = () =>
+  createRequire(join(process.cwd(), 'package.json')).resolve('@kritik/dashboard/package.json');
+
 /** The built app: `dir` when given, else the @kritik/dashboard package's dist/. */
 export function dashboardAssetsDir(dir: string | undefined): string {
-  if (dir) return dir;
-  const require = createRequire(join(process.cwd(), 'package.json'));
-  return join(dirname(require.resolve('@kritik/dashboard/package.json')), 'dist');
+  return dir ?? join(dirname(dashboardManifest()), 'dist');
+}
+
+/**
+ * The release's version: every workspace of a release carries the same one
+ * (scripts/release-version.ts), so the dashboard package's is the backend's and the images'.
+ */
+export function releaseVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(dashboardManifest(), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
