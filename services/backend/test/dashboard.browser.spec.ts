@@ -18,6 +18,8 @@ const DIST = join(ROOT, 'packages', 'dashboard', 'dist');
 const SHOTS = join(ROOT, 'docs', 'images');
 /** axe-core runs in the page; it cannot even be loaded in Node. */
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** Markup that must show as text, never run or render. */
+const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 
 /** Axe violations a user would hit hard. */
@@ -65,8 +67,25 @@ describe('dashboard in chromium', () => {
   it('signs in, follows a review live, reviews it again and signs out', async () => {
     const old = (await store.create(request('acme/api', 1, sha(1), 'alice'))).record;
     await store.transition(old.id, 'running', { from: ['queued'] });
-    await store.transition(old.id, 'failed', { from: ['running'], reason: 'the review Job exceeded its deadline' });
+    // Reasons and results pass through review Jobs, which hold untrusted code: hostile on purpose.
+    await store.transition(old.id, 'failed', {
+      from: ['running'],
+      reason: `the review Job exceeded its deadline ${HOSTILE}`,
+      result: { ...postedResult(), status: 'failed', reviewUrl: 'javascript:alert(document.cookie)' },
+    });
     await store.create(request('acme/web', 2, sha(2), 'mallory'));
+    // Two weeks of history, so the charts have days to show.
+    for (let day = 14; day >= 1; day--) {
+      for (let n = 0; n < (day % 4) + 1; n++) {
+        const at = new Date(Date.now() - day * 86_400_000 + n * 60_000);
+        const past = (await store.create(request('acme/api', 100 + day * 10 + n, sha(100 + day * 10 + n)), at)).record;
+        await store.transition(past.id, 'posted', {
+          from: ['queued'],
+          at,
+          result: postedResult({ costUsd: 0.02 + ((day * 7 + n * 3) % 10) / 100 }),
+        });
+      }
+    }
     sut.github.signInAs('alice', ['acme/api']);
 
     await page.goto(sut.backend.url);
@@ -106,7 +125,15 @@ describe('dashboard in chromium', () => {
 
     await page.getByRole('link', { name: 'Repositories' }).click();
     await page.getByRole('heading', { name: 'acme/api' }).waitFor();
-    expect(await page.getByText('the review Job exceeded its deadline').count()).toBe(1);
+    expect(await page.getByText(`the review Job exceeded its deadline ${HOSTILE}`, { exact: false }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    await page.locator('a', { hasText: '#1' }).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Open the pull request' }).getAttribute('href')).toBe(
+      'https://github.com/acme/api/pull/1',
+    );
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await page.goBack();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
 

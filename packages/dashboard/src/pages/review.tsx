@@ -6,6 +6,9 @@ import { api } from '../api.js';
 import { count, prUrl, time, usd } from '../format.js';
 import { link } from '../router.js';
 
+/** A link from a review's result only when it is https: the result passed through a review Job. */
+const safeUrl = (url: string | undefined) => (url && /^https:\/\//i.test(url) ? url : undefined);
+
 export function ReviewPage({ id, session }: { id: string; session: DashboardSession }) {
   const [review, setReview] = useState<ReviewRecord>();
   const [error, setError] = useState<string>();
@@ -25,7 +28,7 @@ export function ReviewPage({ id, session }: { id: string; session: DashboardSess
         {review.repo}#{review.pr} <span class={`status status-${review.status}`}>{review.status}</span>
       </h1>
       <p>
-        <a href={result?.reviewUrl ?? prUrl(review.platform, review.repo, review.pr)} rel="noreferrer">
+        <a href={safeUrl(result?.reviewUrl) ?? prUrl(review.platform, review.repo, review.pr)} rel="noreferrer">
           Open the pull request
         </a>{' '}
         · head <code>{review.headSha.slice(0, 12)}</code> · trigger {review.trigger}
