@@ -103,8 +103,13 @@ export const platformStatusSchema = z.object({
   }),
   /** Reviews whose record is `running` (one Job or local process each). */
   running: z.array(reviewRecordSchema),
-  /** Workers connected to the reviews queue (BullMQ's worker list), by name. */
-  workers: z.array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() })),
+  /**
+   * Workers connected to the reviews queue (BullMQ's worker list, read with CLIENT LIST); null
+   * when Redis refuses that command (the ACL docs/operations.md recommends leaves it out).
+   */
+  workers: z
+    .array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() }))
+    .nullable(),
   /** `backend`: the release's version, which every image of a release shares. */
   versions: z.object({ backend: z.string(), node: z.string() }),
 });

@@ -55,7 +55,9 @@ export function PlatformPage() {
         </ul>
       )}
       <h2>Workers</h2>
-      {status.workers.length === 0 ? (
+      {status.workers === null ? (
+        <p>Unknown: the Redis user may not list clients (CLIENT LIST).</p>
+      ) : status.workers.length === 0 ? (
         <p role="alert">No worker is connected to the reviews queue.</p>
       ) : (
         <ul>
@@ -68,7 +70,8 @@ export function PlatformPage() {
       )}
       <h2>Versions</h2>
       <p>
-        Backend {status.versions.backend} · Node.js {status.versions.node}
+        Kritik {status.versions.backend} (backend, worker and reviewer images of a release share it) · Node.js{' '}
+        {status.versions.node}
       </p>
     </section>
   );

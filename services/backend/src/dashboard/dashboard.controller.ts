@@ -173,7 +173,10 @@ export class DashboardController {
     this.auth.requireAdmin(await this.auth.principal(req));
     return fromStore(async () => {
       const counts = await this.reviews.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-      const workers = await this.reviews.getWorkers();
+      const workers = await this.reviews.getWorkers().catch((error: Error) => {
+        this.log.debug({ err: error.message }, 'the reviews queue workers cannot be listed');
+        return null;
+      });
       const running = await this.history.page({ status: 'running', limit: 100, canSee: () => true });
       return {
         queue: {
@@ -183,11 +186,12 @@ export class DashboardController {
           failed: counts.failed ?? 0,
         },
         running: running.reviews,
-        workers: workers.map((w) => ({
-          name: w.name ?? 'unnamed',
-          ...(w.addr ? { addr: w.addr } : {}),
-          ...(w.idle ? { idleMs: Number(w.idle) * 1000 } : {}),
-        })),
+        workers:
+          workers?.map((w) => ({
+            name: w.name ?? 'unnamed',
+            ...(w.addr ? { addr: w.addr } : {}),
+            ...(w.idle ? { idleMs: Number(w.idle) * 1000 } : {}),
+          })) ?? null,
         versions: { backend: this.version, node: process.version },
       };
     });
