@@ -122,6 +122,7 @@ function dashboardEnv(): EnvVar[] {
     },
     { name: ENV.githubWebUrl, value: value(d.webUrl) },
     { name: ENV.dashboardAdmins, value: expr(`join "," ${d.admins} | quote`) },
+    { name: ENV.dashboardAdminTeam, value: value(d.adminTeam) },
     { name: ENV.sessionTtlSeconds, value: expr(`${d.sessionTtlSeconds} | quote`) },
     { name: ENV.dashboardHistoryDays, value: expr(`${d.historyDays} | quote`) },
   ];

@@ -288,6 +288,9 @@ export const valuesDefinition = group('Kritik', {
         sessionSecret: str('session-secret', 'Key of the secret that signs session cookies (32 characters or more).'),
       }),
       admins: list([], 'GitHub logins that see the platform page.', { type: 'string' }),
+      adminTeam: str('', 'An organization team (`org/team-slug`) whose members see the platform page too.', {
+        schema: { pattern: '^([\\w.-]+/[\\w.-]+)?$' },
+      }),
       webUrl: str(
         DEFAULT_GITHUB_WEB_URL,
         "Where GitHub's sign-in pages live (GitHub Enterprise Server: https://HOST).",

@@ -87,6 +87,8 @@ export const ENV = {
   dashboardUrl: 'KRITIK_DASHBOARD_URL',
   /** GitHub logins that see the platform page, separated by commas. */
   dashboardAdmins: 'KRITIK_DASHBOARD_ADMINS',
+  /** An organization team (`org/team-slug`) whose members see the platform page, besides the admins. */
+  dashboardAdminTeam: 'KRITIK_DASHBOARD_ADMIN_TEAM',
   /** How long a user's repository access, read from GitHub, is trusted before it is read again. */
   dashboardAccessCacheSeconds: 'KRITIK_DASHBOARD_ACCESS_CACHE_SECONDS',
   /** Days each repository's daily figures (reviews, cost) are kept; review records themselves: 30. */

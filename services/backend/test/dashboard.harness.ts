@@ -32,7 +32,8 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
     .addRepo('acme', 'web')
     .addRepo('other', 'lib')
     .addInstallation({ id: 42, account: 'acme' })
-    .setOAuthClient(CLIENT_ID, CLIENT_SECRET);
+    .setOAuthClient(CLIENT_ID, CLIENT_SECRET)
+    .addTeam('acme', 'platform', ['team-lead']);
   let backend: BackendHarness;
   // The dashboard's public URL is the backend's own: GitHub sends the browser back there.
   const port = await freePort();
@@ -46,6 +47,7 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
       KRITIK_SESSION_SECRET: SESSION_SECRET,
       KRITIK_DASHBOARD_URL: `http://127.0.0.1:${port}`,
       KRITIK_DASHBOARD_ADMINS: 'ops-lead',
+      KRITIK_DASHBOARD_ADMIN_TEAM: 'acme/platform',
       KRITIK_DASHBOARD_DIR: fakeAssets(),
       ...env,
     });

@@ -167,8 +167,9 @@ describe(DashboardController.name, () => {
     expect((await get(DASHBOARD_API.session, cookie)).status).toBe(401);
   });
 
-  it('shows the platform page to admins only', async () => {
+  it('shows the platform page to admins and admin team members only', async () => {
     expect((await get(DASHBOARD_API.platform, await sut.signIn('alice', ['acme/api']))).status).toBe(404);
+    expect((await get(DASHBOARD_API.platform, await sut.signIn('team-lead'))).status).toBe(200);
     const admin = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     expect(admin).toMatchObject({
       status: 200,

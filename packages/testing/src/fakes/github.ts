@@ -149,6 +149,8 @@ export class FakeGitHub extends HttpFake {
     /** Who the authorize page signs in (GitHub's own sign-in and consent happen there). */
     signedIn: undefined as { login: string; repositories?: string[] } | undefined,
     codes: new Map<string, { clientId: string; redirectUri: string; login: string; repositories?: string[] }>(),
+    /** Members of `org/team-slug` (lower case). */
+    teams: new Map<string, Set<string>>(),
   };
 
   readonly user: string;
@@ -910,7 +912,27 @@ export class FakeGitHub extends HttpFake {
     return this;
   }
 
+  /** An organization team and its members, as its memberships endpoint reports them. */
+  addTeam(org: string, slug: string, members: string[]): this {
+    this.oauth.teams.set(`${org}/${slug}`.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+    return this;
+  }
+
   private registerUserOAuthRoutes(): void {
+    this.route('GET', '/orgs/{org}/teams/{team_slug}/memberships/{username}', (req, params) => {
+      const grant = this.userGrant(req);
+      if ('status' in grant) return grant;
+      const team = this.oauth.teams.get(`${params.org}/${params.team_slug}`.toLowerCase());
+      if (!team?.has(params.username!.toLowerCase())) return error(404, 'Not Found');
+      return {
+        status: 200,
+        body: {
+          url: `${this.url}/teams/${numericId(`${params.org}/${params.team_slug}`)}/memberships/${params.username}`,
+          role: 'member',
+          state: 'active',
+        },
+      };
+    });
     // The browser arrives here; GitHub shows its sign-in and consent, then redirects back.
     this.route('GET', '/login/oauth/authorize', (req) => {
       const { client_id: clientId, redirect_uri: redirectUri, state } = req.query;

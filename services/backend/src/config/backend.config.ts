@@ -90,6 +90,11 @@ export const backendConfigSchema = z
           /** Public base URL; the OAuth callback is `<url>/api/auth/callback`. */
           url: z.string().url(),
           admins: listSetting().default([]),
+          /** `org/team-slug`: its members are admins too (read with the user's token, cached like access). */
+          adminTeam: z
+            .string()
+            .regex(/^[\w.-]+\/[\w.-]+$/, 'must be org/team-slug')
+            .optional(),
           accessCacheSeconds: intSetting().min(0).max(3600).default(60),
           /** Days each repository's daily figures are kept (ADR 0032). */
           historyDays: intSetting().min(31).max(3660).default(DAILY_FIGURES_RETENTION_DAYS),
@@ -133,6 +138,7 @@ export const BACKEND_ENV = {
   [ENV.sessionTtlSeconds]: 'dashboard.sessionTtlSeconds',
   [ENV.dashboardUrl]: 'dashboard.url',
   [ENV.dashboardAdmins]: 'dashboard.admins',
+  [ENV.dashboardAdminTeam]: 'dashboard.adminTeam',
   [ENV.dashboardAccessCacheSeconds]: 'dashboard.accessCacheSeconds',
   [ENV.dashboardHistoryDays]: 'dashboard.historyDays',
   [ENV.dashboardDir]: 'dashboard.dir',

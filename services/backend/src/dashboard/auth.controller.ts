@@ -6,6 +6,7 @@ import type { Logger } from '@kritik/server';
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { LOGGER } from '../logger.provider.js';
+import { DashboardAuth } from './dashboard.auth.js';
 import { GitHubUserClient } from './github-user.client.js';
 import { cookie, parseCookies, SESSION_COOKIE, STATE_COOKIE, sign, unsign } from './session.cookie.js';
 import { SessionStore } from './session.store.js';
@@ -22,6 +23,7 @@ export class AuthController {
     @Inject(LOGGER) private readonly log: Logger,
     private readonly github: GitHubUserClient,
     private readonly sessions: SessionStore,
+    private readonly auth: DashboardAuth,
   ) {
     if (!config.dashboard) throw new Error('the dashboard is not configured');
     this.settings = config.dashboard;
@@ -49,16 +51,16 @@ export class AuthController {
     try {
       const token = await this.github.exchangeCode(code, this.callbackUrl);
       const login = await this.github.login(token);
-      const repos = await this.github.repositories(token);
+      const access = await this.auth.access(token, login);
       const { id } = await this.sessions.create(
-        { login, token, repos, reposCheckedAt: Date.now() },
+        { login, token, ...access, reposCheckedAt: Date.now() },
         this.settings.sessionTtlSeconds,
       );
       res.setHeader('set-cookie', [
         clearState,
         cookie(SESSION_COOKIE, sign(this.settings.sessionSecret, id), this.settings.sessionTtlSeconds),
       ]);
-      this.log.info({ login, repositories: repos.length }, 'dashboard sign-in');
+      this.log.info({ login, repositories: access.repos.length, teamAdmin: access.teamAdmin }, 'dashboard sign-in');
       redirect(res, '/');
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'dashboard sign-in failed');

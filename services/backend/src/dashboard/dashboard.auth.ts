@@ -7,7 +7,7 @@ import { ForbiddenException, Inject, Injectable, NotFoundException, Unauthorized
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { GitHubUserClient, GitHubUserUnauthorized } from './github-user.client.js';
 import { parseCookies, SESSION_COOKIE, unsign } from './session.cookie.js';
-import { type Session, SessionStore } from './session.store.js';
+import { type Access, type Session, SessionStore } from './session.store.js';
 
 export type Principal =
   | { readonly kind: 'user'; readonly id: string; readonly session: Session; readonly admin: boolean }
@@ -32,6 +32,7 @@ export class DashboardAuth {
     this.admins = new Set(config.dashboard.admins.map((a) => a.toLowerCase()));
   }
 
+  /** A configured admin by login (team members are admins through their session). */
   isAdmin(login: string): boolean {
     return this.admins.has(login.toLowerCase());
   }
@@ -48,14 +49,24 @@ export class DashboardAuth {
     if (!id || !session) throw new UnauthorizedException('sign in first');
     if (Date.now() - session.reposCheckedAt > this.settings.accessCacheSeconds * 1000) {
       try {
-        session = await this.sessions.updateRepos(id, session, await this.github.repositories(session.token));
+        session = await this.sessions.updateAccess(id, session, await this.access(session.token, session.login));
       } catch (error) {
         if (!(error instanceof GitHubUserUnauthorized)) throw error;
         await this.sessions.delete(id);
         throw new UnauthorizedException('GitHub no longer accepts this sign-in: sign in again');
       }
     }
-    return { kind: 'user', id, session, admin: this.isAdmin(session.login) };
+    return { kind: 'user', id, session, admin: session.teamAdmin || this.isAdmin(session.login) };
+  }
+
+  /** The repositories the user reaches and, with an admin team configured, whether they are in it. */
+  async access(token: string, login: string): Promise<Access> {
+    const team = this.settings.adminTeam;
+    const [repos, teamAdmin] = await Promise.all([
+      this.github.repositories(token),
+      team ? this.github.inTeam(token, team, login) : false,
+    ]);
+    return { repos, teamAdmin };
   }
 
   /** Whether the principal may see a repository's reviews (`owner/name`, any case). */

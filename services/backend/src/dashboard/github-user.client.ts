@@ -12,6 +12,11 @@ const userReply = z.object({ login: z.string().min(1) }).passthrough();
 const installationsReply = z.object({ installations: z.array(z.object({ id: z.number().int() }).passthrough()) });
 const repositoriesReply = z.object({ repositories: z.array(z.object({ full_name: z.string() }).passthrough()) });
 
+const teamMembership = z.object({ state: z.string() }).passthrough();
+
+/** GitHub answered 404: the thing does not exist or the user may not see it. */
+class GitHubNotFound extends Error {}
+
 /** The user's token was refused (revoked or expired): the session ends. */
 export class GitHubUserUnauthorized extends Error {}
 
@@ -58,6 +63,18 @@ export class GitHubUserClient {
     return userReply.parse(await this.get(token, '/user')).login;
   }
 
+  /** Whether `login` is an active member of `team` (`org/team-slug`). */
+  async inTeam(token: string, team: string, login: string): Promise<boolean> {
+    const [org, slug] = team.split('/') as [string, string];
+    const path = `/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(slug)}/memberships/${encodeURIComponent(login)}`;
+    try {
+      return teamMembership.parse(await this.get(token, path)).state === 'active';
+    } catch (error) {
+      if (error instanceof GitHubNotFound) return false;
+      throw error;
+    }
+  }
+
   /** `owner/name` of every repository the user reaches through the App's installations. */
   async repositories(token: string): Promise<string[]> {
     const installations = await this.pages(
@@ -98,6 +115,7 @@ export class GitHubUserClient {
       signal: AbortSignal.timeout(10_000),
     });
     if (response.status === 401) throw new GitHubUserUnauthorized('GitHub refused the user token');
+    if (response.status === 404) throw new GitHubNotFound(`GitHub answered 404 to GET ${path.split('?')[0]}`);
     if (!response.ok) throw new Error(`GitHub answered ${response.status} to GET ${path.split('?')[0]}`);
     return response.json();
   }

@@ -11,10 +11,14 @@ export const sessionSchema = z.object({
   token: z.string(),
   csrf: z.string(),
   repos: z.array(z.string()),
+  /** Member of the admin team, as of `reposCheckedAt`. */
+  teamAdmin: z.boolean(),
   reposCheckedAt: z.number(),
   expiresAt: z.number(),
 });
 export type Session = z.infer<typeof sessionSchema>;
+/** What the user reaches, read from GitHub with their token. */
+export type Access = Pick<Session, 'repos' | 'teamAdmin'>;
 
 const key = (id: string) => `kritik:session:${createHash('sha256').update(id).digest('hex')}`;
 
@@ -45,9 +49,9 @@ export class SessionStore {
     return session.expiresAt > now ? session : undefined;
   }
 
-  /** Records a fresh read of the user's repositories, keeping the session's expiry. */
-  async updateRepos(id: string, session: Session, repos: string[], now = Date.now()): Promise<Session> {
-    const next = { ...session, repos, reposCheckedAt: now };
+  /** Records a fresh read of the user's access, keeping the session's expiry. */
+  async updateAccess(id: string, session: Session, access: Access, now = Date.now()): Promise<Session> {
+    const next = { ...session, ...access, reposCheckedAt: now };
     await this.redis.set(key(id), JSON.stringify(next), 'PXAT', session.expiresAt);
     return next;
   }
