@@ -245,7 +245,15 @@ describe('dashboard without sign-in configured', () => {
 describe('dashboard sessions', () => {
   let sut: DashboardHarness;
   beforeAll(async () => {
-    sut = await startDashboard({ KRITIK_SESSION_TTL_SECONDS: '1' });
+    sut = await startDashboard({ KRITIK_SESSION_TTL_SECONDS: '1', KRITIK_DASHBOARD_ACCESS_CACHE_SECONDS: '0' });
+  });
+
+  it('end when GitHub no longer accepts the user token at the next access check', async () => {
+    const cookie = await sut.signIn('dave', ['acme/api']);
+    expect((await sut.backend.get(DASHBOARD_API.reviews, { cookie })).status).toBe(200);
+    sut.github.revokeUserTokens('dave');
+    expect((await sut.backend.get(DASHBOARD_API.reviews, { cookie })).status).toBe(401);
+    expect((await sut.backend.get(DASHBOARD_API.session, { cookie })).status).toBe(401);
   });
   afterAll(() => sut?.stop());
 

@@ -912,6 +912,13 @@ export class FakeGitHub extends HttpFake {
     return this;
   }
 
+  /** Revokes every user-to-server token of `login`, as when the user revokes the App's access. */
+  revokeUserTokens(login: string): this {
+    for (const [token, grant] of this.grants)
+      if (token.startsWith('ghu_') && grant.login.toLowerCase() === login.toLowerCase()) this.grants.delete(token);
+    return this;
+  }
+
   /** An organization team and its members, as its memberships endpoint reports them. */
   addTeam(org: string, slug: string, members: string[]): this {
     this.oauth.teams.set(`${org}/${slug}`.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
