@@ -30,6 +30,13 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
 
 3. Reviews API token (Authorization: Bearer ...):
      kubectl -n {{ .Release.Namespace }} get secret {{ include "kritik.apiSecretName" . }} -o jsonpath='{.data.{{ .Values.api.secretKey }}}' | base64 -d
+{{- if .Values.dashboard.enabled }}
+
+4. Web dashboard: {{ .Values.dashboard.url }}
+     In the GitHub App's settings set the Callback URL to {{ .Values.dashboard.url }}/api/auth/callback
+     and keep its client id and a client secret in Secret {{ .Values.dashboard.existingSecret }}
+     (keys {{ .Values.dashboard.secretKeys.clientId }}, {{ .Values.dashboard.secretKeys.clientSecret }}, {{ .Values.dashboard.secretKeys.sessionSecret }}).
+{{- end }}
 {{- if and (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
 
 WARNING: github.appId and github.privateKey are not set: the worker will not start until they
