@@ -1,6 +1,6 @@
 // One review: its timeline with times, the findings as posted, files reviewed and skipped,
 // tokens, cost, the pull request, and "review again" (a POST carrying the session's CSRF token).
-import { type DashboardSession, type ReviewRecord, SEVERITIES } from '@kritik/core/dashboard';
+import { type DashboardSession, type ReviewRecord, reviewJobName, SEVERITIES } from '@kritik/core/dashboard';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { count, prUrl, time, usd } from '../format.js';
@@ -36,7 +36,12 @@ export function ReviewPage({ id, session }: { id: string; session: DashboardSess
       </p>
       {review.reason && (
         <p class="reason">
-          <strong>Why:</strong> {review.reason}
+          <strong>Why it ended so:</strong> {review.reason}
+        </p>
+      )}
+      {review.timeline.some((t) => t.status === 'running') && (
+        <p>
+          Kubernetes Job (with the Kubernetes runner): <code>{reviewJobName(review.id)}</code>
         </p>
       )}
       <h2>Timeline</h2>
