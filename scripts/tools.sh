@@ -31,6 +31,7 @@ command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server)
 [ -x /usr/bin/etcd ] || command -v etcd >/dev/null 2>&1 || apt_pkgs+=(etcd-server)
 # openssl makes the harness's certificates (the test kubelet's log endpoint, TLS Redis).
 command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
+# chromium drives the browser tests (the dashboard, the docs' screenshots): playwright-core, never a downloaded browser build.
 command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -122,7 +122,30 @@ export function backendEnv(): EnvVar[] {
     fromSecret(ENV.apiToken, expr('include "kritik.apiSecretName" . | quote'), value(values.api.secretKey)),
     // The private key reaches the backend only when it answers comment commands itself.
     ...appCredentials().map((env) => whenItem(values.backend.githubAppCredentials, env)),
+    ...dashboardEnv().map((env) => whenItem(values.dashboard.enabled, env)),
     spliceYaml<EnvVar>(values.backend.extraEnv),
+  ];
+}
+
+/** The dashboard's sign-in: its secrets by reference, its URL, GitHub's pages and the admins. */
+function dashboardEnv(): EnvVar[] {
+  const d = values.dashboard;
+  const secret = expr(
+    `required "dashboard.existingSecret is required when dashboard.enabled" ${d.existingSecret} | quote`,
+  );
+  return [
+    fromSecret(ENV.githubClientId, secret, value(d.secretKeys.clientId)),
+    fromSecret(ENV.githubClientSecret, secret, value(d.secretKeys.clientSecret)),
+    fromSecret(ENV.sessionSecret, secret, value(d.secretKeys.sessionSecret)),
+    {
+      name: ENV.dashboardUrl,
+      value: expr(`required "dashboard.url is required when dashboard.enabled" ${d.url} | quote`),
+    },
+    { name: ENV.githubWebUrl, value: value(d.webUrl) },
+    { name: ENV.dashboardAdmins, value: expr(`join "," ${d.admins} | quote`) },
+    { name: ENV.dashboardAdminTeam, value: value(d.adminTeam) },
+    { name: ENV.sessionTtlSeconds, value: expr(`${d.sessionTtlSeconds} | quote`) },
+    { name: ENV.dashboardHistoryDays, value: expr(`${d.historyDays} | quote`) },
   ];
 }
 

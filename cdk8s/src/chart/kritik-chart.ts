@@ -31,7 +31,7 @@ export function buildTemplates(app: App = new App()): TemplateFile[] {
       annotations: optionalYaml(b.service.annotations),
     },
   });
-  new BackendIngress(backendFile, 'ingress', { values: b.ingress });
+  new BackendIngress(backendFile, 'ingress', { values: b.ingress, dashboard: values.dashboard });
 
   const workerFile = new TemplateFile(app, 'worker.yaml');
   const worker = new KritikWorkload(workerFile, 'worker', {

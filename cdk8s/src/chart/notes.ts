@@ -36,6 +36,13 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
    with /webhooks/gitlab instead of /webhooks/github, Secret token: the key
    {{ .Values.gitlab.secretKeys.webhookSecret }} of Secret {{ .Values.gitlab.existingSecret }}; triggers Merge request events and Comments.
 {{- end }}
+{{- if .Values.dashboard.enabled }}
+
+{{ if .Values.gitlab.enabled }}5{{ else }}4{{ end }}. Web dashboard: {{ .Values.dashboard.url }}
+     In the GitHub App's settings set the Callback URL to {{ .Values.dashboard.url }}/api/auth/callback
+     and keep its client id and a client secret in Secret {{ .Values.dashboard.existingSecret }}
+     (keys {{ .Values.dashboard.secretKeys.clientId }}, {{ .Values.dashboard.secretKeys.clientSecret }}, {{ .Values.dashboard.secretKeys.sessionSecret }}).
+{{- end }}
 {{- if and (not .Values.gitlab.enabled) (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
 
 WARNING: github.appId and github.privateKey are not set: the worker will not start until they

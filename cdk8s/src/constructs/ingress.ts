@@ -11,16 +11,26 @@ import { HTTP_PORT_NAME } from './workload.js';
 
 export interface BackendIngressProps {
   readonly values: Values['backend']['ingress'];
+  /** Adds the dashboard's path to every host when it is enabled. */
+  readonly dashboard: Values['dashboard'];
 }
 
 export class BackendIngress extends Construct {
   constructor(scope: Construct, id: string, props: BackendIngressProps) {
     super(scope, id);
     const v = props.values;
+    const dashboard = props.dashboard;
     const rules = lines(`ingress rules ${v.hosts}`, ({ head, column }) => {
       const p = ' '.repeat(column + 2);
       // Inside `range` the context is the host; `$` is the chart root.
       const service = nameTemplate('backend', '$');
+      const toBackend = [
+        `${p}        backend:`,
+        `${p}          service:`,
+        `${p}            name: ${service}`,
+        `${p}            port:`,
+        `${p}              name: ${HTTP_PORT_NAME}`,
+      ];
       return [
         head,
         `${p}{{- range ${v.hosts} }}`,
@@ -30,11 +40,13 @@ export class BackendIngress extends Construct {
         `${p}      {{- range .paths }}`,
         `${p}      - path: {{ .path | quote }}`,
         `${p}        pathType: {{ .pathType | default "Prefix" | quote }}`,
-        `${p}        backend:`,
-        `${p}          service:`,
-        `${p}            name: ${service}`,
-        `${p}            port:`,
-        `${p}              name: ${HTTP_PORT_NAME}`,
+        ...toBackend,
+        `${p}      {{- end }}`,
+        // The dashboard's pages on every host (`$`: inside `range` the context is the host).
+        `${p}      {{- if ${String(dashboard.enabled).replace(/^\./, '$.')} }}`,
+        `${p}      - path: {{ ${String(dashboard.ingressPath).replace(/^\./, '$.')} | quote }}`,
+        `${p}        pathType: Prefix`,
+        ...toBackend,
         `${p}      {{- end }}`,
         `${p}{{- end }}`,
       ];

@@ -2,6 +2,7 @@
 // values.schema.json, the README's parameters table and the constructs' accessor all come from it.
 import {
   DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITHUB_WEB_URL,
   DEFAULT_GITLAB_URL,
   ENV,
   GITHUB_LOGIN,
@@ -353,6 +354,48 @@ export const valuesDefinition = group('Kritik', {
     secretKey: str('api-token', 'Key of the token inside the Secret (`existingSecret` or the one the chart creates).'),
     token: str('', 'Token for the chart-created Secret; generated (and kept across upgrades) when empty.'),
   }),
+
+  dashboard: group(
+    'Web dashboard the backend serves under `/`, with sign-in with GitHub through the App (user-to-server OAuth). Off unless enabled: it is never open without sign-in.',
+    {
+      enabled: bool(false, 'Serve the dashboard and its sign-in.'),
+      url: str(
+        '',
+        "Public URL of the dashboard; GitHub sends users back to `<url>/api/auth/callback` (the App's callback URL).",
+        {
+          schema: { pattern: '^(https?://.+)?$' },
+        },
+      ),
+      existingSecret: str(
+        '',
+        "Secret holding the App's OAuth client id and secret and the session secret (keys below); required when enabled.",
+      ),
+      secretKeys: group('Keys inside `existingSecret`.', {
+        clientId: str('client-id', "Key of the App's OAuth client id."),
+        clientSecret: str('client-secret', "Key of the App's OAuth client secret."),
+        sessionSecret: str('session-secret', 'Key of the secret that signs session cookies (32 characters or more).'),
+      }),
+      admins: list([], 'GitHub logins that see the platform page.', { type: 'string' }),
+      adminTeam: str('', 'An organization team (`org/team-slug`) whose members see the platform page too.', {
+        schema: { pattern: '^([\\w.-]+/[\\w.-]+)?$' },
+      }),
+      webUrl: str(
+        DEFAULT_GITHUB_WEB_URL,
+        "Where GitHub's sign-in pages live (GitHub Enterprise Server: https://HOST).",
+        {
+          schema: { format: 'uri', pattern: '^https?://' },
+        },
+      ),
+      sessionTtlSeconds: int(28800, 'How long a sign-in lasts.', { schema: { minimum: 60 } }),
+      historyDays: int(400, "Days each repository's daily figures (reviews, cost) are kept; review records: 30.", {
+        schema: { minimum: 31, maximum: 3660 },
+      }),
+      ingressPath: str(
+        '/',
+        'Path routed to the backend for the dashboard on every `backend.ingress` host, when enabled.',
+      ),
+    },
+  ),
 
   backend: group('Backend: webhook intake and reviews API.', {
     ...workload('backend', 'backend'),

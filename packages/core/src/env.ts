@@ -97,6 +97,29 @@ export const ENV = {
   webhookMaxUnverifiedBodies: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES',
   webhookBodyTimeoutMs: 'KRITIK_WEBHOOK_BODY_TIMEOUT_MS',
 
+  // The web dashboard (backend): off unless sign-in is configured (client id, secret, session secret, URL).
+  /** The GitHub App's OAuth client id and secret (user-to-server sign-in). */
+  githubClientId: 'GITHUB_CLIENT_ID',
+  githubClientSecret: 'GITHUB_CLIENT_SECRET',
+  /** Where GitHub's sign-in pages live (`https://github.com`; a GitHub Enterprise Server's URL). */
+  githubWebUrl: 'GITHUB_WEB_URL',
+  /** Signs session cookies; 32 characters or more. */
+  sessionSecret: 'KRITIK_SESSION_SECRET',
+  /** How long a dashboard session lasts. */
+  sessionTtlSeconds: 'KRITIK_SESSION_TTL_SECONDS',
+  /** The dashboard's public URL (`https://kritik.example.com`): GitHub sends users back under it. */
+  dashboardUrl: 'KRITIK_DASHBOARD_URL',
+  /** GitHub logins that see the platform page, separated by commas. */
+  dashboardAdmins: 'KRITIK_DASHBOARD_ADMINS',
+  /** An organization team (`org/team-slug`) whose members see the platform page, besides the admins. */
+  dashboardAdminTeam: 'KRITIK_DASHBOARD_ADMIN_TEAM',
+  /** How long a user's repository access, read from GitHub, is trusted before it is read again. */
+  dashboardAccessCacheSeconds: 'KRITIK_DASHBOARD_ACCESS_CACHE_SECONDS',
+  /** Days each repository's daily figures (reviews, cost) are kept; review records themselves: 30. */
+  dashboardHistoryDays: 'KRITIK_DASHBOARD_HISTORY_DAYS',
+  /** The built single-page app (default: the @kritik/dashboard package's dist/). */
+  dashboardDir: 'KRITIK_DASHBOARD_DIR',
+
   // Set by Kubernetes and kubectl's conventions; the worker picks its runner and client from them.
   kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
   kubeconfig: 'KUBECONFIG',
@@ -142,6 +165,9 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** The public GitHub REST API, used when GITHUB_API_URL is not set. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/** github.com, used when GITHUB_WEB_URL is not set. */
+export const DEFAULT_GITHUB_WEB_URL = 'https://github.com';
 
 /** gitlab.com, used when GITLAB_URL is not set. */
 export const DEFAULT_GITLAB_URL = 'https://gitlab.com';

@@ -3,6 +3,7 @@ export * from './check-run.js';
 export * from './commands.js';
 export * from './commit-status.js';
 export * from './concurrency.js';
+export * from './dashboard.js';
 export * from './env.js';
 export * from './globs.js';
 export * from './kubernetes.js';

@@ -3,7 +3,23 @@
 // and cluster cannot drift apart.
 import { z } from 'zod';
 import { ENV } from './env.js';
+import { APP_NAME } from './labels.js';
 import { DEFAULT_REVIEW_CEILINGS, reviewCeilingsSchema } from './review.js';
+
+const JOB_NAME_PREFIX = `${APP_NAME}-review-`;
+const JOB_NAME_MAX = 63;
+
+/**
+ * The Job (and Secret) name of a review: stable per review id, so a retry finds the same objects
+ * and the dashboard can name the Job a review ran in.
+ */
+export function reviewJobName(reviewId: string): string {
+  const name = `${JOB_NAME_PREFIX}${reviewId}`;
+  if (name.length > JOB_NAME_MAX || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw new Error(`review id ${JSON.stringify(reviewId)} does not give a valid Job name`);
+  }
+  return name;
+}
 
 /** Variables a review gets from its own Secret (or the Anthropic one), never from plain settings. */
 const CREDENTIAL_ENV: readonly string[] = [ENV.anthropicApiKey, ENV.githubToken, ENV.gitlabToken, ENV.review];

@@ -166,6 +166,8 @@ export const reviewRecordSchema = z.object({
   pr: z.number().int(),
   headSha: z.string(),
   trigger: triggerSchema,
+  /** The request's sender: who opened the pull request or asked in a comment. */
+  author: z.string().optional(),
   status: reviewStatusSchema,
   reason: z.string().optional(),
   timeline: z.array(z.object({ status: reviewStatusSchema, at: z.string(), reason: z.string().optional() })),

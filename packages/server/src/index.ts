@@ -15,5 +15,6 @@ export * from './redis-connection.js';
 export * from './redis-script.js';
 export * from './review.store.js';
 export * from './review-enqueuer.js';
+export * from './review-history.js';
 export * from './review-lifecycle.js';
 export * from './review-queue.module.js';

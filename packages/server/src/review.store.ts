@@ -82,6 +82,7 @@ export class ReviewStore {
       pr: job.pr,
       headSha: job.headSha,
       trigger: job.trigger,
+      ...(job.sender ? { author: job.sender } : {}),
       status: 'queued',
       timeline: [{ status: 'queued', at: now }],
       createdAt: now,

@@ -4,6 +4,7 @@
 
 export * from '@kritik/control-plane';
 export * from './certificates.js';
+export * from './chromium.js';
 export * from './fakes/index.js';
 export * from './kubelet.js';
 export * from './pod-env.js';

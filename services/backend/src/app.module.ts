@@ -11,6 +11,7 @@ import {
 } from '@kritik/server';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from './config/backend.config.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { LOGGER } from './logger.provider.js';
 import { ReviewsModule } from './reviews/reviews.module.js';
 import { QueuesHealthIndicator } from './webhooks/queues.health.js';
@@ -55,6 +56,7 @@ export class AppModule {
         HealthModule.register({ imports: [WebhooksModule], checks: [RedisHealthIndicator, QueuesHealthIndicator] }),
         WebhooksModule,
         ReviewsModule,
+        ...(config.dashboard ? [DashboardModule] : []),
       ],
     };
   }

@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import type { BackendConfig } from './config/backend.config.js';
+import { dashboardAssetsDir, staticDashboard } from './dashboard/dashboard.static.js';
 import { serveWebhooksDirectly } from './webhooks/webhooks.route.js';
 
 export interface CreateAppOptions {
@@ -21,6 +22,7 @@ export async function createApp(config: BackendConfig, options: CreateAppOptions
   });
   app.enableShutdownHooks();
   serveWebhooksDirectly(app);
+  if (config.dashboard) app.use(staticDashboard(dashboardAssetsDir(config.dashboard.dir)));
   // Node waits 60 s for headers and 300 s for a request by default: far too long for a
   // connection that holds memory before anything about it is verified. The webhook receiver
   // ends a slow body itself, with a JSON answer, before the server's own limit.

@@ -1,25 +1,10 @@
 // The reviews API, probes and metrics over real HTTP against a real Redis.
-import type { ReviewRequest } from '@kritik/core';
-import { reviewIdFor } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
 import { postedResult } from '@kritik/testing';
 import { ReviewsController } from '../src/reviews/reviews.controller.js';
-import { API_TOKEN, type BackendHarness, fixture, startBackend } from './backend.harness.js';
+import { API_TOKEN, type BackendHarness, fixture, reviewRequest as job, startBackend } from './backend.harness.js';
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-
-function job(repo: string, pr: number, sha: string): ReviewRequest {
-  const [owner, name] = repo.split('/') as [string, string];
-  return {
-    reviewId: reviewIdFor('github', { owner, name }, pr, sha),
-    platform: 'github',
-    repo: { owner, name },
-    pr,
-    headSha: sha,
-    trigger: 'opened',
-    enqueuedAt: new Date().toISOString(),
-  };
-}
 
 describe(ReviewsController.name, () => {
   let sut: BackendHarness;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { QUEUE_PREFIX, REVIEWS_QUEUE } from '@kritik/core';
+import { PORTS, QUEUE_PREFIX, REVIEWS_QUEUE, type ReviewRequest, reviewIdFor } from '@kritik/core';
 import { createLogger } from '@kritik/server';
 import { startRedis, type TestRedis } from '@kritik/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -94,7 +94,7 @@ export async function startBackend(env: Record<string, string> = {}, redis?: Tes
   reviews.on('error', () => undefined);
   try {
     app = await createApp(config, { logger: createLogger({ name: 'backend', level: 'info', destination }) });
-    await app.listen(0, '127.0.0.1');
+    await app.listen(config.port === PORTS.backend ? 0 : config.port, '127.0.0.1');
   } catch (error) {
     await app?.close();
     if (!redis) await server.stop();
@@ -179,4 +179,19 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => bool
     if (ok(value) || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A review of `repo` (`owner/name`) pull request `pr` at `sha`, as intake would queue it. */
+export function reviewRequest(repo: string, pr: number, sha: string, sender?: string): ReviewRequest {
+  const [owner, name] = repo.split('/') as [string, string];
+  return {
+    reviewId: reviewIdFor('github', { owner, name }, pr, sha),
+    platform: 'github',
+    repo: { owner, name },
+    pr,
+    headSha: sha,
+    trigger: 'opened',
+    ...(sender ? { sender } : {}),
+    enqueuedAt: new Date().toISOString(),
+  };
 }

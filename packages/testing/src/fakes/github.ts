@@ -144,6 +144,14 @@ export class FakeGitHub extends HttpFake {
   private nextId = 1;
   private requestCount = 0;
   private readonly codeloadTokens = new Map<string, number>();
+  private readonly oauth = {
+    clients: new Map<string, string>(),
+    /** Who the authorize page signs in (GitHub's own sign-in and consent happen there). */
+    signedIn: undefined as { login: string; repositories?: string[] } | undefined,
+    codes: new Map<string, { clientId: string; redirectUri: string; login: string; repositories?: string[] }>(),
+    /** Members of `org/team-slug` (lower case). */
+    teams: new Map<string, Set<string>>(),
+  };
 
   readonly user: string;
   private readonly rateLimitTotal: number;
@@ -387,6 +395,7 @@ export class FakeGitHub extends HttpFake {
     this.endpoint('PATCH', `${repo}/check-runs/{check_run_id}`, checksWrite, (c) => this.updateCheckRun(c));
     this.endpoint('GET', `${repo}/check-runs/{check_run_id}`, checksRead, (c) => this.getCheckRun(c));
     this.endpoint('GET', `${repo}/commits/{ref+}/check-runs`, checksRead, (c) => this.listCheckRuns(c));
+    this.registerUserOAuthRoutes();
   }
 
   /** The caller behind the `authorization` header, or GitHub's 401. */
@@ -884,6 +893,149 @@ export class FakeGitHub extends HttpFake {
         ...(restricted ? { repositories: chosen.map((r) => this.repoJson(r)) } : {}),
       },
     };
+  }
+
+  // ---- user-to-server OAuth of a GitHub App (sign-in with GitHub), in one block ----
+
+  /** Accepts `clientId`/`clientSecret` at the OAuth endpoints, as the App's client credentials. */
+  setOAuthClient(clientId: string, clientSecret: string): this {
+    this.oauth.clients.set(clientId, clientSecret);
+    return this;
+  }
+
+  /**
+   * The user the authorize page signs in and who consents; `repositories` (`owner/name`) limits
+   * what the user can reach (every repository when omitted). Undefined: nobody is signed in.
+   */
+  signInAs(login: string | undefined, repositories?: string[]): this {
+    this.oauth.signedIn = login === undefined ? undefined : { login, ...(repositories ? { repositories } : {}) };
+    return this;
+  }
+
+  /** Revokes every user-to-server token of `login`, as when the user revokes the App's access. */
+  revokeUserTokens(login: string): this {
+    for (const [token, grant] of this.grants)
+      if (token.startsWith('ghu_') && grant.login.toLowerCase() === login.toLowerCase()) this.grants.delete(token);
+    return this;
+  }
+
+  /** An organization team and its members, as its memberships endpoint reports them. */
+  addTeam(org: string, slug: string, members: string[]): this {
+    this.oauth.teams.set(`${org}/${slug}`.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+    return this;
+  }
+
+  private registerUserOAuthRoutes(): void {
+    this.route('GET', '/orgs/{org}/teams/{team_slug}/memberships/{username}', (req, params) => {
+      const grant = this.userGrant(req);
+      if ('status' in grant) return grant;
+      const team = this.oauth.teams.get(`${params.org}/${params.team_slug}`.toLowerCase());
+      if (!team?.has(params.username!.toLowerCase())) return error(404, 'Not Found');
+      return {
+        status: 200,
+        body: {
+          url: `${this.url}/teams/${numericId(`${params.org}/${params.team_slug}`)}/memberships/${params.username}`,
+          role: 'member',
+          state: 'active',
+        },
+      };
+    });
+    // The browser arrives here; GitHub shows its sign-in and consent, then redirects back.
+    this.route('GET', '/login/oauth/authorize', (req) => {
+      const { client_id: clientId, redirect_uri: redirectUri, state } = req.query;
+      if (!clientId || !this.oauth.clients.has(clientId)) return { status: 404, body: 'Not Found' };
+      if (!redirectUri) return { status: 422, body: 'redirect_uri is required' };
+      const back = new URL(redirectUri);
+      if (!this.oauth.signedIn) {
+        back.searchParams.set('error', 'access_denied');
+        back.searchParams.set('error_description', 'The user has denied your application access.');
+      } else {
+        const code = randomBytes(10).toString('hex');
+        this.oauth.codes.set(code, { clientId, redirectUri, ...this.oauth.signedIn });
+        back.searchParams.set('code', code);
+      }
+      if (state) back.searchParams.set('state', state);
+      return { status: 302, headers: { location: back.toString() }, body: '' };
+    });
+    // Errors are 200 with an `error` field, as GitHub answers this endpoint.
+    this.route('POST', '/login/oauth/access_token', (req) => {
+      const params =
+        asObject(req.body) ?? Object.fromEntries(new URLSearchParams(typeof req.body === 'string' ? req.body : ''));
+      const fail = (error: string, description: string) =>
+        this.oauthReply(req, { error, error_description: description, error_uri: `${DOCS}/apps/oauth` });
+      const clientId = String(params.client_id ?? '');
+      if (!this.oauth.clients.has(clientId) || this.oauth.clients.get(clientId) !== String(params.client_secret ?? ''))
+        return fail('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
+      const code = this.oauth.codes.get(String(params.code ?? ''));
+      this.oauth.codes.delete(String(params.code ?? ''));
+      if (!code || code.clientId !== clientId)
+        return fail('bad_verification_code', 'The code passed is incorrect or expired.');
+      if (params.redirect_uri !== undefined && params.redirect_uri !== code.redirectUri)
+        return fail(
+          'redirect_uri_mismatch',
+          'The redirect_uri MUST match the registered callback URL for this application.',
+        );
+      const token = `ghu_${randomBytes(18).toString('hex')}`;
+      this.grants.set(token, {
+        kind: 'user',
+        login: code.login,
+        ...(code.repositories ? { repos: new Set(code.repositories.map((r) => r.toLowerCase())) } : {}),
+        expiresAt: Date.now() + 8 * 3600_000,
+      });
+      return this.oauthReply(req, {
+        access_token: token,
+        expires_in: 28800,
+        refresh_token: `ghr_${randomBytes(30).toString('hex')}`,
+        refresh_token_expires_in: 15897600,
+        token_type: 'bearer',
+        scope: '',
+      });
+    });
+    this.route('GET', '/user/installations', (req) => {
+      const grant = this.userGrant(req);
+      if ('status' in grant) return grant;
+      const visible = [...this.installations.values()].filter((i) => this.userRepos(grant, i).length > 0);
+      return this.paged(req, visible, (page) => ({
+        total_count: visible.length,
+        installations: page.map((i) => this.installationJson(i as Installation)),
+      }));
+    });
+    this.route('GET', '/user/installations/{installation_id}/repositories', (req, params) => {
+      const grant = this.userGrant(req);
+      if ('status' in grant) return grant;
+      const installation = this.installations.get(Number(params.installation_id));
+      const repos = installation ? this.userRepos(grant, installation) : [];
+      if (repos.length === 0) return error(404, 'Not Found');
+      return this.paged(req, repos, (page) => ({
+        total_count: repos.length,
+        repository_selection: installation!.repositories ? 'selected' : 'all',
+        repositories: page.map((r) => this.repoJson(r as RepoState)),
+      }));
+    });
+  }
+
+  private oauthReply(req: RecordedRequest, body: Record<string, unknown>): FakeReply {
+    if (String(req.headers.accept ?? '').includes('application/json')) return { status: 200, body };
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(body)) form.set(k, String(v));
+    return { status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() };
+  }
+
+  /** A user-to-server token's grant; GitHub refuses App and installation tokens on /user routes. */
+  private userGrant(req: RecordedRequest): Grant | FakeReply {
+    const grant = this.authenticate(req);
+    if ('status' in grant) return grant;
+    if (grant.kind !== 'user') return error(403, 'Resource not accessible by integration');
+    return grant;
+  }
+
+  /** Repositories of `installation` the user reaches. */
+  private userRepos(grant: Grant, installation: Installation): RepoState[] {
+    return [...this.repos.values()].filter(
+      (r) =>
+        this.installationCovers(installation, r) &&
+        (!grant.repos || grant.repos.has(`${r.owner}/${r.name}`.toLowerCase())),
+    );
   }
 
   // ---- JSON shapes ----

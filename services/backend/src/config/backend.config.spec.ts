@@ -107,4 +107,35 @@ describe('the backend config file', () => {
       /botName[\s\S]*queue|queue[\s\S]*botName/,
     );
   });
+
+  it('leaves the dashboard off when sign-in is not configured, even with GITHUB_API_URL set', () => {
+    expect(
+      loadBackendConfig({ ...minimal, GITHUB_API_URL: 'https://ghe.example.com/api/v3' }).dashboard,
+    ).toBeUndefined();
+  });
+
+  it('turns the dashboard on with every sign-in setting, with defaults for the rest', () => {
+    const sut = loadBackendConfig({
+      ...minimal,
+      GITHUB_CLIENT_ID: 'Iv23li',
+      GITHUB_CLIENT_SECRET: 'client-secret',
+      KRITIK_SESSION_SECRET: 's'.repeat(32),
+      KRITIK_DASHBOARD_URL: 'https://kritik.example.com',
+      KRITIK_DASHBOARD_ADMINS: 'ops-lead, alice',
+    }).dashboard;
+    expect(sut).toMatchObject({
+      github: { clientId: 'Iv23li', apiUrl: 'https://api.github.com', webUrl: 'https://github.com' },
+      admins: ['ops-lead', 'alice'],
+      sessionTtlSeconds: 28_800,
+      accessCacheSeconds: 60,
+    });
+  });
+
+  it('refuses a half-configured sign-in, naming each missing or bad variable', () => {
+    expect(problems({ ...minimal, GITHUB_CLIENT_ID: 'Iv23li', KRITIK_SESSION_SECRET: 'short' }).sort()).toEqual([
+      'GITHUB_CLIENT_SECRET',
+      'KRITIK_DASHBOARD_URL',
+      'KRITIK_SESSION_SECRET',
+    ]);
+  });
 });

@@ -1,8 +1,9 @@
 // The backend's one typed configuration, validated at boot from the environment and the
 // optional YAML file. Without a webhook secret for each configured code host the process refuses
 // to start (fail closed).
-import { ENV, type Platform, PORTS } from '@kritik/core';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_WEB_URL, ENV, type Platform, PORTS } from '@kritik/core';
 import {
+  DAILY_FIGURES_RETENTION_DAYS,
   DEFAULT_TRIGGER_SETTINGS,
   intSetting,
   listSetting,
@@ -15,6 +16,15 @@ import {
   triggerSettingsSchema,
 } from '@kritik/server';
 import { z } from 'zod';
+
+/**
+ * The dashboard is on once any sign-in setting is given; then every one of them must be valid.
+ * The API URL alone does not count: the worker's GITHUB_API_URL is often set beside the backend's.
+ */
+function signInConfigured(value: unknown): boolean {
+  const d = (value ?? {}) as { github?: Record<string, unknown>; sessionSecret?: unknown; url?: unknown };
+  return [d.github?.clientId, d.github?.clientSecret, d.sessionSecret, d.url].some((v) => v !== undefined);
+}
 
 export const backendConfigSchema = z
   .object({
@@ -70,6 +80,40 @@ export const backendConfigSchema = z
         windowSeconds: intSetting().min(1).default(3600),
       })
       .default({ perUserPerPr: 5, perPr: 20, windowSeconds: 3600 }),
+    /** The web dashboard; absent (off) unless sign-in is configured. */
+    dashboard: z.preprocess(
+      (value) => (signInConfigured(value) ? value : undefined),
+      z
+        .object({
+          github: z
+            .object({
+              clientId: z.string().min(1),
+              clientSecret: z.string().min(1),
+              apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
+              webUrl: z.string().url().default(DEFAULT_GITHUB_WEB_URL),
+            })
+            .strict(),
+          sessionSecret: z.string().min(32, 'must be at least 32 characters'),
+          sessionTtlSeconds: intSetting()
+            .min(1)
+            .max(30 * 24 * 3600)
+            .default(8 * 3600),
+          /** Public base URL; the OAuth callback is `<url>/api/auth/callback`. */
+          url: z.string().url(),
+          admins: listSetting().default([]),
+          /** `org/team-slug`: its members are admins too (read with the user's token, cached like access). */
+          adminTeam: z
+            .string()
+            .regex(/^[\w.-]+\/[\w.-]+$/, 'must be org/team-slug')
+            .optional(),
+          accessCacheSeconds: intSetting().min(0).max(3600).default(60),
+          /** Days each repository's daily figures are kept (ADR 0032). */
+          historyDays: intSetting().min(31).max(3660).default(DAILY_FIGURES_RETENTION_DAYS),
+          dir: z.string().min(1).optional(),
+        })
+        .strict()
+        .optional(),
+    ),
   })
   // Unknown keys stop the backend, as they stop the worker: a misspelt or moved setting in the
   // file is an error, not a default silently kept.
@@ -136,6 +180,18 @@ export const BACKEND_ENV = {
   [ENV.webhookMaxUnverifiedBytes]: 'webhooks.maxUnverifiedBytes',
   [ENV.webhookMaxUnverifiedBodies]: 'webhooks.maxUnverifiedBodies',
   [ENV.webhookBodyTimeoutMs]: 'webhooks.bodyTimeoutMs',
+  [ENV.githubClientId]: 'dashboard.github.clientId',
+  [ENV.githubClientSecret]: 'dashboard.github.clientSecret',
+  [ENV.githubApiUrl]: 'dashboard.github.apiUrl',
+  [ENV.githubWebUrl]: 'dashboard.github.webUrl',
+  [ENV.sessionSecret]: 'dashboard.sessionSecret',
+  [ENV.sessionTtlSeconds]: 'dashboard.sessionTtlSeconds',
+  [ENV.dashboardUrl]: 'dashboard.url',
+  [ENV.dashboardAdmins]: 'dashboard.admins',
+  [ENV.dashboardAdminTeam]: 'dashboard.adminTeam',
+  [ENV.dashboardAccessCacheSeconds]: 'dashboard.accessCacheSeconds',
+  [ENV.dashboardHistoryDays]: 'dashboard.historyDays',
+  [ENV.dashboardDir]: 'dashboard.dir',
 } as const;
 
 export function loadBackendConfig(source: NodeJS.ProcessEnv = process.env): BackendConfig {

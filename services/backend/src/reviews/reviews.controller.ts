@@ -6,6 +6,7 @@ import {
   BadRequestException,
   Controller,
   Get,
+  HttpException,
   NotFoundException,
   Param,
   Query,
@@ -29,11 +30,12 @@ const listQuery = z
 
 const reviewId = /^[0-9a-z]{8,40}$/;
 
-/** Redis being away is the caller's 503, like the webhook path, never a 500. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+/** Redis being away is the caller's 503, like the webhook path, never a 500; HTTP errors pass. */
+export async function fromStore<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    if (error instanceof HttpException) throw error;
     throw new ServiceUnavailableException(`review store unavailable: ${(error as Error).message}`);
   }
 }

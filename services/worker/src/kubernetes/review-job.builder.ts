@@ -14,6 +14,7 @@ import {
   type ReviewRequest,
   repoFullName,
   reviewerDeadlineSeconds,
+  reviewJobName,
   reviewRequestSchema,
   sanitizeLabelValue,
   WORKSPACE_MOUNT,
@@ -29,9 +30,6 @@ export const REVIEWER_CONTAINER = 'reviewer';
 export const REVIEW_ANNOTATION = 'kritik.dev/review';
 
 export const REVIEW_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=${REVIEWER_COMPONENT}`;
-
-const NAME_PREFIX = `${APP_NAME}-review-`;
-const NAME_MAX = 63;
 
 /**
  * Keys of the ephemeral Secret; each becomes one env variable of the reviewer (the token under its
@@ -58,14 +56,8 @@ export interface ReviewCredentials {
   readonly model: ModelAccess;
 }
 
-/** The Job (and Secret) name of a review: stable per review id, so a retry finds the same objects. */
-export function reviewJobName(reviewId: string): string {
-  const name = `${NAME_PREFIX}${reviewId}`;
-  if (name.length > NAME_MAX || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
-    throw new Error(`review id ${JSON.stringify(reviewId)} does not give a valid Job name`);
-  }
-  return name;
-}
+/** The Job (and Secret) name of a review, from core: the dashboard names it too. */
+export { reviewJobName };
 
 export function reviewLabels(payload: ReviewPayload): Record<string, string> {
   return {

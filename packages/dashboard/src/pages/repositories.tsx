@@ -1,0 +1,96 @@
+// Repositories: reviews and cost per day over the last 30 days as bar charts, budget used when
+// budgets exist, and the latest failures with their reasons.
+import type { RepositoryDay, RepositoryStats } from '@kritik/core/dashboard';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { time, usd } from '../format.js';
+import { link } from '../router.js';
+
+export function RepositoriesPage() {
+  const [repos, setRepos] = useState<RepositoryStats[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    api.repositories().then(
+      (r) => setRepos(r.repositories),
+      (e: Error) => setError(e.message),
+    );
+  }, []);
+  if (error) return <p role="alert">{error}</p>;
+  if (!repos) return <p aria-busy="true">Loading…</p>;
+  return (
+    <section aria-labelledby="repos-title">
+      <h1 id="repos-title">Repositories</h1>
+      {repos.length === 0 && <p>No repositories yet.</p>}
+      {repos.map((r) => (
+        <article key={r.repo} class="repo" aria-labelledby={`repo-${r.repo}`}>
+          <h2 id={`repo-${r.repo}`}>{r.repo}</h2>
+          <p>
+            {r.days.reduce((n, d) => n + d.reviews, 0)} reviews, {usd(r.days.reduce((n, d) => n + d.costUsd, 0))} in{' '}
+            {r.days.length} days ·{' '}
+            {r.budget ? `budget ${usd(r.budget.usedUsd)} of ${usd(r.budget.limitUsd)}` : 'no budget configured'}
+          </p>
+          <div class="charts">
+            <Bars title={`Reviews per day, ${r.repo}`} days={r.days} value={(d) => d.reviews} label={String} />
+            <Bars title={`Cost per day, ${r.repo}`} days={r.days} value={(d) => d.costUsd} label={usd} />
+          </div>
+          <h3>Last failures</h3>
+          {r.lastFailures.length === 0 ? (
+            <p>None.</p>
+          ) : (
+            <ul>
+              {r.lastFailures.map((f) => (
+                <li key={f.id}>
+                  <a href={`/reviews/${f.id}`} onClick={link(`/reviews/${f.id}`)}>
+                    #{f.pr}
+                  </a>{' '}
+                  {time(f.updatedAt)} — {f.reason ?? 'no reason recorded'}
+                </li>
+              ))}
+            </ul>
+          )}
+        </article>
+      ))}
+    </section>
+  );
+}
+
+const W = 360;
+const H = 120;
+
+/** A bar per day; each bar's title names its day and value (hover, and for screen readers). */
+function Bars(props: {
+  title: string;
+  days: RepositoryDay[];
+  value: (d: RepositoryDay) => number;
+  label: (n: number) => string;
+}) {
+  const max = Math.max(...props.days.map(props.value), 0);
+  const bw = W / Math.max(props.days.length, 1);
+  return (
+    <figure>
+      <svg viewBox={`0 0 ${W} ${H + 16}`} role="img" aria-label={`${props.title}, peak ${props.label(max)}`}>
+        <title>{props.title}</title>
+        {props.days.map((d, i) => {
+          const h = max > 0 ? (props.value(d) / max) * H : 0;
+          return (
+            <rect key={d.day} class="bar" x={i * bw + 1} y={H - h} width={bw - 2} height={h}>
+              <title>
+                {d.day}: {props.label(props.value(d))}
+              </title>
+            </rect>
+          );
+        })}
+        <line x1="0" y1={H} x2={W} y2={H} class="axis" />
+        <text x="0" y={H + 13} class="tick">
+          {props.days[0]?.day}
+        </text>
+        <text x={W} y={H + 13} class="tick end">
+          {props.days[props.days.length - 1]?.day}
+        </text>
+      </svg>
+      <figcaption>
+        {props.title.split(',')[0]} (peak {props.label(max)})
+      </figcaption>
+    </figure>
+  );
+}

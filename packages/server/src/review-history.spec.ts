@@ -1,0 +1,129 @@
+import { type ReviewRecord, type ReviewRequest, redisKeys, reviewIdFor } from '@kritik/core';
+import { postedResult, startRedis, type TestRedis } from '@kritik/testing';
+import { Redis } from 'ioredis';
+import { ReviewStore } from './review.store.js';
+import { dailyFiguresKey, MAX_SCANNED_PER_PAGE, ReviewHistory } from './review-history.js';
+
+const job = (pr: number, repo = 'acme/api', sender = 'alice'): ReviewRequest => {
+  const [owner, name] = repo.split('/') as [string, string];
+  const headSha = pr.toString(16).padStart(40, '0');
+  return {
+    reviewId: reviewIdFor('github', { owner, name }, pr, headSha),
+    platform: 'github',
+    repo: { owner, name },
+    pr,
+    headSha,
+    trigger: 'opened',
+    sender,
+    enqueuedAt: new Date().toISOString(),
+  };
+};
+const all = () => true;
+const prs = (records: ReviewRecord[]) => records.map((r) => r.pr);
+
+describe(ReviewHistory.name, () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let store: ReviewStore;
+  let sut: ReviewHistory;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    store = new ReviewStore(client);
+    sut = new ReviewHistory(client);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await redis.stop();
+  });
+  beforeEach(() => client.flushall());
+
+  it('pages records changed in the same millisecond each exactly once', async () => {
+    const at = new Date('2030-01-01T00:00:00Z');
+    for (let pr = 1; pr <= 7; pr++) await store.create(job(pr), at);
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await sut.page({ limit: 3, canSee: all, ...(cursor ? { cursor } : {}) });
+      seen.push(...prs(page.reviews));
+      cursor = page.next;
+    } while (cursor);
+    expect(seen.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('answers no cursor on the last page', async () => {
+    await store.create(job(1));
+    expect(await sut.page({ limit: 5, canSee: all })).toEqual({ reviews: [expect.objectContaining({ pr: 1 })] });
+  });
+
+  it('passes over records the reader cannot see, without naming them', async () => {
+    await store.create(job(1, 'acme/api'));
+    await store.create(job(2, 'acme/secret'));
+    const page = await sut.page({ canSee: (repo) => repo === 'acme/api' });
+    expect(prs(page.reviews)).toEqual([1]);
+    expect(JSON.stringify(page)).not.toContain('secret');
+  });
+
+  it('stops a selective walk at its scan bound with a cursor to go on', async () => {
+    const batch = client.pipeline();
+    for (let i = 0; i < MAX_SCANNED_PER_PAGE + 10; i++)
+      batch.zadd(redisKeys.reviewIndex(), i + 1, `gone${String(i).padStart(6, '0')}`);
+    await batch.exec();
+    const page = await sut.page({ canSee: all });
+    expect(page.reviews).toEqual([]);
+    expect(page.next).toMatch(/^\d+\.[0-9a-z]+$/);
+    expect(await sut.page({ canSee: all, cursor: page.next! })).toEqual({ reviews: [] });
+  });
+
+  it('reports records changed after a moment, with the latest change time', async () => {
+    const { record } = await store.create(job(1), new Date(1_000));
+    await store.transition(record.id, 'running', { from: ['queued'], at: new Date(5_000) });
+    await store.create(job(2), new Date(2_000));
+    const sut2 = await sut.changedSince(1_500);
+    expect(prs(sut2.records).sort()).toEqual([1, 2]);
+    expect(sut2.until).toBe(5_000);
+    expect((await sut.changedSince(5_000)).records).toEqual([]);
+  });
+
+  it('counts reviews, outcomes, cost and tokens per day, zeros included', async () => {
+    const now = new Date('2030-01-10T12:00:00Z');
+    const a = (await store.create(job(1), new Date('2030-01-09T08:00:00Z'))).record;
+    await store.transition(a.id, 'posted', {
+      from: ['queued'],
+      result: postedResult({ costUsd: 0.25, tokens: { input: 1000, output: 100, cacheRead: 10, cacheWrite: 1 } }),
+    });
+    await store.create(job(2), new Date('2030-01-10T08:00:00Z'));
+    const days = await sut.daily('acme/api', 3, now);
+    expect(days).toEqual([
+      { day: '2030-01-08', reviews: 0, posted: 0, skipped: 0, failed: 0, costUsd: 0, tokens: 0 },
+      { day: '2030-01-09', reviews: 1, posted: 1, skipped: 0, failed: 0, costUsd: 0.25, tokens: 1111 },
+      { day: '2030-01-10', reviews: 1, posted: 0, skipped: 0, failed: 0, costUsd: 0, tokens: 0 },
+    ]);
+  });
+
+  it('keeps a completed day once computed, after its records expire', async () => {
+    const now = new Date('2030-01-10T12:00:00Z');
+    const { record } = await store.create(job(1), new Date('2030-01-09T08:00:00Z'));
+    await sut.daily('acme/api', 2, now);
+    await client.del(redisKeys.review(record.id));
+    expect((await sut.daily('acme/api', 2, now))[0]).toMatchObject({ day: '2030-01-09', reviews: 1 });
+    expect(await client.ttl(dailyFiguresKey('acme/api'))).toBeGreaterThan(300 * 24 * 3600);
+  });
+
+  it('drops daily figures older than the configured retention', async () => {
+    const short = new ReviewHistory(client, { dailyRetentionDays: 5 });
+    await client.hset(dailyFiguresKey('acme/api'), '2029-12-01', '{}');
+    await store.create(job(1), new Date('2030-01-09T08:00:00Z'));
+    await short.daily('acme/api', 2, new Date('2030-01-10T12:00:00Z'));
+    expect(await client.hkeys(dailyFiguresKey('acme/api'))).toEqual(['2030-01-09']);
+    expect(await client.ttl(dailyFiguresKey('acme/api'))).toBeLessThanOrEqual(5 * 24 * 3600);
+  });
+
+  it('lists the repository latest failures only', async () => {
+    const a = (await store.create(job(1, 'acme/api'))).record;
+    const b = (await store.create(job(2, 'acme/web'))).record;
+    for (const r of [a, b]) await store.transition(r.id, 'failed', { from: ['queued'], reason: 'boom' });
+    expect(prs(await sut.lastFailures('ACME/api'))).toEqual([1]);
+  });
+});

@@ -1,0 +1,150 @@
+// The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core, against
+// the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
+// repository, watches a review go from queued to posted live, opens it, reviews it again, visits
+// every page (screenshots in docs/images, an axe-core pass on each) and signs out.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { CHROMIUM, postedResult } from '@kritik/testing';
+import type { AxeResults } from 'axe-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { reviewRequest as request } from './backend.harness.js';
+import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const DIST = join(ROOT, 'packages', 'dashboard', 'dist');
+const SHOTS = join(ROOT, 'docs', 'images');
+/** axe-core runs in the page; it cannot even be loaded in Node. */
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** Markup that must show as text, never run or render. */
+const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+const sha = (n: number) => n.toString(16).padStart(40, '0');
+
+/** Axe violations a user would hit hard. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  // evaluate() is not bound by the page's CSP, which rightly refuses inline scripts.
+  await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResults;
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+describe('dashboard in chromium', () => {
+  let sut: DashboardHarness;
+  let browser: BrowserContext;
+  let profile: string;
+  let page: Page;
+  let store: ReviewStore;
+  let lifecycle: ReviewLifecycle;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM.executablePath))
+      throw new Error(`${CHROMIUM.executablePath} is missing: run npm run tools (it installs Debian's chromium)`);
+    // The real build, as the image ships it.
+    execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { cwd: join(ROOT, 'packages', 'dashboard') });
+    sut = await startDashboard({ KRITIK_DASHBOARD_DIR: DIST, KRITIK_DASHBOARD_ADMINS: 'alice' });
+    store = new ReviewStore(sut.backend.client);
+    lifecycle = new ReviewLifecycle(store, new PrHeadStore(sut.backend.client));
+    profile = mkdtempSync(join(tmpdir(), 'kritik-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      ...CHROMIUM,
+      args: [...CHROMIUM.args],
+      viewport: { width: 1280, height: 800 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    mkdirSync(SHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await sut?.stop();
+  });
+
+  it('signs in, follows a review live, reviews it again and signs out', async () => {
+    const old = (await store.create(request('acme/api', 1, sha(1), 'alice'))).record;
+    await store.transition(old.id, 'running', { from: ['queued'] });
+    // Reasons and results pass through review Jobs, which hold untrusted code: hostile on purpose.
+    await store.transition(old.id, 'failed', {
+      from: ['running'],
+      reason: `the review Job exceeded its deadline ${HOSTILE}`,
+      result: { ...postedResult(), status: 'failed', reviewUrl: 'javascript:alert(document.cookie)' },
+    });
+    await store.create(request('acme/web', 2, sha(2), 'mallory'));
+    // Two weeks of history, so the charts have days to show.
+    for (let day = 14; day >= 1; day--) {
+      for (let n = 0; n < (day % 4) + 1; n++) {
+        const at = new Date(Date.now() - day * 86_400_000 + n * 60_000);
+        const past = (await store.create(request('acme/api', 100 + day * 10 + n, sha(100 + day * 10 + n)), at)).record;
+        await store.transition(past.id, 'posted', {
+          from: ['queued'],
+          at,
+          result: postedResult({ costUsd: 0.02 + ((day * 7 + n * 3) % 10) / 100 }),
+        });
+      }
+    }
+    sut.github.signInAs('alice', ['acme/api']);
+
+    await page.goto(sut.backend.url);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-sign-in.png') });
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+
+    await page.getByText('Signed in as').waitFor();
+    await page.locator(`[data-review="${old.id}"]`).waitFor();
+    expect(await page.getByText('acme/web').count()).toBe(0);
+
+    // A new review arrives and finishes while the list is open.
+    const live = request('acme/api', 3, sha(3), 'alice');
+    await lifecycle.record(live);
+    const row = page.locator(`[data-review="${live.reviewId}"]`);
+    await row.getByText('queued').waitFor({ timeout: 10_000 });
+    await lifecycle.start(live);
+    await row.getByText('running').waitFor({ timeout: 10_000 });
+    await lifecycle.end(live, {
+      status: 'posted',
+      result: postedResult({ costUsd: 0.0412, tokens: { input: 18_200, output: 950, cacheRead: 0, cacheWrite: 0 } }),
+    });
+    await row.getByText('posted').waitFor({ timeout: 10_000 });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-reviews.png') });
+
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    expect(await page.getByText('$0.0412').count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-review.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Review again' }).click();
+    await page.getByRole('status').getByText('Queued as').waitFor();
+    const again = await sut.backend.reviews.getJobs(['delayed', 'waiting']);
+    expect(again.map((j) => j.data.pr)).toEqual([3]);
+
+    await page.getByRole('link', { name: 'Repositories' }).click();
+    await page.getByRole('heading', { name: 'acme/api' }).waitFor();
+    expect(await page.getByText(`the review Job exceeded its deadline ${HOSTILE}`, { exact: false }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    await page.locator('a', { hasText: '#1' }).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Open the pull request' }).getAttribute('href')).toBe(
+      'https://github.com/acme/api/pull/1',
+    );
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await page.goBack();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Platform' }).click();
+    await page.getByRole('heading', { name: 'Queue' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-platform.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+  }, 90_000);
+});
