@@ -93,11 +93,16 @@ describe(ServiceImage.name, () => {
       expect(present).toEqual([]);
     });
 
-    it('leaves the reviewer and the model SDK out of the worker tree', () => {
-      const present = ['@kritik/reviewer', '@anthropic-ai/sdk'].filter((name) =>
-        existsSync(join(dirOf('worker'), 'node_modules', name)),
+    it('leaves the reviewer out of the worker tree', () => {
+      expect(existsSync(join(dirOf('worker'), 'node_modules', '@kritik/reviewer'))).toBe(false);
+    });
+
+    // The gateway signs Bedrock and Vertex calls through their SDKs (ADR 0037), which need the model SDK.
+    it('carries the provider SDKs the gateway translates through in the worker tree', () => {
+      const missing = ['@anthropic-ai/sdk', '@anthropic-ai/bedrock-sdk', '@anthropic-ai/vertex-sdk'].filter(
+        (name) => !existsSync(join(dirOf('worker'), 'node_modules', name)),
       );
-      expect(present).toEqual([]);
+      expect(missing).toEqual([]);
     });
 
     it('prints the reviewer CLI help and exits 0', () => {
