@@ -254,16 +254,7 @@ describe(ModelGateway.name, () => {
           'claude-sonnet-5-5': { ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' }, price: PRICE },
         }),
       });
-      if ('problems' in read) throw new Error(read.problems.join('; '));
-      registry = new Registry();
-      cloud = new ModelGateway(
-        grants,
-        gatewaySettingsSchema.parse({ port: 0 }),
-        { baseUrl: 'http://127.0.0.1:9', model: read.settings },
-        registry,
-        createLogger({ name: 'gateway', level: 'silent' }),
-      );
-      await cloud.onApplicationBootstrap();
+      ({ gateway: cloud, registry } = await startCloudGateway(grants, read));
       cloudUrl = `http://127.0.0.1:${cloud.port}`;
     });
     afterAll(async () => {
@@ -368,16 +359,7 @@ describe(ModelGateway.name, () => {
           'claude-sonnet-5-5': { ids: { vertex: 'claude-sonnet-5-5@20260101' } },
         }),
       });
-      if ('problems' in read) throw new Error(read.problems.join('; '));
-      registry = new Registry();
-      cloud = new ModelGateway(
-        grants,
-        gatewaySettingsSchema.parse({ port: 0 }),
-        { baseUrl: 'http://127.0.0.1:9', model: read.settings },
-        registry,
-        createLogger({ name: 'gateway', level: 'silent' }),
-      );
-      await cloud.onApplicationBootstrap();
+      ({ gateway: cloud, registry } = await startCloudGateway(grants, read));
     });
     afterAll(async () => {
       await cloud?.onApplicationShutdown();
@@ -440,3 +422,21 @@ describe(usageOf.name, () => {
     expect(usageOf(reply)).toEqual(expected);
   });
 });
+
+/** A gateway in front of a cloud provider (the Anthropic URL unreachable: nothing may go there). */
+async function startCloudGateway(
+  grants: GatewayGrants,
+  read: ReturnType<typeof readModelSettings>,
+): Promise<{ gateway: ModelGateway; registry: Registry }> {
+  if ('problems' in read) throw new Error(read.problems.join('; '));
+  const registry = new Registry();
+  const gateway = new ModelGateway(
+    grants,
+    gatewaySettingsSchema.parse({ port: 0 }),
+    { baseUrl: 'http://127.0.0.1:9', model: read.settings },
+    registry,
+    createLogger({ name: 'gateway', level: 'silent' }),
+  );
+  await gateway.onApplicationBootstrap();
+  return { gateway, registry };
+}
