@@ -138,6 +138,8 @@ export const reviewResultSchema = z.object({
   checkRunId: z.number().int().optional(),
   /** True when the reviewer itself concluded its check run. */
   checkConcluded: z.boolean().optional(),
+  /** Kritik's earlier threads this review resolved because a push changed their code. */
+  threadsResolved: z.number().int().nonnegative().optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

@@ -50,7 +50,35 @@ export interface ReviewCommentInput {
   body: string;
 }
 
-export interface GitHubPort {
+/** A review thread on a pull request, as GitHub's GraphQL API reads it. */
+export interface ReviewThread {
+  /** GraphQL node id, what `resolveReviewThread` takes. */
+  id: string;
+  isResolved: boolean;
+  /** GitHub's own judgement: the code the thread is on changed since it was written. */
+  isOutdated: boolean;
+  path: string;
+  /** The REST id of the thread's first comment, what replies are posted to. */
+  firstCommentId: number;
+  /** Login of the first comment's author, with GraphQL's bot logins given REST's `[bot]` form. */
+  author: string;
+  body: string;
+}
+
+/**
+ * The conversation operations: editing Kritik's summary in place, answering in a review thread,
+ * resolving threads. Grouped so a code-host seam carries them together.
+ */
+export interface ConversationPort {
+  /** Replaces the body of a review Kritik posted (its summary). */
+  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void>;
+  listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]>;
+  /** Posts a reply in the thread of a review comment. */
+  replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void>;
+  resolveReviewThread(threadId: string): Promise<void>;
+}
+
+export interface GitHubPort extends ConversationPort {
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
   /** The whole unified diff, or null when GitHub refuses it as too large (406). */
   getPullDiff(repo: RepoRef, pr: number): Promise<string | null>;
@@ -314,4 +342,115 @@ export class OctokitGitHub implements GitHubPort {
   completeCheckRun(repo: RepoRef, id: number, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void> {
     return call('PATCH check run', () => completeCheckRun(this.octokit, repo, id, conclusion, output));
   }
+
+  // ---- conversations ----
+
+  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void> {
+    return call(`PUT review ${reviewId} on #${pr}`, async () => {
+      await this.octokit.rest.pulls.updateReview({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        review_id: reviewId,
+        body,
+      });
+    });
+  }
+
+  listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]> {
+    return call(`GraphQL review threads of #${pr}`, async () => {
+      const threads: ReviewThread[] = [];
+      let after: string | null = null;
+      // Bounded: a pull request with more threads than this is read in part, never forever.
+      for (let page = 0; page < MAX_THREAD_PAGES; page++) {
+        const data: ThreadsPage = await this.octokit.graphql<ThreadsPage>(THREADS_QUERY, {
+          owner: repo.owner,
+          name: repo.name,
+          number: pr,
+          first: 100,
+          after,
+        });
+        const connection = data.repository?.pullRequest?.reviewThreads;
+        if (!connection) break;
+        for (const node of connection.nodes ?? []) {
+          const first = node?.comments?.nodes?.[0];
+          if (!node || !first?.databaseId) continue;
+          const author = first.author
+            ? first.author.__typename === 'Bot'
+              ? `${first.author.login}[bot]`
+              : first.author.login
+            : '';
+          threads.push({
+            id: node.id,
+            isResolved: node.isResolved,
+            isOutdated: node.isOutdated,
+            path: node.path,
+            firstCommentId: first.databaseId,
+            author,
+            body: first.body ?? '',
+          });
+        }
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      return threads;
+    });
+  }
+
+  replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void> {
+    return call(`POST reply to comment ${commentId} on #${pr}`, async () => {
+      await this.octokit.rest.pulls.createReplyForReviewComment({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        comment_id: commentId,
+        body,
+      });
+    });
+  }
+
+  resolveReviewThread(threadId: string): Promise<void> {
+    return call('GraphQL resolveReviewThread', async () => {
+      await this.octokit.graphql(RESOLVE_THREAD, { threadId });
+    });
+  }
+}
+
+const MAX_THREAD_PAGES = 10;
+
+const THREADS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id isResolved isOutdated path
+          comments(first: 1) { nodes { databaseId body author { __typename login } } }
+        }
+      }
+    }
+  }
+}`;
+
+const RESOLVE_THREAD = `mutation($threadId: ID!) {
+  resolveReviewThread(input: { threadId: $threadId }) { thread { id isResolved } }
+}`;
+
+interface ThreadsPage {
+  repository?: {
+    pullRequest?: {
+      reviewThreads?: {
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        nodes?: ({
+          id: string;
+          isResolved: boolean;
+          isOutdated: boolean;
+          path: string;
+          comments?: {
+            nodes?: ({ databaseId?: number; body?: string; author?: { __typename: string; login: string } | null } | null)[];
+          };
+        } | null)[];
+      };
+    } | null;
+  } | null;
 }

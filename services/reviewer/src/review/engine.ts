@@ -11,8 +11,17 @@ import { CheckRunHandle } from './pipeline/check-run.js';
 import { type Gathered, gatherDiff, gatherPull, type ReviewSource } from './pipeline/gather.js';
 import { Ledger } from './pipeline/ledger.js';
 import { plan } from './pipeline/plan.js';
-import { arrangeOutcome, concludePosted, inlineComments, type Outcome, post, renderBody } from './pipeline/publish.js';
+import {
+  arrangeOutcome,
+  concludePosted,
+  inlineComments,
+  type Outcome,
+  post,
+  renderBody,
+  summaryMarkers,
+} from './pipeline/publish.js';
 import { type VerificationCounts, verify } from './pipeline/verify.js';
+import { type Tidied, tidyThreads } from './pipeline/tidy.js';
 import { prepareWorkspace, type Workspace } from './pipeline/workspace.js';
 import type { ReviewReport } from './result.js';
 
@@ -200,7 +209,13 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       ...(failure ? { failure } : {}),
     });
     const target = gathered.target;
-    const markers = target ? [target.marker] : [];
+    let tidied: Tidied | undefined;
+    if (target && gh && !dryRun && !outcome.failure) {
+      tidied = await tidyThreads(gh, target, progress);
+      outcome.notes.push(...tidied.notes);
+      if (target.summary) outcome.notes.push(`Summary updated in place for \`${target.headSha.slice(0, 7)}\`.`);
+    }
+    const markers = target ? summaryMarkers(target) : [];
     let markdown = renderBody(outcome, ledger.usage, ledger.costUsd, markers);
     let comments = inlineComments(outcome.findings);
     const filled = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}) =>
@@ -236,7 +251,11 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
     );
     markdown = posted.body;
     comments = posted.comments;
-    const final = filled('posted', { reviewUrl: posted.htmlUrl, commentsPosted: posted.commentsPosted });
+    const final = filled('posted', {
+      reviewUrl: posted.htmlUrl,
+      commentsPosted: posted.commentsPosted,
+      ...(tidied ? { threadsResolved: tidied.resolved } : {}),
+    });
     if (posted.allInSummary) final.findingList = final.findingList.map((f) => ({ ...f, inline: false }));
     await concludePosted(checkRun, outcome, posted);
     return { report: { ...final, ...checkRun.fields(), durationMs: Math.round(now() - started) }, markdown, comments };

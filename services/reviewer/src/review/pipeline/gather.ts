@@ -12,7 +12,7 @@ import {
   type InstructionFile,
   type PullRequestText,
 } from '../../prompt/prompt.js';
-import { extractFingerprints, isKritikBody, parseReviewMarker, reviewMarker } from '../fingerprint.js';
+import { extractFingerprints, isKritikBody, isSummaryBody, parseReviewMarker, reviewMarker } from '../fingerprint.js';
 import type { CheckRunHandle } from './check-run.js';
 
 export interface PullSource {
@@ -64,6 +64,17 @@ export interface PullTarget {
   headSha: string;
   baseSha: string;
   marker: string;
+  /** The login Kritik posts as, when known: only its own threads are tidied. */
+  selfLogin: string | null;
+  /** Kritik's summary review on this pull request, edited in place instead of posting another. */
+  summary?: SummaryReview;
+}
+
+export interface SummaryReview {
+  id: number;
+  htmlUrl: string;
+  /** Fingerprints the summary lists, kept hidden in the next version so none is raised again. */
+  fingerprints: string[];
 }
 
 export interface Gathered {
@@ -133,6 +144,7 @@ export async function gatherPull(
   const ours = reviews.filter((r) => own(r.author) && isKritikBody(r.body));
   const previous = ours.map((r) => ({ review: r, marker: parseReviewMarker(r.body) })).filter((x) => x.marker);
   const sameHead = previous.findLast((x) => x.marker!.head === headSha);
+  const summary = ours.find((r) => isSummaryBody(r.body));
   // Only a maintainer's `full review` (the backend checks who asked) pays for a head again.
   const full = source.trigger === 'full_review';
   if (sameHead && !dryRun && !full) {
@@ -185,6 +197,10 @@ export async function gatherPull(
       headSha,
       baseSha,
       marker: reviewMarker({ head: headSha, base: baseSha, ...(source.reviewId ? { id: source.reviewId } : {}) }),
+      selfLogin: self,
+      ...(summary
+        ? { summary: { id: summary.id, htmlUrl: summary.htmlUrl, fingerprints: extractFingerprints(summary.body) } }
+        : {}),
     },
   };
 }

@@ -5,6 +5,7 @@ import type { CheckRunConclusion, TokenUsage } from '@kritik/core';
 import type { LoadedConfig } from '../../config/config.js';
 import { GitHubError, type GitHubPort, type ReviewCommentInput } from '../../github/github.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from '../findings.js';
+import { fingerprintMarker, SUMMARY_MARKER } from '../fingerprint.js';
 import { buildSummary, type ExplorationFacts, formatCounts, type SkippedFile } from '../summary.js';
 import type { CheckRunHandle } from './check-run.js';
 import type { Collected, PullTarget } from './gather.js';
@@ -103,7 +104,11 @@ export interface Posted {
   allInSummary: boolean;
 }
 
-/** Posts the review; if GitHub rejects an inline position, posts everything in the summary instead. */
+/**
+ * Posts the review. The first one carries the summary; after that the summary review is edited in
+ * place and a new review only carries the new inline comments. If GitHub rejects an inline
+ * position, every finding goes into the summary instead.
+ */
 export async function post(
   gh: GitHubPort,
   target: PullTarget,
@@ -113,10 +118,21 @@ export async function post(
   progress: (m: string) => void,
 ): Promise<Posted> {
   const comments = inlineComments(outcome.findings);
-  progress(`posting the review: ${comments.length} inline comment(s)`);
+  const summary = target.summary;
+  progress(`posting the review: ${comments.length} inline comment(s)${summary ? ', summary edited in place' : ''}`);
+  let posted: Posted;
   try {
-    const created = await gh.createReview(target.repo, target.number, { commitId: target.headSha, body, comments });
-    return { htmlUrl: created.htmlUrl, commentsPosted: comments.length, body, comments, allInSummary: false };
+    if (!summary) {
+      const created = await gh.createReview(target.repo, target.number, { commitId: target.headSha, body, comments });
+      return { htmlUrl: created.htmlUrl, commentsPosted: comments.length, body, comments, allInSummary: false };
+    }
+    if (comments.length > 0)
+      await gh.createReview(target.repo, target.number, {
+        commitId: target.headSha,
+        body: inlineNote(comments.length, target, summary.htmlUrl),
+        comments,
+      });
+    posted = { htmlUrl: summary.htmlUrl, commentsPosted: comments.length, body, comments, allInSummary: false };
   } catch (error) {
     if (!(error instanceof GitHubError) || error.status !== 422 || comments.length === 0) throw error;
     progress(`GitHub rejected an inline position (${error.message}); posting all findings in the summary`);
@@ -126,13 +142,38 @@ export async function post(
     }
     outcome.notes.push('GitHub did not accept the inline comments, so every finding is listed below.');
     const fallback = rerender();
-    const created = await gh.createReview(target.repo, target.number, {
-      commitId: target.headSha,
-      body: fallback,
-      comments: [],
-    });
-    return { htmlUrl: created.htmlUrl, commentsPosted: 0, body: fallback, comments: [], allInSummary: true };
+    if (!summary) {
+      const created = await gh.createReview(target.repo, target.number, {
+        commitId: target.headSha,
+        body: fallback,
+        comments: [],
+      });
+      return { htmlUrl: created.htmlUrl, commentsPosted: 0, body: fallback, comments: [], allInSummary: true };
+    }
+    posted = { htmlUrl: summary.htmlUrl, commentsPosted: 0, body: fallback, comments: [], allInSummary: true };
   }
+  await gh.updateReview(target.repo, target.number, summary.id, posted.body);
+  return posted;
+}
+
+/** The body of a later push's review: its inline comments, pointing at the summary it updated. */
+export function inlineNote(count: number, target: PullTarget, summaryUrl: string): string {
+  return (
+    `Kritik: ${count} new finding(s) at \`${target.headSha.slice(0, 7)}\`; ` +
+    `[the summary](${summaryUrl}) is updated in place.\n\n${target.marker}`
+  );
+}
+
+/** Hidden fingerprints an edited summary carries over from its earlier version, newest kept. */
+const MAX_CARRIED_FINGERPRINTS = 600;
+
+/**
+ * The hidden markers at the end of the summary: that it is the summary, the fingerprints its
+ * earlier versions listed (so an edit forgets none), and last the review marker, the one read.
+ */
+export function summaryMarkers(target: PullTarget): string[] {
+  const carried = [...new Set(target.summary?.fingerprints ?? [])].slice(-MAX_CARRIED_FINGERPRINTS);
+  return [SUMMARY_MARKER, ...(carried.length > 0 ? [carried.map(fingerprintMarker).join('')] : []), target.marker];
 }
 
 /** Concludes the check run with what was posted. */
