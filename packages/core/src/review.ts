@@ -20,13 +20,18 @@ export const TRIGGERS = [
   'comment',
   /** `@<bot> full review`: the whole pull request again, even at a head already reviewed. */
   'full_review',
+  /** GitHub's "Re-run" on Kritik's check run or its check suite. */
+  'rerequested',
   'cli',
 ] as const;
 export const triggerSchema = z.enum(TRIGGERS);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-/** Reviews asked for in a comment: each is its own review (the comment is the nonce of its id). */
-export const isCommentTrigger = (t: Trigger) => t === 'comment' || t === 'full_review';
+/**
+ * Reviews a person asked for (a comment command, a check run's Re-run): each is its own review (the
+ * delivery is the nonce of its id), so asking again after a failed review at a head is heard.
+ */
+export const isCommentTrigger = (t: Trigger) => t === 'comment' || t === 'full_review' || t === 'rerequested';
 
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA');
 

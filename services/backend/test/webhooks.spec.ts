@@ -247,6 +247,25 @@ describe(WebhooksController.name, () => {
     expect(await sut.reviews.count()).toBe(0);
   });
 
+  describe("GitHub's Re-run button", () => {
+    it.each(['check_run', 'check_suite'])('queues a fresh review of the head for %s.rerequested', async (event) => {
+      const opened = await sut.post('pull_request', fixture('pull_request.opened'));
+      // The first review ended failed: a Re-run must still be heard.
+      const record = JSON.parse((await sut.client.get(redisKeys.review(opened.body.reviewId)))!);
+      await sut.client.set(redisKeys.review(opened.body.reviewId), JSON.stringify({ ...record, status: 'failed' }));
+      await sut.reviews.obliterate({ force: true });
+
+      const reply = await sut.post(event, fixture(`${event}.rerequested`), { deliveryId: `rerun-${event}` });
+
+      expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+      expect(reply.body.reviewId).toBe(reviewIdFor('github', repo, 42, HEAD, `rerun-${event}`));
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      expect(queued.map((j) => [j.data.trigger, j.data.headSha, j.data.sender])).toEqual([
+        ['rerequested', HEAD, 'bob'],
+      ]);
+    });
+  });
+
   describe('comment commands', () => {
     it('queues @kritik help for the worker to answer', async () => {
       const reply = await sut.post('issue_comment', fixture('issue_comment.created.help'), { deliveryId: 'help-1' });

@@ -1046,8 +1046,7 @@ export class FakeGitHub extends HttpFake {
 
   /** The review threads of a pull request as GitHub's GraphQL API shows them, for assertions. */
   reviewThreads(owner: string, repo: string, number: number): FakeReviewThread[] {
-    const state = this.repoOrThrow(owner, repo);
-    return this.threadsOf(state, this.pullOrThrow(owner, repo, number));
+    return this.threadsOf(this.pullOrThrow(owner, repo, number));
   }
 
   private registerConversationRoutes(): void {
@@ -1094,7 +1093,7 @@ export class FakeGitHub extends HttpFake {
     return { status: 201, body: reply };
   }
 
-  private threadsOf(repo: RepoState, pull: PullState): FakeReviewThread[] {
+  private threadsOf(pull: PullState): FakeReviewThread[] {
     const head = pull.filesAt.get(pull.head.sha) ?? pull.files;
     return pull.comments
       .filter((c) => c.in_reply_to_id === undefined)
@@ -1104,8 +1103,7 @@ export class FakeGitHub extends HttpFake {
         const after = head.find((f) => f.filename === root.path);
         const line = root.original_line ?? root.line;
         // GitHub marks a thread outdated once the line it is on reads differently at the head.
-        const outdated =
-          line === null || rightLineText(before?.patch, line) !== rightLineText(after?.patch, line);
+        const outdated = line === null || rightLineText(before?.patch, line) !== rightLineText(after?.patch, line);
         return {
           id,
           isResolved: this.resolvedThreads.has(id),
@@ -1132,7 +1130,8 @@ export class FakeGitHub extends HttpFake {
       status: 200,
       body: { data: null, errors: [{ type, message, locations: [{ line: 1, column: 1 }] }] },
     });
-    if (query === '') return { status: 400, body: { message: 'A query attribute must be specified and must be a string.' } };
+    if (query === '')
+      return { status: 400, body: { message: 'A query attribute must be specified and must be a string.' } };
     const reaches = (repo: RepoState, level: GitHubPermissionLevel) => {
       if (grant.kind === 'app' || !this.grantReaches(grant, repo)) return false;
       const granted = grant.permissions?.pull_requests;
@@ -1150,9 +1149,12 @@ export class FakeGitHub extends HttpFake {
       const repo = this.repos.get(`${variables.owner}/${variables.name}`.toLowerCase());
       const pull = repo?.pulls.get(Number(variables.number));
       if (!repo || !reaches(repo, 'read'))
-        return fail('NOT_FOUND', `Could not resolve to a Repository with the name '${variables.owner}/${variables.name}'.`);
+        return fail(
+          'NOT_FOUND',
+          `Could not resolve to a Repository with the name '${variables.owner}/${variables.name}'.`,
+        );
       if (!pull) return fail('NOT_FOUND', `Could not resolve to a PullRequest with the number of ${variables.number}.`);
-      const all = this.threadsOf(repo, pull);
+      const all = this.threadsOf(pull);
       const first = Math.min(100, Number(variables.first ?? 100));
       const start = variables.after ? Number(Buffer.from(String(variables.after), 'base64').toString()) : 0;
       const page = all.slice(start, start + first);

@@ -1,5 +1,6 @@
 // Maps GitHub webhook deliveries (event name + JSON payload) to platform-neutral intake events.
 // Only the fields Kritik reads are validated; everything else in the payload is ignored.
+import { CHECK_RUN_NAME } from '@kritik/core';
 import { z } from 'zod';
 import {
   type IntakeEvent,
@@ -55,6 +56,27 @@ const installationPayload = z.object({
     id: z.number().int().positive().optional(),
     account: z.object({ login: z.string() }).nullish(),
   }),
+});
+
+/** The pull requests GitHub lists on a check run or suite (none for a fork's head). */
+const checkPullRequests = z
+  .array(z.object({ number: z.number().int().positive(), head: z.object({ sha }), base: z.object({ sha }).nullish() }))
+  .nullish();
+
+const checkRunPayload = z.object({
+  action: z.string(),
+  check_run: z.object({ name: z.string(), head_sha: sha, pull_requests: checkPullRequests }),
+  repository,
+  installation,
+  sender: user,
+});
+
+const checkSuitePayload = z.object({
+  action: z.string(),
+  check_suite: z.object({ head_sha: sha, pull_requests: checkPullRequests }),
+  repository,
+  installation,
+  sender: user,
 });
 
 const isBot = (u: z.infer<typeof user>) => u.type === 'Bot' || u.login.endsWith('[bot]');
@@ -113,6 +135,37 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
         body: p.comment.body ?? '',
         author: actor(p.comment.user),
         maintainer: MAINTAINERS.has(p.comment.author_association ?? ''),
+      };
+    }
+    case 'check_run':
+    case 'check_suite': {
+      const p =
+        event === 'check_run'
+          ? (() => {
+              const run = parse(checkRunPayload, event, payload);
+              return { ...run, check: run.check_run };
+            })()
+          : (() => {
+              const suite = parse(checkSuitePayload, event, payload);
+              return { ...suite, check: suite.check_suite };
+            })();
+      if (p.action !== 'rerequested') return { type: 'unsupported', name: `${event}.${p.action}` };
+      if ('name' in p.check && p.check.name !== CHECK_RUN_NAME)
+        return { type: 'rerun-elsewhere', reason: `check run ${p.check.name} is not Kritik's` };
+      // The pull request whose head is the re-run commit; an older commit of it is not reviewed again.
+      const pr = (p.check.pull_requests ?? []).find((x) => x.head.sha === p.check.head_sha);
+      if (!pr) return { type: 'rerun-elsewhere', reason: `${p.check.head_sha.slice(0, 12)} is no pull request's head` };
+      return {
+        type: 'rerun',
+        pullRequest: {
+          platform: 'github',
+          repo: { owner: p.repository.owner.login, name: p.repository.name },
+          number: pr.number,
+          headSha: pr.head.sha,
+          ...(pr.base?.sha ? { baseSha: pr.base.sha } : {}),
+          ...(p.installation ? { installationId: p.installation.id } : {}),
+        },
+        sender: actor(p.sender),
       };
     }
     case 'installation':

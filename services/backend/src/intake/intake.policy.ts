@@ -23,7 +23,7 @@ export type IntakeDecision =
   | {
       readonly action: 'review';
       readonly trigger: Trigger;
-      readonly pullRequest: PullRequestState;
+      readonly pullRequest: PullRequestRef & Pick<PullRequestState, 'headSha' | 'baseSha'>;
       readonly sender: string;
     }
   | {
@@ -55,6 +55,10 @@ export class IntakePolicy {
         return this.pullRequest(event);
       case 'comment':
         return this.comment(event);
+      case 'rerun':
+        return this.rerun(event);
+      case 'rerun-elsewhere':
+        return ignore(event.reason);
       case 'issue-comment':
         return ignore('comment on an issue, not a pull request');
       case 'installation':
@@ -83,6 +87,18 @@ export class IntakePolicy {
     if (!pr.open) return ignore('pull request is closed');
     if (pr.author.bot && !this.options.reviewBots) return ignore(`pull request by bot ${pr.author.login}`);
     return { action: 'review', trigger: event.change, pullRequest: pr, sender: event.sender.login };
+  }
+
+  /** A Re-run is a `review` command given with GitHub's button: the same allow-lists apply. */
+  private rerun(event: Extract<IntakeEvent, { type: 'rerun' }>): IntakeDecision {
+    if (event.sender.bot) return ignore(`re-run by bot ${event.sender.login}`);
+    if (this.users.size > 0 && !this.users.has(event.sender.login.toLowerCase())) {
+      return ignore(`user ${event.sender.login} may not ask for reviews`);
+    }
+    if (!this.repositoryAllowed(event.pullRequest)) {
+      return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
+    }
+    return { action: 'review', trigger: 'rerequested', pullRequest: event.pullRequest, sender: event.sender.login };
   }
 
   private comment(event: Extract<IntakeEvent, { type: 'comment' }>): IntakeDecision {

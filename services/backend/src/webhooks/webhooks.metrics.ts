@@ -22,7 +22,15 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 // Event names become label values only from this list (and only once the signature is valid),
 // so a caller cannot grow the series count.
-const KNOWN_EVENTS = new Set(['pull_request', 'issue_comment', 'installation', 'installation_repositories', 'ping']);
+const KNOWN_EVENTS = new Set([
+  'pull_request',
+  'issue_comment',
+  'check_run',
+  'check_suite',
+  'installation',
+  'installation_repositories',
+  'ping',
+]);
 export const eventLabel = (event: string | undefined, verified: boolean) =>
   !verified ? 'unverified' : event && KNOWN_EVENTS.has(event) ? event : 'other';
 

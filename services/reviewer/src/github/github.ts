@@ -447,7 +447,11 @@ interface ThreadsPage {
           isOutdated: boolean;
           path: string;
           comments?: {
-            nodes?: ({ databaseId?: number; body?: string; author?: { __typename: string; login: string } | null } | null)[];
+            nodes?: ({
+              databaseId?: number;
+              body?: string;
+              author?: { __typename: string; login: string } | null;
+            } | null)[];
           };
         } | null)[];
       };

@@ -20,8 +20,8 @@ import {
   renderBody,
   summaryMarkers,
 } from './pipeline/publish.js';
-import { type VerificationCounts, verify } from './pipeline/verify.js';
 import { type Tidied, tidyThreads } from './pipeline/tidy.js';
+import { type VerificationCounts, verify } from './pipeline/verify.js';
 import { prepareWorkspace, type Workspace } from './pipeline/workspace.js';
 import type { ReviewReport } from './result.js';
 

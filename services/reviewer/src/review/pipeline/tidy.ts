@@ -17,11 +17,7 @@ export const resolvedNote = (headSha: string) =>
   `The code this finding was on changed in \`${headSha.slice(0, 7)}\`, so Kritik resolves this thread. ` +
   'If the problem is still there in the new code, this review raises it again.';
 
-export async function tidyThreads(
-  gh: GitHubPort,
-  target: PullTarget,
-  progress: (m: string) => void,
-): Promise<Tidied> {
+export async function tidyThreads(gh: GitHubPort, target: PullTarget, progress: (m: string) => void): Promise<Tidied> {
   const self = target.selfLogin?.toLowerCase();
   if (!self) return { resolved: 0, fingerprints: [], notes: [] };
   let threads: Awaited<ReturnType<GitHubPort['listReviewThreads']>>;
