@@ -37,6 +37,8 @@ export const redisKeys = {
   prHead: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:head`,
   /** Sorted set of one user's recent comment commands on a pull request (delivery ids by time). */
   prUserCommands: (repo: string, pr: number, user: string) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands:${user}`,
+  /** Set while automatic reviews of a pull request are paused (`@<bot> pause`); holds who paused it. */
+  prPaused: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:paused`,
   /** The model gateway's grant of one review (hash: token digest, ceilings, spend). */
   gatewayGrant: (reviewId: string) => `${KEY_PREFIX}:gateway:review:${reviewId}`,
   /** The review a gateway token belongs to, by the token's SHA-256. */

@@ -332,6 +332,44 @@ describe(WebhooksController.name, () => {
       expect(outsider.body).toEqual({ status: 'ignored', reason: 'user bob may not ask for a full review' });
     });
 
+    it('stops automatic reviews after @kritik pause until @kritik resume, and still reviews on request', async () => {
+      const review = fixture('issue_comment.created.review');
+      const say = (body: string, id: string) =>
+        sut.post('issue_comment', { ...review, comment: { ...review.comment, body } }, { deliveryId: id });
+      await sut.post('pull_request', fixture('pull_request.opened'));
+      await sut.reviews.obliterate({ force: true });
+
+      const paused = await say('@kritik pause', 'pause-1');
+      const pushed = await sut.post('pull_request', fixture('pull_request.synchronize'), { deliveryId: 'sync-1' });
+      const asked = await say('@kritik review', 'asked-1');
+      const resumed = await say('@kritik resume', 'resume-1');
+      const after = await sut.post('pull_request', fixture('pull_request.synchronize'), { deliveryId: 'sync-2' });
+
+      expect(paused.body).toEqual({ status: 'queued', command: 'pause' });
+      expect(pushed.body).toEqual({
+        status: 'ignored',
+        reason: 'automatic reviews of this pull request are paused by bob',
+      });
+      expect(asked.body).toMatchObject({
+        status: 'queued',
+        reviewId: reviewIdFor('github', repo, 42, HEAD, 'asked-1'),
+      });
+      expect(resumed.body).toEqual({ status: 'queued', command: 'resume' });
+      expect(after.body).toMatchObject({ status: 'queued' });
+      // The worker acknowledges each switch with a reaction: one command job each.
+      expect(await sut.client.exists('bull:commands:delivery-pause-1', 'bull:commands:delivery-resume-1')).toBe(2);
+    });
+
+    it('answers an unknown command with help', async () => {
+      const review = fixture('issue_comment.created.review');
+      const reply = await sut.post(
+        'issue_comment',
+        { ...review, comment: { ...review.comment, body: '@kritik approve this please' } },
+        { deliveryId: 'unknown-1' },
+      );
+      expect(reply.body).toEqual({ status: 'queued', command: 'help' });
+    });
+
     it('hands @kritik review to the worker when the head is not known yet', async () => {
       const reply = await sut.post('issue_comment', fixture('issue_comment.created.review'));
       expect(reply).toMatchObject({ status: 202, body: { status: 'queued', command: 'review' } });

@@ -1049,12 +1049,85 @@ export class FakeGitHub extends HttpFake {
     return this.threadsOf(this.pullOrThrow(owner, repo, number));
   }
 
+  /** Reactions on comments (issue and review comments share GitHub's id space), by comment id. */
+  private readonly commentReactions = new Map<number, { content: string; user: string }[]>();
+
+  /** A comment written on a pull request's conversation by `user`, as through GitHub's web page. */
+  addIssueComment(
+    owner: string,
+    repo: string,
+    number: number,
+    body: string,
+    user = DEFAULT_AUTHOR,
+  ): GitHubIssueComment {
+    const state = this.repoOrThrow(owner, repo);
+    this.pullOrThrow(owner, repo, number);
+    const id = this.nextId++;
+    const created = now();
+    const comment: GitHubIssueComment = {
+      id,
+      node_id: `IC_${id}`,
+      body,
+      user: this.userJson(user),
+      html_url: `https://github.com/${owner}/${repo}/pull/${number}#issuecomment-${id}`,
+      issue_url: `${this.url}/repos/${owner}/${repo}/issues/${number}`,
+      created_at: created,
+      updated_at: created,
+      author_association: 'CONTRIBUTOR',
+    };
+    state.issueComments.set(number, [...(state.issueComments.get(number) ?? []), comment]);
+    return comment;
+  }
+
+  /** The reactions given on a comment, as `content` and the login that gave it. */
+  reactions(commentId: number): { content: string; user: string }[] {
+    return [...(this.commentReactions.get(commentId) ?? [])];
+  }
+
   private registerConversationRoutes(): void {
     const pull = '/repos/{owner}/{repo}/pulls/{pull_number}';
     const prWrite: Access = { anyOf: [['pull_requests', 'write']] };
+    const issueWrite: Access = {
+      anyOf: [
+        ['issues', 'write'],
+        ['pull_requests', 'write'],
+      ],
+    };
+    this.endpoint('POST', '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', issueWrite, (c) =>
+      this.react(c, [...c.repo.issueComments.values()].flat()),
+    );
+    this.endpoint('POST', '/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions', prWrite, (c) =>
+      this.react(
+        c,
+        [...c.repo.pulls.values()].flatMap((p) => p.comments),
+      ),
+    );
     this.endpoint('PUT', `${pull}/reviews/{review_id}`, prWrite, (c) => this.updateReview(c));
     this.endpoint('POST', `${pull}/comments/{comment_id}/replies`, prWrite, (c) => this.replyToComment(c));
     this.route('POST', '/graphql', (req) => this.graphql(req));
+  }
+
+  private react(c: Ctx, comments: { id: number }[]): FakeReply {
+    const id = Number(c.params.comment_id);
+    if (!comments.some((x) => x.id === id)) return error(404, 'Not Found');
+    const content = asObject(c.req.body)?.content;
+    if (typeof content !== 'string' || !REACTIONS.includes(content))
+      return error(
+        422,
+        `Invalid request.\n\nFor 'properties/content', ${JSON.stringify(content)} is not one of ${JSON.stringify(REACTIONS)}.`,
+      );
+    const given = this.commentReactions.get(id) ?? [];
+    const reaction = {
+      id: id * 1000 + given.length,
+      node_id: `REA_${id}`,
+      content,
+      user: this.userJson(c.grant.login),
+      created_at: now(),
+    };
+    // The same reaction by the same user again is answered 200 with the existing one.
+    if (given.some((r) => r.content === content && r.user === c.grant.login)) return { status: 200, body: reaction };
+    this.commentReactions.set(id, [...given, { content, user: c.grant.login }]);
+    return { status: 201, body: reaction };
   }
 
   private updateReview(c: Ctx): FakeReply {
@@ -1226,6 +1299,8 @@ export class FakeGitHub extends HttpFake {
 }
 
 class NotFound extends Error {}
+
+const REACTIONS = ['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'];
 
 /** A pull request's review thread: its first comment and the replies to it. */
 export interface FakeReviewThread {

@@ -37,6 +37,10 @@ export type IntakeDecision =
 
 const ignore = (reason: string): IntakeDecision => ({ action: 'ignore', reason });
 
+/** Reviews nobody asked for, the ones `@<bot> pause` stops (a label or a command still reviews). */
+export const isAutomaticTrigger = (trigger: Trigger) =>
+  trigger === 'opened' || trigger === 'synchronize' || trigger === 'reopened' || trigger === 'ready_for_review';
+
 export class IntakePolicy {
   private readonly orgs: ReadonlySet<string>;
   /** Undefined when the allow-list names no repository globs. */

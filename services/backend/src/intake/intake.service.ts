@@ -22,7 +22,8 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { CommandRateLimit } from './command-rate.limit.js';
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
-import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
+import { type IntakeDecision, IntakePolicy, isAutomaticTrigger } from './intake.policy.js';
+import { PauseStore } from './pause.store.js';
 
 export interface Delivery {
   readonly id: string;
@@ -49,6 +50,7 @@ const commandJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 export class IntakeService {
   private readonly policy: IntakePolicy;
   private readonly commandRate: CommandRateLimit;
+  private readonly pauses: PauseStore;
 
   constructor(
     @Inject(BACKEND_CONFIG) config: BackendConfig,
@@ -66,6 +68,7 @@ export class IntakeService {
       allowedRepos: config.allow.repos,
       allowedUsers: config.allow.users,
     });
+    this.pauses = new PauseStore(redis);
     this.commandRate = new CommandRateLimit(redis, {
       limit: config.commands.perUserPerPr,
       windowSeconds: config.commands.windowSeconds,
@@ -87,6 +90,18 @@ export class IntakeService {
         log.warn({ sender: decision.sender, command: decision.command }, 'comment command over the rate limit');
         return { status: 'ignored', reason: `user ${decision.sender} gave too many commands on this pull request` };
       }
+      if (decision.action === 'review' && isAutomaticTrigger(decision.trigger)) {
+        const pausedBy = await this.pauses.pausedBy(decision.pullRequest);
+        if (pausedBy !== null) {
+          log.info({ pausedBy }, 'automatic review paused');
+          return { status: 'ignored', reason: `automatic reviews of this pull request are paused by ${pausedBy}` };
+        }
+      }
+      // A switch is applied here, at once (idempotent on a redelivery); the worker acknowledges it.
+      if (decision.action === 'command' && decision.command === 'pause')
+        await this.pauses.pause(decision.pullRequest, decision.sender);
+      if (decision.action === 'command' && decision.command === 'resume')
+        await this.pauses.resume(decision.pullRequest);
       return await this.accept(delivery, decision, log);
     } catch (error) {
       throw error instanceof IntakeUnavailableError ? error : new IntakeUnavailableError(error);
@@ -103,7 +118,7 @@ export class IntakeService {
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
       review = this.reviewRequest(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
-    } else if (decision.command !== 'help') {
+    } else if (decision.command === 'review' || decision.command === 'full-review') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
       const head = await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number });

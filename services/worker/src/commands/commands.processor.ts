@@ -2,7 +2,14 @@
 // one answer per comment, transient failures tried again later through the delayed set (a
 // bounded number of times, the delay doubling), lasting ones ended at once; every end logged
 // and counted.
-import { backoffDelay, COMMANDS_QUEUE, type CommandJob, commandJobSchema, repoFullName } from '@kritik/core';
+import {
+  backoffDelay,
+  COMMANDS_QUEUE,
+  type CommandJob,
+  commandJobSchema,
+  isSwitchCommand,
+  repoFullName,
+} from '@kritik/core';
 import { keepConsuming } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -48,8 +55,10 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
     });
     const context = { nonce: command.deliveryId ?? String(job.id), retried: attempt > 1, log };
     try {
-      const end =
-        command.command === 'help'
+      await this.commands.acknowledge(command, context);
+      const end: CommandEnd = isSwitchCommand(command.command)
+        ? { outcome: 'acknowledged' }
+        : command.command === 'help'
           ? await this.commands.help(command, context)
           : await this.commands.review(command, context);
       this.metrics.commands.inc({ command: command.command, outcome: end.outcome, cause: 'ok' });

@@ -50,6 +50,9 @@ export class GitHubTokenError extends Error {
   }
 }
 
+/** The reactions Kritik gives: heard (`eyes`) and done (`+1`). */
+export type CommentReaction = 'eyes' | '+1';
+
 /** A pull request's state and commits, as a `@<bot> review` comment needs them. */
 export interface PullRequestHead {
   readonly state: string;
@@ -175,6 +178,21 @@ export class GitHubAppClient {
       body,
     });
     return { id: Number(data.id), url: data.html_url };
+  }
+
+  /**
+   * Reacts to a comment in the pull request's conversation, to say at once that a command was
+   * heard. GitHub answers 200 instead of 201 when the reaction is already there: a retry adds none.
+   */
+  async react(repo: RepoRef, commentId: number, content: CommentReaction, installationId?: number): Promise<void> {
+    const { token } = await this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS);
+    const octokit = this.octokitFor(token, COMMAND_RETRIES);
+    await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+      owner: repo.owner,
+      repo: repo.name,
+      comment_id: commentId,
+      content,
+    });
   }
 
   /** The first comment by the App in the pull request's conversation whose body contains `marker`. */
