@@ -22,6 +22,8 @@ export const TRIGGERS = [
   'full_review',
   /** GitHub's "Re-run" on Kritik's check run or its check suite. */
   'rerequested',
+  /** A reply to Kritik in a review thread, or `@<bot> ask`: answered in that thread, not reviewed. */
+  'answer',
   'cli',
 ] as const;
 export const triggerSchema = z.enum(TRIGGERS);
@@ -31,7 +33,11 @@ export type Trigger = z.infer<typeof triggerSchema>;
  * Reviews a person asked for (a comment command, a check run's Re-run): each is its own review (the
  * delivery is the nonce of its id), so asking again after a failed review at a head is heard.
  */
-export const isCommentTrigger = (t: Trigger) => t === 'comment' || t === 'full_review' || t === 'rerequested';
+export const isCommentTrigger = (t: Trigger) =>
+  t === 'comment' || t === 'full_review' || t === 'rerequested' || t === 'answer';
+
+/** An answer is a conversation, not a review of the head: it has no check run to show or end. */
+export const hasCheckRun = (t: Trigger) => t !== 'answer';
 
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA');
 
@@ -57,6 +63,13 @@ export const reviewRequestSchema = z.object({
   /** Who asked (comment commands) or who opened the pull request. */
   sender: z.string().optional(),
   enqueuedAt: z.string().datetime(),
+  /**
+   * The comment an `answer` replies to: a review comment (the answer goes into its thread) or a
+   * pull request comment (`@<bot> ask`, answered in the conversation). Only with trigger `answer`.
+   */
+  thread: z
+    .object({ kind: z.enum(['review-comment', 'issue-comment']), commentId: z.number().int().positive() })
+    .optional(),
   /**
    * The review's check run, created queued by the worker when it accepted the review and kept
    * with the queue entry, so deferrals and retries reuse it; the reviewer moves it on.

@@ -3,14 +3,14 @@
 // GraphQL API, and findings still present never posted twice.
 import { parseReviewMarker, SUMMARY_MARKER } from '../src/review/fingerprint.js';
 import { resolvedNote } from '../src/review/pipeline/tidy.js';
-import { Harness, REPO, toolReply } from './harness.js';
+import { type Finding, Harness, REPO, toolReply } from './harness.js';
 
 const file = (lines: string[]) => ({
   filename: 'src/a.go',
   status: 'added' as const,
   patch: `@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}`,
 });
-const ignored = { path: 'src/a.go', line: 2, severity: 'major' as const, title: 'Error ignored', body: 'Handle err.' };
+const ignored: Finding = { path: 'src/a.go', line: 2, severity: 'major', title: 'Error ignored', body: 'Handle err.' };
 const SECOND = 'd'.repeat(40);
 const THIRD = 'e'.repeat(40);
 
@@ -29,7 +29,7 @@ describe('a tidy pull request', () => {
   const summaries = () => h.reviews().filter((r) => r.body.includes(SUMMARY_MARKER));
   const threads = () => h.github.reviewThreads(REPO.owner, REPO.name, 7);
 
-  async function push(sha: string, lines: string[], findings: (typeof ignored)[]) {
+  async function push(sha: string, lines: string[], findings: Finding[]) {
     h.github.pushHead(REPO.owner, REPO.name, 7, sha, [file(lines)], undefined, [file(lines)]);
     h.anthropic.script(toolReply(`summary at ${sha.slice(0, 7)}`, findings));
     return h.review({ source: { headSha: sha } });
@@ -60,7 +60,7 @@ describe('a tidy pull request', () => {
     await h.review();
     expect(threads().map((t) => [t.isResolved, t.isOutdated])).toEqual([[false, false]]);
 
-    const fresh = { ...ignored, line: 3, title: 'Shadowed x', severity: 'minor' as const };
+    const fresh: Finding = { ...ignored, line: 3, title: 'Shadowed x', severity: 'minor' };
     const { report } = await push(SECOND, ['package src', 'func A() { return err }', 'var x = 2'], [fresh]);
 
     const [old, added] = threads();

@@ -56,6 +56,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.ceilings ? { ceilings: payload.ceilings } : {}),
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
       ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
+      ...(payload.thread ? { thread: payload.thread } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

@@ -35,6 +35,8 @@ export interface PullSource {
   reviewDrafts?: boolean;
   /** The check run the worker created queued; this review moves it on instead of creating one. */
   checkRunId?: number;
+  /** With trigger `answer`: the comment to answer. */
+  thread?: { kind: 'review-comment' | 'issue-comment'; commentId: number };
 }
 
 export interface DiffSource {
