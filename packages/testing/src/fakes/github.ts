@@ -1105,6 +1105,17 @@ export class FakeGitHub extends HttpFake {
     this.endpoint('PUT', `${pull}/reviews/{review_id}`, prWrite, (c) => this.updateReview(c));
     this.endpoint('POST', `${pull}/comments/{comment_id}/replies`, prWrite, (c) => this.replyToComment(c));
     this.route('POST', '/graphql', (req) => this.graphql(req));
+    const issueRead: Access = {
+      anyOf: [
+        ['issues', 'read'],
+        ['pull_requests', 'read'],
+      ],
+    };
+    this.endpoint('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', issueRead, (c) => {
+      const id = Number(c.params.comment_id);
+      const comment = [...c.repo.issueComments.values()].flat().find((x) => x.id === id);
+      return comment ? { status: 200, body: comment } : error(404, 'Not Found');
+    });
   }
 
   private react(c: Ctx, comments: { id: number }[]): FakeReply {

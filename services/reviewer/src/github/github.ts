@@ -36,9 +36,14 @@ export interface PriorReview {
 }
 
 export interface PriorComment {
+  id: number;
+  /** The first comment of its thread, for a reply; null for a thread's first comment. */
+  inReplyTo: number | null;
   author: string;
   body: string;
   path: string;
+  /** The line at the head (GitHub's `line`, else the line it was written on). */
+  line: number | null;
 }
 
 export interface ReviewCommentInput {
@@ -76,6 +81,10 @@ export interface ConversationPort {
   /** Posts a reply in the thread of a review comment. */
   replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void>;
   resolveReviewThread(threadId: string): Promise<void>;
+  /** One comment of the pull request's conversation (what `@<bot> ask` wrote), or null when deleted. */
+  getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null>;
+  /** Posts a comment in the pull request's conversation. */
+  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
 }
 
 export interface GitHubPort extends ConversationPort {
@@ -312,7 +321,14 @@ export class OctokitGitHub implements GitHubPort {
         pull_number: pr,
         per_page: 100,
       });
-      return comments.map((c) => ({ author: c.user?.login ?? '', body: c.body, path: c.path }));
+      return comments.map((c) => ({
+        id: c.id,
+        inReplyTo: c.in_reply_to_id ?? null,
+        author: c.user?.login ?? '',
+        body: c.body,
+        path: c.path,
+        line: c.line ?? c.original_line ?? null,
+      }));
     });
   }
 
@@ -406,6 +422,26 @@ export class OctokitGitHub implements GitHubPort {
         comment_id: commentId,
         body,
       });
+    });
+  }
+
+  async getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null> {
+    try {
+      const { data } = await this.octokit.rest.issues.getComment({
+        owner: repo.owner,
+        repo: repo.name,
+        comment_id: commentId,
+      });
+      return { author: data.user?.login ?? '', body: data.body ?? '' };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      return call(`GET comment ${commentId}`, () => Promise.reject(error));
+    }
+  }
+
+  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
+    return call(`POST comment on #${pr}`, async () => {
+      await this.octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.name, issue_number: pr, body });
     });
   }
 

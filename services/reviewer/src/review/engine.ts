@@ -5,6 +5,7 @@
 import type { GitHubPort, ReviewCommentInput } from '../github/github.js';
 import type { LlmPort } from '../llm/anthropic.js';
 import type { CheckoutLimits } from '../repo/checkout.js';
+import { runAnswer } from './answer.js';
 import { countBySeverity } from './findings.js';
 import { ask } from './pipeline/ask.js';
 import { CheckRunHandle } from './pipeline/check-run.js';
@@ -66,6 +67,8 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   const started = now();
   const progress = options.progress ?? (() => {});
   const source = options.source;
+  // An answer is a conversation, not a review: no check run, no diff, its own short pipeline.
+  if (source.kind === 'github' && source.trigger === 'answer') return runAnswer({ ...options, source });
   const dryRun = options.dryRun ?? source.kind === 'diff';
   const gh = options.github;
   const ledger = new Ledger();
