@@ -247,6 +247,52 @@ describe(WebhooksController.name, () => {
     expect(await sut.reviews.count()).toBe(0);
   });
 
+  describe('conversations', () => {
+    it('queues an answer in the thread for a reply that mentions @kritik, beside the waiting review', async () => {
+      const opened = await sut.post('pull_request', fixture('pull_request.opened'));
+      const reply = await sut.post('pull_request_review_comment', fixture('pull_request_review_comment.created'), {
+        deliveryId: 'thread-1',
+      });
+
+      expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+      expect(reply.body.reviewId).toBe(reviewIdFor('github', repo, 42, HEAD, 'thread-1'));
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      const answer = queued.find((j) => j.data.trigger === 'answer')!;
+      expect(reviewRequestSchema.parse(answer.data)).toMatchObject({
+        headSha: HEAD,
+        sender: 'bob',
+        thread: { kind: 'review-comment', commentId: 2490000101 },
+      });
+      // The push's review keeps its place: an answer never replaces a review.
+      expect(queued.map((j) => j.id).sort()).toEqual([opened.body.reviewId, reply.body.reviewId].sort());
+    });
+
+    it('leaves a thread reply that does not mention the bot alone', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const reply = await sut.post('pull_request_review_comment', {
+        ...payload,
+        comment: { ...payload.comment, body: 'Fixed in the next push, thanks.' },
+      });
+      expect(reply.body).toEqual({ status: 'ignored', reason: 'comment does not mention @kritik' });
+    });
+
+    it('queues @kritik ask as an answer in the pull request conversation', async () => {
+      await sut.post('pull_request', fixture('pull_request.opened'));
+      const review = fixture('issue_comment.created.review');
+      const reply = await sut.post(
+        'issue_comment',
+        { ...review, comment: { ...review.comment, body: '@kritik ask why is the retry limit 2?' } },
+        { deliveryId: 'ask-1' },
+      );
+      expect(reply.body).toMatchObject({ status: 'queued', reviewId: reviewIdFor('github', repo, 42, HEAD, 'ask-1') });
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      expect(queued.find((j) => j.data.trigger === 'answer')?.data.thread).toEqual({
+        kind: 'issue-comment',
+        commentId: review.comment.id,
+      });
+    });
+  });
+
   describe("GitHub's Re-run button", () => {
     it.each(['check_run', 'check_suite'])('queues a fresh review of the head for %s.rerequested', async (event) => {
       const opened = await sut.post('pull_request', fixture('pull_request.opened'));

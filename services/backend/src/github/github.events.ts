@@ -50,6 +50,19 @@ const issueCommentPayload = z.object({
   installation,
 });
 
+const reviewCommentPayload = z.object({
+  action: z.string(),
+  pull_request: z.object({ number: z.number().int().positive(), state: z.string(), head: z.object({ sha }) }),
+  comment: z.object({
+    id: z.number().int().positive(),
+    body: z.string().nullish(),
+    user,
+    author_association: z.string().nullish(),
+  }),
+  repository,
+  installation,
+});
+
 const installationPayload = z.object({
   action: z.string(),
   installation: z.object({
@@ -129,6 +142,25 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
           repo: { owner: p.repository.owner.login, name: p.repository.name },
           number: p.issue.number,
           open: p.issue.state === 'open',
+          ...(p.installation ? { installationId: p.installation.id } : {}),
+        },
+        commentId: p.comment.id,
+        body: p.comment.body ?? '',
+        author: actor(p.comment.user),
+        maintainer: MAINTAINERS.has(p.comment.author_association ?? ''),
+      };
+    }
+    case 'pull_request_review_comment': {
+      const p = parse(reviewCommentPayload, event, payload);
+      return {
+        type: 'review-comment',
+        created: p.action === 'created',
+        pullRequest: {
+          platform: 'github',
+          repo: { owner: p.repository.owner.login, name: p.repository.name },
+          number: p.pull_request.number,
+          open: p.pull_request.state === 'open',
+          headSha: p.pull_request.head.sha,
           ...(p.installation ? { installationId: p.installation.id } : {}),
         },
         commentId: p.comment.id,

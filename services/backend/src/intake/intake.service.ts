@@ -83,11 +83,12 @@ export class IntakeService {
     }
     try {
       if (
-        decision.action === 'command' &&
+        (decision.action === 'command' || decision.action === 'answer') &&
         !(await this.commandRate.allows(decision.pullRequest, decision.sender, delivery.id))
       ) {
         // No reply either: answering each refused command would be the same loop.
-        log.warn({ sender: decision.sender, command: decision.command }, 'comment command over the rate limit');
+        const command = decision.action === 'command' ? decision.command : 'answer';
+        log.warn({ sender: decision.sender, command }, 'comment command over the rate limit');
         return { status: 'ignored', reason: `user ${decision.sender} gave too many commands on this pull request` };
       }
       if (decision.action === 'review' && isAutomaticTrigger(decision.trigger)) {
@@ -118,6 +119,19 @@ export class IntakeService {
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
       review = this.reviewRequest(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
+    } else if (decision.action === 'answer') {
+      // A thread names its head; `ask` takes the newest seen on a pull_request event.
+      const headSha =
+        decision.headSha ??
+        (await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number }))?.sha;
+      if (!headSha) {
+        log.info({ thread: decision.thread }, 'question before any head is known');
+        return { status: 'ignored', reason: 'no head of this pull request is known yet; ask again after a push' };
+      }
+      review = {
+        ...this.reviewRequest(decision.pullRequest, headSha, undefined, 'answer', decision.sender, delivery.id, now),
+        thread: decision.thread,
+      };
     } else if (decision.command === 'review' || decision.command === 'full-review') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
