@@ -11,7 +11,7 @@ export const COMMANDS_QUEUE = 'commands';
  * `pause` / `resume` switch the automatic reviews of one pull request off and on. `ask` and `explain`
  * are answered in a review Job (trigger `answer`), never queued as commands.
  */
-export const COMMANDS = ['help', 'review', 'full-review', 'pause', 'resume', 'ask', 'explain'] as const;
+export const COMMANDS = ['help', 'review', 'full-review', 'pause', 'resume', 'ask', 'explain', 'ignore'] as const;
 export const commandSchema = z.enum(COMMANDS);
 export type Command = z.infer<typeof commandSchema>;
 
@@ -68,7 +68,8 @@ export function parseCommand(body: string, botName: string): Command | undefined
 }
 
 /** Commands answered in a conversation by a review Job rather than by the worker's command queue. */
-export const isConversationCommand = (command: Command) => command === 'ask' || command === 'explain';
+export const isConversationCommand = (command: Command) =>
+  command === 'ask' || command === 'explain' || command === 'ignore';
 
 /** Commands that only switch this pull request's state: answered by the intake, acknowledged by the worker. */
 export const isSwitchCommand = (command: Command) => command === 'pause' || command === 'resume';
@@ -86,6 +87,8 @@ export function helpReply(botName: string, triggerLabel?: string): string {
     `- \`@${botName} full review\` — review the whole pull request again, even a head already reviewed (maintainers)`,
     `- \`@${botName} ask <question>\` — ask about this change; the answer comes in the conversation`,
     `- in a finding's thread, reply with \`@${botName}\` and your question or \`@${botName} explain\`: the answer comes in that thread`,
+    `- in a finding's thread, \`@${botName} ignore [reason]\` — dismiss the finding; Kritik learns the rule for this repository`,
+    `- a 👎 on a finding, or resolving its thread yourself, dismisses it too`,
     `- \`@${botName} pause\` — stop the automatic reviews of this pull request (commands still work)`,
     `- \`@${botName} resume\` — start them again`,
     `- \`@${botName} help\` — show this message (also the answer to a command Kritik does not know)`,

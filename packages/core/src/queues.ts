@@ -37,6 +37,12 @@ export const redisKeys = {
   prHead: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:head`,
   /** Sorted set of one user's recent comment commands on a pull request (delivery ids by time). */
   prUserCommands: (repo: string, pr: number, user: string) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands:${user}`,
+  /** A repository's learned rules: hash of fingerprint to its rule and when it was learned. */
+  repoRules: (repo: string) => `${KEY_PREFIX}:repo:${repo}:rules`,
+  /** The same fingerprints by time learned (sorted set), newest kept. */
+  repoRulesByTime: (repo: string) => `${KEY_PREFIX}:repo:${repo}:rules:by-time`,
+  /** A repository's acceptance counts (hash: `resolved` by a later push, `dismissed` by the team). */
+  repoAcceptance: (repo: string) => `${KEY_PREFIX}:repo:${repo}:acceptance`,
   /** Set while automatic reviews of a pull request are paused (`@<bot> pause`); holds who paused it. */
   prPaused: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:paused`,
   /** The model gateway's grant of one review (hash: token digest, ceilings, spend). */

@@ -49,6 +49,9 @@ export type RepoRef = z.infer<typeof repoRefSchema>;
 
 export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 
+/** The longest learned rule: one line a prompt and a footer can carry. */
+export const MAX_RULE_CHARS = 200;
+
 /** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
 export const reviewRequestSchema = z.object({
   reviewId: z.string().regex(/^[0-9a-z]{8,40}$/),
@@ -102,6 +105,14 @@ export const reviewPayloadSchema = reviewRequestSchema.extend({
   ceilings: reviewCeilingsSchema.optional(),
   /** The platform's answer to draft pull requests, for repositories whose config does not say. */
   reviewDrafts: z.boolean().optional(),
+  /** What the repository's team dismissed before: never raised again, and the rules in the prompt. */
+  learned: z
+    .object({
+      fingerprints: z.array(z.string().regex(/^[0-9a-f]{16}$/)).max(1_000),
+      /** Newest first, capped. */
+      rules: z.array(z.string().max(MAX_RULE_CHARS)).max(20),
+    })
+    .optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
 
@@ -141,6 +152,19 @@ export const tokenUsageSchema = z.object({
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 export const emptyUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 
+/**
+ * A finding a team dismissed (a 👎 on it, `@<bot> ignore [reason]` in its thread, or its thread
+ * resolved by a person while its code stayed): its fingerprint, and a short rule for later prompts.
+ */
+export const dismissalSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+  rule: z.string().min(1).max(MAX_RULE_CHARS),
+});
+export type Dismissal = z.infer<typeof dismissalSchema>;
+
+/** Most dismissals one result reports, so the result keeps within the termination message. */
+export const MAX_DISMISSALS_PER_RESULT = 10;
+
 /** The compact result a reviewer reports (termination message, last stdout line). */
 export const reviewResultSchema = z.object({
   status: reviewOutcomeSchema,
@@ -158,6 +182,8 @@ export const reviewResultSchema = z.object({
   checkConcluded: z.boolean().optional(),
   /** Kritik's earlier threads this review resolved because a push changed their code. */
   threadsResolved: z.number().int().nonnegative().optional(),
+  /** Findings the team dismissed, seen by this review, for the repository's learned rules. */
+  dismissed: z.array(dismissalSchema).max(MAX_DISMISSALS_PER_RESULT).optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

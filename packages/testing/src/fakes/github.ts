@@ -1269,6 +1269,10 @@ export class FakeGitHub extends HttpFake {
                         databaseId: c.id,
                         body: c.body,
                         author: actor(c.user.login),
+                        // The query's `reactions(content: THUMBS_DOWN)`; other contents are not asked.
+                        reactions: {
+                          totalCount: (this.commentReactions.get(c.id) ?? []).filter((r) => r.content === '-1').length,
+                        },
                       })),
                     },
                   })),

@@ -57,6 +57,7 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
       ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
       ...(payload.thread ? { thread: payload.thread } : {}),
+      ...(payload.learned ? { learned: payload.learned } : {}),
     },
     github: new OctokitGitHub(octokit),
     llm,

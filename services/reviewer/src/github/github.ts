@@ -68,6 +68,10 @@ export interface ReviewThread {
   /** Login of the first comment's author, with GraphQL's bot logins given REST's `[bot]` form. */
   author: string;
   body: string;
+  /** Who resolved the thread (GraphQL's login: a bot's without `[bot]`), or null. */
+  resolvedBy: string | null;
+  /** 👎 reactions on the thread's first comment. */
+  thumbsDown: number;
 }
 
 /**
@@ -404,6 +408,8 @@ export class OctokitGitHub implements GitHubPort {
             firstCommentId: first.databaseId,
             author,
             body: first.body ?? '',
+            resolvedBy: node.resolvedBy?.login ?? null,
+            thumbsDown: first.reactions?.totalCount ?? 0,
           });
         }
         if (!connection.pageInfo.hasNextPage) break;
@@ -460,8 +466,10 @@ const THREADS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $fi
       reviewThreads(first: $first, after: $after) {
         pageInfo { hasNextPage endCursor }
         nodes {
-          id isResolved isOutdated path
-          comments(first: 1) { nodes { databaseId body author { __typename login } } }
+          id isResolved isOutdated path resolvedBy { login }
+          comments(first: 1) {
+            nodes { databaseId body author { __typename login } reactions(content: THUMBS_DOWN) { totalCount } }
+          }
         }
       }
     }
@@ -482,11 +490,13 @@ interface ThreadsPage {
           isResolved: boolean;
           isOutdated: boolean;
           path: string;
+          resolvedBy?: { login: string } | null;
           comments?: {
             nodes?: ({
               databaseId?: number;
               body?: string;
               author?: { __typename: string; login: string } | null;
+              reactions?: { totalCount: number };
             } | null)[];
           };
         } | null)[];

@@ -2,14 +2,15 @@
 // gateway and budget): a reply to Kritik in a review thread, or `@<bot> ask` in the pull request.
 // The model sees the finding, the code around its line and the thread so far (capped in tokens,
 // newest kept: the thread on GitHub is the conversation's memory), all as delimited data.
-import { costOf, emptyUsage, priceOf } from '@kritik/core';
+import { COMMAND_SCAN_CHARS, costOf, emptyUsage, MAX_DISMISSALS_PER_RESULT, priceOf, readMention } from '@kritik/core';
 import { estimateTokens } from '../budget/tokens.js';
 import { applyCeilings, CONFIG_FILE, loadConfig } from '../config/config.js';
 import type { PriorComment } from '../github/github.js';
 import { dataBlock } from '../prompt/prompt.js';
 import type { ReviewRun, RunReviewOptions } from './engine.js';
-import { defuseMarkers } from './fingerprint.js';
+import { defuseMarkers, extractFingerprints } from './fingerprint.js';
 import type { PullSource } from './pipeline/gather.js';
+import { ruleFor } from './pipeline/tidy.js';
 import type { ReviewReport } from './result.js';
 import { sanitizeMarkdown } from './sanitize.js';
 
@@ -25,6 +26,24 @@ export const MAX_HISTORY_TOKENS = 6_000;
 /** Lines of code shown on each side of the finding's line. */
 export const CODE_CONTEXT_LINES = 20;
 const MAX_ANSWER_TOKENS = 1_024;
+
+/** The reply to `@<bot> ignore`. */
+export const IGNORED_NOTE =
+  'Noted: Kritik will not raise this finding again in this repository, and later reviews carry it as a learned rule (the API lists and removes them).';
+
+/**
+ * The reason of an `@<bot> ignore [reason]` in a comment (empty when none is given), or undefined
+ * when the comment does not ask to ignore. The reason is a team member's text: kept short, shown as data.
+ */
+export function ignoreReason(body: string, selfLogin: string): string | undefined {
+  const bot = selfLogin.replace(/\[bot\]$/i, '');
+  if (readMention(body, bot)?.command !== 'ignore') return undefined;
+  const escaped = bot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const line = new RegExp(`@${escaped}(?:\\[bot\\])?[ \\t]+ignore\\b[ \\t]*([^\\n]*)`, 'i').exec(
+    body.slice(0, COMMAND_SCAN_CHARS),
+  );
+  return (line?.[1] ?? '').trim().slice(0, 160);
+}
 
 /** The hidden marker of an answer to one request, so a re-run Job does not answer twice. */
 export const answerMarker = (reviewId: string) => `<!-- kritik:answer id=${reviewId} -->`;
@@ -96,7 +115,6 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
     if (!gh) throw new Error('a GitHub client is required to answer');
     const thread = source.thread;
     if (!thread) return ended('failed', 'an answer needs the comment it answers');
-    if (!options.llm) return ended('skipped', `no model to answer with: ${options.noLlmReason ?? 'none configured'}`);
     const { repo, pr } = source;
     const pull = await gh.getPull(repo, pr);
     if (pull.state !== 'open') return ended('skipped', `pull request is ${pull.state}`);
@@ -118,6 +136,20 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       if (conversation.some((c) => own(c.author) && c.body.includes(marker)))
         return ended('skipped', 'already answered');
       const root = conversation[0]!;
+      const ignored = self && own(root.author) ? ignoreReason(asked.body, self) : undefined;
+      if (ignored !== undefined) {
+        // `@<bot> ignore [reason]`: no model call; the finding becomes a learned rule.
+        const dismissed = extractFingerprints(root.body)
+          .slice(0, MAX_DISMISSALS_PER_RESULT)
+          .map((fingerprint) => ({ fingerprint, rule: ruleFor(root.body, root.path, ignored) }));
+        if (dismissed.length === 0) return ended('skipped', 'the thread holds no finding of Kritik to ignore');
+        await gh.replyToReviewComment(repo, pr, asked.id, `${IGNORED_NOTE}\n\n${marker}`);
+        return {
+          report: report('posted', { commentsPosted: 1, dismissed, reason: 'finding ignored' }),
+          markdown: IGNORED_NOTE,
+          comments: [],
+        };
+      }
       messages = conversation.filter((c) => c.id <= asked.id).map((c) => ({ author: c.author, text: c.body }));
       if (own(root.author)) data.push(dataBlock('finding', `${root.path}:${root.line ?? '?'}\n${root.body}`));
       data.push(await codeBlock(gh, source, pull.headSha, root));
@@ -142,6 +174,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
     if (estimateTokens(ANSWER_PROMPT) + estimateTokens(content) > config.max_input_tokens)
       return ended('skipped', `the conversation exceeds max_input_tokens (${config.max_input_tokens})`);
 
+    if (!options.llm) return ended('skipped', `no model to answer with: ${options.noLlmReason ?? 'none configured'}`);
     progress(`answering comment ${thread.commentId} with ${config.model}`);
     const turn = await options.llm.send(
       {

@@ -210,6 +210,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
           }
         : {}),
       ...(failure ? { failure } : {}),
+      learnedRules: gathered.learnedRules,
     });
     const target = gathered.target;
     let tidied: Tidied | undefined;
@@ -258,6 +259,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       reviewUrl: posted.htmlUrl,
       commentsPosted: posted.commentsPosted,
       ...(tidied ? { threadsResolved: tidied.resolved } : {}),
+      ...(tidied && tidied.dismissed.length > 0 ? { dismissed: tidied.dismissed } : {}),
     });
     if (posted.allInSummary) final.findingList = final.findingList.map((f) => ({ ...f, inline: false }));
     await concludePosted(checkRun, outcome, posted);

@@ -9,8 +9,9 @@ import {
   type ReviewRequest,
   repoFullName,
 } from '@kritik/core';
-import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
+import { LearnedRulesStore, type PrHead, REDIS, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { MODEL_ACCESS, type ModelAccessIssuer } from '../gateway/model-access.js';
@@ -72,7 +73,13 @@ export class ReviewExecution {
     private readonly gate: SchedulingGate,
     private readonly github: GitHubAppClient,
     private readonly metrics: WorkerMetrics,
-  ) {}
+    @Inject(REDIS) redis: Redis,
+  ) {
+    this.learned = new LearnedRulesStore(redis);
+  }
+
+  /** The repository's learned rules: read for each review's payload, fed by each review's result. */
+  private readonly learned: LearnedRulesStore;
 
   /** Lets go of every running review without ending it; called on shutdown. */
   detachAll(): void {
@@ -121,12 +128,18 @@ export class ReviewExecution {
         log.warn({ err }, 'the App login is unknown; earlier reviews will not be recognised');
         return undefined;
       });
+      // Without them the review still runs; it only may repeat what the team dismissed.
+      const learned = await this.learned.learnedFor(review.repo).catch((err) => {
+        log.warn({ err }, 'could not read the learned rules');
+        return undefined;
+      });
       const payload = {
         ...review,
         apiUrl: this.github.apiUrl,
         ...(botLogin ? { botLogin } : {}),
         ceilings: this.config.reviewJob.ceilings,
         reviewDrafts: this.config.triggers.reviewDrafts,
+        ...(learned && learned.fingerprints.length > 0 ? { learned } : {}),
       };
       let outcome: RunOutcome;
       try {
@@ -237,6 +250,7 @@ export class ReviewExecution {
     if (!written.ok && written.reason === 'not-allowed' && isFinalStatus(written.record.status)) {
       return { kind: 'duplicate', status: written.record.status };
     }
+    await this.learn(review, end);
     this.metrics.reviews.inc({ outcome: end.status, cause: end.cause });
     if (started !== undefined) this.metrics.duration.observe({ outcome: end.status }, (Date.now() - started) / 1000);
     this.logger.info(
@@ -250,6 +264,18 @@ export class ReviewExecution {
       'review ended',
     );
     return { kind: 'finished', status: end.status, ...(end.reason ? { reason: end.reason } : {}) };
+  }
+
+  /** What a review saw of the team's feedback goes into the repository's rules and acceptance. */
+  private async learn(review: ReviewRequest, end: CountedEnding): Promise<void> {
+    const result = end.result;
+    if (!result) return;
+    try {
+      await this.learned.record(review.repo, result.dismissed ?? []);
+      await this.learned.addResolved(review.repo, result.threadsResolved ?? 0);
+    } catch (err) {
+      this.logger.warn({ err, reviewId: review.reviewId }, 'could not record the review feedback');
+    }
   }
 
   private async renew(

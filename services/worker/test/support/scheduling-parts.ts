@@ -107,6 +107,7 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
         gate,
         github,
         metrics,
+        redis,
       );
       return { execution, runner };
     },

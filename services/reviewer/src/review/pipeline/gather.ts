@@ -35,6 +35,8 @@ export interface PullSource {
   reviewDrafts?: boolean;
   /** The check run the worker created queued; this review moves it on instead of creating one. */
   checkRunId?: number;
+  /** What the repository's team dismissed before (the worker reads it from the learned rules). */
+  learned?: { fingerprints: string[]; rules: string[] };
   /** With trigger `answer`: the comment to answer. */
   thread?: { kind: 'review-comment' | 'issue-comment'; commentId: number };
 }
@@ -68,6 +70,8 @@ export interface PullTarget {
   marker: string;
   /** The login Kritik posts as, when known: only its own threads are tidied. */
   selfLogin: string | null;
+  /** Dismissals the repository already learned, not reported again. */
+  learnedFingerprints: ReadonlySet<string>;
   /** Kritik's summary review on this pull request, edited in place instead of posting another. */
   summary?: SummaryReview;
 }
@@ -86,6 +90,8 @@ export interface Gathered {
   /** Fingerprints Kritik already posted on this pull request. */
   seen: ReadonlySet<string>;
   instructionFiles: InstructionFile[];
+  /** Rules learned from the team's dismissals, for the prompt and the footer; newest first. */
+  learnedRules: string[];
   target?: PullTarget;
 }
 
@@ -112,6 +118,7 @@ export function gatherDiff(source: DiffSource, progress: (m: string) => void): G
     collected: { files, index: new DiffIndex(files), missingPatch: new Set(), notes: [] },
     seen: new Set(),
     instructionFiles: capInstructionFiles(source.instructionFiles ?? []),
+    learnedRules: [],
   };
 }
 
@@ -157,7 +164,9 @@ export async function gatherPull(
       sameHead.review.htmlUrl,
     );
   }
+  // What the team dismissed is never raised again, on any pull request of the repository.
   const seen = new Set([
+    ...(source.learned?.fingerprints ?? []),
     ...ours.flatMap((r) => extractFingerprints(r.body)),
     ...comments.filter((c) => own(c.author) && isKritikBody(c.body)).flatMap((c) => extractFingerprints(c.body)),
   ]);
@@ -193,6 +202,7 @@ export async function gatherPull(
     collected,
     seen,
     instructionFiles,
+    learnedRules: source.learned?.rules ?? [],
     target: {
       repo,
       number,
@@ -200,6 +210,7 @@ export async function gatherPull(
       baseSha,
       marker: reviewMarker({ head: headSha, base: baseSha, ...(source.reviewId ? { id: source.reviewId } : {}) }),
       selfLogin: self,
+      learnedFingerprints: new Set(source.learned?.fingerprints ?? []),
       ...(summary
         ? { summary: { id: summary.id, htmlUrl: summary.htmlUrl, fingerprints: extractFingerprints(summary.body) } }
         : {}),

@@ -22,6 +22,7 @@ export interface Outcome {
   exploration?: ExplorationFacts;
   /** Set when the model was needed and no request succeeded. */
   failure?: string;
+  learnedRules?: readonly string[];
 }
 
 export interface ArrangeOutcomeInput {
@@ -36,6 +37,7 @@ export interface ArrangeOutcomeInput {
   model: string | null;
   exploration?: ExplorationFacts;
   failure?: string;
+  learnedRules?: readonly string[];
 }
 
 export function arrangeOutcome(input: ArrangeOutcomeInput): Outcome {
@@ -64,6 +66,7 @@ export function arrangeOutcome(input: ArrangeOutcomeInput): Outcome {
     model: input.model,
     ...(input.exploration ? { exploration: input.exploration } : {}),
     ...(input.failure ? { failure: input.failure } : {}),
+    ...(input.learnedRules && input.learnedRules.length > 0 ? { learnedRules: input.learnedRules } : {}),
   };
 }
 
@@ -80,6 +83,7 @@ export function renderBody(outcome: Outcome, usage: TokenUsage, costUsd: number,
     model: outcome.model,
     markers,
     ...(outcome.exploration ? { exploration: outcome.exploration } : {}),
+    ...(outcome.learnedRules ? { learnedRules: outcome.learnedRules } : {}),
   });
 }
 
