@@ -267,6 +267,26 @@ describe(WebhooksController.name, () => {
       expect(queued.map((j) => j.id).sort()).toEqual([opened.body.reviewId, reply.body.reviewId].sort());
     });
 
+    it('counts questions against the same per-user limit as commands', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const statuses = [];
+      for (let i = 1; i <= 6; i++)
+        statuses.push((await sut.post('pull_request_review_comment', payload, { deliveryId: `q-${i}` })).body);
+      expect(statuses.slice(0, 5).map((b) => b.status)).toEqual(Array(5).fill('queued'));
+      expect(statuses[5]).toEqual({ status: 'ignored', reason: 'user bob gave too many commands on this pull request' });
+    });
+
+    it('bounds a huge or malformed thread comment: a clear 400 for the wrong shape, the start read of a huge one', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const malformed = await sut.post('pull_request_review_comment', { ...payload, comment: { id: 'x' } });
+      const huge = await sut.post('pull_request_review_comment', {
+        ...payload,
+        comment: { ...payload.comment, body: `${'word '.repeat(20_000)}\n@kritik why?` },
+      });
+      expect(malformed.status).toBe(400);
+      expect(huge.body).toEqual({ status: 'ignored', reason: 'comment does not mention @kritik' });
+    });
+
     it('leaves a thread reply that does not mention the bot alone', async () => {
       const payload = fixture('pull_request_review_comment.created');
       const reply = await sut.post('pull_request_review_comment', {

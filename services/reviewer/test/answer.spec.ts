@@ -64,6 +64,7 @@ describe('answers in a thread', () => {
     const { report, request, reviewId } = await answer(asked, 'It can: `ignore` drops the error of the call above.');
 
     expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+    expect(h.github.reactions(asked)).toEqual([{ content: 'eyes', user: 'kritik-test[bot]' }]);
     const posted = thread().at(-1)!;
     expect(posted.in_reply_to_id).toBe(thread()[0]!.id);
     expect(posted.user.login).toBe('kritik-test[bot]');

@@ -89,6 +89,13 @@ export interface ConversationPort {
   getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null>;
   /** Posts a comment in the pull request's conversation. */
   commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
+  /** Reacts to a comment (a review thread's or the conversation's), to say it was heard. */
+  reactToComment(
+    repo: RepoRef,
+    kind: 'review-comment' | 'issue-comment',
+    commentId: number,
+    content: 'eyes',
+  ): Promise<void>;
 }
 
 export interface GitHubPort extends ConversationPort {
@@ -448,6 +455,14 @@ export class OctokitGitHub implements GitHubPort {
   commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
     return call(`POST comment on #${pr}`, async () => {
       await this.octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.name, issue_number: pr, body });
+    });
+  }
+
+  reactToComment(repo: RepoRef, kind: 'review-comment' | 'issue-comment', commentId: number, content: 'eyes') {
+    return call(`POST reaction on comment ${commentId}`, async () => {
+      const params = { owner: repo.owner, repo: repo.name, comment_id: commentId, content };
+      if (kind === 'review-comment') await this.octokit.rest.reactions.createForPullRequestReviewComment(params);
+      else await this.octokit.rest.reactions.createForIssueComment(params);
     });
   }
 

@@ -121,6 +121,10 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
     const self = source.selfLogin ?? (await gh.currentLogin());
     const own = (author: string) => self !== null && author.toLowerCase() === self.toLowerCase();
     const marker = answerMarker(source.reviewId ?? 'cli');
+    // Heard: the person sees a reaction as soon as the Job starts, before the model answers.
+    await gh.reactToComment(repo, thread.kind, thread.commentId, 'eyes').catch((error: Error) => {
+      progress(`could not react to comment ${thread.commentId}: ${error.message}`);
+    });
 
     const data: string[] = [];
     let messages: Message[];
