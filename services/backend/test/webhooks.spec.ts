@@ -273,7 +273,10 @@ describe(WebhooksController.name, () => {
       for (let i = 1; i <= 6; i++)
         statuses.push((await sut.post('pull_request_review_comment', payload, { deliveryId: `q-${i}` })).body);
       expect(statuses.slice(0, 5).map((b) => b.status)).toEqual(Array(5).fill('queued'));
-      expect(statuses[5]).toEqual({ status: 'ignored', reason: 'user bob gave too many commands on this pull request' });
+      expect(statuses[5]).toEqual({
+        status: 'ignored',
+        reason: 'user bob gave too many commands on this pull request',
+      });
     });
 
     it('bounds a huge or malformed thread comment: a clear 400 for the wrong shape, the start read of a huge one', async () => {
