@@ -33,6 +33,14 @@ const pullRequestPayload = z.object({
 /** Author associations of people who may change the repository. */
 const MAINTAINERS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
 
+/** A comment as both conversation and review-thread events carry it. */
+const comment = z.object({
+  id: z.number().int().positive(),
+  body: z.string().nullish(),
+  user,
+  author_association: z.string().nullish(),
+});
+
 const issueCommentPayload = z.object({
   action: z.string(),
   issue: z.object({
@@ -40,12 +48,7 @@ const issueCommentPayload = z.object({
     state: z.string(),
     pull_request: z.object({}).passthrough().nullish(),
   }),
-  comment: z.object({
-    id: z.number().int().positive(),
-    body: z.string().nullish(),
-    user,
-    author_association: z.string().nullish(),
-  }),
+  comment,
   repository,
   installation,
 });
@@ -53,12 +56,7 @@ const issueCommentPayload = z.object({
 const reviewCommentPayload = z.object({
   action: z.string(),
   pull_request: z.object({ number: z.number().int().positive(), state: z.string(), head: z.object({ sha }) }),
-  comment: z.object({
-    id: z.number().int().positive(),
-    body: z.string().nullish(),
-    user,
-    author_association: z.string().nullish(),
-  }),
+  comment,
   repository,
   installation,
 });

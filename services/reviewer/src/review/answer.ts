@@ -2,7 +2,7 @@
 // gateway and budget): a reply to Kritik in a review thread, or `@<bot> ask` in the pull request.
 // The model sees the finding, the code around its line and the thread so far (capped in tokens,
 // newest kept: the thread on GitHub is the conversation's memory), all as delimited data.
-import { COMMAND_SCAN_CHARS, costOf, emptyUsage, MAX_DISMISSALS_PER_RESULT, priceOf, readMention } from '@kritik/core';
+import { COMMAND_SCAN_CHARS, costOf, MAX_DISMISSALS_PER_RESULT, priceOf, readMention } from '@kritik/core';
 import { estimateTokens } from '../budget/tokens.js';
 import { applyCeilings, CONFIG_FILE, loadConfig } from '../config/config.js';
 import type { PriorComment } from '../github/github.js';
@@ -10,8 +10,9 @@ import { dataBlock } from '../prompt/prompt.js';
 import type { ReviewRun, RunReviewOptions } from './engine.js';
 import { defuseMarkers, extractFingerprints } from './fingerprint.js';
 import type { PullSource } from './pipeline/gather.js';
+import { Ledger } from './pipeline/ledger.js';
 import { ruleFor } from './pipeline/tidy.js';
-import type { ReviewReport } from './result.js';
+import { blankReport, type ReviewReport } from './result.js';
 import { sanitizeMarkdown } from './sanitize.js';
 
 export const ANSWER_PROMPT = `You are Kritik, a senior engineer who reviewed this pull request, now answering a person in a review conversation.
@@ -89,21 +90,10 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
   const { source } = options;
   const gh = options.github;
   const progress = options.progress ?? (() => {});
-  const usage = emptyUsage();
-  let costUsd = 0;
-  let model: string | undefined;
+  const ledger = new Ledger();
   const report = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}): ReviewReport => ({
-    status,
-    findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-    commentsPosted: 0,
-    filesReviewed: 0,
-    filesSkipped: 0,
-    tokens: { ...usage },
-    costUsd: Math.round(costUsd * 1e6) / 1e6,
-    durationMs: Math.max(0, Math.round(now() - started)),
-    findingList: [],
-    skippedFiles: [],
-    ...(model ? { model } : {}),
+    ...blankReport(status, ledger, now() - started),
+    ...(ledger.model ? { model: ledger.model } : {}),
     ...extra,
   });
   const ended = (status: ReviewReport['status'], reason: string, markdown = ''): ReviewRun => {
@@ -171,7 +161,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       source.ceilings,
     );
     const config = loaded.config;
-    model = config.model;
+    ledger.model = config.model;
     data.unshift(dataBlock('pull_request', `${pull.title}\n\n${pull.body.slice(0, MAX_COMMENT_CHARS)}`));
     data.push(conversationBlock(messages, Math.min(MAX_HISTORY_TOKENS, Math.floor(config.max_input_tokens / 2))));
     const content = data.join('\n\n');
@@ -189,8 +179,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       },
       options.deadlineMs === undefined ? {} : { deadlineAt: Date.now() + options.deadlineMs },
     );
-    Object.assign(usage, turn.usage);
-    costUsd = costOf(turn.usage, priceOf(config.model).price);
+    ledger.add(turn.usage, costOf(turn.usage, priceOf(config.model).price), 1);
     const text = turn.content
       .flatMap((b) => (b.type === 'text' ? [b.text] : []))
       .join('\n')

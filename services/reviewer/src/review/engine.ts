@@ -24,7 +24,7 @@ import {
 import { type Tidied, tidyThreads } from './pipeline/tidy.js';
 import { type VerificationCounts, verify } from './pipeline/verify.js';
 import { prepareWorkspace, type Workspace } from './pipeline/workspace.js';
-import type { ReviewReport } from './result.js';
+import { blankReport, type ReviewReport } from './result.js';
 
 export type { ReviewSource } from './pipeline/gather.js';
 
@@ -59,8 +59,6 @@ export interface ReviewRun {
   comments: ReviewCommentInput[];
 }
 
-const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
-
 /** Runs one review end to end. Resolves with the report; never rejects. */
 export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   const now = options.now ?? Date.now;
@@ -78,17 +76,8 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   let filesRead = 0;
 
   const report = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}): ReviewReport => ({
-    status,
-    findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-    commentsPosted: 0,
-    filesReviewed: 0,
-    filesSkipped: 0,
-    tokens: { ...ledger.usage },
-    costUsd: round(ledger.costUsd),
-    durationMs: Math.max(0, Math.round(now() - started)),
+    ...blankReport(status, ledger, now() - started),
     ...checkRun.fields(),
-    findingList: [],
-    skippedFiles: [],
     ...(dryRun ? { dryRun } : {}),
     ...(ledger.model ? { model: ledger.model } : {}),
     ...(ledger.turns > 0 ? { turns: ledger.turns, toolCalls: ledger.toolCalls, filesRead } : {}),
