@@ -93,6 +93,14 @@ const checkSuitePayload = z.object({
 const isBot = (u: z.infer<typeof user>) => u.type === 'Bot' || u.login.endsWith('[bot]');
 const actor = (u: z.infer<typeof user>) => ({ login: u.login, bot: isBot(u) });
 
+/** What Kritik reads of a comment, in conversation and review-thread events alike. */
+const commentFields = (c: z.infer<typeof comment>) => ({
+  commentId: c.id,
+  body: c.body ?? '',
+  author: actor(c.user),
+  maintainer: MAINTAINERS.has(c.author_association ?? ''),
+});
+
 function parse<T extends z.ZodType>(schema: T, event: string, payload: unknown): z.output<T> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
@@ -142,10 +150,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
           open: p.issue.state === 'open',
           ...(p.installation ? { installationId: p.installation.id } : {}),
         },
-        commentId: p.comment.id,
-        body: p.comment.body ?? '',
-        author: actor(p.comment.user),
-        maintainer: MAINTAINERS.has(p.comment.author_association ?? ''),
+        ...commentFields(p.comment),
       };
     }
     case 'pull_request_review_comment': {
@@ -161,10 +166,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
           headSha: p.pull_request.head.sha,
           ...(p.installation ? { installationId: p.installation.id } : {}),
         },
-        commentId: p.comment.id,
-        body: p.comment.body ?? '',
-        author: actor(p.comment.user),
-        maintainer: MAINTAINERS.has(p.comment.author_association ?? ''),
+        ...commentFields(p.comment),
       };
     }
     case 'check_run':
