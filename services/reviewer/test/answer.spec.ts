@@ -1,8 +1,11 @@
 // Conversations: a reply to Kritik in a finding's thread is answered in that same thread, by a
 // run of the engine with trigger `answer`, with the finding, the code around its line and the
 // thread so far in the prompt; hostile and huge comments stay data and stay bounded.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeAnthropic } from '@kritik/testing';
-import { ANSWER_PROMPT, answerMarker, MAX_COMMENT_CHARS } from '../src/review/answer.js';
+import { ANSWER_PROMPT, ANSWER_TOOL_NAME, answerMarker, MAX_COMMENT_CHARS } from '../src/review/answer.js';
 import { type Finding, Harness, HEAD_SHA, REPO, toolReply } from './harness.js';
 
 const CODE = ['package src', '', 'func A() {', '\tignore(err)', '}', ''].join('\n');
@@ -14,6 +17,8 @@ const FILE = {
     .map((l) => `+${l}`)
     .join('\n')}`,
 };
+/** The model's answer, given with the answer tool. */
+const said = (answer: string) => FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer });
 const FINDING: Finding = { path: 'src/a.go', line: 4, severity: 'major', title: 'Error ignored', body: 'Handle err.' };
 
 describe('answers in a thread', () => {
@@ -50,7 +55,7 @@ describe('answers in a thread', () => {
   }
 
   async function answer(commentId: number, text: string) {
-    h.anthropic.script(FakeAnthropic.text(text));
+    h.anthropic.script(said(text));
     const reviewId = `answer${String(++n).padStart(4, '0')}`;
     const run = await h.review({
       source: { trigger: 'answer', reviewId, thread: { kind: 'review-comment', commentId } },
@@ -69,7 +74,7 @@ describe('answers in a thread', () => {
     expect(posted.in_reply_to_id).toBe(thread()[0]!.id);
     expect(posted.user.login).toBe('kritik-test[bot]');
     expect(posted.body).toBe(`It can: \`ignore\` drops the error of the call above.\n\n${answerMarker(reviewId)}`);
-    expect(request.system).toBe(ANSWER_PROMPT);
+    expect(request.system).toEqual([{ type: 'text', text: ANSWER_PROMPT }]);
     const prompt = JSON.stringify(request.messages);
     expect(prompt).toContain('Error ignored');
     expect(prompt).toContain('4> \\tignore(err)');
@@ -104,7 +109,7 @@ describe('answers in a thread', () => {
     const asked = await reply('@kritik-test really?');
     const { reviewId } = await answer(asked, 'Really.');
 
-    h.anthropic.script(FakeAnthropic.text('Really, again.'));
+    h.anthropic.script(said('Really, again.'));
     const again = await h.review({
       source: { trigger: 'answer', reviewId, thread: { kind: 'review-comment', commentId: asked } },
     });
@@ -132,7 +137,7 @@ describe('answers in a thread', () => {
 
   it('answers `@kritik ask` in the pull request conversation', async () => {
     const asked = h.github.addIssueComment(REPO.owner, REPO.name, 7, '@kritik-test ask why retry only twice?', 'alice');
-    h.anthropic.script(FakeAnthropic.text('Two retries bound the latency.'));
+    h.anthropic.script(said('Two retries bound the latency.'));
 
     const { report } = await h.review({
       source: { trigger: 'answer', reviewId: 'askanswer01', thread: { kind: 'issue-comment', commentId: asked.id } },
@@ -142,6 +147,31 @@ describe('answers in a thread', () => {
     const comments = h.github.issueComments(REPO.owner, REPO.name, 7);
     expect(comments.at(-1)!.body).toContain('Two retries bound the latency.');
     expect(JSON.stringify(h.anthropic.messageRequests().at(-1)!.messages)).toContain('why retry only twice?');
+  });
+
+  it('reads the repository with the review tools before answering when it has a checkout', async () => {
+    const repoDir = mkdtempSync(join(tmpdir(), 'kritik-answer-'));
+    try {
+      mkdirSync(join(repoDir, 'src'));
+      writeFileSync(join(repoDir, 'src', 'caller.go'), 'package src\n// Caller checks the error of A.\n');
+      const asked = await reply('@kritik-test the caller checks it, see src/caller.go');
+      h.anthropic.script(
+        FakeAnthropic.toolUse('read_file', { path: 'src/caller.go' }),
+        said('Right: the caller checks it.'),
+      );
+
+      const { report } = await h.review({
+        repoDir,
+        source: { trigger: 'answer', reviewId: 'answertools1', thread: { kind: 'review-comment', commentId: asked } },
+      });
+
+      expect(report).toMatchObject({ status: 'posted' });
+      const [, second] = h.anthropic.messageRequests().slice(-2);
+      expect(JSON.stringify(second!.messages)).toContain('Caller checks the error of A.');
+      expect(thread().at(-1)!.body).toContain('Right: the caller checks it.');
+    } finally {
+      rmSync(repoDir, { recursive: true, force: true });
+    }
   });
 
   it('answers at the head the review saw, reading the code there', async () => {

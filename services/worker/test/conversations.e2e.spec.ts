@@ -111,7 +111,9 @@ describe('worker conversations', () => {
     const [finding] = fakes.github.reviewComments(OWNER, REPO, review.pr);
     const runsBefore = fakes.github.checkRuns(OWNER, REPO, review.headSha).length;
     const asked = await replyTo(review.pr, finding!.id, '@kritik-test is this really reachable from the handler?');
-    fakes.anthropic.script(FakeAnthropic.text('Yes: the handler calls it on every retry.'));
+    fakes.anthropic.script(
+      FakeAnthropic.toolUse('submit_answer', { answer: 'Yes: the handler calls it on every retry.' }),
+    );
 
     const answer = {
       ...review,
