@@ -1239,6 +1239,8 @@ export class FakeGitHub extends HttpFake {
         );
       if (!pull) return fail('NOT_FOUND', `Could not resolve to a PullRequest with the number of ${variables.number}.`);
       const all = this.threadsOf(pull);
+      // The query's `comments(first: N)` (a literal: Kritik asks for the first comment only).
+      const commentsFirst = Math.min(100, Number(/comments\s*\(\s*first\s*:\s*(\d+)/.exec(query)?.[1] ?? 100));
       const first = Math.min(100, Number(variables.first ?? 100));
       const start = variables.after ? Number(Buffer.from(String(variables.after), 'base64').toString()) : 0;
       const page = all.slice(start, start + first);
@@ -1264,7 +1266,7 @@ export class FakeGitHub extends HttpFake {
                     resolvedBy: t.resolvedBy ? { login: t.resolvedBy } : null,
                     comments: {
                       totalCount: t.comments.length,
-                      nodes: t.comments.slice(0, 100).map((c) => ({
+                      nodes: t.comments.slice(0, commentsFirst).map((c) => ({
                         id: c.node_id,
                         databaseId: c.id,
                         body: c.body,

@@ -7,6 +7,7 @@ import {
   COMMANDS_QUEUE,
   type CommandJob,
   commandJobSchema,
+  isConversationCommand,
   isSwitchCommand,
   repoFullName,
 } from '@kritik/core';
@@ -20,7 +21,7 @@ import type { CommandSettings, WorkerConfig } from '../config/worker.config.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
 import { type CommandEnd, CommandService } from './command.service.js';
-import { judgeFailure } from './command-failure.js';
+import { CommandFailure, judgeFailure } from './command-failure.js';
 
 export class CommandsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -55,6 +56,9 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
     });
     const context = { nonce: command.deliveryId ?? String(job.id), retried: attempt > 1, log };
     try {
+      if (isConversationCommand(command.command))
+        // Questions run as review Jobs (trigger `answer`); one here was queued by mistake.
+        throw new CommandFailure('invalid', `${command.command} is answered by a review Job, not as a command`);
       await this.commands.acknowledge(command, context);
       const end: CommandEnd = isSwitchCommand(command.command)
         ? { outcome: 'acknowledged' }
