@@ -93,6 +93,17 @@ const checkSuitePayload = z.object({
 const isBot = (u: z.infer<typeof user>) => u.type === 'Bot' || u.login.endsWith('[bot]');
 const actor = (u: z.infer<typeof user>) => ({ login: u.login, bot: isBot(u) });
 
+/** The pull request a delivery is about: repository, number and the installation that sent it. */
+const pullRequestRef = (
+  p: { repository: z.infer<typeof repository>; installation?: z.infer<typeof installation> },
+  number: number,
+) => ({
+  platform: 'github' as const,
+  repo: { owner: p.repository.owner.login, name: p.repository.name },
+  number,
+  ...(p.installation ? { installationId: p.installation.id } : {}),
+});
+
 /** What Kritik reads of a comment, in conversation and review-thread events alike. */
 const commentFields = (c: z.infer<typeof comment>) => ({
   commentId: c.id,
@@ -143,13 +154,7 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
       return {
         type: 'comment',
         created: p.action === 'created',
-        pullRequest: {
-          platform: 'github',
-          repo: { owner: p.repository.owner.login, name: p.repository.name },
-          number: p.issue.number,
-          open: p.issue.state === 'open',
-          ...(p.installation ? { installationId: p.installation.id } : {}),
-        },
+        pullRequest: { ...pullRequestRef(p, p.issue.number), open: p.issue.state === 'open' },
         ...commentFields(p.comment),
       };
     }
@@ -159,12 +164,9 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
         type: 'review-comment',
         created: p.action === 'created',
         pullRequest: {
-          platform: 'github',
-          repo: { owner: p.repository.owner.login, name: p.repository.name },
-          number: p.pull_request.number,
+          ...pullRequestRef(p, p.pull_request.number),
           open: p.pull_request.state === 'open',
           headSha: p.pull_request.head.sha,
-          ...(p.installation ? { installationId: p.installation.id } : {}),
         },
         ...commentFields(p.comment),
       };
@@ -190,12 +192,9 @@ export function fromGitHub(event: string, payload: unknown): IntakeEvent {
       return {
         type: 'rerun',
         pullRequest: {
-          platform: 'github',
-          repo: { owner: p.repository.owner.login, name: p.repository.name },
-          number: pr.number,
+          ...pullRequestRef(p, pr.number),
           headSha: pr.head.sha,
           ...(pr.base?.sha ? { baseSha: pr.base.sha } : {}),
-          ...(p.installation ? { installationId: p.installation.id } : {}),
         },
         sender: actor(p.sender),
       };
