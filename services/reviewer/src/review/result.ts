@@ -88,5 +88,7 @@ export function compactResult(result: ReviewResult): string {
     r = { ...r, reason: room > 0 ? `${reason}…` : undefined };
   }
   if (!fits(r)) r = { ...r, reviewUrl: undefined };
+  // Dismissals last: each one dropped is only learned later (the next review sees it again).
+  while (!fits(r) && r.dismissed && r.dismissed.length > 0) r = { ...r, dismissed: r.dismissed.slice(0, -1) };
   return JSON.stringify(r);
 }
