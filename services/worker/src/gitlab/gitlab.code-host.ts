@@ -107,6 +107,9 @@ export class GitLabCodeHost implements CodeHost {
     return { id: note.id, url: this.noteUrl(command, note.id) };
   }
 
+  /** GitLab commands are acknowledged by their answer alone: no award emoji yet. */
+  async react(): Promise<void> {}
+
   async findComment(command: CommandJob, marker: string): Promise<PostedComment | undefined> {
     const self = await this.botLogin();
     for (let page = 1; page <= MAX_NOTE_PAGES; page++) {
