@@ -263,7 +263,7 @@ describe('the backend process', () => {
   it('refuses to start with GitLab configured but no GitLab webhook secret, naming the variable', () => {
     const sut = start({ GITLAB_URL: 'https://gitlab.example.com', GITHUB_WEBHOOK_SECRET: 'set' });
 
-    expect(sut.status).toBe(1);
+    expect(sut.status).toBe(2);
     const fatal = JSON.parse(sut.stdout.trim().split('\n').at(-1)!);
     expect(fatal.problems).toEqual([
       { source: 'GITLAB_WEBHOOK_SECRET', message: 'is required when GitLab is configured (GITLAB_URL is set)' },
@@ -273,7 +273,7 @@ describe('the backend process', () => {
   it('refuses to start with no code host at all', () => {
     const sut = start({});
 
-    expect(sut.status).toBe(1);
+    expect(sut.status).toBe(2);
     expect(JSON.parse(sut.stdout.trim().split('\n').at(-1)!).problems).toEqual([
       { source: 'GITHUB_WEBHOOK_SECRET', message: expect.stringContaining('GITLAB_WEBHOOK_SECRET') },
     ]);
