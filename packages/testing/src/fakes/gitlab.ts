@@ -435,6 +435,7 @@ export class FakeGitLab extends HttpFake {
       ),
     );
     this.endpoint('POST', `${mr}/notes`, (c) => this.createNote(c));
+    this.endpoint('PUT', `${mr}/notes/{note_id}`, (c) => this.editNote(c));
     this.endpoint('GET', `${project}/repository/files/{file_path}/raw`, (c) => this.rawFile(c));
     this.endpoint('GET', `${project}/repository/archive.tar.gz`, (c) => this.archive(c));
     this.endpoint('GET', `${project}/repository/compare`, (c) => this.compare(c));
@@ -565,6 +566,19 @@ export class FakeGitLab extends HttpFake {
     const note = this.noteJson(c, mr, body, null);
     mr.discussions.push({ id: randomBytes(20).toString('hex'), individual_note: true, notes: [note] });
     return { status: 201, body: note };
+  }
+
+  /** GitLab lets only a note's author edit its body; the note keeps its id and place. */
+  private editNote(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const body = field(c, 'body');
+    if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
+    const note = mr.discussions.flatMap((d) => d.notes).find((n) => String(n.id) === c.params.note_id);
+    if (!note) return message(404, '404 Not found');
+    if (note.author.username !== c.grant.username) return message(403, '403 Forbidden');
+    note.body = body;
+    note.updated_at = now();
+    return { status: 200, body: note };
   }
 
   private createDiscussion(c: Ctx): FakeReply {

@@ -95,13 +95,10 @@ export interface ReviewThread {
 }
 
 /**
- * The conversation operations: editing Kritik's summary in place, answering in a review thread,
- * resolving threads. A host without them reviews as before: a new summary per push, no tidying,
- * no answers.
+ * The conversation operations: answering in a review thread, resolving threads. A host without
+ * them reviews without tidying and skips answers.
  */
 export interface ConversationPort {
-  /** Replaces the body of a summary Kritik posted. */
-  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void>;
   listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]>;
   /** Posts a reply in the thread of a review comment. */
   replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void>;
@@ -124,6 +121,11 @@ export interface CodeHost {
   readonly name: string;
   /** Conversations on the pull request, when this host supports them. */
   readonly conversations?: ConversationPort;
+  /**
+   * Replaces the body of a summary Kritik posted (a GitHub review, a GitLab note); a host without
+   * it gets a new summary on each push.
+   */
+  updateReview?(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void>;
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
   pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges>;
   /**

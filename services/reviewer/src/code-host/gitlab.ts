@@ -381,6 +381,12 @@ export class GitLabHost implements CodeHost {
     });
   }
 
+  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void> {
+    return call(`PUT note ${reviewId} on !${pr}`, async () => {
+      await this.api.MergeRequestNotes.edit(projectPath(repo), pr, reviewId, { body });
+    });
+  }
+
   /** The `kritik` commit status running; one the worker already moved to running is left as it is. */
   createCheck(repo: RepoRef, headSha: string, output: CheckRunOutput): Promise<number> {
     return call('POST commit status', async () => {

@@ -205,12 +205,13 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
     });
     const target = gathered.target;
     let tidied: Tidied | undefined;
-    // A host without conversations reviews as before: nothing to tidy, a new summary per push.
+    // A host without conversations has nothing to tidy.
     if (target && gh?.conversations && !dryRun && !outcome.failure) {
       tidied = await tidyThreads(gh.conversations, target, progress);
       outcome.notes.push(...tidied.notes);
-      if (target.summary) outcome.notes.push(`Summary updated in place for \`${target.headSha.slice(0, 7)}\`.`);
     }
+    if (target?.summary && !dryRun && !outcome.failure)
+      outcome.notes.push(`Summary updated in place for \`${target.headSha.slice(0, 7)}\`.`);
     const markers = target ? summaryMarkers(target) : [];
     let markdown = renderBody(outcome, ledger.usage, ledger.costUsd, markers);
     let comments = inlineComments(outcome.findings);

@@ -165,7 +165,7 @@ export async function gatherPull(
   const previous = ours.map((r) => ({ review: r, marker: parseReviewMarker(r.body) })).filter((x) => x.marker);
   const sameHead = previous.findLast((x) => x.marker!.head === headSha);
   // Edited in place where the host can; elsewhere each push posts its own summary, as before.
-  const summary = gh.conversations ? ours.find((r) => isSummaryBody(r.body)) : undefined;
+  const summary = gh.updateReview ? ours.find((r) => isSummaryBody(r.body)) : undefined;
   // Only a maintainer's `full review` (the backend checks who asked) pays for a head again.
   const full = source.trigger === 'full_review';
   if (sameHead && !dryRun && !full) {

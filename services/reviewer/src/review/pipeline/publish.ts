@@ -126,7 +126,8 @@ export async function post(
 ): Promise<Posted> {
   const inline = outcome.findings.filter((f) => f.inline);
   const comments = inlineComments(inline);
-  const summary = gh.conversations && target.summary ? { ...target.summary, port: gh.conversations } : undefined;
+  const edit = gh.updateReview?.bind(gh);
+  const summary = edit && target.summary ? { ...target.summary, edit } : undefined;
   progress(`posting the review: ${comments.length} inline comment(s)${summary ? ', summary edited in place' : ''}`);
   let note: string | undefined;
   let body = '';
@@ -170,7 +171,7 @@ export async function post(
     });
     placed = comments.filter((_, i) => !posted.refused.has(i));
   } else render(new Set());
-  await summary.port.updateReview(target.repo, target.number, summary.id, body);
+  await summary.edit(target.repo, target.number, summary.id, body);
   return { htmlUrl: summary.htmlUrl, commentsPosted: placed.length, body, comments: placed };
 }
 
