@@ -284,6 +284,19 @@ describe('review on GitLab', () => {
     expect(h.gitlab.discussions(PROJECT, IID).map((d) => d.notes[0]!.position?.new_path)).toEqual(['a.go', 'b.go']);
   });
 
+  it('skips an answer visibly, with no model call and nothing posted: GitLab has no conversations yet', async () => {
+    h.mergeRequest([go]);
+
+    const { report } = await h.review({
+      source: { trigger: 'answer', thread: { kind: 'issue-comment', commentId: 99 } },
+    });
+
+    expect(report).toMatchObject({ status: 'skipped', reason: 'GitLab conversations are not supported' });
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
+    expect(h.gitlab.notes(PROJECT, IID)).toEqual([]);
+    expect(h.gitlab.statuses(PROJECT, HEAD_SHA)).toEqual([]);
+  });
+
   it('skips a head its own bot user already reviewed', async () => {
     h.mergeRequest([go]);
     h.anthropic.script(toolReply('first', []));
