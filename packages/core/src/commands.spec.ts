@@ -25,8 +25,16 @@ describe(parseCommand.name, () => {
     expect(parseCommand('@kritikal review and ops@kritik review', 'kritik')).toBeUndefined();
   });
 
-  it('ignores unknown commands', () => {
-    expect(parseCommand('@kritik approve', 'kritik')).toBeUndefined();
+  it('answers an unknown command with help, and a bare mention with nothing', () => {
+    expect(
+      ['@kritik approve', 'thanks @kritik', '@kritik pause', '@kritik RESUME'].map((b) => parseCommand(b, 'kritik')),
+    ).toEqual(['help', undefined, 'pause', 'resume']);
+  });
+
+  it('reads only the start of a huge comment', () => {
+    const huge = `${'x'.repeat(20_000)}\n@kritik review`;
+    expect(parseCommand(huge, 'kritik')).toBeUndefined();
+    expect(parseCommand(`@kritik review\n${'\u202e<!--'.repeat(50_000)}`, 'kritik')).toBe('review');
   });
 });
 
@@ -36,6 +44,8 @@ describe(helpReply.name, () => {
     expect(sut).toContain('`@reviewbot review`');
     expect(sut).toContain('`@reviewbot help`');
     expect(sut).toContain('`@reviewbot full review`');
+    expect(sut).toContain('`@reviewbot pause`');
+    expect(sut).toContain('`@reviewbot resume`');
     expect(sut).toContain('`needs-review`');
   });
 });

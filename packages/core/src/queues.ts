@@ -39,6 +39,14 @@ export const redisKeys = {
   prUserCommands: (repo: string, pr: number, user: string) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands:${user}`,
   /** Every user's comment commands on one pull request (the per-PR limit). */
   prCommands: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:commands`,
+  /** A repository's learned rules: hash of fingerprint to its rule and when it was learned. */
+  repoRules: (repo: string) => `${KEY_PREFIX}:repo:${repo}:rules`,
+  /** The same fingerprints by time learned (sorted set), newest kept. */
+  repoRulesByTime: (repo: string) => `${KEY_PREFIX}:repo:${repo}:rules:by-time`,
+  /** A repository's acceptance counts (hash: `resolved` by a later push, `dismissed` by the team). */
+  repoAcceptance: (repo: string) => `${KEY_PREFIX}:repo:${repo}:acceptance`,
+  /** Set while automatic reviews of a pull request are paused (`@<bot> pause`); holds who paused it. */
+  prPaused: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:paused`,
   /** The model gateway's grant of one review (hash: token digest, ceilings, spend). */
   gatewayGrant: (reviewId: string) => `${KEY_PREFIX}:gateway:review:${reviewId}`,
   /** The review a gateway token belongs to, by the token's SHA-256. */

@@ -21,13 +21,24 @@ export const TRIGGERS = [
   'comment',
   /** `@<bot> full review`: the whole pull request again, even at a head already reviewed. */
   'full_review',
+  /** GitHub's "Re-run" on Kritik's check run or its check suite. */
+  'rerequested',
+  /** A reply to Kritik in a review thread, or `@<bot> ask`: answered in that thread, not reviewed. */
+  'answer',
   'cli',
 ] as const;
 export const triggerSchema = z.enum(TRIGGERS);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-/** Reviews asked for in a comment: each is its own review (the comment is the nonce of its id). */
-export const isCommentTrigger = (t: Trigger) => t === 'comment' || t === 'full_review';
+/**
+ * Reviews a person asked for (a comment command, a check run's Re-run): each is its own review (the
+ * delivery is the nonce of its id), so asking again after a failed review at a head is heard.
+ */
+export const isCommentTrigger = (t: Trigger) =>
+  t === 'comment' || t === 'full_review' || t === 'rerequested' || t === 'answer';
+
+/** An answer is a conversation, not a review of the head: it has no check run to show or end. */
+export const hasCheckRun = (t: Trigger) => t !== 'answer';
 
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit SHA');
 
@@ -38,6 +49,9 @@ export const repoRefSchema = z.object({
 export type RepoRef = z.infer<typeof repoRefSchema>;
 
 export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
+
+/** The longest learned rule: one line a prompt and a footer can carry. */
+export const MAX_RULE_CHARS = 200;
 
 /** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
 export const reviewRequestSchema = z.object({
@@ -53,6 +67,13 @@ export const reviewRequestSchema = z.object({
   /** Who asked (comment commands) or who opened the pull request. */
   sender: z.string().optional(),
   enqueuedAt: z.string().datetime(),
+  /**
+   * The comment an `answer` replies to: a review comment (the answer goes into its thread) or a
+   * pull request comment (`@<bot> ask`, answered in the conversation). Only with trigger `answer`.
+   */
+  thread: z
+    .object({ kind: z.enum(['review-comment', 'issue-comment']), commentId: z.number().int().positive() })
+    .optional(),
   /**
    * The review's check run, created queued by the worker when it accepted the review and kept
    * with the queue entry, so deferrals and retries reuse it; the reviewer moves it on.
@@ -87,6 +108,14 @@ export const reviewPayloadSchema = reviewRequestSchema.extend({
   reviewDrafts: z.boolean().optional(),
   /** What the matching ReviewPolicies decide; the reviewer layers the repository's `.kritik.yaml` under it. */
   policy: z.lazy(() => policyLayerSchema).optional(),
+  /** What the repository's team dismissed before: never raised again, and the rules in the prompt. */
+  learned: z
+    .object({
+      fingerprints: z.array(z.string().regex(/^[0-9a-f]{16}$/)).max(1_000),
+      /** Newest first, capped. */
+      rules: z.array(z.string().max(MAX_RULE_CHARS)).max(20),
+    })
+    .optional(),
 });
 export type ReviewPayload = z.infer<typeof reviewPayloadSchema>;
 
@@ -126,6 +155,19 @@ export const tokenUsageSchema = z.object({
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 export const emptyUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 
+/**
+ * A finding a team dismissed (a 👎 on it, `@<bot> ignore [reason]` in its thread, or its thread
+ * resolved by a person while its code stayed): its fingerprint, and a short rule for later prompts.
+ */
+export const dismissalSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+  rule: z.string().min(1).max(MAX_RULE_CHARS),
+});
+export type Dismissal = z.infer<typeof dismissalSchema>;
+
+/** Most dismissals one result reports, so the result keeps within the termination message. */
+export const MAX_DISMISSALS_PER_RESULT = 10;
+
 /** The compact result a reviewer reports (termination message, last stdout line). */
 export const reviewResultSchema = z.object({
   status: reviewOutcomeSchema,
@@ -145,6 +187,10 @@ export const reviewResultSchema = z.object({
   fallback: z
     .object({ from: z.string().max(200), to: z.string().max(200), calls: z.number().int().positive() })
     .optional(),
+  /** Kritik's earlier threads this review resolved because a push changed their code. */
+  threadsResolved: z.number().int().nonnegative().optional(),
+  /** Findings the team dismissed, seen by this review, for the repository's learned rules. */
+  dismissed: z.array(dismissalSchema).max(MAX_DISMISSALS_PER_RESULT).optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

@@ -3,6 +3,7 @@
 export * from './boot.js';
 export * from './config.js';
 export * from './health.module.js';
+export * from './learned-rules.store.js';
 export * from './listen.js';
 export * from './logger.js';
 export * from './metrics.module.js';

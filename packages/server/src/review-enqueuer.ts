@@ -72,8 +72,12 @@ export class ReviewEnqueuer {
     private readonly options: ReviewEnqueuerOptions,
   ) {}
 
-  static dedupeId(job: Pick<ReviewRequest, 'platform' | 'repo' | 'pr'>) {
-    return prDedupeId(job.platform, repoFullName(job.repo).toLowerCase(), job.pr);
+  static dedupeId(
+    job: Pick<ReviewRequest, 'platform' | 'repo' | 'pr'> & Partial<Pick<ReviewRequest, 'trigger' | 'reviewId'>>,
+  ) {
+    const pr = prDedupeId(job.platform, repoFullName(job.repo).toLowerCase(), job.pr);
+    // An answer never coalesces with the PR's reviews: neither may replace the other.
+    return job.trigger === 'answer' ? `${pr}:answer:${job.reviewId}` : pr;
   }
 
   /** The PR's queue slot. Key names follow BullMQ 6's deduplication: `<queue>:de:<id>` and `<queue>:dn:<id>`. */

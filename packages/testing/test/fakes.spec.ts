@@ -256,6 +256,77 @@ describe(FakeGitHub.name, () => {
     return files.map((f) => f.filename);
   }
 
+  describe('review threads over GraphQL', () => {
+    const threads = `query($owner: String!, $name: String!, $number: Int!) {
+      repository(owner: $owner, name: $name) { pullRequest(number: $number) {
+        reviewThreads(first: 100) { nodes { id isResolved isOutdated comments(first: 1) { nodes { databaseId author { login } } } } }
+      } } }`;
+    const resolve =
+      'mutation($threadId: ID!) { resolveReviewThread(input: { threadId: $threadId }) { thread { id } } }';
+
+    it('lists threads with their replies and resolves one, as @octokit/graphql reads it', async () => {
+      const { data } = await octokit.rest.pulls.createReview({
+        ...pr,
+        event: 'COMMENT',
+        comments: [{ path: 'src/a.ts', line: 2, side: 'RIGHT', body: 'first' }],
+      });
+      const [root] = sut.reviewComments('acme', 'api', 7);
+      await octokit.rest.pulls.createReplyForReviewComment({ ...pr, comment_id: root!.id, body: 'reply' });
+
+      const listed = await octokit.graphql<{
+        repository: { pullRequest: { reviewThreads: { nodes: { id: string }[] } } };
+      }>(threads, { owner: 'acme', name: 'api', number: 7 });
+      const [thread] = listed.repository.pullRequest.reviewThreads.nodes;
+      await octokit.graphql(resolve, { threadId: thread!.id });
+
+      expect(data.id).toBeGreaterThan(0);
+      expect(thread).toMatchObject({
+        isResolved: false,
+        isOutdated: false,
+        comments: { nodes: [{ databaseId: root!.id }] },
+      });
+      expect(sut.reviewThreads('acme', 'api', 7)).toEqual([
+        expect.objectContaining({
+          isResolved: true,
+          resolvedBy: 'octocat',
+          comments: [expect.anything(), expect.anything()],
+        }),
+      ]);
+    });
+
+    it('answers errors the way GitHub does: HTTP 200 with `errors`, NOT_FOUND and FORBIDDEN', async () => {
+      sut.addToken('ghs_read_only', { permissions: { pull_requests: 'read' } });
+      const reader = new Octokit({ auth: 'ghs_read_only', baseUrl: sut.url });
+      await octokit.rest.pulls.createReview({
+        ...pr,
+        event: 'COMMENT',
+        comments: [{ path: 'src/a.ts', line: 2, side: 'RIGHT', body: 'first' }],
+      });
+      const [thread] = sut.reviewThreads('acme', 'api', 7);
+
+      const missing = await rejection(octokit.graphql(threads, { owner: 'acme', name: 'nope', number: 7 }));
+      const forbidden = await rejection(reader.graphql(resolve, { threadId: thread!.id }));
+      const unknown = await rejection(octokit.graphql(resolve, { threadId: 'PRRT_999999' }));
+
+      expect((missing as { errors?: { type: string }[] }).errors?.[0]?.type).toBe('NOT_FOUND');
+      expect((forbidden as { errors?: { type: string }[] }).errors?.[0]?.type).toBe('FORBIDDEN');
+      expect((unknown as { errors?: { type: string }[] }).errors?.[0]?.type).toBe('NOT_FOUND');
+      expect(sut.reviewThreads('acme', 'api', 7)[0]!.isResolved).toBe(false);
+    });
+
+    it('marks a thread outdated once a push changes its line', async () => {
+      await octokit.rest.pulls.createReview({
+        ...pr,
+        event: 'COMMENT',
+        comments: [{ path: 'src/a.ts', line: 2, side: 'RIGHT', body: 'first' }],
+      });
+      sut.pushHead('acme', 'api', 7, 'd'.repeat(40), [
+        { filename: 'src/a.ts', patch: '@@ -1,3 +1,4 @@\n line1\n-old2\n+changed2\n+new3\n line3' },
+      ]);
+      expect(sut.reviewThreads('acme', 'api', 7)[0]).toMatchObject({ isOutdated: true, line: null });
+    });
+  });
+
   it('serves a tarball through a redirect to a tokened download, topped by owner-repo-sha', async () => {
     sut.setFiles('acme', 'api', 'feature', { 'src/a.ts': 'export const a = 1;\n' });
 

@@ -171,6 +171,21 @@ describe(FakeGitLab.name, () => {
     expect(sut.summaryNotes(PROJECT, 12)[0]?.author.username).toBe(sut.user);
   });
 
+  it("edits a note's body in place for its author only, and answers 404 for an unknown note", async () => {
+    const note = await api.MergeRequestNotes.create(PROJECT, 12, 'Summary v1');
+    sut.addToken('someone-else', { username: 'mallory' });
+    const other = new Gitlab({ host: sut.url, token: 'someone-else' });
+
+    const edited = await api.MergeRequestNotes.edit(PROJECT, 12, note.id, { body: 'Summary v2' });
+    const refused = await failure(other.MergeRequestNotes.edit(PROJECT, 12, note.id, { body: 'hijacked' }));
+    const missing = await failure(api.MergeRequestNotes.edit(PROJECT, 12, note.id + 999, { body: 'x' }));
+
+    expect(edited).toMatchObject({ id: note.id, body: 'Summary v2' });
+    expect(refused.status).toBe(403);
+    expect(missing.status).toBe(404);
+    expect(sut.summaryNotes(PROJECT, 12).map((n) => [n.id, n.body])).toEqual([[note.id, 'Summary v2']]);
+  });
+
   it('moves a commit status pending → running → success and refuses running → pending', async () => {
     await api.Commits.editStatus(PROJECT, HEAD, 'pending', { name: 'kritik', description: 'queued' });
     await api.Commits.editStatus(PROJECT, HEAD, 'running', { name: 'kritik' });

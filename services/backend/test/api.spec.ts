@@ -1,5 +1,5 @@
 // The reviews API, probes and metrics over real HTTP against a real Redis.
-import { ReviewStore } from '@kritik/server';
+import { LearnedRulesStore, ReviewStore } from '@kritik/server';
 import { postedResult } from '@kritik/testing';
 import { ReviewsController } from '../src/reviews/reviews.controller.js';
 import { API_TOKEN, type BackendHarness, fixture, reviewRequest as job, startBackend } from './backend.harness.js';
@@ -114,5 +114,54 @@ describe('probes and metrics', () => {
     expect(text).toMatch(/^kritik_webhook_handling_duration_seconds_count\{service="backend",outcome="queued"\} 1$/m);
     expect(text).toMatch(/^kritik_queue_jobs\{queue="reviews",state="delayed",service="backend"\} 1$/m);
     expect(text).toMatch(/^kritik_process_resident_memory_bytes\{service="backend"\} \d+/m);
+  });
+});
+
+describe('learned rules API', () => {
+  let sut: BackendHarness;
+  let store: LearnedRulesStore;
+  const repo = { owner: 'acme', name: 'api' };
+
+  beforeAll(async () => {
+    sut = await startBackend();
+    store = new LearnedRulesStore(sut.client);
+  });
+  afterAll(() => sut?.stop());
+  beforeEach(() => sut.client.flushall());
+
+  const del = (path: string, headers: Record<string, string> = auth) =>
+    fetch(`${sut.url}${path}`, { method: 'DELETE', headers });
+
+  it('lists a repository’s rules newest first with its acceptance, and removes one', async () => {
+    await store.record(
+      repo,
+      [{ fingerprint: '0123456789abcdef', rule: 'Error ignored (in src/a.go)' }],
+      new Date(1_000),
+    );
+    await store.record(
+      repo,
+      [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.go) — intended' }],
+      new Date(2_000),
+    );
+    await store.addResolved(repo, 2);
+
+    const listed = await sut.get('/api/repos/acme/api/rules', auth);
+    const removed = await del('/api/repos/acme/api/rules/0123456789abcdef');
+    const again = await del('/api/repos/acme/api/rules/0123456789abcdef');
+
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({
+      repo: 'acme/api',
+      rules: [{ fingerprint: 'fedcba9876543210' }, { fingerprint: '0123456789abcdef' }],
+      acceptance: { resolved: 2, dismissed: 2, rate: 0.5 },
+    });
+    expect([removed.status, again.status]).toEqual([204, 404]);
+    expect((await store.learnedFor(repo)).fingerprints).toEqual(['fedcba9876543210']);
+  });
+
+  it('refuses a request without the token, and malformed names with 400', async () => {
+    expect((await sut.get('/api/repos/acme/api/rules')).status).toBe(401);
+    expect((await del('/api/repos/acme/api/rules/not-a-fingerprint')).status).toBe(400);
+    expect((await sut.get('/api/repos/acme/a%20b/rules', auth)).status).toBe(400);
   });
 });

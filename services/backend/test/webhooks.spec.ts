@@ -247,6 +247,94 @@ describe(WebhooksController.name, () => {
     expect(await sut.reviews.count()).toBe(0);
   });
 
+  describe('conversations', () => {
+    it('queues an answer in the thread for a reply that mentions @kritik, beside the waiting review', async () => {
+      const opened = await sut.post('pull_request', fixture('pull_request.opened'));
+      const reply = await sut.post('pull_request_review_comment', fixture('pull_request_review_comment.created'), {
+        deliveryId: 'thread-1',
+      });
+
+      expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+      expect(reply.body.reviewId).toBe(reviewIdFor('github', repo, 42, HEAD, 'thread-1'));
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      const answer = queued.find((j) => j.data.trigger === 'answer')!;
+      expect(reviewRequestSchema.parse(answer.data)).toMatchObject({
+        headSha: HEAD,
+        sender: 'bob',
+        thread: { kind: 'review-comment', commentId: 2490000101 },
+      });
+      // The push's review keeps its place: an answer never replaces a review.
+      expect(queued.map((j) => j.id).sort()).toEqual([opened.body.reviewId, reply.body.reviewId].sort());
+    });
+
+    it('counts questions against the same per-user limit as commands', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const statuses = [];
+      for (let i = 1; i <= 6; i++)
+        statuses.push((await sut.post('pull_request_review_comment', payload, { deliveryId: `q-${i}` })).body);
+      expect(statuses.slice(0, 5).map((b) => b.status)).toEqual(Array(5).fill('queued'));
+      expect(statuses[5]).toEqual({
+        status: 'ignored',
+        reason: 'user bob gave too many commands on this pull request',
+      });
+    });
+
+    it('bounds a huge or malformed thread comment: a clear 400 for the wrong shape, the start read of a huge one', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const malformed = await sut.post('pull_request_review_comment', { ...payload, comment: { id: 'x' } });
+      const huge = await sut.post('pull_request_review_comment', {
+        ...payload,
+        comment: { ...payload.comment, body: `${'word '.repeat(20_000)}\n@kritik why?` },
+      });
+      expect(malformed.status).toBe(400);
+      expect(huge.body).toEqual({ status: 'ignored', reason: 'comment does not mention @kritik' });
+    });
+
+    it('leaves a thread reply that does not mention the bot alone', async () => {
+      const payload = fixture('pull_request_review_comment.created');
+      const reply = await sut.post('pull_request_review_comment', {
+        ...payload,
+        comment: { ...payload.comment, body: 'Fixed in the next push, thanks.' },
+      });
+      expect(reply.body).toEqual({ status: 'ignored', reason: 'comment does not mention @kritik' });
+    });
+
+    it('queues @kritik ask as an answer in the pull request conversation', async () => {
+      await sut.post('pull_request', fixture('pull_request.opened'));
+      const review = fixture('issue_comment.created.review');
+      const reply = await sut.post(
+        'issue_comment',
+        { ...review, comment: { ...review.comment, body: '@kritik ask why is the retry limit 2?' } },
+        { deliveryId: 'ask-1' },
+      );
+      expect(reply.body).toMatchObject({ status: 'queued', reviewId: reviewIdFor('github', repo, 42, HEAD, 'ask-1') });
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      expect(queued.find((j) => j.data.trigger === 'answer')?.data.thread).toEqual({
+        kind: 'issue-comment',
+        commentId: review.comment.id,
+      });
+    });
+  });
+
+  describe("GitHub's Re-run button", () => {
+    it.each(['check_run', 'check_suite'])('queues a fresh review of the head for %s.rerequested', async (event) => {
+      const opened = await sut.post('pull_request', fixture('pull_request.opened'));
+      // The first review ended failed: a Re-run must still be heard.
+      const record = JSON.parse((await sut.client.get(redisKeys.review(opened.body.reviewId)))!);
+      await sut.client.set(redisKeys.review(opened.body.reviewId), JSON.stringify({ ...record, status: 'failed' }));
+      await sut.reviews.obliterate({ force: true });
+
+      const reply = await sut.post(event, fixture(`${event}.rerequested`), { deliveryId: `rerun-${event}` });
+
+      expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+      expect(reply.body.reviewId).toBe(reviewIdFor('github', repo, 42, HEAD, `rerun-${event}`));
+      const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+      expect(queued.map((j) => [j.data.trigger, j.data.headSha, j.data.sender])).toEqual([
+        ['rerequested', HEAD, 'bob'],
+      ]);
+    });
+  });
+
   describe('comment commands', () => {
     it('queues @kritik help for the worker to answer', async () => {
       const reply = await sut.post('issue_comment', fixture('issue_comment.created.help'), { deliveryId: 'help-1' });
@@ -311,6 +399,44 @@ describe(WebhooksController.name, () => {
       expect(reply.status).toBe(202);
       expect((await sut.reviews.getDelayed()).map((j) => j.data.trigger)).toEqual(['full_review']);
       expect(outsider.body).toEqual({ status: 'ignored', reason: 'user bob may not ask for a full review' });
+    });
+
+    it('stops automatic reviews after @kritik pause until @kritik resume, and still reviews on request', async () => {
+      const review = fixture('issue_comment.created.review');
+      const say = (body: string, id: string) =>
+        sut.post('issue_comment', { ...review, comment: { ...review.comment, body } }, { deliveryId: id });
+      await sut.post('pull_request', fixture('pull_request.opened'));
+      await sut.reviews.obliterate({ force: true });
+
+      const paused = await say('@kritik pause', 'pause-1');
+      const pushed = await sut.post('pull_request', fixture('pull_request.synchronize'), { deliveryId: 'sync-1' });
+      const asked = await say('@kritik review', 'asked-1');
+      const resumed = await say('@kritik resume', 'resume-1');
+      const after = await sut.post('pull_request', fixture('pull_request.synchronize'), { deliveryId: 'sync-2' });
+
+      expect(paused.body).toEqual({ status: 'queued', command: 'pause' });
+      expect(pushed.body).toEqual({
+        status: 'ignored',
+        reason: 'automatic reviews of this pull request are paused by bob',
+      });
+      expect(asked.body).toMatchObject({
+        status: 'queued',
+        reviewId: reviewIdFor('github', repo, 42, HEAD, 'asked-1'),
+      });
+      expect(resumed.body).toEqual({ status: 'queued', command: 'resume' });
+      expect(after.body).toMatchObject({ status: 'queued' });
+      // The worker acknowledges each switch with a reaction: one command job each.
+      expect(await sut.client.exists('bull:commands:delivery-pause-1', 'bull:commands:delivery-resume-1')).toBe(2);
+    });
+
+    it('answers an unknown command with help', async () => {
+      const review = fixture('issue_comment.created.review');
+      const reply = await sut.post(
+        'issue_comment',
+        { ...review, comment: { ...review.comment, body: '@kritik approve this please' } },
+        { deliveryId: 'unknown-1' },
+      );
+      expect(reply.body).toEqual({ status: 'queued', command: 'help' });
     });
 
     it('hands @kritik review to the worker when the head is not known yet', async () => {

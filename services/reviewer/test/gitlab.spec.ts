@@ -269,13 +269,32 @@ describe('review on GitLab', () => {
     const { report } = await h.review({ source: { headSha: next } });
 
     const prompt = JSON.stringify(h.anthropic.messageRequests().at(-1));
-    const notes = h.gitlab.summaryNotes(PROJECT, IID);
+    // The summary note is edited in place; the push's own note only points at it.
+    const [summary, pointer, ...more] = h.gitlab.summaryNotes(PROJECT, IID);
     expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+    expect(report.reviewUrl).toMatch(new RegExp(`#note_${summary!.id}$`));
     expect(prompt).toContain('b.go');
     expect(prompt).not.toContain('_ = x');
-    expect(notes.at(-1)!.body).toContain(`Incremental review: changes since ${HEAD_SHA.slice(0, 7)}`);
-    expect(notes.at(-1)!.body).toContain('1 finding(s) already raised earlier were not repeated.');
+    expect(summary!.body).toContain(`Incremental review: changes since ${HEAD_SHA.slice(0, 7)}`);
+    expect(summary!.body).toContain('1 finding(s) already raised earlier were not repeated.');
+    expect(summary!.body).toContain(`Summary updated in place for \`${next.slice(0, 7)}\`.`);
+    expect(pointer!.body).toContain(`Kritik: 1 new finding(s) at \`${next.slice(0, 7)}\``);
+    expect(pointer!.body).toContain(`#note_${summary!.id})`);
+    expect(more).toEqual([]);
     expect(h.gitlab.discussions(PROJECT, IID).map((d) => d.notes[0]!.position?.new_path)).toEqual(['a.go', 'b.go']);
+  });
+
+  it('skips an answer visibly, with no model call and nothing posted: GitLab has no conversations yet', async () => {
+    h.mergeRequest([go]);
+
+    const { report } = await h.review({
+      source: { trigger: 'answer', thread: { kind: 'issue-comment', commentId: 99 } },
+    });
+
+    expect(report).toMatchObject({ status: 'skipped', reason: 'GitLab conversations are not supported' });
+    expect(h.anthropic.messageRequests()).toHaveLength(0);
+    expect(h.gitlab.notes(PROJECT, IID)).toEqual([]);
+    expect(h.gitlab.statuses(PROJECT, HEAD_SHA)).toEqual([]);
   });
 
   it('skips a head its own bot user already reviewed', async () => {

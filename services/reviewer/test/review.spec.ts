@@ -234,7 +234,8 @@ describe(runReview.name, () => {
     );
     const diffSent = JSON.stringify(h.anthropic.messageRequests()[1]!.messages);
     expect([diffSent.includes('src/b.go'), diffSent.includes('src/a.go')]).toEqual([true, false]);
-    expect(second.body).toContain('1 finding(s) already raised earlier were not repeated');
+    // The summary is the first review, edited; the second carries only the new comment.
+    expect(h.reviews()[0]!.body).toContain('1 finding(s) already raised earlier were not repeated');
   });
 
   it('skips a head SHA it already reviewed, so a re-run Job posts nothing twice', async () => {
@@ -371,7 +372,9 @@ describe(runReview.name, () => {
 
     expect(again.report).toMatchObject({ status: 'skipped', reason: `already reviewed at ${HEAD_SHA.slice(0, 7)}` });
     expect(full.report.status).toBe('posted');
-    expect([h.reviews().length, h.anthropic.messageRequests().length]).toEqual([2, 2]);
+    // The full review found nothing new: it edits the one summary rather than posting a second review.
+    expect([h.reviews().length, h.anthropic.messageRequests().length]).toEqual([1, 2]);
+    expect(h.reviews()[0]!.body).toContain('c0ffee0000000000bbbb');
   });
 
   describe('with the check run the worker queued', () => {

@@ -43,6 +43,7 @@ function worker(name: string) {
     parts.lifecycle,
     gate,
     parts.metrics,
+    parts.redis,
     { layerFor: () => layer },
     new BudgetLedger(parts.redis, { reservationTtlMs: 600_000 }),
   );

@@ -67,7 +67,7 @@ describe('worker comment commands', () => {
   beforeEach(() => fakes.github.resetTraffic());
 
   /** Queues a command the way the backend does: the delivery id names the queue entry. */
-  async function queueCommand(command: CommandJob['command'], pr: number): Promise<Job<CommandJob>> {
+  async function queueCommand(command: CommandJob['command'], pr: number, commentId = 1): Promise<Job<CommandJob>> {
     const deliveryId = randomUUID();
     const job: CommandJob = {
       command,
@@ -75,7 +75,7 @@ describe('worker comment commands', () => {
       repo: { owner: OWNER, name: REPO },
       pr,
       installationId: INSTALLATION_ID,
-      commentId: 1,
+      commentId,
       sender: 'contributor',
       deliveryId,
       enqueuedAt: new Date().toISOString(),
@@ -105,6 +105,21 @@ describe('worker comment commands', () => {
     const comments = fakes.github.issueComments(OWNER, REPO, pr);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain(helpReply(BOT, LABEL));
+  });
+
+  it('acknowledges a command at once with a reaction on the comment that gave it', async () => {
+    const { pr } = openPullRequest(fakes.github, 'ack');
+    const asked = fakes.github.addIssueComment(OWNER, REPO, pr, `@${BOT} help`);
+    const paused = fakes.github.addIssueComment(OWNER, REPO, pr, `@${BOT} pause`);
+
+    await settled(await queueCommand('help', pr, asked.id));
+    const pause = await settled(await queueCommand('pause', pr, paused.id));
+
+    expect(fakes.github.reactions(asked.id)).toEqual([{ content: 'eyes', user: expect.stringMatching(/\[bot\]$/) }]);
+    expect(fakes.github.reactions(paused.id)).toEqual([{ content: '+1', user: expect.stringMatching(/\[bot\]$/) }]);
+    expect(pause.returnvalue).toEqual({ outcome: 'acknowledged' });
+    // The pause is answered by its reaction alone; help by its reply.
+    expect(fakes.github.issueComments(OWNER, REPO, pr).filter((c) => c.user.type === 'Bot')).toHaveLength(1);
   });
 
   it('posts the help reply with a token limited to issues: write on that repository', async () => {

@@ -88,6 +88,8 @@ export interface GitHubReviewComment {
   id: number;
   node_id: string;
   pull_request_review_id: number;
+  /** Set on a reply: the first comment of its thread. */
+  in_reply_to_id?: number;
   path: string;
   body: string;
   commit_id: string;

@@ -163,6 +163,7 @@ export class FakeGitHub extends HttpFake {
     this.rateLimitTotal = options.rateLimit ?? 5000;
     this.grants.set(this.token, { kind: 'user', login: this.user });
     this.registerRoutes();
+    this.registerConversationRoutes();
   }
 
   // ---- state API for tests ----
@@ -1190,6 +1191,263 @@ export class FakeGitHub extends HttpFake {
     return shas;
   }
 
+  // ---- conversations: summary edits, thread replies, reactions, GraphQL review threads ----
+
+  /** Review threads (GraphQL ids) a caller resolved, with who resolved them. */
+  private readonly resolvedThreads = new Map<string, string>();
+
+  /** The review threads of a pull request as GitHub's GraphQL API shows them, for assertions. */
+  reviewThreads(owner: string, repo: string, number: number): FakeReviewThread[] {
+    return this.threadsOf(this.pullOrThrow(owner, repo, number));
+  }
+
+  /** Reactions on comments (issue and review comments share GitHub's id space), by comment id. */
+  private readonly commentReactions = new Map<number, { content: string; user: string }[]>();
+
+  /** A comment written on a pull request's conversation by `user`, as through GitHub's web page. */
+  addIssueComment(
+    owner: string,
+    repo: string,
+    number: number,
+    body: string,
+    user = DEFAULT_AUTHOR,
+  ): GitHubIssueComment {
+    const state = this.repoOrThrow(owner, repo);
+    this.pullOrThrow(owner, repo, number);
+    const id = this.nextId++;
+    const created = now();
+    const comment: GitHubIssueComment = {
+      id,
+      node_id: `IC_${id}`,
+      body,
+      user: this.userJson(user),
+      html_url: `https://github.com/${owner}/${repo}/pull/${number}#issuecomment-${id}`,
+      issue_url: `${this.url}/repos/${owner}/${repo}/issues/${number}`,
+      created_at: created,
+      updated_at: created,
+      author_association: 'CONTRIBUTOR',
+    };
+    state.issueComments.set(number, [...(state.issueComments.get(number) ?? []), comment]);
+    return comment;
+  }
+
+  /** The reactions given on a comment, as `content` and the login that gave it. */
+  reactions(commentId: number): { content: string; user: string }[] {
+    return [...(this.commentReactions.get(commentId) ?? [])];
+  }
+
+  private registerConversationRoutes(): void {
+    const pull = '/repos/{owner}/{repo}/pulls/{pull_number}';
+    const prWrite: Access = { anyOf: [['pull_requests', 'write']] };
+    const issueWrite: Access = {
+      anyOf: [
+        ['issues', 'write'],
+        ['pull_requests', 'write'],
+      ],
+    };
+    this.endpoint('POST', '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', issueWrite, (c) =>
+      this.react(c, [...c.repo.issueComments.values()].flat()),
+    );
+    this.endpoint('POST', '/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions', prWrite, (c) =>
+      this.react(
+        c,
+        [...c.repo.pulls.values()].flatMap((p) => p.comments),
+      ),
+    );
+    this.endpoint('PUT', `${pull}/reviews/{review_id}`, prWrite, (c) => this.updateReview(c));
+    this.endpoint('POST', `${pull}/comments/{comment_id}/replies`, prWrite, (c) => this.replyToComment(c));
+    this.route('POST', '/graphql', (req) => this.graphql(req));
+    const issueRead: Access = {
+      anyOf: [
+        ['issues', 'read'],
+        ['pull_requests', 'read'],
+      ],
+    };
+    this.endpoint('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', issueRead, (c) => {
+      const id = Number(c.params.comment_id);
+      const comment = [...c.repo.issueComments.values()].flat().find((x) => x.id === id);
+      return comment ? { status: 200, body: comment } : error(404, 'Not Found');
+    });
+  }
+
+  private react(c: Ctx, comments: { id: number }[]): FakeReply {
+    const id = Number(c.params.comment_id);
+    if (!comments.some((x) => x.id === id)) return error(404, 'Not Found');
+    const content = asObject(c.req.body)?.content;
+    if (typeof content !== 'string' || !REACTIONS.includes(content))
+      return error(
+        422,
+        `Invalid request.\n\nFor 'properties/content', ${JSON.stringify(content)} is not one of ${JSON.stringify(REACTIONS)}.`,
+      );
+    const given = this.commentReactions.get(id) ?? [];
+    const reaction = {
+      id: id * 1000 + given.length,
+      node_id: `REA_${id}`,
+      content,
+      user: this.userJson(c.grant.login),
+      created_at: now(),
+    };
+    // The same reaction by the same user again is answered 200 with the existing one.
+    if (given.some((r) => r.content === content && r.user === c.grant.login)) return { status: 200, body: reaction };
+    this.commentReactions.set(id, [...given, { content, user: c.grant.login }]);
+    return { status: 201, body: reaction };
+  }
+
+  private updateReview(c: Ctx): FakeReply {
+    const review = this.pull(c).reviews.find((r) => r.id === Number(c.params.review_id));
+    if (!review) return error(404, 'Not Found');
+    const text = asObject(c.req.body)?.body;
+    if (typeof text !== 'string' || text === '') return error(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
+    // Only a review's author may edit it.
+    if (review.user.login !== c.grant.login) return error(403, 'Resource not accessible by integration');
+    review.body = text;
+    return { status: 200, body: review };
+  }
+
+  private replyToComment(c: Ctx): FakeReply {
+    const pull = this.pull(c);
+    const parent = pull.comments.find((x) => x.id === Number(c.params.comment_id));
+    if (!parent) return error(404, 'Not Found');
+    const text = asObject(c.req.body)?.body;
+    if (typeof text !== 'string' || text === '') return error(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
+    // Replies join the thread of the comment they answer: GitHub has no nested replies.
+    const root = parent.in_reply_to_id ?? parent.id;
+    const id = this.nextId++;
+    const created = now();
+    const reply: GitHubReviewComment = {
+      ...parent,
+      id,
+      node_id: `PRRC_${id}`,
+      body: text,
+      in_reply_to_id: root,
+      user: this.userJson(c.grant.login),
+      html_url: parent.html_url.replace(/#discussion_r\d+$/, `#discussion_r${id}`),
+      created_at: created,
+      updated_at: created,
+    };
+    pull.comments.push(reply);
+    return { status: 201, body: reply };
+  }
+
+  private threadsOf(pull: PullState): FakeReviewThread[] {
+    const head = pull.filesAt.get(pull.head.sha) ?? pull.files;
+    return pull.comments
+      .filter((c) => c.in_reply_to_id === undefined)
+      .map((root) => {
+        const id = `PRRT_${root.id}`;
+        const before = pull.filesAt.get(root.commit_id)?.find((f) => f.filename === root.path);
+        const after = head.find((f) => f.filename === root.path);
+        const line = root.original_line ?? root.line;
+        // GitHub marks a thread outdated once the line it is on reads differently at the head.
+        const outdated = line === null || rightLineText(before?.patch, line) !== rightLineText(after?.patch, line);
+        return {
+          id,
+          isResolved: this.resolvedThreads.has(id),
+          isOutdated: outdated,
+          path: root.path,
+          line: outdated ? null : line,
+          resolvedBy: this.resolvedThreads.get(id) ?? null,
+          comments: pull.comments.filter((c) => c.id === root.id || c.in_reply_to_id === root.id),
+        };
+      });
+  }
+
+  /**
+   * GitHub's GraphQL endpoint for the two operations Kritik sends: reading a pull request's review
+   * threads and `resolveReviewThread`. Errors come back as HTTP 200 with `errors`, like GitHub's.
+   */
+  private graphql(req: RecordedRequest): FakeReply {
+    const grant = this.authenticate(req);
+    if ('status' in grant) return grant;
+    const body = asObject(req.body);
+    const query = typeof body?.query === 'string' ? body.query : '';
+    const variables = asObject(body?.variables) ?? {};
+    const fail = (type: string, message: string) => ({
+      status: 200,
+      body: { data: null, errors: [{ type, message, locations: [{ line: 1, column: 1 }] }] },
+    });
+    if (query === '')
+      return { status: 400, body: { message: 'A query attribute must be specified and must be a string.' } };
+    const reaches = (repo: RepoState, level: GitHubPermissionLevel) => {
+      if (grant.kind === 'app' || !this.grantReaches(grant, repo)) return false;
+      const granted = grant.permissions?.pull_requests;
+      return !grant.permissions || (granted !== undefined && LEVELS[granted] >= LEVELS[level]);
+    };
+    if (/\bresolveReviewThread\s*\(/.test(query)) {
+      const threadId = String(variables.threadId ?? '');
+      const found = this.findThread(threadId);
+      if (!found) return fail('NOT_FOUND', `Could not resolve to a node with the global id of '${threadId}'`);
+      if (!reaches(found.repo, 'write')) return fail('FORBIDDEN', 'Resource not accessible by integration');
+      this.resolvedThreads.set(threadId, grant.login.replace(/\[bot\]$/, ''));
+      return { status: 200, body: { data: { resolveReviewThread: { thread: { id: threadId, isResolved: true } } } } };
+    }
+    if (/\breviewThreads\b/.test(query)) {
+      const repo = this.repos.get(`${variables.owner}/${variables.name}`.toLowerCase());
+      const pull = repo?.pulls.get(Number(variables.number));
+      if (!repo || !reaches(repo, 'read'))
+        return fail(
+          'NOT_FOUND',
+          `Could not resolve to a Repository with the name '${variables.owner}/${variables.name}'.`,
+        );
+      if (!pull) return fail('NOT_FOUND', `Could not resolve to a PullRequest with the number of ${variables.number}.`);
+      const all = this.threadsOf(pull);
+      // The query's `comments(first: N)` (a literal: Kritik asks for the first comment only).
+      const commentsFirst = Math.min(100, Number(/comments\s*\(\s*first\s*:\s*(\d+)/.exec(query)?.[1] ?? 100));
+      const first = Math.min(100, Number(variables.first ?? 100));
+      const start = variables.after ? Number(Buffer.from(String(variables.after), 'base64').toString()) : 0;
+      const page = all.slice(start, start + first);
+      const end = start + page.length;
+      // GraphQL names a bot by its slug, without REST's `[bot]`.
+      const actor = (login: string) =>
+        login.endsWith('[bot]') ? { __typename: 'Bot', login: login.slice(0, -5) } : { __typename: 'User', login };
+      return {
+        status: 200,
+        body: {
+          data: {
+            repository: {
+              pullRequest: {
+                reviewThreads: {
+                  totalCount: all.length,
+                  pageInfo: { hasNextPage: end < all.length, endCursor: Buffer.from(String(end)).toString('base64') },
+                  nodes: page.map((t) => ({
+                    id: t.id,
+                    isResolved: t.isResolved,
+                    isOutdated: t.isOutdated,
+                    path: t.path,
+                    line: t.line,
+                    resolvedBy: t.resolvedBy ? { login: t.resolvedBy } : null,
+                    comments: {
+                      totalCount: t.comments.length,
+                      nodes: t.comments.slice(0, commentsFirst).map((c) => ({
+                        id: c.node_id,
+                        databaseId: c.id,
+                        body: c.body,
+                        author: actor(c.user.login),
+                        // The query's `reactions(content: THUMBS_DOWN)`; other contents are not asked.
+                        reactions: {
+                          totalCount: (this.commentReactions.get(c.id) ?? []).filter((r) => r.content === '-1').length,
+                        },
+                      })),
+                    },
+                  })),
+                },
+              },
+            },
+          },
+        },
+      };
+    }
+    return fail('UNSUPPORTED', 'FakeGitHub answers only reviewThreads queries and resolveReviewThread');
+  }
+
+  private findThread(threadId: string): { repo: RepoState; pull: PullState } | undefined {
+    const root = Number(/^PRRT_(\d+)$/.exec(threadId)?.[1]);
+    for (const repo of this.repos.values())
+      for (const pull of repo.pulls.values())
+        if (pull.comments.some((c) => c.id === root && c.in_reply_to_id === undefined)) return { repo, pull };
+    return undefined;
+  }
+
   private pull(c: Ctx): PullState {
     const pull = c.repo.pulls.get(Number(c.params.pull_number));
     if (!pull) throw new NotFound();
@@ -1210,3 +1468,29 @@ export class FakeGitHub extends HttpFake {
 }
 
 class NotFound extends Error {}
+
+const REACTIONS = ['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'];
+
+/** A pull request's review thread: its first comment and the replies to it. */
+export interface FakeReviewThread {
+  id: string;
+  isResolved: boolean;
+  isOutdated: boolean;
+  path: string;
+  line: number | null;
+  resolvedBy: string | null;
+  comments: GitHubReviewComment[];
+}
+
+/** The text of new-file line `line` in a patch, or undefined when the patch does not show it. */
+function rightLineText(patch: string | undefined, line: number): string | undefined {
+  let at = 0;
+  for (const l of (patch ?? '').split('\n')) {
+    const h = /^@@ -\d+(?:,\d+)? \+(\d+)/.exec(l);
+    if (h) at = Number(h[1]);
+    else if (l.startsWith('-') || l.startsWith('\\')) continue;
+    else if (at === line) return l.slice(1);
+    else at++;
+  }
+  return undefined;
+}

@@ -142,6 +142,8 @@ interface MrState {
   /** The MR's diffs as of each head it has had: a position names the head it was made against. */
   diffsAt: Map<string, GitLabDiff[]>;
   discussions: GitLabDiscussion[];
+  /** Award emoji by note id: name and who gave it. */
+  awards: Map<number, { name: string; user: string }[]>;
   createdAt: string;
   updatedAt: string;
 }
@@ -299,6 +301,7 @@ export class FakeGitLab extends HttpFake {
       diffs,
       diffsAt: new Map([[input.headSha, diffs]]),
       discussions: [],
+      awards: new Map(),
       createdAt: created,
       updatedAt: created,
     });
@@ -375,6 +378,11 @@ export class FakeGitLab extends HttpFake {
     return this.mrOrThrow(project, iid).discussions.filter((d) => !d.individual_note);
   }
 
+  /** The award emoji on a note, as `name by user`. */
+  awards(project: string, iid: number, noteId: number): string[] {
+    return (this.mrOrThrow(project, iid).awards.get(noteId) ?? []).map((a) => `${a.name} by ${a.user}`);
+  }
+
   /** Every note of the merge request, in order (diff notes and plain notes). */
   notes(project: string, iid: number): GitLabNote[] {
     return this.mrOrThrow(project, iid).discussions.flatMap((d) => d.notes);
@@ -435,6 +443,8 @@ export class FakeGitLab extends HttpFake {
       ),
     );
     this.endpoint('POST', `${mr}/notes`, (c) => this.createNote(c));
+    this.endpoint('PUT', `${mr}/notes/{note_id}`, (c) => this.editNote(c));
+    this.endpoint('POST', `${mr}/notes/{note_id}/award_emoji`, (c) => this.awardEmoji(c));
     this.endpoint('GET', `${project}/repository/files/{file_path}/raw`, (c) => this.rawFile(c));
     this.endpoint('GET', `${project}/repository/archive.tar.gz`, (c) => this.archive(c));
     this.endpoint('GET', `${project}/repository/compare`, (c) => this.compare(c));
@@ -565,6 +575,44 @@ export class FakeGitLab extends HttpFake {
     const note = this.noteJson(c, mr, body, null);
     mr.discussions.push({ id: randomBytes(20).toString('hex'), individual_note: true, notes: [note] });
     return { status: 201, body: note };
+  }
+
+  /** GitLab lets only a note's author edit its body; the note keeps its id and place. */
+  private editNote(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const body = field(c, 'body');
+    if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
+    const note = mr.discussions.flatMap((d) => d.notes).find((n) => String(n.id) === c.params.note_id);
+    if (!note) return message(404, '404 Not found');
+    if (note.author.username !== c.grant.username) return message(403, '403 Forbidden');
+    note.body = body;
+    note.updated_at = now();
+    return { status: 200, body: note };
+  }
+
+  /** One award per name and user: GitLab refuses a second with 404 and says it is taken. */
+  private awardEmoji(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const name = field(c, 'name');
+    if (typeof name !== 'string' || !/^[a-z0-9_+-]+$/.test(name))
+      return message(400, '400 Bad request - name is invalid');
+    const noteId = Number(c.params.note_id);
+    if (!mr.discussions.some((d) => d.notes.some((n) => n.id === noteId))) return message(404, '404 Note Not Found');
+    const awards = mr.awards.get(noteId) ?? [];
+    if (awards.some((a) => a.name === name && a.user === c.grant.username))
+      return message(404, '404 Award Emoji Name has already been taken');
+    awards.push({ name, user: c.grant.username });
+    mr.awards.set(noteId, awards);
+    return {
+      status: 201,
+      body: {
+        id: this.nextId++,
+        name,
+        user: this.userJson(c.grant.username),
+        awardable_id: noteId,
+        awardable_type: 'Note',
+      },
+    };
   }
 
   private createDiscussion(c: Ctx): FakeReply {

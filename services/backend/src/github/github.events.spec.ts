@@ -26,6 +26,36 @@ describe(fromGitHub.name, () => {
     });
   });
 
+  it.each(['check_run', 'check_suite'])('maps a %s Re-run to a re-run of the pull request head', (event) => {
+    expect(fromGitHub(event, fixture(`${event}.rerequested`))).toEqual({
+      type: 'rerun',
+      pullRequest: {
+        platform: 'github',
+        repo: { owner: 'acme', name: 'api' },
+        number: 42,
+        headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e',
+        baseSha: '9a8d0c3e25cb4e7a2f1b6d4c8e0f3a5b7c9d1e2f',
+        installationId: 51234567,
+      },
+      sender: { login: 'bob', bot: false },
+    });
+  });
+
+  it("does not re-run another App's check run or a commit that heads no pull request", () => {
+    const run = fixture('check_run.rerequested');
+    const other = { ...run, check_run: { ...run.check_run, name: 'ci / build' } };
+    const fork = { ...run, check_run: { ...run.check_run, pull_requests: [] } };
+    expect(fromGitHub('check_run', other)).toEqual({
+      type: 'rerun-elsewhere',
+      reason: "check run ci / build is not Kritik's",
+    });
+    expect(fromGitHub('check_run', fork)).toMatchObject({ type: 'rerun-elsewhere' });
+    expect(fromGitHub('check_run', { ...run, action: 'completed' })).toEqual({
+      type: 'unsupported',
+      name: 'check_run.completed',
+    });
+  });
+
   it('keeps the name of a change that cannot start a review', () => {
     expect(fromGitHub('pull_request', fixture('pull_request.closed'))).toMatchObject({ change: { other: 'closed' } });
   });

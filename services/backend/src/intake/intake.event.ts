@@ -50,6 +50,24 @@ export type IntakeEvent =
       /** The author may change the repository (GitHub: OWNER, MEMBER or COLLABORATOR). */
       readonly maintainer: boolean;
     }
+  /** A comment in a review thread on a pull request's code (a reply, or a thread's first comment). */
+  | {
+      readonly type: 'review-comment';
+      readonly created: boolean;
+      readonly pullRequest: PullRequestRef & { readonly open: boolean; readonly headSha: string };
+      readonly commentId: number;
+      readonly body: string;
+      readonly author: Actor;
+      readonly maintainer: boolean;
+    }
+  /** Someone pressed "Re-run" on Kritik's check run (or its suite) of a pull request's head. */
+  | {
+      readonly type: 'rerun';
+      readonly pullRequest: PullRequestRef & { readonly headSha: string; readonly baseSha?: string };
+      readonly sender: Actor;
+    }
+  /** A re-run of a check that is not Kritik's or of a commit in no pull request. */
+  | { readonly type: 'rerun-elsewhere'; readonly reason: string }
   /** A comment on an issue that is not a pull request. */
   | { readonly type: 'issue-comment' }
   | {

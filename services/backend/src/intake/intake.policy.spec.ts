@@ -145,3 +145,48 @@ describe(IntakePolicy.name, () => {
     expect(allowed.decide(comment('@kritik FULL review')).action).toBe('command');
   });
 });
+
+describe('IntakePolicy in review threads', () => {
+  const inThread = (body: string, login = 'bob', bot = false): IntakeEvent => ({
+    type: 'review-comment',
+    created: true,
+    pullRequest: {
+      platform: 'github',
+      repo: { owner: 'acme', name: 'api' },
+      number: 7,
+      open: true,
+      headSha: 'a'.repeat(40),
+    },
+    commentId: 9,
+    body,
+    author: { login, bot },
+    maintainer: false,
+  });
+
+  it('answers a question to the bot in the thread, whatever its first word', () => {
+    const sut = new IntakePolicy(defaults);
+    for (const body of ['@kritik why?', '@kritik explain', 'see @kritik', '@kritik ask more'])
+      expect(sut.decide(inThread(body))).toMatchObject({
+        action: 'answer',
+        headSha: 'a'.repeat(40),
+        thread: { kind: 'review-comment', commentId: 9 },
+      });
+  });
+
+  it('gives a command written in a thread as in the conversation', () => {
+    expect(new IntakePolicy(defaults).decide(inThread('@kritik pause'))).toMatchObject({
+      action: 'command',
+      command: 'pause',
+    });
+  });
+
+  it('ignores bots, outsiders and replies that do not mention the bot, without a reply', () => {
+    const sut = new IntakePolicy({ ...defaults, allowedUsers: ['alice'] });
+    expect(sut.decide(inThread('@kritik why?'))).toEqual({ action: 'ignore', reason: 'user bob may not use commands' });
+    expect(sut.decide(inThread('@kritik why?', 'kritik[bot]', true)).action).toBe('ignore');
+    expect(sut.decide(inThread('looks good', 'alice'))).toEqual({
+      action: 'ignore',
+      reason: 'comment does not mention @kritik',
+    });
+  });
+});

@@ -3,8 +3,10 @@
 import {
   type Command,
   compileRepoGlobs,
+  isConversationCommand,
   type PathMatcher,
   parseCommand,
+  readMention,
   repoFullName,
   type Trigger,
 } from '@kritik/core';
@@ -23,7 +25,7 @@ export type IntakeDecision =
   | {
       readonly action: 'review';
       readonly trigger: Trigger;
-      readonly pullRequest: PullRequestState;
+      readonly pullRequest: PullRequestRef & Pick<PullRequestState, 'headSha' | 'baseSha'>;
       readonly sender: string;
     }
   | {
@@ -33,9 +35,22 @@ export type IntakeDecision =
       readonly commentId: number;
       readonly sender: string;
     }
+  | {
+      /** A question to answer in its conversation, by a review Job (trigger `answer`). */
+      readonly action: 'answer';
+      readonly pullRequest: PullRequestRef;
+      /** The head the question is about, when the event names it (a review thread's does). */
+      readonly headSha?: string;
+      readonly thread: { readonly kind: 'review-comment' | 'issue-comment'; readonly commentId: number };
+      readonly sender: string;
+    }
   | { readonly action: 'ignore'; readonly reason: string };
 
 const ignore = (reason: string): IntakeDecision => ({ action: 'ignore', reason });
+
+/** Reviews nobody asked for, the ones `@<bot> pause` stops (a label or a command still reviews). */
+export const isAutomaticTrigger = (trigger: Trigger) =>
+  trigger === 'opened' || trigger === 'synchronize' || trigger === 'reopened' || trigger === 'ready_for_review';
 
 export class IntakePolicy {
   private readonly orgs: ReadonlySet<string>;
@@ -55,6 +70,12 @@ export class IntakePolicy {
         return this.pullRequest(event);
       case 'comment':
         return this.comment(event);
+      case 'review-comment':
+        return this.reviewComment(event);
+      case 'rerun':
+        return this.rerun(event);
+      case 'rerun-elsewhere':
+        return ignore(event.reason);
       case 'issue-comment':
         return ignore('comment on an issue, not a pull request');
       case 'installation':
@@ -88,6 +109,52 @@ export class IntakePolicy {
     return { action: 'review', trigger: event.change, pullRequest: pr, sender: event.sender.login };
   }
 
+  /** A Re-run is a `review` command given with GitHub's button: the same allow-lists apply. */
+  private rerun(event: Extract<IntakeEvent, { type: 'rerun' }>): IntakeDecision {
+    if (event.sender.bot) return ignore(`re-run by bot ${event.sender.login}`);
+    if (this.users.size > 0 && !this.users.has(event.sender.login.toLowerCase())) {
+      return ignore(`user ${event.sender.login} may not ask for reviews`);
+    }
+    if (!this.repositoryAllowed(event.pullRequest)) {
+      return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
+    }
+    return { action: 'review', trigger: 'rerequested', pullRequest: event.pullRequest, sender: event.sender.login };
+  }
+
+  /**
+   * In a review thread a mention of the bot is a question to answer, unless it names a command
+   * that is not a question (`review`, `pause`...), which is given as in the conversation.
+   */
+  private reviewComment(event: Extract<IntakeEvent, { type: 'review-comment' }>): IntakeDecision {
+    if (!event.created) return ignore('comment edited or deleted');
+    if (event.author.bot) return ignore(`comment by bot ${event.author.login}`);
+    const mention = readMention(event.body, this.options.botName);
+    if (!mention) return ignore(`comment does not mention @${this.options.botName}`);
+    if (mention.command && !isConversationCommand(mention.command)) {
+      const { headSha: _head, ...pullRequest } = event.pullRequest;
+      return this.comment({ ...event, type: 'comment', pullRequest });
+    }
+    const refused = this.refuseCommenter(event.author.login, event.pullRequest);
+    if (refused) return refused;
+    if (!event.pullRequest.open) return ignore('pull request is closed');
+    const { open: _open, headSha, ...pullRequest } = event.pullRequest;
+    return {
+      action: 'answer',
+      pullRequest,
+      headSha,
+      thread: { kind: 'review-comment', commentId: event.commentId },
+      sender: event.author.login,
+    };
+  }
+
+  /** Why a commenter is not heard (allow-lists), or undefined when they are. */
+  private refuseCommenter(login: string, pr: PullRequestRef): IntakeDecision | undefined {
+    if (this.users.size > 0 && !this.users.has(login.toLowerCase()))
+      return ignore(`user ${login} may not use commands`);
+    if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
+    return undefined;
+  }
+
   private comment(event: Extract<IntakeEvent, { type: 'comment' }>): IntakeDecision {
     if (!event.created) return ignore('comment edited or deleted');
     // Bots never command us, which also keeps our own replies from triggering anything; on GitLab
@@ -97,11 +164,17 @@ export class IntakePolicy {
     }
     const command = parseCommand(event.body, this.options.botName);
     if (!command) return ignore('comment has no command');
-    if (this.users.size > 0 && !this.users.has(event.author.login.toLowerCase())) {
-      return ignore(`user ${event.author.login} may not use commands`);
-    }
-    if (!this.repositoryAllowed(event.pullRequest)) {
-      return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
+    const refused = this.refuseCommenter(event.author.login, event.pullRequest);
+    if (refused) return refused;
+    if (isConversationCommand(command)) {
+      if (!event.pullRequest.open) return ignore('pull request is closed');
+      const { open: _open, ...pullRequest } = event.pullRequest;
+      return {
+        action: 'answer',
+        pullRequest,
+        thread: { kind: 'issue-comment', commentId: event.commentId },
+        sender: event.author.login,
+      };
     }
     if (command === 'full-review' && !event.maintainer && !this.users.has(event.author.login.toLowerCase())) {
       // A full review re-runs the whole model cost at will: for those who may change the repository.

@@ -22,7 +22,8 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { CommandRateLimit } from './command-rate.limit.js';
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
-import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
+import { type IntakeDecision, IntakePolicy, isAutomaticTrigger } from './intake.policy.js';
+import { PauseStore } from './pause.store.js';
 
 export interface Delivery {
   readonly id: string;
@@ -49,6 +50,7 @@ const commandJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 export class IntakeService {
   private readonly policy: IntakePolicy;
   private readonly commandRate: CommandRateLimit;
+  private readonly pauses: PauseStore;
 
   constructor(
     @Inject(BACKEND_CONFIG) config: BackendConfig,
@@ -66,6 +68,7 @@ export class IntakeService {
       allowedRepos: config.allow.repos,
       allowedUsers: config.allow.users,
     });
+    this.pauses = new PauseStore(redis);
     this.commandRate = new CommandRateLimit(redis, {
       limit: config.commands.perUserPerPr,
       perPrLimit: config.commands.perPr,
@@ -80,16 +83,14 @@ export class IntakeService {
       return { status: 'ignored', reason: decision.reason };
     }
     try {
-      const refused =
-        decision.action === 'command'
-          ? await this.commandRate.refusal(decision.pullRequest, decision.sender, delivery.id)
-          : undefined;
-      if (decision.action === 'command' && refused) {
+      const rated = decision.action === 'command' || decision.action === 'answer';
+      const refused = rated
+        ? await this.commandRate.refusal(decision.pullRequest, decision.sender, delivery.id)
+        : undefined;
+      if (rated && refused) {
         // No reply either: answering each refused command would be the same loop.
-        log.warn(
-          { sender: decision.sender, command: decision.command, limit: refused },
-          'comment command over the rate limit',
-        );
+        const command = decision.action === 'command' ? decision.command : 'answer';
+        log.warn({ sender: decision.sender, command, limit: refused }, 'comment command over the rate limit');
         return {
           status: 'ignored',
           reason:
@@ -98,6 +99,18 @@ export class IntakeService {
               : 'too many commands on this pull request',
         };
       }
+      if (decision.action === 'review' && isAutomaticTrigger(decision.trigger)) {
+        const pausedBy = await this.pauses.pausedBy(decision.pullRequest);
+        if (pausedBy !== null) {
+          log.info({ pausedBy }, 'automatic review paused');
+          return { status: 'ignored', reason: `automatic reviews of this pull request are paused by ${pausedBy}` };
+        }
+      }
+      // A switch is applied here, at once (idempotent on a redelivery); the worker acknowledges it.
+      if (decision.action === 'command' && decision.command === 'pause')
+        await this.pauses.pause(decision.pullRequest, decision.sender);
+      if (decision.action === 'command' && decision.command === 'resume')
+        await this.pauses.resume(decision.pullRequest);
       return await this.accept(delivery, decision, log);
     } catch (error) {
       throw error instanceof IntakeUnavailableError ? error : new IntakeUnavailableError(error);
@@ -114,7 +127,20 @@ export class IntakeService {
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
       review = this.reviewRequest(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
-    } else if (decision.command !== 'help') {
+    } else if (decision.action === 'answer') {
+      // A thread names its head; `ask` takes the newest seen on a pull_request event.
+      const headSha =
+        decision.headSha ??
+        (await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number }))?.sha;
+      if (!headSha) {
+        log.info({ thread: decision.thread }, 'question before any head is known');
+        return { status: 'ignored', reason: 'no head of this pull request is known yet; ask again after a push' };
+      }
+      review = {
+        ...this.reviewRequest(decision.pullRequest, headSha, undefined, 'answer', decision.sender, delivery.id, now),
+        thread: decision.thread,
+      };
+    } else if (decision.command === 'review' || decision.command === 'full-review') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
       const head = await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number });

@@ -27,6 +27,9 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 const KNOWN_EVENTS = new Set([
   'pull_request',
   'issue_comment',
+  'pull_request_review_comment',
+  'check_run',
+  'check_suite',
   'installation',
   'installation_repositories',
   'ping',

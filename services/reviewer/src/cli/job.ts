@@ -60,6 +60,8 @@ export async function runJob(env: Env, io: Io): Promise<number> {
       ...(payload.policy ? { policy: payload.policy } : {}),
       ...(payload.reviewDrafts !== undefined ? { reviewDrafts: payload.reviewDrafts } : {}),
       ...(payload.checkRunId !== undefined ? { checkRunId: payload.checkRunId } : {}),
+      ...(payload.thread ? { thread: payload.thread } : {}),
+      ...(payload.learned ? { learned: payload.learned } : {}),
     },
     host: createCodeHost(settings.host, { warn: progress }),
     llm,

@@ -29,9 +29,14 @@ export interface PriorReview {
 }
 
 export interface PriorComment {
+  id: number;
+  /** The first comment of its thread, for a reply; null for a thread's first comment. */
+  inReplyTo: number | null;
   author: string;
   body: string;
   path: string;
+  /** The line at the head (GitHub's `line`, else the line it was written on). */
+  line: number | null;
 }
 
 /** One inline comment on the new side of the diff; `start_line` makes it span lines. */
@@ -56,6 +61,7 @@ export interface ReviewDraft {
 }
 
 export interface PostedReview {
+  id: number;
   htmlUrl: string;
   /** The summary as posted. */
   body: string;
@@ -69,9 +75,57 @@ export interface CheckRef {
   headSha: string;
 }
 
+/** A review thread on a pull request. */
+export interface ReviewThread {
+  /** The host's id of the thread, what `resolveReviewThread` takes (GitHub: a GraphQL node id). */
+  id: string;
+  isResolved: boolean;
+  /** The host's own judgement: the code the thread is on changed since it was written. */
+  isOutdated: boolean;
+  path: string;
+  /** The id of the thread's first comment, what replies are posted to. */
+  firstCommentId: number;
+  /** Login of the first comment's author, a bot's in its REST form (`name[bot]` on GitHub). */
+  author: string;
+  body: string;
+  /** Who resolved the thread (GitHub: GraphQL's login, a bot's without `[bot]`), or null. */
+  resolvedBy: string | null;
+  /** 👎 reactions on the thread's first comment. */
+  thumbsDown: number;
+}
+
+/**
+ * The conversation operations: answering in a review thread, resolving threads. A host without
+ * them reviews without tidying and skips answers.
+ */
+export interface ConversationPort {
+  listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]>;
+  /** Posts a reply in the thread of a review comment. */
+  replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void>;
+  resolveReviewThread(repo: RepoRef, pr: number, threadId: string): Promise<void>;
+  /** One comment of the pull request's conversation (what `@<bot> ask` wrote), or null when deleted. */
+  getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null>;
+  /** Posts a comment in the pull request's conversation. */
+  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
+  /** Reacts to a comment (a review thread's or the conversation's), to say it was heard. */
+  reactToComment(
+    repo: RepoRef,
+    kind: 'review-comment' | 'issue-comment',
+    commentId: number,
+    content: 'eyes',
+  ): Promise<void>;
+}
+
 export interface CodeHost {
   /** `GitHub`, `GitLab`: how the review names the host to its reader. */
   readonly name: string;
+  /** Conversations on the pull request, when this host supports them. */
+  readonly conversations?: ConversationPort;
+  /**
+   * Replaces the body of a summary Kritik posted (a GitHub review, a GitLab note); a host without
+   * it gets a new summary on each push.
+   */
+  updateReview?(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void>;
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo>;
   pullChanges(repo: RepoRef, pull: PullRequestInfo): Promise<PullChanges>;
   /**

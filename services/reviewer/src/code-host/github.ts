@@ -16,12 +16,14 @@ import {
   type CheckRef,
   type CodeHost,
   CodeHostError,
+  type ConversationPort,
   type PostedReview,
   type PriorComment,
   type PriorReview,
   type PullChanges,
   type PullRequestInfo,
   type ReviewDraft,
+  type ReviewThread,
 } from './code-host.js';
 
 /** A GitHub API failure with what was asked, the status and GitHub's message; never the token. */
@@ -96,8 +98,9 @@ function fileMeta(f: {
   };
 }
 
-export class OctokitGitHub implements CodeHost {
+export class OctokitGitHub implements CodeHost, ConversationPort {
   readonly name = 'GitHub';
+  readonly conversations: ConversationPort = this;
 
   constructor(private readonly octokit: ReviewerOctokit) {}
 
@@ -235,7 +238,14 @@ export class OctokitGitHub implements CodeHost {
         pull_number: pr,
         per_page: 100,
       });
-      return comments.map((c) => ({ author: c.user?.login ?? '', body: c.body, path: c.path }));
+      return comments.map((c) => ({
+        id: c.id,
+        inReplyTo: c.in_reply_to_id ?? null,
+        author: c.user?.login ?? '',
+        body: c.body,
+        path: c.path,
+        line: c.line ?? c.original_line ?? null,
+      }));
     });
   }
 
@@ -247,14 +257,14 @@ export class OctokitGitHub implements CodeHost {
     const none = new Set<number>();
     try {
       const body = draft.body(none);
-      const htmlUrl = await this.postReview(repo, pr, draft.commitId, body, draft.comments);
-      return { htmlUrl, body, refused: none };
+      const posted = await this.postReview(repo, pr, draft.commitId, body, draft.comments);
+      return { ...posted, body, refused: none };
     } catch (error) {
       if (!(error instanceof GitHubError) || error.status !== 422 || draft.comments.length === 0) throw error;
       const refused = new Set(draft.comments.map((_, i) => i));
       const body = draft.body(refused);
-      const htmlUrl = await this.postReview(repo, pr, draft.commitId, body, []);
-      return { htmlUrl, body, refused };
+      const posted = await this.postReview(repo, pr, draft.commitId, body, []);
+      return { ...posted, body, refused };
     }
   }
 
@@ -264,7 +274,7 @@ export class OctokitGitHub implements CodeHost {
     commitId: string,
     body: string,
     comments: ReviewDraft['comments'],
-  ): Promise<string> {
+  ): Promise<{ id: number; htmlUrl: string }> {
     return call(`POST review on #${pr}`, async () => {
       const { data } = await this.octokit.rest.pulls.createReview({
         owner: repo.owner,
@@ -275,7 +285,7 @@ export class OctokitGitHub implements CodeHost {
         event: 'COMMENT',
         comments,
       });
-      return data.html_url;
+      return { id: data.id, htmlUrl: data.html_url };
     });
   }
 
@@ -290,4 +300,153 @@ export class OctokitGitHub implements CodeHost {
   completeCheck(repo: RepoRef, check: CheckRef, conclusion: CheckRunConclusion, output: CheckRunOutput): Promise<void> {
     return call('PATCH check run', () => completeCheckRun(this.octokit, repo, check.id, conclusion, output));
   }
+
+  // ---- conversations ----
+
+  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void> {
+    return call(`PUT review ${reviewId} on #${pr}`, async () => {
+      await this.octokit.rest.pulls.updateReview({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        review_id: reviewId,
+        body,
+      });
+    });
+  }
+
+  listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]> {
+    return call(`GraphQL review threads of #${pr}`, async () => {
+      const threads: ReviewThread[] = [];
+      let after: string | null = null;
+      // Bounded: a pull request with more threads than this is read in part, never forever.
+      for (let page = 0; page < MAX_THREAD_PAGES; page++) {
+        const data: ThreadsPage = await this.octokit.graphql<ThreadsPage>(THREADS_QUERY, {
+          owner: repo.owner,
+          name: repo.name,
+          number: pr,
+          first: 100,
+          after,
+        });
+        const connection = data.repository?.pullRequest?.reviewThreads;
+        if (!connection) break;
+        for (const node of connection.nodes ?? []) {
+          const first = node?.comments?.nodes?.[0];
+          if (!node || !first?.databaseId) continue;
+          const author = first.author
+            ? first.author.__typename === 'Bot'
+              ? `${first.author.login}[bot]`
+              : first.author.login
+            : '';
+          threads.push({
+            id: node.id,
+            isResolved: node.isResolved,
+            isOutdated: node.isOutdated,
+            path: node.path,
+            firstCommentId: first.databaseId,
+            author,
+            body: first.body ?? '',
+            resolvedBy: node.resolvedBy?.login ?? null,
+            thumbsDown: first.reactions?.totalCount ?? 0,
+          });
+        }
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      return threads;
+    });
+  }
+
+  replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void> {
+    return call(`POST reply to comment ${commentId} on #${pr}`, async () => {
+      await this.octokit.rest.pulls.createReplyForReviewComment({
+        owner: repo.owner,
+        repo: repo.name,
+        pull_number: pr,
+        comment_id: commentId,
+        body,
+      });
+    });
+  }
+
+  async getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null> {
+    try {
+      const { data } = await this.octokit.rest.issues.getComment({
+        owner: repo.owner,
+        repo: repo.name,
+        comment_id: commentId,
+      });
+      return { author: data.user?.login ?? '', body: data.body ?? '' };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      return call(`GET comment ${commentId}`, () => Promise.reject(error));
+    }
+  }
+
+  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
+    return call(`POST comment on #${pr}`, async () => {
+      await this.octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.name, issue_number: pr, body });
+    });
+  }
+
+  reactToComment(repo: RepoRef, kind: 'review-comment' | 'issue-comment', commentId: number, content: 'eyes') {
+    return call(`POST reaction on comment ${commentId}`, async () => {
+      const params = { owner: repo.owner, repo: repo.name, comment_id: commentId, content };
+      if (kind === 'review-comment') await this.octokit.rest.reactions.createForPullRequestReviewComment(params);
+      else await this.octokit.rest.reactions.createForIssueComment(params);
+    });
+  }
+
+  resolveReviewThread(_repo: RepoRef, _pr: number, threadId: string): Promise<void> {
+    return call('GraphQL resolveReviewThread', async () => {
+      await this.octokit.graphql(RESOLVE_THREAD, { threadId });
+    });
+  }
+}
+
+const MAX_THREAD_PAGES = 10;
+
+const THREADS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id isResolved isOutdated path resolvedBy { login }
+          comments(first: 1) {
+            nodes { databaseId body author { __typename login } reactions(content: THUMBS_DOWN) { totalCount } }
+          }
+        }
+      }
+    }
+  }
+}`;
+
+const RESOLVE_THREAD = `mutation($threadId: ID!) {
+  resolveReviewThread(input: { threadId: $threadId }) { thread { id isResolved } }
+}`;
+
+interface ThreadsPage {
+  repository?: {
+    pullRequest?: {
+      reviewThreads?: {
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        nodes?: ({
+          id: string;
+          isResolved: boolean;
+          isOutdated: boolean;
+          path: string;
+          resolvedBy?: { login: string } | null;
+          comments?: {
+            nodes?: ({
+              databaseId?: number;
+              body?: string;
+              author?: { __typename: string; login: string } | null;
+              reactions?: { totalCount: number };
+            } | null)[];
+          };
+        } | null)[];
+      };
+    } | null;
+  } | null;
 }

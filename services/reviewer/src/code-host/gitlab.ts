@@ -335,7 +335,15 @@ export class GitLabHost implements CodeHost {
     const notes = await this.notes(repo, pr);
     return notes
       .filter((n) => !n.system && n.type === 'DiffNote')
-      .map((n) => ({ author: n.author?.username ?? '', body: n.body ?? '', path: n.position?.new_path ?? '' }));
+      .map((n) => ({
+        id: n.id,
+        // GitLab threads replies by discussion, not by comment: each note stands alone here.
+        inReplyTo: null,
+        author: n.author?.username ?? '',
+        body: n.body ?? '',
+        path: n.position?.new_path ?? '',
+        line: n.position?.new_line ?? null,
+      }));
   }
 
   /**
@@ -369,7 +377,13 @@ export class GitLabHost implements CodeHost {
     const body = draft.body(refused);
     return call(`POST note on !${pr}`, async () => {
       const note = await this.api.MergeRequestNotes.create(id, pr, body);
-      return { htmlUrl: `${state.webUrl}#note_${note.id}`, body, refused };
+      return { id: note.id, htmlUrl: `${state.webUrl}#note_${note.id}`, body, refused };
+    });
+  }
+
+  updateReview(repo: RepoRef, pr: number, reviewId: number, body: string): Promise<void> {
+    return call(`PUT note ${reviewId} on !${pr}`, async () => {
+      await this.api.MergeRequestNotes.edit(projectPath(repo), pr, reviewId, { body });
     });
   }
 
@@ -418,7 +432,7 @@ interface GitLabNote {
   body: string;
   system: boolean;
   author?: { username: string };
-  position?: { new_path?: string };
+  position?: { new_path?: string; new_line?: number | null };
 }
 
 /** A context line is placed with both lines, as GitLab wants; an added line with new_line alone. */

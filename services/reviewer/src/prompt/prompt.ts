@@ -149,6 +149,8 @@ export interface BuildRequestInput {
   instructionFiles?: readonly InstructionFile[];
   /** What exploring other units of the same pull request found, shared rather than repeated. */
   notes?: string;
+  /** Rules learned from what this repository's team dismissed, newest first. */
+  learnedRules?: readonly string[];
 }
 
 export interface Prompt {
@@ -184,6 +186,11 @@ export function buildPrompt(input: Omit<BuildRequestInput, 'model' | 'maxTokens'
     dataBlock('pull_request_title', input.pr.title),
     dataBlock('pull_request_description', description || '(none)'),
     ...(input.notes ? [dataBlock('notes_from_other_parts', input.notes)] : []),
+    ...(input.learnedRules && input.learnedRules.length > 0
+      ? [
+          `This repository's team dismissed the findings below before; do not raise findings these describe again.\n${dataBlock('dismissed_by_this_team', input.learnedRules.map((r) => `- ${r}`).join('\n'))}`,
+        ]
+      : []),
     dataBlock('diff', input.units.map((u) => u.text).join('\n\n')),
   ].join('\n\n');
   return { system, text };

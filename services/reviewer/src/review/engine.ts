@@ -5,16 +5,26 @@
 import type { CodeHost, ReviewCommentInput } from '../code-host/code-host.js';
 import type { LlmPort } from '../llm/anthropic.js';
 import type { CheckoutLimits } from '../repo/checkout.js';
+import { runAnswer } from './answer.js';
 import { countBySeverity } from './findings.js';
 import { ask } from './pipeline/ask.js';
 import { CheckRunHandle } from './pipeline/check-run.js';
 import { type Gathered, gatherDiff, gatherPull, type ReviewSource } from './pipeline/gather.js';
 import { Ledger } from './pipeline/ledger.js';
 import { plan } from './pipeline/plan.js';
-import { arrangeOutcome, concludePosted, inlineComments, type Outcome, post, renderBody } from './pipeline/publish.js';
+import {
+  arrangeOutcome,
+  concludePosted,
+  inlineComments,
+  type Outcome,
+  post,
+  renderBody,
+  summaryMarkers,
+} from './pipeline/publish.js';
+import { type Tidied, tidyThreads } from './pipeline/tidy.js';
 import { type VerificationCounts, verify } from './pipeline/verify.js';
 import { prepareWorkspace, type Workspace } from './pipeline/workspace.js';
-import type { ReviewReport } from './result.js';
+import { blankReport, type ReviewReport } from './result.js';
 
 export type { ReviewSource } from './pipeline/gather.js';
 
@@ -50,14 +60,14 @@ export interface ReviewRun {
   comments: ReviewCommentInput[];
 }
 
-const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
-
 /** Runs one review end to end. Resolves with the report; never rejects. */
 export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   const now = options.now ?? Date.now;
   const started = now();
   const progress = options.progress ?? (() => {});
   const source = options.source;
+  // An answer is a conversation, not a review: no check run, no diff, its own short pipeline.
+  if (source.kind === 'pull' && source.trigger === 'answer') return runAnswer({ ...options, source });
   const dryRun = options.dryRun ?? source.kind === 'diff';
   const gh = options.host;
   const ledger = new Ledger();
@@ -67,17 +77,8 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   let filesRead = 0;
 
   const report = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}): ReviewReport => ({
-    status,
-    findings: { critical: 0, major: 0, minor: 0, nit: 0 },
-    commentsPosted: 0,
-    filesReviewed: 0,
-    filesSkipped: 0,
-    tokens: { ...ledger.usage },
-    costUsd: round(ledger.costUsd),
-    durationMs: Math.max(0, Math.round(now() - started)),
+    ...blankReport(status, ledger, now() - started),
     ...checkRun.fields(),
-    findingList: [],
-    skippedFiles: [],
     ...(dryRun ? { dryRun } : {}),
     ...(ledger.model ? { model: ledger.model } : {}),
     ...(ledger.turns > 0 ? { turns: ledger.turns, toolCalls: ledger.toolCalls, filesRead } : {}),
@@ -200,9 +201,18 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
           }
         : {}),
       ...(failure ? { failure } : {}),
+      learnedRules: gathered.learnedRules,
     });
     const target = gathered.target;
-    const markers = target ? [target.marker] : [];
+    let tidied: Tidied | undefined;
+    // A host without conversations has nothing to tidy.
+    if (target && gh?.conversations && !dryRun && !outcome.failure) {
+      tidied = await tidyThreads(gh.conversations, target, progress);
+      outcome.notes.push(...tidied.notes);
+    }
+    if (target?.summary && !dryRun && !outcome.failure)
+      outcome.notes.push(`Summary updated in place for \`${target.headSha.slice(0, 7)}\`.`);
+    const markers = target ? summaryMarkers(target) : [];
     let markdown = renderBody(outcome, ledger.usage, ledger.costUsd, markers);
     let comments = inlineComments(outcome.findings);
     const filled = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}) =>
@@ -238,7 +248,12 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
     markdown = posted.body;
     comments = posted.comments;
     // Read after posting: the findings of refused inline positions are no longer inline.
-    const final = filled('posted', { reviewUrl: posted.htmlUrl, commentsPosted: posted.commentsPosted });
+    const final = filled('posted', {
+      reviewUrl: posted.htmlUrl,
+      commentsPosted: posted.commentsPosted,
+      ...(tidied ? { threadsResolved: tidied.resolved } : {}),
+      ...(tidied && tidied.dismissed.length > 0 ? { dismissed: tidied.dismissed } : {}),
+    });
     await concludePosted(checkRun, outcome, posted);
     return { report: { ...final, ...checkRun.fields(), durationMs: Math.round(now() - started) }, markdown, comments };
   } catch (error) {

@@ -70,5 +70,10 @@ export function withOwnMarkers(build: (mark: (fp: string) => string) => string):
     .join('');
 }
 
+/** Marks the review whose body is Kritik's summary of the pull request, edited in place on every push. */
+export const SUMMARY_MARKER = '<!-- kritik:summary -->';
+
+export const isSummaryBody = (body: string | null | undefined) => (body ?? '').includes(SUMMARY_MARKER);
+
 /** Whether a comment or review body carries Kritik's markers (trust it only from Kritik's own login). */
 export const isKritikBody = (body: string | null | undefined) => /<!-- kritik:(fp=|review )/.test(body ?? '');

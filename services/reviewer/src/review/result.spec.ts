@@ -17,6 +17,21 @@ const result: ReviewResult = {
 };
 
 describe(compactResult.name, () => {
+  it('keeps every dismissal that fits, and drops the last ones of a result that would not', () => {
+    // Rules of multi-byte, escaped characters: ten of them cannot fit beside the rest.
+    const dismissed = Array.from({ length: 10 }, (_, i) => ({
+      fingerprint: i.toString(16).padStart(16, '0'),
+      rule: '"é\\'.repeat(66),
+    }));
+
+    const sut = reviewResultSchema.parse(JSON.parse(compactResult({ ...result, dismissed })));
+
+    expect(Buffer.byteLength(compactResult({ ...result, dismissed }))).toBeLessThanOrEqual(RESULT_MAX_BYTES);
+    expect(sut.dismissed!.length).toBeGreaterThan(0);
+    expect(sut.dismissed!.length).toBeLessThan(10);
+    expect(sut.dismissed).toEqual(dismissed.slice(0, sut.dismissed!.length));
+  });
+
   it('keeps a small result whole', () => {
     expect(JSON.parse(compactResult(result))).toEqual(result);
   });

@@ -1,6 +1,6 @@
 // The review's result: the core ReviewResult plus, for `--format json`, every finding and skipped
 // file. The termination message gets a compacted copy that always fits Kubernetes' 4 KB limit.
-import { RESULT_MAX_BYTES, type ReviewResult, reviewResultSchema, severitySchema } from '@kritik/core';
+import { RESULT_MAX_BYTES, type ReviewResult, reviewResultSchema, severitySchema, type TokenUsage } from '@kritik/core';
 import { z } from 'zod';
 
 export const findingReportSchema = z.object({
@@ -36,6 +36,26 @@ export const reviewReportSchema = reviewResultSchema.extend({
 });
 export type ReviewReport = z.infer<typeof reviewReportSchema>;
 
+/** A report with nothing found and nothing posted yet: what was spent and how long it took. */
+export function blankReport(
+  status: ReviewReport['status'],
+  spent: { usage: TokenUsage; costUsd: number },
+  durationMs: number,
+): ReviewReport {
+  return {
+    status,
+    findings: { critical: 0, major: 0, minor: 0, nit: 0 },
+    commentsPosted: 0,
+    filesReviewed: 0,
+    filesSkipped: 0,
+    tokens: { ...spent.usage },
+    costUsd: Math.round(spent.costUsd * 1e6) / 1e6,
+    durationMs: Math.max(0, Math.round(durationMs)),
+    findingList: [],
+    skippedFiles: [],
+  };
+}
+
 /** The core result alone (what the worker stores), without the lists. */
 export function coreResult(report: ReviewReport): ReviewResult {
   const {
@@ -68,5 +88,7 @@ export function compactResult(result: ReviewResult): string {
     r = { ...r, reason: room > 0 ? `${reason}…` : undefined };
   }
   if (!fits(r)) r = { ...r, reviewUrl: undefined };
+  // Dismissals last: each one dropped is only learned later (the next review sees it again).
+  while (!fits(r) && r.dismissed && r.dismissed.length > 0) r = { ...r, dismissed: r.dismissed.slice(0, -1) };
   return JSON.stringify(r);
 }

@@ -36,6 +36,8 @@ export interface SummaryInput {
   /** Hidden markers appended at the end (review marker). */
   markers: readonly string[];
   exploration?: ExplorationFacts;
+  /** Rules learned from the team's dismissals that the prompt carried, newest first. */
+  learnedRules?: readonly string[];
 }
 
 const MAX_LISTED = 60;
@@ -125,6 +127,13 @@ function summaryText(input: SummaryInput, fingerprintMarker: (fp: string) => str
       ? `polic${input.policies.length === 1 ? 'y' : 'ies'} ${input.policies.map((p) => inlineCode(p)).join(', ')}`
       : null,
   ].filter(Boolean);
+  if (input.learnedRules && input.learnedRules.length > 0) {
+    // Rules hold a team member's reason: plain text here, never Markdown that could reshape the body.
+    const rules = input.learnedRules.map((r) => `- ${neutralise(r)}`).join('\n');
+    out.push(
+      `<details><summary>Learned rules applied (${input.learnedRules.length})</summary>\n\n${rules}\n\n</details>`,
+    );
+  }
   out.push(`<sub>Kritik · ${stats.join(' · ')}</sub>`);
   let body = out.join('\n\n');
   const markers = input.markers.join('\n');

@@ -11,6 +11,9 @@ export interface PullRequestHead {
   readonly baseSha: string;
 }
 
+/** The reactions Kritik gives: heard (`eyes`) and done (`+1`). */
+export type CommentReaction = 'eyes' | '+1';
+
 /** A comment (GitHub) or note (GitLab) in the pull request's conversation. */
 export interface PostedComment {
   readonly id: number;
@@ -51,6 +54,8 @@ export interface CodeHost {
   concludeStatus(review: ReviewRequest, conclusion: CheckRunConclusion, reason: string): Promise<void>;
   pullRequest(command: CommandJob): Promise<PullRequestHead>;
   comment(command: CommandJob, body: string): Promise<PostedComment>;
+  /** Reacts to the command's comment, to say it was heard (`eyes`) or done (`+1`). */
+  react(command: CommandJob, content: CommentReaction): Promise<void>;
   /** Kritik's own comment in the conversation that contains `marker`, if there is one. */
   findComment(command: CommandJob, marker: string): Promise<PostedComment | undefined>;
 }

@@ -1,7 +1,16 @@
-// What each comment command does on the code host and in the queue: `help` posts the help text in
-// the pull request's conversation (a GitLab merge request note); `review` reads the pull request's current head and queues a fresh
-// review of it, as the backend does for a comment when it already knows the head (ADR 0006).
-import { type CommandJob, helpReply, isFinalStatus, type ReviewRequest, reviewIdFor, triggerOf } from '@kritik/core';
+// What each comment command does on the code host and in the queue: every one is acknowledged with a
+// reaction; `help` posts the help text in the pull request's conversation (a GitLab merge request note); `review` reads the pull
+// request's current head and queues a fresh review of it, as the backend does for a comment when it
+// already knows the head (ADR 0006); `pause` / `resume` were applied by the backend (ADR 0028).
+import {
+  type CommandJob,
+  helpReply,
+  isFinalStatus,
+  isSwitchCommand,
+  type ReviewRequest,
+  reviewIdFor,
+  triggerOf,
+} from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import { CodeHosts } from '../code-host/code-host.js';
@@ -11,6 +20,8 @@ import { CommandFailure } from './command-failure.js';
 
 export type CommandEnd =
   | { readonly outcome: 'replied'; readonly commentUrl: string }
+  /** A switch (`pause`, `resume`) the backend already applied, acknowledged with a reaction. */
+  | { readonly outcome: 'acknowledged' }
   | { readonly outcome: 'queued'; readonly reviewId: string; readonly headSha: string; readonly afterRunning?: true }
   /** Done by an earlier try (the comment exists, or the review was recorded and ended). */
   | { readonly outcome: 'duplicate'; readonly reviewId?: string; readonly commentUrl?: string };
@@ -34,6 +45,20 @@ export class CommandService {
     private readonly lifecycle: ReviewLifecycle,
     private readonly reviews: ReviewEnqueuer,
   ) {}
+
+  /**
+   * Tells the commenter at once that the command was heard: `eyes` on a command still to be
+   * answered, `+1` on a switch, which is its whole answer.
+   */
+  async acknowledge(command: CommandJob, context: CommandContext): Promise<void> {
+    const content = isSwitchCommand(command.command) ? '+1' : 'eyes';
+    try {
+      await this.hosts.of(command.platform).react(command, content);
+    } catch (err) {
+      // The command itself still runs: a missing reaction is noise, a missing answer would be a loss.
+      context.log.warn({ err }, 'could not react to the command');
+    }
+  }
 
   async help(command: CommandJob, context: CommandContext): Promise<CommandEnd> {
     const marker = helpMarker(context.nonce);

@@ -2,7 +2,15 @@
 // one answer per comment, transient failures tried again later through the delayed set (a
 // bounded number of times, the delay doubling), lasting ones ended at once; every end logged
 // and counted.
-import { backoffDelay, COMMANDS_QUEUE, type CommandJob, commandJobSchema, repoFullName } from '@kritik/core';
+import {
+  backoffDelay,
+  COMMANDS_QUEUE,
+  type CommandJob,
+  commandJobSchema,
+  isConversationCommand,
+  isSwitchCommand,
+  repoFullName,
+} from '@kritik/core';
 import { keepConsuming } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -13,7 +21,7 @@ import type { CommandSettings, WorkerConfig } from '../config/worker.config.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { WORKER_CONFIG, WORKER_LOGGER } from '../scheduling/tokens.js';
 import { type CommandEnd, CommandService } from './command.service.js';
-import { judgeFailure } from './command-failure.js';
+import { CommandFailure, judgeFailure } from './command-failure.js';
 
 export class CommandsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
@@ -48,8 +56,13 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
     });
     const context = { nonce: command.deliveryId ?? String(job.id), retried: attempt > 1, log };
     try {
-      const end =
-        command.command === 'help'
+      if (isConversationCommand(command.command))
+        // Questions run as review Jobs (trigger `answer`); one here was queued by mistake.
+        throw new CommandFailure('invalid', `${command.command} is answered by a review Job, not as a command`);
+      await this.commands.acknowledge(command, context);
+      const end: CommandEnd = isSwitchCommand(command.command)
+        ? { outcome: 'acknowledged' }
+        : command.command === 'help'
           ? await this.commands.help(command, context)
           : await this.commands.review(command, context);
       this.metrics.commands.inc({ command: command.command, outcome: end.outcome, cause: 'ok' });

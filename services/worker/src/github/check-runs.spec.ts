@@ -123,7 +123,7 @@ describe(CheckRuns.name, () => {
 
     const outcome = await sut.conclude({ ...review, checkRunId }, 'failure', 'late');
 
-    expect(outcome.action).toBe('already-completed');
+    expect(outcome?.action).toBe('already-completed');
     expect(runs(review)).toEqual([expect.objectContaining({ conclusion: 'success' })]);
   });
 
@@ -138,12 +138,22 @@ describe(CheckRuns.name, () => {
     expect(runs(review)[0]!.output.title).toBe('Kritik review cancelled');
   });
 
+  it("leaves the head's run alone when an answer ends, since an answer has none", async () => {
+    const review = { ...newReview(), trigger: 'answer' as const };
+    await runOf(review, { status: 'in_progress' });
+
+    const outcome = await sut.conclude(review, 'failure', 'model unavailable');
+
+    expect(outcome).toBeUndefined();
+    expect(runs(review)).toEqual([expect.objectContaining({ status: 'in_progress' })]);
+  });
+
   it('without an id or a run, creates one completed so the review still ends visibly', async () => {
     const review = newReview();
 
     const outcome = await sut.conclude(review, 'failure', 'OOMKilled');
 
-    expect(outcome.action).toBe('created');
+    expect(outcome?.action).toBe('created');
     expect(runs(review)).toEqual([
       expect.objectContaining({ name: CHECK_RUN_NAME, status: 'completed', conclusion: 'failure' }),
     ]);

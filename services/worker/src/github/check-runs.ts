@@ -7,6 +7,7 @@ import {
   checkRunText,
   concludeCheckRun,
   createCheckRun,
+  hasCheckRun,
   type ReviewRequest,
 } from '@kritik/core';
 import { Injectable } from '@nestjs/common';
@@ -35,7 +36,9 @@ export class CheckRuns {
     review: ReviewRequest,
     conclusion: CheckRunConclusion,
     reason: string,
-  ): Promise<{ checkRunId: number; action: ConcludeAction }> {
+  ): Promise<{ checkRunId: number; action: ConcludeAction } | undefined> {
+    // An answer has no run of its own; the one on its head belongs to that head's review.
+    if (!hasCheckRun(review.trigger)) return undefined;
     return concludeCheckRun(
       await this.octokitFor(review),
       review.repo,

@@ -5,6 +5,7 @@ import type { RepoRef } from '@kritik/core';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
+import type { CommentReaction } from '../code-host/code-host.js';
 import { createHttpsFetch, type HttpsFetch } from './https-fetch.js';
 
 /** Exactly what the reviewer needs; the token handed to a review Job can do nothing else. */
@@ -175,6 +176,21 @@ export class GitHubAppClient {
       body,
     });
     return { id: Number(data.id), url: data.html_url };
+  }
+
+  /**
+   * Reacts to a comment in the pull request's conversation, to say at once that a command was
+   * heard. GitHub answers 200 instead of 201 when the reaction is already there: a retry adds none.
+   */
+  async react(repo: RepoRef, commentId: number, content: CommentReaction, installationId?: number): Promise<void> {
+    const { token } = await this.repositoryToken(repo, installationId, COMMENT_TOKEN_PERMISSIONS);
+    const octokit = this.octokitFor(token, COMMAND_RETRIES);
+    await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+      owner: repo.owner,
+      repo: repo.name,
+      comment_id: commentId,
+      content,
+    });
   }
 
   /** The first comment by the App in the pull request's conversation whose body contains `marker`. */

@@ -1,7 +1,7 @@
 // GitHub as a code host: installation tokens minted by the App, the Kritik check run, and comments
 // in the pull request's conversation (issue comments).
 import type { CheckRunConclusion, CommandJob, ReviewRequest } from '@kritik/core';
-import type { CodeHost, PostedComment, PullRequestHead } from '../code-host/code-host.js';
+import type { CodeHost, CommentReaction, PostedComment, PullRequestHead } from '../code-host/code-host.js';
 import type { CheckRuns } from './check-runs.js';
 import type { GitHubAppClient } from './github-app.client.js';
 
@@ -39,6 +39,11 @@ export class GitHubCodeHost implements CodeHost {
 
   comment(command: CommandJob, body: string): Promise<PostedComment> {
     return this.app.comment(command.repo, command.pr, body, command.installationId);
+  }
+
+  async react(command: CommandJob, content: CommentReaction): Promise<void> {
+    if (command.commentId === undefined) return;
+    await this.app.react(command.repo, command.commentId, content, command.installationId);
   }
 
   findComment(command: CommandJob, marker: string): Promise<PostedComment | undefined> {

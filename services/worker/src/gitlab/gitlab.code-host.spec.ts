@@ -132,6 +132,29 @@ describe(GitLabCodeHost.name, () => {
     expect(await sut.findComment(command(review), '<!-- kritik:help other -->')).toBeUndefined();
   });
 
+  it("acknowledges a command with an award emoji on the commenter's note: eyes, thumbsup for a switch", async () => {
+    const review = newReview();
+    gitlab.addToken('glpat-dev', { username: 'dev' });
+    const dev = new GitLabClient({ url: gitlab.url, token: 'glpat-dev' });
+    const asked = (await dev.request(
+      'POST',
+      `/projects/${encodeURIComponent(PROJECT)}/merge_requests/${review.pr}/notes`,
+      {
+        body: '@kritik pause',
+      },
+    )) as { id: number };
+    dev.onApplicationShutdown();
+
+    await sut.react({ ...command(review, 'review'), commentId: asked.id }, 'eyes');
+    await sut.react({ ...command(review, 'pause'), commentId: asked.id }, '+1');
+    await sut.react(command(review), 'eyes');
+
+    expect(gitlab.awards(PROJECT, review.pr, asked.id)).toEqual([
+      'eyes by project_14_bot_5f1c2a',
+      'thumbsup by project_14_bot_5f1c2a',
+    ]);
+  });
+
   it("does not take another user's note that copies the marker for its own", async () => {
     const review = newReview();
     gitlab.addToken('glpat-mallory', { username: 'mallory' });

@@ -10,7 +10,7 @@ import {
   type ReviewRequest,
   setCommitStatus,
 } from '@kritik/core';
-import type { CodeHost, PostedComment, PullRequestHead } from '../code-host/code-host.js';
+import type { CodeHost, CommentReaction, PostedComment, PullRequestHead } from '../code-host/code-host.js';
 import type { GitLabClient } from './gitlab.client.js';
 
 /** Pages of notes searched for a marker; a merge request with more is answered again rather than searched on. */
@@ -30,6 +30,8 @@ interface NoteJson {
   system?: boolean;
   author?: { username?: string };
 }
+
+const GITLAB_EMOJI: Record<CommentReaction, string> = { eyes: 'eyes', '+1': 'thumbsup' };
 
 export class GitLabCodeHost implements CodeHost {
   readonly platform = 'gitlab' as const;
@@ -105,6 +107,14 @@ export class GitLabCodeHost implements CodeHost {
   async comment(command: CommandJob, body: string): Promise<PostedComment> {
     const note = (await this.once.request('POST', `${this.mergeRequestPath(command)}/notes`, { body })) as NoteJson;
     return { id: note.id, url: this.noteUrl(command, note.id) };
+  }
+
+  /** An award emoji on the command's note; GitLab names `+1` `thumbsup`. */
+  async react(command: CommandJob, content: CommentReaction): Promise<void> {
+    if (command.commentId === undefined) return;
+    await this.once.request('POST', `${this.mergeRequestPath(command)}/notes/${command.commentId}/award_emoji`, {
+      name: GITLAB_EMOJI[content],
+    });
   }
 
   async findComment(command: CommandJob, marker: string): Promise<PostedComment | undefined> {

@@ -12,8 +12,9 @@ import {
   type ReviewRequest,
   repoFullName,
 } from '@kritik/core';
-import { type PrHead, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
+import { LearnedRulesStore, type PrHead, REDIS, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BudgetLedger, overBudgetReason } from '../budgets/budget-ledger.js';
 import { type CodeHost, CodeHosts } from '../code-host/code-host.js';
@@ -79,9 +80,15 @@ export class ReviewExecution {
     private readonly lifecycle: ReviewLifecycle,
     private readonly gate: SchedulingGate,
     private readonly metrics: WorkerMetrics,
+    @Inject(REDIS) redis: Redis,
     @Optional() @Inject(POLICY_LAYERS) private readonly policies?: PolicyLayers,
     @Optional() private readonly budgets?: BudgetLedger,
-  ) {}
+  ) {
+    this.learned = new LearnedRulesStore(redis);
+  }
+
+  /** The repository's learned rules: read for each review's payload, fed by each review's result. */
+  private readonly learned: LearnedRulesStore;
 
   /** Lets go of every running review without ending it; called on shutdown. */
   detachAll(): void {
@@ -134,6 +141,11 @@ export class ReviewExecution {
       });
       // Read for each review, so a policy changed a moment ago shapes the next review.
       const policy = this.policies?.layerFor({ platform: review.platform, ...review.repo });
+      // Without them the review still runs; it only may repeat what the team dismissed.
+      const learned = await this.learned.learnedFor(review.repo).catch((err) => {
+        log.warn({ err }, 'could not read the learned rules');
+        return undefined;
+      });
       const payload = {
         ...review,
         apiUrl: host.apiUrl,
@@ -141,6 +153,7 @@ export class ReviewExecution {
         ceilings: this.config.reviewJob.ceilings,
         reviewDrafts: this.config.triggers.reviewDrafts,
         ...(policy ? { policy } : {}),
+        ...(learned && learned.fingerprints.length > 0 ? { learned } : {}),
       };
       // The most this review can cost is held in its budgets before the model is called.
       const budgets = payload.policy?.budgets ?? [];
@@ -307,6 +320,7 @@ export class ReviewExecution {
     if (!written.ok && written.reason === 'not-allowed' && isFinalStatus(written.record.status)) {
       return { kind: 'duplicate', status: written.record.status };
     }
+    await this.learn(review, end);
     this.metrics.reviews.inc({ outcome: end.status, cause: end.cause });
     if (started !== undefined) this.metrics.duration.observe({ outcome: end.status }, (Date.now() - started) / 1000);
     const result = end.result;
@@ -322,6 +336,18 @@ export class ReviewExecution {
       outcomeLine(`${repoFullName(review.repo)}#${review.pr}`, end),
     );
     return { kind: 'finished', status: end.status, ...(end.reason ? { reason: end.reason } : {}) };
+  }
+
+  /** What a review saw of the team's feedback goes into the repository's rules and acceptance. */
+  private async learn(review: ReviewRequest, end: CountedEnding): Promise<void> {
+    const result = end.result;
+    if (!result) return;
+    try {
+      await this.learned.record(review.repo, result.dismissed ?? []);
+      await this.learned.addResolved(review.repo, result.threadsResolved ?? 0);
+    } catch (err) {
+      this.logger.warn({ err, reviewId: review.reviewId }, 'could not record the review feedback');
+    }
   }
 
   private async renew(

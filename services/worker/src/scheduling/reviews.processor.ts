@@ -2,7 +2,7 @@
 // supersedes an older review, global and per-repository caps, and a review that must wait goes
 // back to the delayed set instead of holding a consumer slot. An accepted review gets its queued
 // check run at once, so the PR shows it while it waits.
-import { isFinalStatus, REVIEWS_QUEUE, type ReviewRequest, reviewRequestSchema } from '@kritik/core';
+import { hasCheckRun, isFinalStatus, REVIEWS_QUEUE, type ReviewRequest, reviewRequestSchema } from '@kritik/core';
 import { keepConsuming, ReviewLifecycle } from '@kritik/server';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, type OnApplicationBootstrap, type Type } from '@nestjs/common';
@@ -124,7 +124,7 @@ export class ReviewsProcessor extends WorkerHost implements OnApplicationBootstr
    * (the code host refused) the review still runs and the reviewer creates its run when it starts.
    */
   private async withCheckRun(job: Job, review: ReviewRequest): Promise<ReviewRequest> {
-    if (review.checkRunId !== undefined) return review;
+    if (review.checkRunId !== undefined || !hasCheckRun(review.trigger)) return review;
     let checkRunId: number;
     try {
       checkRunId = await this.hosts.of(review.platform).queueStatus(review);

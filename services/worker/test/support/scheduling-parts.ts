@@ -112,6 +112,7 @@ export async function startSchedulingParts(): Promise<SchedulingParts> {
         lifecycle,
         gate,
         metrics,
+        redis,
       );
       return { execution, runner };
     },

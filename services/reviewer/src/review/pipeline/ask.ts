@@ -79,6 +79,7 @@ export async function ask(input: AskInput): Promise<Asked> {
       otherFiles: batches.length > 1 ? plan.reviewable.length - new Set(batch.map((u) => u.file.path)).size : 0,
       explore: input.tools !== null,
       instructionFiles: input.gathered.instructionFiles,
+      learnedRules: input.gathered.learnedRules,
       ...(shared.length > 0 ? { notes: shared.join('\n\n').slice(-MAX_SHARED_NOTES_CHARS) } : {}),
     });
     const label = batches.length > 1 ? `request ${i + 1}/${batches.length}` : 'review';

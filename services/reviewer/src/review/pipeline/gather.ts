@@ -20,7 +20,7 @@ import {
   type InstructionFile,
   type PullRequestText,
 } from '../../prompt/prompt.js';
-import { extractFingerprints, isKritikBody, parseReviewMarker, reviewMarker } from '../fingerprint.js';
+import { extractFingerprints, isKritikBody, isSummaryBody, parseReviewMarker, reviewMarker } from '../fingerprint.js';
 import type { CheckRunHandle } from './check-run.js';
 
 /** A pull request (GitLab: merge request) on the code host the review was given. */
@@ -46,6 +46,10 @@ export interface PullSource {
   reviewDrafts?: boolean;
   /** The check run the worker created queued; this review moves it on instead of creating one. */
   checkRunId?: number;
+  /** What the repository's team dismissed before (the worker reads it from the learned rules). */
+  learned?: { fingerprints: string[]; rules: string[] };
+  /** With trigger `answer`: the comment to answer. */
+  thread?: { kind: 'review-comment' | 'issue-comment'; commentId: number };
 }
 
 export interface DiffSource {
@@ -75,6 +79,19 @@ export interface PullTarget {
   headSha: string;
   baseSha: string;
   marker: string;
+  /** The login Kritik posts as, when known: only its own threads are tidied. */
+  selfLogin: string | null;
+  /** Dismissals the repository already learned, not reported again. */
+  learnedFingerprints: ReadonlySet<string>;
+  /** Kritik's summary review on this pull request, edited in place instead of posting another. */
+  summary?: SummaryReview;
+}
+
+export interface SummaryReview {
+  id: number;
+  htmlUrl: string;
+  /** Fingerprints the summary lists, kept hidden in the next version so none is raised again. */
+  fingerprints: string[];
 }
 
 export interface Gathered {
@@ -84,6 +101,8 @@ export interface Gathered {
   /** Fingerprints Kritik already posted on this pull request. */
   seen: ReadonlySet<string>;
   instructionFiles: InstructionFile[];
+  /** Rules learned from the team's dismissals, for the prompt and the footer; newest first. */
+  learnedRules: string[];
   target?: PullTarget;
 }
 
@@ -110,6 +129,7 @@ export function gatherDiff(source: DiffSource, progress: (m: string) => void): G
     collected: { files, index: new DiffIndex(files), missingPatch: new Set(), notes: [] },
     seen: new Set(),
     instructionFiles: capInstructionFiles(source.instructionFiles ?? []),
+    learnedRules: [],
   };
 }
 
@@ -144,6 +164,8 @@ export async function gatherPull(
   const ours = reviews.filter((r) => own(r.author) && isKritikBody(r.body));
   const previous = ours.map((r) => ({ review: r, marker: parseReviewMarker(r.body) })).filter((x) => x.marker);
   const sameHead = previous.findLast((x) => x.marker!.head === headSha);
+  // Edited in place where the host can; elsewhere each push posts its own summary, as before.
+  const summary = gh.updateReview ? ours.find((r) => isSummaryBody(r.body)) : undefined;
   // Only a maintainer's `full review` (the backend checks who asked) pays for a head again.
   const full = source.trigger === 'full_review';
   if (sameHead && !dryRun && !full) {
@@ -154,7 +176,9 @@ export async function gatherPull(
       sameHead.review.htmlUrl,
     );
   }
+  // What the team dismissed is never raised again, on any pull request of the repository.
   const seen = new Set([
+    ...(source.learned?.fingerprints ?? []),
     ...ours.flatMap((r) => extractFingerprints(r.body)),
     ...comments.filter((c) => own(c.author) && isKritikBody(c.body)).flatMap((c) => extractFingerprints(c.body)),
   ]);
@@ -197,12 +221,18 @@ export async function gatherPull(
     collected,
     seen,
     instructionFiles,
+    learnedRules: source.learned?.rules ?? [],
     target: {
       repo,
       number,
       headSha,
       baseSha,
       marker: reviewMarker({ head: headSha, base: baseSha, ...(source.reviewId ? { id: source.reviewId } : {}) }),
+      selfLogin: self,
+      learnedFingerprints: new Set(source.learned?.fingerprints ?? []),
+      ...(summary
+        ? { summary: { id: summary.id, htmlUrl: summary.htmlUrl, fingerprints: extractFingerprints(summary.body) } }
+        : {}),
     },
   };
 }

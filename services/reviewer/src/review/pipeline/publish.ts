@@ -5,6 +5,7 @@ import type { CheckRunConclusion, TokenUsage } from '@kritik/core';
 import type { CodeHost, ReviewCommentInput } from '../../code-host/code-host.js';
 import type { EffectiveConfig, LoadedConfig } from '../../config/config.js';
 import { type ArrangedFinding, arrangeFindings, commentBody, countBySeverity, type RawFinding } from '../findings.js';
+import { fingerprintMarker, SUMMARY_MARKER } from '../fingerprint.js';
 import { buildSummary, type ExplorationFacts, formatCounts, type SkippedFile } from '../summary.js';
 import type { CheckRunHandle } from './check-run.js';
 import type { Collected, PullTarget } from './gather.js';
@@ -23,6 +24,7 @@ export interface Outcome {
   exploration?: ExplorationFacts;
   /** Set when the model was needed and no request succeeded. */
   failure?: string;
+  learnedRules?: readonly string[];
 }
 
 export interface ArrangeOutcomeInput {
@@ -37,6 +39,7 @@ export interface ArrangeOutcomeInput {
   model: string | null;
   exploration?: ExplorationFacts;
   failure?: string;
+  learnedRules?: readonly string[];
 }
 
 export function arrangeOutcome(input: ArrangeOutcomeInput): Outcome {
@@ -66,6 +69,7 @@ export function arrangeOutcome(input: ArrangeOutcomeInput): Outcome {
     model: input.model,
     ...(input.exploration ? { exploration: input.exploration } : {}),
     ...(input.failure ? { failure: input.failure } : {}),
+    ...(input.learnedRules && input.learnedRules.length > 0 ? { learnedRules: input.learnedRules } : {}),
   };
 }
 
@@ -83,6 +87,7 @@ export function renderBody(outcome: Outcome, usage: TokenUsage, costUsd: number,
     model: outcome.model,
     markers,
     ...(outcome.exploration ? { exploration: outcome.exploration } : {}),
+    ...(outcome.learnedRules ? { learnedRules: outcome.learnedRules } : {}),
   });
 }
 
@@ -108,7 +113,9 @@ export interface Posted {
 
 /**
  * Posts the review. The summary is rendered once the host has said which inline comments it
- * refused (GitHub: all or none, GitLab: one by one); their findings are listed in it instead.
+ * refused (GitHub: all or none, GitLab: one by one); their findings are listed in it instead. The
+ * first review carries the summary; after that, where the host edits it in place, the summary is
+ * edited and a new review only carries the new inline comments.
  */
 export async function post(
   gh: CodeHost,
@@ -119,37 +126,73 @@ export async function post(
 ): Promise<Posted> {
   const inline = outcome.findings.filter((f) => f.inline);
   const comments = inlineComments(inline);
-  progress(`posting the review: ${comments.length} inline comment(s)`);
+  const edit = gh.updateReview?.bind(gh);
+  const summary = edit && target.summary ? { ...target.summary, edit } : undefined;
+  progress(`posting the review: ${comments.length} inline comment(s)${summary ? ', summary edited in place' : ''}`);
   let note: string | undefined;
-  const posted = await gh.createReview(target.repo, target.number, {
-    commitId: target.headSha,
-    comments,
-    body: (refused) => {
-      for (const [i, f] of inline.entries()) {
-        f.inline = !refused.has(i);
-        if (refused.has(i)) f.summaryReason = `${gh.name} did not accept an inline comment here`;
-        else delete f.summaryReason;
-      }
-      if (note) outcome.notes.splice(outcome.notes.indexOf(note), 1);
-      note = undefined;
-      if (refused.size > 0) {
-        note =
-          refused.size === comments.length
-            ? `${gh.name} did not accept the inline comments, so every finding is listed below.`
-            : `${gh.name} did not accept ${refused.size} of the inline comments; their findings are listed below.`;
-        outcome.notes.push(note);
-        progress(`${gh.name} refused ${refused.size} inline position(s); their findings go in the summary`);
-      }
-      return rerender();
-    },
-  });
-  const placed = comments.filter((_, i) => !posted.refused.has(i));
-  return {
-    htmlUrl: posted.htmlUrl,
-    commentsPosted: placed.length,
-    body: posted.body,
-    comments: placed,
+  let body = '';
+  const render = (refused: ReadonlySet<number>): string => {
+    for (const [i, f] of inline.entries()) {
+      f.inline = !refused.has(i);
+      if (refused.has(i)) f.summaryReason = `${gh.name} did not accept an inline comment here`;
+      else delete f.summaryReason;
+    }
+    if (note) outcome.notes.splice(outcome.notes.indexOf(note), 1);
+    note = undefined;
+    if (refused.size > 0) {
+      note =
+        refused.size === comments.length
+          ? `${gh.name} did not accept the inline comments, so every finding is listed below.`
+          : `${gh.name} did not accept ${refused.size} of the inline comments; their findings are listed below.`;
+      outcome.notes.push(note);
+      progress(`${gh.name} refused ${refused.size} inline position(s); their findings go in the summary`);
+    }
+    body = rerender();
+    return body;
   };
+  if (!summary) {
+    const posted = await gh.createReview(target.repo, target.number, {
+      commitId: target.headSha,
+      comments,
+      body: render,
+    });
+    const placed = comments.filter((_, i) => !posted.refused.has(i));
+    return { htmlUrl: posted.htmlUrl, commentsPosted: placed.length, body: posted.body, comments: placed };
+  }
+  let placed: ReviewCommentInput[] = [];
+  if (comments.length > 0) {
+    const posted = await gh.createReview(target.repo, target.number, {
+      commitId: target.headSha,
+      comments,
+      body: (refused) => {
+        render(refused);
+        return inlineNote(comments.length - refused.size, target, summary.htmlUrl);
+      },
+    });
+    placed = comments.filter((_, i) => !posted.refused.has(i));
+  } else render(new Set());
+  await summary.edit(target.repo, target.number, summary.id, body);
+  return { htmlUrl: summary.htmlUrl, commentsPosted: placed.length, body, comments: placed };
+}
+
+/** The body of a later push's review: its inline comments, pointing at the summary it updated. */
+export function inlineNote(count: number, target: PullTarget, summaryUrl: string): string {
+  return (
+    `Kritik: ${count} new finding(s) at \`${target.headSha.slice(0, 7)}\`; ` +
+    `[the summary](${summaryUrl}) is updated in place.\n\n${target.marker}`
+  );
+}
+
+/** Hidden fingerprints an edited summary carries over from its earlier version, newest kept. */
+const MAX_CARRIED_FINGERPRINTS = 600;
+
+/**
+ * The hidden markers at the end of the summary: that it is the summary, the fingerprints its
+ * earlier versions listed (so an edit forgets none), and last the review marker, the one read.
+ */
+export function summaryMarkers(target: PullTarget): string[] {
+  const carried = [...new Set(target.summary?.fingerprints ?? [])].slice(-MAX_CARRIED_FINGERPRINTS);
+  return [SUMMARY_MARKER, ...(carried.length > 0 ? [carried.map(fingerprintMarker).join('')] : []), target.marker];
 }
 
 /** Concludes the check run with what was posted. */

@@ -22,7 +22,7 @@ export interface WorkspaceInput {
   /** Where to check the pull request out (the Job's workspace volume, a temp dir for the CLI). */
   checkoutParent?: string;
   gh?: CodeHost;
-  target?: PullTarget;
+  target?: Pick<PullTarget, 'repo' | 'headSha'>;
   limits?: CheckoutLimits;
   ignored: PathMatcher;
   progress: (m: string) => void;

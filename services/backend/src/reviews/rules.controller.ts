@@ -1,0 +1,61 @@
+// GET /api/repos/:owner/:name/rules and DELETE /api/repos/:owner/:name/rules/:fingerprint: what a
+// repository's team taught Kritik by dismissing findings, newest first, with its acceptance
+// figures; a rule removed is raised again by later reviews. Bearer token required.
+import { LearnedRulesStore, REDIS } from '@kritik/server';
+import {
+  BadRequestException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { ApiTokenGuard } from './api-token.guard.js';
+
+const segment = /^[\w.-]{1,100}$/;
+const fingerprint = /^[0-9a-f]{16}$/;
+
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new ServiceUnavailableException(`rule store unavailable: ${(error as Error).message}`);
+  }
+}
+
+function repoOf(owner: string, name: string) {
+  if (!segment.test(owner) || !segment.test(name)) throw new BadRequestException('malformed repository');
+  return { owner, name };
+}
+
+@Controller('api/repos/:owner/:name/rules')
+@UseGuards(ApiTokenGuard)
+export class RulesController {
+  private readonly store: LearnedRulesStore;
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    this.store = new LearnedRulesStore(redis);
+  }
+
+  @Get()
+  async list(@Param('owner') owner: string, @Param('name') name: string) {
+    const repo = repoOf(owner, name);
+    const [rules, acceptance] = await fromStore(() =>
+      Promise.all([this.store.list(repo), this.store.acceptance(repo)]),
+    );
+    return { repo: `${owner}/${name}`, rules, acceptance };
+  }
+
+  @Delete(':fingerprint')
+  @HttpCode(204)
+  async remove(@Param('owner') owner: string, @Param('name') name: string, @Param('fingerprint') fp: string) {
+    const repo = repoOf(owner, name);
+    if (!fingerprint.test(fp)) throw new BadRequestException('malformed fingerprint');
+    if (!(await fromStore(() => this.store.remove(repo, fp)))) throw new NotFoundException(`no rule ${fp}`);
+  }
+}
