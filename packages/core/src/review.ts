@@ -50,6 +50,14 @@ export type RepoRef = z.infer<typeof repoRefSchema>;
 
 export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 
+/**
+ * The name a pull request's shared state (its head, lease, pause, command counts) is kept under, so
+ * a GitLab project and a GitHub repository with the same path (a mirror) never share it. GitHub's
+ * is the bare `owner/name`, as before GitLab existed, so a running install keeps its keys.
+ */
+export const repoScope = (platform: Platform, repo: RepoRef): string =>
+  platform === 'github' ? repoFullName(repo) : `${platform}:${repoFullName(repo)}`;
+
 /** The longest learned rule: one line a prompt and a footer can carry. */
 export const MAX_RULE_CHARS = 200;
 

@@ -189,6 +189,19 @@ describe(ReviewLifecycle.name, () => {
       expect(await sut.supersededBy(older)).toMatchObject({ reviewId: newer.reviewId, sha: newer.headSha });
       expect(await sut.supersededBy(newer)).toBeUndefined();
     });
+
+    it('keeps a GitLab merge request and a GitHub pull request of the same path apart (a mirror)', async () => {
+      const onGitLab: ReviewRequest = {
+        ...review(1, 1),
+        platform: 'gitlab',
+        reviewId: reviewIdFor('gitlab', repo, 1, sha(1)),
+      };
+      await sut.admit(onGitLab);
+      await sut.admit(review(1, 2));
+      expect(await sut.supersededBy(onGitLab)).toBeUndefined();
+      expect(await sut.head({ platform: 'gitlab', repo, pr: 1 })).toMatchObject({ reviewId: onGitLab.reviewId });
+      expect(await sut.head({ platform: 'github', repo, pr: 1 })).toMatchObject({ sha: sha(2) });
+    });
   });
 
   describe('two workers racing on one pull request', () => {

@@ -8,7 +8,7 @@ import {
   type ReviewRequest,
   type ReviewResult,
   type ReviewStatus,
-  repoFullName,
+  repoScope,
 } from '@kritik/core';
 import { Injectable } from '@nestjs/common';
 import { type PrHead, PrHeadStore, type PrKey } from './pr-head.store.js';
@@ -41,7 +41,7 @@ export interface ReviewEnding {
 const supersededReason = (bySha?: string) => (bySha ? `superseded by ${bySha.slice(0, 12)}` : 'superseded');
 
 /** The review in question: its id, PR and enqueue time (the later enqueue of a PR wins). */
-export type ReviewRef = Pick<ReviewRequest, 'reviewId' | 'repo' | 'pr' | 'headSha' | 'enqueuedAt'>;
+export type ReviewRef = Pick<ReviewRequest, 'reviewId' | 'platform' | 'repo' | 'pr' | 'headSha' | 'enqueuedAt'>;
 
 export type Admission =
   | { readonly admitted: true }
@@ -61,7 +61,10 @@ export function supersedes(head: PrHead | undefined, review: Pick<ReviewRef, 're
   return head !== undefined && head.reviewId !== review.reviewId && head.at >= Date.parse(review.enqueuedAt);
 }
 
-const prKeyOf = (review: Pick<ReviewRef, 'repo' | 'pr'>): PrKey => ({ repo: repoFullName(review.repo), pr: review.pr });
+const prKeyOf = (review: Pick<ReviewRef, 'platform' | 'repo' | 'pr'>): PrKey => ({
+  repo: repoScope(review.platform, review.repo),
+  pr: review.pr,
+});
 
 @Injectable()
 export class ReviewLifecycle {
@@ -152,7 +155,7 @@ export class ReviewLifecycle {
   }
 
   /** The PR's newest enqueued review (its SHA is the head a comment command reviews). */
-  head(pr: Pick<ReviewRef, 'repo' | 'pr'>): Promise<PrHead | undefined> {
+  head(pr: Pick<ReviewRef, 'platform' | 'repo' | 'pr'>): Promise<PrHead | undefined> {
     return this.heads.get(prKeyOf(pr));
   }
 

@@ -2,7 +2,7 @@
 // window: each `review` costs a model run and each `help` a comment, so neither one commenter nor
 // many can loop them. Sliding windows of delivery ids in Redis, both checked in one script: a
 // redelivery of a counted command gets the same answer again.
-import { redisKeys, repoFullName } from '@kritik/core';
+import { redisKeys, repoScope } from '@kritik/core';
 import { redisScript } from '@kritik/server';
 import type { Redis } from 'ioredis';
 import type { PullRequestRef } from './intake.event.js';
@@ -57,7 +57,7 @@ export class CommandRateLimit {
     deliveryId: string,
     now = Date.now(),
   ): Promise<CommandRefusal | undefined> {
-    const repo = repoFullName(pr.repo).toLowerCase();
+    const repo = repoScope(pr.platform, pr.repo).toLowerCase();
     const answer = await this.admit(
       redisKeys.prUserCommands(repo, pr.number, user.toLowerCase()),
       redisKeys.prCommands(repo, pr.number),

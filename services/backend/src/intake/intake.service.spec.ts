@@ -87,7 +87,7 @@ describe(IntakeService.name, () => {
       trigger: 'synchronize',
     });
     expect(await reviews.getJobState(reviewId)).toBe('delayed');
-    expect(await lifecycle.head({ repo, pr: 7 })).toMatchObject({ reviewId, sha: sha('a') });
+    expect(await lifecycle.head({ platform: 'github', repo, pr: 7 })).toMatchObject({ reviewId, sha: sha('a') });
   });
 
   it('answers a redelivery as a duplicate and queues nothing twice', async () => {
@@ -109,7 +109,7 @@ describe(IntakeService.name, () => {
       reason: `superseded by ${sha('b').slice(0, 12)}`,
     });
     expect(await reviews.getJobState(older.reviewId)).toBe('unknown');
-    expect(await lifecycle.head({ repo, pr: 7 })).toMatchObject({ reviewId: newer.reviewId });
+    expect(await lifecycle.head({ platform: 'github', repo, pr: 7 })).toMatchObject({ reviewId: newer.reviewId });
   });
 
   it('ignores a head that was reviewed already', async () => {
@@ -133,7 +133,9 @@ describe(IntakeService.name, () => {
     const reviewId = reviewIdFor('github', repo, 7, sha('a'), 'comment-delivery');
     expect(result).toMatchObject({ status: 'queued', reviewId });
     expect(await lifecycle.get(reviewId)).toMatchObject({ status: 'queued', trigger: 'comment' });
-    expect(await lifecycle.head({ repo, pr: 7 })).toMatchObject({ reviewId: pushedReview.reviewId });
+    expect(await lifecycle.head({ platform: 'github', repo, pr: 7 })).toMatchObject({
+      reviewId: pushedReview.reviewId,
+    });
   });
 
   it('hands `@kritik review` to the worker as a command when no head is known', async () => {

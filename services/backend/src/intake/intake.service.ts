@@ -131,7 +131,13 @@ export class IntakeService {
       // A thread names its head; `ask` takes the newest seen on a pull_request event.
       const headSha =
         decision.headSha ??
-        (await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number }))?.sha;
+        (
+          await this.lifecycle.head({
+            platform: decision.pullRequest.platform,
+            repo: decision.pullRequest.repo,
+            pr: decision.pullRequest.number,
+          })
+        )?.sha;
       if (!headSha) {
         log.info({ thread: decision.thread }, 'question before any head is known');
         return { status: 'ignored', reason: 'no head of this pull request is known yet; ask again after a push' };
@@ -143,7 +149,11 @@ export class IntakeService {
     } else if (decision.command === 'review' || decision.command === 'full-review') {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
-      const head = await this.lifecycle.head({ repo: decision.pullRequest.repo, pr: decision.pullRequest.number });
+      const head = await this.lifecycle.head({
+        platform: decision.pullRequest.platform,
+        repo: decision.pullRequest.repo,
+        pr: decision.pullRequest.number,
+      });
       if (head)
         review = this.reviewRequest(
           decision.pullRequest,

@@ -1,13 +1,13 @@
 // Whether automatic reviews of a pull request are paused (`@<bot> pause` / `@<bot> resume`): one
 // key per pull request in Redis, the one owner of that state; reviews a person asks for still run.
-import { redisKeys, repoFullName } from '@kritik/core';
+import { redisKeys, repoScope } from '@kritik/core';
 import type { Redis } from 'ioredis';
 import type { PullRequestRef } from './intake.event.js';
 
 /** A pause outlives any pull request worth reviewing, and then lapses instead of piling up. */
 export const PAUSE_TTL_SECONDS = 180 * 24 * 3600;
 
-const keyOf = (pr: PullRequestRef) => redisKeys.prPaused(repoFullName(pr.repo).toLowerCase(), pr.number);
+const keyOf = (pr: PullRequestRef) => redisKeys.prPaused(repoScope(pr.platform, pr.repo).toLowerCase(), pr.number);
 
 export class PauseStore {
   constructor(private readonly redis: Redis) {}

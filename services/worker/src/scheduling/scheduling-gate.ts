@@ -1,7 +1,7 @@
 // Whether a review may run now: one running review per pull request (the PR lease) within the
 // global and per-repository caps (the slots), both held under one holder named after this worker
 // process, renewed together and released together.
-import { type ReviewRequest, repoFullName } from '@kritik/core';
+import { type ReviewRequest, repoScope } from '@kritik/core';
 import type { LeaseHolder, PrLeases, PrRef } from './pr-lease.js';
 import type { ReviewSlots } from './review-slots.js';
 
@@ -19,8 +19,8 @@ export interface GateOptions {
   readonly leaseTtlMs: number;
 }
 
-export const prRefOf = (review: Pick<ReviewRequest, 'repo' | 'pr'>): PrRef => ({
-  repo: repoFullName(review.repo),
+export const prRefOf = (review: Pick<ReviewRequest, 'platform' | 'repo' | 'pr'>): PrRef => ({
+  repo: repoScope(review.platform, review.repo),
   pr: review.pr,
 });
 
@@ -65,7 +65,7 @@ export class SchedulingGate {
   }
 
   /** Who holds the review's PR now, if anyone. */
-  holderOf(review: Pick<ReviewRequest, 'repo' | 'pr'>): Promise<LeaseHolder | undefined> {
+  holderOf(review: Pick<ReviewRequest, 'platform' | 'repo' | 'pr'>): Promise<LeaseHolder | undefined> {
     return this.leases.holder(prRefOf(review));
   }
 
