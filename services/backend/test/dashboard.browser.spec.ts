@@ -1,7 +1,7 @@
 // The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core, against
 // the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
 // repository, watches a review go from queued to posted live, opens it, reviews it again, visits
-// every page (screenshots in docs/images, an axe-core pass on each) and signs out.
+// every page (screenshots as test artifacts, an axe-core pass on each) and signs out.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,11 @@ import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DIST = join(ROOT, 'packages', 'dashboard', 'dist');
-const SHOTS = join(ROOT, 'docs', 'images');
+// Test artifacts by default, so a test run never edits the docs; the docs' copies are refreshed with
+// KRITIK_SCREENSHOTS_DIR=docs/images (see docs/operations.md).
+const SHOTS = process.env.KRITIK_SCREENSHOTS_DIR
+  ? join(ROOT, process.env.KRITIK_SCREENSHOTS_DIR)
+  : join(ROOT, '.artifacts', 'screenshots');
 /** axe-core runs in the page; it cannot even be loaded in Node. */
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Markup that must show as text, never run or render. */
