@@ -57,8 +57,16 @@ const notePayload = z.object({
     /** `create` or `update`; older GitLab versions send none (and only for new notes). */
     action: z.string().nullish(),
     system: z.boolean().nullish(),
+    /** `DiffNote` for every note of a discussion on the diff (its first and the replies). */
+    type: z.string().nullish(),
   }),
-  merge_request: z.object({ iid: z.number().int().positive(), state: z.string() }).nullish(),
+  merge_request: z
+    .object({
+      iid: z.number().int().positive(),
+      state: z.string(),
+      last_commit: z.object({ id: sha }).nullish(),
+    })
+    .nullish(),
 });
 
 /**
@@ -142,6 +150,26 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
       const note = p.object_attributes;
       if (note.noteable_type !== 'MergeRequest' || !p.merge_request) return { type: 'issue-comment' };
       const author = actor(p.user);
+      const headSha = p.merge_request.last_commit?.id;
+      // A note of a discussion on the diff is GitHub's review comment: its id is the thread
+      // reference, the reviewer finds the discussion that holds it.
+      if (note.type === 'DiffNote' && headSha) {
+        return {
+          type: 'review-comment',
+          created: (note.action ?? 'create') === 'create',
+          pullRequest: {
+            platform: 'gitlab',
+            repo: repoOf(p.project),
+            number: p.merge_request.iid,
+            open: p.merge_request.state === 'opened',
+            headSha,
+          },
+          commentId: note.id,
+          body: note.note ?? '',
+          author: note.system ? { ...author, bot: true } : author,
+          maintainer: false,
+        };
+      }
       return {
         type: 'comment',
         created: (note.action ?? 'create') === 'create',
