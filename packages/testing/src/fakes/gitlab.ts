@@ -203,7 +203,8 @@ function asObject(body: unknown): Record<string, unknown> | undefined {
 function params(req: RecordedRequest): Record<string, unknown> {
   const type = String(req.headers['content-type'] ?? '');
   const json = asObject(req.body);
-  if (json && type.includes('json')) return json;
+  // GitLab reads the query string and the body alike.
+  if (json && type.includes('json')) return { ...req.query, ...json };
   const pairs: [string, string][] = [];
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
   if (type.startsWith('multipart/form-data') && boundary) {
