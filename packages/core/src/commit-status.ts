@@ -30,7 +30,7 @@ export const COMMIT_STATUS_STATES: Record<CheckRunConclusion, CommitStatusState>
  * an HTTP error. The reviewer's GitLab client and the worker's both fit.
  */
 export interface GitLabRequester {
-  request(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<unknown>;
+  request(method: 'GET' | 'POST' | 'PUT', path: string, body?: Record<string, unknown>): Promise<unknown>;
 }
 
 /** The project's id in GitLab's URLs: its full path (nested groups kept), URL-encoded. */

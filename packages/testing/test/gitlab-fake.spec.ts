@@ -160,6 +160,38 @@ describe(FakeGitLab.name, () => {
     expect(sut.discussions(PROJECT, 12)).toHaveLength(0);
   });
 
+  it('replies in a diff discussion, resolves it, shows a note and lists its award emoji, as GitLab', async () => {
+    const discussion = await api.MergeRequestDiscussions.create(PROJECT, 12, 'Bug here', {
+      position: position({ new_line: 2 }),
+    });
+    const root = discussion.notes![0]!;
+
+    const reply = await api.MergeRequestDiscussions.addNote(PROJECT, 12, discussion.id, 'Why?');
+    await api.MergeRequestNoteAwardEmojis.award(PROJECT, 12, root.id, 'thumbsdown');
+    await api.MergeRequestDiscussions.resolve(PROJECT, 12, discussion.id, true);
+    const shown = await api.MergeRequestNotes.show(PROJECT, 12, reply.id);
+    const awards = await api.MergeRequestNoteAwardEmojis.all(PROJECT, 12, root.id);
+
+    expect(reply).toMatchObject({ type: 'DiscussionNote', body: 'Why?', resolvable: true });
+    expect(sut.discussions(PROJECT, 12)[0]!.notes.map((n) => [n.resolved, n.resolved_by?.username])).toEqual([
+      [true, sut.user],
+      [true, sut.user],
+    ]);
+    expect(shown).toMatchObject({ id: reply.id, body: 'Why?' });
+    expect(awards.map((a) => [a.name, a.user.username])).toEqual([['thumbsdown', sut.user]]);
+  });
+
+  it('answers 404 for an unknown discussion or note and 400 to resolve a plain note', async () => {
+    const note = await api.MergeRequestNotes.create(PROJECT, 12, 'Summary');
+    const plain = (await api.MergeRequestDiscussions.all(PROJECT, 12))[0]!;
+
+    expect((await failure(api.MergeRequestDiscussions.addNote(PROJECT, 12, 'f'.repeat(40), 'x'))).status).toBe(404);
+    expect((await failure(api.MergeRequestDiscussions.resolve(PROJECT, 12, 'f'.repeat(40), true))).status).toBe(404);
+    expect((await failure(api.MergeRequestNotes.show(PROJECT, 12, note.id + 999))).status).toBe(404);
+    expect((await failure(api.MergeRequestNoteAwardEmojis.all(PROJECT, 12, note.id + 999))).status).toBe(404);
+    expect((await failure(api.MergeRequestDiscussions.resolve(PROJECT, 12, plain.id, true))).status).toBe(400);
+  });
+
   it('lists notes and discussions of a merge request, the note included', async () => {
     await api.MergeRequestNotes.create(PROJECT, 12, 'Summary');
 

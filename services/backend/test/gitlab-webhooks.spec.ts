@@ -101,6 +101,20 @@ describe(`${WebhooksController.name} on GitLab`, () => {
     expect(reply).toMatchObject({ status: 202, body: { status: 'queued', reviewId } });
   });
 
+  it('queues an answer in the discussion for a reply on the diff that mentions @kritik, with the note as thread', async () => {
+    const reply = await sut.postGitLab(NOTE, gitlab('note.merge_request.diff_reply'), { eventUuid: 'diff-reply' });
+
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+    expect(reply.body.reviewId).toBe(reviewIdFor('gitlab', repo, 12, HEAD, 'gitlab-diff-reply'));
+    const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+    expect(reviewRequestSchema.parse(queued.find((j) => j.data.trigger === 'answer')!.data)).toMatchObject({
+      platform: 'gitlab',
+      headSha: HEAD,
+      sender: 'bob',
+      thread: { kind: 'review-comment', commentId: 1250 },
+    });
+  });
+
   it('never takes a command from a note GitLab wrote itself or from the bot', async () => {
     const system = gitlab('note.merge_request.review');
     system.object_attributes.system = true;

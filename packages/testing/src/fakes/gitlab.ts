@@ -66,6 +66,7 @@ export interface GitLabNote {
   noteable_iid: number;
   resolvable: boolean;
   resolved?: boolean;
+  resolved_by?: GitLabUser | null;
   position?: GitLabPosition;
 }
 
@@ -202,7 +203,8 @@ function asObject(body: unknown): Record<string, unknown> | undefined {
 function params(req: RecordedRequest): Record<string, unknown> {
   const type = String(req.headers['content-type'] ?? '');
   const json = asObject(req.body);
-  if (json && type.includes('json')) return json;
+  // GitLab reads the query string and the body alike.
+  if (json && type.includes('json')) return { ...req.query, ...json };
   const pairs: [string, string][] = [];
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
   if (type.startsWith('multipart/form-data') && boundary) {
@@ -445,6 +447,10 @@ export class FakeGitLab extends HttpFake {
     this.endpoint('POST', `${mr}/notes`, (c) => this.createNote(c));
     this.endpoint('PUT', `${mr}/notes/{note_id}`, (c) => this.editNote(c));
     this.endpoint('POST', `${mr}/notes/{note_id}/award_emoji`, (c) => this.awardEmoji(c));
+    this.endpoint('GET', `${mr}/notes/{note_id}/award_emoji`, (c) => this.listAwards(c));
+    this.endpoint('GET', `${mr}/notes/{note_id}`, (c) => this.showNote(c));
+    this.endpoint('POST', `${mr}/discussions/{discussion_id}/notes`, (c) => this.replyInDiscussion(c));
+    this.endpoint('PUT', `${mr}/discussions/{discussion_id}`, (c) => this.resolveDiscussion(c));
     this.endpoint('GET', `${project}/repository/files/{file_path}/raw`, (c) => this.rawFile(c));
     this.endpoint('GET', `${project}/repository/archive.tar.gz`, (c) => this.archive(c));
     this.endpoint('GET', `${project}/repository/compare`, (c) => this.compare(c));
@@ -588,6 +594,65 @@ export class FakeGitLab extends HttpFake {
     note.body = body;
     note.updated_at = now();
     return { status: 200, body: note };
+  }
+
+  private findNote(mr: MrState, id: string | undefined): GitLabNote | undefined {
+    return mr.discussions.flatMap((d) => d.notes).find((n) => String(n.id) === id);
+  }
+
+  private showNote(c: Ctx): FakeReply {
+    const note = this.findNote(this.mr(c), c.params.note_id);
+    return note ? { status: 200, body: note } : message(404, '404 Note Not Found');
+  }
+
+  private listAwards(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const noteId = Number(c.params.note_id);
+    if (!this.findNote(mr, c.params.note_id)) return message(404, '404 Note Not Found');
+    const awards = (mr.awards.get(noteId) ?? []).map((a, i) => ({
+      id: i + 1,
+      name: a.name,
+      user: this.userJson(a.user),
+      awardable_id: noteId,
+      awardable_type: 'Note',
+    }));
+    return this.paged(c.req, awards);
+  }
+
+  /** A reply joins the discussion; a note of a diff discussion is resolvable like its first. */
+  private replyInDiscussion(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const discussion = mr.discussions.find((d) => d.id === c.params.discussion_id);
+    if (!discussion) return message(404, '404 Discussion Not Found');
+    const body = field(c, 'body');
+    if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
+    const root = discussion.notes[0]!;
+    const note: GitLabNote = {
+      ...this.noteJson(c, mr, body, null),
+      type: discussion.individual_note ? null : 'DiscussionNote',
+      resolvable: root.resolvable,
+      ...(root.resolvable ? { resolved: root.resolved ?? false } : {}),
+    };
+    discussion.notes.push(note);
+    return { status: 201, body: note };
+  }
+
+  /** `resolved=true|false` on a resolvable discussion; GitLab answers 400 for one that is not. */
+  private resolveDiscussion(c: Ctx): FakeReply {
+    const mr = this.mr(c);
+    const discussion = mr.discussions.find((d) => d.id === c.params.discussion_id);
+    if (!discussion) return message(404, '404 Discussion Not Found');
+    const raw = field(c, 'resolved');
+    if (raw === undefined) return message(400, '400 Bad request - resolved is missing');
+    if (!discussion.notes.some((n) => n.resolvable))
+      return message(400, '400 Bad request - Discussion is not resolvable');
+    const resolved = raw === true || raw === 'true';
+    for (const n of discussion.notes) {
+      if (!n.resolvable) continue;
+      n.resolved = resolved;
+      n.resolved_by = resolved ? this.userJson(c.grant.username) : null;
+    }
+    return { status: 200, body: discussion };
   }
 
   /** One award per name and user: GitLab refuses a second with 404 and says it is taken. */

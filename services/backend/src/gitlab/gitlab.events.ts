@@ -57,8 +57,16 @@ const notePayload = z.object({
     /** `create` or `update`; older GitLab versions send none (and only for new notes). */
     action: z.string().nullish(),
     system: z.boolean().nullish(),
+    /** `DiffNote` for every note of a discussion on the diff (its first and the replies). */
+    type: z.string().nullish(),
   }),
-  merge_request: z.object({ iid: z.number().int().positive(), state: z.string() }).nullish(),
+  merge_request: z
+    .object({
+      iid: z.number().int().positive(),
+      state: z.string(),
+      last_commit: z.object({ id: sha }).nullish(),
+    })
+    .nullish(),
 });
 
 /**
@@ -142,15 +150,8 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
       const note = p.object_attributes;
       if (note.noteable_type !== 'MergeRequest' || !p.merge_request) return { type: 'issue-comment' };
       const author = actor(p.user);
-      return {
-        type: 'comment',
+      const comment = {
         created: (note.action ?? 'create') === 'create',
-        pullRequest: {
-          platform: 'gitlab',
-          repo: repoOf(p.project),
-          number: p.merge_request.iid,
-          open: p.merge_request.state === 'opened',
-        },
         commentId: note.id,
         body: note.note ?? '',
         // GitLab's own notes (a push, a label change) are written as the user who acted.
@@ -159,6 +160,18 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
         // allow-list on GitLab (docs/adr/0023).
         maintainer: false,
       };
+      const pullRequest = {
+        platform: 'gitlab' as const,
+        repo: repoOf(p.project),
+        number: p.merge_request.iid,
+        open: p.merge_request.state === 'opened',
+      };
+      const headSha = p.merge_request.last_commit?.id;
+      // A note of a discussion on the diff is GitHub's review comment: its id is the thread
+      // reference, the reviewer finds the discussion that holds it.
+      if (note.type === 'DiffNote' && headSha)
+        return { type: 'review-comment', pullRequest: { ...pullRequest, headSha }, ...comment };
+      return { type: 'comment', pullRequest, ...comment };
     }
     default:
       return { type: 'unsupported', name: event };

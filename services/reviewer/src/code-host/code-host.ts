@@ -104,12 +104,13 @@ export interface ConversationPort {
   replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void>;
   resolveReviewThread(repo: RepoRef, pr: number, threadId: string): Promise<void>;
   /** One comment of the pull request's conversation (what `@<bot> ask` wrote), or null when deleted. */
-  getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null>;
+  getIssueComment(repo: RepoRef, pr: number, commentId: number): Promise<{ author: string; body: string } | null>;
   /** Posts a comment in the pull request's conversation. */
   commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
   /** Reacts to a comment (a review thread's or the conversation's), to say it was heard. */
   reactToComment(
     repo: RepoRef,
+    pr: number,
     kind: 'review-comment' | 'issue-comment',
     commentId: number,
     content: 'eyes',

@@ -369,7 +369,11 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
     });
   }
 
-  async getIssueComment(repo: RepoRef, commentId: number): Promise<{ author: string; body: string } | null> {
+  async getIssueComment(
+    repo: RepoRef,
+    _pr: number,
+    commentId: number,
+  ): Promise<{ author: string; body: string } | null> {
     try {
       const { data } = await this.octokit.rest.issues.getComment({
         owner: repo.owner,
@@ -389,7 +393,13 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
     });
   }
 
-  reactToComment(repo: RepoRef, kind: 'review-comment' | 'issue-comment', commentId: number, content: 'eyes') {
+  reactToComment(
+    repo: RepoRef,
+    _pr: number,
+    kind: 'review-comment' | 'issue-comment',
+    commentId: number,
+    content: 'eyes',
+  ) {
     return call(`POST reaction on comment ${commentId}`, async () => {
       const params = { owner: repo.owner, repo: repo.name, comment_id: commentId, content };
       if (kind === 'review-comment') await this.octokit.rest.reactions.createForPullRequestReviewComment(params);

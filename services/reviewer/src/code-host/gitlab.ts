@@ -8,6 +8,7 @@ import {
   type CheckRunOutput,
   COMMIT_STATUS_STATES,
   type GitLabRequester,
+  gitlabProjectId,
   type RepoRef,
   setCommitStatus,
   statusDescription,
@@ -17,12 +18,14 @@ import {
   type CheckRef,
   type CodeHost,
   CodeHostError,
+  type ConversationPort,
   type PostedReview,
   type PriorComment,
   type PriorReview,
   type PullChanges,
   type PullRequestInfo,
   type ReviewDraft,
+  type ReviewThread,
 } from './code-host.js';
 
 export interface GitLabClientOptions {
@@ -239,8 +242,20 @@ export class GitLabHost implements CodeHost {
   private readonly requester: GitLabRequester;
   private readonly mrs = new Map<string, MergeRequestState>();
 
+  readonly conversations: ConversationPort;
+
   constructor(private readonly api: GitLabApi) {
     this.requester = requesterOf(api);
+    this.conversations = new GitLabConversations(
+      this.requester,
+      (repo, pr) => this.headOf(repo, pr),
+      (repo, b, h) => this.compare(repo, b, h),
+    );
+  }
+
+  /** The merge request's head as last read, read now when it was not. */
+  private async headOf(repo: RepoRef, pr: number): Promise<string> {
+    return this.mrs.get(key(repo, pr))?.diffRefs.head_sha ?? (await this.getPull(repo, pr)).headSha;
   }
 
   getPull(repo: RepoRef, pr: number): Promise<PullRequestInfo> {
@@ -331,19 +346,23 @@ export class GitLabHost implements CodeHost {
       }));
   }
 
+  /** The notes of the diff discussions; a reply points at its discussion's first note, as on GitHub. */
   async listReviewComments(repo: RepoRef, pr: number): Promise<PriorComment[]> {
-    const notes = await this.notes(repo, pr);
-    return notes
-      .filter((n) => !n.system && n.type === 'DiffNote')
-      .map((n) => ({
-        id: n.id,
-        // GitLab threads replies by discussion, not by comment: each note stands alone here.
-        inReplyTo: null,
-        author: n.author?.username ?? '',
-        body: n.body ?? '',
-        path: n.position?.new_path ?? '',
-        line: n.position?.new_line ?? null,
-      }));
+    const discussions = await listDiscussions(this.requester, repo, pr);
+    return discussions.flatMap((d) => {
+      const root = d.notes[0];
+      if (!root || root.system || root.type !== 'DiffNote') return [];
+      return d.notes
+        .filter((n) => !n.system)
+        .map((n) => ({
+          id: n.id,
+          inReplyTo: n.id === root.id ? null : root.id,
+          author: n.author?.username ?? '',
+          body: n.body ?? '',
+          path: root.position?.new_path ?? '',
+          line: root.position?.new_line ?? null,
+        }));
+    });
   }
 
   /**
@@ -432,7 +451,145 @@ interface GitLabNote {
   body: string;
   system: boolean;
   author?: { username: string };
-  position?: { new_path?: string; new_line?: number | null };
+  resolvable?: boolean;
+  resolved?: boolean;
+  resolved_by?: { username: string } | null;
+  position?: { new_path?: string; new_line?: number | null; head_sha?: string };
+}
+
+interface GitLabDiscussion {
+  id: string;
+  individual_note: boolean;
+  notes: GitLabNote[];
+}
+
+const mrPath = (repo: RepoRef, pr: number) => `/projects/${gitlabProjectId(repo)}/merge_requests/${pr}`;
+
+/** The merge request's discussions, every page (GitLab gives at most 100 a page). */
+async function listDiscussions(gl: GitLabRequester, repo: RepoRef, pr: number): Promise<GitLabDiscussion[]> {
+  return call(`GET discussions of !${pr}`, async () => {
+    const all: GitLabDiscussion[] = [];
+    for (let page = 1; ; page++) {
+      const batch = (await gl.request('GET', `${mrPath(repo, pr)}/discussions?per_page=100&page=${page}`)) as
+        | GitLabDiscussion[]
+        | null;
+      if (!Array.isArray(batch)) break;
+      all.push(...batch);
+      if (batch.length < 100) break;
+    }
+    return all;
+  });
+}
+
+type Compare = (repo: RepoRef, base: string, head: string) => Promise<{ status: string; files: PatchMeta[] } | null>;
+
+/**
+ * Conversations on a merge request through GitLab's discussions API: a thread is a discussion (its
+ * id is the discussion id), a comment is a note. GitLab says nothing like GitHub's `outdated`, so
+ * the rule is ours: a discussion is outdated when the diff from the commit its position was written
+ * on (`position.head_sha`) to the merge request's head deletes or replaces its line, or removes or
+ * renames its file.
+ */
+class GitLabConversations implements ConversationPort {
+  constructor(
+    private readonly gl: GitLabRequester,
+    private readonly headOf: (repo: RepoRef, pr: number) => Promise<string>,
+    private readonly compare: Compare,
+  ) {}
+
+  async listReviewThreads(repo: RepoRef, pr: number): Promise<ReviewThread[]> {
+    const head = await this.headOf(repo, pr);
+    const discussions = (await listDiscussions(this.gl, repo, pr)).filter(
+      (d) => !d.individual_note && d.notes[0]?.type === 'DiffNote' && d.notes[0].resolvable,
+    );
+    const changes = new Map<string, Promise<Map<string, PatchMeta> | null>>();
+    const changedSince = (sha: string) => {
+      let pending = changes.get(sha);
+      if (!pending) {
+        pending = this.compare(repo, sha, head).then(
+          (c) => c && new Map(c.files.map((f) => [f.previousFilename ?? f.filename, f])),
+        );
+        changes.set(sha, pending);
+      }
+      return pending;
+    };
+    const threads: ReviewThread[] = [];
+    for (const d of discussions) {
+      const root = d.notes[0]!;
+      const path = root.position?.new_path ?? '';
+      const line = root.position?.new_line ?? null;
+      const since = root.position?.head_sha;
+      let isOutdated = false;
+      if (since && since !== head && line !== null) {
+        const changed = await changedSince(since);
+        // A history GitLab cannot compare (a force-push) leaves the thread as it is.
+        isOutdated = changed !== null && touchesLine(changed.get(path), line);
+      }
+      const awards = (await call(`GET award emoji of note ${root.id}`, () =>
+        this.gl.request('GET', `${mrPath(repo, pr)}/notes/${root.id}/award_emoji?per_page=100`),
+      )) as { name: string }[] | null;
+      threads.push({
+        id: d.id,
+        isResolved: d.notes.some((n) => n.resolvable && n.resolved),
+        isOutdated,
+        path,
+        firstCommentId: root.id,
+        author: root.author?.username ?? '',
+        body: root.body ?? '',
+        resolvedBy: d.notes.find((n) => n.resolved_by)?.resolved_by?.username ?? null,
+        thumbsDown: (awards ?? []).filter((a) => a.name === 'thumbsdown').length,
+      });
+    }
+    return threads;
+  }
+
+  async replyToReviewComment(repo: RepoRef, pr: number, commentId: number, body: string): Promise<void> {
+    const discussions = await listDiscussions(this.gl, repo, pr);
+    const discussion = discussions.find((d) => d.notes.some((n) => n.id === commentId));
+    if (!discussion)
+      throw new CodeHostError('GitLab', `POST reply to note ${commentId}`, 404, 'no discussion holds it');
+    await call(`POST reply in discussion ${discussion.id}`, () =>
+      this.gl.request('POST', `${mrPath(repo, pr)}/discussions/${encodeURIComponent(discussion.id)}/notes`, { body }),
+    );
+  }
+
+  async resolveReviewThread(repo: RepoRef, pr: number, threadId: string): Promise<void> {
+    await call(`PUT resolve discussion ${threadId}`, () =>
+      this.gl.request('PUT', `${mrPath(repo, pr)}/discussions/${encodeURIComponent(threadId)}?resolved=true`),
+    );
+  }
+
+  getIssueComment(repo: RepoRef, pr: number, commentId: number): Promise<{ author: string; body: string } | null> {
+    return unless([404], null, `GET note ${commentId}`, async () => {
+      const note = (await this.gl.request('GET', `${mrPath(repo, pr)}/notes/${commentId}`)) as GitLabNote;
+      return { author: note.author?.username ?? '', body: note.body ?? '' };
+    });
+  }
+
+  async commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
+    await call(`POST note on !${pr}`, () => this.gl.request('POST', `${mrPath(repo, pr)}/notes`, { body }));
+  }
+
+  /** GitLab awards emoji on notes of either kind alike; one already given is left as it is. */
+  async reactToComment(
+    repo: RepoRef,
+    pr: number,
+    _kind: 'review-comment' | 'issue-comment',
+    commentId: number,
+    content: 'eyes',
+  ): Promise<void> {
+    await unless([404], undefined, `POST award emoji on note ${commentId}`, async () => {
+      await this.gl.request('POST', `${mrPath(repo, pr)}/notes/${commentId}/award_emoji`, { name: content });
+    });
+  }
+}
+
+/** The file's diff deletes or replaces the old side's `line`, or the file went away or moved. */
+function touchesLine(file: PatchMeta | undefined, line: number): boolean {
+  if (!file) return false;
+  if (file.status === 'removed' || file.status === 'renamed') return true;
+  const parsed = fileFromPatch(file);
+  return parsed.hunks.some((h) => h.lines.some((l) => l.kind === 'del' && l.oldLine === line));
 }
 
 /** A context line is placed with both lines, as GitLab wants; an added line with new_line alone. */

@@ -134,7 +134,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
     const own = (author: string) => self !== null && author.toLowerCase() === self.toLowerCase();
     const marker = answerMarker(source.reviewId ?? 'cli');
     // Heard: the person sees a reaction as soon as the Job starts, before the model answers.
-    await talk.reactToComment(repo, thread.kind, thread.commentId, 'eyes').catch((error: Error) => {
+    await talk.reactToComment(repo, pr, thread.kind, thread.commentId, 'eyes').catch((error: Error) => {
       progress(`could not react to comment ${thread.commentId}: ${error.message}`);
     });
 
@@ -171,7 +171,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       data.push(await codeBlock(host, source, pull.headSha, root));
       reply = (body) => talk.replyToReviewComment(repo, pr, asked.id, body);
     } else {
-      const asked = await talk.getIssueComment(repo, thread.commentId);
+      const asked = await talk.getIssueComment(repo, pr, thread.commentId);
       if (!asked) return ended('skipped', `comment ${thread.commentId} no longer exists`);
       messages = [{ author: asked.author, text: asked.body }];
       reply = (body) => talk.commentOnPull(repo, pr, body);

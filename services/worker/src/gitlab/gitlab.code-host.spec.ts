@@ -94,6 +94,15 @@ describe(GitLabCodeHost.name, () => {
     expect(gitlab.statuses(PROJECT, review.headSha).map((s) => s.status)).toEqual(['success']);
   });
 
+  it("leaves the head's status to its review when an answer ends", async () => {
+    const review = newReview();
+    await sut.queueStatus(review);
+
+    await sut.concludeStatus({ ...review, trigger: 'answer' }, 'failure', 'the answer Job was lost');
+
+    expect(gitlab.statuses(PROJECT, review.headSha).map((s) => s.status)).toEqual(['pending']);
+  });
+
   it('ends a review visibly even when no status was set before', async () => {
     const review = newReview();
     await sut.concludeStatus(review, 'failure', 'no token');

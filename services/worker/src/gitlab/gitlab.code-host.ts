@@ -7,6 +7,7 @@ import {
   commitStatusText,
   concludeCommitStatus,
   gitlabProjectId,
+  hasCheckRun,
   type ReviewRequest,
   setCommitStatus,
 } from '@kritik/core';
@@ -80,6 +81,8 @@ export class GitLabCodeHost implements CodeHost {
   }
 
   async concludeStatus(review: ReviewRequest, conclusion: CheckRunConclusion, reason: string): Promise<void> {
+    // An answer has no status of its own; the one on its head belongs to that head's review.
+    if (!hasCheckRun(review.trigger)) return;
     await concludeCommitStatus(
       this.gitlab,
       review.repo,
