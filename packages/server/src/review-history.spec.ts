@@ -60,7 +60,7 @@ describe(ReviewHistory.name, () => {
   it('passes over records the reader cannot see, without naming them', async () => {
     await store.create(job(1, 'acme/api'));
     await store.create(job(2, 'acme/secret'));
-    const page = await sut.page({ canSee: (repo) => repo === 'acme/api' });
+    const page = await sut.page({ canSee: (_platform, repo) => repo === 'acme/api' });
     expect(prs(page.reviews)).toEqual([1]);
     expect(JSON.stringify(page)).not.toContain('secret');
   });

@@ -2,6 +2,7 @@
 // changed since a moment (its live feed), and per-repository daily figures. Records themselves
 // are written only through ReviewLifecycle; this module reads them and keeps the daily figures.
 import {
+  type Platform,
   type RepositoryDay,
   type ReviewFilters,
   type ReviewPage,
@@ -36,7 +37,7 @@ export const dailyFiguresKey = (repo: string) => `kritik:repo:${repo.toLowerCase
 
 export interface PageQuery extends ReviewFilters {
   /** Whether the reader may see a repository's records; the others are passed over unseen. */
-  readonly canSee: (repo: string) => boolean;
+  readonly canSee: (platform: Platform, repo: string) => boolean;
 }
 
 const decodeCursor = (cursor: string) => {
@@ -67,7 +68,7 @@ export class ReviewHistory {
     const fromMs = query.from ? Date.parse(`${query.from}T00:00:00Z`) : undefined;
     const toMs = query.to ? Date.parse(`${query.to}T00:00:00Z`) + DAY_MS : undefined;
     const matches = (r: ReviewRecord) =>
-      query.canSee(r.repo) &&
+      query.canSee(r.platform, r.repo) &&
       (repo === undefined || r.repo.toLowerCase() === repo) &&
       (query.status === undefined || r.status === query.status) &&
       (author === undefined || r.author?.toLowerCase() === author) &&

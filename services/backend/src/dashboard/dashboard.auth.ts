@@ -3,6 +3,7 @@
 // machine with the API's bearer token (sees everything, as on /api/reviews).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Platform } from '@kritik/core';
 import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { GitHubUserClient, GitHubUserUnauthorized } from './github-user.client.js';
@@ -70,10 +71,11 @@ export class DashboardAuth {
   }
 
   /** Whether the principal may see a repository's reviews (`owner/name`, any case). */
-  canSee(principal: Principal): (repo: string) => boolean {
+  canSee(principal: Principal): (platform: Platform, repo: string) => boolean {
     if (principal.kind === 'machine') return () => true;
     const repos = new Set(principal.session.repos.map((r) => r.toLowerCase()));
-    return (repo) => repos.has(repo.toLowerCase());
+    // Sessions are GitHub's: a GitLab project with the same path is another repository.
+    return (platform, repo) => platform === 'github' && repos.has(repo.toLowerCase());
   }
 
   /** State-changing requests of a session carry its CSRF token in a header a cross-site form cannot set. */

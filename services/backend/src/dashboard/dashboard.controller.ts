@@ -131,7 +131,7 @@ export class DashboardController {
     });
     res.write('retry: 3000\n\n');
     const unsubscribe = this.feed.subscribe((review) => {
-      if (canSee(review.repo)) res.write(`event: review\ndata: ${JSON.stringify({ review })}\n\n`);
+      if (canSee(review.platform, review.repo)) res.write(`event: review\ndata: ${JSON.stringify({ review })}\n\n`);
     });
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     keepalive.unref();
@@ -200,7 +200,8 @@ export class DashboardController {
   private async visible(p: Principal, id: string): Promise<ReviewRecord> {
     if (!reviewId.test(id)) throw new NotFoundException(`review ${id} not found`);
     const record = await fromStore(() => this.lifecycle.get(id));
-    if (!record || !this.auth.canSee(p)(record.repo)) throw new NotFoundException(`review ${id} not found`);
+    if (!record || !this.auth.canSee(p)(record.platform, record.repo))
+      throw new NotFoundException(`review ${id} not found`);
     return record;
   }
 }
