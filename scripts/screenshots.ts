@@ -3,10 +3,11 @@
 // posted (CommonMark, laid out like a pull request page) and photographs it with headless Chromium.
 //   tsx scripts/screenshots.ts [<out dir>]      (after `npm run build`; needs /usr/bin/chromium)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { linesAbove } from '@kritik/standalone';
+import { CHROMIUM, EMOJI_FONT } from '@kritik/testing';
 import { HtmlRenderer, Parser } from 'commonmark';
 import { chromium } from 'playwright-core';
 
@@ -87,10 +88,10 @@ export async function takeScreenshots(out: string): Promise<string[]> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const posted = JSON.parse(readFileSync(saved, 'utf8')) as Posted;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    // A screenshot with empty boxes for the severities would go into the docs unnoticed.
+    if (!existsSync(EMOJI_FONT))
+      throw new Error(`no colour emoji font at ${EMOJI_FONT}: run 'apt-get install -y fonts-noto-color-emoji'`);
+    const browser = await chromium.launch({ ...CHROMIUM, args: [...CHROMIUM.args] });
     try {
       // The Markdown came from a model: the page runs no script and loads nothing from anywhere.
       const page = await browser.newPage({ javaScriptEnabled: false, viewport: { width: 908, height: 800 } });

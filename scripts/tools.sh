@@ -33,6 +33,8 @@ command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server)
 command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
 # chromium drives the browser tests (the dashboard, the docs' screenshots): playwright-core, never a downloaded browser build.
 command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
+# Reviews show severity as emoji: without a colour emoji font the screenshots show empty boxes.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_pkgs+=(fonts-noto-color-emoji)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${apt_pkgs[*]} from Debian"

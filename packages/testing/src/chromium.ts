@@ -13,3 +13,6 @@ export const CHROMIUM = {
     '--disable-sync',
   ],
 } as const;
+
+/** The colour emoji font: reviews mark severity with emoji, which render as empty boxes without it. */
+export const EMOJI_FONT = '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf';
