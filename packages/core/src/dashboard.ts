@@ -95,6 +95,9 @@ export const repositoryBudgetSchema = z.object({
 });
 export type RepositoryBudget = z.infer<typeof repositoryBudgetSchema>;
 
+/** The share of a budget the dashboard calls "nearly spent": the KritikBudgetNearlySpent alert's (k8s/monitoring). */
+export const BUDGET_NEARLY_SPENT = 0.8;
+
 export const repositoryStatsSchema = z.object({
   platform: platformSchema,
   repo: z.string(),
