@@ -57,6 +57,7 @@ export class PolicyWatcher implements PolicyLayers {
   private stopped = false;
   /** The budget snapshot last published (its policies, as JSON), to publish only changes between resyncs. */
   private published: string | undefined;
+  private listed = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -94,7 +95,15 @@ export class PolicyWatcher implements PolicyLayers {
   async start(): Promise<void> {
     this.resync = setInterval(() => void this.resyncAll(), this.options.resyncMs);
     this.resync.unref();
+    await this.listAndWatch();
+  }
+
+  private async listAndWatch(): Promise<void> {
     await this.informer.start();
+    // Budgets are published once every policy is listed: a starting replica never replaces the
+    // snapshot of a running one with the first few policies it has seen.
+    this.listed = true;
+    await this.publishBudgets(true);
   }
 
   /**
@@ -141,7 +150,7 @@ export class PolicyWatcher implements PolicyLayers {
    * also restores a snapshot lost from Redis). A failure is logged; the next change or resync retries.
    */
   private async publishBudgets(force: boolean): Promise<void> {
-    if (!this.budgets) return;
+    if (!this.budgets || !this.listed) return;
     const snapshot = budgetSnapshot(this.valid(), this.now());
     const policies = JSON.stringify(snapshot.policies);
     if (!force && policies === this.published) return;
@@ -208,7 +217,7 @@ export class PolicyWatcher implements PolicyLayers {
     this.logger.warn({ err, delayMs: delay }, 'the ReviewPolicy watch failed; restarting');
     clearTimeout(this.restart);
     this.restart = setTimeout(() => {
-      if (!this.stopped) void this.informer.start().catch((e: unknown) => this.scheduleRestart(e));
+      if (!this.stopped) void this.listAndWatch().catch((e: unknown) => this.scheduleRestart(e));
     }, delay);
     this.restart.unref();
   }
