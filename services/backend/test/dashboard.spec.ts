@@ -8,6 +8,7 @@ import {
   type RepositoryStats,
   type ReviewRecord,
   redisKeys,
+  reviewIdFor,
   reviewPolicySpecSchema,
 } from '@kritik/core';
 import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
@@ -282,6 +283,41 @@ describe(DashboardController.name, () => {
         ['spend/org-per-month', 'acme', 3],
         ['team-web/repository-per-month', 'acme/web', 3],
       ]);
+    });
+
+    it('shows machines every repository on its platform, a GitLab project apart from its GitHub namesake', async () => {
+      const gitlab = { ...request('acme/api', 5, sha(5)), platform: 'gitlab' as const };
+      await store.create({ ...gitlab, reviewId: reviewIdFor('gitlab', gitlab.repo, 5, sha(5)) });
+      await store.create(request('acme/api', 6, sha(6)));
+      await new BudgetSnapshotStore(sut.backend.client).publish(
+        budgetSnapshot(
+          [
+            {
+              name: 'gitlab-only',
+              spec: reviewPolicySpecSchema.parse({
+                selector: { platforms: ['gitlab'] },
+                budgets: { orgPerMonthUsd: 9 },
+              }),
+            },
+          ],
+          new Date(),
+        ),
+      );
+
+      const reply = await sut.backend.get(DASHBOARD_API.repositories, { authorization: `Bearer ${API_TOKEN}` });
+
+      const shown = (reply.body.repositories as RepositoryStats[]).map((r) => [
+        r.platform,
+        r.repo,
+        r.budgets?.map((b) => b.id),
+      ]);
+      expect(shown).toEqual(
+        expect.arrayContaining([
+          ['gitlab', 'acme/api', ['gitlab-only/org-per-month']],
+          ['github', 'acme/api', []],
+        ]),
+      );
+      expect(shown).toHaveLength(2);
     });
 
     it('answers null budgets, and the rest of the page, when the published budgets cannot be read', async () => {
