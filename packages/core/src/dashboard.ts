@@ -1,7 +1,8 @@
 // The dashboard's API contract: paths and one zod schema per answer, shared by the backend that
 // serves them and the single-page app that reads them (it imports `@kritik/core/dashboard`).
 import { z } from 'zod';
-import { reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { BUDGET_PERIODS, BUDGET_SCOPES } from './policy/layering.js';
+import { platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
 
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
@@ -78,16 +79,36 @@ export const repositoryDaySchema = z.object({
 });
 export type RepositoryDay = z.infer<typeof repositoryDaySchema>;
 
+/** One budget covering a repository, as it stands in its current window. */
+export const repositoryBudgetSchema = z.object({
+  /** `<policy>/<scope>-per-<period>`, as the check run, the metric and the alert name it. */
+  id: z.string(),
+  policy: z.string(),
+  scope: z.enum(BUDGET_SCOPES),
+  period: z.enum(BUDGET_PERIODS),
+  /** Whose spending it counts: the repository (`owner/name`) or, for an org budget, its owner. */
+  subject: z.string(),
+  limitUsd: z.number().positive(),
+  /** Spent plus live reservations in the current window (an org budget: across the owner's repositories). */
+  usedUsd: z.number().nonnegative(),
+  resetsAt: z.iso.datetime(),
+});
+export type RepositoryBudget = z.infer<typeof repositoryBudgetSchema>;
+
+/** The share of a budget the dashboard calls "nearly spent": the KritikBudgetNearlySpent alert's (k8s/monitoring). */
+export const BUDGET_NEARLY_SPENT = 0.8;
+
 export const repositoryStatsSchema = z.object({
+  platform: platformSchema,
   repo: z.string(),
   /** Oldest first, one entry per day of the window, zeros included. */
   days: z.array(repositoryDaySchema),
   lastFailures: z.array(reviewRecordSchema),
   /**
-   * Budget used this period, when a budget API exists; null until then (the dashboard shows
-   * "no budget configured", never a made-up figure).
+   * Every budget a review of the repository is counted in (repository and org scope), empty when
+   * none is configured; null when the budgets the worker published cannot be read.
    */
-  budget: z.object({ usedUsd: z.number().nonnegative(), limitUsd: z.number().positive() }).nullable(),
+  budgets: z.array(repositoryBudgetSchema).nullable(),
 });
 export type RepositoryStats = z.infer<typeof repositoryStatsSchema>;
 

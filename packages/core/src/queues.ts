@@ -51,6 +51,8 @@ export const redisKeys = {
   gatewayGrant: (reviewId: string) => `${KEY_PREFIX}:gateway:review:${reviewId}`,
   /** The review a gateway token belongs to, by the token's SHA-256. */
   gatewayToken: (digest: string) => `${KEY_PREFIX}:gateway:token:${digest}`,
+  /** The budgets of the valid ReviewPolicies (JSON BudgetSnapshot), published by the worker's policy informer. */
+  budgetSnapshot: () => `${KEY_PREFIX}:budgets:snapshot`,
 } as const;
 
 /** BullMQ deduplication id: one waiting review per pull request. */

@@ -50,6 +50,12 @@ export type RepoRef = z.infer<typeof repoRefSchema>;
 
 export const repoFullName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 
+/** The inverse of repoFullName: the owner is everything before the last `/` (a GitLab group path may hold several). */
+export function repoRefOf(fullName: string): RepoRef {
+  const slash = fullName.lastIndexOf('/');
+  return { owner: fullName.slice(0, slash), name: fullName.slice(slash + 1) };
+}
+
 /**
  * The name a pull request's shared state (its head, lease, pause, command counts) is kept under, so
  * a GitLab project and a GitHub repository with the same path (a mirror) never share it. GitHub's

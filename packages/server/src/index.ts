@@ -1,6 +1,8 @@
 // NestJS infrastructure shared by the backend and the worker: config, logging, Redis, metrics,
 // health probes, and the reviews queue: records, PR heads, their lifecycle and the enqueuer.
 export * from './boot.js';
+export * from './budget-snapshot.store.js';
+export * from './budget-standing.js';
 export * from './config.js';
 export * from './health.module.js';
 export * from './learned-rules.store.js';

@@ -1,13 +1,16 @@
 // The dashboard in a real browser: Debian's chromium, headless, driven by playwright-core, against
 // the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
 // repository, watches a review go from queued to posted live, opens it, reviews it again, visits
-// every page (screenshots as test artifacts, an axe-core pass on each) and signs out.
+// every page (screenshots as test artifacts, an axe-core pass on each), reads a repository's budget
+// bars and signs out.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { budgetSnapshot, budgetsCovering, reviewPolicySpecSchema } from '@kritik/core';
+import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { CHROMIUM, postedResult } from '@kritik/testing';
+import { BudgetLedger } from '@kritik/worker';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { reviewRequest as request } from './backend.harness.js';
@@ -90,6 +93,25 @@ describe('dashboard in chromium', () => {
         });
       }
     }
+    // A policy's budgets as the worker publishes them, and spending as its ledger records it.
+    const snapshot = budgetSnapshot(
+      [
+        {
+          name: 'spend',
+          spec: reviewPolicySpecSchema.parse({
+            selector: { orgs: ['acme'] },
+            budgets: { repositoryPerDayUsd: 5, orgPerMonthUsd: 100 },
+          }),
+        },
+      ],
+      new Date(),
+    );
+    await new BudgetSnapshotStore(sut.backend.client).publish(snapshot);
+    const subject = { platform: 'github' as const, repo: { owner: 'acme', name: 'api' } };
+    const budgets = budgetsCovering(snapshot, { platform: 'github', ...subject.repo });
+    const ledger = new BudgetLedger(sut.backend.client, { reservationTtlMs: 600_000 });
+    await ledger.reserve('spent-today', budgets, subject, 4.2);
+    await ledger.settle('spent-today', budgets, subject, 4.2);
     sut.github.signInAs('alice', ['acme/api']);
 
     await page.goto(sut.backend.url);
@@ -138,6 +160,14 @@ describe('dashboard in chromium', () => {
     );
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.goBack();
+    const daily = page.getByRole('meter', { name: 'Budget spend/repository-per-day' });
+    await daily.waitFor();
+    expect(await daily.getAttribute('aria-valuetext')).toBe('$4.20 of $5.00 used (84%), nearly spent');
+    expect(
+      await page
+        .getByText(/\$4\.20 of \$100\.00 used \(4%\), within budget · resets \d{4}-\d\d-01 00:00:00 UTC/)
+        .count(),
+    ).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
 

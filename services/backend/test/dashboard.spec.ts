@@ -1,7 +1,18 @@
 // The dashboard's API over real HTTP against a real Redis and the GitHub fake's OAuth: sign-in,
 // access per repository (404, never the record), CSRF, session expiry, paging 10,000 records.
-import { CSRF_HEADER, DASHBOARD_API, type ReviewRecord } from '@kritik/core';
-import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import {
+  budgetSnapshot,
+  budgetsCovering,
+  CSRF_HEADER,
+  DASHBOARD_API,
+  type RepositoryStats,
+  type ReviewRecord,
+  redisKeys,
+  reviewIdFor,
+  reviewPolicySpecSchema,
+} from '@kritik/core';
+import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { BudgetLedger } from '@kritik/worker';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
 import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
@@ -187,7 +198,136 @@ describe(DashboardController.name, () => {
     expect(repo.days).toHaveLength(30);
     expect(repo.days.at(-1)).toMatchObject({ reviews: 1, failed: 1 });
     expect(repo.lastFailures).toEqual([expect.objectContaining({ id: record.id, reason: 'Job deadline exceeded' })]);
-    expect(repo.budget).toBeNull();
+    expect(repo.budgets).toEqual([]);
+  });
+
+  describe('budgets', () => {
+    const snapshot = budgetSnapshot(
+      [
+        {
+          name: 'spend',
+          spec: reviewPolicySpecSchema.parse({
+            selector: { orgs: ['acme'] },
+            budgets: { repositoryPerDayUsd: 5, orgPerMonthUsd: 100 },
+          }),
+        },
+        {
+          name: 'team-web',
+          spec: reviewPolicySpecSchema.parse({
+            selector: { repositories: ['acme/web'] },
+            budgets: { repositoryPerMonthUsd: 20 },
+          }),
+        },
+      ],
+      new Date(),
+    );
+    const subject = (repo: string) => ({
+      platform: 'github' as const,
+      repo: { owner: repo.split('/')[0]!, name: repo.split('/')[1]! },
+    });
+    /** Spends as the worker does: reserve before the model is called, settle after (or hold a live reservation). */
+    async function spend(reviewId: string, repo: string, usd: number, settled = true) {
+      const ledger = new BudgetLedger(sut.backend.client, { reservationTtlMs: 600_000 });
+      const budgets = budgetsCovering(snapshot, { platform: 'github', ...subject(repo).repo });
+      expect(await ledger.reserve(reviewId, budgets, subject(repo), usd)).toEqual({ ok: true });
+      if (settled) await ledger.settle(reviewId, budgets, subject(repo), usd);
+    }
+    const repositories = async (login: string, repos: string[]) =>
+      (await get(DASHBOARD_API.repositories, await sut.signIn(login, repos))).body.repositories as RepositoryStats[];
+
+    beforeEach(() => new BudgetSnapshotStore(sut.backend.client).publish(snapshot));
+
+    it('shows every budget covering a repository, with what was spent and reserved and when it resets', async () => {
+      await spend('review-1', 'acme/api', 1.5);
+      await spend('review-2', 'acme/api', 0.5, false);
+      await spend('review-3', 'acme/web', 3);
+
+      const [repo] = await repositories('alice', ['acme/api']);
+
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      expect(repo!.budgets).toEqual([
+        {
+          id: 'spend/repository-per-day',
+          policy: 'spend',
+          scope: 'repository',
+          period: 'day',
+          subject: 'acme/api',
+          limitUsd: 5,
+          usedUsd: 2,
+          resetsAt: `${tomorrow}T00:00:00.000Z`,
+        },
+        expect.objectContaining({
+          id: 'spend/org-per-month',
+          scope: 'org',
+          subject: 'acme',
+          limitUsd: 100,
+          usedUsd: 5,
+        }),
+      ]);
+    });
+
+    it("shows no budget of a repository the user cannot reach; an org budget only as its owner's total", async () => {
+      await spend('review-3', 'acme/web', 3);
+
+      const alice = await repositories('alice', ['acme/api']);
+      const bob = await repositories('bob', ['acme/web']);
+
+      expect(alice.map((r) => r.repo)).toEqual(['acme/api']);
+      expect(alice[0]!.budgets!.map((b) => [b.id, b.subject, b.usedUsd])).toEqual([
+        ['spend/repository-per-day', 'acme/api', 0],
+        ['spend/org-per-month', 'acme', 3],
+      ]);
+      expect(JSON.stringify(alice)).not.toMatch(/acme\/web|team-web/);
+      expect(bob[0]!.budgets!.map((b) => [b.id, b.subject, b.usedUsd])).toEqual([
+        ['spend/repository-per-day', 'acme/web', 3],
+        ['spend/org-per-month', 'acme', 3],
+        ['team-web/repository-per-month', 'acme/web', 3],
+      ]);
+    });
+
+    it('shows machines every repository on its platform, a GitLab project apart from its GitHub namesake', async () => {
+      const gitlab = { ...request('acme/api', 5, sha(5)), platform: 'gitlab' as const };
+      await store.create({ ...gitlab, reviewId: reviewIdFor('gitlab', gitlab.repo, 5, sha(5)) });
+      await store.create(request('acme/api', 6, sha(6)));
+      await new BudgetSnapshotStore(sut.backend.client).publish(
+        budgetSnapshot(
+          [
+            {
+              name: 'gitlab-only',
+              spec: reviewPolicySpecSchema.parse({
+                selector: { platforms: ['gitlab'] },
+                budgets: { orgPerMonthUsd: 9 },
+              }),
+            },
+          ],
+          new Date(),
+        ),
+      );
+
+      const reply = await sut.backend.get(DASHBOARD_API.repositories, { authorization: `Bearer ${API_TOKEN}` });
+
+      const shown = (reply.body.repositories as RepositoryStats[]).map((r) => [
+        r.platform,
+        r.repo,
+        r.budgets?.map((b) => b.id),
+      ]);
+      expect(shown).toEqual(
+        expect.arrayContaining([
+          ['gitlab', 'acme/api', ['gitlab-only/org-per-month']],
+          ['github', 'acme/api', []],
+        ]),
+      );
+      expect(shown).toHaveLength(2);
+    });
+
+    it('answers null budgets, and the rest of the page, when the published budgets cannot be read', async () => {
+      await sut.backend.client.set(redisKeys.budgetSnapshot(), '{"policies": "<script>"}');
+
+      const [repo] = await repositories('alice', ['acme/api']);
+
+      expect(repo).toMatchObject({ repo: 'acme/api', budgets: null });
+      expect(repo!.days).toHaveLength(30);
+    });
   });
 
   it('streams changes of reachable repositories only', async () => {

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, type ReviewPolicyStatus } from '@kritik/core';
+import { budgetsCovering, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, type ReviewPolicyStatus } from '@kritik/core';
+import { BudgetSnapshotStore } from '@kritik/server';
 import { type ControlPlane, repoRoot, startControlPlane, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import {
   ApiextensionsV1Api,
@@ -14,6 +15,7 @@ import {
   setHeaderOptions,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { parse } from 'yaml';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
@@ -186,5 +188,28 @@ describe('ReviewPolicies on the next review', () => {
     expect(sut.stdout).toContain('Policies applied (lowest priority first): platform');
     expect(sut.stdout).toMatch(/^min_severity +minor +default \(locked by platform\)$/m);
     expect(sut.stdout).toMatch(/^max_cost_usd +0\.5 +ceiling\/platform$/m);
+  });
+
+  it('publishes the budgets of an edited policy for the dashboard within 5 seconds', async () => {
+    const client = new Redis(redis.url);
+    const snapshots = new BudgetSnapshotStore(client);
+    const covering = async () =>
+      budgetsCovering(await snapshots.read(), { platform: 'github', owner: OWNER, name: REPO }).map((b) => b.id);
+    try {
+      expect(await covering()).toEqual([]);
+
+      await objects.patchNamespacedCustomObject(
+        { ...ref, name: 'platform', body: { spec: { budgets: { orgPerMonthUsd: 50 } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+
+      await waitUntil('the budget to be published', async () => ((await covering()).length > 0 ? true : undefined), {
+        timeoutMs: 5_000,
+        intervalMs: 50,
+      });
+      expect(await covering()).toEqual(['platform/org-per-month']);
+    } finally {
+      client.disconnect();
+    }
   });
 });

@@ -1,10 +1,19 @@
 // The policy watcher against a real API server with the chart's ReviewPolicy CRD: a policy
 // created or edited through the API reaches the next review's layer within seconds; an invalid
-// one is marked Ready=False and ignored while the others keep applying.
+// one is marked Ready=False and ignored while the others keep applying. The budgets it publishes
+// to Redis for the dashboard follow every create, edit and delete.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, type ReviewPolicyStatus } from '@kritik/core';
-import { type ControlPlane, startControlPlane } from '@kritik/testing';
+import {
+  budgetsCovering,
+  POLICY_GROUP,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  type ReviewPolicyStatus,
+  redisKeys,
+} from '@kritik/core';
+import { BudgetSnapshotStore } from '@kritik/server';
+import { type ControlPlane, startControlPlane, startRedis, type TestRedis } from '@kritik/testing';
 import {
   ApiextensionsV1Api,
   CustomObjectsApi,
@@ -12,6 +21,7 @@ import {
   setHeaderOptions,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { PolicyWatcher } from '../src/policies/policy-watcher.js';
@@ -22,6 +32,9 @@ const target = { platform: 'github' as const, owner: 'acme', name: 'api' };
 let controlPlane: ControlPlane;
 let objects: CustomObjectsApi;
 let sut: PolicyWatcher;
+let redisServer: TestRedis;
+let redis: Redis;
+let snapshots: BudgetSnapshotStore;
 
 const ref = { group: POLICY_GROUP, version: POLICY_VERSION, namespace, plural: POLICY_PLURAL };
 const create = (name: string, spec: unknown) =>
@@ -44,6 +57,9 @@ async function within<T>(ms: number, read: () => T | Promise<T>, accept: (v: T) 
 }
 
 beforeAll(async () => {
+  redisServer = await startRedis();
+  redis = new Redis(redisServer.url);
+  snapshots = new BudgetSnapshotStore(redis);
   controlPlane = await startControlPlane();
   await controlPlane.createNamespace(namespace);
   const kc = controlPlane.adminKubeConfig();
@@ -59,6 +75,8 @@ beforeAll(async () => {
     kc,
     { namespace, resyncMs: 1_000, matchWindowMs: 3600_000, maxBackoffMs: 1_000 },
     pino({ level: 'silent' }),
+    undefined,
+    snapshots,
   );
   await sut.start();
 }, 120_000);
@@ -66,6 +84,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await sut?.stop();
   await controlPlane?.stop();
+  redis?.disconnect();
+  await redisServer?.stop();
 });
 
 describe(PolicyWatcher.name, () => {
@@ -134,5 +154,65 @@ describe(PolicyWatcher.name, () => {
       () => sut.layerFor(target).policies,
       (p) => p.length === 0,
     );
+  });
+});
+
+describe('the budgets published for the dashboard', () => {
+  const published = async () => {
+    const snapshot = await snapshots.read();
+    return {
+      acme: budgetsCovering(snapshot, target).map((b) => `${b.id}=${b.limitUsd}`),
+      other: budgetsCovering(snapshot, { platform: 'github', owner: 'other', name: 'api' }).map((b) => b.id),
+      policies: snapshot.policies.map((p) => p.name),
+    };
+  };
+
+  it("publishes a new policy's budgets within 5 seconds, for the repositories it selects only", async () => {
+    await create('spend', { selector: { orgs: ['acme'] }, budgets: { repositoryPerDayUsd: 5, orgPerMonthUsd: 100 } });
+
+    await within(5_000, published, (p) => p.acme.length === 2);
+    expect(await published()).toEqual({
+      acme: ['spend/repository-per-day=5', 'spend/org-per-month=100'],
+      other: [],
+      policies: ['spend'],
+    });
+  });
+
+  it('follows an edit of a limit and of the selector', async () => {
+    await objects.patchNamespacedCustomObject(
+      { ...ref, name: 'spend', body: { spec: { budgets: { repositoryPerDayUsd: 7 } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await within(5_000, published, (p) => p.acme.includes('spend/repository-per-day=7'));
+
+    await objects.patchNamespacedCustomObject(
+      { ...ref, name: 'spend', body: { spec: { selector: { orgs: ['other'] } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await within(5_000, published, (p) => p.acme.length === 0);
+    expect((await published()).other).toEqual(['spend/repository-per-day', 'spend/org-per-month']);
+  });
+
+  it('leaves out an invalid policy and stops publishing a deleted one', async () => {
+    await create('bad-budget', { selector: { repositories: ['acme/[api'] }, budgets: { repositoryPerDayUsd: 1 } });
+    await within(
+      5_000,
+      () => statusOf('bad-budget'),
+      (s) => s?.conditions?.[0]?.status === 'False',
+    );
+    expect((await published()).policies).toEqual(['spend']);
+
+    await objects.deleteNamespacedCustomObject({ ...ref, name: 'spend' });
+
+    await within(5_000, published, (p) => p.policies.length === 0);
+  });
+
+  it('publishes the budgets again on a resync when the snapshot was lost from Redis', async () => {
+    await create('spend-again', { selector: { orgs: ['acme'] }, budgets: { orgPerMonthUsd: 50 } });
+    await within(5_000, published, (p) => p.acme.length === 1);
+
+    await redis.del(redisKeys.budgetSnapshot());
+
+    await within(5_000, published, (p) => p.acme.includes('spend-again/org-per-month=50'));
   });
 });

@@ -1,6 +1,11 @@
-// Repositories: reviews and cost per day over the last 30 days as bar charts, budget used when
-// budgets exist, and the latest failures with their reasons.
-import type { RepositoryDay, RepositoryStats } from '@kritik/core/dashboard';
+// Repositories: reviews and cost per day over the last 30 days as bar charts, each budget that
+// covers the repository with its use and reset, and the latest failures with their reasons.
+import {
+  BUDGET_NEARLY_SPENT,
+  type RepositoryBudget,
+  type RepositoryDay,
+  type RepositoryStats,
+} from '@kritik/core/dashboard';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { time, usd } from '../format.js';
@@ -22,13 +27,24 @@ export function RepositoriesPage() {
       <h1 id="repos-title">Repositories</h1>
       {repos.length === 0 && <p>No repositories yet.</p>}
       {repos.map((r) => (
-        <article key={r.repo} class="repo" aria-labelledby={`repo-${r.repo}`}>
-          <h2 id={`repo-${r.repo}`}>{r.repo}</h2>
+        <article key={`${r.platform}:${r.repo}`} class="repo" aria-labelledby={`repo-${r.platform}-${r.repo}`}>
+          <h2 id={`repo-${r.platform}-${r.repo}`}>{r.repo}</h2>
           <p>
             {r.days.reduce((n, d) => n + d.reviews, 0)} reviews, {usd(r.days.reduce((n, d) => n + d.costUsd, 0))} in{' '}
-            {r.days.length} days ·{' '}
-            {r.budget ? `budget ${usd(r.budget.usedUsd)} of ${usd(r.budget.limitUsd)}` : 'no budget configured'}
+            {r.days.length} days
           </p>
+          <h3>Budgets</h3>
+          {r.budgets === null ? (
+            <p>Budgets cannot be read right now (the backend's log says why).</p>
+          ) : r.budgets.length === 0 ? (
+            <p>No budget configured.</p>
+          ) : (
+            <ul class="budgets">
+              {r.budgets.map((b) => (
+                <BudgetBar key={b.id} budget={b} />
+              ))}
+            </ul>
+          )}
           <div class="charts">
             <Bars title={`Reviews per day, ${r.repo}`} days={r.days} value={(d) => d.reviews} label={String} />
             <Bars title={`Cost per day, ${r.repo}`} days={r.days} value={(d) => d.costUsd} label={usd} />
@@ -51,6 +67,45 @@ export function RepositoriesPage() {
         </article>
       ))}
     </section>
+  );
+}
+
+/**
+ * One budget as a bar: the figures and the state are written out, so the colour is never the only
+ * signal; the bar is a native `meter` whose value text is the same sentence.
+ */
+function BudgetBar({ budget: b }: { budget: RepositoryBudget }) {
+  const share = b.usedUsd / b.limitUsd;
+  const percent = Math.round(share * 100);
+  const state = share >= 1 ? 'spent' : share >= BUDGET_NEARLY_SPENT ? 'nearly spent' : 'within budget';
+  const whose = b.scope === 'org' ? `all repositories of ${b.subject}` : 'this repository';
+  const text = `${usd(b.usedUsd)} of ${usd(b.limitUsd)} used (${percent}%), ${state}`;
+  const label = `Budget ${b.id}`;
+  return (
+    <li class={`budget budget-${state.replace(' ', '-')}`}>
+      <div class="budget-head">
+        <strong>{b.id}</strong>{' '}
+        <span>
+          per {b.period}, {whose}
+        </span>
+      </div>
+      <meter
+        class="budget-meter"
+        aria-label={label}
+        aria-valuetext={text}
+        min={0}
+        max={b.limitUsd}
+        low={b.limitUsd * BUDGET_NEARLY_SPENT}
+        high={b.limitUsd}
+        optimum={0}
+        value={Math.min(b.usedUsd, b.limitUsd)}
+      >
+        {text}
+      </meter>
+      <div class="budget-text">
+        {text} · resets {time(b.resetsAt)} UTC
+      </div>
+    </li>
   );
 }
 

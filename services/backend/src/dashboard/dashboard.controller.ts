@@ -34,6 +34,7 @@ import { LOGGER } from '../logger.provider.js';
 import { fromStore } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
 import { releaseVersion } from './dashboard.static.js';
+import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 
 const reviewId = /^[0-9a-z]{8,40}$/;
@@ -52,6 +53,7 @@ export class DashboardController {
     private readonly lifecycle: ReviewLifecycle,
     private readonly enqueuer: ReviewEnqueuer,
     private readonly feed: ReviewFeed,
+    private readonly budgets: RepositoryBudgets,
     @InjectQueue(REVIEWS_QUEUE) private readonly reviews: Queue,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -146,25 +148,27 @@ export class DashboardController {
   @Get('repositories')
   async repositories(@Req() req: IncomingMessage): Promise<{ repositories: RepositoryStats[] }> {
     const p = await this.auth.principal(req);
-    const names =
+    const named =
       p.kind === 'user'
-        ? p.session.repos.slice(0, MAX_REPOSITORIES)
-        : [
-            ...new Set(
-              (await fromStore(() => this.history.page({ limit: 200, canSee: () => true }))).reviews.map((r) => r.repo),
-            ),
-          ].slice(0, MAX_REPOSITORIES);
-    const repositories = await fromStore(() =>
-      Promise.all(
-        names.map(async (repo) => ({
+        ? // Sessions are GitHub's (DashboardAuth.canSee).
+          p.session.repos.map((repo) => ({ platform: 'github' as const, repo }))
+        : (await fromStore(() => this.history.page({ limit: 200, canSee: () => true }))).reviews;
+    const seen = new Set<string>();
+    const names = named
+      .filter(({ platform, repo }) => !seen.has(`${platform}:${repo}`) && seen.add(`${platform}:${repo}`))
+      .slice(0, MAX_REPOSITORIES);
+    const repositories = await fromStore(async () => {
+      const budgetsOf = await this.budgets.reader();
+      return Promise.all(
+        names.map(async ({ platform, repo }) => ({
+          platform,
           repo,
           days: await this.history.daily(repo, REPOSITORY_WINDOW_DAYS),
           lastFailures: await this.history.lastFailures(repo),
-          // Budgets have no API yet: null, shown as "no budget configured", never a guessed figure.
-          budget: null,
+          budgets: await budgetsOf(platform, repo),
         })),
-      ),
-    );
+      );
+    });
     return { repositories };
   }
 

@@ -1,5 +1,6 @@
 // Maps GitLab webhook deliveries (X-Gitlab-Event + JSON payload) to platform-neutral intake events,
 // as github.events.ts does for GitHub. Only the fields Kritik reads are validated.
+import { repoRefOf } from '@kritik/core';
 import { z } from 'zod';
 import { type Actor, type IntakeEvent, type PullRequestChange, parsePayload } from '../intake/intake.event.js';
 
@@ -77,11 +78,7 @@ const BOT_USERNAME = /^(project|group)_\d+_bot(_[0-9a-f]+)?$|^service_account_/;
 
 const actor = (u: z.infer<typeof user>): Actor => ({ login: u.username, bot: BOT_USERNAME.test(u.username) });
 
-function repoOf(p: z.infer<typeof project>) {
-  const path = p.path_with_namespace;
-  const slash = path.lastIndexOf('/');
-  return { owner: path.slice(0, slash), name: path.slice(slash + 1) };
-}
+const repoOf = (p: z.infer<typeof project>) => repoRefOf(p.path_with_namespace);
 
 const DRAFT_TITLE = /^\s*(\[draft\]|\(draft\)|draft:|draft\s+-|\[wip\]|wip:)/i;
 

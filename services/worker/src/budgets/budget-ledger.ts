@@ -1,15 +1,20 @@
 // Budgets that stop spending: before a review calls the model, its most possible cost is reserved
 // in every budget that covers it, atomically (one Lua script), and after it the real cost replaces
 // the reservation. Concurrent reviews cannot overshoot; the ledger lives in Redis, so it survives restarts.
-import type { Budget, Platform, RepoRef } from '@kritik/core';
-import { redisScript } from '@kritik/server';
+import type { Budget } from '@kritik/core';
+import {
+  BUDGET_USED_LUA,
+  type BudgetStanding,
+  BudgetStandings,
+  type BudgetSubject,
+  budgetKey,
+  redisScript,
+  windowReset,
+} from '@kritik/server';
 import type { Redis } from 'ioredis';
 
-/** Whom a budget counts: the repository or its owner, on its platform. */
-export interface BudgetSubject {
-  readonly platform: Platform;
-  readonly repo: RepoRef;
-}
+// The read of a window is shared with the dashboard (packages/server budget-standing.ts).
+export { type BudgetStanding, type BudgetSubject, windowReset };
 
 export type Reservation =
   | { readonly ok: true }
@@ -21,39 +26,8 @@ export type Reservation =
       readonly resetsAt: Date;
     };
 
-export interface BudgetStanding {
-  readonly budget: Budget;
-  readonly usedUsd: number;
-  readonly remainingUsd: number;
-  readonly resetsAt: Date;
-}
-
-// Each budget window is one hash: `spent`, and one `r:<reviewId>` field per live reservation
-// holding `<usd>|<expires at ms>`. A reservation of a review that never settled (its worker died
-// for good) lapses at its expiry instead of holding the budget forever.
-const USED = `
-local function used(key, now, except)
-  local fields = redis.call('HGETALL', key)
-  local total = 0
-  for j = 1, #fields, 2 do
-    local f, v = fields[j], fields[j + 1]
-    if f == 'spent' then
-      total = total + tonumber(v)
-    elseif string.sub(f, 1, 2) == 'r:' then
-      local amount, expires = string.match(v, '^([^|]+)|(.+)$')
-      if tonumber(expires) <= now then
-        redis.call('HDEL', key, f)
-      elseif f ~= except then
-        total = total + tonumber(amount)
-      end
-    end
-  end
-  return total
-end
-`;
-
 /** KEYS: the windows. ARGV: reviewId, usd, now ms, expires ms, then per key its limit and TTL. */
-const RESERVE = `${USED}
+const RESERVE = `${BUDGET_USED_LUA}
 local field = 'r:' .. ARGV[1]
 local usd, now = tonumber(ARGV[2]), tonumber(ARGV[3])
 for i, key in ipairs(KEYS) do
@@ -81,27 +55,6 @@ end
 return counted
 `;
 
-/** KEYS: the windows. ARGV: now ms. */
-const STANDING = `${USED}
-local out = {}
-for i, key in ipairs(KEYS) do out[i] = tostring(used(key, tonumber(ARGV[1]), '')) end
-return out
-`;
-
-/** The start of the window after the one `at` is in (UTC). */
-export function windowReset(period: Budget['period'], at: Date): Date {
-  return period === 'day'
-    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
-    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
-}
-
-const windowName = (period: Budget['period'], at: Date) => at.toISOString().slice(0, period === 'day' ? 10 : 7);
-
-export function budgetKey(budget: Budget, subject: BudgetSubject, at: Date): string {
-  const who = budget.scope === 'org' ? subject.repo.owner : `${subject.repo.owner}/${subject.repo.name}`;
-  return `kritik:budget:${budget.id}:${subject.platform}:${who.toLowerCase()}:${windowName(budget.period, at)}`;
-}
-
 export interface BudgetLedgerOptions {
   /** How long a reservation holds without being settled: past the longest a review may run. */
   readonly reservationTtlMs: number;
@@ -110,7 +63,7 @@ export interface BudgetLedgerOptions {
 export class BudgetLedger {
   private readonly reserveScript;
   private readonly settleScript;
-  private readonly standingScript;
+  private readonly standings;
 
   constructor(
     redis: Redis,
@@ -119,7 +72,7 @@ export class BudgetLedger {
   ) {
     this.reserveScript = redisScript(redis, 'kritikBudgetReserve', undefined, RESERVE);
     this.settleScript = redisScript(redis, 'kritikBudgetSettle', undefined, SETTLE);
-    this.standingScript = redisScript(redis, 'kritikBudgetStanding', undefined, STANDING);
+    this.standings = new BudgetStandings(redis, now);
   }
 
   /** Reserves `usd` for the review in every budget, or in none when one would be exceeded. */
@@ -159,20 +112,8 @@ export class BudgetLedger {
     await this.settleScript(keys.length, ...keys, reviewId, Math.max(0, usd));
   }
 
-  async standing(budgets: readonly Budget[], subject: BudgetSubject): Promise<BudgetStanding[]> {
-    if (budgets.length === 0) return [];
-    const at = this.now();
-    const keys = budgets.map((b) => budgetKey(b, subject, at));
-    const used = (await this.standingScript(keys.length, ...keys, at.getTime())) as string[];
-    return budgets.map((budget, i) => {
-      const usedUsd = Number(used[i]);
-      return {
-        budget,
-        usedUsd,
-        remainingUsd: Math.max(0, budget.limitUsd - usedUsd),
-        resetsAt: windowReset(budget.period, at),
-      };
-    });
+  standing(budgets: readonly Budget[], subject: BudgetSubject): Promise<BudgetStanding[]> {
+    return this.standings.standing(budgets, subject);
   }
 }
 

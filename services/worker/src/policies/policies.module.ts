@@ -1,6 +1,8 @@
 // The ReviewPolicies a review is shaped by: the watcher of the release namespace when the worker
 // is given one (the chart always does), else a source that applies none.
+import { BudgetSnapshotStore, REDIS } from '@kritik/server';
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
 import { kubeConfigFrom } from '../kubernetes/kubernetes.client.js';
@@ -15,12 +17,14 @@ function policyProviders(config: WorkerConfig): Provider[] {
   return [
     {
       provide: POLICY_LAYERS,
-      inject: [WORKER_LOGGER],
-      useFactory: (logger: Logger) =>
+      inject: [WORKER_LOGGER, REDIS],
+      useFactory: (logger: Logger, redis: Redis) =>
         new PolicyWatcher(
           kubeConfigFrom(config.kubernetes),
           { ...DEFAULT_POLICY_WATCH, namespace, resyncMs: resyncSeconds * 1000 },
           logger.child({ component: 'policies' }),
+          undefined,
+          new BudgetSnapshotStore(redis),
         ),
     },
   ];

@@ -1,7 +1,9 @@
 // Keeps the release namespace's ReviewPolicies in memory with an informer (restarted with capped
 // backoff on error, re-evaluated on a resync), writes each one's status, and answers which
-// policy layer applies to a repository: a change reaches the next review without a restart.
+// policy layer applies to a repository: a change reaches the next review without a restart. It
+// publishes the policies' budgets on every change, for the dashboard (the backend has no Kubernetes access).
 import {
+  budgetSnapshot,
   POLICY_GROUP,
   POLICY_PERMISSIONS,
   POLICY_PLURAL,
@@ -11,6 +13,7 @@ import {
   policyLayerFor,
   policyMatches,
 } from '@kritik/core';
+import type { BudgetSnapshotStore } from '@kritik/server';
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { accessGranted, checkAccess, describeReport } from '../kubernetes/access-check.js';
@@ -52,12 +55,16 @@ export class PolicyWatcher implements PolicyLayers {
   private restart: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  /** The budget snapshot last published (its policies, as JSON), to publish only changes between resyncs. */
+  private published: string | undefined;
+  private listed = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly options: PolicyWatcherOptions,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly budgets?: BudgetSnapshotStore,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
     const path = `/apis/${POLICY_GROUP}/${POLICY_VERSION}/namespaces/${options.namespace}/${POLICY_PLURAL}`;
@@ -77,6 +84,7 @@ export class PolicyWatcher implements PolicyLayers {
     this.informer.on('delete', (o) => {
       this.evaluated.delete(o.metadata?.name ?? '');
       this.matches.delete(o.metadata?.name ?? '');
+      void this.publishBudgets(false);
     });
     this.informer.on('connect', () => {
       this.failures = 0;
@@ -87,7 +95,15 @@ export class PolicyWatcher implements PolicyLayers {
   async start(): Promise<void> {
     this.resync = setInterval(() => void this.resyncAll(), this.options.resyncMs);
     this.resync.unref();
+    await this.listAndWatch();
+  }
+
+  private async listAndWatch(): Promise<void> {
     await this.informer.start();
+    // Budgets are published once every policy is listed: a starting replica never replaces the
+    // snapshot of a running one with the first few policies it has seen.
+    this.listed = true;
+    await this.publishBudgets(true);
   }
 
   /**
@@ -113,7 +129,7 @@ export class PolicyWatcher implements PolicyLayers {
 
   /** The layer of the valid policies that select `target`; records the match for their status. */
   layerFor(target: PolicyTarget): PolicyLayer {
-    const valid = [...this.evaluated.values()].flatMap((e) => (e.policy ? [e.policy] : []));
+    const valid = this.valid();
     const at = this.now().getTime();
     const repository = `${target.platform}:${target.owner}/${target.name}`.toLowerCase();
     for (const p of valid) {
@@ -123,6 +139,28 @@ export class PolicyWatcher implements PolicyLayers {
       this.matches.set(p.name, seen);
     }
     return policyLayerFor(valid, target);
+  }
+
+  private valid() {
+    return [...this.evaluated.values()].flatMap((e) => (e.policy ? [e.policy] : []));
+  }
+
+  /**
+   * Publishes the valid policies' budgets when they changed, or always (`force`: the resync, which
+   * also restores a snapshot lost from Redis). A failure is logged; the next change or resync retries.
+   */
+  private async publishBudgets(force: boolean): Promise<void> {
+    if (!this.budgets || !this.listed) return;
+    const snapshot = budgetSnapshot(this.valid(), this.now());
+    const policies = JSON.stringify(snapshot.policies);
+    if (!force && policies === this.published) return;
+    this.published = policies;
+    try {
+      await this.budgets.publish(snapshot);
+    } catch (err) {
+      this.published = undefined;
+      this.logger.warn({ err }, 'could not publish the budgets for the dashboard');
+    }
   }
 
   /** Policies by name with whether they are in use, for health and tests. */
@@ -142,6 +180,7 @@ export class PolicyWatcher implements PolicyLayers {
     const evaluated = evaluatePolicy(object);
     const before = this.evaluated.get(evaluated.name);
     this.evaluated.set(evaluated.name, evaluated);
+    await this.publishBudgets(false);
     if (evaluated.condition.status === 'False' && before?.condition.message !== evaluated.condition.message) {
       this.logger.warn({ policy: evaluated.name, reason: evaluated.condition.message }, 'ReviewPolicy ignored');
     }
@@ -168,6 +207,7 @@ export class PolicyWatcher implements PolicyLayers {
 
   private async resyncAll(): Promise<void> {
     for (const object of this.informer.list()) await this.observe(object);
+    await this.publishBudgets(true);
   }
 
   private scheduleRestart(err: unknown): void {
@@ -177,7 +217,7 @@ export class PolicyWatcher implements PolicyLayers {
     this.logger.warn({ err, delayMs: delay }, 'the ReviewPolicy watch failed; restarting');
     clearTimeout(this.restart);
     this.restart = setTimeout(() => {
-      if (!this.stopped) void this.informer.start().catch((e: unknown) => this.scheduleRestart(e));
+      if (!this.stopped) void this.listAndWatch().catch((e: unknown) => this.scheduleRestart(e));
     }, delay);
     this.restart.unref();
   }

@@ -12,7 +12,7 @@ import {
   type ReviewRequest,
   repoFullName,
 } from '@kritik/core';
-import { LearnedRulesStore, type PrHead, REDIS, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
+import { budgetWho, LearnedRulesStore, type PrHead, REDIS, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -252,10 +252,7 @@ export class ReviewExecution {
     try {
       await this.budgets.settle(review.reviewId, budgets, subject, Number.isFinite(costUsd) ? costUsd : 0);
       for (const s of await this.budgets.standing(budgets, subject)) {
-        const labels = {
-          budget: s.budget.id,
-          subject: s.budget.scope === 'org' ? review.repo.owner : repoFullName(review.repo),
-        };
+        const labels = { budget: s.budget.id, subject: budgetWho(s.budget, subject) };
         this.metrics.budgetRemaining.set(labels, s.remainingUsd);
         this.metrics.budgetLimit.set(labels, s.budget.limitUsd);
       }
