@@ -63,6 +63,7 @@ export class DashboardController {
     const p = await this.auth.principal(req);
     if (p.kind === 'machine') throw new NotFoundException('machines have no session');
     return {
+      platform: p.session.platform,
       login: p.session.login,
       admin: p.admin,
       csrf: p.session.csrf,
@@ -146,6 +147,7 @@ export class DashboardController {
   @Get('repositories')
   async repositories(@Req() req: IncomingMessage): Promise<{ repositories: RepositoryStats[] }> {
     const p = await this.auth.principal(req);
+    const canSee = this.auth.canSee(p);
     const names =
       p.kind === 'user'
         ? p.session.repos.slice(0, MAX_REPOSITORIES)
@@ -159,7 +161,8 @@ export class DashboardController {
         names.map(async (repo) => ({
           repo,
           days: await this.history.daily(repo, REPOSITORY_WINDOW_DAYS),
-          lastFailures: await this.history.lastFailures(repo),
+          // Another code host's repository of the same path is not the user's.
+          lastFailures: (await this.history.lastFailures(repo)).filter((r) => canSee(r.platform, r.repo)),
           // Budgets have no API yet: null, shown as "no budget configured", never a guessed figure.
           budget: null,
         })),
