@@ -124,7 +124,7 @@ export const backendConfigSchema = z
               /** Full path of a group whose members are admins too (read with the user's token, cached like access). */
               adminGroup: z
                 .string()
-                .regex(/^[\w.-]+(?:\/[\w.-]+)*$/, 'must be a group path')
+                .regex(/^\w[\w.-]*(?:\/\w[\w.-]*)*$/, 'must be a group path (group/subgroup)')
                 .optional(),
             })
             .strict()
@@ -149,6 +149,7 @@ export const backendConfigSchema = z
         })
         .strict()
         .refine((d) => d.github !== undefined || d.gitlab !== undefined, {
+          path: ['github', 'clientId'],
           message: `needs a sign-in provider: ${ENV.githubClientId} and ${ENV.githubClientSecret}, or ${ENV.gitlabClientId} and ${ENV.gitlabClientSecret}`,
         })
         .optional(),
