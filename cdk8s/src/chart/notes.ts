@@ -42,6 +42,11 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
      In the GitHub App's settings set the Callback URL to {{ .Values.dashboard.url }}/api/auth/callback
      and keep its client id and a client secret in Secret {{ .Values.dashboard.existingSecret }}
      (keys {{ .Values.dashboard.secretKeys.clientId }}, {{ .Values.dashboard.secretKeys.clientSecret }}, {{ .Values.dashboard.secretKeys.sessionSecret }}).
+{{- if .Values.dashboard.gitlab.enabled }}
+     On GitLab ({{ .Values.gitlab.url }}) add an OAuth application (Confidential, scope read_api) with the
+     Redirect URI {{ .Values.dashboard.url }}/api/auth/gitlab/callback; its id and secret go in the same Secret
+     (keys {{ .Values.dashboard.gitlab.secretKeys.clientId }}, {{ .Values.dashboard.gitlab.secretKeys.clientSecret }}).
+{{- end }}
 {{- end }}
 {{- if and (not .Values.gitlab.enabled) (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
 
