@@ -538,3 +538,48 @@ describe('the rendered secrets and permissions', () => {
     ]);
   });
 });
+
+describe('sign-in with GitLab', () => {
+  const signInEnv = (manifests: Manifest[]) =>
+    envOf(manifests, 'backend')
+      .filter((e) => /CLIENT|ADMIN/.test(e.name))
+      .map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]);
+  const privateEgress = (manifests: Manifest[], component: string) =>
+    manifests
+      .filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith(`-${component}`))
+      .flatMap((m) => (m as unknown as V1NetworkPolicy).spec!.egress ?? [])
+      .filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '10.20.0.15/32'));
+
+  it("gives the backend the OAuth application's id and secret from the dashboard's Secret, and GitHub's none when off", async () => {
+    const manifests = await render({ valuesFiles: [scenario('dashboard-gitlab-values.yaml')] });
+
+    expect(signInEnv(manifests)).toEqual([
+      [ENV.gitlabClientId, { name: 'kritik-dashboard', key: 'gitlab-client-id' }],
+      [ENV.gitlabClientSecret, { name: 'kritik-dashboard', key: 'gitlab-client-secret' }],
+      [ENV.dashboardGitlabAdminGroup, 'platform/sre'],
+      [ENV.dashboardAdmins, 'gitlab:ops-lead'],
+      [ENV.dashboardAdminTeam, ''],
+    ]);
+  });
+
+  it('lets the backend reach a private GitLab only while GitLab sign-in is on', async () => {
+    const signIn = await render({ valuesFiles: [scenario('dashboard-gitlab-values.yaml')] });
+    const reviewsOnly = await render({ valuesFiles: [scenario('gitlab-values.yaml')] });
+
+    expect(privateEgress(signIn, 'backend')).toHaveLength(1);
+    expect(privateEgress(reviewsOnly, 'backend')).toEqual([]);
+    expect(privateEgress(reviewsOnly, 'worker')).toHaveLength(1);
+  });
+
+  it('refuses GitLab sign-in without GitLab, and a dashboard without any sign-in', async () => {
+    await expect(
+      render({ valuesFiles: [scenario('dashboard-values.yaml')], set: ['dashboard.gitlab.enabled=true'] }),
+    ).rejects.toThrow(/dashboard.gitlab.enabled needs gitlab.enabled/);
+    await expect(
+      render({ valuesFiles: [scenario('dashboard-values.yaml')], set: ['dashboard.github.enabled=false'] }),
+    ).rejects.toThrow(/dashboard.enabled needs a sign-in/);
+    await expect(
+      render({ valuesFiles: [scenario('dashboard-values.yaml')], set: ['dashboard.admins={bitbucket:eve}'] }),
+    ).rejects.toThrow(/admins/);
+  });
+});

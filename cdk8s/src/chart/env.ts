@@ -122,30 +122,37 @@ export function backendEnv(): EnvVar[] {
     fromSecret(ENV.apiToken, expr('include "kritik.apiSecretName" . | quote'), value(values.api.secretKey)),
     // The private key reaches the backend only when it answers comment commands itself.
     ...appCredentials().map((env) => whenItem(values.backend.githubAppCredentials, env)),
-    ...dashboardEnv().map((env) => whenItem(values.dashboard.enabled, env)),
+    ...dashboardEnv(),
     spliceYaml<EnvVar>(values.backend.extraEnv),
   ];
 }
 
-/** The dashboard's sign-in: its secrets by reference, its URL, GitHub's pages and the admins. */
+/** The dashboard's sign-in: its secrets by reference, its URL, the hosts' pages and the admins. */
 function dashboardEnv(): EnvVar[] {
   const d = values.dashboard;
   const secret = expr(
     `required "dashboard.existingSecret is required when dashboard.enabled" ${d.existingSecret} | quote`,
   );
+  const withGitHub = `and ${d.enabled} ${d.github.enabled}`;
+  const withGitLab = `and ${d.enabled} ${d.gitlab.enabled}`;
   return [
-    fromSecret(ENV.githubClientId, secret, value(d.secretKeys.clientId)),
-    fromSecret(ENV.githubClientSecret, secret, value(d.secretKeys.clientSecret)),
-    fromSecret(ENV.sessionSecret, secret, value(d.secretKeys.sessionSecret)),
-    {
-      name: ENV.dashboardUrl,
-      value: expr(`required "dashboard.url is required when dashboard.enabled" ${d.url} | quote`),
-    },
-    { name: ENV.githubWebUrl, value: value(d.webUrl) },
-    { name: ENV.dashboardAdmins, value: expr(`join "," ${d.admins} | quote`) },
-    { name: ENV.dashboardAdminTeam, value: value(d.adminTeam) },
-    { name: ENV.sessionTtlSeconds, value: expr(`${d.sessionTtlSeconds} | quote`) },
-    { name: ENV.dashboardHistoryDays, value: expr(`${d.historyDays} | quote`) },
+    whenItem(withGitHub, fromSecret(ENV.githubClientId, secret, value(d.secretKeys.clientId))),
+    whenItem(withGitHub, fromSecret(ENV.githubClientSecret, secret, value(d.secretKeys.clientSecret))),
+    whenItem(withGitLab, fromSecret(ENV.gitlabClientId, secret, value(d.gitlab.secretKeys.clientId))),
+    whenItem(withGitLab, fromSecret(ENV.gitlabClientSecret, secret, value(d.gitlab.secretKeys.clientSecret))),
+    whenItem(withGitLab, { name: ENV.dashboardGitlabAdminGroup, value: value(d.gitlab.adminGroup) }),
+    ...[
+      fromSecret(ENV.sessionSecret, secret, value(d.secretKeys.sessionSecret)),
+      {
+        name: ENV.dashboardUrl,
+        value: expr(`required "dashboard.url is required when dashboard.enabled" ${d.url} | quote`),
+      },
+      { name: ENV.githubWebUrl, value: value(d.webUrl) },
+      { name: ENV.dashboardAdmins, value: expr(`join "," ${d.admins} | quote`) },
+      { name: ENV.dashboardAdminTeam, value: value(d.adminTeam) },
+      { name: ENV.sessionTtlSeconds, value: expr(`${d.sessionTtlSeconds} | quote`) },
+      { name: ENV.dashboardHistoryDays, value: expr(`${d.historyDays} | quote`) },
+    ].map((env) => whenItem(d.enabled, env)),
   ];
 }
 

@@ -39,9 +39,17 @@ Review Jobs run in namespace {{ include "kritik.jobsNamespace" . }}.
 {{- if .Values.dashboard.enabled }}
 
 {{ if .Values.gitlab.enabled }}5{{ else }}4{{ end }}. Web dashboard: {{ .Values.dashboard.url }}
+     Secret {{ .Values.dashboard.existingSecret }} holds the session secret (key {{ .Values.dashboard.secretKeys.sessionSecret }}).
+{{- if .Values.dashboard.github.enabled }}
      In the GitHub App's settings set the Callback URL to {{ .Values.dashboard.url }}/api/auth/callback
-     and keep its client id and a client secret in Secret {{ .Values.dashboard.existingSecret }}
-     (keys {{ .Values.dashboard.secretKeys.clientId }}, {{ .Values.dashboard.secretKeys.clientSecret }}, {{ .Values.dashboard.secretKeys.sessionSecret }}).
+     and keep its client id and a client secret in that Secret
+     (keys {{ .Values.dashboard.secretKeys.clientId }}, {{ .Values.dashboard.secretKeys.clientSecret }}).
+{{- end }}
+{{- if .Values.dashboard.gitlab.enabled }}
+     On GitLab ({{ .Values.gitlab.url }}) add an OAuth application (Confidential, scope read_api) with the
+     Redirect URI {{ .Values.dashboard.url }}/api/auth/gitlab/callback; its id and secret go in the same Secret
+     (keys {{ .Values.dashboard.gitlab.secretKeys.clientId }}, {{ .Values.dashboard.gitlab.secretKeys.clientSecret }}).
+{{- end }}
 {{- end }}
 {{- if and (not .Values.gitlab.enabled) (not .Values.github.existingSecret) (or (not .Values.github.appId) (not .Values.github.privateKey)) }}
 

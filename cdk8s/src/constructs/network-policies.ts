@@ -120,7 +120,13 @@ export class KritikNetworkPolicies extends Construct {
         { from: [namespaceSelector(np.ingressNamespaceSelector)], ports: [tcp(BACKEND_PORT)] },
         { from: [namespaceSelector(np.metricsNamespaceSelector)], ports: [tcp(METRICS_PORT)] },
       ],
-      egress: [dns, ...redisEgress(), https],
+      // The backend reaches a private GitLab only for sign-in with GitLab.
+      egress: [
+        dns,
+        ...redisEgress(),
+        https,
+        gitlabEgress(`and ${values.dashboard.enabled} ${values.dashboard.gitlab.enabled}`),
+      ],
     });
 
     policy('worker', {
@@ -198,10 +204,10 @@ export class KritikNetworkPolicies extends Construct {
   }
 }
 
-/** A GitLab inside private ranges (`gitlab.egress`): its addresses and ports, when GitLab is enabled. */
-function gitlabEgress(): object {
+/** A GitLab inside private ranges (`gitlab.egress`): its addresses and ports, when GitLab is enabled (and `also`). */
+function gitlabEgress(also?: string): object {
   const g = values.gitlab;
-  return whenItem(`and ${g.enabled} ${g.egress.cidrs}`, {
+  return whenItem(`and ${g.enabled} ${g.egress.cidrs}${also ? ` (${also})` : ''}`, {
     // Ports first: the list item's dash goes with the first key, and `to` opens with a `with`.
     ports: portList(g.egress.ports),
     to: optionalIpBlocks(g.egress.cidrs),

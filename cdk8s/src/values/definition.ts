@@ -356,7 +356,7 @@ export const valuesDefinition = group('Kritik', {
   }),
 
   dashboard: group(
-    'Web dashboard the backend serves under `/`, with sign-in with GitHub through the App (user-to-server OAuth). Off unless enabled: it is never open without sign-in.',
+    'Web dashboard the backend serves under `/`, with sign-in with GitHub through the App (user-to-server OAuth) and/or GitLab (an OAuth application). Off unless enabled: it is never open without sign-in.',
     {
       enabled: bool(false, 'Serve the dashboard and its sign-in.'),
       url: str(
@@ -368,17 +368,37 @@ export const valuesDefinition = group('Kritik', {
       ),
       existingSecret: str(
         '',
-        "Secret holding the App's OAuth client id and secret and the session secret (keys below); required when enabled.",
+        "Secret holding the App's OAuth client id and secret, GitLab's (with `gitlab.enabled` below) and the session secret (keys below); required when enabled.",
       ),
       secretKeys: group('Keys inside `existingSecret`.', {
         clientId: str('client-id', "Key of the App's OAuth client id."),
         clientSecret: str('client-secret', "Key of the App's OAuth client secret."),
         sessionSecret: str('session-secret', 'Key of the secret that signs session cookies (32 characters or more).'),
       }),
-      admins: list([], 'GitHub logins that see the platform page.', { type: 'string' }),
+      admins: list(
+        [],
+        'Logins that see the platform page: `alice` or `github:alice` on GitHub, `gitlab:alice` on GitLab.',
+        { type: 'string', pattern: '^((github|gitlab):)?[\\w.\\[\\]-]+$' },
+      ),
       adminTeam: str('', 'An organization team (`org/team-slug`) whose members see the platform page too.', {
         schema: { pattern: '^([\\w.-]+/[\\w.-]+)?$' },
       }),
+      github: group('Sign-in with GitHub through the App (client id and secret: the keys above).', {
+        enabled: bool(true, `Offer "Sign in with GitHub" (${ENV.githubClientId}, ${ENV.githubClientSecret}).`),
+      }),
+      gitlab: group(
+        'Sign-in with GitLab: an OAuth application on the instance of `gitlab.url` (needs `gitlab.enabled`), scope `read_api`, callback `<url>/api/auth/gitlab/callback`.',
+        {
+          enabled: bool(false, `Offer "Sign in with GitLab" (${ENV.gitlabClientId}, ${ENV.gitlabClientSecret}).`),
+          secretKeys: group('Keys inside `dashboard.existingSecret`.', {
+            clientId: str('gitlab-client-id', "Key of the OAuth application's id."),
+            clientSecret: str('gitlab-client-secret', "Key of the OAuth application's secret."),
+          }),
+          adminGroup: str('', 'A GitLab group (full path, `platform/sre`) whose members see the platform page too.', {
+            schema: { pattern: '^(\\w[\\w.-]*(/\\w[\\w.-]*)*)?$' },
+          }),
+        },
+      ),
       webUrl: str(
         DEFAULT_GITHUB_WEB_URL,
         "Where GitHub's sign-in pages live (GitHub Enterprise Server: https://HOST).",

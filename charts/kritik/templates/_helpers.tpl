@@ -137,6 +137,13 @@
 {{- if and .Values.gitlab.enabled (not .Values.gitlab.existingSecret) -}}
 {{- fail "gitlab.enabled needs gitlab.existingSecret: a Secret with the access token and the webhook secret" -}}
 {{- end -}}
+{{- $d := .Values.dashboard -}}
+{{- if and $d.enabled (not (or $d.github.enabled $d.gitlab.enabled)) -}}
+{{- fail "dashboard.enabled needs a sign-in: dashboard.github.enabled or dashboard.gitlab.enabled" -}}
+{{- end -}}
+{{- if and $d.enabled $d.gitlab.enabled (not .Values.gitlab.enabled) -}}
+{{- fail "dashboard.gitlab.enabled needs gitlab.enabled: sign-in with GitLab uses the instance of gitlab.url" -}}
+{{- end -}}
 {{- if and .Values.jobs.createNamespace (eq (include "kritik.jobsNamespace" .) .Release.Namespace) -}}
 {{- fail "jobs.namespace is the release namespace: set jobs.createNamespace=false and label it to enforce PodSecurity restricted" -}}
 {{- end -}}

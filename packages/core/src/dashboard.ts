@@ -2,12 +2,28 @@
 // serves them and the single-page app that reads them (it imports `@kritik/core/dashboard`).
 import { z } from 'zod';
 import { BUDGET_PERIODS, BUDGET_SCOPES } from './policy/layering.js';
-import { platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { type Platform, platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
+
+/**
+ * Where each code host's sign-in starts and where it sends the browser back. GitHub's paths are
+ * the first ones the dashboard had (a GitHub App's registered callback URL names them).
+ */
+export const SIGN_IN_PATHS: Record<Platform, { readonly login: string; readonly callback: string }> = {
+  github: { login: '/api/auth/login', callback: '/api/auth/callback' },
+  gitlab: { login: '/api/auth/gitlab/login', callback: '/api/auth/gitlab/callback' },
+};
+
+/** The code hosts' names as the sign-in screen shows them. */
+export const SIGN_IN_LABELS: Record<Platform, string> = { github: 'GitHub', gitlab: 'GitLab' };
 
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
-  login: '/api/auth/login',
-  callback: '/api/auth/callback',
+  /** GitHub's sign-in (also answered at `/api/auth/github/login`); other hosts' in SIGN_IN_PATHS. */
+  login: SIGN_IN_PATHS.github.login,
+  callback: SIGN_IN_PATHS.github.callback,
+  signIn: SIGN_IN_PATHS,
+  /** The sign-in providers configured (unauthenticated: the sign-in screen reads it). */
+  providers: '/api/auth/providers',
   logout: '/api/auth/logout',
   session: '/api/dashboard/session',
   reviews: '/api/dashboard/reviews',
@@ -56,12 +72,23 @@ export const reviewPageSchema = z.object({
 });
 export type ReviewPage = z.infer<typeof reviewPageSchema>;
 
+/** The sign-in buttons: one per code host whose sign-in is configured. */
+export const signInProvidersSchema = z.object({
+  providers: z.array(z.object({ platform: platformSchema, label: z.string(), login: z.string() })),
+});
+export type SignInProviders = z.infer<typeof signInProvidersSchema>;
+
 /** Who is signed in, what they may see, and the token their state-changing requests carry. */
 export const dashboardSessionSchema = z.object({
+  /** The code host the user signed in with: they see reviews of that host's repositories only. */
+  platform: platformSchema,
   login: z.string(),
   admin: z.boolean(),
   csrf: z.string(),
-  /** Repositories (`owner/name`) the user reaches through the App's installations. */
+  /**
+   * Repositories (`owner/name`; GitLab: the project's full path) the user reaches: on GitHub
+   * through the App's installations, on GitLab as a member with at least Reporter access.
+   */
   repos: z.array(z.string()),
   expiresAt: z.string(),
 });

@@ -97,19 +97,24 @@ export const ENV = {
   webhookMaxUnverifiedBodies: 'KRITIK_WEBHOOK_MAX_UNVERIFIED_BODIES',
   webhookBodyTimeoutMs: 'KRITIK_WEBHOOK_BODY_TIMEOUT_MS',
 
-  // The web dashboard (backend): off unless sign-in is configured (client id, secret, session secret, URL).
+  // The web dashboard (backend): off unless sign-in is configured (a provider's client id and secret, session secret, URL).
   /** The GitHub App's OAuth client id and secret (user-to-server sign-in). */
   githubClientId: 'GITHUB_CLIENT_ID',
   githubClientSecret: 'GITHUB_CLIENT_SECRET',
   /** Where GitHub's sign-in pages live (`https://github.com`; a GitHub Enterprise Server's URL). */
   githubWebUrl: 'GITHUB_WEB_URL',
+  /** The OAuth application's id and secret on the GitLab instance of GITLAB_URL (sign-in with GitLab, scope `read_api`). */
+  gitlabClientId: 'GITLAB_CLIENT_ID',
+  gitlabClientSecret: 'GITLAB_CLIENT_SECRET',
+  /** A GitLab group (full path, `platform/sre`) whose members see the platform page, besides the admins. */
+  dashboardGitlabAdminGroup: 'KRITIK_DASHBOARD_GITLAB_ADMIN_GROUP',
   /** Signs session cookies; 32 characters or more. */
   sessionSecret: 'KRITIK_SESSION_SECRET',
   /** How long a dashboard session lasts. */
   sessionTtlSeconds: 'KRITIK_SESSION_TTL_SECONDS',
   /** The dashboard's public URL (`https://kritik.example.com`): GitHub sends users back under it. */
   dashboardUrl: 'KRITIK_DASHBOARD_URL',
-  /** GitHub logins that see the platform page, separated by commas. */
+  /** Logins that see the platform page, separated by commas: `alice` or `github:alice` on GitHub, `gitlab:alice` on GitLab. */
   dashboardAdmins: 'KRITIK_DASHBOARD_ADMINS',
   /** An organization team (`org/team-slug`) whose members see the platform page, besides the admins. */
   dashboardAdminTeam: 'KRITIK_DASHBOARD_ADMIN_TEAM',

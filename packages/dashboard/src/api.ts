@@ -15,6 +15,8 @@ import {
   reviewEventSchema,
   reviewPageSchema,
   reviewRecordSchema,
+  type SignInProviders,
+  signInProvidersSchema,
 } from '@kritik/core/dashboard';
 import type { z } from 'zod';
 
@@ -47,6 +49,8 @@ export const api = {
       throw error;
     }
   },
+  /** The code hosts one can sign in with (asked without a session). */
+  providers: (): Promise<SignInProviders> => call(signInProvidersSchema, DASHBOARD_API.providers),
   reviews(filters: ReviewFilters): Promise<ReviewPage> {
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(filters))

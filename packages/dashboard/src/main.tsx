@@ -1,7 +1,7 @@
 // The dashboard's shell: who is signed in, the navigation, and a tiny history router over the
-// four pages. Signed out, it offers only "Sign in with GitHub".
+// four pages. Signed out, it offers one "Sign in with …" per code host the backend has configured.
 import './style.css';
-import type { DashboardSession } from '@kritik/core/dashboard';
+import { type DashboardSession, SIGN_IN_LABELS, type SignInProviders } from '@kritik/core/dashboard';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
@@ -39,7 +39,7 @@ function App() {
           ))}
         </nav>
         <span class="who">
-          Signed in as <strong>{session.login}</strong>
+          Signed in as <strong>{session.login}</strong> ({SIGN_IN_LABELS[session.platform]})
         </span>
         <button
           type="button"
@@ -69,14 +69,26 @@ function App() {
 
 function SignIn() {
   const failed = new URLSearchParams(location.search).get('signin');
+  const [providers, setProviders] = useState<SignInProviders['providers']>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    api.providers().then(
+      (p) => setProviders(p.providers),
+      (e: Error) => setError(e.message),
+    );
+  }, []);
   return (
     <main class="signin">
       <h1>Kritik</h1>
-      <p>Reviews of the repositories you can reach through the Kritik GitHub App.</p>
+      <p>Reviews of the repositories you can reach on GitHub (through the Kritik App) or GitLab (as a member).</p>
       {failed && <p role="alert">Sign-in {failed === 'denied' ? 'was cancelled' : 'failed'}: try again.</p>}
-      <a class="button" href="/api/auth/login">
-        Sign in with GitHub
-      </a>
+      {error && <p role="alert">Sign-in is unavailable: {error}</p>}
+      {providers === undefined && !error && <p aria-busy="true">Loading…</p>}
+      {providers?.map((p) => (
+        <a key={p.platform} class="button" href={p.login}>
+          Sign in with {p.label}
+        </a>
+      ))}
     </main>
   );
 }

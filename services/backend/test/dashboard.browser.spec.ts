@@ -2,12 +2,13 @@
 // the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
 // repository, watches a review go from queued to posted live, opens it, reviews it again, visits
 // every page (screenshots as test artifacts, an axe-core pass on each), reads a repository's budget
-// bars and signs out.
+// bars and signs out; then signs in with GitLab (the GitLab fake's OAuth) and sees only the GitLab
+// project's review.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { budgetSnapshot, budgetsCovering, reviewPolicySpecSchema } from '@kritik/core';
+import { budgetSnapshot, budgetsCovering, reviewIdFor, reviewPolicySpecSchema } from '@kritik/core';
 import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { CHROMIUM, postedResult } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
@@ -52,7 +53,7 @@ describe('dashboard in chromium', () => {
       throw new Error(`${CHROMIUM.executablePath} is missing: run npm run tools (it installs Debian's chromium)`);
     // The real build, as the image ships it.
     execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { cwd: join(ROOT, 'packages', 'dashboard') });
-    sut = await startDashboard({ KRITIK_DASHBOARD_DIR: DIST, KRITIK_DASHBOARD_ADMINS: 'alice' });
+    sut = await startDashboard({ KRITIK_DASHBOARD_DIR: DIST, KRITIK_DASHBOARD_ADMINS: 'alice' }, { gitlab: true });
     store = new ReviewStore(sut.backend.client);
     lifecycle = new ReviewLifecycle(store, new PrHeadStore(sut.backend.client));
     profile = mkdtempSync(join(tmpdir(), 'kritik-chromium-'));
@@ -117,7 +118,6 @@ describe('dashboard in chromium', () => {
     await page.goto(sut.backend.url);
     await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(SHOTS, 'dashboard-sign-in.png') });
     await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
 
     await page.getByText('Signed in as').waitFor();
@@ -181,4 +181,39 @@ describe('dashboard in chromium', () => {
     await page.reload();
     await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
   }, 90_000);
+
+  it('signs in with GitLab and sees only the GitLab project it is a member of', async () => {
+    const gitlab = (path: string, pr: number) => {
+      const [owner, name] = path.split('/') as [string, string];
+      return {
+        ...request(path, pr, sha(pr), 'gina'),
+        platform: 'gitlab' as const,
+        reviewId: reviewIdFor('gitlab', { owner, name }, pr, sha(pr)),
+      };
+    };
+    const mine = (await store.create(gitlab('acme/api', 7))).record;
+    const elsewhere = (await store.create(gitlab('other/lib', 8))).record;
+    // GitHub's acme/api is another repository, though its path is the same.
+    const github = (await store.create(request('acme/api', 9, sha(9), 'gina'))).record;
+    sut.gitlab!.addMember('acme/api', 'gina', 20).signInAs('gina');
+
+    await page.goto(sut.backend.url);
+    await page.getByRole('link', { name: 'Sign in with GitLab' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Sign in with GitHub' }).count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-sign-in.png') });
+    await page.getByRole('link', { name: 'Sign in with GitLab' }).click();
+
+    await page.getByText('Signed in as').waitFor();
+    expect(await page.locator('.who').textContent()).toBe('Signed in as gina (GitLab)');
+    await page.locator(`[data-review="${mine.id}"]`).waitFor();
+    expect(await page.locator(`[data-review="${github.id}"]`).count()).toBe(0);
+    expect(await page.locator(`[data-review="${elsewhere.id}"]`).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Platform' }).count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-gitlab-reviews.png') });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with GitLab' }).waitFor();
+  }, 60_000);
 });

@@ -153,6 +153,8 @@ interface Grant {
   username: string;
   /** Project paths (lower case) the token reaches; every project when undefined. */
   projects?: Set<string>;
+  /** An OAuth access token: GitLab answers 401 `invalid_token` once it has expired. */
+  oauth?: { clientId: string; expiresAt: number };
 }
 
 interface Ctx {
@@ -175,6 +177,10 @@ const EVENTS: Record<GitLabStatusState, string> = {
   skipped: 'skip',
 };
 const DEFAULT_AUTHOR = 'contributor';
+/** GitLab's OAuth access tokens last two hours. */
+const OAUTH_TOKEN_SECONDS = 7200;
+/** Scopes an OAuth application may ask for (the ones tests meet). */
+const OAUTH_SCOPES = ['api', 'read_api', 'read_user', 'read_repository', 'openid', 'profile', 'email'];
 const INVALID_POSITION =
   '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"], :position=>["is incomplete"]}';
 
@@ -247,6 +253,7 @@ export class FakeGitLab extends HttpFake {
     this.user = options.user ?? 'kritik-bot';
     this.grants.set(this.token, { username: this.user });
     this.registerRoutes();
+    this.registerOAuthRoutes();
   }
 
   /** Base URL of the instance, as configured in GITLAB_URL; the API is under `/api/v4`. */
@@ -465,6 +472,15 @@ export class FakeGitLab extends HttpFake {
     const bearer = /^bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const token = typeof privateToken === 'string' ? privateToken : bearer;
     const grant = token === undefined ? undefined : this.grants.get(token);
+    if (grant?.oauth && grant.oauth.expiresAt <= Date.now())
+      return {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="Protected by OAuth 2.0", error="invalid_token"' },
+        body: {
+          error: 'invalid_token',
+          error_description: 'Token is expired. You can either do re-authorization or token refresh.',
+        },
+      };
     return grant ?? message(401, '401 Unauthorized');
   }
 
@@ -923,6 +939,213 @@ export class FakeGitLab extends HttpFake {
     const mr = this.projectOrThrow(project).mrs.get(iid);
     if (!mr) throw new Error(`FakeGitLab: merge request ${project}!${iid} not added`);
     return mr;
+  }
+  // ---- OAuth2 sign-in with GitLab (an instance-wide OAuth application), in one block ----
+  // /oauth/authorize and /oauth/token (authorization_code with PKCE, refresh_token), and what a
+  // signed-in user's token lists: their projects by membership and access level, group members.
+
+  private readonly oauth = {
+    /** OAuth applications: client id (GitLab's "Application ID") → secret. */
+    apps: new Map<string, string>(),
+    signedIn: undefined as string | undefined,
+    codes: new Map<
+      string,
+      { clientId: string; redirectUri: string; username: string; scope: string; challenge?: string; method?: string }
+    >(),
+    refreshTokens: new Map<string, { clientId: string; username: string; scope: string }>(),
+    /** username (lower case) → project path (lower case) → access level. */
+    memberships: new Map<string, Map<string, number>>(),
+    /** group path (lower case) → member usernames (lower case) → access level. */
+    groups: new Map<string, Map<string, number>>(),
+  };
+
+  /** Accepts `clientId`/`secret` as an OAuth application's credentials. */
+  setOAuthApplication(clientId: string, secret: string): this {
+    this.oauth.apps.set(clientId, secret);
+    return this;
+  }
+
+  /** Makes `username` a member of `project` with `accessLevel` (10 Guest, 20 Reporter, 30 Developer, 40 Maintainer, 50 Owner). */
+  addMember(project: string, username: string, accessLevel = 30): this {
+    this.projectOrThrow(project);
+    const key = username.toLowerCase();
+    const projects = this.oauth.memberships.get(key) ?? new Map<string, number>();
+    projects.set(project.toLowerCase(), accessLevel);
+    this.oauth.memberships.set(key, projects);
+    return this;
+  }
+
+  /** A group (full path) and its members; `/groups/:id/members/all/:user_id` answers for them. */
+  addGroup(path: string, members: string[], accessLevel = 30): this {
+    this.oauth.groups.set(path.toLowerCase(), new Map(members.map((m) => [m.toLowerCase(), accessLevel])));
+    return this;
+  }
+
+  /** The user the authorize page signs in and who authorizes; undefined: they deny it. */
+  signInAs(username: string | undefined): this {
+    this.oauth.signedIn = username;
+    return this;
+  }
+
+  /** Revokes the user's OAuth access and refresh tokens, as when they revoke the application. */
+  revokeUserTokens(username: string): this {
+    const user = username.toLowerCase();
+    for (const [token, grant] of this.grants)
+      if (grant.oauth && grant.username.toLowerCase() === user) this.grants.delete(token);
+    for (const [token, grant] of this.oauth.refreshTokens)
+      if (grant.username.toLowerCase() === user) this.oauth.refreshTokens.delete(token);
+    return this;
+  }
+
+  /** Lets the user's access tokens expire now (refresh tokens stay good), as two hours after issue. */
+  expireUserTokens(username: string): this {
+    for (const grant of this.grants.values())
+      if (grant.oauth && grant.username.toLowerCase() === username.toLowerCase()) grant.oauth.expiresAt = 0;
+    return this;
+  }
+
+  private registerOAuthRoutes(): void {
+    // The browser arrives here; GitLab shows its sign-in and the authorize page, then redirects back.
+    this.route('GET', '/oauth/authorize', (req) => {
+      const q = req.query;
+      const clientId = q.client_id ?? '';
+      if (!this.oauth.apps.has(clientId) || !q.redirect_uri)
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+          body: '<h1>An error has occurred</h1><p>Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.</p>',
+        };
+      const back = new URL(q.redirect_uri);
+      const fail = (error: string, description: string) => {
+        back.searchParams.set('error', error);
+        back.searchParams.set('error_description', description);
+        if (q.state) back.searchParams.set('state', q.state);
+        return { status: 302, headers: { location: back.toString() }, body: '' };
+      };
+      if (q.response_type !== 'code')
+        return fail('unsupported_response_type', 'The authorization server does not support this response type.');
+      const scope = q.scope ?? 'api';
+      if (!scope.split(/[ +]/).every((s) => OAUTH_SCOPES.includes(s)))
+        return fail('invalid_scope', 'The requested scope is invalid, unknown, or malformed.');
+      if (q.code_challenge && q.code_challenge_method && !['S256', 'plain'].includes(q.code_challenge_method))
+        return fail('invalid_request', 'Code challenge method must be plain or S256.');
+      if (!this.oauth.signedIn)
+        return fail('access_denied', 'The resource owner or authorization server denied the request.');
+      const code = randomBytes(32).toString('hex');
+      this.oauth.codes.set(code, {
+        clientId,
+        redirectUri: q.redirect_uri,
+        username: this.oauth.signedIn,
+        scope,
+        ...(q.code_challenge ? { challenge: q.code_challenge, method: q.code_challenge_method ?? 'plain' } : {}),
+      });
+      back.searchParams.set('code', code);
+      if (q.state) back.searchParams.set('state', q.state);
+      return { status: 302, headers: { location: back.toString() }, body: '' };
+    });
+    this.route('POST', '/oauth/token', (req) => {
+      const p = params(req);
+      const basic = /^basic\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+      const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString().split(':') : [];
+      const clientId = String(p.client_id ?? basicId ?? '');
+      const secret = String(p.client_secret ?? basicSecret ?? '');
+      const fail = (status: number, error: string, description: string): FakeReply => ({
+        status,
+        body: { error, error_description: description },
+      });
+      if (!this.oauth.apps.has(clientId) || this.oauth.apps.get(clientId) !== secret)
+        return fail(
+          401,
+          'invalid_client',
+          'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
+        );
+      const invalidGrant = () =>
+        fail(
+          400,
+          'invalid_grant',
+          'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
+        );
+      if (p.grant_type === 'authorization_code') {
+        const code = this.oauth.codes.get(String(p.code ?? ''));
+        this.oauth.codes.delete(String(p.code ?? ''));
+        if (!code || code.clientId !== clientId || code.redirectUri !== p.redirect_uri) return invalidGrant();
+        if (code.challenge) {
+          const verifier = String(p.code_verifier ?? '');
+          const computed =
+            code.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+          if (!verifier || computed !== code.challenge) return invalidGrant();
+        }
+        return this.issueTokens(clientId, code.username, code.scope);
+      }
+      if (p.grant_type === 'refresh_token') {
+        const grant = this.oauth.refreshTokens.get(String(p.refresh_token ?? ''));
+        if (!grant || grant.clientId !== clientId) return invalidGrant();
+        // GitLab rotates refresh tokens: the old one is spent.
+        this.oauth.refreshTokens.delete(String(p.refresh_token));
+        return this.issueTokens(clientId, grant.username, grant.scope);
+      }
+      return fail(
+        400,
+        'unsupported_grant_type',
+        'The authorization grant type is not supported by the authorization server.',
+      );
+    });
+    this.route('GET', `${API}/projects`, (req) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      const levels = this.oauth.memberships.get(grant.username.toLowerCase()) ?? new Map<string, number>();
+      const minLevel = Number.parseInt(req.query.min_access_level ?? '', 10) || 0;
+      const membership = req.query.membership === 'true';
+      const listed = [...this.projects.values()]
+        .filter((project) => {
+          const key = project.path.toLowerCase();
+          const level = levels.get(key);
+          if (membership || minLevel > 0) return level !== undefined && level >= minLevel;
+          return (
+            level !== undefined ||
+            project.visibility !== 'private' ||
+            (!grant.oauth && !grant.projects) ||
+            grant.projects?.has(key)
+          );
+        })
+        .sort((a, b) => b.id - a.id);
+      return this.paged(
+        req,
+        listed.map((project) => this.projectJson(project)),
+      );
+    });
+    this.route('GET', `${API}/groups/{id}/members/all/{user_id}`, (req, params) => {
+      const grant = this.authenticate(req);
+      if ('status' in grant) return grant;
+      const group = this.oauth.groups.get(params.id!.toLowerCase());
+      if (!group) return message(404, '404 Group Not Found');
+      const member = [...group].find(([username]) => String(numericId(username)) === params.user_id);
+      if (!member) return message(404, '404 Not found');
+      return { status: 200, body: { ...this.userJson(member[0]), access_level: member[1], expires_at: null } };
+    });
+  }
+
+  private issueTokens(clientId: string, username: string, scope: string): FakeReply {
+    const access = randomBytes(32).toString('hex');
+    const refresh = randomBytes(32).toString('hex');
+    const projects = new Set(this.oauth.memberships.get(username.toLowerCase())?.keys() ?? []);
+    this.grants.set(access, {
+      username,
+      projects,
+      oauth: { clientId, expiresAt: Date.now() + OAUTH_TOKEN_SECONDS * 1000 },
+    });
+    this.oauth.refreshTokens.set(refresh, { clientId, username, scope });
+    return {
+      status: 200,
+      body: {
+        access_token: access,
+        token_type: 'Bearer',
+        expires_in: OAUTH_TOKEN_SECONDS,
+        refresh_token: refresh,
+        scope,
+        created_at: Math.floor(Date.now() / 1000),
+      },
+    };
   }
 }
 

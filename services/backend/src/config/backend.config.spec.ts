@@ -138,4 +138,40 @@ describe('the backend config file', () => {
       'KRITIK_SESSION_SECRET',
     ]);
   });
+
+  const signIn = { KRITIK_SESSION_SECRET: 's'.repeat(32), KRITIK_DASHBOARD_URL: 'https://kritik.example.com' };
+
+  it('turns the dashboard on with GitLab sign-in alone, on the instance of GITLAB_URL', () => {
+    const sut = loadBackendConfig({
+      ...minimal,
+      ...signIn,
+      GITHUB_API_URL: 'https://ghe.example.com/api/v3',
+      GITLAB_CLIENT_ID: 'gl-app',
+      GITLAB_CLIENT_SECRET: 'gloas-secret',
+      KRITIK_DASHBOARD_GITLAB_ADMIN_GROUP: 'acme/platform',
+      KRITIK_DASHBOARD_ADMINS: 'gitlab:alice, github:bob, carol',
+    }).dashboard;
+    expect(sut?.github).toBeUndefined();
+    expect(sut).toMatchObject({
+      gitlab: { clientId: 'gl-app', clientSecret: 'gloas-secret', adminGroup: 'acme/platform' },
+      admins: ['gitlab:alice', 'github:bob', 'carol'],
+    });
+  });
+
+  it('refuses a dashboard without any sign-in provider, naming the variables', () => {
+    expect(problems({ ...minimal, ...signIn })).toEqual(['GITHUB_CLIENT_ID']);
+    expect(() => loadBackendConfig({ ...minimal, ...signIn })).toThrow(/GITLAB_CLIENT_ID and GITLAB_CLIENT_SECRET/);
+  });
+
+  it('refuses a half-configured GitLab sign-in and admins of an unknown host, naming each variable', () => {
+    expect(
+      problems({
+        ...minimal,
+        ...signIn,
+        GITLAB_CLIENT_ID: 'gl-app',
+        KRITIK_DASHBOARD_GITLAB_ADMIN_GROUP: '../etc',
+        KRITIK_DASHBOARD_ADMINS: 'bitbucket:eve',
+      }).sort(),
+    ).toEqual(['GITLAB_CLIENT_SECRET', 'KRITIK_DASHBOARD_ADMINS', 'KRITIK_DASHBOARD_GITLAB_ADMIN_GROUP']);
+  });
 });

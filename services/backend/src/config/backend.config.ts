@@ -17,14 +17,35 @@ import {
 } from '@kritik/server';
 import { z } from 'zod';
 
+type SignInInput = {
+  github?: Record<string, unknown>;
+  gitlab?: Record<string, unknown>;
+  sessionSecret?: unknown;
+  url?: unknown;
+};
+
+/** A provider's section counts once its client id or secret is given (URLs are shared with other settings). */
+const providerGiven = (p: Record<string, unknown> | undefined) =>
+  p !== undefined && (p.clientId !== undefined || p.clientSecret !== undefined);
+
 /**
  * The dashboard is on once any sign-in setting is given; then every one of them must be valid.
  * The API URL alone does not count: the worker's GITHUB_API_URL is often set beside the backend's.
+ * A provider without its client id or secret is dropped (off), so GitLab alone can be configured.
  */
-function signInConfigured(value: unknown): boolean {
-  const d = (value ?? {}) as { github?: Record<string, unknown>; sessionSecret?: unknown; url?: unknown };
-  return [d.github?.clientId, d.github?.clientSecret, d.sessionSecret, d.url].some((v) => v !== undefined);
+function signInSettings(value: unknown): unknown {
+  const d = (value ?? {}) as SignInInput;
+  const github = providerGiven(d.github);
+  const gitlab = providerGiven(d.gitlab) || d.gitlab?.adminGroup !== undefined;
+  if (!github && !gitlab && d.sessionSecret === undefined && d.url === undefined) return undefined;
+  const { github: gh, gitlab: gl, ...rest } = d;
+  return { ...rest, ...(github ? { github: gh } : {}), ...(gitlab ? { gitlab: gl } : {}) };
 }
+
+/** An admin list entry: `login` or `github:login` (GitHub), `gitlab:username` (GitLab). */
+const adminEntry = z
+  .string()
+  .regex(/^(?:(?:github|gitlab):)?[\w.[\]-]+$/, 'each admin must be login, github:login or gitlab:username');
 
 export const backendConfigSchema = z
   .object({
@@ -82,9 +103,10 @@ export const backendConfigSchema = z
       .default({ perUserPerPr: 5, perPr: 20, windowSeconds: 3600 }),
     /** The web dashboard; absent (off) unless sign-in is configured. */
     dashboard: z.preprocess(
-      (value) => (signInConfigured(value) ? value : undefined),
+      signInSettings,
       z
         .object({
+          /** Sign-in with GitHub through the App's user-to-server OAuth. */
           github: z
             .object({
               clientId: z.string().min(1),
@@ -92,15 +114,29 @@ export const backendConfigSchema = z
               apiUrl: z.string().url().default(DEFAULT_GITHUB_API_URL),
               webUrl: z.string().url().default(DEFAULT_GITHUB_WEB_URL),
             })
-            .strict(),
+            .strict()
+            .optional(),
+          /** Sign-in with GitLab: an OAuth application on the instance of `gitlab.url` (ADR 0039). */
+          gitlab: z
+            .object({
+              clientId: z.string().min(1),
+              clientSecret: z.string().min(1),
+              /** Full path of a group whose members are admins too (read with the user's token, cached like access). */
+              adminGroup: z
+                .string()
+                .regex(/^\w[\w.-]*(?:\/\w[\w.-]*)*$/, 'must be a group path (group/subgroup)')
+                .optional(),
+            })
+            .strict()
+            .optional(),
           sessionSecret: z.string().min(32, 'must be at least 32 characters'),
           sessionTtlSeconds: intSetting()
             .min(1)
             .max(30 * 24 * 3600)
             .default(8 * 3600),
-          /** Public base URL; the OAuth callback is `<url>/api/auth/callback`. */
+          /** Public base URL; the OAuth callbacks are `<url>/api/auth/callback` (GitHub) and `<url>/api/auth/gitlab/callback`. */
           url: z.string().url(),
-          admins: listSetting().default([]),
+          admins: listSetting(adminEntry).default([]),
           /** `org/team-slug`: its members are admins too (read with the user's token, cached like access). */
           adminTeam: z
             .string()
@@ -112,6 +148,10 @@ export const backendConfigSchema = z
           dir: z.string().min(1).optional(),
         })
         .strict()
+        .refine((d) => d.github !== undefined || d.gitlab !== undefined, {
+          path: ['github', 'clientId'],
+          message: `needs a sign-in provider: ${ENV.githubClientId} and ${ENV.githubClientSecret}, or ${ENV.gitlabClientId} and ${ENV.gitlabClientSecret}`,
+        })
         .optional(),
     ),
   })
@@ -184,6 +224,9 @@ export const BACKEND_ENV = {
   [ENV.githubClientSecret]: 'dashboard.github.clientSecret',
   [ENV.githubApiUrl]: 'dashboard.github.apiUrl',
   [ENV.githubWebUrl]: 'dashboard.github.webUrl',
+  [ENV.gitlabClientId]: 'dashboard.gitlab.clientId',
+  [ENV.gitlabClientSecret]: 'dashboard.gitlab.clientSecret',
+  [ENV.dashboardGitlabAdminGroup]: 'dashboard.gitlab.adminGroup',
   [ENV.sessionSecret]: 'dashboard.sessionSecret',
   [ENV.sessionTtlSeconds]: 'dashboard.sessionTtlSeconds',
   [ENV.dashboardUrl]: 'dashboard.url',

@@ -65,6 +65,7 @@ export class DashboardController {
     const p = await this.auth.principal(req);
     if (p.kind === 'machine') throw new NotFoundException('machines have no session');
     return {
+      platform: p.session.platform,
       login: p.session.login,
       admin: p.admin,
       csrf: p.session.csrf,
@@ -148,10 +149,10 @@ export class DashboardController {
   @Get('repositories')
   async repositories(@Req() req: IncomingMessage): Promise<{ repositories: RepositoryStats[] }> {
     const p = await this.auth.principal(req);
+    const canSee = this.auth.canSee(p);
     const named =
       p.kind === 'user'
-        ? // Sessions are GitHub's (DashboardAuth.canSee).
-          p.session.repos.map((repo) => ({ platform: 'github' as const, repo }))
+        ? p.session.repos.map((repo) => ({ platform: p.session.platform, repo }))
         : (await fromStore(() => this.history.page({ limit: 200, canSee: () => true }))).reviews;
     const seen = new Set<string>();
     const names = named
@@ -164,7 +165,8 @@ export class DashboardController {
           platform,
           repo,
           days: await this.history.daily(repo, REPOSITORY_WINDOW_DAYS),
-          lastFailures: await this.history.lastFailures(repo),
+          // Another code host's repository of the same path is not the user's.
+          lastFailures: (await this.history.lastFailures(repo)).filter((r) => canSee(r.platform, r.repo)),
           budgets: await budgetsOf(platform, repo),
         })),
       );

@@ -1,4 +1,4 @@
-// The web dashboard: sign-in with GitHub, its JSON API and live feed; app.ts serves the SPA. The
+// The web dashboard: sign-in with GitHub or GitLab, its JSON API and live feed; app.ts serves the SPA. The
 // backend imports this module only when sign-in is configured: otherwise the dashboard is off.
 import {
   BudgetSnapshotStore,
@@ -16,7 +16,7 @@ import { LOGGER } from '../logger.provider.js';
 import { AuthController } from './auth.controller.js';
 import { DashboardAuth } from './dashboard.auth.js';
 import { DashboardController } from './dashboard.controller.js';
-import { GitHubUserClient } from './github-user.client.js';
+import { IdentityProviders } from './identity.provider.js';
 import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 import { SessionStore } from './session.store.js';
@@ -33,7 +33,7 @@ import { SessionStore } from './session.store.js';
     },
     ReviewHistory,
     SessionStore,
-    GitHubUserClient,
+    IdentityProviders,
     DashboardAuth,
     ReviewFeed,
     {

@@ -1,8 +1,8 @@
 // GitHub as the signed-in user sees it: the App's user-to-server OAuth (code for token), who the
 // token belongs to, and the repositories the user reaches through the App's installations.
-import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
+import type { BackendConfig } from '../config/backend.config.js';
+import { type IdentityProvider, MAX_PAGES, UserTokenRefused, type UserTokens } from './identity.provider.js';
 
 const tokenReply = z.union([
   z.object({ access_token: z.string().min(1) }).passthrough(),
@@ -17,22 +17,21 @@ const teamMembership = z.object({ state: z.string() }).passthrough();
 /** GitHub answered 404: the thing does not exist or the user may not see it. */
 class GitHubNotFound extends Error {}
 
-/** The user's token was refused (revoked or expired): the session ends. */
-export class GitHubUserUnauthorized extends Error {}
+type Settings = NonNullable<NonNullable<BackendConfig['dashboard']>['github']>;
 
-/** Pages followed per list at most (100 entries each). */
-const MAX_PAGES = 10;
+/**
+ * GitHub's user-to-server tokens are used as issued: without PKCE (state alone, as GitHub Apps
+ * have done) and not refreshed (they outlive the default session; a refused one ends it).
+ */
+export class GitHubUserClient implements IdentityProvider {
+  readonly platform = 'github';
 
-@Injectable()
-export class GitHubUserClient {
-  private readonly github: NonNullable<BackendConfig['dashboard']>['github'];
+  constructor(
+    private readonly github: Settings,
+    /** `org/team-slug` whose members are admins. */
+    private readonly adminTeam: string | undefined,
+  ) {}
 
-  constructor(@Inject(BACKEND_CONFIG) config: BackendConfig) {
-    if (!config.dashboard) throw new Error('the dashboard is not configured');
-    this.github = config.dashboard.github;
-  }
-
-  /** Where the browser goes to sign in. */
   authorizeUrl(redirectUri: string, state: string): string {
     const url = new URL('/login/oauth/authorize', this.github.webUrl);
     url.searchParams.set('client_id', this.github.clientId);
@@ -41,7 +40,7 @@ export class GitHubUserClient {
     return url.toString();
   }
 
-  async exchangeCode(code: string, redirectUri: string): Promise<string> {
+  async exchangeCode(code: string, redirectUri: string): Promise<UserTokens> {
     const response = await fetch(new URL('/login/oauth/access_token', this.github.webUrl), {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json' },
@@ -56,16 +55,17 @@ export class GitHubUserClient {
     if (!response.ok) throw new Error(`GitHub answered ${response.status} to the code exchange`);
     const reply = tokenReply.parse(await response.json());
     if ('error' in reply) throw new Error(`GitHub refused the sign-in: ${reply.error}`);
-    return reply.access_token;
+    return { token: reply.access_token };
   }
 
-  async login(token: string): Promise<string> {
+  async user(token: string): Promise<string> {
     return userReply.parse(await this.get(token, '/user')).login;
   }
 
-  /** Whether `login` is an active member of `team` (`org/team-slug`). */
-  async inTeam(token: string, team: string, login: string): Promise<boolean> {
-    const [org, slug] = team.split('/') as [string, string];
+  /** Whether `login` is an active member of the admin team (`org/team-slug`). */
+  async isAdmin(token: string, login: string): Promise<boolean> {
+    if (!this.adminTeam) return false;
+    const [org, slug] = this.adminTeam.split('/') as [string, string];
     const path = `/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(slug)}/memberships/${encodeURIComponent(login)}`;
     try {
       return teamMembership.parse(await this.get(token, path)).state === 'active';
@@ -114,7 +114,7 @@ export class GitHubUserClient {
       },
       signal: AbortSignal.timeout(10_000),
     });
-    if (response.status === 401) throw new GitHubUserUnauthorized('GitHub refused the user token');
+    if (response.status === 401) throw new UserTokenRefused('GitHub refused the user token');
     if (response.status === 404) throw new GitHubNotFound(`GitHub answered 404 to GET ${path.split('?')[0]}`);
     if (!response.ok) throw new Error(`GitHub answered ${response.status} to GET ${path.split('?')[0]}`);
     return response.json();

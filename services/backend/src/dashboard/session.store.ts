@@ -1,24 +1,32 @@
-// Dashboard sessions in Redis, under a digest of their id: who signed in, their GitHub user token
-// (never sent to the browser), the CSRF token, and the repositories they reach with its check time.
+// Dashboard sessions in Redis, under a digest of their id: who signed in on which code host, their
+// user token (never sent to the browser), the CSRF token, and the repositories they reach with its check time.
 import { createHash, randomBytes } from 'node:crypto';
+import { platformSchema } from '@kritik/core';
 import { REDIS } from '@kritik/server';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
 export const sessionSchema = z.object({
+  /** Sessions stored before GitLab sign-in have no platform: they are GitHub's. */
+  platform: platformSchema.default('github'),
   login: z.string(),
   token: z.string(),
+  /** GitLab's tokens expire (2 h): refreshed with this before `tokenExpiresAt`. */
+  refreshToken: z.string().optional(),
+  tokenExpiresAt: z.number().optional(),
   csrf: z.string(),
   repos: z.array(z.string()),
-  /** Member of the admin team, as of `reposCheckedAt`. */
+  /** Member of the admin team (GitHub) or group (GitLab), as of `reposCheckedAt`. */
   teamAdmin: z.boolean(),
   reposCheckedAt: z.number(),
   expiresAt: z.number(),
 });
 export type Session = z.infer<typeof sessionSchema>;
-/** What the user reaches, read from GitHub with their token. */
+/** What the user reaches, read from the code host with their token. */
 export type Access = Pick<Session, 'repos' | 'teamAdmin'>;
+/** The user's token and, on GitLab, how it is refreshed. */
+export type Tokens = Pick<Session, 'token' | 'refreshToken' | 'tokenExpiresAt'>;
 
 const key = (id: string) => `kritik:session:${createHash('sha256').update(id).digest('hex')}`;
 
@@ -49,8 +57,13 @@ export class SessionStore {
     return session.expiresAt > now ? session : undefined;
   }
 
-  /** Records a fresh read of the user's access, keeping the session's expiry. */
-  async updateAccess(id: string, session: Session, access: Access, now = Date.now()): Promise<Session> {
+  /** Records a fresh read of the user's access (and refreshed tokens), keeping the session's expiry. */
+  async updateAccess(
+    id: string,
+    session: Session,
+    access: Access & Partial<Tokens>,
+    now = Date.now(),
+  ): Promise<Session> {
     const next = { ...session, ...access, reposCheckedAt: now };
     await this.redis.set(key(id), JSON.stringify(next), 'PXAT', session.expiresAt);
     return next;
