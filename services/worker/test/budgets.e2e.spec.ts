@@ -5,6 +5,7 @@
 import { buildPolicyLayer, type PolicyLayer, type ReviewRequest, reviewPolicySpecSchema } from '@kritik/core';
 import { postedResult } from '@kritik/testing';
 import { BudgetLedger } from '../src/budgets/budget-ledger.js';
+import { DirectModelAccess } from '../src/gateway/model-access.js';
 import { PrLeases } from '../src/scheduling/pr-lease.js';
 import { ReviewExecution } from '../src/scheduling/review-execution.service.js';
 import { ReviewSlots } from '../src/scheduling/review-slots.js';
@@ -39,7 +40,7 @@ function worker(name: string) {
     parts.logger,
     runner,
     parts.hosts,
-    { open: async () => ({ kind: 'direct' }), close: async () => {} },
+    new DirectModelAccess(),
     parts.lifecycle,
     gate,
     parts.metrics,

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { gatewaySettingsSchema } from '../config/worker.config.js';
 import { GatewayGrants } from './gateway-grants.js';
-import { ModelGateway, usageOf } from './model-gateway.js';
+import { ModelGateway } from './model-gateway.js';
 
 const PLATFORM_KEY = 'sk-ant-platform-0123456789';
 const MAX_COST_USD = 5;
@@ -92,7 +92,10 @@ describe(ModelGateway.name, () => {
       spent: { calls: 1, input: reply.usage.input_tokens, output: reply.usage.output_tokens },
     });
     expect((grant as { spent: { costUsd: number } }).spent.costUsd).toBeGreaterThan(0);
-    expect(await registry.metrics()).toMatch(/kritik_gateway_requests_total\{outcome="forwarded"\} 1/);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/kritik_gateway_requests_total\{outcome="forwarded",provider="anthropic"\} 1/);
+    expect(metrics).toMatch(/kritik_gateway_tokens_total\{kind="output",provider="anthropic"\} [1-9]/);
+    expect(metrics).toMatch(/kritik_gateway_cost_usd_total\{provider="anthropic"\} 0\.\d*[1-9]/);
   });
 
   it('gives the same token to a review granted twice (a worker adopting a running review)', async () => {
@@ -176,7 +179,6 @@ describe(ModelGateway.name, () => {
     ['a body that is not JSON', '{"model": ', 400, 'not JSON'],
     ['a JSON array', '[1,2]', 400, 'must be an object'],
     ['a request without a model', JSON.stringify({ messages: [] }), 400, 'model'],
-    ['a streaming request', JSON.stringify({ ...REQUEST, stream: true }), 400, 'whole messages'],
   ])('answers %s with a clear API error', async (_what, body, status, message) => {
     const token = await grants.issue('review000010', MAX_COST_USD, 60);
 
@@ -185,6 +187,16 @@ describe(ModelGateway.name, () => {
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
     expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(0);
+  });
+
+  it('passes a streamed reply on and meters it from its events', async () => {
+    const token = await grants.issue('review000015', MAX_COST_USD, 60);
+    anthropic.setDefaultReply({ text: 'Streamed.', usage: { input_tokens: 70, output_tokens: 30 } });
+
+    const message = await sdk(token).messages.stream(REQUEST).finalMessage();
+
+    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Streamed.' })]);
+    expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 1, input: 70, output: 30 } });
   });
 
   it('forwards only model calls', async () => {
@@ -278,6 +290,24 @@ describe(ModelGateway.name, () => {
       const grant = (await grants.authorize(token)) as { spent: { costUsd: number; calls: number } };
       expect(grant.spent.calls).toBe(1);
       expect(grant.spent.costUsd).toBeCloseTo((1000 * PRICE.input + 100 * PRICE.output) / 1e6, 9);
+    });
+
+    it('refuses a streamed call with a clear error and counts it under bedrock', async () => {
+      const token = await grants.issue('review000023', MAX_COST_USD, 60);
+
+      const res = await fetch(`${cloudUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': token },
+        body: JSON.stringify({ ...REQUEST, stream: true }),
+      });
+
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+        'whole messages only through bedrock',
+      );
+      expect(await registry.metrics()).toMatch(
+        /kritik_gateway_requests_total\{outcome="bad_request",provider="bedrock"\} 1/,
+      );
     });
 
     it('answers Bedrock errors in the API shape, with the status the reviewer retries or falls back on', async () => {
@@ -401,25 +431,6 @@ describe(ModelGateway.name, () => {
 
     expect(await client.exists(redisKeys.gatewayGrant('review000014'))).toBe(0);
     expect(await grants.authorize(token)).toEqual({ kind: 'unknown-token' });
-  });
-});
-
-describe(usageOf.name, () => {
-  it.each([
-    [{ usage: { input_tokens: 10, output_tokens: 2 } }, { input: 10, output: 2, cacheRead: 0, cacheWrite: 0 }],
-    [
-      { usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 5, cache_creation_input_tokens: 7 } },
-      { input: 1, output: 1, cacheRead: 5, cacheWrite: 7 },
-    ],
-    [
-      { usage: { input_tokens: -5, output_tokens: 'many', cache_read_input_tokens: Number.POSITIVE_INFINITY } },
-      { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-    ],
-    [{ usage: null }, undefined],
-    [null, undefined],
-    ['text', undefined],
-  ])('reads %j', (reply, expected) => {
-    expect(usageOf(reply)).toEqual(expected);
   });
 });
 
