@@ -318,6 +318,13 @@ describe('worker', () => {
           anthropic: { apiKey: 'sk-ant-platform', baseUrl: model.url },
           gateway: { url: `http://127.0.0.1:${port}`, port },
           policies: { namespace: NAMESPACE, resyncSeconds: 1 },
+          // The policy watcher reads its kubeconfig from the settings (the Jobs run as the worker identity).
+          kubernetes: {
+            namespace: NAMESPACE,
+            kubeconfig: plane.kubeconfigPath,
+            deadlineMarginSeconds: 2,
+            accessCheckIntervalSeconds: 1,
+          },
         },
       });
       await waitUntil(
@@ -366,12 +373,14 @@ describe('worker', () => {
       });
       expect(metered).toBeLessThan(CEILING_USD / 10);
       const metrics = await (await fetch(`${sut.url}/metrics`)).text();
-      const remaining = new RegExp(
-        `kritik_budget_remaining_usd\\{budget="${BUDGET}",subject="${OWNER}/${REPO}"\\} (\\S+)`,
+      const series = (name: string, labels: string) =>
+        Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(series('kritik_budget_remaining_usd', `budget="${BUDGET}",subject="${OWNER}/${REPO}"`)).toBeCloseTo(
+        50 - metered,
+        9,
       );
-      expect(Number(remaining.exec(metrics)?.[1])).toBeCloseTo(50 - metered, 9);
-      const gatewayCost = /kritik_gateway_cost_usd_total\{provider="anthropic"\} (\S+)/.exec(metrics)?.[1];
-      expect(Number(gatewayCost)).toBeCloseTo(metered, 9);
+      expect(series('kritik_review_cost_usd_total', `repository="github:${OWNER}/${REPO}"`)).toBeCloseTo(metered, 9);
+      expect(series('kritik_gateway_cost_usd_total', 'provider="anthropic"')).toBeCloseTo(metered, 9);
       fakes.github.setLatency(0, { method: 'POST', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}/reviews` });
     });
   });
