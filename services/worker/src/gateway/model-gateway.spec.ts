@@ -252,12 +252,13 @@ describe(ModelGateway.name, () => {
     let bedrock: FakeBedrock;
     let cloud: ModelGateway;
     let cloudUrl: string;
+    let bedrockSettings: ReturnType<typeof readModelSettings>;
 
     beforeAll(async () => {
       // The worker's own identity, read from the environment by the AWS SDK as IRSA's would be.
       restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
       bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
-      const read = readModelSettings({
+      bedrockSettings = readModelSettings({
         KRITIK_MODEL_PROVIDER: 'bedrock',
         KRITIK_MODEL_REGION: REGION,
         ANTHROPIC_BEDROCK_BASE_URL: bedrock.url,
@@ -266,7 +267,7 @@ describe(ModelGateway.name, () => {
           'claude-sonnet-5-5': { ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' }, price: PRICE },
         }),
       });
-      ({ gateway: cloud, registry } = await startCloudGateway(grants, read));
+      ({ gateway: cloud, registry } = await startCloudGateway(grants, bedrockSettings));
       cloudUrl = `http://127.0.0.1:${cloud.port}`;
     });
     afterAll(async () => {
@@ -293,7 +294,7 @@ describe(ModelGateway.name, () => {
     });
 
     it('refuses a streamed call with a clear error and counts it under bedrock', async () => {
-      const token = await grants.issue('review000023', MAX_COST_USD, 60);
+      const token = await grants.issue('review000025', MAX_COST_USD, 60);
 
       const res = await fetch(`${cloudUrl}/v1/messages`, {
         method: 'POST',
@@ -364,6 +365,35 @@ describe(ModelGateway.name, () => {
 
       expect(inFlight).toBe(1);
       expect(replies.map((r) => (r.content[0] as { text: string }).text)).toEqual(['first', 'second']);
+    });
+
+    it('holds the limit across two worker replicas sharing Redis, not per replica', async () => {
+      const [a, b] = await Promise.all([
+        startCloudGateway(grants, bedrockSettings, client),
+        startCloudGateway(grants, bedrockSettings, client),
+      ]);
+      const token = await grants.issue('review000026', MAX_COST_USD, 60);
+      const replica = (gateway: ModelGateway) =>
+        new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${gateway.port}`, maxRetries: 0 });
+      let inFlight = 0;
+      let most = 0;
+      bedrock.setDefaultReply(async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 50));
+        inFlight--;
+        return { text: 'one at a time' };
+      });
+      try {
+        const replies = await Promise.all(
+          [a, b, a, b, a, b].map(({ gateway }) => replica(gateway).messages.create(REQUEST)),
+        );
+
+        expect(replies).toHaveLength(6);
+        expect(most).toBe(1);
+        expect(await client.zcard(redisKeys.gatewaySlots('bedrock'))).toBe(0);
+      } finally {
+        await Promise.all([a.gateway.onApplicationShutdown(), b.gateway.onApplicationShutdown()]);
+      }
     });
   });
 
@@ -438,6 +468,7 @@ describe(ModelGateway.name, () => {
 async function startCloudGateway(
   grants: GatewayGrants,
   read: ReturnType<typeof readModelSettings>,
+  slots?: Redis,
 ): Promise<{ gateway: ModelGateway; registry: Registry }> {
   if ('problems' in read) throw new Error(read.problems.join('; '));
   const registry = new Registry();
@@ -447,6 +478,7 @@ async function startCloudGateway(
     { baseUrl: 'http://127.0.0.1:9', model: read.settings },
     registry,
     createLogger({ name: 'gateway', level: 'silent' }),
+    slots,
   );
   await gateway.onApplicationBootstrap();
   return { gateway, registry };

@@ -24,10 +24,12 @@ import {
   refuseBody,
 } from '@kritik/server';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewaySettings } from '../config/worker.config.js';
 import type { GatewayGrants } from './gateway-grants.js';
+import { type CallLimit, ProviderSlots } from './provider-slots.js';
 import { ProviderUpstream } from './provider-upstream.js';
 import { replyUsage } from './reply-usage.js';
 
@@ -38,6 +40,8 @@ const FORWARDED_REQUEST_HEADERS = ['content-type', 'anthropic-version', 'anthrop
 const FORWARDED_RESPONSE_HEADER = /^(content-type|request-id|retry-after|x-should-retry|anthropic-ratelimit-.*)$/i;
 /** Time to receive a whole request body; a review's prompt arrives in well under a second. */
 const BODY_TIMEOUT_MS = 30_000;
+/** A provider slot's lease outlives its call's upstream timeout by this much at most. */
+const LEASE_MARGIN_MS = 10_000;
 /** Time left to calls in flight when the worker stops, before their connections close. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -85,8 +89,8 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly metrics: GatewayMetrics;
   private readonly model: ModelSettings;
   private readonly clouds = new Map<ModelProvider, ProviderUpstream>();
-  /** Calls in flight per provider from this replica: a burst of reviews queues here instead of tripping 429s. */
-  private readonly limits = new Map<ModelProvider, ConcurrencyLimit>();
+  /** Calls in flight per provider: a burst of reviews queues here instead of tripping 429s. */
+  private readonly limits = new Map<ModelProvider, CallLimit>();
 
   constructor(
     private readonly grants: GatewayGrants,
@@ -94,11 +98,19 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly upstream: UpstreamSettings,
     registry: Registry,
     private readonly logger: Logger,
+    /** Where the limits are shared by every replica (ADR 0045); without it they hold per process. */
+    slots?: Redis,
   ) {
     this.metrics = new GatewayMetrics(registry);
     this.model = upstream.model ?? DEFAULT_MODEL_SETTINGS;
+    const limit = this.model.maxConcurrency;
     for (const provider of new Set([this.model.provider, this.model.fallback?.provider ?? this.model.provider])) {
-      this.limits.set(provider, new ConcurrencyLimit(this.model.maxConcurrency));
+      this.limits.set(
+        provider,
+        slots
+          ? new ProviderSlots(slots, provider, { limit, leaseMs: settings.upstreamTimeoutMs + LEASE_MARGIN_MS })
+          : new ConcurrencyLimit(limit),
+      );
       if (provider !== 'anthropic') {
         this.clouds.set(provider, new ProviderUpstream(provider, this.model, settings.upstreamTimeoutMs));
       }
@@ -186,8 +198,10 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       reply = await this.limits
         .get(provider)!
-        .run(() =>
-          cloud ? cloud.send(url.pathname, request.body, abort.signal) : this.forward(url, req, body, abort.signal),
+        .run(
+          () =>
+            cloud ? cloud.send(url.pathname, request.body, abort.signal) : this.forward(url, req, body, abort.signal),
+          abort.signal,
         );
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
