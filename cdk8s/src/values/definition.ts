@@ -308,7 +308,7 @@ export const valuesDefinition = group('Kritik', {
       ),
       maxConcurrency: int(
         4,
-        `Model calls in flight at once per provider, per worker replica (${ENV.modelMaxConcurrency}).`,
+        `Model calls in flight at once per provider, across all worker replicas through the gateway (per review Job without it) (${ENV.modelMaxConcurrency}).`,
         {
           schema: { minimum: 1, maximum: 1000 },
         },

@@ -2,7 +2,15 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import { CHECK_RUN_NAME, type ReviewRequest, readModelSettings } from '@kritik/core';
+import {
+  CHECK_RUN_NAME,
+  POLICY_GROUP,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  type ReviewRequest,
+  readModelSettings,
+  redisKeys,
+} from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
 import {
   type ControlPlane,
@@ -17,7 +25,7 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { CodeHosts } from '../src/code-host/code-host.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
@@ -30,6 +38,7 @@ import {
   APP_ID,
   type Fakes,
   findingsReply,
+  installPolicyCrd,
   jobsNamespace,
   OWNER,
   openPullRequest,
@@ -264,6 +273,115 @@ describe('worker', () => {
       });
       expect(late.status).toBe(401);
       expect(model.requestsTo('POST /v1/messages')).toHaveLength(calls.length);
+    });
+  });
+
+  describe('through the model gateway, with a budget', () => {
+    const CEILING_USD = 2;
+    const BUDGET = 'spend/repository-per-day';
+    let model: FakeAnthropic;
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      await installPolicyCrd(plane);
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject({
+          group: POLICY_GROUP,
+          version: POLICY_VERSION,
+          namespace: NAMESPACE,
+          plural: POLICY_PLURAL,
+          body: {
+            apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`,
+            kind: 'ReviewPolicy',
+            metadata: { name: 'spend' },
+            spec: {
+              selector: { orgs: [OWNER] },
+              ceilings: { maxCostUsdPerReview: CEILING_USD },
+              budgets: { repositoryPerDayUsd: 50 },
+            },
+          },
+        });
+      model = await new FakeAnthropic().start();
+      model.setDefaultReply(findingsReply());
+      const port = await freePort();
+      const objects = plane.adminKubeConfig().makeApiClient(CustomObjectsApi);
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: identity,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        settings: {
+          anthropic: { apiKey: 'sk-ant-platform', baseUrl: model.url },
+          gateway: { url: `http://127.0.0.1:${port}`, port },
+          policies: { namespace: NAMESPACE, resyncSeconds: 1 },
+          // The policy watcher reads its kubeconfig from the settings (the Jobs run as the worker identity).
+          kubernetes: {
+            namespace: NAMESPACE,
+            kubeconfig: plane.kubeconfigPath,
+            deadlineMarginSeconds: 2,
+            accessCheckIntervalSeconds: 1,
+          },
+        },
+      });
+      await waitUntil(
+        'the worker to see the policy',
+        async () => {
+          const policy = (await objects.getNamespacedCustomObject({
+            group: POLICY_GROUP,
+            version: POLICY_VERSION,
+            namespace: NAMESPACE,
+            plural: POLICY_PLURAL,
+            name: 'spend',
+          })) as { status?: { observedGeneration?: number } };
+          return policy.status?.observedGeneration === 1 || undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    });
+    afterAll(async () => {
+      await sut?.close();
+      await model?.stop();
+    });
+
+    it('settles a review whose Job was killed mid-review at what the gateway metered, not at its ceiling', async () => {
+      const review = openPullRequest(fakes.github, 'killed');
+      // The model answers (through the gateway, metered); posting the review then hangs, so the
+      // Job is still running, past its model calls, when it is killed.
+      fakes.github.setLatency(60_000, { method: 'POST', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}/reviews` });
+      await producer.enqueue(review);
+      const metered = await waitUntil(
+        'the gateway to meter the review',
+        async () => {
+          const spent = await producer.redis.hget(redisKeys.gatewayGrant(review.reviewId), 'costUsd');
+          return spent && Number(spent) > 0 ? Number(spent) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      await batch.deleteNamespacedJob({
+        namespace: NAMESPACE,
+        name: reviewJobName(review.reviewId),
+        propagationPolicy: 'Background',
+      });
+
+      expect(await producer.ended(review.reviewId)).toMatchObject({
+        status: 'failed',
+        reason: expect.stringContaining('deleted'),
+      });
+      expect(metered).toBeLessThan(CEILING_USD / 10);
+      const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+      const series = (name: string, labels: string) =>
+        Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(series('kritik_budget_remaining_usd', `budget="${BUDGET}",subject="${OWNER}/${REPO}"`)).toBeCloseTo(
+        50 - metered,
+        9,
+      );
+      expect(series('kritik_review_cost_usd_total', `repository="github:${OWNER}/${REPO}"`)).toBeCloseTo(metered, 9);
+      expect(series('kritik_gateway_cost_usd_total', 'provider="anthropic"')).toBeCloseTo(metered, 9);
+      fakes.github.setLatency(0, { method: 'POST', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}/reviews` });
     });
   });
 

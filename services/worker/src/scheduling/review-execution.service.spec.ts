@@ -2,7 +2,7 @@ import type { ReviewRequest } from '@kritik/core';
 import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
-import { outcomeLine, ReviewExecution } from './review-execution.service.js';
+import { outcomeLine, ReviewExecution, spendToSettle } from './review-execution.service.js';
 
 describe(ReviewExecution.name, () => {
   let parts: SchedulingParts;
@@ -138,5 +138,25 @@ describe(outcomeLine.name, () => {
     expect(outcomeLine('acme/shop#7', { status: 'failed', reason: 'the reviewer crashed' })).toBe(
       'review of acme/shop#7 failed (the reviewer crashed)',
     );
+  });
+});
+
+describe(spendToSettle.name, () => {
+  const tokens = { input: 1000, output: 200, cacheRead: 0, cacheWrite: 0 };
+
+  it('settles at the meter even when the reviewer reports less', () => {
+    expect(spendToSettle({ ...tokens, costUsd: 0.4 }, { costUsd: 0.01, tokens }, 2)).toEqual({
+      costUsd: 0.4,
+      tokens: { ...tokens, costUsd: 0.4 },
+    });
+  });
+
+  it('settles a review without a report at the meter, not the ceiling', () => {
+    expect(spendToSettle({ ...tokens, costUsd: 0.03 }, undefined, 2).costUsd).toBe(0.03);
+  });
+
+  it('settles at the report without a gateway, and at the ceiling without either', () => {
+    expect(spendToSettle(undefined, { costUsd: 0.2, tokens }, 2)).toEqual({ costUsd: 0.2, tokens });
+    expect(spendToSettle(undefined, undefined, 2)).toEqual({ costUsd: 2 });
   });
 });
