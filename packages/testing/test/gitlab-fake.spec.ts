@@ -172,13 +172,28 @@ describe(FakeGitLab.name, () => {
     const shown = await api.MergeRequestNotes.show(PROJECT, 12, reply.id);
     const awards = await api.MergeRequestNoteAwardEmojis.all(PROJECT, 12, root.id);
 
-    expect(reply).toMatchObject({ type: 'DiscussionNote', body: 'Why?', resolvable: true });
+    expect(reply).toMatchObject({ type: 'DiffNote', body: 'Why?', resolvable: true });
     expect(sut.discussions(PROJECT, 12)[0]!.notes.map((n) => [n.resolved, n.resolved_by?.username])).toEqual([
       [true, sut.user],
       [true, sut.user],
     ]);
     expect(shown).toMatchObject({ id: reply.id, body: 'Why?' });
     expect(awards.map((a) => [a.name, a.user.username])).toEqual([['thumbsdown', sut.user]]);
+  });
+
+  it('makes a note on its own a thread when it gets a reply, as GitLab does', async () => {
+    await api.MergeRequestNotes.create(PROJECT, 12, '@kritik ask why?');
+    const plain = (await api.MergeRequestDiscussions.all(PROJECT, 12))[0]!;
+
+    const reply = await api.MergeRequestDiscussions.addNote(PROJECT, 12, plain.id, 'Because.');
+
+    expect(reply).toMatchObject({ type: 'DiscussionNote', body: 'Because.', resolvable: false });
+    const [thread] = await api.MergeRequestDiscussions.all(PROJECT, 12);
+    expect(thread).toMatchObject({ id: plain.id, individual_note: false });
+    expect(sut.discussions(PROJECT, 12)[0]!.notes.map((n) => [n.type, n.body])).toEqual([
+      ['DiscussionNote', '@kritik ask why?'],
+      ['DiscussionNote', 'Because.'],
+    ]);
   });
 
   it('answers 404 for an unknown discussion or note and 400 to resolve a plain note', async () => {

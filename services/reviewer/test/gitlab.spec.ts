@@ -383,6 +383,49 @@ describe('review on GitLab', () => {
       expect(JSON.stringify(h.anthropic.messageRequests().at(-1)!.messages)).toContain('why two retries?');
     });
 
+    it("answers `@kritik ask` in the asker's discussion when the hook named it", async () => {
+      h.mergeRequest([go]);
+      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
+      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
+      const all = (await asPerson('GET', '/discussions')).body as unknown as { id: string; notes: { id: number }[] }[];
+      const discussionId = all.find((d) => d.notes.some((n) => n.id === asked.body.id))!.id;
+      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+
+      const { report } = await h.review({
+        source: {
+          trigger: 'answer',
+          reviewId: 'answer0002',
+          thread: { kind: 'issue-comment', commentId: asked.body.id as number, discussionId },
+        },
+      });
+
+      expect(report).toMatchObject({ status: 'posted' });
+      const [thread] = h.gitlab.discussions(PROJECT, IID);
+      expect(thread!.id).toBe(discussionId);
+      expect(thread!.notes.map((n) => [n.author.username, n.body])).toEqual([
+        [PERSON, `@${BOT} ask why two retries?`],
+        [BOT, `They bound the latency.\n\n${answerMarker('answer0002')}`],
+      ]);
+      expect(h.gitlab.summaryNotes(PROJECT, IID)).toEqual([]);
+    });
+
+    it('answers in a note of its own when the discussion is gone', async () => {
+      h.mergeRequest([go]);
+      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
+      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
+      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+
+      const { report } = await h.review({
+        source: {
+          trigger: 'answer',
+          thread: { kind: 'issue-comment', commentId: asked.body.id as number, discussionId: 'f'.repeat(40) },
+        },
+      });
+
+      expect(report).toMatchObject({ status: 'posted' });
+      expect(h.gitlab.summaryNotes(PROJECT, IID).map((n) => n.author.username)).toEqual([PERSON, BOT]);
+    });
+
     it('skips an answer to a note that no longer exists, with no model call', async () => {
       h.mergeRequest([go]);
 

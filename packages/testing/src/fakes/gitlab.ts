@@ -619,7 +619,10 @@ export class FakeGitLab extends HttpFake {
     return this.paged(c.req, awards);
   }
 
-  /** A reply joins the discussion; a note of a diff discussion is resolvable like its first. */
+  /**
+   * A reply joins the discussion; a note of a diff discussion is resolvable like its first. A
+   * reply to a note on its own makes it a thread, as GitLab does: both become DiscussionNotes.
+   */
   private replyInDiscussion(c: Ctx): FakeReply {
     const mr = this.mr(c);
     const discussion = mr.discussions.find((d) => d.id === c.params.discussion_id);
@@ -627,9 +630,13 @@ export class FakeGitLab extends HttpFake {
     const body = field(c, 'body');
     if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
     const root = discussion.notes[0]!;
+    if (discussion.individual_note) {
+      discussion.individual_note = false;
+      root.type = 'DiscussionNote';
+    }
     const note: GitLabNote = {
       ...this.noteJson(c, mr, body, null),
-      type: discussion.individual_note ? null : 'DiscussionNote',
+      type: root.type === 'DiffNote' ? 'DiffNote' : 'DiscussionNote',
       resolvable: root.resolvable,
       ...(root.resolvable ? { resolved: root.resolved ?? false } : {}),
     };

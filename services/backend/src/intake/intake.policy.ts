@@ -1,6 +1,7 @@
 // Decides what an intake event asks for: a review, a comment command, or nothing (with the
 // reason, which is logged). Pure: allow-lists and switches come from the config.
 import {
+  type AnswerThread,
   type Command,
   compileRepoGlobs,
   isConversationCommand,
@@ -41,7 +42,7 @@ export type IntakeDecision =
       readonly pullRequest: PullRequestRef;
       /** The head the question is about, when the event names it (a review thread's does). */
       readonly headSha?: string;
-      readonly thread: { readonly kind: 'review-comment' | 'issue-comment'; readonly commentId: number };
+      readonly thread: AnswerThread;
       readonly sender: string;
     }
   | { readonly action: 'ignore'; readonly reason: string };
@@ -172,7 +173,12 @@ export class IntakePolicy {
       return {
         action: 'answer',
         pullRequest,
-        thread: { kind: 'issue-comment', commentId: event.commentId },
+        // On GitLab the answer goes into the asker's discussion.
+        thread: {
+          kind: 'issue-comment',
+          commentId: event.commentId,
+          ...(event.discussionId ? { discussionId: event.discussionId } : {}),
+        },
         sender: event.author.login,
       };
     }

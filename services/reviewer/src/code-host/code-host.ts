@@ -105,8 +105,11 @@ export interface ConversationPort {
   resolveReviewThread(repo: RepoRef, pr: number, threadId: string): Promise<void>;
   /** One comment of the pull request's conversation (what `@<bot> ask` wrote), or null when deleted. */
   getIssueComment(repo: RepoRef, pr: number, commentId: number): Promise<{ author: string; body: string } | null>;
-  /** Posts a comment in the pull request's conversation. */
-  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
+  /**
+   * Posts a comment in the pull request's conversation: into the discussion `discussionId` where
+   * the host threads its conversation (GitLab), else (and when that discussion is gone) on its own.
+   */
+  commentOnPull(repo: RepoRef, pr: number, body: string, discussionId?: string): Promise<void>;
   /** Reacts to a comment (a review thread's or the conversation's), to say it was heard. */
   reactToComment(
     repo: RepoRef,

@@ -566,7 +566,16 @@ class GitLabConversations implements ConversationPort {
     });
   }
 
-  async commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
+  async commentOnPull(repo: RepoRef, pr: number, body: string, discussionId?: string): Promise<void> {
+    if (discussionId !== undefined) {
+      // A discussion deleted since the question was asked: the answer still comes, on its own.
+      const posted = await unless([404], false, `POST note in discussion ${discussionId}`, async () => {
+        const path = `${mrPath(repo, pr)}/discussions/${encodeURIComponent(discussionId)}/notes`;
+        await this.gl.request('POST', path, { body });
+        return true;
+      });
+      if (posted) return;
+    }
     await call(`POST note on !${pr}`, () => this.gl.request('POST', `${mrPath(repo, pr)}/notes`, { body }));
   }
 
