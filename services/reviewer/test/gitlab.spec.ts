@@ -5,10 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  buildPolicyLayer,
   COMMIT_STATUS_NAME,
   commitStatusText,
   type RepoRef,
   reviewIdFor,
+  reviewPolicySpecSchema,
   reviewResultSchema,
   setCommitStatus,
 } from '@kritik/core';
@@ -508,6 +510,30 @@ describe('review on GitLab', () => {
       expect.objectContaining({ status: 'success', description: expect.stringMatching(/^Skipped: draft: draft /) }),
     ]);
     expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+
+  it("applies a policy's triggers.labels to the merge request's labels", async () => {
+    const spec = reviewPolicySpecSchema.parse({ triggers: { labels: ['review::needed'] } });
+    const policy = buildPolicyLayer([{ name: 'scoped', spec }]);
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      labels: ['review::later'],
+      baseSha: BASE_SHA,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
+    h.anthropic.setDefaultReply(toolReply('Fine.', []));
+
+    const skipped = await h.review({ source: { trigger: 'opened', policy } });
+    h.gitlab.setLabels(PROJECT, IID, ['backend', 'Review::Needed']);
+    const reviewed = await h.review({ source: { trigger: 'labeled', policy } });
+
+    expect(skipped.report).toMatchObject({
+      status: 'skipped',
+      reason: 'policy "scoped" reviews only pull requests labelled "review::needed"',
+    });
+    expect(reviewed.report.status).toBe('posted');
   });
 
   it('cancels the worker status when the merge request moved past the requested head', async () => {

@@ -1,6 +1,13 @@
 // End to end: a real release diff served by the GitHub fake, the model played by the Anthropic fake,
 // both reached through the real Octokit and Anthropic SDK.
-import { CHECK_RUN_NAME, checkRunText, createCheckRun, reviewResultSchema } from '@kritik/core';
+import {
+  buildPolicyLayer,
+  CHECK_RUN_NAME,
+  checkRunText,
+  createCheckRun,
+  reviewPolicySpecSchema,
+  reviewResultSchema,
+} from '@kritik/core';
 import { createOctokit } from '../src/code-host/github.js';
 import { SYSTEM_PROMPT } from '../src/prompt/prompt.js';
 import { runReview } from '../src/review/engine.js';
@@ -260,6 +267,39 @@ describe(runReview.name, () => {
     expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('draft') });
     expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'skipped' });
     expect(h.anthropic.messageRequests()).toEqual([]);
+  });
+
+  describe('a policy with triggers.labels', () => {
+    const policy = buildPolicyLayer([
+      { name: 'labelled', spec: reviewPolicySpecSchema.parse({ triggers: { labels: ['needs-review', 'security'] } }) },
+    ]);
+
+    it('skips a pull request without one of its labels, naming the policy, with no model call', async () => {
+      await h.repo();
+      h.pullRequest([source], { labels: ['bug', 'needs-review-later', '<img src=x onerror=alert(1)>'] });
+
+      const { report } = await h.review({ source: { trigger: 'opened', policy } });
+
+      expect(report).toMatchObject({
+        status: 'skipped',
+        reason: 'policy "labelled" reviews only pull requests labelled "needs-review" or "security"',
+      });
+      expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'skipped' });
+      expect(h.anthropic.messageRequests()).toEqual([]);
+    });
+
+    it('reviews one that carries a label of the policy, in any case, once it is added', async () => {
+      await h.repo();
+      h.pullRequest([source]);
+      h.anthropic.setDefaultReply(toolReply('Fine.'));
+      expect((await h.review({ source: { trigger: 'opened', policy } })).report.status).toBe('skipped');
+
+      h.github.setLabels(REPO.owner, REPO.name, 7, ['Security']);
+      const { report } = await h.review({ source: { trigger: 'labeled', policy } });
+
+      expect(report.status).toBe('posted');
+      expect(h.anthropic.messageRequests().length).toBeGreaterThan(0);
+    });
   });
 
   it.each([

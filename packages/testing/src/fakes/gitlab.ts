@@ -110,6 +110,8 @@ export interface MergeRequestInput {
   description?: string | null;
   draft?: boolean;
   state?: 'opened' | 'closed' | 'merged' | 'locked';
+  /** Label names: GitLab lists names (objects only for `with_labels_details`, which Kritik does not ask). */
+  labels?: string[];
   author?: string;
   sourceBranch?: string;
   targetBranch?: string;
@@ -309,6 +311,12 @@ export class FakeGitLab extends HttpFake {
     });
     project.comparisons.set(`${input.baseSha}...${input.headSha}`, diffs);
     project.mergeBases.set(`${input.baseSha}...${input.headSha}`, input.baseSha);
+    return this;
+  }
+
+  /** Someone set the merge request's labels. */
+  setLabels(project: string, iid: number, labels: string[]): this {
+    this.mrOrThrow(project, iid).input.labels = labels;
     return this;
   }
 
@@ -851,6 +859,7 @@ export class FakeGitLab extends HttpFake {
       state: input.state ?? 'opened',
       draft,
       work_in_progress: draft,
+      labels: [...(input.labels ?? [])],
       author: this.userJson(input.author ?? DEFAULT_AUTHOR),
       source_branch: input.sourceBranch ?? `feature-${input.iid}`,
       target_branch: input.targetBranch ?? p.defaultBranch,

@@ -17,6 +17,8 @@ export interface PullRequestInfo {
   baseRef: string;
   htmlUrl: string;
   changedFiles: number;
+  /** The label names it carries now: a policy's `triggers.labels` takes only labelled ones. */
+  labels: string[];
 }
 
 export interface PriorReview {

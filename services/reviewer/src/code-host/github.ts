@@ -118,6 +118,7 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
         baseRef: data.base.ref,
         htmlUrl: data.html_url,
         changedFiles: data.changed_files,
+        labels: data.labels.map((l) => l.name),
       };
     });
   }

@@ -277,6 +277,8 @@ export class GitLabHost implements CodeHost {
         baseRef: mr.target_branch,
         htmlUrl: mr.web_url,
         changedFiles: changes,
+        // Names, or label objects when a caller asked `with_labels_details`.
+        labels: (mr.labels ?? []).map((l: string | { name: string }) => (typeof l === 'string' ? l : l.name)),
       };
     });
   }

@@ -204,6 +204,7 @@ export async function gatherPull(
     trigger: source.trigger ?? 'cli',
     baseRef: pull.baseRef,
     title: pull.title,
+    labels: pull.labels,
   });
   if (stoppedByPolicy) return stop('skipped', 'Skipped: review policy', stoppedByPolicy);
   if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, triggers?.drafts ?? source.reviewDrafts)) {
