@@ -320,7 +320,11 @@ describe(triggerStop.name, () => {
       'policy "release" reviews only pull requests labelled "needs-review" or "a\\"b"',
     ],
     // A label is a name, not a pattern: a prefix or a glob-looking label takes nothing else.
-    [{ labels: ['review*'] }, { ...facts, labels: ['review-me', 'needs-review '] }, expect.stringContaining('labelled')],
+    [
+      { labels: ['review*'] },
+      { ...facts, labels: ['review-me', 'needs-review '] },
+      expect.stringContaining('labelled'),
+    ],
     [{ labels: ['needs-review'] }, { ...facts, trigger: 'cli' as const, labels: [] }, undefined],
   ])('with %j decides %j: %s', (triggers, pr, expected) => {
     expect(triggerStop(layerWith(triggers), pr)).toEqual(expected);
