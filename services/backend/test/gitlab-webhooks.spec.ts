@@ -48,12 +48,15 @@ describe(`${WebhooksController.name} on GitLab`, () => {
     });
   });
 
-  it('ignores labels added that are not the trigger label', async () => {
+  it('passes labels added that are not the trigger label to the reviewer, once per set of labels', async () => {
     const payload = gitlab('merge_request.update.labeled');
-    payload.changes.labels.current = [{ title: 'bug' }, { title: 'backend' }];
+    payload.changes.labels.current = [{ title: 'review::needed' }, { title: 'backend' }];
     payload.changes.labels.previous = [];
-    const reply = await sut.postGitLab(MR, payload);
-    expect(reply.body).toEqual({ status: 'ignored', reason: 'label bug, backend is not the trigger label' });
+    const reply = await sut.postGitLab(MR, payload, { eventUuid: 'labels-1' });
+
+    const reviewId = reviewIdFor('gitlab', repo, 12, HEAD, 'labels:backend,review::needed');
+    expect(reply.body).toEqual({ status: 'queued', reviewId });
+    expect((await sut.reviews.getDelayed()).map((j) => [j.id, j.data.trigger])).toEqual([[reviewId, 'labeled']]);
   });
 
   it("queues a draft: the reviewer decides with the repository's review_drafts", async () => {
