@@ -1,6 +1,7 @@
 // End to end on GitLab: a merge request served by the GitLab fake, the model played by the Anthropic
 // fake, both reached through the real clients (@gitbeaker/rest with the reviewer's handler, the
 // Anthropic SDK); inline discussions with positions, the summary note and the `kritik` commit status.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,58 @@ describe('review on GitLab', () => {
     expect(h.gitlab.discussions(PROJECT, IID).map((d) => d.notes[0]!.position?.new_line)).toEqual([4]);
     expect(summary!.body).toContain('`a.go:3` Refused here _(GitLab did not accept an inline comment here)_');
     expect(summary!.body).toContain('GitLab did not accept 1 of the inline comments');
+  });
+
+  describe('a finding on a range of lines', () => {
+    const ranged = {
+      path: 'a.go',
+      line: 2,
+      end_line: 4,
+      severity: 'major' as const,
+      title: 'Dead variable',
+      body: 'x is never read.',
+      suggestion: 'func A() {\n}',
+    };
+    const code = (old: number, line: number) => `${createHash('sha1').update('a.go').digest('hex')}_${old}_${line}`;
+
+    it('is one discussion with a line_range from its first to its last line', async () => {
+      h.mergeRequest([go]);
+      h.anthropic.script(toolReply('one', [ranged]));
+
+      const { report } = await h.review();
+
+      expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+      const [discussion] = h.gitlab.discussions(PROJECT, IID);
+      expect(discussion!.notes[0]!.position).toMatchObject({
+        new_line: 4,
+        line_range: {
+          start: { line_code: code(2, 2), type: 'old', old_line: 2, new_line: 2 },
+          end: { line_code: code(3, 4), type: 'new', old_line: null, new_line: 4 },
+        },
+      });
+      // A form field: the line ends arrive as the form sent them.
+      expect(discussion!.notes[0]!.body).toMatch(/```suggestion\r?\nfunc A\(\) \{\r?\n\}\r?\n```/);
+    });
+
+    it('lands on its last line alone, without the suggestion, when GitLab refuses the range', async () => {
+      h.mergeRequest([go]);
+      h.gitlab.failNext(
+        1,
+        { status: 400, body: { message: '400 Bad request - Note {:line_range=>["is invalid"]}' } },
+        'POST /api/v4/projects/{id}/merge_requests/{iid}/discussions',
+      );
+      h.anthropic.script(toolReply('one', [ranged]));
+
+      const { report } = await h.review();
+
+      expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+      expect(report.findingList.map((f) => [f.title, f.inline])).toEqual([['Dead variable', true]]);
+      const [discussion] = h.gitlab.discussions(PROJECT, IID);
+      expect(discussion!.notes[0]!.position).toMatchObject({ new_line: 4 });
+      expect(discussion!.notes[0]!.position?.line_range ?? null).toBeNull();
+      expect(discussion!.notes[0]!.body).toContain('x is never read.');
+      expect(discussion!.notes[0]!.body).not.toContain('suggestion');
+    });
   });
 
   it('waits out a 429 with Retry-After and then posts', async () => {

@@ -89,6 +89,48 @@ describe(runReview.name, () => {
     });
   });
 
+  it('posts a range GitHub refuses on its last line alone, without its suggestion, and keeps the others', async () => {
+    await h.repo();
+    h.pullRequest(files);
+    h.github.failNext(
+      1,
+      { status: 422, body: { message: 'Unprocessable Entity', errors: ['start_line must be part of the same hunk'] } },
+      'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+    );
+    h.anthropic.script(
+      toolReply('Two.', [
+        { path: source.filename, line: lines[0]!.line, severity: 'major', title: 'Error dropped', body: 'Return it.' },
+        {
+          path: ranged.filename,
+          line: pair[0].line,
+          end_line: pair[1].line,
+          severity: 'minor',
+          title: 'Range',
+          body: 'Two lines.',
+          suggestion: 'one()\ntwo()',
+        },
+      ]),
+    );
+
+    const { report } = await h.review();
+
+    expect(report).toMatchObject({ status: 'posted', commentsPosted: 2 });
+    const [review] = h.reviews();
+    expect(review!.comments.map((c) => [c.path, c.start_line, c.line])).toEqual([
+      [source.filename, null, lines[0]!.line],
+      [ranged.filename, null, pair[1].line],
+    ]);
+    expect(review!.comments[1]!.body).toContain('Two lines.');
+    expect(review!.comments[1]!.body).not.toContain('suggestion');
+    // What GitHub was sent: its own fields only, the first time with the range.
+    const sent = h.github.requestsTo('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews');
+    expect(sent.map((r) => (r.body as { comments: { start_line?: number }[] }).comments[1]?.start_line)).toEqual([
+      pair[0].line,
+      undefined,
+    ]);
+    expect(JSON.stringify(sent.map((r) => r.body))).not.toContain('singleLineBody');
+  });
+
   it('reports the result in the core schema with every finding and skipped file listed', async () => {
     await h.repo();
     h.pullRequest(files);

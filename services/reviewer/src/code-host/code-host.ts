@@ -41,7 +41,7 @@ export interface PriorComment {
   line: number | null;
 }
 
-/** One inline comment on the new side of the diff; `start_line` makes it span lines. */
+/** One inline comment on the new side of the diff; `start_line` makes it span lines (one hunk). */
 export interface ReviewCommentInput {
   path: string;
   line: number;
@@ -49,6 +49,18 @@ export interface ReviewCommentInput {
   start_line?: number;
   start_side?: 'RIGHT';
   body: string;
+  /**
+   * With `start_line`: the body to post on `line` alone when the host refuses the range, so the
+   * finding is never lost; without the suggestion, which was written for the whole range.
+   */
+  singleLineBody?: string;
+}
+
+/** The comment on its last line alone, for a host that refused its range. */
+export function singleLine(comment: ReviewCommentInput): ReviewCommentInput {
+  if (comment.start_line === undefined) return comment;
+  const { start_line: _start, start_side: _side, singleLineBody, ...rest } = comment;
+  return { ...rest, body: singleLineBody ?? rest.body };
 }
 
 /** A pull request's changes: the whole unified diff, or per-file patches when the host gives no diff. */
