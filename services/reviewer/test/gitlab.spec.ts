@@ -367,6 +367,15 @@ describe('review on GitLab', () => {
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     }
 
+    /** `@kritik ask` in a note of its own by the person, with the model's answer scripted. */
+    async function askInNote() {
+      h.mergeRequest([go]);
+      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
+      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
+      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+      return asked;
+    }
+
     it("resolves its discussion with a note when a push changes the finding's line", async () => {
       const discussion = await firstReview();
       // The push replaces line 3, the line the finding is on.
@@ -424,10 +433,7 @@ describe('review on GitLab', () => {
     });
 
     it('answers `@kritik ask` in a note of the merge request', async () => {
-      h.mergeRequest([go]);
-      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
-      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
-      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+      const asked = await askInNote();
 
       const { report } = await h.review({
         source: { trigger: 'answer', thread: { kind: 'issue-comment', commentId: asked.body.id as number } },
@@ -439,12 +445,9 @@ describe('review on GitLab', () => {
     });
 
     it("answers `@kritik ask` in the asker's discussion when the hook named it", async () => {
-      h.mergeRequest([go]);
-      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
-      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
+      const asked = await askInNote();
       const all = (await asPerson('GET', '/discussions')).body as unknown as { id: string; notes: { id: number }[] }[];
       const discussionId = all.find((d) => d.notes.some((n) => n.id === asked.body.id))!.id;
-      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
 
       const { report } = await h.review({
         source: {
@@ -465,10 +468,7 @@ describe('review on GitLab', () => {
     });
 
     it('answers in a note of its own when the discussion is gone', async () => {
-      h.mergeRequest([go]);
-      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
-      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
-      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+      const asked = await askInNote();
 
       const { report } = await h.review({
         source: {

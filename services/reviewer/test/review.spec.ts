@@ -27,6 +27,21 @@ const consecutive = (patch: string) => {
 };
 const ranged = files.find((f) => f.filename.endsWith('.go') && f.patch && consecutive(f.patch))!;
 const pair = consecutive(ranged.patch!)!;
+const errorDropped = {
+  path: source.filename,
+  line: lines[0]!.line,
+  severity: 'major' as const,
+  title: 'Error dropped',
+  body: 'Return it.',
+};
+const rangeFinding = {
+  path: ranged.filename,
+  line: pair[0].line,
+  end_line: pair[1].line,
+  severity: 'minor' as const,
+  title: 'Range',
+  body: 'Two lines.',
+};
 
 describe(runReview.name, () => {
   let h: Harness;
@@ -44,15 +59,8 @@ describe(runReview.name, () => {
     h.pullRequest(files);
     h.anthropic.script(
       toolReply('The manager change drops an error.', [
-        { path: source.filename, line: lines[0]!.line, severity: 'major', title: 'Error dropped', body: 'Return it.' },
-        {
-          path: ranged.filename,
-          line: pair[0].line,
-          end_line: pair[1].line,
-          severity: 'minor',
-          title: 'Range',
-          body: 'Two lines.',
-        },
+        errorDropped,
+        rangeFinding,
         {
           path: renamed.filename,
           line: addedLines(renamed.patch!)[0]!.line,
@@ -97,20 +105,7 @@ describe(runReview.name, () => {
       { status: 422, body: { message: 'Unprocessable Entity', errors: ['start_line must be part of the same hunk'] } },
       'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews',
     );
-    h.anthropic.script(
-      toolReply('Two.', [
-        { path: source.filename, line: lines[0]!.line, severity: 'major', title: 'Error dropped', body: 'Return it.' },
-        {
-          path: ranged.filename,
-          line: pair[0].line,
-          end_line: pair[1].line,
-          severity: 'minor',
-          title: 'Range',
-          body: 'Two lines.',
-          suggestion: 'one()\ntwo()',
-        },
-      ]),
-    );
+    h.anthropic.script(toolReply('Two.', [errorDropped, { ...rangeFinding, suggestion: 'one()\ntwo()' }]));
 
     const { report } = await h.review();
 
