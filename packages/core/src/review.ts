@@ -67,6 +67,9 @@ export const repoScope = (platform: Platform, repo: RepoRef): string =>
 /** The longest learned rule: one line a prompt and a footer can carry. */
 export const MAX_RULE_CHARS = 200;
 
+/** A GitLab discussion id (40 hex digits today); it goes into a URL path, so nothing else passes. */
+export const discussionIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/);
+
 /** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
 export const reviewRequestSchema = z.object({
   reviewId: z.string().regex(/^[0-9a-z]{8,40}$/),
@@ -86,7 +89,15 @@ export const reviewRequestSchema = z.object({
    * pull request comment (`@<bot> ask`, answered in the conversation). Only with trigger `answer`.
    */
   thread: z
-    .object({ kind: z.enum(['review-comment', 'issue-comment']), commentId: z.number().int().positive() })
+    .object({
+      kind: z.enum(['review-comment', 'issue-comment']),
+      commentId: z.number().int().positive(),
+      /**
+       * GitLab: the discussion the comment is a note of (the Note Hook's `discussion_id`), where
+       * the answer goes; GitHub's conversation has no threads and never sets it.
+       */
+      discussionId: discussionIdSchema.optional(),
+    })
     .optional(),
   /**
    * The review's check run, created queued by the worker when it accepted the review and kept
@@ -95,6 +106,8 @@ export const reviewRequestSchema = z.object({
   checkRunId: z.number().int().positive().optional(),
 });
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
+/** The comment an answer replies to. */
+export type AnswerThread = NonNullable<ReviewRequest['thread']>;
 
 /**
  * What the platform lets any one review spend, whatever the repository's `.kritik.yaml` asks:

@@ -174,7 +174,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       const asked = await talk.getIssueComment(repo, pr, thread.commentId);
       if (!asked) return ended('skipped', `comment ${thread.commentId} no longer exists`);
       messages = [{ author: asked.author, text: asked.body }];
-      reply = (body) => talk.commentOnPull(repo, pr, body);
+      reply = (body) => talk.commentOnPull(repo, pr, body, thread.discussionId);
     }
 
     // The model and the budget are the repository's and its policies', read from the base commit like a review's.
