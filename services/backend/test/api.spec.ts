@@ -134,16 +134,18 @@ describe('learned rules API', () => {
 
   it('lists a repository’s rules newest first with its acceptance, and removes one', async () => {
     await store.record(
+      'github',
       repo,
       [{ fingerprint: '0123456789abcdef', rule: 'Error ignored (in src/a.go)' }],
       new Date(1_000),
     );
     await store.record(
+      'github',
       repo,
       [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.go) — intended' }],
       new Date(2_000),
     );
-    await store.addResolved(repo, 2);
+    await store.addResolved('github', repo, 2);
 
     const listed = await sut.get('/api/repos/acme/api/rules', auth);
     const removed = await del('/api/repos/acme/api/rules/0123456789abcdef');
@@ -156,7 +158,7 @@ describe('learned rules API', () => {
       acceptance: { resolved: 2, dismissed: 2, rate: 0.5 },
     });
     expect([removed.status, again.status]).toEqual([204, 404]);
-    expect((await store.learnedFor(repo)).fingerprints).toEqual(['fedcba9876543210']);
+    expect((await store.learnedFor('github', repo)).fingerprints).toEqual(['fedcba9876543210']);
   });
 
   it('refuses a request without the token, and malformed names with 400', async () => {
