@@ -2,13 +2,7 @@
 // serves them and the single-page app that reads them (it imports `@kritik/core/dashboard`).
 import { z } from 'zod';
 import { BUDGET_PERIODS, BUDGET_SCOPES } from './policy/layering.js';
-import {
-  dismissalSchema,
-  type Platform,
-  platformSchema,
-  reviewRecordSchema,
-  reviewStatusSchema,
-} from './review.js';
+import { dismissalSchema, type Platform, platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
 
 /**
  * Where each code host's sign-in starts and where it sends the browser back. GitHub's paths are

@@ -157,7 +157,7 @@ export const METRICS = {
     name: 'kritik_findings_dismissed_total',
     type: 'counter',
     from: 'worker',
-    help: 'Findings the team dismissed (a thumbs-down, ignore, or resolved as won\'t fix), by repository (platform:owner/name).',
+    help: "Findings the team dismissed (a thumbs-down, ignore, or resolved as won't fix), by repository (platform:owner/name).",
     labels: ['repository'],
   },
   budgetRemaining: {

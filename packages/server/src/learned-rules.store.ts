@@ -20,7 +20,6 @@ export const MAX_LEARNED_RULES = 500;
 /** Rules a prompt carries, newest first. */
 export const PROMPT_RULES = 20;
 
-
 /** GitHub's keys stay the bare lower-cased `owner/name` they were before GitLab existed. */
 const name = (platform: Platform, repo: RepoRef) => repoScope(platform, repo).toLowerCase();
 

@@ -63,7 +63,12 @@ export class DashboardRulesController {
     if (!(await fromStore(() => this.store.remove(platform, repoRefOf(repo), fp))))
       throw new NotFoundException(`no rule ${fp}`);
     this.log.info(
-      { platform, repo, fingerprint: fp, by: p.kind === 'user' ? `${p.session.platform}:${p.session.login}` : 'api token' },
+      {
+        platform,
+        repo,
+        fingerprint: fp,
+        by: p.kind === 'user' ? `${p.session.platform}:${p.session.login}` : 'api token',
+      },
       'learned rule removed from the dashboard',
     );
   }

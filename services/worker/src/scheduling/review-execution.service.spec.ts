@@ -55,7 +55,11 @@ describe(ReviewExecution.name, () => {
       await counted(METRICS.findingsDismissed.name),
     ];
     const dismissed = [
-      { fingerprint: '0123456789abcdef', rule: 'Unchecked input (in a.ts) — </script><b>x</b>', via: 'ignore' as const },
+      {
+        fingerprint: '0123456789abcdef',
+        rule: 'Unchecked input (in a.ts) — </script><b>x</b>',
+        via: 'ignore' as const,
+      },
       { fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in b.ts)', via: 'reaction' as const },
     ];
 
