@@ -10,7 +10,7 @@ const REPORTER = 20;
 const repo = { owner: 'acme', name: 'api' };
 const hostile = {
   fingerprint: '0123456789abcdef',
-  rule: 'Unchecked input (in src/a.ts) — <img src=x onerror="alert(1)"> ${{secrets}} \u202e',
+  rule: 'Unchecked input (in src/a.ts) — <img src=x onerror="alert(1)"> {{constructor.constructor("alert(2)")()}} \u202e',
   via: 'ignore' as const,
 };
 const older = { fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.ts)', via: 'reaction' as const };
