@@ -191,7 +191,7 @@ describe('dashboard in chromium', () => {
       'github',
       repo,
       [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.ts)', via: 'reaction' }],
-      new Date(1_000),
+      new Date(Date.now() - 3 * 86_400_000),
     );
     await rules.record('github', repo, [{ fingerprint: '0123456789abcdef', rule: reason, via: 'ignore' }]);
     await rules.addResolved('github', repo, 6);
@@ -209,7 +209,7 @@ describe('dashboard in chromium', () => {
     expect(await table.locator('img, script').count()).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.getByText('6 finding(s) resolved by a later push, 2 dismissed (75% resolved)').count()).toBe(1);
-    expect(await table.getByText('“ignore” in its thread').count()).toBe(1);
+    expect(await table.getByText('`ignore` in its thread').count()).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-rules.png'), fullPage: true });
 

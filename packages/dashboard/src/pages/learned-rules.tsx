@@ -7,7 +7,7 @@ import { time } from '../format.js';
 
 const VIA: Record<NonNullable<LearnedRule['via']>, string> = {
   reaction: '👎 on the finding',
-  ignore: '“ignore” in its thread',
+  ignore: '`ignore` in its thread',
   resolved: 'thread resolved as won’t fix',
 };
 
