@@ -77,7 +77,7 @@ describe('worker conversations', () => {
 
     expect(answered).toMatchObject({
       status: 'posted',
-      result: { dismissed: [{ rule: expect.stringContaining('we validate input at the gateway') }] },
+      result: { dismissed: [{ rule: expect.stringContaining('we validate input at the gateway'), via: 'ignore' }] },
     });
     expect(fakes.anthropic.messageRequests()).toHaveLength(modelCalls);
     const rules = await new LearnedRulesStore(producer.redis).list(review.platform, review.repo);
