@@ -161,6 +161,19 @@ describe('learned rules API', () => {
     expect((await store.learnedFor('github', repo)).fingerprints).toEqual(['fedcba9876543210']);
   });
 
+  it('names a GitLab project with ?platform=gitlab, apart from the GitHub repository of the same path', async () => {
+    await store.record('gitlab', repo, [{ fingerprint: 'aaaaaaaaaaaaaaaa', rule: 'GitLab only (in a.ts)' }]);
+
+    const gitlab = await sut.get('/api/repos/acme/api/rules?platform=gitlab', auth);
+    const github = await sut.get('/api/repos/acme/api/rules', auth);
+    const crossRemove = await del('/api/repos/acme/api/rules/aaaaaaaaaaaaaaaa');
+
+    expect(gitlab.body).toMatchObject({ rules: [{ fingerprint: 'aaaaaaaaaaaaaaaa' }], acceptance: { dismissed: 1 } });
+    expect(github.body).toMatchObject({ rules: [], acceptance: { dismissed: 0 } });
+    expect(crossRemove.status).toBe(404);
+    expect((await sut.get('/api/repos/acme/api/rules?platform=bitbucket', auth)).status).toBe(400);
+  });
+
   it('refuses a request without the token, and malformed names with 400', async () => {
     expect((await sut.get('/api/repos/acme/api/rules')).status).toBe(401);
     expect((await del('/api/repos/acme/api/rules/not-a-fingerprint')).status).toBe(400);
