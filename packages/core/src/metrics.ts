@@ -146,6 +146,20 @@ export const METRICS = {
     help: 'Tokens finished reviews used, by repository and kind (input, output, cache_read, cache_write).',
     labels: ['repository', 'kind'],
   },
+  findingsResolved: {
+    name: 'kritik_findings_resolved_total',
+    type: 'counter',
+    from: 'worker',
+    help: 'Findings whose code a later push changed (their threads resolved), by repository (platform:owner/name).',
+    labels: ['repository'],
+  },
+  findingsDismissed: {
+    name: 'kritik_findings_dismissed_total',
+    type: 'counter',
+    from: 'worker',
+    help: "Findings the team dismissed (a thumbs-down, ignore, or resolved as won't fix), by repository (platform:owner/name).",
+    labels: ['repository'],
+  },
   budgetRemaining: {
     name: 'kritik_budget_remaining_usd',
     type: 'gauge',

@@ -189,6 +189,8 @@ export const emptyUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0
 export const dismissalSchema = z.object({
   fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
   rule: z.string().min(1).max(MAX_RULE_CHARS),
+  /** How the team said no; absent on rules learned before it was recorded. */
+  via: z.enum(['reaction', 'ignore', 'resolved']).optional(),
 });
 export type Dismissal = z.infer<typeof dismissalSchema>;
 

@@ -2,14 +2,14 @@
 // the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
 // repository, watches a review go from queued to posted live, opens it, reviews it again, visits
 // every page (screenshots as test artifacts, an axe-core pass on each), reads a repository's budget
-// bars and signs out; then signs in with GitLab (the GitLab fake's OAuth) and sees only the GitLab
+// bars and signs out; reads and removes a learned rule whose hostile reason shows as text; then signs in with GitLab (the GitLab fake's OAuth) and sees only the GitLab
 // project's review.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgetSnapshot, budgetsCovering, reviewIdFor, reviewPolicySpecSchema } from '@kritik/core';
-import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { BudgetSnapshotStore, LearnedRulesStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
 import { CHROMIUM, postedResult } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import type { AxeResults } from 'axe-core';
@@ -181,6 +181,46 @@ describe('dashboard in chromium', () => {
     await page.reload();
     await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
   }, 90_000);
+
+  it('shows a repository’s learned rules as text with its acceptance, and removes one', async () => {
+    const rules = new LearnedRulesStore(sut.backend.client);
+    const repo = { owner: 'acme', name: 'api' };
+    // A rule carries a person's reason from an `ignore` comment: hostile on purpose.
+    const reason = `Unchecked input (in src/app.ts) — ${HOSTILE}`;
+    await rules.record(
+      'github',
+      repo,
+      [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.ts)', via: 'reaction' }],
+      new Date(Date.now() - 3 * 86_400_000),
+    );
+    await rules.record('github', repo, [{ fingerprint: '0123456789abcdef', rule: reason, via: 'ignore' }]);
+    await rules.addResolved('github', repo, 6);
+    sut.github.signInAs('bob', ['acme/api']);
+
+    await page.goto(sut.backend.url);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.getByText('Signed in as').waitFor();
+    await page.getByRole('link', { name: 'Repositories' }).click();
+    await page.getByRole('button', { name: 'Learned rules and acceptance' }).click();
+    const table = page.getByRole('table', { name: 'Learned rules of acme/api, newest first' });
+    await table.waitFor();
+
+    expect(await table.locator('.rule-text').allTextContents()).toEqual([reason, 'Shadowed x (in src/b.ts)']);
+    expect(await table.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.getByText('6 finding(s) resolved by a later push, 2 dismissed (75% resolved)').count()).toBe(1);
+    expect(await table.getByText('`ignore` in its thread').count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-rules.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Remove rule 0123456789abcdef' }).click();
+    await page.getByRole('status').getByText('Rule 0123456789abcdef removed').waitFor();
+    expect(await table.locator('.rule-text').allTextContents()).toEqual(['Shadowed x (in src/b.ts)']);
+    expect((await rules.list('github', repo)).map((r) => r.fingerprint)).toEqual(['fedcba9876543210']);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+  }, 60_000);
 
   it('signs in with GitLab and sees only the GitLab project it is a member of', async () => {
     const gitlab = (path: string, pr: number) => {

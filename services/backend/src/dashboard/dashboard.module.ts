@@ -16,13 +16,14 @@ import { LOGGER } from '../logger.provider.js';
 import { AuthController } from './auth.controller.js';
 import { DashboardAuth } from './dashboard.auth.js';
 import { DashboardController } from './dashboard.controller.js';
+import { DashboardRulesController } from './dashboard-rules.controller.js';
 import { IdentityProviders } from './identity.provider.js';
 import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 import { SessionStore } from './session.store.js';
 
 @Module({
-  controllers: [AuthController, DashboardController],
+  controllers: [AuthController, DashboardController, DashboardRulesController],
   providers: [
     {
       provide: REVIEW_HISTORY_OPTIONS,

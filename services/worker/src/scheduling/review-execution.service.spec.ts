@@ -1,4 +1,5 @@
-import type { ReviewRequest } from '@kritik/core';
+import { METRICS, type ReviewRequest } from '@kritik/core';
+import { LearnedRulesStore } from '@kritik/server';
 import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
@@ -41,6 +42,36 @@ describe(ReviewExecution.name, () => {
     expect(runOf(review)).toEqual([
       expect.objectContaining({ id: review.checkRunId, status: 'completed', conclusion: 'neutral' }),
     ]);
+  });
+
+  it('counts the findings a review reports resolved and dismissed per repository, in the metrics and the rules', async () => {
+    const review = await queuedReview('exec-acceptance');
+    const repository = `${review.platform}:${OWNER}/${REPO}`;
+    const counted = async (name: string) =>
+      (await parts.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.repository === repository)
+        ?.value ?? 0;
+    const [resolvedBefore, dismissedBefore] = [
+      await counted(METRICS.findingsResolved.name),
+      await counted(METRICS.findingsDismissed.name),
+    ];
+    const dismissed = [
+      {
+        fingerprint: '0123456789abcdef',
+        rule: 'Unchecked input (in a.ts) — </script><b>x</b>',
+        via: 'ignore' as const,
+      },
+      { fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in b.ts)', via: 'reaction' as const },
+    ];
+
+    await (await execute(reviewers.reports({ ...postedResult(), threadsResolved: 3, dismissed }), review)).end;
+
+    expect(await counted(METRICS.findingsResolved.name)).toBe(resolvedBefore + 3);
+    expect(await counted(METRICS.findingsDismissed.name)).toBe(dismissedBefore + 2);
+    expect(await new LearnedRulesStore(parts.redis).acceptance(review.platform, review.repo)).toEqual({
+      resolved: 3,
+      dismissed: 2,
+      rate: 0.6,
+    });
   });
 
   it('lets go of the PR lease and the slot when the review ends', async () => {

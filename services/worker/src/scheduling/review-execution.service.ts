@@ -74,6 +74,10 @@ export function spendToSettle(
   return { costUsd: ceiling };
 }
 
+/** The `repository` label of the per-repository series: every code host's repositories are told apart. */
+const repositoryLabel = (review: Pick<ReviewRequest, 'platform' | 'repo'>) =>
+  `${review.platform}:${repoFullName(review.repo)}`;
+
 /** What the check run of a superseded review says: the newer head, in full. */
 const supersededSummary = (by: Pick<PrHead, 'sha'>) => `superseded by ${by.sha}`;
 
@@ -160,7 +164,7 @@ export class ReviewExecution {
       // Read for each review, so a policy changed a moment ago shapes the next review.
       const policy = this.policies?.layerFor({ platform: review.platform, ...review.repo });
       // Without them the review still runs; it only may repeat what the team dismissed.
-      const learned = await this.learned.learnedFor(review.repo).catch((err) => {
+      const learned = await this.learned.learnedFor(review.platform, review.repo).catch((err) => {
         log.warn({ err }, 'could not read the learned rules');
         return undefined;
       });
@@ -254,7 +258,7 @@ export class ReviewExecution {
     budgets: readonly Budget[],
     log: Logger,
   ): Promise<void> {
-    const repository = `${review.platform}:${repoFullName(review.repo)}`;
+    const repository = repositoryLabel(review);
     const metered = await this.modelAccess.spent(review.reviewId).catch((err: unknown) => {
       log.warn({ err }, 'could not read what the gateway metered for the review');
       return undefined;
@@ -372,8 +376,12 @@ export class ReviewExecution {
     const result = end.result;
     if (!result) return;
     try {
-      await this.learned.record(review.repo, result.dismissed ?? []);
-      await this.learned.addResolved(review.repo, result.threadsResolved ?? 0);
+      const repository = repositoryLabel(review);
+      const dismissed = await this.learned.record(review.platform, review.repo, result.dismissed ?? []);
+      if (dismissed > 0) this.metrics.findingsDismissed.inc({ repository }, dismissed);
+      const resolved = result.threadsResolved ?? 0;
+      await this.learned.addResolved(review.platform, review.repo, resolved);
+      if (resolved > 0) this.metrics.findingsResolved.inc({ repository }, resolved);
     } catch (err) {
       this.logger.warn({ err, reviewId: review.reviewId }, 'could not record the review feedback');
     }
