@@ -2,6 +2,7 @@
 // serves them and the single-page app that reads them (it imports `@kritik/core/dashboard`).
 import { z } from 'zod';
 import { reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { workerReplicaSchema } from './worker-status.js';
 
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
@@ -110,8 +111,23 @@ export const platformStatusSchema = z.object({
   workers: z
     .array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() }))
     .nullable(),
-  /** `backend`: the release's version, which every image of a release shares. */
-  versions: z.object({ backend: z.string(), node: z.string() }),
+  /**
+   * What every worker replica last published (worker-status.ts), stale ones included until their
+   * key expires; newest beat first.
+   */
+  replicas: z.array(workerReplicaSchema),
+  /**
+   * `backend`: the release's version, which every image of a release shares; `workers` and
+   * `reviewerImages`: the distinct ones the replicas report. `mismatched`: a worker runs another
+   * version than the backend (a rolling upgrade in progress, or one stuck).
+   */
+  versions: z.object({
+    backend: z.string(),
+    node: z.string(),
+    workers: z.array(z.string()),
+    reviewerImages: z.array(z.string()),
+    mismatched: z.boolean(),
+  }),
 });
 export type PlatformStatus = z.infer<typeof platformStatusSchema>;
 
