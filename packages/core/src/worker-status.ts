@@ -65,3 +65,18 @@ export const isStale = (status: Pick<WorkerStatus, 'lastBeat'>, now: number) =>
 export function imageDigest(ref: string): string | undefined {
   return /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1];
 }
+
+/**
+ * The versions the Platform page shows: the backend's, and the distinct ones reporting replicas
+ * run. Mismatched when a live replica runs another version than the backend (a rolling upgrade
+ * shows it until it completes; stale replicas show as such instead).
+ */
+export function fleetVersions(backend: string, replicas: readonly WorkerReplica[]) {
+  const distinct = (values: string[]) => [...new Set(values)].sort();
+  return {
+    backend,
+    workers: distinct(replicas.map((r) => r.version)),
+    reviewerImages: distinct(replicas.map((r) => r.reviewerImage.digest ?? r.reviewerImage.ref)),
+    mismatched: replicas.some((r) => !r.stale && r.version !== backend),
+  };
+}

@@ -1,6 +1,6 @@
 // The web dashboard: sign-in with GitHub, its JSON API and live feed; app.ts serves the SPA. The
 // backend imports this module only when sign-in is configured: otherwise the dashboard is off.
-import { REVIEW_HISTORY_OPTIONS, ReviewHistory, type ReviewHistoryOptions } from '@kritik/server';
+import { REVIEW_HISTORY_OPTIONS, ReviewHistory, type ReviewHistoryOptions, WorkerStatusStore } from '@kritik/server';
 import { Module } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { AuthController } from './auth.controller.js';
@@ -21,6 +21,7 @@ import { SessionStore } from './session.store.js';
       }),
     },
     ReviewHistory,
+    WorkerStatusStore,
     SessionStore,
     GitHubUserClient,
     DashboardAuth,
