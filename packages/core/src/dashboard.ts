@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { reviewRecordSchema, reviewStatusSchema } from './review.js';
 import { workerReplicaSchema } from './worker-status.js';
 
+export type { PermissionCheck, WorkerReplica } from './worker-status.js';
+
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
   login: '/api/auth/login',

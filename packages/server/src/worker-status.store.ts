@@ -54,7 +54,10 @@ export class WorkerStatusStore {
     const gone: string[] = [];
     names.forEach((replica, i) => {
       const raw = raws[i];
-      if (raw === null || raw === undefined) return void gone.push(replica);
+      if (raw === null || raw === undefined) {
+        gone.push(replica);
+        return;
+      }
       try {
         const status = workerStatusSchema.parse(JSON.parse(raw));
         replicas.push({ ...status, stale: isStale(status, now) });

@@ -1,7 +1,6 @@
 // Builds the status a worker replica publishes for the Platform page from what it knows: its
 // runner's permission check, version, reviewer image, load. Pure; the publisher does the I/O.
-import { imageDigest, REQUIRED_PERMISSIONS, type PermissionCheck, type WorkerStatus } from '@kritik/core';
-import type { RunnerKind } from '../runner/review-runner.js';
+import { imageDigest, type PermissionCheck, REQUIRED_PERMISSIONS, type WorkerStatus } from '@kritik/core';
 import {
   type AccessReport,
   accessGranted,
@@ -10,6 +9,7 @@ import {
   describeReport,
   LOCAL_RUNNER_ACCESS,
 } from '../kubernetes/access-check.js';
+import type { RunnerKind } from '../runner/review-runner.js';
 
 export interface WorkerStatusInput {
   readonly replica: string;
@@ -29,7 +29,7 @@ export interface WorkerStatusInput {
 
 /** Error texts come from the cluster client: no credentials in URLs, bounded length. */
 export function publishable(text: string, max: number): string {
-  const clean = text.replace(/(\w+:\/\/)[^\s/@]*@/g, '$1').replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  const clean = text.replace(/(\w+:\/\/)[^\s/@]*@/g, '$1').replace(/\p{Cc}+/gu, ' ');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 

@@ -2,7 +2,7 @@
 import { WorkerStatusStore } from '@kritik/server';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { WorkerMetricsModule } from '../metrics/worker-metrics.module.js';
-import { WORKER_STATUS_OPTIONS, WorkerStatusPublisher, type WorkerStatusOptions } from './worker-status.publisher.js';
+import { WORKER_STATUS_OPTIONS, type WorkerStatusOptions, WorkerStatusPublisher } from './worker-status.publisher.js';
 
 @Module({})
 export class WorkerStatusModule {
