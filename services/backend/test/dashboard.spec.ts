@@ -1,7 +1,7 @@
 // The dashboard's API over real HTTP against a real Redis and the GitHub fake's OAuth: sign-in,
 // access per repository (404, never the record), CSRF, session expiry, paging 10,000 records.
-import { CSRF_HEADER, DASHBOARD_API, type ReviewRecord } from '@kritik/core';
-import { PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { CSRF_HEADER, DASHBOARD_API, platformStatusSchema, type ReviewRecord, type WorkerStatus } from '@kritik/core';
+import { PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
 import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
@@ -173,8 +173,71 @@ describe(DashboardController.name, () => {
     const admin = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     expect(admin).toMatchObject({
       status: 200,
-      body: { queue: { waiting: 0 }, running: [], versions: { backend: '0.1.0' } },
+      body: { queue: { waiting: 0 }, running: [], replicas: [], versions: { backend: '0.1.0', workers: [] } },
     });
+  });
+
+  it('shows every worker replica: ready, not ready with its missing permission, and stale', async () => {
+    const now = Date.now();
+    const replica = (name: string, beatAgoMs: number, version: string, missing: string[] = []): WorkerStatus => ({
+      replica: name,
+      version,
+      reviewerImage: { ref: `ghcr.io/kritik-dev/kritik-reviewer:${version}` },
+      runner: 'kubernetes',
+      ready: missing.length === 0,
+      reason:
+        missing.length === 0 ? 'all permissions granted in namespace "kritik-jobs"' : `missing ${missing.join(', ')}`,
+      ...(missing.length > 0 ? { remedy: `Grant ${missing.join(', ')} in the worker's Role` } : {}),
+      permissions: ['create jobs.batch', 'delete jobs.batch'].map((permission) => ({
+        permission,
+        state: missing.includes(permission) ? 'missing' : 'granted',
+      })),
+      namespace: 'kritik-jobs',
+      running: 1,
+      concurrency: 4,
+      startedAt: new Date(now - 3_600_000).toISOString(),
+      lastBeat: new Date(now - beatAgoMs).toISOString(),
+    });
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish(replica('worker-ready', 1_000, '0.1.0'));
+    await workers.publish(replica('worker-rbac', 2_000, '0.2.0', ['delete jobs.batch']));
+    await workers.publish(replica('worker-gone', 10 * 60_000, '0.1.0'));
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    const body = platformStatusSchema.parse(res.body);
+    expect(body.replicas.map((r) => [r.replica, r.ready, r.stale])).toEqual([
+      ['worker-ready', true, false],
+      ['worker-rbac', false, false],
+      ['worker-gone', true, true],
+    ]);
+    expect(body.replicas[1]!.permissions).toContainEqual({ permission: 'delete jobs.batch', state: 'missing' });
+    expect(body.versions).toMatchObject({
+      backend: '0.1.0',
+      workers: ['0.1.0', '0.2.0'],
+      reviewerImages: ['ghcr.io/kritik-dev/kritik-reviewer:0.1.0', 'ghcr.io/kritik-dev/kritik-reviewer:0.2.0'],
+      mismatched: true,
+    });
+  });
+
+  it('flags no mismatch when only a stale replica runs another version', async () => {
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish({
+      replica: 'worker-old',
+      version: '0.0.9',
+      reviewerImage: { ref: 'ghcr.io/kritik-dev/kritik-reviewer:0.0.9' },
+      runner: 'local',
+      ready: true,
+      reason: 'the local runner needs no cluster permissions',
+      permissions: [],
+      namespace: null,
+      running: 0,
+      concurrency: 1,
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      lastBeat: new Date(Date.now() - 5 * 60_000).toISOString(),
+    });
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    expect(platformStatusSchema.parse(res.body).versions).toMatchObject({ workers: ['0.0.9'], mismatched: false });
   });
 
   it('counts reviews and cost per repository and day', async () => {
