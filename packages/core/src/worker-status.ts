@@ -76,7 +76,7 @@ export function fleetVersions(backend: string, replicas: readonly WorkerReplica[
   return {
     backend,
     workers: distinct(replicas.map((r) => r.version)),
-    reviewerImages: distinct(replicas.map((r) => r.reviewerImage.digest ?? r.reviewerImage.ref)),
+    reviewerImages: distinct(replicas.map((r) => r.reviewerImage.ref)),
     mismatched: replicas.some((r) => !r.stale && r.version !== backend),
   };
 }

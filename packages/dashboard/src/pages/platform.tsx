@@ -56,7 +56,7 @@ export function PlatformPage() {
       )}
       <h2>Worker replicas</h2>
       <Replicas replicas={status.replicas} />
-      <h2>Queue consumers</h2>
+      <h2>Connected consumers</h2>
       {status.workers === null ? (
         <p>Unknown: the Redis user may not list clients (CLIENT LIST).</p>
       ) : status.workers.length === 0 ? (
@@ -127,18 +127,19 @@ function Replicas({ replicas }: { replicas: WorkerReplica[] }) {
       </table>
       {replicas
         .filter((r) => r.permissions.length > 0)
-        .map((r) => (
-          <SelfCheck key={r.replica} replica={r} />
+        .map((r, i) => (
+          <SelfCheck key={r.replica} replica={r} id={`self-check-${i}`} />
         ))}
     </>
   );
 }
 
-function SelfCheck({ replica }: { replica: WorkerReplica }) {
+function SelfCheck({ replica, id }: { replica: WorkerReplica; id: string }) {
   const missing = replica.permissions.filter((p) => p.state === 'missing').length;
+  const allGranted = replica.permissions.every((p) => p.state === 'granted');
   return (
-    <>
-      <h3>
+    <section aria-labelledby={id}>
+      <h3 id={id}>
         Permission self-check: {replica.replica}
         {replica.stale && ` (as of ${time(replica.lastBeat)})`}
       </h3>
@@ -147,34 +148,42 @@ function SelfCheck({ replica }: { replica: WorkerReplica }) {
           {replica.remedy}
         </p>
       )}
-      <table class="self-check">
-        <caption>
-          {missing === 0 ? 'Nothing missing' : `${missing} missing`} in namespace {replica.namespace ?? 'unknown'}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Permission</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {replica.permissions.map((p) => (
-            <tr key={p.permission} class={p.state === 'missing' ? 'missing' : undefined}>
-              <th scope="row">
-                <code>{p.permission}</code>
-              </th>
-              <td>
-                <span
-                  class={`status ${p.state === 'granted' ? 'status-posted' : p.state === 'missing' ? 'status-failed' : 'status-skipped'}`}
-                >
-                  {p.state}
-                </span>
-              </td>
+      {/* Open where something needs doing; a replica with everything granted stays one line. */}
+      <details open={!allGranted}>
+        <summary>
+          {allGranted
+            ? `All ${replica.permissions.length} granted`
+            : missing > 0
+              ? `${missing} missing`
+              : 'Not checked'}{' '}
+          in namespace {replica.namespace ?? 'unknown'}
+        </summary>
+        <table class="self-check">
+          <thead>
+            <tr>
+              <th scope="col">Permission</th>
+              <th scope="col">State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </>
+          </thead>
+          <tbody>
+            {replica.permissions.map((p) => (
+              <tr key={p.permission} class={p.state === 'missing' ? 'missing' : undefined}>
+                <th scope="row">
+                  <code>{p.permission}</code>
+                </th>
+                <td>
+                  <span
+                    class={`status ${p.state === 'granted' ? 'status-posted' : p.state === 'missing' ? 'status-failed' : 'status-skipped'}`}
+                  >
+                    {p.state}
+                  </span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </section>
   );
 }
 
