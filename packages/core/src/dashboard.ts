@@ -119,6 +119,11 @@ export const platformStatusSchema = z.object({
    */
   replicas: z.array(workerReplicaSchema),
   /**
+   * Replicas whose status this backend cannot read (e.g. a worker of another version during an
+   * upgrade): shown by name, never dropped silently.
+   */
+  unreadableReplicas: z.array(z.object({ replica: z.string(), error: z.string() })),
+  /**
    * `backend`: the release's version, which every image of a release shares; `workers` and
    * `reviewerImages`: the distinct ones the replicas report. `mismatched`: a worker runs another
    * version than the backend (a rolling upgrade in progress, or one stuck).

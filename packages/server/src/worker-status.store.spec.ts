@@ -54,7 +54,7 @@ describe(WorkerStatusStore.name, () => {
 
     const listed = await sut.list();
     expect(listed.replicas.map((r) => r.replica)).toEqual(['good']);
-    expect(listed.unreadable).toEqual([{ replica: 'bad', error: expect.any(String) }]);
+    expect(listed.unreadable).toEqual([{ replica: 'bad', error: 'not JSON' }]);
   });
 
   it('forgets a replica once its key has expired', async () => {

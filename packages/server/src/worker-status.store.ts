@@ -58,11 +58,18 @@ export class WorkerStatusStore {
         gone.push(replica);
         return;
       }
+      let json: unknown;
       try {
-        const status = workerStatusSchema.parse(JSON.parse(raw));
-        replicas.push({ ...status, stale: isStale(status, now) });
-      } catch (err) {
-        unreadable.push({ replica, error: err instanceof Error ? err.message.slice(0, 200) : 'unreadable' });
+        json = JSON.parse(raw);
+      } catch {
+        unreadable.push({ replica, error: 'not JSON' });
+        return;
+      }
+      const parsed = workerStatusSchema.safeParse(json);
+      if (parsed.success) replicas.push({ ...parsed.data, stale: isStale(parsed.data, now) });
+      else {
+        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'status'}: ${i.message}`);
+        unreadable.push({ replica, error: problems.join('; ').slice(0, 300) });
       }
     });
     // Expired keys leave their index entry behind; it goes with them.

@@ -1,6 +1,13 @@
 // The dashboard's API over real HTTP against a real Redis and the GitHub fake's OAuth: sign-in,
 // access per repository (404, never the record), CSRF, session expiry, paging 10,000 records.
-import { CSRF_HEADER, DASHBOARD_API, platformStatusSchema, type ReviewRecord, type WorkerStatus } from '@kritik/core';
+import {
+  CSRF_HEADER,
+  DASHBOARD_API,
+  platformStatusSchema,
+  type ReviewRecord,
+  type WorkerStatus,
+  workerStatusKeys,
+} from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
@@ -173,7 +180,13 @@ describe(DashboardController.name, () => {
     const admin = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     expect(admin).toMatchObject({
       status: 200,
-      body: { queue: { waiting: 0 }, running: [], replicas: [], versions: { backend: '0.1.0', workers: [] } },
+      body: {
+        queue: { waiting: 0 },
+        running: [],
+        replicas: [],
+        unreadableReplicas: [],
+        versions: { backend: '0.1.0', workers: [] },
+      },
     });
   });
 
@@ -211,12 +224,26 @@ describe(DashboardController.name, () => {
       ['worker-gone', true, true],
     ]);
     expect(body.replicas[1]!.permissions).toContainEqual({ permission: 'delete jobs.batch', state: 'missing' });
+    expect(body.unreadableReplicas).toEqual([]);
     expect(body.versions).toMatchObject({
       backend: '0.1.0',
       workers: ['0.1.0', '0.2.0'],
       reviewerImages: ['ghcr.io/kritik-dev/kritik-reviewer:0.1.0', 'ghcr.io/kritik-dev/kritik-reviewer:0.2.0'],
       mismatched: true,
     });
+  });
+
+  it('names a replica whose status it cannot read instead of leaving it out', async () => {
+    await sut.backend.client.set(
+      workerStatusKeys.replica('worker-next'),
+      JSON.stringify({ replica: 'worker-next', v: 2 }),
+    );
+    await sut.backend.client.zadd(workerStatusKeys.replicas(), Date.now(), 'worker-next');
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    const body = platformStatusSchema.parse(res.body);
+    expect(body.replicas).toEqual([]);
+    expect(body.unreadableReplicas).toEqual([{ replica: 'worker-next', error: expect.stringContaining('version') }]);
   });
 
   it('flags no mismatch when only a stale replica runs another version', async () => {

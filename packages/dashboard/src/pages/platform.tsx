@@ -56,6 +56,18 @@ export function PlatformPage() {
       )}
       <h2>Worker replicas</h2>
       <Replicas replicas={status.replicas} />
+      {status.unreadableReplicas.length > 0 && (
+        <div class="reason" role="alert">
+          <p>These replicas publish a status this backend cannot read (another version during an upgrade?):</p>
+          <ul>
+            {status.unreadableReplicas.map((u) => (
+              <li key={u.replica}>
+                <code>{u.replica}</code>: {u.error}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <h2>Connected consumers</h2>
       {status.workers === null ? (
         <p>Unknown: the Redis user may not list clients (CLIENT LIST).</p>

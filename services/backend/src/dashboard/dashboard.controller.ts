@@ -197,6 +197,7 @@ export class DashboardController {
             ...(w.idle ? { idleMs: Number(w.idle) * 1000 } : {}),
           })) ?? null,
         replicas,
+        unreadableReplicas: unreadable,
         versions: { ...fleetVersions(this.version, replicas), node: process.version },
       };
     });
