@@ -1,20 +1,10 @@
 import { WORKER_STATUS_TTL_SECONDS, type WorkerStatus, workerStatusKeys } from '@kritik/core';
-import { startRedis, type TestRedis } from '@kritik/testing';
+import { startRedis, type TestRedis, workerStatus } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { WorkerStatusStore } from './worker-status.store.js';
 
 const status = (replica: string, lastBeat: string): WorkerStatus => ({
-  replica,
-  version: '0.4.0',
-  reviewerImage: { ref: 'ghcr.io/kritik-dev/kritik-reviewer:0.4.0' },
-  runner: 'local',
-  ready: true,
-  reason: 'the local runner needs no cluster permissions',
-  permissions: [],
-  namespace: null,
-  running: 0,
-  concurrency: 4,
-  startedAt: '2026-12-04T10:00:00.000Z',
+  ...workerStatus({ replica }),
   lastBeat,
 });
 

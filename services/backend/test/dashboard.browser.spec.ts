@@ -6,9 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkerStatus } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
-import { CHROMIUM, postedResult } from '@kritik/testing';
+import { CHROMIUM, postedResult, workerStatus } from '@kritik/testing';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { reviewRequest as request } from './backend.harness.js';
@@ -26,40 +25,6 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Markup that must show as text, never run or render. */
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const sha = (n: number) => n.toString(16).padStart(40, '0');
-
-/** A worker replica's heartbeat as the worker publishes it, its Role missing `missing`. */
-function workerStatus(replica: string, missing: string[], reasonTail = ''): WorkerStatus {
-  const permissions = ['create', 'get', 'list', 'watch', 'patch', 'delete'].map((verb) => `${verb} jobs.batch`);
-  permissions.push('create secrets', 'get secrets', 'patch secrets', 'get pods', 'list pods', 'get pods/log');
-  return {
-    replica,
-    version: '0.1.0',
-    reviewerImage: {
-      ref: `ghcr.io/kritik-dev/kritik-reviewer:0.1.0@sha256:${'4f'.repeat(32)}`,
-      digest: `sha256:${'4f'.repeat(32)}`,
-    },
-    runner: 'kubernetes',
-    ready: missing.length === 0,
-    reason:
-      missing.length === 0
-        ? 'all permissions granted in namespace "kritik-jobs"'
-        : `missing permissions in namespace "kritik-jobs": ${missing.join(', ')} (grant them in the worker's Role)${reasonTail}`,
-    ...(missing.length > 0
-      ? {
-          remedy: `Grant ${missing.join(', ')} in the worker's Role in namespace "kritik-jobs": the chart generates that Role from REQUIRED_PERMISSIONS, so upgrading the release restores it.`,
-        }
-      : {}),
-    permissions: permissions.map((permission) => ({
-      permission,
-      state: missing.includes(permission) ? 'missing' : 'granted',
-    })),
-    namespace: 'kritik-jobs',
-    running: missing.length === 0 ? 2 : 0,
-    concurrency: 5,
-    startedAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
-    lastBeat: new Date().toISOString(),
-  };
-}
 
 /** Axe violations a user would hit hard. */
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -177,8 +142,10 @@ describe('dashboard in chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
 
     const workers = new WorkerStatusStore(sut.backend.client);
-    await workers.publish(workerStatus('kritik-worker-6f7c9-2xkqp', []));
-    await workers.publish(workerStatus('kritik-worker-6f7c9-h8wzt', ['delete jobs.batch'], ` ${HOSTILE}`));
+    await workers.publish(workerStatus({ replica: 'kritik-worker-6f7c9-2xkqp' }));
+    await workers.publish(
+      workerStatus({ replica: 'kritik-worker-6f7c9-h8wzt', missing: ['delete jobs.batch'], reasonTail: ` ${HOSTILE}` }),
+    );
     await page.getByRole('link', { name: 'Platform' }).click();
     await page.getByRole('heading', { name: 'Queue' }).waitFor();
     const replicas = page.getByRole('table').first();

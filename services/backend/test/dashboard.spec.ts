@@ -1,14 +1,8 @@
 // The dashboard's API over real HTTP against a real Redis and the GitHub fake's OAuth: sign-in,
 // access per repository (404, never the record), CSRF, session expiry, paging 10,000 records.
-import {
-  CSRF_HEADER,
-  DASHBOARD_API,
-  platformStatusSchema,
-  type ReviewRecord,
-  type WorkerStatus,
-  workerStatusKeys,
-} from '@kritik/core';
+import { CSRF_HEADER, DASHBOARD_API, platformStatusSchema, type ReviewRecord, workerStatusKeys } from '@kritik/core';
 import { PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
+import { workerStatus } from '@kritik/testing';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
 import { type DashboardHarness, startDashboard } from './dashboard.harness.js';
@@ -191,30 +185,12 @@ describe(DashboardController.name, () => {
   });
 
   it('shows every worker replica: ready, not ready with its missing permission, and stale', async () => {
-    const now = Date.now();
-    const replica = (name: string, beatAgoMs: number, version: string, missing: string[] = []): WorkerStatus => ({
-      replica: name,
-      version,
-      reviewerImage: { ref: `ghcr.io/kritik-dev/kritik-reviewer:${version}` },
-      runner: 'kubernetes',
-      ready: missing.length === 0,
-      reason:
-        missing.length === 0 ? 'all permissions granted in namespace "kritik-jobs"' : `missing ${missing.join(', ')}`,
-      ...(missing.length > 0 ? { remedy: `Grant ${missing.join(', ')} in the worker's Role` } : {}),
-      permissions: ['create jobs.batch', 'delete jobs.batch'].map((permission) => ({
-        permission,
-        state: missing.includes(permission) ? 'missing' : 'granted',
-      })),
-      namespace: 'kritik-jobs',
-      running: 1,
-      concurrency: 4,
-      startedAt: new Date(now - 3_600_000).toISOString(),
-      lastBeat: new Date(now - beatAgoMs).toISOString(),
-    });
     const workers = new WorkerStatusStore(sut.backend.client);
-    await workers.publish(replica('worker-ready', 1_000, '0.1.0'));
-    await workers.publish(replica('worker-rbac', 2_000, '0.2.0', ['delete jobs.batch']));
-    await workers.publish(replica('worker-gone', 10 * 60_000, '0.1.0'));
+    await workers.publish(workerStatus({ replica: 'worker-ready', beatAgoMs: 1_000 }));
+    await workers.publish(
+      workerStatus({ replica: 'worker-rbac', beatAgoMs: 2_000, version: '0.2.0', missing: ['delete jobs.batch'] }),
+    );
+    await workers.publish(workerStatus({ replica: 'worker-gone', beatAgoMs: 10 * 60_000 }));
 
     const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     const body = platformStatusSchema.parse(res.body);
@@ -248,20 +224,7 @@ describe(DashboardController.name, () => {
 
   it('flags no mismatch when only a stale replica runs another version', async () => {
     const workers = new WorkerStatusStore(sut.backend.client);
-    await workers.publish({
-      replica: 'worker-old',
-      version: '0.0.9',
-      reviewerImage: { ref: 'ghcr.io/kritik-dev/kritik-reviewer:0.0.9' },
-      runner: 'local',
-      ready: true,
-      reason: 'the local runner needs no cluster permissions',
-      permissions: [],
-      namespace: null,
-      running: 0,
-      concurrency: 1,
-      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
-      lastBeat: new Date(Date.now() - 5 * 60_000).toISOString(),
-    });
+    await workers.publish(workerStatus({ replica: 'worker-old', beatAgoMs: 5 * 60_000, version: '0.0.9' }));
 
     const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     expect(platformStatusSchema.parse(res.body).versions).toMatchObject({ workers: ['0.0.9'], mismatched: false });
