@@ -5,12 +5,14 @@ import {
   type WorkerReplica,
   workerStatusKeys,
 } from '@kritik/core';
-import { WorkerStatusStore } from '@kritik/server';
+import { createLogger, createRedis, redisSettingsSchema, WorkerStatusStore } from '@kritik/server';
 import { startRedis, type TestRedis, waitUntil } from '@kritik/testing';
 import { Redis } from 'ioredis';
-import { startWorker, type WorkerUnderTest } from '../../test/support/worker-app.js';
+import { Registry } from 'prom-client';
+import { startWorker, type WorkerUnderTest, workerConfig } from '../../test/support/worker-app.js';
 import { type Fakes, startFakes } from '../../test/support/world.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
+import { RunnerAccess } from './runner-access.service.js';
 import { WorkerStatusPublisher, workerVersion } from './worker-status.publisher.js';
 
 const REPLICA = 'kritik-worker-spec-0';
@@ -113,5 +115,31 @@ describe(WorkerStatusPublisher.name, () => {
 
     expect((await store.list()).replicas).toEqual([]);
     expect(await client.exists(workerStatusKeys.replica(REPLICA), workerStatusKeys.replicas())).toBe(0);
+  });
+
+  it('stops promptly when Redis is gone, leaving its status to expire', async () => {
+    const own = await startRedis();
+    const connection = createRedis({ connection: redisSettingsSchema.parse({ url: own.url }), name: 'spec' });
+    if (connection.status !== 'ready') await new Promise((resolve) => connection.once('ready', resolve));
+    const config = workerConfig({ redisUrl: own.url, fakes, runner: 'local', reviewJob: {} });
+    const logger = createLogger({ level: 'silent', destination: { write: () => true } });
+    const sut = new WorkerStatusPublisher(
+      config,
+      logger,
+      new RunnerAccess(config, logger),
+      new WorkerMetrics(new Registry()),
+      new WorkerStatusStore(connection),
+      { replica: 'kritik-worker-doomed' },
+    );
+    try {
+      expect(await sut.beat()).toBe(true);
+      await own.stop();
+
+      const started = Date.now();
+      await sut.beforeApplicationShutdown();
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      connection.disconnect();
+    }
   });
 });

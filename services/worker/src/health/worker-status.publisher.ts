@@ -20,6 +20,8 @@ import { buildWorkerStatus } from './worker-status.builder.js';
 
 /** How often the status is rebuilt to see whether it changed (cheap: no I/O). */
 const LOOK_MS = 1_000;
+/** How long shutdown waits to remove the status before leaving it to expire. */
+const REMOVE_TIMEOUT_MS = 1_000;
 
 /** Options for tests; production uses the defaults. */
 export const WORKER_STATUS_OPTIONS = Symbol('WORKER_STATUS_OPTIONS');
@@ -72,9 +74,15 @@ export class WorkerStatusPublisher implements OnApplicationBootstrap, BeforeAppl
   async beforeApplicationShutdown() {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.store.remove(this.replica).catch((err: Error) => {
-      this.logger.debug({ err: err.message }, 'the worker status could not be removed; it expires on its own');
-    });
+    // Bounded: with Redis gone a command can wait for a reconnect, and shutdown must not.
+    const removed = this.store.remove(this.replica).then(
+      () => true,
+      () => false,
+    );
+    const gaveUp = new Promise<false>((resolve) => setTimeout(resolve, REMOVE_TIMEOUT_MS, false).unref());
+    if (!(await Promise.race([removed, gaveUp]))) {
+      this.logger.debug('the worker status could not be removed; it expires on its own');
+    }
   }
 
   /** The status as it stands now. */
