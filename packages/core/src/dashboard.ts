@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BUDGET_PERIODS, BUDGET_SCOPES } from './policy/layering.js';
 import { dismissalSchema, type Platform, platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { workerReplicaSchema } from './worker-status.js';
 
 /**
  * Where each code host's sign-in starts and where it sends the browser back. GitHub's paths are
@@ -15,6 +16,8 @@ export const SIGN_IN_PATHS: Record<Platform, { readonly login: string; readonly 
 
 /** The code hosts' names as the sign-in screen shows them. */
 export const SIGN_IN_LABELS: Record<Platform, string> = { github: 'GitHub', gitlab: 'GitLab' };
+
+export type { PermissionCheck, WorkerReplica } from './worker-status.js';
 
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
@@ -162,8 +165,28 @@ export const platformStatusSchema = z.object({
   workers: z
     .array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() }))
     .nullable(),
-  /** `backend`: the release's version, which every image of a release shares. */
-  versions: z.object({ backend: z.string(), node: z.string() }),
+  /**
+   * What every worker replica last published (worker-status.ts), stale ones included until their
+   * key expires; newest beat first.
+   */
+  replicas: z.array(workerReplicaSchema),
+  /**
+   * Replicas whose status this backend cannot read (e.g. a worker of another version during an
+   * upgrade): shown by name, never dropped silently.
+   */
+  unreadableReplicas: z.array(z.object({ replica: z.string(), error: z.string() })),
+  /**
+   * `backend`: the release's version, which every image of a release shares; `workers` and
+   * `reviewerImages`: the distinct ones the replicas report. `mismatched`: a worker runs another
+   * version than the backend (a rolling upgrade in progress, or one stuck).
+   */
+  versions: z.object({
+    backend: z.string(),
+    node: z.string(),
+    workers: z.array(z.string()),
+    reviewerImages: z.array(z.string()),
+    mismatched: z.boolean(),
+  }),
 });
 export type PlatformStatus = z.infer<typeof platformStatusSchema>;
 

@@ -9,8 +9,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgetSnapshot, budgetsCovering, reviewIdFor, reviewPolicySpecSchema } from '@kritik/core';
-import { BudgetSnapshotStore, LearnedRulesStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
-import { CHROMIUM, postedResult } from '@kritik/testing';
+import {
+  BudgetSnapshotStore,
+  LearnedRulesStore,
+  PrHeadStore,
+  ReviewLifecycle,
+  ReviewStore,
+  WorkerStatusStore,
+} from '@kritik/server';
+import { CHROMIUM, postedResult, workerStatus } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -171,8 +178,38 @@ describe('dashboard in chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
 
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish(workerStatus({ replica: 'kritik-worker-6f7c9-2xkqp' }));
+    await workers.publish(
+      workerStatus({ replica: 'kritik-worker-6f7c9-h8wzt', missing: ['delete jobs.batch'], reasonTail: ` ${HOSTILE}` }),
+    );
     await page.getByRole('link', { name: 'Platform' }).click();
     await page.getByRole('heading', { name: 'Queue' }).waitFor();
+    const replicas = page.getByRole('table').first();
+    await replicas.getByRole('columnheader', { name: 'Readiness' }).waitFor();
+    expect(
+      await replicas
+        .getByRole('row', { name: /kritik-worker-6f7c9-2xkqp/ })
+        .getByText('ready')
+        .count(),
+    ).toBe(1);
+    expect(
+      await replicas
+        .getByRole('row', { name: /kritik-worker-6f7c9-h8wzt/ })
+        .getByText('not ready')
+        .count(),
+    ).toBe(1);
+    const selfCheck = page.getByRole('region', { name: 'Permission self-check: kritik-worker-6f7c9-h8wzt' });
+    expect(
+      await selfCheck
+        .getByRole('row', { name: /delete jobs\.batch/ })
+        .getByText('missing')
+        .count(),
+    ).toBe(1);
+    expect(await selfCheck.locator('tr.missing').count()).toBe(1);
+    expect(await page.getByRole('alert').getByText('Grant delete jobs.batch', { exact: false }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-platform.png'), fullPage: true });
 

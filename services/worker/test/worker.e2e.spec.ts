@@ -10,8 +10,9 @@ import {
   type ReviewRequest,
   readModelSettings,
   redisKeys,
+  type WorkerReplica,
 } from '@kritik/core';
-import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
+import { PrHeadStore, ReviewLifecycle, WorkerStatusStore } from '@kritik/server';
 import {
   type ControlPlane,
   FakeAnthropic,
@@ -25,7 +26,13 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { CodeHosts } from '../src/code-host/code-host.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
@@ -45,6 +52,7 @@ import {
   pushCommit,
   REPO,
   reviewJobSettings,
+  roleRules,
   startFakes,
   withoutVerb,
   workerIdentity,
@@ -660,6 +668,57 @@ describe('worker', () => {
       await producer.enqueue(review);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(await producer.queue.getJobCounts('wait')).toEqual({ wait: 1 });
+    });
+  });
+
+  describe('with a verb missing from the Role until it is fixed', () => {
+    const ROLE = 'worker-role-fixed-later';
+    const REPLICA = 'kritik-worker-rbac-0';
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      const limited = await workerIdentity(plane, NAMESPACE, ROLE, withoutVerb('jobs', 'delete'));
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: limited.kubeConfig,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        status: { replica: REPLICA, intervalMs: 500 },
+      });
+    });
+    afterAll(() => sut.close());
+
+    it('publishes the permission missing for the Platform page, then granted once the Role has it', async () => {
+      const store = new WorkerStatusStore(producer.redis);
+      const replica = (which: (r: WorkerReplica) => boolean) =>
+        waitUntil(
+          'a matching worker status',
+          async () => (await store.list()).replicas.find((r) => r.replica === REPLICA && which(r)),
+          { timeoutMs: 20_000, intervalMs: 100 },
+        );
+
+      const before = await replica((r) => r.permissions.some((p) => p.state === 'missing'));
+      expect(before).toMatchObject({ ready: false, runner: 'kubernetes', namespace: NAMESPACE, stale: false });
+      expect(before.permissions.filter((p) => p.state !== 'granted')).toEqual([
+        { permission: 'delete jobs.batch', state: 'missing' },
+      ]);
+      expect(before.remedy).toContain(`Grant delete jobs.batch in the worker's Role in namespace "${NAMESPACE}"`);
+
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(RbacAuthorizationV1Api)
+        .replaceNamespacedRole({
+          namespace: NAMESPACE,
+          name: ROLE,
+          body: { metadata: { name: ROLE }, rules: roleRules() },
+        });
+
+      const after = await replica((r) => r.ready);
+      expect(after.permissions.every((p) => p.state === 'granted')).toBe(true);
+      expect(after.reason).toBe(`all permissions granted in namespace "${NAMESPACE}"`);
+      expect(after.remedy).toBeUndefined();
     });
   });
 });

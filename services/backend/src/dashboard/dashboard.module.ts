@@ -8,6 +8,7 @@ import {
   REVIEW_HISTORY_OPTIONS,
   ReviewHistory,
   type ReviewHistoryOptions,
+  WorkerStatusStore,
 } from '@kritik/server';
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -33,6 +34,7 @@ import { SessionStore } from './session.store.js';
       }),
     },
     ReviewHistory,
+    WorkerStatusStore,
     SessionStore,
     IdentityProviders,
     DashboardAuth,
