@@ -194,6 +194,31 @@ export const listSetting = <T extends z.ZodType = z.ZodString>(item?: T) =>
     z.array(item ?? z.string()),
   );
 
+// How long review records are kept: one fragment that backend and worker both embed as
+// `history` (both write records through the lifecycle), read from one variable.
+
+/** Bounds of a record's retention in days: a day at least, a year at most (ADR 0042 sizes Redis for it). */
+export const REVIEW_RETENTION_DAYS = { min: 1, max: 365, default: 30 } as const;
+
+export const historySettingsSchema = z
+  .object({
+    /** Days a review record and its index entries are kept after the record's last change. */
+    recordDays: intSetting()
+      .min(REVIEW_RETENTION_DAYS.min)
+      .max(REVIEW_RETENTION_DAYS.max)
+      .default(REVIEW_RETENTION_DAYS.default),
+  })
+  .strict();
+export type HistorySettings = z.output<typeof historySettingsSchema>;
+
+/** The history settings with every default, for `.default(...)` of the `history` section. */
+export const DEFAULT_HISTORY_SETTINGS: HistorySettings = historySettingsSchema.parse({});
+
+/** The variables of the history settings, mapped under `at` (e.g. `history`). */
+export function historyEnv(at: string): Readonly<Record<string, string>> {
+  return { [ENV.reviewRetentionDays]: `${at}.recordDays` };
+}
+
 // What asks for a review: one fragment that backend and worker both embed as `triggers`, read
 // from the same variables, so the chart and `npm start` configure both with one value.
 

@@ -56,7 +56,10 @@ export class WorkerModule {
           ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
         }),
         RedisModule.forRoot({ connection: config.redis, name: 'kritik-worker', logger }),
-        ReviewQueueModule.forRoot({ debounceMs: config.triggers.debounceMs }),
+        ReviewQueueModule.forRoot({
+          debounceMs: config.triggers.debounceMs,
+          retentionDays: config.history.recordDays,
+        }),
         HealthModule.register({ imports: [runner], checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
         ReviewsModule.register(config.scheduling, { runner, model, policies }),
         CommandsModule.register(config.commands),
