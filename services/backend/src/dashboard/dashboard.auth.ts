@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Platform } from '@kritik/core';
+import type { VisibleRepositories } from '@kritik/server';
 import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { GitHubUserClient, GitHubUserUnauthorized } from './github-user.client.js';
@@ -76,6 +77,12 @@ export class DashboardAuth {
     const repos = new Set(principal.session.repos.map((r) => r.toLowerCase()));
     // Sessions are GitHub's: a GitLab project with the same path is another repository.
     return (platform, repo) => platform === 'github' && repos.has(repo.toLowerCase());
+  }
+
+  /** Where the principal's reviews can be, so a history page walks only those repositories' indexes. */
+  visible(principal: Principal): VisibleRepositories {
+    if (principal.kind === 'machine') return 'all';
+    return principal.session.repos.map((repo) => ({ platform: 'github', repo }));
   }
 
   /** State-changing requests of a session carry its CSRF token in a header a cross-site form cannot set. */

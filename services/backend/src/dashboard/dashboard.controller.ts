@@ -79,7 +79,9 @@ export class DashboardController {
     if (!parsed.success) {
       throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
     }
-    return fromStore(() => this.history.page({ ...parsed.data, canSee: this.auth.canSee(p) }));
+    return fromStore(() =>
+      this.history.page({ ...parsed.data, canSee: this.auth.canSee(p), visible: this.auth.visible(p) }),
+    );
   }
 
   @Get('reviews/:id')
