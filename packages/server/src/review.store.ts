@@ -3,6 +3,7 @@
 // are compare-and-set Lua scripts, so concurrent writers (two worker replicas, the backend
 // superseding a waiting review) never lose an update.
 import {
+  REVIEW_STATUSES,
   type ReviewRecord,
   type ReviewRequest,
   type ReviewResult,
@@ -241,7 +242,7 @@ export class ReviewStore implements OnApplicationBootstrap {
   /**
    * Brings records written by earlier versions into the current indexes: each live record's
    * repository index entry is rescored by its last change and its author index entry added, ids
-   * of expired records leave the index of all records, and every review index gets the trim and
+   * of expired records leave the index of all records and the status indexes, and every review index gets the trim and
    * TTL that writes keep from now on. Idempotent; runs once per Redis (a version key), in batches,
    * so 100,000 records take seconds. Returns how many records it indexed.
    */
@@ -268,8 +269,13 @@ export class ReviewStore implements OnApplicationBootstrap {
       await multi.exec();
       if (ids.length < batch) break;
     }
-    // Removed after the walk, which goes by rank.
-    for (let i = 0; i < gone.length; i += batch) await this.redis.zrem(all, ...gone.slice(i, i + batch));
+    // Removed after the walk, which goes by rank; an expired record's status is unknown, so from each.
+    for (let i = 0; i < gone.length; i += batch) {
+      const ids = gone.slice(i, i + batch);
+      const multi = this.redis.multi().zrem(all, ...ids);
+      for (const status of REVIEW_STATUSES) multi.zrem(reviewIndexKeys.status(status), ...ids);
+      await multi.exec();
+    }
     const cutoff = Date.now() - this.retentionSeconds * 1000;
     for (const match of [
       reviewIndexKeys.repo('*'),
