@@ -1,8 +1,21 @@
-import { type ReviewRecord, type ReviewRequest, redisKeys, reviewIdFor } from '@kritik/core';
+import {
+  type ReviewRecord,
+  type ReviewRequest,
+  type ReviewStatus,
+  redisKeys,
+  reviewIdFor,
+  reviewIndexKeys,
+} from '@kritik/core';
 import { postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
 import { ReviewStore } from './review.store.js';
-import { dailyFiguresKey, MAX_SCANNED_PER_PAGE, ReviewHistory } from './review-history.js';
+import {
+  dailyFiguresKey,
+  MAX_SCANNED_PER_PAGE,
+  type PageQuery,
+  type PageStats,
+  ReviewHistory,
+} from './review-history.js';
 
 const job = (pr: number, repo = 'acme/api', sender = 'alice'): ReviewRequest => {
   const [owner, name] = repo.split('/') as [string, string];
@@ -37,7 +50,10 @@ describe(ReviewHistory.name, () => {
     client.disconnect();
     await redis.stop();
   });
-  beforeEach(() => client.flushall());
+  beforeEach(async () => {
+    await client.flushall();
+    await store.backfill();
+  });
 
   it('pages records changed in the same millisecond each exactly once', async () => {
     const at = new Date('2030-01-01T00:00:00Z');
@@ -91,6 +107,7 @@ describe(ReviewHistory.name, () => {
     const a = (await store.create(job(1), new Date('2030-01-09T08:00:00Z'))).record;
     await store.transition(a.id, 'posted', {
       from: ['queued'],
+      at: new Date('2030-01-09T08:05:00Z'),
       result: postedResult({ costUsd: 0.25, tokens: { input: 1000, output: 100, cacheRead: 10, cacheWrite: 1 } }),
     });
     await store.create(job(2), new Date('2030-01-10T08:00:00Z'));
@@ -125,5 +142,118 @@ describe(ReviewHistory.name, () => {
     const b = (await store.create(job(2, 'acme/web'))).record;
     for (const r of [a, b]) await store.transition(r.id, 'failed', { from: ['queued'], reason: 'boom' });
     expect(prs(await sut.lastFailures('ACME/api'))).toEqual([1]);
+  });
+
+  describe('filtered pages', () => {
+    const t0 = Date.UTC(2030, 0, 1);
+    const repos = ['acme/api', 'acme/web', 'acme/cli', 'beta/app', 'beta/lib'];
+    const authors = ['alice', 'bob', 'carol'];
+    const endings: ReviewStatus[] = ['posted', 'skipped', 'failed'];
+    /** 120 records over 5 repositories, 3 authors and every status, two of each millisecond. */
+    const seed = async () => {
+      for (let pr = 1; pr <= 120; pr++) {
+        const { record } = await store.create(
+          job(pr, repos[pr % repos.length], authors[pr % authors.length]),
+          new Date(t0 + Math.floor(pr / 2) * 3_600_000),
+        );
+        if (pr % 4 !== 0)
+          await store.transition(record.id, pr % 4 === 1 ? 'running' : endings[pr % endings.length]!, {
+            from: ['queued'],
+            at: new Date(t0 + Math.floor(pr / 2) * 3_600_000 + (pr % 3) * 60_000),
+          });
+      }
+    };
+    const everything = async (history: ReviewHistory, query: Omit<PageQuery, 'limit'>, limit = 7) => {
+      const out: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await history.page({ ...query, limit, ...(cursor ? { cursor } : {}) });
+        out.push(...prs(page.reviews));
+        cursor = page.next;
+      } while (cursor);
+      return out;
+    };
+
+    it.each<[string, Omit<PageQuery, 'limit'>]>([
+      ['repository', { repo: 'ACME/web', canSee: all }],
+      ['author', { author: 'Bob', canSee: all }],
+      ['repository and status', { repo: 'acme/api', status: 'posted', canSee: all }],
+      ['author and status', { author: 'carol', status: 'failed', canSee: all }],
+      [
+        'repository, author, status and dates',
+        { repo: 'beta/app', author: 'alice', status: 'running', from: '2030-01-02', to: '2030-01-03', canSee: all },
+      ],
+      [
+        'visible repositories',
+        {
+          visible: [
+            { platform: 'github', repo: 'acme/cli' },
+            { platform: 'github', repo: 'Beta/Lib' },
+          ],
+          canSee: (_p, r) => ['acme/cli', 'beta/lib'].includes(r),
+        },
+      ],
+      [
+        'visible repositories and author',
+        { author: 'alice', visible: [{ platform: 'github', repo: 'acme/api' }], canSee: (_p, r) => r === 'acme/api' },
+      ],
+      ['status over all records', { status: 'skipped', canSee: all }],
+    ])('pages by %s exactly as walking every record does', async (_name, query) => {
+      await seed();
+      const walked = await everything(
+        new ReviewHistory(client, { dailyRetentionDays: 400, plan: 'walk' }),
+        query,
+        1_000,
+      );
+      expect(walked.length).toBeGreaterThan(0);
+      expect(await everything(sut, query)).toEqual(walked);
+    });
+
+    it('pages a union of repositories changed in the same millisecond each exactly once', async () => {
+      const at = new Date(t0);
+      for (let pr = 1; pr <= 12; pr++) await store.create(job(pr, repos[pr % 3]), at);
+      const visible = repos.slice(0, 3).map((repo) => ({ platform: 'github' as const, repo }));
+      const seen = await everything(sut, { visible, canSee: all }, 5);
+      expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    });
+
+    it('fills a page from a rare repository beyond the scan bound, reading few entries', async () => {
+      for (let pr = 1; pr <= 60; pr++) await store.create(job(pr, 'acme/rare'), new Date(t0 + pr));
+      const busy = [];
+      for (let pr = 1; pr <= MAX_SCANNED_PER_PAGE + 1_000; pr++)
+        busy.push(store.create(job(pr, 'acme/busy'), new Date(t0 + 1_000 + pr)));
+      await Promise.all(busy);
+      const stats: PageStats = { roundTrips: 0, scanned: 0 };
+      const page = await sut.page({ repo: 'acme/rare', limit: 50, canSee: all }, stats);
+      expect(prs(page.reviews)).toEqual(Array.from({ length: 50 }, (_, i) => 60 - i));
+      expect(stats.scanned).toBe(50);
+      expect(stats.roundTrips).toBeLessThanOrEqual(3);
+      const visible = await sut.page(
+        { visible: [{ platform: 'github', repo: 'acme/rare' }], limit: 50, canSee: (_p, r) => r === 'acme/rare' },
+        { roundTrips: 0, scanned: 0 },
+      );
+      expect(visible.reviews).toHaveLength(50);
+    }, 60_000);
+
+    it('answers nothing for a repository outside the visible ones, without reading', async () => {
+      await store.create(job(1, 'acme/secret'));
+      const stats: PageStats = { roundTrips: 0, scanned: 0 };
+      const page = await sut.page(
+        { repo: 'acme/secret', visible: [{ platform: 'github', repo: 'acme/api' }], canSee: all },
+        stats,
+      );
+      expect(page).toEqual({ reviews: [] });
+      expect(stats.roundTrips).toBe(0);
+    });
+
+    it('walks every record while older records are not yet in the new indexes', async () => {
+      await client.flushall();
+      await store.create(job(1, 'acme/api', 'alice'));
+      await client.del(reviewIndexKeys.author('alice'));
+      const fresh = new ReviewHistory(client);
+      expect(prs((await fresh.page({ author: 'alice', canSee: all })).reviews)).toEqual([1]);
+      await store.backfill();
+      expect(await client.zcard(reviewIndexKeys.author('alice'))).toBe(1);
+    });
   });
 });
