@@ -2,6 +2,8 @@
 // superseded, is decided by ReviewLifecycle, the one writer; the reviews API reads here. Writes
 // are compare-and-set Lua scripts, so concurrent writers (two worker replicas, the backend
 // superseding a waiting review) never lose an update.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   REVIEW_STATUSES,
   type ReviewRecord,
@@ -13,7 +15,7 @@ import {
   reviewIndexKeys,
   reviewRecordSchema,
 } from '@kritik/core';
-import { Inject, Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REVIEW_RETENTION_DAYS } from './config.js';
 import { REDIS } from './redis.js';
@@ -29,6 +31,9 @@ export interface ReviewStoreOptions {
 
 /** Injection token of the {@link ReviewStoreOptions}; the 30-day default applies without it. */
 export const REVIEW_STORE_OPTIONS = 'KRITIK_REVIEW_STORE_OPTIONS';
+
+/** A failed backfill (Redis lost meanwhile) is tried again after this long. */
+const BACKFILL_RETRY_MS = 5_000;
 
 /** The generation of the indexes this code writes: 2 added the author index and rescored the repository index by last change. */
 export const REVIEW_INDEX_VERSION = '2';
@@ -90,8 +95,9 @@ const recordIndexes = (record: Pick<ReviewRecord, 'repo' | 'author'>): string[] 
 ];
 
 @Injectable()
-export class ReviewStore implements OnApplicationBootstrap {
+export class ReviewStore implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly createScript;
+  private stopped = false;
   private readonly compareAndSet;
   /** Seconds a record and its index entries are kept after its last change. */
   readonly retentionSeconds: number;
@@ -105,9 +111,30 @@ export class ReviewStore implements OnApplicationBootstrap {
     this.compareAndSet = redisScript(redis, 'kritikReviewCompareAndSet2', undefined, COMPARE_AND_SET);
   }
 
-  /** Records written before the current index generation are indexed on start (once per Redis). */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.backfill();
+  /**
+   * Records written before the current index generation are indexed after start (once per
+   * Redis), in the background: Redis may not be reachable yet, and until it is done the history
+   * walks the index of all records, which every record is in.
+   */
+  onApplicationBootstrap(): void {
+    void this.backfillInBackground();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+  }
+
+  private async backfillInBackground(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (this.redis.status !== 'ready') await once(this.redis, 'ready');
+        if (!this.stopped) await this.backfill();
+        return;
+      } catch {
+        // Redis went away meanwhile: the walk keeps pages right until the next attempt.
+        await sleep(BACKFILL_RETRY_MS, undefined, { ref: false });
+      }
+    }
   }
 
   /** Records a new review as `queued`; an existing record with this id is left as it is. */
