@@ -14,3 +14,6 @@ export const reviewIndexKeys = {
   /** Sorted set of review ids currently in one status, by last update time. */
   status: (status: ReviewStatus) => `${KEY_PREFIX}:status:${status}:reviews`,
 } as const;
+
+/** Days a record and its index entries are kept after its last change: bounds and default (ADR 0042 sizes Redis for them). */
+export const REVIEW_RETENTION_DAYS = { min: 1, max: 365, default: 30 } as const;

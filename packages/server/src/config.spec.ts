@@ -1,4 +1,4 @@
-import { ENV, TRIGGER_DEFAULTS } from '@kritik/core';
+import { ENV, REVIEW_RETENTION_DAYS, TRIGGER_DEFAULTS } from '@kritik/core';
 import { TempDir } from '@kritik/testing';
 import { z } from 'zod';
 import {
@@ -13,7 +13,6 @@ import {
   intSetting,
   listSetting,
   loadConfig,
-  REVIEW_RETENTION_DAYS,
   triggerEnv,
   triggerSettingsSchema,
 } from './config.js';

@@ -1,7 +1,7 @@
 // Typed configuration: environment variables (and an optional YAML file named by KRITIK_CONFIG)
 // validated once at boot against a service's zod schema. Nothing else reads process.env.
 import { readFileSync } from 'node:fs';
-import { ENV, GITHUB_LOGIN, MAX_DEBOUNCE_MS, TRIGGER_DEFAULTS } from '@kritik/core';
+import { ENV, GITHUB_LOGIN, MAX_DEBOUNCE_MS, REVIEW_RETENTION_DAYS, TRIGGER_DEFAULTS } from '@kritik/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -196,9 +196,6 @@ export const listSetting = <T extends z.ZodType = z.ZodString>(item?: T) =>
 
 // How long review records are kept: one fragment that backend and worker both embed as
 // `history` (both write records through the lifecycle), read from one variable.
-
-/** Bounds of a record's retention in days: a day at least, a year at most (ADR 0042 sizes Redis for it). */
-export const REVIEW_RETENTION_DAYS = { min: 1, max: 365, default: 30 } as const;
 
 export const historySettingsSchema = z
   .object({

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  REVIEW_RETENTION_DAYS,
   REVIEW_STATUSES,
   type ReviewRecord,
   type ReviewRequest,
@@ -17,7 +18,6 @@ import {
 } from '@kritik/core';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { REVIEW_RETENTION_DAYS } from './config.js';
 import { REDIS } from './redis.js';
 import { redisScript } from './redis-script.js';
 
