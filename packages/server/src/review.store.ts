@@ -315,11 +315,15 @@ export class ReviewStore implements OnApplicationBootstrap, OnApplicationShutdow
         const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
         cursor = next;
         const multi = this.redis.multi();
-        for (const key of keys) {
-          multi.zremrangebyscore(key, '-inf', cutoff);
-          multi.expire(key, this.retentionSeconds, 'NX');
+        for (const key of keys) multi.zremrangebyscore(key, '-inf', cutoff).ttl(key);
+        const ttls = ((await multi.exec()) ?? []).filter((_, i) => i % 2 === 1).map(([, ttl]) => Number(ttl));
+        // EXPIRE NX needs Redis 7; Kritik runs on 6.2: a key without a TTL (-1) gets one.
+        const persistent = keys.filter((_, i) => ttls[i] === -1);
+        if (persistent.length > 0) {
+          const expire = this.redis.multi();
+          for (const key of persistent) expire.expire(key, this.retentionSeconds);
+          await expire.exec();
         }
-        await multi.exec();
       } while (cursor !== '0');
     }
     await this.redis.set(reviewIndexKeys.version(), REVIEW_INDEX_VERSION);
