@@ -6,6 +6,8 @@ import {
   DAILY_FIGURES_RETENTION_DAYS,
   DEFAULT_HISTORY_SETTINGS,
   DEFAULT_TRIGGER_SETTINGS,
+  historyEnv,
+  historySettingsSchema,
   intSetting,
   listSetting,
   loadConfig,
@@ -13,8 +15,6 @@ import {
   portSetting,
   redisEnv,
   redisSettingsSchema,
-  historyEnv,
-  historySettingsSchema,
   triggerEnv,
   triggerSettingsSchema,
 } from '@kritik/server';

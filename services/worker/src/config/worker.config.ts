@@ -15,6 +15,8 @@ import {
   type ConfigProblem,
   DEFAULT_HISTORY_SETTINGS,
   DEFAULT_TRIGGER_SETTINGS,
+  historyEnv,
+  historySettingsSchema,
   intSetting,
   listSetting,
   loadConfig,
@@ -22,8 +24,6 @@ import {
   portSetting,
   redisEnv,
   redisSettingsSchema,
-  historyEnv,
-  historySettingsSchema,
   triggerEnv,
   triggerSettingsSchema,
 } from '@kritik/server';
