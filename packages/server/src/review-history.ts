@@ -314,15 +314,9 @@ export class ReviewHistory {
     return wanted.map((d) => figures.get(d) ?? emptyDay(d));
   }
 
-  /** The repository's latest failed reviews, newest first. */
+  /** The repository's latest failed reviews, newest first (the smaller of its index and the failed one is walked). */
   async lastFailures(repo: string, count = 5): Promise<ReviewRecord[]> {
-    const ids = await this.redis.zrevrange(reviewIndexKeys.status('failed'), 0, 999);
-    const out: ReviewRecord[] = [];
-    for (const record of await this.records(ids)) {
-      if (record && record.repo.toLowerCase() === repo.toLowerCase()) out.push(record);
-      if (out.length === count) break;
-    }
-    return out;
+    return (await this.page({ repo, status: 'failed', limit: count, canSee: () => true })).reviews;
   }
 
   private async records(ids: readonly string[]): Promise<(ReviewRecord | undefined)[]> {
