@@ -12,6 +12,7 @@ import { ReviewStore } from './review.store.js';
 import {
   dailyFiguresKey,
   MAX_SCANNED_PER_PAGE,
+  MAX_UNION_REPOSITORIES,
   type PageQuery,
   type PageStats,
   ReviewHistory,
@@ -234,6 +235,17 @@ describe(ReviewHistory.name, () => {
       );
       expect(visible.reviews).toHaveLength(50);
     }, 60_000);
+
+    it('walks every record, seen through canSee, for a reader with more repositories than a union reads', async () => {
+      await store.create(job(1, 'acme/api'));
+      await store.create(job(2, 'acme/secret'));
+      const visible = Array.from({ length: MAX_UNION_REPOSITORIES + 1 }, (_, i) => ({
+        platform: 'github' as const,
+        repo: i === 0 ? 'acme/api' : `acme/r${i}`,
+      }));
+      const page = await sut.page({ visible, canSee: (_p, r) => visible.some((v) => v.repo === r) });
+      expect(prs(page.reviews)).toEqual([1]);
+    });
 
     it('answers nothing for a repository outside the visible ones, without reading', async () => {
       await store.create(job(1, 'acme/secret'));
