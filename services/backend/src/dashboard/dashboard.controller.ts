@@ -84,7 +84,9 @@ export class DashboardController {
     if (!parsed.success) {
       throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
     }
-    return fromStore(() => this.history.page({ ...parsed.data, canSee: this.auth.canSee(p) }));
+    return fromStore(() =>
+      this.history.page({ ...parsed.data, canSee: this.auth.canSee(p), visible: this.auth.visible(p) }),
+    );
   }
 
   @Get('reviews/:id')
@@ -151,7 +153,6 @@ export class DashboardController {
   @Get('repositories')
   async repositories(@Req() req: IncomingMessage): Promise<{ repositories: RepositoryStats[] }> {
     const p = await this.auth.principal(req);
-    const canSee = this.auth.canSee(p);
     const named =
       p.kind === 'user'
         ? p.session.repos.map((repo) => ({ platform: p.session.platform, repo }))
@@ -166,9 +167,8 @@ export class DashboardController {
         names.map(async ({ platform, repo }) => ({
           platform,
           repo,
-          days: await this.history.daily(repo, REPOSITORY_WINDOW_DAYS),
-          // Another code host's repository of the same path is not the user's.
-          lastFailures: (await this.history.lastFailures(repo)).filter((r) => canSee(r.platform, r.repo)),
+          days: await this.history.daily(platform, repo, REPOSITORY_WINDOW_DAYS),
+          lastFailures: await this.history.lastFailures(platform, repo),
           budgets: await budgetsOf(platform, repo),
         })),
       );

@@ -61,7 +61,10 @@ export class WorkerModule {
           ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
         }),
         RedisModule.forRoot({ connection: config.redis, name: 'kritik-worker', logger }),
-        ReviewQueueModule.forRoot({ debounceMs: config.triggers.debounceMs }),
+        ReviewQueueModule.forRoot({
+          debounceMs: config.triggers.debounceMs,
+          retentionDays: config.history.recordDays,
+        }),
         HealthModule.register({ imports: [runner], checks: [RedisHealthIndicator, RunnerAccessReadiness] }),
         WorkerStatusModule.register(runner, options.status),
         ReviewsModule.register(config.scheduling, { runner, model, policies }),
