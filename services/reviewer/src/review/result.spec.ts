@@ -70,17 +70,15 @@ const reportArb = fc.record({
       { maxLength: 40 },
     ),
     // Ten thousand findings: one shape, so building them stays cheap.
-    fc
-      .tuple(hostile(400), hostile(400))
-      .map(([path, title]) =>
-        Array.from({ length: 10_000 }, (_, i) => ({
-          path,
-          line: i,
-          severity: 'nit' as const,
-          title,
-          inline: i % 2 === 0,
-        })),
-      ),
+    fc.tuple(hostile(400), hostile(400)).map(([path, title]) =>
+      Array.from({ length: 10_000 }, (_, i) => ({
+        path,
+        line: i,
+        severity: 'nit' as const,
+        title,
+        inline: i % 2 === 0,
+      })),
+    ),
   ),
   skippedFiles: fc.array(fc.record({ path: hostile(2_000), reason: hostile(2_000) }), { maxLength: 300 }),
   filesReadPaths: fc.array(hostile(1_500), { maxLength: 500 }),
