@@ -168,32 +168,26 @@ describe(`${compactResult.name} of any report`, () => {
 
 describe(coreResult.name, () => {
   it('keeps the lists and the loop figures, clipping strings to the core bounds, and drops dryRun', () => {
-    const report: ReviewReport = {
-      ...result,
-      findingList: [{ path: 'a', line: 1, severity: 'nit', title: `${'t'.repeat(400)}`, inline: true }],
-      skippedFiles: [{ path: 'b', reason: 'binary file' }],
-      dryRun: true,
+    const figures = {
       model: 'm',
       turns: 3,
       toolCalls: 2,
       filesRead: 1,
       filesReadPaths: ['lib/c.ts'],
       verification: { checked: 1, kept: 1, corrected: 0, dropped: 0 },
+      skippedFiles: [{ path: 'b', reason: 'binary file' }],
+    };
+    const finding = { path: 'a', line: 1, severity: 'nit', inline: true } as const;
+    const report: ReviewReport = {
+      ...result,
+      ...figures,
+      findingList: [{ ...finding, title: 't'.repeat(400) }],
+      dryRun: true,
     };
 
     const sut = coreResult(report);
 
-    expect(sut).toEqual({
-      ...result,
-      findingList: [{ path: 'a', line: 1, severity: 'nit', title: `${'t'.repeat(299)}…`, inline: true }],
-      skippedFiles: [{ path: 'b', reason: 'binary file' }],
-      model: 'm',
-      turns: 3,
-      toolCalls: 2,
-      filesRead: 1,
-      filesReadPaths: ['lib/c.ts'],
-      verification: { checked: 1, kept: 1, corrected: 0, dropped: 0 },
-    });
+    expect(sut).toEqual({ ...result, ...figures, findingList: [{ ...finding, title: `${'t'.repeat(299)}…` }] });
   });
 
   it('leaves empty lists out, as results without detail had them', () => {
