@@ -197,6 +197,35 @@ export type Dismissal = z.infer<typeof dismissalSchema>;
 /** Most dismissals one result reports, so the result keeps within the termination message. */
 export const MAX_DISMISSALS_PER_RESULT = 10;
 
+/** The longest title, skip reason or model name a result carries; the reviewer clips to it. */
+export const MAX_DETAIL_CHARS = 300;
+/** The longest file path a result carries. */
+export const MAX_DETAIL_PATH_CHARS = 1_024;
+const detailText = z.string().max(MAX_DETAIL_CHARS);
+const detailPath = z.string().max(MAX_DETAIL_PATH_CHARS);
+
+/** A finding as the review posted it: an inline comment at its line, or a line of the summary. */
+export const postedFindingSchema = z.object({
+  path: detailPath,
+  line: z.number().int(),
+  severity: severitySchema,
+  title: detailText,
+  /** True when it is (or in a dry run would be) an inline comment at that line; false when in the summary. */
+  inline: z.boolean(),
+});
+export type PostedFinding = z.infer<typeof postedFindingSchema>;
+
+export const skippedFileSchema = z.object({ path: detailPath, reason: detailText });
+export type SkippedFile = z.infer<typeof skippedFileSchema>;
+
+export const verificationCountsSchema = z.object({
+  checked: z.number().int().nonnegative(),
+  kept: z.number().int().nonnegative(),
+  corrected: z.number().int().nonnegative(),
+  dropped: z.number().int().nonnegative(),
+});
+export type VerificationCounts = z.infer<typeof verificationCountsSchema>;
+
 /** The compact result a reviewer reports (termination message, last stdout line). */
 export const reviewResultSchema = z.object({
   status: reviewOutcomeSchema,
@@ -220,6 +249,23 @@ export const reviewResultSchema = z.object({
   threadsResolved: z.number().int().nonnegative().optional(),
   /** Findings the team dismissed, seen by this review, for the repository's learned rules. */
   dismissed: z.array(dismissalSchema).max(MAX_DISMISSALS_PER_RESULT).optional(),
+  // The detail the review page shows. All optional: results of older reviewers have none, and
+  // compaction drops it (read paths first, then list entries) before it touches anything above.
+  model: detailText.optional(),
+  /** Model turns over all conversations (exploration and verification), when there was a checkout. */
+  turns: z.number().int().nonnegative().optional(),
+  toolCalls: z.number().int().nonnegative().optional(),
+  /** How many files were read with read_file beyond the diff. */
+  filesRead: z.number().int().nonnegative().optional(),
+  /** Those files' paths, as many as fit. */
+  filesReadPaths: z.array(detailPath).optional(),
+  verification: verificationCountsSchema.optional(),
+  /** The findings as posted, as many as fit; `findingsOmitted` counts the rest. */
+  findingList: z.array(postedFindingSchema).optional(),
+  findingsOmitted: z.number().int().positive().optional(),
+  /** The files not reviewed and why, as many as fit; `skippedOmitted` counts the rest. */
+  skippedFiles: z.array(skippedFileSchema).optional(),
+  skippedOmitted: z.number().int().positive().optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

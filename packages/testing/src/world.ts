@@ -2,7 +2,7 @@
 // GitHub App installed on one organisation with a repository to open pull requests on, each
 // changing one file, and a model that answers with one finding on that file's line 2.
 import { createHash } from 'node:crypto';
-import type { ReviewResult, WorkerStatus } from '@kritik/core';
+import type { PostedFinding, ReviewResult, WorkerStatus } from '@kritik/core';
 import { FakeAnthropic, type MessageReply } from './fakes/anthropic.js';
 import { FakeGitHub } from './fakes/github.js';
 import { generateAppKeyPair } from './fakes/github-auth.js';
@@ -53,6 +53,15 @@ export function findingsReply(): MessageReply {
     ],
   });
 }
+
+/** That answer's finding as the reviewer posts it: inline at its line. */
+export const POSTED_FINDING: PostedFinding = {
+  path: CHANGED_FILE,
+  line: 2,
+  severity: 'major',
+  title: 'Unchecked input',
+  inline: true,
+};
 
 /** The result a reviewer reports for that answer: posted, one major finding, one comment. */
 export function postedResult(overrides: Partial<ReviewResult> = {}): ReviewResult {
@@ -124,6 +133,19 @@ export function workerStatus(f: WorkerStatusFixture): WorkerStatus {
     lastBeat: new Date(now - (f.beatAgoMs ?? 0)).toISOString(),
   };
 }
+
+/** What the review page shows beside postedResult's counts (the finding as posted, the model, a skipped file): `postedResult(postedDetail())`. */
+export const postedDetail = (): Partial<ReviewResult> => ({
+  model: 'claude-sonnet-4-5',
+  turns: 2,
+  toolCalls: 1,
+  filesRead: 1,
+  filesReadPaths: ['src/input.ts'],
+  verification: { checked: 1, kept: 1, corrected: 0, dropped: 0 },
+  findingList: [POSTED_FINDING],
+  skippedFiles: [{ path: 'assets/logo.png', reason: 'binary file' }],
+  filesSkipped: 1,
+});
 
 /** Opens pull request `number` on the fake, changing CHANGED_FILE; `label` tells its base and head apart. */
 export function addPullRequest(

@@ -17,7 +17,7 @@ import {
   ReviewStore,
   WorkerStatusStore,
 } from '@kritik/server';
-import { CHROMIUM, postedResult, workerStatus } from '@kritik/testing';
+import { CHROMIUM, POSTED_FINDING, postedDetail, postedResult, workerStatus } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -138,9 +138,25 @@ describe('dashboard in chromium', () => {
     await row.getByText('queued').waitFor({ timeout: 10_000 });
     await lifecycle.start(live);
     await row.getByText('running').waitFor({ timeout: 10_000 });
+    // Its detail as the reviewer reports it: a pull request names the paths and a model writes the titles.
     await lifecycle.end(live, {
       status: 'posted',
-      result: postedResult({ costUsd: 0.0412, tokens: { input: 18_200, output: 950, cacheRead: 0, cacheWrite: 0 } }),
+      result: postedResult({
+        costUsd: 0.0412,
+        tokens: { input: 18_200, output: 950, cacheRead: 0, cacheWrite: 0 },
+        ...postedDetail(),
+        findings: { critical: 1, major: 1, minor: 2, nit: 1 },
+        findingList: [
+          POSTED_FINDING,
+          { path: `src/${HOSTILE}.ts`, line: 7, severity: 'critical', title: HOSTILE, inline: false },
+        ],
+        findingsOmitted: 3,
+        skippedFiles: [
+          { path: 'assets/logo.png', reason: 'binary file' },
+          { path: 'javascript:alert(1)', reason: `ignored by .kritik.yaml ${HOSTILE}` },
+        ],
+        filesSkipped: 2,
+      }),
     });
     await row.getByText('posted').waitFor({ timeout: 10_000 });
     expect(await seriousViolations(page)).toEqual([]);
@@ -149,6 +165,34 @@ describe('dashboard in chromium', () => {
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     expect(await page.getByText('$0.0412').count()).toBe(1);
+    // The detail: findings as posted, files skipped and why, the model and the loop's figures.
+    const findings = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Severity' }) });
+    await findings.waitFor();
+    expect(await findings.getByRole('row').allInnerTexts()).toEqual([
+      expect.stringMatching(/Severity\s+File:line\s+Title\s+Posted/),
+      expect.stringMatching(/major\s+src\/app\.ts:2\s+Unchecked input\s+inline/),
+      expect.stringMatching(/critical\s+src\/.*\.ts:7\s+.*\s+in the summary/),
+    ]);
+    expect(await findings.getByText(HOSTILE, { exact: true }).count()).toBe(1);
+    expect(await page.getByText('…and 3 more findings', { exact: false }).count()).toBe(1);
+    expect(await findings.getByRole('link', { name: 'src/app.ts:2' }).getAttribute('href')).toBe(
+      `https://github.com/acme/api/blob/${sha(3)}/src/app.ts#L2`,
+    );
+    expect(await findings.getByRole('link', { name: `src/${HOSTILE}.ts:7` }).getAttribute('href')).toBe(
+      // Each segment percent-encoded: the `/` of `</script>` stays a separator, nothing else survives.
+      `https://github.com/acme/api/blob/${sha(3)}/src/%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E%3Cscript%3Ewindow.__pwned%3D2%3C/script%3E.ts#L7`,
+    );
+    const skipped = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Why' }) });
+    expect(await skipped.getByRole('row').allInnerTexts()).toEqual([
+      expect.stringMatching(/File\s+Why/),
+      expect.stringMatching(/assets\/logo\.png\s+binary file/),
+      `javascript:alert(1)\tignored by .kritik.yaml ${HOSTILE}`,
+    ]);
+    expect(await skipped.getByRole('link').count()).toBe(0);
+    expect(await page.getByText('claude-sonnet-4-5').count()).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Files read beyond the diff: 1' }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-review.png'), fullPage: true });
     await page.getByRole('button', { name: 'Review again' }).click();

@@ -14,7 +14,7 @@ import {
   workerStatusKeys,
 } from '@kritik/core';
 import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
-import { workerStatus } from '@kritik/testing';
+import { POSTED_FINDING, postedDetail, postedResult, workerStatus } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
@@ -91,6 +91,24 @@ describe(DashboardController.name, () => {
     expect(JSON.stringify(hidden.body)).not.toContain('acme/web');
     expect(missing.status).toBe(404);
     expect((await get(DASHBOARD_API.review(record.id), await sut.signIn('bob', ['acme/web']))).status).toBe(200);
+  });
+
+  it("serves a review's detail as the reviewer reported it, hostile strings untouched", async () => {
+    const review = request('acme/api', 4, sha(4));
+    await store.create(review);
+    const hostile = '<img src=x onerror=alert(1)> "é\\ 😀 \u0000';
+    const result = postedResult({
+      ...postedDetail(),
+      findingList: [{ ...POSTED_FINDING, title: hostile }],
+      findingsOmitted: 3,
+      skippedFiles: [{ path: `docs/${hostile}.md`, reason: hostile }],
+    });
+    await lifecycle.end(review, { status: 'posted', result });
+
+    const reply = await get(DASHBOARD_API.review(review.reviewId), await sut.signIn('alice', ['acme/api']));
+
+    expect(reply.status).toBe(200);
+    expect(reply.body.result).toEqual(result);
   });
 
   it('filters by repository, status, author and date', async () => {

@@ -18,6 +18,7 @@ import {
   FakeAnthropic,
   FakeBedrock,
   freePort,
+  POSTED_FINDING,
   setProcessEnv,
   startControlPlane,
   startRedis,
@@ -140,6 +141,8 @@ describe('worker', () => {
       const record = await producer.ended(review.reviewId);
 
       expect(record).toMatchObject({ status: 'posted', result: { status: 'posted', commentsPosted: 1 } });
+      // The detail of the Job's termination message lands in the record as the reviewer wrote it.
+      expect(record.result).toMatchObject({ model: expect.any(String), findingList: [POSTED_FINDING] });
       expect(record.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
       expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
       // One check run: the worker's, queued at acceptance and concluded by the reviewer.
