@@ -502,7 +502,7 @@ describe('review on GitLab', () => {
       const { report } = await h.review({ source: { headSha: NEXT } });
 
       expect(report.dismissed).toEqual([
-        { fingerprint: extractFingerprints(root.body)[0], rule: 'Dead variable (in a.go)' },
+        { fingerprint: extractFingerprints(root.body)[0], rule: 'Dead variable (in a.go)', via: 'reaction' },
       ]);
     });
 
@@ -514,7 +514,7 @@ describe('review on GitLab', () => {
 
       const { report } = await h.review({ source: { headSha: NEXT } });
 
-      expect(report.dismissed).toHaveLength(1);
+      expect(report.dismissed).toEqual([expect.objectContaining({ via: 'resolved' })]);
       expect(h.gitlab.discussions(PROJECT, IID)[0]!.notes).toHaveLength(1);
     });
   });
