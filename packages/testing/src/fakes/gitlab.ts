@@ -1154,6 +1154,11 @@ export class FakeGitLab extends HttpFake {
   // direct membership (addMember) or one of the groups above it (addGroup), the highest level
   // winning, as GitLab inherits it; 404 for a user who is neither.
 
+  /** The id GitLab gives `username` (a Note Hook's `user.id`), as the members endpoint takes it. */
+  userId(username: string): number {
+    return numericId(username.toLowerCase());
+  }
+
   private registerMemberRoutes(): void {
     this.endpoint('GET', `${API}/projects/{id}/members/all/{user_id}`, (c) => {
       const path = c.project.path.toLowerCase();
@@ -1166,7 +1171,7 @@ export class FakeGitLab extends HttpFake {
       }
       for (const [group, members] of this.oauth.groups)
         if (path.startsWith(`${group}/`)) for (const [username, level] of members) raise(username, level);
-      const member = [...levels].find(([username]) => String(numericId(username)) === c.params.user_id);
+      const member = [...levels].find(([username]) => String(this.userId(username)) === c.params.user_id);
       if (!member) return message(404, '404 Not found');
       return { status: 200, body: { ...this.userJson(member[0]), access_level: member[1], expires_at: null } };
     });
