@@ -2,9 +2,11 @@
 // token and webhook secret from gitlab.existingSecret): hook, queue, worker, review Job run by the
 // test kubelet, discussions and the `kritik` commit status on the GitLab fake, the record posted;
 // and the GitHub guarantees on GitLab: dedupe, coalescing, 401, failures that end visibly.
+import { reviewIdFor } from '@kritik/core';
 import {
   CHANGED_FILE,
   findingsReply,
+  GITLAB_PROJECT,
   gitlabDelivery,
   mergeRequestHook,
   noteHook,
@@ -129,6 +131,47 @@ describe('Kritik on GitLab end to end', () => {
         .notes(mr)
         .filter((n) => n.body.includes('<!-- kritik:help')),
     ).toHaveLength(1);
+  });
+
+  it("honours a Developer's and a Maintainer's `@kritik full review` and answers a Guest's with a refusal", async () => {
+    const { mr, reviewId } = await openAndDeliver();
+    await sut.waitForReview(reviewId);
+    const { gitlab } = gl();
+    // Dana is a Developer of the project, Mo a Maintainer through the project's group, Gil a Guest.
+    gitlab.addMember(GITLAB_PROJECT, 'dev-dana', 30).addMember(GITLAB_PROJECT, 'guest-gil', 10);
+    gitlab.addGroup('acme', ['maint-mo'], 40);
+    const repo = { owner: 'acme/platform', name: 'web' };
+    const fullReview = async (username: string, noteId: number) => {
+      const key = `full-review-${username}-${mr.iid}`;
+      const note = noteHook(mr, '@kritik full review', noteId, username, gitlab.userId(username));
+      const answer = await sut.gitlabWebhook(gitlabDelivery(NOTE, note, key));
+      // The hook carries no role: the worker asks GitLab before anything is reviewed.
+      expect(answer).toMatchObject({ status: 202, body: { status: 'queued', command: 'full-review' } });
+      return reviewIdFor('gitlab', repo, mr.iid, mr.headSha, key);
+    };
+
+    for (const [username, noteId] of [
+      ['dev-dana', 601],
+      ['maint-mo', 602],
+    ] as const) {
+      const record = await sut.waitForReview(await fullReview(username, noteId));
+      // A full review of a reviewed head is reviewed again, in full.
+      expect(record).toMatchObject({ status: 'posted', trigger: 'full_review', headSha: mr.headSha });
+    }
+
+    const refused = await fullReview('guest-gil', 603);
+    const reply = await waitUntil(
+      'the refusal note',
+      async () =>
+        gl()
+          .notes(mr)
+          .find((n) => n.body.includes('<!-- kritik:refused')),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(reply.body).toMatch(/guest-gil is Guest/);
+    expect(reply.author.username).toBe('project_9_bot_kritik');
+    expect((await sut.apiReview(refused)).status).toBe(404);
+    expect(sut.recorder.jobCreations.get(`kritik-review-${refused}`)).toBeUndefined();
   });
 
   it('refuses a delivery with a wrong token with 401 and queues nothing', async () => {
