@@ -147,7 +147,8 @@ describe('Kritik on GitLab end to end', () => {
       const answer = await sut.gitlabWebhook(gitlabDelivery(NOTE, note, key));
       // The hook carries no role: the worker asks GitLab before anything is reviewed.
       expect(answer).toMatchObject({ status: 202, body: { status: 'queued', command: 'full-review' } });
-      return reviewIdFor('gitlab', repo, mr.iid, mr.headSha, key);
+      // The worker names the review by the delivery, which the backend prefixes with its source.
+      return reviewIdFor('gitlab', repo, mr.iid, mr.headSha, `gitlab-${key}`);
     };
 
     for (const [username, noteId] of [
