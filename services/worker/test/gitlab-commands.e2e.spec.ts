@@ -4,15 +4,15 @@
 // Real Redis and BullMQ; the command queued the way the backend queues it.
 import { randomUUID } from 'node:crypto';
 import { COMMANDS_QUEUE, type CommandJob, QUEUE_PREFIX, reviewIdFor } from '@kritik/core';
-import { FakeGitLab, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
+import { type FakeGitLab, type TestRedis, waitUntil } from '@kritik/testing';
 import { Job, Queue } from 'bullmq';
 import { Producer, startLocalWorker, type WorkerUnderTest } from './support/worker-app.js';
-import { type Fakes, shaOf, startFakes } from './support/world.js';
+import { type Fakes, GITLAB_PROJECT, GITLAB_REPO, shaOf, startGitLabWorld } from './support/world.js';
 
 jest.setTimeout(120_000);
 
-const PROJECT = 'acme/platform/web';
-const repo = { owner: 'acme/platform', name: 'web' };
+const PROJECT = GITLAB_PROJECT;
+const repo = GITLAB_REPO;
 const MEMBERS_ROUTE = 'GET /api/v4/projects/{id}/members/all/{user_id}';
 
 describe('a GitLab full review asks the commenter’s access first', () => {
@@ -25,12 +25,7 @@ describe('a GitLab full review asks the commenter’s access first', () => {
   let iid = 1;
 
   beforeAll(async () => {
-    [redis, fakes, gitlab] = await Promise.all([
-      startRedis(),
-      startFakes(),
-      new FakeGitLab({ user: 'project_9_bot_kritik' }).start(),
-    ]);
-    gitlab.addProject(PROJECT);
+    ({ redis, fakes, gitlab } = await startGitLabWorld());
     gitlab.addMember(PROJECT, 'rep-rae', 20).addMember(PROJECT, 'dev-dana', 30);
     producer = new Producer(redis.url);
     commands = new Queue<CommandJob>(COMMANDS_QUEUE, { connection: producer.redis, prefix: QUEUE_PREFIX });
