@@ -8,6 +8,7 @@ import {
   findingsReply,
   GITLAB_PROJECT,
   gitlabDelivery,
+  type MergeRequestRef,
   mergeRequestHook,
   noteHook,
   Platform,
@@ -38,6 +39,17 @@ describe('Kritik on GitLab end to end', () => {
 
   const gl = () => sut.gitlabWorld!;
   const outcome = (record: { status: string; reason?: string }) => ({ status: record.status, reason: record.reason });
+
+  /** Kritik's note on the merge request whose hidden marker starts with `marker`, once it is there. */
+  const noteMarked = (mr: MergeRequestRef, marker: string) =>
+    waitUntil(
+      `the note marked ${marker}`,
+      async () =>
+        gl()
+          .notes(mr)
+          .find((n) => n.body.includes(`<!-- ${marker}`)),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
 
   async function openAndDeliver() {
     const mr = gl().openMergeRequest();
@@ -111,14 +123,7 @@ describe('Kritik on GitLab end to end', () => {
 
     const help = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, '@kritik help', 501)));
     expect(help).toMatchObject({ status: 202, body: { status: 'queued', command: 'help' } });
-    const reply = await waitUntil(
-      'the help note',
-      async () =>
-        gl()
-          .notes(mr)
-          .find((n) => n.body.includes('<!-- kritik:help')),
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
+    const reply = await noteMarked(mr, 'kritik:help');
     expect(reply.author.username).toBe('project_9_bot_kritik');
 
     const again = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, 'please @kritik review', 502)));
@@ -161,14 +166,7 @@ describe('Kritik on GitLab end to end', () => {
     }
 
     const refused = await fullReview('guest-gil', 603);
-    const reply = await waitUntil(
-      'the refusal note',
-      async () =>
-        gl()
-          .notes(mr)
-          .find((n) => n.body.includes('<!-- kritik:refused')),
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
+    const reply = await noteMarked(mr, 'kritik:refused');
     expect(reply.body).toMatch(/guest-gil is Guest/);
     expect(reply.author.username).toBe('project_9_bot_kritik');
     expect((await sut.apiReview(refused)).status).toBe(404);
