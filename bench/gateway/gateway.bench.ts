@@ -1,9 +1,11 @@
 // What the model gateway adds to a review's model calls, beside the baseline in the same run: the
 // same calls through the Anthropic SDK straight to the model (the fake, on this machine) and
 // through the worker's ModelGateway (its grant lookup in a real Redis, the forward, the metering).
-// The model answers at once, so the difference is the gateway's own cost. Prints, for sequential
-// calls and for --concurrency calls at once (a busy fleet's reviews), p50 and p99 per call, calls
-// per second, and the bench process's peak RSS.
+// The model answers at once, so the difference is the gateway's own cost. A third column runs the
+// same calls through a gateway whose model.maxConcurrency holds cluster-wide (provider slots leased
+// in Redis, ADR 0045) beside the per-replica limit of the second. Prints, for sequential calls and
+// for --concurrency calls at once (a busy fleet's reviews), p50 and p99 per call, calls per second,
+// and the bench process's peak RSS.
 //   npm run bench:gateway -w bench [-- --calls 400 --concurrency 20 --prompt-kib 200]
 import Anthropic from '@anthropic-ai/sdk';
 import { createLogger } from '@kritik/server';
@@ -40,14 +42,21 @@ const [redis, anthropic] = await Promise.all([startRedis(), new FakeAnthropic({ 
 anthropic.setDefaultReply(FakeAnthropic.toolUse('submit_review', { summary: 'Fine.', findings: [] }));
 const connection = new Redis(redis.url);
 const grants = new GatewayGrants(connection);
-const gateway = new ModelGateway(
-  grants,
-  gatewaySettingsSchema.parse({ port: 0 }),
-  { baseUrl: anthropic.url, apiKey: KEY },
-  new Registry(),
-  createLogger({ name: 'bench', level: 'silent' }),
-);
-await gateway.onApplicationBootstrap();
+const startGateway = async (slots?: Redis) => {
+  const started = new ModelGateway(
+    grants,
+    gatewaySettingsSchema.parse({ port: 0 }),
+    { baseUrl: anthropic.url, apiKey: KEY },
+    new Registry(),
+    createLogger({ name: 'bench', level: 'silent' }),
+    slots,
+  );
+  await started.onApplicationBootstrap();
+  return started;
+};
+// The same limit (model.maxConcurrency, 4 by default): per replica, and across replicas through Redis.
+const gateway = await startGateway();
+const clusterWide = await startGateway(connection);
 let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -57,19 +66,31 @@ try {
   const token = await grants.issue('benchreview01', 1_000_000, 3600);
   const direct = new Anthropic({ apiKey: KEY, baseURL: anthropic.url, maxRetries: 0 });
   const through = new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${gateway.port}`, maxRetries: 0 });
+  const shared = new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${clusterWide.port}`, maxRetries: 0 });
   await run(direct, 4, anthropic);
   await run(through, 4, anthropic);
-  const rows: [string, Awaited<ReturnType<typeof run>>, Awaited<ReturnType<typeof run>>][] = [];
+  await run(shared, 4, anthropic);
+  type Figures = Awaited<ReturnType<typeof run>>;
+  const rows: [string, Figures, Figures, Figures][] = [];
   for (const parallel of [1, concurrency]) {
-    rows.push([`${parallel} at once`, await run(direct, parallel, anthropic), await run(through, parallel, anthropic)]);
+    rows.push([
+      `${parallel} at once`,
+      await run(direct, parallel, anthropic),
+      await run(through, parallel, anthropic),
+      await run(shared, parallel, anthropic),
+    ]);
   }
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   console.log(`model gateway: ${calls} calls of a ${promptKiB} KiB prompt per row (model answers at once)`);
-  console.log(`${''.padEnd(17)}${'direct (baseline)'.padEnd(33)} | through the gateway`);
-  for (const [label, a, b] of rows) {
+  console.log(
+    `${''.padEnd(17)}${'direct (baseline)'.padEnd(33)} | ${'through the gateway, limit per replica'.padEnd(55)} | limit cluster-wide (Redis slots)`,
+  );
+  const cell = (f: Figures) => `p50 ${ms(f.p50)} p99 ${ms(f.p99)} ${f.perSecond.toFixed(0)}/s`;
+  for (const [label, a, b, c] of rows) {
     console.log(
-      `${label.padEnd(14)}   p50 ${ms(a.p50)} p99 ${ms(a.p99)} ${a.perSecond.toFixed(0)}/s`.padEnd(50) +
-        ` | p50 ${ms(b.p50)} p99 ${ms(b.p99)} ${b.perSecond.toFixed(0)}/s   (+${ms(b.p50 - a.p50)} p50)`,
+      `${label.padEnd(14)}   ${cell(a)}`.padEnd(50) +
+        ` | ${cell(b)}   (+${ms(b.p50 - a.p50)} p50)`.padEnd(58) +
+        ` | ${cell(c)}   (+${ms(c.p50 - b.p50)} p50 over per replica)`,
     );
   }
   const spent = await grants.authorize(token);
@@ -79,7 +100,7 @@ try {
   console.log(`peak RSS of the bench process (fake, SDK clients and gateway): ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
 } finally {
   clearInterval(sampler);
-  await gateway.onApplicationShutdown();
+  await Promise.all([gateway.onApplicationShutdown(), clusterWide.onApplicationShutdown()]);
   connection.disconnect();
   await Promise.all([redis.stop(), anthropic.stop()]);
 }

@@ -82,3 +82,34 @@ describe("the chart's triggers", () => {
     expect(sut).not.toContain('@kritik ');
   });
 });
+
+describe("the chart's review record retention", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kritik-retention-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const retentionOf = (manifests: Manifest[], component: 'backend' | 'worker') =>
+    findManifest<V1Deployment>(manifests, 'Deployment', `-${component}`).spec!.template.spec!.containers[0]!.env?.find(
+      (e) => e.name === ENV.reviewRetentionDays,
+    )?.value;
+
+  it('gives backend and worker one retention, dashboard off included, that the worker reads', async () => {
+    const values = join(dir, 'retention-values.yaml');
+    writeFileSync(values, stringify({ dashboard: { enabled: false, recordDays: 90 } }));
+    const manifests = await render({ valuesFiles: [values] });
+
+    expect([retentionOf(manifests, 'backend'), retentionOf(manifests, 'worker')]).toEqual(['90', '90']);
+    const config = loadWorkerConfig({
+      [ENV.reviewRetentionDays]: retentionOf(manifests, 'worker'),
+      [ENV.redisUrl]: 'redis://127.0.0.1:6379',
+      [ENV.githubAppId]: '42',
+      [ENV.githubAppPrivateKey]: PEM,
+      [ENV.runner]: 'local',
+    });
+    expect(config.history.recordDays).toBe(90);
+  });
+
+  it('refuses a retention beyond a year before anything is rendered', async () => {
+    const values = join(dir, 'too-long-values.yaml');
+    writeFileSync(values, stringify({ dashboard: { recordDays: 3650 } }));
+    await expect(render({ valuesFiles: [values] })).rejects.toThrow(/recordDays/);
+  });
+});

@@ -93,6 +93,28 @@ const panels: Panel[] = [
       },
     ],
   },
+  // Whether teams keep what Kritik says: findings fixed by a later push vs dismissed (docs/operations.md, "Learned rules").
+  { title: 'Feedback', type: 'row', unit: 'short', targets: [] },
+  {
+    title: 'Findings resolved vs dismissed per day',
+    type: 'timeseries',
+    unit: 'short',
+    targets: [
+      { expr: `sum(increase(${METRICS.findingsResolved.name}[1d]))`, legendFormat: 'resolved by a later push' },
+      { expr: `sum(increase(${METRICS.findingsDismissed.name}[1d]))`, legendFormat: 'dismissed' },
+    ],
+  },
+  {
+    title: 'Acceptance by repository (resolved share, 7 days)',
+    type: 'timeseries',
+    unit: 'percentunit',
+    targets: [
+      {
+        expr: `bottomk(10, sum by (repository) (increase(${METRICS.findingsResolved.name}[7d])) / (sum by (repository) (increase(${METRICS.findingsResolved.name}[7d])) + sum by (repository) (increase(${METRICS.findingsDismissed.name}[7d])) > 0))`,
+        legendFormat: '{{repository}}',
+      },
+    ],
+  },
 ];
 
 /** Grid positions: panels two to a line; a row header takes a line of its own. */

@@ -104,6 +104,8 @@ function commonEnv(component: 'backend' | 'worker', port: number): EnvVar[] {
     { name: ENV.config, value: configFileOf(component).path },
     { name: ENV.githubApiUrl, value: value(github.apiUrl) },
     ...triggerEnv(),
+    // Both write review records through the lifecycle: one retention for both.
+    { name: ENV.reviewRetentionDays, value: expr(`${values.dashboard.recordDays} | quote`) },
     ...redisEnv(),
     caBundleEnv(),
   ];

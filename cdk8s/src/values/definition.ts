@@ -8,6 +8,7 @@ import {
   GITHUB_LOGIN,
   MAX_DEBOUNCE_MS,
   MODEL_PROVIDERS,
+  REVIEW_RETENTION_DAYS,
   type Resources,
   resourcesSchema,
   reviewJobSettingsSchema,
@@ -308,7 +309,7 @@ export const valuesDefinition = group('Kritik', {
       ),
       maxConcurrency: int(
         4,
-        `Model calls in flight at once per provider, per worker replica (${ENV.modelMaxConcurrency}).`,
+        `Model calls in flight at once per provider, across all worker replicas through the gateway (per review Job without it) (${ENV.modelMaxConcurrency}).`,
         {
           schema: { minimum: 1, maximum: 1000 },
         },
@@ -407,9 +408,14 @@ export const valuesDefinition = group('Kritik', {
         },
       ),
       sessionTtlSeconds: int(28800, 'How long a sign-in lasts.', { schema: { minimum: 60 } }),
-      historyDays: int(400, "Days each repository's daily figures (reviews, cost) are kept; review records: 30.", {
+      historyDays: int(400, "Days each repository's daily figures (reviews, cost) are kept, past the records.", {
         schema: { minimum: 31, maximum: 3660 },
       }),
+      recordDays: int(
+        REVIEW_RETENTION_DAYS.default,
+        `Days each review record is kept after its last change, by the backend and the worker alike, dashboard on or off (${ENV.reviewRetentionDays}; Redis: about 14 MiB per 10,000 records).`,
+        { schema: { minimum: REVIEW_RETENTION_DAYS.min, maximum: REVIEW_RETENTION_DAYS.max } },
+      ),
       ingressPath: str(
         '/',
         'Path routed to the backend for the dashboard on every `backend.ingress` host, when enabled.',

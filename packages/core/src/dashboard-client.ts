@@ -5,6 +5,7 @@ export { reviewJobName } from './kubernetes.js';
 export {
   REVIEW_STATUSES,
   type ReviewRecord,
+  type ReviewResult,
   type ReviewStatus,
   reviewRecordSchema,
   SEVERITIES,

@@ -2,7 +2,8 @@
 // serves them and the single-page app that reads them (it imports `@kritik/core/dashboard`).
 import { z } from 'zod';
 import { BUDGET_PERIODS, BUDGET_SCOPES } from './policy/layering.js';
-import { type Platform, platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { dismissalSchema, type Platform, platformSchema, reviewRecordSchema, reviewStatusSchema } from './review.js';
+import { workerReplicaSchema } from './worker-status.js';
 
 /**
  * Where each code host's sign-in starts and where it sends the browser back. GitHub's paths are
@@ -15,6 +16,8 @@ export const SIGN_IN_PATHS: Record<Platform, { readonly login: string; readonly 
 
 /** The code hosts' names as the sign-in screen shows them. */
 export const SIGN_IN_LABELS: Record<Platform, string> = { github: 'GitHub', gitlab: 'GitLab' };
+
+export type { PermissionCheck, WorkerReplica } from './worker-status.js';
 
 /** Every dashboard route, under the backend's `/api`; the SPA owns everything else under `/`. */
 export const DASHBOARD_API = {
@@ -32,6 +35,10 @@ export const DASHBOARD_API = {
   events: '/api/dashboard/events',
   repositories: '/api/dashboard/repositories',
   platform: '/api/dashboard/platform',
+  /** A repository's learned rules and acceptance: `?platform=&repo=` (repositoryRulesQuerySchema). */
+  rules: '/api/dashboard/rules',
+  /** Removes one learned rule (DELETE, same query, with the CSRF header). */
+  rule: (fingerprint: string) => `/api/dashboard/rules/${encodeURIComponent(fingerprint)}`,
 } as const;
 
 /** The header carrying the session's CSRF token on state-changing requests. */
@@ -158,8 +165,28 @@ export const platformStatusSchema = z.object({
   workers: z
     .array(z.object({ name: z.string(), addr: z.string().optional(), idleMs: z.number().optional() }))
     .nullable(),
-  /** `backend`: the release's version, which every image of a release shares. */
-  versions: z.object({ backend: z.string(), node: z.string() }),
+  /**
+   * What every worker replica last published (worker-status.ts), stale ones included until their
+   * key expires; newest beat first.
+   */
+  replicas: z.array(workerReplicaSchema),
+  /**
+   * Replicas whose status this backend cannot read (e.g. a worker of another version during an
+   * upgrade): shown by name, never dropped silently.
+   */
+  unreadableReplicas: z.array(z.object({ replica: z.string(), error: z.string() })),
+  /**
+   * `backend`: the release's version, which every image of a release shares; `workers` and
+   * `reviewerImages`: the distinct ones the replicas report. `mismatched`: a worker runs another
+   * version than the backend (a rolling upgrade in progress, or one stuck).
+   */
+  versions: z.object({
+    backend: z.string(),
+    node: z.string(),
+    workers: z.array(z.string()),
+    reviewerImages: z.array(z.string()),
+    mismatched: z.boolean(),
+  }),
 });
 export type PlatformStatus = z.infer<typeof platformStatusSchema>;
 
@@ -169,3 +196,33 @@ export type ReviewEvent = z.infer<typeof reviewEventSchema>;
 
 /** The UTC day (`YYYY-MM-DD`) of an ISO time or epoch milliseconds. */
 export const utcDay = (at: string | number): string => new Date(at).toISOString().slice(0, 10);
+
+// Learned rules (issue 16): what a repository's team taught Kritik by dismissing findings, its
+// acceptance, and removing one rule. The rules are a person's words: shown as text, never markup.
+
+/** Which repository's rules: the code host matters, a GitLab project never shares a GitHub repo's. */
+export const repositoryRulesQuerySchema = z.object({ platform: platformSchema, repo: repoName }).strict();
+export type RepositoryRulesQuery = z.infer<typeof repositoryRulesQuerySchema>;
+
+/** One rule as kept: `via` tells a 👎 (reaction), `@<bot> ignore` and a thread resolved as won't fix apart. */
+export const learnedRuleSchema = dismissalSchema.extend({ learnedAt: z.iso.datetime() });
+export type LearnedRule = z.infer<typeof learnedRuleSchema>;
+
+export const acceptanceSchema = z.object({
+  /** Findings whose code a later push changed (their threads resolved by Kritik). */
+  resolved: z.number().int().nonnegative(),
+  /** Findings the team dismissed. */
+  dismissed: z.number().int().nonnegative(),
+  /** resolved / (resolved + dismissed), or null before any. */
+  rate: z.number().min(0).max(1).nullable(),
+});
+export type Acceptance = z.infer<typeof acceptanceSchema>;
+
+export const repositoryRulesSchema = z.object({
+  platform: platformSchema,
+  repo: z.string(),
+  /** Newest first. */
+  rules: z.array(learnedRuleSchema),
+  acceptance: acceptanceSchema,
+});
+export type RepositoryRules = z.infer<typeof repositoryRulesSchema>;

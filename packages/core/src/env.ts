@@ -120,8 +120,10 @@ export const ENV = {
   dashboardAdminTeam: 'KRITIK_DASHBOARD_ADMIN_TEAM',
   /** How long a user's repository access, read from GitHub, is trusted before it is read again. */
   dashboardAccessCacheSeconds: 'KRITIK_DASHBOARD_ACCESS_CACHE_SECONDS',
-  /** Days each repository's daily figures (reviews, cost) are kept; review records themselves: 30. */
+  /** Days each repository's daily figures (reviews, cost) are kept, past the records themselves. */
   dashboardHistoryDays: 'KRITIK_DASHBOARD_HISTORY_DAYS',
+  /** Days a review record (and its index entries) is kept after its last change; backend and worker alike. */
+  reviewRetentionDays: 'KRITIK_REVIEW_RETENTION_DAYS',
   /** The built single-page app (default: the @kritik/dashboard package's dist/). */
   dashboardDir: 'KRITIK_DASHBOARD_DIR',
 

@@ -17,3 +17,4 @@ export * from './review.js';
 export * from './review-deadline.js';
 export * from './review-index.js';
 export * from './triggers.js';
+export * from './worker-status.js';

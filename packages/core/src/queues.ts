@@ -49,6 +49,8 @@ export const redisKeys = {
   prPaused: (repo: string, pr: number) => `${KEY_PREFIX}:pr:${repo}#${pr}:paused`,
   /** The model gateway's grant of one review (hash: token digest, ceilings, spend). */
   gatewayGrant: (reviewId: string) => `${KEY_PREFIX}:gateway:review:${reviewId}`,
+  /** Model calls in flight to one provider across every worker replica (sorted set of leases by expiry). */
+  gatewaySlots: (provider: string) => `${KEY_PREFIX}:gateway:slots:${provider}`,
   /** The review a gateway token belongs to, by the token's SHA-256. */
   gatewayToken: (digest: string) => `${KEY_PREFIX}:gateway:token:${digest}`,
   /** The budgets of the valid ReviewPolicies (JSON BudgetSnapshot), published by the worker's policy informer. */

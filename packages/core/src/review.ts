@@ -67,6 +67,9 @@ export const repoScope = (platform: Platform, repo: RepoRef): string =>
 /** The longest learned rule: one line a prompt and a footer can carry. */
 export const MAX_RULE_CHARS = 200;
 
+/** A GitLab discussion id (40 hex digits today); it goes into a URL path, so nothing else passes. */
+export const discussionIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/);
+
 /** The queued unit of work: one pull request at one head SHA. Holds no credentials. */
 export const reviewRequestSchema = z.object({
   reviewId: z.string().regex(/^[0-9a-z]{8,40}$/),
@@ -86,7 +89,15 @@ export const reviewRequestSchema = z.object({
    * pull request comment (`@<bot> ask`, answered in the conversation). Only with trigger `answer`.
    */
   thread: z
-    .object({ kind: z.enum(['review-comment', 'issue-comment']), commentId: z.number().int().positive() })
+    .object({
+      kind: z.enum(['review-comment', 'issue-comment']),
+      commentId: z.number().int().positive(),
+      /**
+       * GitLab: the discussion the comment is a note of (the Note Hook's `discussion_id`), where
+       * the answer goes; GitHub's conversation has no threads and never sets it.
+       */
+      discussionId: discussionIdSchema.optional(),
+    })
     .optional(),
   /**
    * The review's check run, created queued by the worker when it accepted the review and kept
@@ -95,6 +106,8 @@ export const reviewRequestSchema = z.object({
   checkRunId: z.number().int().positive().optional(),
 });
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
+/** The comment an answer replies to. */
+export type AnswerThread = NonNullable<ReviewRequest['thread']>;
 
 /**
  * What the platform lets any one review spend, whatever the repository's `.kritik.yaml` asks:
@@ -176,11 +189,42 @@ export const emptyUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0
 export const dismissalSchema = z.object({
   fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
   rule: z.string().min(1).max(MAX_RULE_CHARS),
+  /** How the team said no; absent on rules learned before it was recorded. */
+  via: z.enum(['reaction', 'ignore', 'resolved']).optional(),
 });
 export type Dismissal = z.infer<typeof dismissalSchema>;
 
 /** Most dismissals one result reports, so the result keeps within the termination message. */
 export const MAX_DISMISSALS_PER_RESULT = 10;
+
+/** The longest title, skip reason or model name a result carries; the reviewer clips to it. */
+export const MAX_DETAIL_CHARS = 300;
+/** The longest file path a result carries. */
+export const MAX_DETAIL_PATH_CHARS = 1_024;
+const detailText = z.string().max(MAX_DETAIL_CHARS);
+const detailPath = z.string().max(MAX_DETAIL_PATH_CHARS);
+
+/** A finding as the review posted it: an inline comment at its line, or a line of the summary. */
+export const postedFindingSchema = z.object({
+  path: detailPath,
+  line: z.number().int(),
+  severity: severitySchema,
+  title: detailText,
+  /** True when it is (or in a dry run would be) an inline comment at that line; false when in the summary. */
+  inline: z.boolean(),
+});
+export type PostedFinding = z.infer<typeof postedFindingSchema>;
+
+export const skippedFileSchema = z.object({ path: detailPath, reason: detailText });
+export type SkippedFile = z.infer<typeof skippedFileSchema>;
+
+export const verificationCountsSchema = z.object({
+  checked: z.number().int().nonnegative(),
+  kept: z.number().int().nonnegative(),
+  corrected: z.number().int().nonnegative(),
+  dropped: z.number().int().nonnegative(),
+});
+export type VerificationCounts = z.infer<typeof verificationCountsSchema>;
 
 /** The compact result a reviewer reports (termination message, last stdout line). */
 export const reviewResultSchema = z.object({
@@ -205,6 +249,23 @@ export const reviewResultSchema = z.object({
   threadsResolved: z.number().int().nonnegative().optional(),
   /** Findings the team dismissed, seen by this review, for the repository's learned rules. */
   dismissed: z.array(dismissalSchema).max(MAX_DISMISSALS_PER_RESULT).optional(),
+  // The detail the review page shows. All optional: results of older reviewers have none, and
+  // compaction drops it (read paths first, then list entries) before it touches anything above.
+  model: detailText.optional(),
+  /** Model turns over all conversations (exploration and verification), when there was a checkout. */
+  turns: z.number().int().nonnegative().optional(),
+  toolCalls: z.number().int().nonnegative().optional(),
+  /** How many files were read with read_file beyond the diff. */
+  filesRead: z.number().int().nonnegative().optional(),
+  /** Those files' paths, as many as fit. */
+  filesReadPaths: z.array(detailPath).optional(),
+  verification: verificationCountsSchema.optional(),
+  /** The findings as posted, as many as fit; `findingsOmitted` counts the rest. */
+  findingList: z.array(postedFindingSchema).optional(),
+  findingsOmitted: z.number().int().positive().optional(),
+  /** The files not reviewed and why, as many as fit; `skippedOmitted` counts the rest. */
+  skippedFiles: z.array(skippedFileSchema).optional(),
+  skippedOmitted: z.number().int().positive().optional(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
 

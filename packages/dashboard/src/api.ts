@@ -8,10 +8,13 @@ import {
   type PlatformStatus,
   platformStatusSchema,
   type Repositories,
+  type RepositoryRules,
+  type RepositoryRulesQuery,
   type ReviewFilters,
   type ReviewPage,
   type ReviewRecord,
   repositoriesSchema,
+  repositoryRulesSchema,
   reviewEventSchema,
   reviewPageSchema,
   reviewRecordSchema,
@@ -69,6 +72,16 @@ export const api = {
   },
   repositories: (): Promise<Repositories> => call(repositoriesSchema, DASHBOARD_API.repositories),
   platform: (): Promise<PlatformStatus> => call(platformStatusSchema, DASHBOARD_API.platform),
+  rules: (which: RepositoryRulesQuery): Promise<RepositoryRules> =>
+    call(repositoryRulesSchema, `${DASHBOARD_API.rules}?${new URLSearchParams(which)}`),
+  async removeRule(which: RepositoryRulesQuery, fingerprint: string, csrf: string): Promise<void> {
+    const response = await fetch(`${DASHBOARD_API.rule(fingerprint)}?${new URLSearchParams(which)}`, {
+      method: 'DELETE',
+      credentials: 'same-origin',
+      headers: { [CSRF_HEADER]: csrf },
+    });
+    if (!response.ok) throw new ApiError(response.status, `removing the rule failed (${response.status})`);
+  },
   async logout(): Promise<void> {
     await fetch(DASHBOARD_API.logout, { method: 'POST', credentials: 'same-origin' });
   },

@@ -56,7 +56,7 @@ function App() {
         {review ? (
           <ReviewPage id={review[1]!} session={session} />
         ) : path === '/repositories' ? (
-          <RepositoriesPage />
+          <RepositoriesPage session={session} />
         ) : path === '/platform' && session.admin ? (
           <PlatformPage />
         ) : (

@@ -1,12 +1,15 @@
-import { ENV, TRIGGER_DEFAULTS } from '@kritik/core';
+import { ENV, REVIEW_RETENTION_DAYS, TRIGGER_DEFAULTS } from '@kritik/core';
 import { TempDir } from '@kritik/testing';
 import { z } from 'zod';
 import {
   boolSetting,
   ConfigError,
+  DEFAULT_HISTORY_SETTINGS,
   DEFAULT_TRIGGER_SETTINGS,
   describeConfigProblems,
   exportLines,
+  historyEnv,
+  historySettingsSchema,
   intSetting,
   listSetting,
   loadConfig,
@@ -137,6 +140,25 @@ describe('triggerSettingsSchema', () => {
     const file = yamlFile('triggers:\n  lable: ai-review\n');
     const sut = errorOf(() => load({ KRITIK_CONFIG: file }));
     expect(sut.problems.map((p) => p.message).join()).toMatch(/lable/);
+  });
+});
+
+describe('historySettingsSchema', () => {
+  const history = z.object({ history: historySettingsSchema.default(DEFAULT_HISTORY_SETTINGS) });
+  const load = (source: NodeJS.ProcessEnv) => loadConfig({ schema: history, env: historyEnv('history'), source });
+
+  it('keeps records 30 days unless told', () => {
+    expect(load({}).history).toEqual({ recordDays: REVIEW_RETENTION_DAYS.default });
+    expect(REVIEW_RETENTION_DAYS.default).toBe(30);
+  });
+
+  it('reads the retention from its variable', () => {
+    expect(load({ [ENV.reviewRetentionDays]: '90' }).history.recordDays).toBe(90);
+  });
+
+  it.each(['0', '366', '7.5', 'forever', '1e9'])('refuses %s days, naming the variable', (days) => {
+    const sut = errorOf(() => load({ [ENV.reviewRetentionDays]: days }));
+    expect(sut.problems.map((p) => p.source)).toEqual([ENV.reviewRetentionDays]);
   });
 });
 

@@ -1,7 +1,7 @@
 // Typed configuration: environment variables (and an optional YAML file named by KRITIK_CONFIG)
 // validated once at boot against a service's zod schema. Nothing else reads process.env.
 import { readFileSync } from 'node:fs';
-import { ENV, GITHUB_LOGIN, MAX_DEBOUNCE_MS, TRIGGER_DEFAULTS } from '@kritik/core';
+import { ENV, GITHUB_LOGIN, MAX_DEBOUNCE_MS, REVIEW_RETENTION_DAYS, TRIGGER_DEFAULTS } from '@kritik/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -193,6 +193,28 @@ export const listSetting = <T extends z.ZodType = z.ZodString>(item?: T) =>
         : value,
     z.array(item ?? z.string()),
   );
+
+// How long review records are kept: one fragment that backend and worker both embed as
+// `history` (both write records through the lifecycle), read from one variable.
+
+export const historySettingsSchema = z
+  .object({
+    /** Days a review record and its index entries are kept after the record's last change. */
+    recordDays: intSetting()
+      .min(REVIEW_RETENTION_DAYS.min)
+      .max(REVIEW_RETENTION_DAYS.max)
+      .default(REVIEW_RETENTION_DAYS.default),
+  })
+  .strict();
+export type HistorySettings = z.output<typeof historySettingsSchema>;
+
+/** The history settings with every default, for `.default(...)` of the `history` section. */
+export const DEFAULT_HISTORY_SETTINGS: HistorySettings = historySettingsSchema.parse({});
+
+/** The variables of the history settings, mapped under `at` (e.g. `history`). */
+export function historyEnv(at: string): Readonly<Record<string, string>> {
+  return { [ENV.reviewRetentionDays]: `${at}.recordDays` };
+}
 
 // What asks for a review: one fragment that backend and worker both embed as `triggers`, read
 // from the same variables, so the chart and `npm start` configure both with one value.

@@ -21,3 +21,4 @@ export * from './review-enqueuer.js';
 export * from './review-history.js';
 export * from './review-lifecycle.js';
 export * from './review-queue.module.js';
+export * from './worker-status.store.js';

@@ -8,7 +8,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { PrHeadStore } from './pr-head.store.js';
 import { REDIS } from './redis.js';
-import { ReviewStore } from './review.store.js';
+import { REVIEW_STORE_OPTIONS, ReviewStore, type ReviewStoreOptions } from './review.store.js';
 import { ReviewEnqueuer, type ReviewEnqueuerOptions, type ReviewQueue } from './review-enqueuer.js';
 import { ReviewLifecycle } from './review-lifecycle.js';
 
@@ -28,9 +28,14 @@ export const REVIEW_QUEUE_PROVIDES = [
  */
 @Module({})
 export class ReviewQueueModule {
-  static forRoot(options: ReviewEnqueuerOptions): DynamicModule {
+  static forRoot(options: ReviewEnqueuerOptions & ReviewStoreOptions): DynamicModule {
     const queue = BullModule.registerQueue({ name: REVIEWS_QUEUE });
     const providers = [
+      // The records' retention, from the `history` settings both services embed.
+      {
+        provide: REVIEW_STORE_OPTIONS,
+        useValue: { retentionDays: options.retentionDays } satisfies ReviewStoreOptions,
+      },
       ReviewStore,
       PrHeadStore,
       ReviewLifecycle,

@@ -1,20 +1,22 @@
 import type { ReviewRequest } from '@kritik/core';
-import { reviewIdFor } from '@kritik/core';
+import { redisKeys, reviewIdFor, reviewIndexKeys } from '@kritik/core';
 import { postedResult, startRedis, type TestRedis } from '@kritik/testing';
 import { Redis } from 'ioredis';
-import { ReviewStore } from './review.store.js';
+import { REVIEW_INDEX_VERSION, REVIEW_RETENTION_SECONDS, ReviewStore } from './review.store.js';
 
-const job = (pr: number, headSha: string, repo = { owner: 'acme', name: 'api' }): ReviewRequest => ({
+const job = (pr: number, headSha: string, repo = { owner: 'acme', name: 'api' }, sender?: string): ReviewRequest => ({
   reviewId: reviewIdFor('github', repo, pr, headSha),
   platform: 'github',
   repo,
   pr,
   headSha,
   trigger: 'opened',
+  ...(sender ? { sender } : {}),
   enqueuedAt: new Date().toISOString(),
 });
 
 const result = postedResult();
+const DAY_MS = 24 * 3600 * 1000;
 
 describe(ReviewStore.name, () => {
   let redis: TestRedis;
@@ -118,7 +120,7 @@ describe(ReviewStore.name, () => {
     await sut.transition(b.id, 'running', { from: ['queued'], at: t(5) });
 
     expect((await sut.list({ repo: 'acme/api', pr: 1 })).map((r) => r.id)).toEqual([b.id, a.id]);
-    expect((await sut.list({ repo: 'ACME/API' })).map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+    expect((await sut.list({ repo: 'ACME/API' })).map((r) => r.id)).toEqual([b.id, c.id, a.id]);
     expect((await sut.list({ status: 'queued' })).map((r) => r.id)).toEqual([d.id, c.id, a.id]);
     expect((await sut.list({ status: 'queued', repo: 'acme/api' })).map((r) => r.id)).toEqual([c.id, a.id]);
     expect((await sut.list()).map((r) => r.id)).toEqual([b.id, d.id, c.id, a.id]);
@@ -130,5 +132,124 @@ describe(ReviewStore.name, () => {
     await client.del(`kritik:review:${record.id}`);
     expect(await sut.list({ repo: 'acme/api' })).toEqual([]);
     expect(await client.zcard('kritik:repo:acme/api:reviews')).toBe(0);
+  });
+
+  describe('retention', () => {
+    const DAY = 24 * 3600;
+    const indexes = (author = 'alice') => [
+      redisKeys.reviewIndex(),
+      reviewIndexKeys.repo('acme/api'),
+      reviewIndexKeys.author(author),
+      reviewIndexKeys.status('queued'),
+    ];
+
+    it('keeps a record the configured days after its last change, 30 by default', async () => {
+      const short = new ReviewStore(client, { retentionDays: 2 });
+      const { record } = await short.create(job(1, 'a'.repeat(40), undefined, 'alice'));
+      const ttl = await client.ttl(redisKeys.review(record.id));
+      expect(ttl).toBeGreaterThan(2 * DAY - 10);
+      expect(ttl).toBeLessThanOrEqual(2 * DAY);
+      await short.transition(record.id, 'running', { from: ['queued'] });
+      expect(await client.ttl(redisKeys.review(record.id))).toBeGreaterThan(2 * DAY - 10);
+      const { record: other } = await sut.create(job(2, 'b'.repeat(40)));
+      expect(await client.ttl(redisKeys.review(other.id))).toBeGreaterThan(REVIEW_RETENTION_SECONDS - 10);
+    });
+
+    it('gives every index it writes a lifetime at least as long as its newest record', async () => {
+      const short = new ReviewStore(client, { retentionDays: 2 });
+      await short.create(job(1, 'a'.repeat(40), undefined, 'alice'));
+      for (const key of indexes()) expect(await client.ttl(key)).toBeGreaterThan(2 * DAY - 10);
+    });
+
+    it('never shortens an index lifetime when the retention is lowered', async () => {
+      await sut.create(job(1, 'a'.repeat(40), undefined, 'alice'));
+      await new ReviewStore(client, { retentionDays: 2 }).create(job(2, 'b'.repeat(40), undefined, 'alice'));
+      for (const key of indexes()) expect(await client.ttl(key)).toBeGreaterThan(29 * DAY);
+    });
+
+    it('trims the entries of expired records from every index a write touches', async () => {
+      const short = new ReviewStore(client, { retentionDays: 2 });
+      const day = (d: number) => new Date(Date.UTC(2030, 0, d));
+      const old = (await short.create(job(1, 'a'.repeat(40), undefined, 'alice'), day(1))).record;
+      const fresh = (await short.create(job(2, 'b'.repeat(40), undefined, 'alice'), day(4))).record;
+      for (const key of indexes()) expect(await client.zrange(key, 0, -1)).toEqual([fresh.id]);
+      await short.transition(fresh.id, 'running', { from: ['queued'], at: day(5) });
+      expect(await client.zrange(reviewIndexKeys.status('running'), 0, -1)).toEqual([fresh.id]);
+      expect(old.id).not.toBe(fresh.id);
+    });
+
+    it('moves a record to the top of its repository and author indexes when it changes', async () => {
+      const t = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+      const a = (await sut.create(job(1, 'a'.repeat(40), undefined, 'Alice'), t(1))).record;
+      await sut.create(job(2, 'b'.repeat(40), undefined, 'alice'), t(2));
+      await sut.transition(a.id, 'posted', { from: ['queued'], at: t(3), result });
+      for (const key of [reviewIndexKeys.repo('acme/api'), reviewIndexKeys.author('ALICE')])
+        expect(await client.zrevrange(key, 0, 0, 'WITHSCORES')).toEqual([a.id, String(t(3).getTime())]);
+    });
+  });
+
+  describe('backfill', () => {
+    // What an earlier version left: records, the index of all records, a repository index by creation, no author index.
+    const legacy = async (pr: number, created: number, updated: number, author?: string) => {
+      const repo = { owner: 'acme', name: 'api' };
+      const id = reviewIdFor('github', repo, pr, String(pr).repeat(40).slice(0, 40));
+      const at = (ms: number) => new Date(ms).toISOString();
+      const record = {
+        id,
+        platform: 'github',
+        repo: 'acme/api',
+        pr,
+        headSha: String(pr).repeat(40).slice(0, 40),
+        trigger: 'opened',
+        ...(author ? { author } : {}),
+        status: 'running',
+        timeline: [
+          { status: 'queued', at: at(created) },
+          { status: 'running', at: at(updated) },
+        ],
+        createdAt: at(created),
+        updatedAt: at(updated),
+      };
+      await client
+        .multi()
+        .set(redisKeys.review(id), JSON.stringify(record))
+        .zadd(redisKeys.reviewIndex(), updated, id)
+        .zadd(reviewIndexKeys.repo('acme/api'), created, id)
+        .zadd(reviewIndexKeys.status('running'), updated, id)
+        .exec();
+      return id;
+    };
+
+    it('indexes older records by author and by last change, once', async () => {
+      const now = Date.now();
+      const a = await legacy(1, now - 5_000, now - 1_000, 'Alice');
+      const b = await legacy(2, now - 4_000, now - 3_000);
+      expect(await sut.backfill(1)).toBe(2);
+      expect(await client.zrange(reviewIndexKeys.author('alice'), 0, -1)).toEqual([a]);
+      expect(await client.zrevrange(reviewIndexKeys.repo('acme/api'), 0, -1, 'WITHSCORES')).toEqual([
+        a,
+        String(now - 1_000),
+        b,
+        String(now - 3_000),
+      ]);
+      expect(await client.get(reviewIndexKeys.version())).toBe(REVIEW_INDEX_VERSION);
+      expect(await client.ttl(reviewIndexKeys.repo('acme/api'))).toBeGreaterThan(0);
+      await legacy(3, now, now, 'bob');
+      expect(await sut.backfill()).toBe(0);
+    });
+
+    it('drops ids of expired records and entries older than the retention', async () => {
+      const now = Date.now();
+      const kept = await legacy(1, now - 1_000, now - 1_000);
+      const expired = await legacy(2, now - 2_000, now - 2_000);
+      await client.del(redisKeys.review(expired));
+      const ancient = await legacy(3, now - 40 * DAY_MS, now - 40 * DAY_MS);
+      await client.del(redisKeys.review(ancient));
+      await client.zadd(reviewIndexKeys.author('ghost'), now - 40 * DAY_MS, ancient);
+      await sut.backfill();
+      expect(await client.zrange(redisKeys.reviewIndex(), 0, -1)).toEqual([kept]);
+      expect(await client.zrange(reviewIndexKeys.status('running'), 0, -1)).toEqual([kept]);
+      expect(await client.exists(reviewIndexKeys.author('ghost'))).toBe(0);
+    });
   });
 });

@@ -2,7 +2,7 @@
 // GitHub App installed on one organisation with a repository to open pull requests on, each
 // changing one file, and a model that answers with one finding on that file's line 2.
 import { createHash } from 'node:crypto';
-import type { ReviewResult } from '@kritik/core';
+import type { PostedFinding, ReviewResult, WorkerStatus } from '@kritik/core';
 import { FakeAnthropic, type MessageReply } from './fakes/anthropic.js';
 import { FakeGitHub } from './fakes/github.js';
 import { generateAppKeyPair } from './fakes/github-auth.js';
@@ -54,6 +54,15 @@ export function findingsReply(): MessageReply {
   });
 }
 
+/** That answer's finding as the reviewer posts it: inline at its line. */
+export const POSTED_FINDING: PostedFinding = {
+  path: CHANGED_FILE,
+  line: 2,
+  severity: 'major',
+  title: 'Unchecked input',
+  inline: true,
+};
+
 /** The result a reviewer reports for that answer: posted, one major finding, one comment. */
 export function postedResult(overrides: Partial<ReviewResult> = {}): ReviewResult {
   return {
@@ -68,6 +77,75 @@ export function postedResult(overrides: Partial<ReviewResult> = {}): ReviewResul
     ...overrides,
   };
 }
+
+/** The verbs REQUIRED_PERMISSIONS names, as a worker's self-check spells them. */
+const CHECKED_PERMISSIONS = [
+  ...['create', 'get', 'list', 'watch', 'patch', 'delete'].map((verb) => `${verb} jobs.batch`),
+  ...['create', 'get', 'patch'].map((verb) => `${verb} secrets`),
+  'get pods',
+  'list pods',
+  'get pods/log',
+];
+
+export interface WorkerStatusFixture {
+  readonly replica: string;
+  /** How long ago the replica last beat. */
+  readonly beatAgoMs?: number;
+  readonly version?: string;
+  /** Permissions its Role lacks (`delete jobs.batch`). */
+  readonly missing?: readonly string[];
+  /** Appended to the reason (hostile text, in the browser test). */
+  readonly reasonTail?: string;
+}
+
+/**
+ * A worker replica's heartbeat as a kubernetes-runner worker publishes it, for the backend's specs;
+ * the worker's own specs build theirs with its builder.
+ */
+export function workerStatus(f: WorkerStatusFixture): WorkerStatus {
+  const version = f.version ?? '0.1.0';
+  const missing = f.missing ?? [];
+  const now = Date.now();
+  return {
+    replica: f.replica,
+    version,
+    reviewerImage: { ref: `ghcr.io/kritik-dev/kritik-reviewer:${version}` },
+    runner: 'kubernetes',
+    ready: missing.length === 0,
+    reason:
+      (missing.length === 0
+        ? 'all permissions granted in namespace "kritik-jobs"'
+        : `missing permissions in namespace "kritik-jobs": ${missing.join(', ')} (grant them in the worker's Role)`) +
+      (f.reasonTail ?? ''),
+    ...(missing.length > 0
+      ? {
+          remedy: `Grant ${missing.join(', ')} in the worker's Role in namespace "kritik-jobs": the chart generates that Role from REQUIRED_PERMISSIONS, so upgrading the release restores it.`,
+        }
+      : {}),
+    permissions: CHECKED_PERMISSIONS.map((permission) => ({
+      permission,
+      state: missing.includes(permission) ? 'missing' : 'granted',
+    })),
+    namespace: 'kritik-jobs',
+    running: missing.length === 0 ? 2 : 0,
+    concurrency: 5,
+    startedAt: new Date(now - 2 * 3_600_000).toISOString(),
+    lastBeat: new Date(now - (f.beatAgoMs ?? 0)).toISOString(),
+  };
+}
+
+/** What the review page shows beside postedResult's counts (the finding as posted, the model, a skipped file): `postedResult(postedDetail())`. */
+export const postedDetail = (): Partial<ReviewResult> => ({
+  model: 'claude-sonnet-4-5',
+  turns: 2,
+  toolCalls: 1,
+  filesRead: 1,
+  filesReadPaths: ['src/input.ts'],
+  verification: { checked: 1, kept: 1, corrected: 0, dropped: 0 },
+  findingList: [POSTED_FINDING],
+  skippedFiles: [{ path: 'assets/logo.png', reason: 'binary file' }],
+  filesSkipped: 1,
+});
 
 /** Opens pull request `number` on the fake, changing CHANGED_FILE; `label` tells its base and head apart. */
 export function addPullRequest(

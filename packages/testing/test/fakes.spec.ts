@@ -448,6 +448,48 @@ describe(FakeGitHub.name, () => {
     expect(sut.reviews('acme', 'api', 7)).toEqual([]);
   });
 
+  it.each([
+    ['starts in another hunk', 2, 21],
+    ['starts after its line', 4, 2],
+    ['starts outside any hunk', 12, 21],
+  ])('rejects a multi-line comment that %s with 422, as GitHub', async (_what, startLine, line) => {
+    const twoHunks = `${PATCH}\n@@ -20,2 +21,3 @@\n a\n+b\n c`;
+    sut.addPullRequest({
+      owner: 'acme',
+      repo: 'api',
+      number: 8,
+      base: { ref: 'main', sha: 'b'.repeat(40) },
+      head: { ref: 'two', sha: 'e'.repeat(40) },
+      files: [{ filename: 'src/a.ts', patch: twoHunks }],
+    });
+    const review = (comment: { start_line: number; line: number }) =>
+      octokit.rest.pulls.createReview({
+        ...pr,
+        pull_number: 8,
+        event: 'COMMENT',
+        body: 'summary',
+        comments: [{ path: 'src/a.ts', side: 'RIGHT', start_side: 'RIGHT', body: 'range', ...comment }],
+      });
+
+    const error = await rejection(review({ start_line: startLine, line }));
+    const within = await review({ start_line: 21, line: 23 });
+
+    expect(error.status).toBe(422);
+    expect(within.status).toBe(200);
+  });
+
+  it('serves the labels of a pull request as pulls.get lists them', async () => {
+    sut.setLabels('acme', 'api', 7, ['needs-review', 'area/api']);
+
+    const { data } = await octokit.rest.pulls.get(pr);
+
+    expect(data.labels.map((l) => [l.name, l.default, typeof l.id])).toEqual([
+      ['needs-review', false, 'number'],
+      ['area/api', false, 'number'],
+    ]);
+    expect(data.labels[1]!.url).toBe(`${sut.url}/repos/acme/api/labels/area%2Fapi`);
+  });
+
   it('stores a review whose comments sit on RIGHT-side lines of a hunk', async () => {
     const { data } = await octokit.rest.pulls.createReview({
       ...pr,

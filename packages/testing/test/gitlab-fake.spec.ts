@@ -1,4 +1,5 @@
 // The GitLab fake, reached through @gitbeaker/rest (the client the reviewer uses) and plain fetch.
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Gitlab } from '@gitbeaker/rest';
 import { COMMIT_STATUS_NAME, commitStatusText, concludeCommitStatus, setCommitStatus } from '@kritik/core';
@@ -172,13 +173,84 @@ describe(FakeGitLab.name, () => {
     const shown = await api.MergeRequestNotes.show(PROJECT, 12, reply.id);
     const awards = await api.MergeRequestNoteAwardEmojis.all(PROJECT, 12, root.id);
 
-    expect(reply).toMatchObject({ type: 'DiscussionNote', body: 'Why?', resolvable: true });
+    expect(reply).toMatchObject({ type: 'DiffNote', body: 'Why?', resolvable: true });
     expect(sut.discussions(PROJECT, 12)[0]!.notes.map((n) => [n.resolved, n.resolved_by?.username])).toEqual([
       [true, sut.user],
       [true, sut.user],
     ]);
     expect(shown).toMatchObject({ id: reply.id, body: 'Why?' });
     expect(awards.map((a) => [a.name, a.user.username])).toEqual([['thumbsdown', sut.user]]);
+  });
+
+  it('makes a note on its own a thread when it gets a reply, as GitLab does', async () => {
+    await api.MergeRequestNotes.create(PROJECT, 12, '@kritik ask why?');
+    const plain = (await api.MergeRequestDiscussions.all(PROJECT, 12))[0]!;
+
+    const reply = await api.MergeRequestDiscussions.addNote(PROJECT, 12, plain.id, 'Because.');
+
+    expect(reply).toMatchObject({ type: 'DiscussionNote', body: 'Because.', resolvable: false });
+    const [thread] = await api.MergeRequestDiscussions.all(PROJECT, 12);
+    expect(thread).toMatchObject({ id: plain.id, individual_note: false });
+    expect(sut.discussions(PROJECT, 12)[0]!.notes.map((n) => [n.type, n.body])).toEqual([
+      ['DiscussionNote', '@kritik ask why?'],
+      ['DiscussionNote', 'Because.'],
+    ]);
+  });
+
+  describe('a discussion on a line range', () => {
+    const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+    const code = (old: number, line: number) => `${sha1('src/a.ts')}_${old}_${line}`;
+    const range = (start: object, end: object) => ({ ...position({ new_line: 3 }), lineRange: { start, end } });
+
+    it('places it with line codes of the new side, as GitLab, and gives the range back', async () => {
+      // new2 and new3 are added where the old side's counter stands at 3 (after line1 and old2).
+      const start = { lineCode: code(3, 2), type: 'new' };
+      const end = { lineCode: code(3, 3), type: 'new' };
+
+      const discussion = await api.MergeRequestDiscussions.create(PROJECT, 12, 'range', {
+        position: range(start, end) as never,
+      });
+
+      expect(discussion.notes![0]!.position).toMatchObject({
+        new_line: 3,
+        line_range: {
+          start: { line_code: code(3, 2), type: 'new', old_line: null, new_line: 2 },
+          end: { line_code: code(3, 3), type: 'new', old_line: null, new_line: 3 },
+        },
+      });
+    });
+
+    it.each([
+      [
+        'a line code of another path',
+        { lineCode: `${sha1('src/b.ts')}_3_2`, type: 'new' },
+        { lineCode: code(3, 3), type: 'new' },
+      ],
+      ['a line outside the diff', { lineCode: code(40, 40), type: 'new' }, { lineCode: code(3, 3), type: 'new' }],
+      [
+        'an old counter that is not the line',
+        { lineCode: code(1, 2), type: 'new' },
+        { lineCode: code(3, 3), type: 'new' },
+      ],
+      ['a start after the end', { lineCode: code(3, 3), type: 'new' }, { lineCode: code(3, 2), type: 'new' }],
+      ['a context line typed new', { lineCode: code(1, 1), type: 'new' }, { lineCode: code(3, 3), type: 'new' }],
+      ['a hostile line code', { lineCode: '../../x_1_1', type: 'new' }, { lineCode: code(3, 3), type: 'new' }],
+    ])('answers 400 for %s', async (_what, start, end) => {
+      const error = await failure(
+        api.MergeRequestDiscussions.create(PROJECT, 12, 'range', { position: range(start, end) as never }),
+      );
+
+      expect(error.status).toBe(400);
+      expect(sut.discussions(PROJECT, 12)).toEqual([]);
+    });
+  });
+
+  it('serves the labels of a merge request as a list of names', async () => {
+    sut.setLabels(PROJECT, 12, ['review::needed', 'backend']);
+
+    const mr = await api.MergeRequests.show(PROJECT, 12);
+
+    expect(mr.labels).toEqual(['review::needed', 'backend']);
   });
 
   it('answers 404 for an unknown discussion or note and 400 to resolve a plain note', async () => {

@@ -48,7 +48,10 @@ export class AppModule {
           commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
           logger,
         }),
-        ReviewQueueModule.forRoot({ debounceMs: config.triggers.debounceMs }),
+        ReviewQueueModule.forRoot({
+          debounceMs: config.triggers.debounceMs,
+          retentionDays: config.history.recordDays,
+        }),
         MetricsModule.forRoot({
           service: 'backend',
           ...(config.metricsPort !== undefined ? { port: config.metricsPort, host: config.host } : {}),

@@ -134,16 +134,18 @@ describe('learned rules API', () => {
 
   it('lists a repository’s rules newest first with its acceptance, and removes one', async () => {
     await store.record(
+      'github',
       repo,
       [{ fingerprint: '0123456789abcdef', rule: 'Error ignored (in src/a.go)' }],
       new Date(1_000),
     );
     await store.record(
+      'github',
       repo,
       [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.go) — intended' }],
       new Date(2_000),
     );
-    await store.addResolved(repo, 2);
+    await store.addResolved('github', repo, 2);
 
     const listed = await sut.get('/api/repos/acme/api/rules', auth);
     const removed = await del('/api/repos/acme/api/rules/0123456789abcdef');
@@ -156,7 +158,20 @@ describe('learned rules API', () => {
       acceptance: { resolved: 2, dismissed: 2, rate: 0.5 },
     });
     expect([removed.status, again.status]).toEqual([204, 404]);
-    expect((await store.learnedFor(repo)).fingerprints).toEqual(['fedcba9876543210']);
+    expect((await store.learnedFor('github', repo)).fingerprints).toEqual(['fedcba9876543210']);
+  });
+
+  it('names a GitLab project with ?platform=gitlab, apart from the GitHub repository of the same path', async () => {
+    await store.record('gitlab', repo, [{ fingerprint: 'aaaaaaaaaaaaaaaa', rule: 'GitLab only (in a.ts)' }]);
+
+    const gitlab = await sut.get('/api/repos/acme/api/rules?platform=gitlab', auth);
+    const github = await sut.get('/api/repos/acme/api/rules', auth);
+    const crossRemove = await del('/api/repos/acme/api/rules/aaaaaaaaaaaaaaaa');
+
+    expect(gitlab.body).toMatchObject({ rules: [{ fingerprint: 'aaaaaaaaaaaaaaaa' }], acceptance: { dismissed: 1 } });
+    expect(github.body).toMatchObject({ rules: [], acceptance: { dismissed: 0 } });
+    expect(crossRemove.status).toBe(404);
+    expect((await sut.get('/api/repos/acme/api/rules?platform=bitbucket', auth)).status).toBe(400);
   });
 
   it('refuses a request without the token, and malformed names with 400', async () => {

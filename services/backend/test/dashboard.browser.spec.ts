@@ -2,15 +2,22 @@
 // the backend on a real Redis with the GitHub fake's OAuth. Signs in, sees only the allowed
 // repository, watches a review go from queued to posted live, opens it, reviews it again, visits
 // every page (screenshots as test artifacts, an axe-core pass on each), reads a repository's budget
-// bars and signs out; then signs in with GitLab (the GitLab fake's OAuth) and sees only the GitLab
+// bars and signs out; reads and removes a learned rule whose hostile reason shows as text; then signs in with GitLab (the GitLab fake's OAuth) and sees only the GitLab
 // project's review.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgetSnapshot, budgetsCovering, reviewIdFor, reviewPolicySpecSchema } from '@kritik/core';
-import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
-import { CHROMIUM, postedResult } from '@kritik/testing';
+import {
+  BudgetSnapshotStore,
+  LearnedRulesStore,
+  PrHeadStore,
+  ReviewLifecycle,
+  ReviewStore,
+  WorkerStatusStore,
+} from '@kritik/server';
+import { CHROMIUM, POSTED_FINDING, postedDetail, postedResult, workerStatus } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -131,9 +138,25 @@ describe('dashboard in chromium', () => {
     await row.getByText('queued').waitFor({ timeout: 10_000 });
     await lifecycle.start(live);
     await row.getByText('running').waitFor({ timeout: 10_000 });
+    // Its detail as the reviewer reports it: a pull request names the paths and a model writes the titles.
     await lifecycle.end(live, {
       status: 'posted',
-      result: postedResult({ costUsd: 0.0412, tokens: { input: 18_200, output: 950, cacheRead: 0, cacheWrite: 0 } }),
+      result: postedResult({
+        costUsd: 0.0412,
+        tokens: { input: 18_200, output: 950, cacheRead: 0, cacheWrite: 0 },
+        ...postedDetail(),
+        findings: { critical: 1, major: 1, minor: 2, nit: 1 },
+        findingList: [
+          POSTED_FINDING,
+          { path: `src/${HOSTILE}.ts`, line: 7, severity: 'critical', title: HOSTILE, inline: false },
+        ],
+        findingsOmitted: 3,
+        skippedFiles: [
+          { path: 'assets/logo.png', reason: 'binary file' },
+          { path: 'javascript:alert(1)', reason: `ignored by .kritik.yaml ${HOSTILE}` },
+        ],
+        filesSkipped: 2,
+      }),
     });
     await row.getByText('posted').waitFor({ timeout: 10_000 });
     expect(await seriousViolations(page)).toEqual([]);
@@ -142,6 +165,34 @@ describe('dashboard in chromium', () => {
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     expect(await page.getByText('$0.0412').count()).toBe(1);
+    // The detail: findings as posted, files skipped and why, the model and the loop's figures.
+    const findings = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Severity' }) });
+    await findings.waitFor();
+    expect(await findings.getByRole('row').allInnerTexts()).toEqual([
+      expect.stringMatching(/Severity\s+File:line\s+Title\s+Posted/),
+      expect.stringMatching(/major\s+src\/app\.ts:2\s+Unchecked input\s+inline/),
+      expect.stringMatching(/critical\s+src\/.*\.ts:7\s+.*\s+in the summary/),
+    ]);
+    expect(await findings.getByText(HOSTILE, { exact: true }).count()).toBe(1);
+    expect(await page.getByText('…and 3 more findings', { exact: false }).count()).toBe(1);
+    expect(await findings.getByRole('link', { name: 'src/app.ts:2' }).getAttribute('href')).toBe(
+      `https://github.com/acme/api/blob/${sha(3)}/src/app.ts#L2`,
+    );
+    expect(await findings.getByRole('link', { name: `src/${HOSTILE}.ts:7` }).getAttribute('href')).toBe(
+      // Each segment percent-encoded: the `/` of `</script>` stays a separator, nothing else survives.
+      `https://github.com/acme/api/blob/${sha(3)}/src/%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E%3Cscript%3Ewindow.__pwned%3D2%3C/script%3E.ts#L7`,
+    );
+    const skipped = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Why' }) });
+    expect(await skipped.getByRole('row').allInnerTexts()).toEqual([
+      expect.stringMatching(/File\s+Why/),
+      expect.stringMatching(/assets\/logo\.png\s+binary file/),
+      `javascript:alert(1)\tignored by .kritik.yaml ${HOSTILE}`,
+    ]);
+    expect(await skipped.getByRole('link').count()).toBe(0);
+    expect(await page.getByText('claude-sonnet-4-5').count()).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Files read beyond the diff: 1' }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-review.png'), fullPage: true });
     await page.getByRole('button', { name: 'Review again' }).click();
@@ -171,8 +222,38 @@ describe('dashboard in chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-repositories.png'), fullPage: true });
 
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish(workerStatus({ replica: 'kritik-worker-6f7c9-2xkqp' }));
+    await workers.publish(
+      workerStatus({ replica: 'kritik-worker-6f7c9-h8wzt', missing: ['delete jobs.batch'], reasonTail: ` ${HOSTILE}` }),
+    );
     await page.getByRole('link', { name: 'Platform' }).click();
     await page.getByRole('heading', { name: 'Queue' }).waitFor();
+    const replicas = page.getByRole('table').first();
+    await replicas.getByRole('columnheader', { name: 'Readiness' }).waitFor();
+    expect(
+      await replicas
+        .getByRole('row', { name: /kritik-worker-6f7c9-2xkqp/ })
+        .getByText('ready')
+        .count(),
+    ).toBe(1);
+    expect(
+      await replicas
+        .getByRole('row', { name: /kritik-worker-6f7c9-h8wzt/ })
+        .getByText('not ready')
+        .count(),
+    ).toBe(1);
+    const selfCheck = page.getByRole('region', { name: 'Permission self-check: kritik-worker-6f7c9-h8wzt' });
+    expect(
+      await selfCheck
+        .getByRole('row', { name: /delete jobs\.batch/ })
+        .getByText('missing')
+        .count(),
+    ).toBe(1);
+    expect(await selfCheck.locator('tr.missing').count()).toBe(1);
+    expect(await page.getByRole('alert').getByText('Grant delete jobs.batch', { exact: false }).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-platform.png'), fullPage: true });
 
@@ -181,6 +262,46 @@ describe('dashboard in chromium', () => {
     await page.reload();
     await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
   }, 90_000);
+
+  it('shows a repository’s learned rules as text with its acceptance, and removes one', async () => {
+    const rules = new LearnedRulesStore(sut.backend.client);
+    const repo = { owner: 'acme', name: 'api' };
+    // A rule carries a person's reason from an `ignore` comment: hostile on purpose.
+    const reason = `Unchecked input (in src/app.ts) — ${HOSTILE}`;
+    await rules.record(
+      'github',
+      repo,
+      [{ fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in src/b.ts)', via: 'reaction' }],
+      new Date(Date.now() - 3 * 86_400_000),
+    );
+    await rules.record('github', repo, [{ fingerprint: '0123456789abcdef', rule: reason, via: 'ignore' }]);
+    await rules.addResolved('github', repo, 6);
+    sut.github.signInAs('bob', ['acme/api']);
+
+    await page.goto(sut.backend.url);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.getByText('Signed in as').waitFor();
+    await page.getByRole('link', { name: 'Repositories' }).click();
+    await page.getByRole('button', { name: 'Learned rules and acceptance' }).click();
+    const table = page.getByRole('table', { name: 'Learned rules of acme/api, newest first' });
+    await table.waitFor();
+
+    expect(await table.locator('.rule-text').allTextContents()).toEqual([reason, 'Shadowed x (in src/b.ts)']);
+    expect(await table.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.getByText('6 finding(s) resolved by a later push, 2 dismissed (75% resolved)').count()).toBe(1);
+    expect(await table.getByText('`ignore` in its thread').count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-rules.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Remove rule 0123456789abcdef' }).click();
+    await page.getByRole('status').getByText('Rule 0123456789abcdef removed').waitFor();
+    expect(await table.locator('.rule-text').allTextContents()).toEqual(['Shadowed x (in src/b.ts)']);
+    expect((await rules.list('github', repo)).map((r) => r.fingerprint)).toEqual(['fedcba9876543210']);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).waitFor();
+  }, 60_000);
 
   it('signs in with GitLab and sees only the GitLab project it is a member of', async () => {
     const gitlab = (path: string, pr: number) => {

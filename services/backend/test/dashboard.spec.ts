@@ -5,13 +5,16 @@ import {
   budgetsCovering,
   CSRF_HEADER,
   DASHBOARD_API,
+  platformStatusSchema,
   type RepositoryStats,
   type ReviewRecord,
   redisKeys,
   reviewIdFor,
   reviewPolicySpecSchema,
+  workerStatusKeys,
 } from '@kritik/core';
-import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore } from '@kritik/server';
+import { BudgetSnapshotStore, PrHeadStore, ReviewLifecycle, ReviewStore, WorkerStatusStore } from '@kritik/server';
+import { POSTED_FINDING, postedDetail, postedResult, workerStatus } from '@kritik/testing';
 import { BudgetLedger } from '@kritik/worker';
 import { DashboardController } from '../src/dashboard/dashboard.controller.js';
 import { API_TOKEN, type BackendHarness, reviewRequest as request, startBackend } from './backend.harness.js';
@@ -88,6 +91,24 @@ describe(DashboardController.name, () => {
     expect(JSON.stringify(hidden.body)).not.toContain('acme/web');
     expect(missing.status).toBe(404);
     expect((await get(DASHBOARD_API.review(record.id), await sut.signIn('bob', ['acme/web']))).status).toBe(200);
+  });
+
+  it("serves a review's detail as the reviewer reported it, hostile strings untouched", async () => {
+    const review = request('acme/api', 4, sha(4));
+    await store.create(review);
+    const hostile = '<img src=x onerror=alert(1)> "é\\ 😀 \u0000';
+    const result = postedResult({
+      ...postedDetail(),
+      findingList: [{ ...POSTED_FINDING, title: hostile }],
+      findingsOmitted: 3,
+      skippedFiles: [{ path: `docs/${hostile}.md`, reason: hostile }],
+    });
+    await lifecycle.end(review, { status: 'posted', result });
+
+    const reply = await get(DASHBOARD_API.review(review.reviewId), await sut.signIn('alice', ['acme/api']));
+
+    expect(reply.status).toBe(200);
+    expect(reply.body.result).toEqual(result);
   });
 
   it('filters by repository, status, author and date', async () => {
@@ -184,8 +205,60 @@ describe(DashboardController.name, () => {
     const admin = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
     expect(admin).toMatchObject({
       status: 200,
-      body: { queue: { waiting: 0 }, running: [], versions: { backend: '0.1.0' } },
+      body: {
+        queue: { waiting: 0 },
+        running: [],
+        replicas: [],
+        unreadableReplicas: [],
+        versions: { backend: '0.1.0', workers: [] },
+      },
     });
+  });
+
+  it('shows every worker replica: ready, not ready with its missing permission, and stale', async () => {
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish(workerStatus({ replica: 'worker-ready', beatAgoMs: 1_000 }));
+    await workers.publish(
+      workerStatus({ replica: 'worker-rbac', beatAgoMs: 2_000, version: '0.2.0', missing: ['delete jobs.batch'] }),
+    );
+    await workers.publish(workerStatus({ replica: 'worker-gone', beatAgoMs: 10 * 60_000 }));
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    const body = platformStatusSchema.parse(res.body);
+    expect(body.replicas.map((r) => [r.replica, r.ready, r.stale])).toEqual([
+      ['worker-ready', true, false],
+      ['worker-rbac', false, false],
+      ['worker-gone', true, true],
+    ]);
+    expect(body.replicas[1]!.permissions).toContainEqual({ permission: 'delete jobs.batch', state: 'missing' });
+    expect(body.unreadableReplicas).toEqual([]);
+    expect(body.versions).toMatchObject({
+      backend: '0.1.0',
+      workers: ['0.1.0', '0.2.0'],
+      reviewerImages: ['ghcr.io/kritik-dev/kritik-reviewer:0.1.0', 'ghcr.io/kritik-dev/kritik-reviewer:0.2.0'],
+      mismatched: true,
+    });
+  });
+
+  it('names a replica whose status it cannot read instead of leaving it out', async () => {
+    await sut.backend.client.set(
+      workerStatusKeys.replica('worker-next'),
+      JSON.stringify({ replica: 'worker-next', v: 2 }),
+    );
+    await sut.backend.client.zadd(workerStatusKeys.replicas(), Date.now(), 'worker-next');
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    const body = platformStatusSchema.parse(res.body);
+    expect(body.replicas).toEqual([]);
+    expect(body.unreadableReplicas).toEqual([{ replica: 'worker-next', error: expect.stringContaining('version') }]);
+  });
+
+  it('flags no mismatch when only a stale replica runs another version', async () => {
+    const workers = new WorkerStatusStore(sut.backend.client);
+    await workers.publish(workerStatus({ replica: 'worker-old', beatAgoMs: 5 * 60_000, version: '0.0.9' }));
+
+    const res = await get(DASHBOARD_API.platform, await sut.signIn('ops-lead'));
+    expect(platformStatusSchema.parse(res.body).versions).toMatchObject({ workers: ['0.0.9'], mismatched: false });
   });
 
   it('counts reviews and cost per repository and day', async () => {

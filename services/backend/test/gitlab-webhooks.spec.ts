@@ -48,12 +48,15 @@ describe(`${WebhooksController.name} on GitLab`, () => {
     });
   });
 
-  it('ignores labels added that are not the trigger label', async () => {
+  it('passes labels added that are not the trigger label to the reviewer, once per set of labels', async () => {
     const payload = gitlab('merge_request.update.labeled');
-    payload.changes.labels.current = [{ title: 'bug' }, { title: 'backend' }];
+    payload.changes.labels.current = [{ title: 'review::needed' }, { title: 'backend' }];
     payload.changes.labels.previous = [];
-    const reply = await sut.postGitLab(MR, payload);
-    expect(reply.body).toEqual({ status: 'ignored', reason: 'label bug, backend is not the trigger label' });
+    const reply = await sut.postGitLab(MR, payload, { eventUuid: 'labels-1' });
+
+    const reviewId = reviewIdFor('gitlab', repo, 12, HEAD, 'labels:backend,review::needed');
+    expect(reply.body).toEqual({ status: 'queued', reviewId });
+    expect((await sut.reviews.getDelayed()).map((j) => [j.id, j.data.trigger])).toEqual([[reviewId, 'labeled']]);
   });
 
   it("queues a draft: the reviewer decides with the repository's review_drafts", async () => {
@@ -113,6 +116,31 @@ describe(`${WebhooksController.name} on GitLab`, () => {
       sender: 'bob',
       thread: { kind: 'review-comment', commentId: 1250 },
     });
+  });
+
+  it("queues `@kritik ask` in a discussion as an answer that names the asker's discussion", async () => {
+    await sut.postGitLab(MR, gitlab('merge_request.open'));
+    const reply = await sut.postGitLab(NOTE, gitlab('note.merge_request.ask_reply'), { eventUuid: 'ask-reply' });
+
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+    const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+    expect(reviewRequestSchema.parse(queued.find((j) => j.data.trigger === 'answer')!.data)).toMatchObject({
+      platform: 'gitlab',
+      sender: 'bob',
+      thread: { kind: 'issue-comment', commentId: 1262, discussionId: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4' },
+    });
+  });
+
+  it('still queues the answer when the discussion id is not one, only without the discussion', async () => {
+    await sut.postGitLab(MR, gitlab('merge_request.open'));
+    const payload = gitlab('note.merge_request.ask_reply');
+    payload.object_attributes.discussion_id = '../../notes?x=<script>';
+    const reply = await sut.postGitLab(NOTE, payload, { eventUuid: 'ask-hostile' });
+
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued' } });
+    const queued = [...(await sut.reviews.getDelayed()), ...(await sut.reviews.getWaiting())];
+    const job = reviewRequestSchema.parse(queued.find((j) => j.data.trigger === 'answer')!.data);
+    expect(job.thread).toEqual({ kind: 'issue-comment', commentId: 1262 });
   });
 
   it('never takes a command from a note GitLab wrote itself or from the bot', async () => {

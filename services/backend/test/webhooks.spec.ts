@@ -77,11 +77,23 @@ describe(WebhooksController.name, () => {
     expect(await sut.reviews.count()).toBe(0);
   });
 
-  it('ignores a label that is not the trigger label', async () => {
+  it('passes another label to the reviewer only for a head with no finished review but a skipped one', async () => {
     const payload = fixture('pull_request.labeled');
-    payload.label.name = 'bug';
-    const reply = await sut.post('pull_request', payload);
-    expect(reply.body).toEqual({ status: 'ignored', reason: 'label bug is not the trigger label' });
+    payload.label.name = 'needs-review';
+    await sut.post('pull_request', fixture('pull_request.opened'), { deliveryId: 'opened-1' });
+
+    const whileQueued = await sut.post('pull_request', payload, { deliveryId: 'label-1' });
+    await sut.client.flushall();
+    const unseen = await sut.post('pull_request', payload, { deliveryId: 'label-2' });
+
+    expect(whileQueued.body).toEqual({
+      status: 'ignored',
+      reason: `${HEAD.slice(0, 12)} queued: its review reads the labels`,
+    });
+    const reviewId = reviewIdFor('github', repo, 42, HEAD, 'labels:needs-review');
+    expect(unseen).toMatchObject({ status: 202, body: { status: 'queued', reviewId } });
+    const [job] = await sut.reviews.getDelayed();
+    expect(reviewRequestSchema.parse(job!.data)).toMatchObject({ reviewId, trigger: 'labeled', headSha: HEAD });
   });
 
   it('answers an unknown event with 202 ignored', async () => {

@@ -53,7 +53,7 @@ describe('feedback from the pull request', () => {
     const { report } = await push();
 
     expect(report.dismissed).toEqual([
-      { fingerprint: extractFingerprints(finding().body)[0], rule: 'Error ignored (in src/a.go)' },
+      { fingerprint: extractFingerprints(finding().body)[0], rule: 'Error ignored (in src/a.go)', via: 'reaction' },
     ]);
   });
 
@@ -67,7 +67,7 @@ describe('feedback from the pull request', () => {
 
     const { report } = await push();
 
-    expect(report.dismissed).toHaveLength(1);
+    expect(report.dismissed).toEqual([expect.objectContaining({ via: 'resolved' })]);
     expect(report.threadsResolved).toBe(0);
   });
 

@@ -1,14 +1,17 @@
 // End to end on GitLab: a merge request served by the GitLab fake, the model played by the Anthropic
 // fake, both reached through the real clients (@gitbeaker/rest with the reviewer's handler, the
 // Anthropic SDK); inline discussions with positions, the summary note and the `kritik` commit status.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  buildPolicyLayer,
   COMMIT_STATUS_NAME,
   commitStatusText,
   type RepoRef,
   reviewIdFor,
+  reviewPolicySpecSchema,
   reviewResultSchema,
   setCommitStatus,
 } from '@kritik/core';
@@ -192,6 +195,58 @@ describe('review on GitLab', () => {
     expect(summary!.body).toContain('GitLab did not accept 1 of the inline comments');
   });
 
+  describe('a finding on a range of lines', () => {
+    const ranged = {
+      path: 'a.go',
+      line: 2,
+      end_line: 4,
+      severity: 'major' as const,
+      title: 'Dead variable',
+      body: 'x is never read.',
+      suggestion: 'func A() {\n}',
+    };
+    const code = (old: number, line: number) => `${createHash('sha1').update('a.go').digest('hex')}_${old}_${line}`;
+
+    it('is one discussion with a line_range from its first to its last line', async () => {
+      h.mergeRequest([go]);
+      h.anthropic.script(toolReply('one', [ranged]));
+
+      const { report } = await h.review();
+
+      expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+      const [discussion] = h.gitlab.discussions(PROJECT, IID);
+      expect(discussion!.notes[0]!.position).toMatchObject({
+        new_line: 4,
+        line_range: {
+          start: { line_code: code(2, 2), type: 'old', old_line: 2, new_line: 2 },
+          end: { line_code: code(3, 4), type: 'new', old_line: null, new_line: 4 },
+        },
+      });
+      // A form field: the line ends arrive as the form sent them.
+      expect(discussion!.notes[0]!.body).toMatch(/```suggestion\r?\nfunc A\(\) \{\r?\n\}\r?\n```/);
+    });
+
+    it('lands on its last line alone, without the suggestion, when GitLab refuses the range', async () => {
+      h.mergeRequest([go]);
+      h.gitlab.failNext(
+        1,
+        { status: 400, body: { message: '400 Bad request - Note {:line_range=>["is invalid"]}' } },
+        'POST /api/v4/projects/{id}/merge_requests/{iid}/discussions',
+      );
+      h.anthropic.script(toolReply('one', [ranged]));
+
+      const { report } = await h.review();
+
+      expect(report).toMatchObject({ status: 'posted', commentsPosted: 1 });
+      expect(report.findingList.map((f) => [f.title, f.inline])).toEqual([['Dead variable', true]]);
+      const [discussion] = h.gitlab.discussions(PROJECT, IID);
+      expect(discussion!.notes[0]!.position).toMatchObject({ new_line: 4 });
+      expect(discussion!.notes[0]!.position?.line_range ?? null).toBeNull();
+      expect(discussion!.notes[0]!.body).toContain('x is never read.');
+      expect(discussion!.notes[0]!.body).not.toContain('suggestion');
+    });
+  });
+
   it('waits out a 429 with Retry-After and then posts', async () => {
     h.mergeRequest([go]);
     h.gitlab.rateLimitNext(1, 1, 'GET /api/v4/projects/{id}/merge_requests/{iid}');
@@ -312,6 +367,15 @@ describe('review on GitLab', () => {
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     }
 
+    /** `@kritik ask` in a note of its own by the person, with the model's answer scripted. */
+    async function askInNote() {
+      h.mergeRequest([go]);
+      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
+      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
+      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+      return asked;
+    }
+
     it("resolves its discussion with a note when a push changes the finding's line", async () => {
       const discussion = await firstReview();
       // The push replaces line 3, the line the finding is on.
@@ -369,10 +433,7 @@ describe('review on GitLab', () => {
     });
 
     it('answers `@kritik ask` in a note of the merge request', async () => {
-      h.mergeRequest([go]);
-      h.gitlab.addToken(PERSON_TOKEN, { username: PERSON });
-      const asked = await asPerson('POST', '/notes', { body: `@${BOT} ask why two retries?` });
-      h.anthropic.script(FakeAnthropic.toolUse(ANSWER_TOOL_NAME, { answer: 'They bound the latency.' }));
+      const asked = await askInNote();
 
       const { report } = await h.review({
         source: { trigger: 'answer', thread: { kind: 'issue-comment', commentId: asked.body.id as number } },
@@ -381,6 +442,43 @@ describe('review on GitLab', () => {
       expect(report).toMatchObject({ status: 'posted' });
       expect(h.gitlab.summaryNotes(PROJECT, IID).map((n) => n.author.username)).toEqual([PERSON, BOT]);
       expect(JSON.stringify(h.anthropic.messageRequests().at(-1)!.messages)).toContain('why two retries?');
+    });
+
+    it("answers `@kritik ask` in the asker's discussion when the hook named it", async () => {
+      const asked = await askInNote();
+      const all = (await asPerson('GET', '/discussions')).body as unknown as { id: string; notes: { id: number }[] }[];
+      const discussionId = all.find((d) => d.notes.some((n) => n.id === asked.body.id))!.id;
+
+      const { report } = await h.review({
+        source: {
+          trigger: 'answer',
+          reviewId: 'answer0002',
+          thread: { kind: 'issue-comment', commentId: asked.body.id as number, discussionId },
+        },
+      });
+
+      expect(report).toMatchObject({ status: 'posted' });
+      const [thread] = h.gitlab.discussions(PROJECT, IID);
+      expect(thread!.id).toBe(discussionId);
+      expect(thread!.notes.map((n) => [n.author.username, n.body])).toEqual([
+        [PERSON, `@${BOT} ask why two retries?`],
+        [BOT, `They bound the latency.\n\n${answerMarker('answer0002')}`],
+      ]);
+      expect(h.gitlab.summaryNotes(PROJECT, IID)).toEqual([]);
+    });
+
+    it('answers in a note of its own when the discussion is gone', async () => {
+      const asked = await askInNote();
+
+      const { report } = await h.review({
+        source: {
+          trigger: 'answer',
+          thread: { kind: 'issue-comment', commentId: asked.body.id as number, discussionId: 'f'.repeat(40) },
+        },
+      });
+
+      expect(report).toMatchObject({ status: 'posted' });
+      expect(h.gitlab.summaryNotes(PROJECT, IID).map((n) => n.author.username)).toEqual([PERSON, BOT]);
     });
 
     it('skips an answer to a note that no longer exists, with no model call', async () => {
@@ -465,6 +563,30 @@ describe('review on GitLab', () => {
       expect.objectContaining({ status: 'success', description: expect.stringMatching(/^Skipped: draft: draft /) }),
     ]);
     expect(h.anthropic.messageRequests()).toHaveLength(0);
+  });
+
+  it("applies a policy's triggers.labels to the merge request's labels", async () => {
+    const spec = reviewPolicySpecSchema.parse({ triggers: { labels: ['review::needed'] } });
+    const policy = buildPolicyLayer([{ name: 'scoped', spec }]);
+    h.gitlab.addMergeRequest({
+      project: PROJECT,
+      iid: IID,
+      labels: ['review::later'],
+      baseSha: BASE_SHA,
+      headSha: HEAD_SHA,
+      diffs: [go],
+    });
+    h.anthropic.setDefaultReply(toolReply('Fine.', []));
+
+    const skipped = await h.review({ source: { trigger: 'opened', policy } });
+    h.gitlab.setLabels(PROJECT, IID, ['backend', 'Review::Needed']);
+    const reviewed = await h.review({ source: { trigger: 'labeled', policy } });
+
+    expect(skipped.report).toMatchObject({
+      status: 'skipped',
+      reason: 'policy "scoped" reviews only pull requests labelled "review::needed"',
+    });
+    expect(reviewed.report.status).toBe('posted');
   });
 
   it('cancels the worker status when the merge request moved past the requested head', async () => {

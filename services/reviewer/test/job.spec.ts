@@ -52,6 +52,8 @@ describe('kritik job', () => {
       status: 'posted',
       commentsPosted: 1,
       checkConcluded: true,
+      model: expect.any(String),
+      findingList: [{ path: 'a.go', line: 2, severity: 'major', title: 'Empty', inline: true }],
     });
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(message);
     expect(h.reviews()[0]!.body).toContain(`id=${payload().reviewId}`);

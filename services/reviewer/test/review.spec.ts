@@ -1,6 +1,13 @@
 // End to end: a real release diff served by the GitHub fake, the model played by the Anthropic fake,
 // both reached through the real Octokit and Anthropic SDK.
-import { CHECK_RUN_NAME, checkRunText, createCheckRun, reviewResultSchema } from '@kritik/core';
+import {
+  buildPolicyLayer,
+  CHECK_RUN_NAME,
+  checkRunText,
+  createCheckRun,
+  reviewPolicySpecSchema,
+  reviewResultSchema,
+} from '@kritik/core';
 import { createOctokit } from '../src/code-host/github.js';
 import { SYSTEM_PROMPT } from '../src/prompt/prompt.js';
 import { runReview } from '../src/review/engine.js';
@@ -20,6 +27,21 @@ const consecutive = (patch: string) => {
 };
 const ranged = files.find((f) => f.filename.endsWith('.go') && f.patch && consecutive(f.patch))!;
 const pair = consecutive(ranged.patch!)!;
+const errorDropped = {
+  path: source.filename,
+  line: lines[0]!.line,
+  severity: 'major' as const,
+  title: 'Error dropped',
+  body: 'Return it.',
+};
+const rangeFinding = {
+  path: ranged.filename,
+  line: pair[0].line,
+  end_line: pair[1].line,
+  severity: 'minor' as const,
+  title: 'Range',
+  body: 'Two lines.',
+};
 
 describe(runReview.name, () => {
   let h: Harness;
@@ -37,15 +59,8 @@ describe(runReview.name, () => {
     h.pullRequest(files);
     h.anthropic.script(
       toolReply('The manager change drops an error.', [
-        { path: source.filename, line: lines[0]!.line, severity: 'major', title: 'Error dropped', body: 'Return it.' },
-        {
-          path: ranged.filename,
-          line: pair[0].line,
-          end_line: pair[1].line,
-          severity: 'minor',
-          title: 'Range',
-          body: 'Two lines.',
-        },
+        errorDropped,
+        rangeFinding,
         {
           path: renamed.filename,
           line: addedLines(renamed.patch!)[0]!.line,
@@ -80,6 +95,35 @@ describe(runReview.name, () => {
     expect(h.github.requestsTo('POST /repos/{owner}/{repo}/check-runs')[0]!.body).toMatchObject({
       status: 'in_progress',
     });
+  });
+
+  it('posts a range GitHub refuses on its last line alone, without its suggestion, and keeps the others', async () => {
+    await h.repo();
+    h.pullRequest(files);
+    h.github.failNext(
+      1,
+      { status: 422, body: { message: 'Unprocessable Entity', errors: ['start_line must be part of the same hunk'] } },
+      'POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+    );
+    h.anthropic.script(toolReply('Two.', [errorDropped, { ...rangeFinding, suggestion: 'one()\ntwo()' }]));
+
+    const { report } = await h.review();
+
+    expect(report).toMatchObject({ status: 'posted', commentsPosted: 2 });
+    const [review] = h.reviews();
+    expect(review!.comments.map((c) => [c.path, c.start_line, c.line])).toEqual([
+      [source.filename, null, lines[0]!.line],
+      [ranged.filename, null, pair[1].line],
+    ]);
+    expect(review!.comments[1]!.body).toContain('Two lines.');
+    expect(review!.comments[1]!.body).not.toContain('suggestion');
+    // What GitHub was sent: its own fields only, the first time with the range.
+    const sent = h.github.requestsTo('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews');
+    expect(sent.map((r) => (r.body as { comments: { start_line?: number }[] }).comments[1]?.start_line)).toEqual([
+      pair[0].line,
+      undefined,
+    ]);
+    expect(JSON.stringify(sent.map((r) => r.body))).not.toContain('singleLineBody');
   });
 
   it('reports the result in the core schema with every finding and skipped file listed', async () => {
@@ -260,6 +304,39 @@ describe(runReview.name, () => {
     expect(report).toMatchObject({ status: 'skipped', reason: expect.stringContaining('draft') });
     expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'skipped' });
     expect(h.anthropic.messageRequests()).toEqual([]);
+  });
+
+  describe('a policy with triggers.labels', () => {
+    const policy = buildPolicyLayer([
+      { name: 'labelled', spec: reviewPolicySpecSchema.parse({ triggers: { labels: ['needs-review', 'security'] } }) },
+    ]);
+
+    it('skips a pull request without one of its labels, naming the policy, with no model call', async () => {
+      await h.repo();
+      h.pullRequest([source], { labels: ['bug', 'needs-review-later', '<img src=x onerror=alert(1)>'] });
+
+      const { report } = await h.review({ source: { trigger: 'opened', policy } });
+
+      expect(report).toMatchObject({
+        status: 'skipped',
+        reason: 'policy "labelled" reviews only pull requests labelled "needs-review" or "security"',
+      });
+      expect(h.checkRuns()[0]).toMatchObject({ conclusion: 'skipped' });
+      expect(h.anthropic.messageRequests()).toEqual([]);
+    });
+
+    it('reviews one that carries a label of the policy, in any case, once it is added', async () => {
+      await h.repo();
+      h.pullRequest([source]);
+      h.anthropic.setDefaultReply(toolReply('Fine.'));
+      expect((await h.review({ source: { trigger: 'opened', policy } })).report.status).toBe('skipped');
+
+      h.github.setLabels(REPO.owner, REPO.name, 7, ['Security']);
+      const { report } = await h.review({ source: { trigger: 'labeled', policy } });
+
+      expect(report.status).toBe('posted');
+      expect(h.anthropic.messageRequests().length).toBeGreaterThan(0);
+    });
   });
 
   it.each([

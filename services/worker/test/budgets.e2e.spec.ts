@@ -5,6 +5,8 @@
 import { buildPolicyLayer, type PolicyLayer, type ReviewRequest, reviewPolicySpecSchema } from '@kritik/core';
 import { postedResult } from '@kritik/testing';
 import { BudgetLedger } from '../src/budgets/budget-ledger.js';
+import { GatewayGrants } from '../src/gateway/gateway-grants.js';
+import { DirectModelAccess, GatewayModelAccess, type ModelAccessIssuer } from '../src/gateway/model-access.js';
 import { PrLeases } from '../src/scheduling/pr-lease.js';
 import { ReviewExecution } from '../src/scheduling/review-execution.service.js';
 import { ReviewSlots } from '../src/scheduling/review-slots.js';
@@ -24,8 +26,8 @@ const layer: PolicyLayer = buildPolicyLayer([
 ]);
 
 /** A worker process: its own gate (room for 20 at once), ledger and execution, on the shared Redis. */
-function worker(name: string) {
-  const { runner } = parts.execution(reviewers.reports(postedResult({ costUsd: 1 })));
+function worker(name: string, options: { reportedUsd?: number; access?: ModelAccessIssuer } = {}) {
+  const { runner } = parts.execution(reviewers.reports(postedResult({ costUsd: options.reportedUsd ?? 1 })));
   const gate = new SchedulingGate(
     new PrLeases(parts.redis),
     new ReviewSlots(parts.redis, { global: 20, perRepo: 20 }),
@@ -39,7 +41,7 @@ function worker(name: string) {
     parts.logger,
     runner,
     parts.hosts,
-    { open: async () => ({ kind: 'direct' }), close: async () => {} },
+    options.access ?? new DirectModelAccess(),
     parts.lifecycle,
     gate,
     parts.metrics,
@@ -97,5 +99,30 @@ describe('ReviewPolicy budgets', () => {
     const after = await worker('after').run(openPullRequest(parts.fakes.github, 'budget'));
 
     expect(after).toMatchObject({ kind: 'finished', status: 'skipped', reason: expect.stringMatching(/^budget: /) });
+  }, 60_000);
+
+  it('settles a review at what the gateway metered when its reviewer reports less', async () => {
+    const grants = new GatewayGrants(parts.redis);
+    const review = openPullRequest(parts.fakes.github, 'under-report');
+    // The gateway metered 1.5 USD of calls for this review (its grant outlives a worker restart).
+    await grants.issue(review.reviewId, 1, 600);
+    await grants.meter(review.reviewId, { input: 100_000, output: 20_000, cacheRead: 0, cacheWrite: 0 }, 1.5);
+    const access = new GatewayModelAccess(grants, 'http://gateway.invalid', 600);
+    const costSoFar = async () =>
+      Number(
+        /kritik_review_cost_usd_total\{repository="github:[^"]+"\} (\S+)/.exec(await parts.registry.metrics())?.[1] ??
+          0,
+      );
+    const before = await costSoFar();
+
+    const end = await worker('w1', { reportedUsd: 0.01, access }).run(review);
+
+    expect(end).toMatchObject({ kind: 'finished', status: 'posted' });
+    const metrics = await parts.registry.metrics();
+    expect(metrics).toContain(
+      `kritik_budget_remaining_usd{budget="spend/repository-per-day",subject="${OWNER}/${REPO}"} 3.5`,
+    );
+    expect((await costSoFar()) - before).toBeCloseTo(1.5, 9);
+    expect(await grants.spent(review.reviewId)).toBeUndefined();
   }, 60_000);
 });

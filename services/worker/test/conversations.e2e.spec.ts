@@ -77,10 +77,10 @@ describe('worker conversations', () => {
 
     expect(answered).toMatchObject({
       status: 'posted',
-      result: { dismissed: [{ rule: expect.stringContaining('we validate input at the gateway') }] },
+      result: { dismissed: [{ rule: expect.stringContaining('we validate input at the gateway'), via: 'ignore' }] },
     });
     expect(fakes.anthropic.messageRequests()).toHaveLength(modelCalls);
-    const rules = await new LearnedRulesStore(producer.redis).list(review.repo);
+    const rules = await new LearnedRulesStore(producer.redis).list(review.platform, review.repo);
     expect(rules.map((r) => r.rule)).toEqual(['Unchecked input (in src/app.ts) — we validate input at the gateway']);
 
     const pushed = pushCommit(fakes.github, review, 'ignored-2');
@@ -101,7 +101,9 @@ describe('worker conversations', () => {
     });
     expect(fakes.github.reviews(OWNER, REPO, other.pr)[0]!.body).toContain('Learned rules applied (1)');
     // The repository is shared by every test here: what it learned is forgotten again.
-    expect(await new LearnedRulesStore(producer.redis).remove(review.repo, rules[0]!.fingerprint)).toBe(true);
+    expect(
+      await new LearnedRulesStore(producer.redis).remove(review.platform, review.repo, rules[0]!.fingerprint),
+    ).toBe(true);
   });
 
   it('answers a reply in the same thread from a review Job, with the thread in the prompt and no check run', async () => {

@@ -3,7 +3,14 @@
 // the GitHub and Anthropic fakes.
 import { readFileSync } from 'node:fs';
 import { LABELS, type ReviewPayload } from '@kritik/core';
-import { type ControlPlane, startControlPlane, startTestKubelet, type TestKubelet, waitUntil } from '@kritik/testing';
+import {
+  type ControlPlane,
+  POSTED_FINDING,
+  startControlPlane,
+  startTestKubelet,
+  type TestKubelet,
+  waitUntil,
+} from '@kritik/testing';
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { checkAccess } from '../src/kubernetes/access-check.js';
@@ -125,7 +132,11 @@ describe(KubernetesJobRunner.name, () => {
     const [pod] = (
       await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${LABELS.reviewId}=${payload.reviewId}` })
     ).items;
-    expect(pod?.status?.containerStatuses?.[0]?.state?.terminated?.message).toContain('"status":"posted"');
+    const message = pod?.status?.containerStatuses?.[0]?.state?.terminated?.message;
+    expect(message).toContain('"status":"posted"');
+    // The detail (the finding as posted, the model) is read through unchanged.
+    expect(outcome).toMatchObject({ result: JSON.parse(message!) });
+    expect(outcome).toMatchObject({ result: { model: expect.any(String), findingList: [POSTED_FINDING] } });
   });
 
   it('leaves the Secret to the garbage collector once its Job is deleted', async () => {

@@ -3,23 +3,15 @@
 // edited through the API changes the next review's prompt within 5 seconds; a locked key of
 // `.kritik.yaml` is ignored and the review says so; ceilings win over a repository asking for more.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { budgetsCovering, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, type ReviewPolicyStatus } from '@kritik/core';
 import { BudgetSnapshotStore } from '@kritik/server';
-import { type ControlPlane, repoRoot, startControlPlane, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
-import {
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { type ControlPlane, startControlPlane, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { parse } from 'yaml';
 import { Producer, startWorker, type WorkerUnderTest } from './support/worker-app.js';
 import {
   type Fakes,
+  installPolicyCrd,
   OWNER,
   openPullRequest,
   REPO,
@@ -58,20 +50,8 @@ beforeAll(async () => {
   [plane, redis, fakes] = await Promise.all([startControlPlane(), startRedis(), startFakes()]);
   fakes.github.addRepo(OWNER, REPO);
   await plane.createNamespace(NAMESPACE);
+  await installPolicyCrd(plane);
   const kc = plane.adminKubeConfig();
-  const crd = parse(
-    readFileSync(join(repoRoot(), 'charts/kritik/crds', `${POLICY_PLURAL}.${POLICY_GROUP}.yaml`), 'utf8'),
-  ) as V1CustomResourceDefinition;
-  const crds = kc.makeApiClient(ApiextensionsV1Api);
-  await crds.createCustomResourceDefinition({ body: crd });
-  await waitUntil(
-    'the ReviewPolicy CRD to be Established',
-    async () =>
-      (await crds.readCustomResourceDefinition({ name: crd.metadata!.name! })).status?.conditions?.some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      ) || undefined,
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
   objects = kc.makeApiClient(CustomObjectsApi);
   await objects.createNamespacedCustomObject({
     ...ref,

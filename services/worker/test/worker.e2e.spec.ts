@@ -2,13 +2,23 @@
 // with the test kubelet running the real reviewer, the worker acting as its ServiceAccount bound
 // to a Role generated from REQUIRED_PERMISSIONS, GitHub and Anthropic fakes.
 
-import { CHECK_RUN_NAME, type ReviewRequest, readModelSettings } from '@kritik/core';
-import { PrHeadStore, ReviewLifecycle } from '@kritik/server';
+import {
+  CHECK_RUN_NAME,
+  POLICY_GROUP,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  type ReviewRequest,
+  readModelSettings,
+  redisKeys,
+  type WorkerReplica,
+} from '@kritik/core';
+import { PrHeadStore, ReviewLifecycle, WorkerStatusStore } from '@kritik/server';
 import {
   type ControlPlane,
   FakeAnthropic,
   FakeBedrock,
   freePort,
+  POSTED_FINDING,
   setProcessEnv,
   startControlPlane,
   startRedis,
@@ -17,7 +27,13 @@ import {
   type TestRedis,
   waitUntil,
 } from '@kritik/testing';
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { CodeHosts } from '../src/code-host/code-host.js';
 import { GitHubAppClient } from '../src/github/github-app.client.js';
 import { KubernetesClient } from '../src/kubernetes/kubernetes.client.js';
@@ -30,12 +46,14 @@ import {
   APP_ID,
   type Fakes,
   findingsReply,
+  installPolicyCrd,
   jobsNamespace,
   OWNER,
   openPullRequest,
   pushCommit,
   REPO,
   reviewJobSettings,
+  roleRules,
   startFakes,
   withoutVerb,
   workerIdentity,
@@ -123,6 +141,8 @@ describe('worker', () => {
       const record = await producer.ended(review.reviewId);
 
       expect(record).toMatchObject({ status: 'posted', result: { status: 'posted', commentsPosted: 1 } });
+      // The detail of the Job's termination message lands in the record as the reviewer wrote it.
+      expect(record.result).toMatchObject({ model: expect.any(String), findingList: [POSTED_FINDING] });
       expect(record.timeline.map((t) => t.status)).toEqual(['queued', 'running', 'posted']);
       expect(fakes.github.reviews(OWNER, REPO, review.pr)).toHaveLength(1);
       // One check run: the worker's, queued at acceptance and concluded by the reviewer.
@@ -264,6 +284,115 @@ describe('worker', () => {
       });
       expect(late.status).toBe(401);
       expect(model.requestsTo('POST /v1/messages')).toHaveLength(calls.length);
+    });
+  });
+
+  describe('through the model gateway, with a budget', () => {
+    const CEILING_USD = 2;
+    const BUDGET = 'spend/repository-per-day';
+    let model: FakeAnthropic;
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      await installPolicyCrd(plane);
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject({
+          group: POLICY_GROUP,
+          version: POLICY_VERSION,
+          namespace: NAMESPACE,
+          plural: POLICY_PLURAL,
+          body: {
+            apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`,
+            kind: 'ReviewPolicy',
+            metadata: { name: 'spend' },
+            spec: {
+              selector: { orgs: [OWNER] },
+              ceilings: { maxCostUsdPerReview: CEILING_USD },
+              budgets: { repositoryPerDayUsd: 50 },
+            },
+          },
+        });
+      model = await new FakeAnthropic().start();
+      model.setDefaultReply(findingsReply());
+      const port = await freePort();
+      const objects = plane.adminKubeConfig().makeApiClient(CustomObjectsApi);
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: identity,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        settings: {
+          anthropic: { apiKey: 'sk-ant-platform', baseUrl: model.url },
+          gateway: { url: `http://127.0.0.1:${port}`, port },
+          policies: { namespace: NAMESPACE, resyncSeconds: 1 },
+          // The policy watcher reads its kubeconfig from the settings (the Jobs run as the worker identity).
+          kubernetes: {
+            namespace: NAMESPACE,
+            kubeconfig: plane.kubeconfigPath,
+            deadlineMarginSeconds: 2,
+            accessCheckIntervalSeconds: 1,
+          },
+        },
+      });
+      await waitUntil(
+        'the worker to see the policy',
+        async () => {
+          const policy = (await objects.getNamespacedCustomObject({
+            group: POLICY_GROUP,
+            version: POLICY_VERSION,
+            namespace: NAMESPACE,
+            plural: POLICY_PLURAL,
+            name: 'spend',
+          })) as { status?: { observedGeneration?: number } };
+          return policy.status?.observedGeneration === 1 || undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    });
+    afterAll(async () => {
+      await sut?.close();
+      await model?.stop();
+    });
+
+    it('settles a review whose Job was killed mid-review at what the gateway metered, not at its ceiling', async () => {
+      const review = openPullRequest(fakes.github, 'killed');
+      // The model answers (through the gateway, metered); posting the review then hangs, so the
+      // Job is still running, past its model calls, when it is killed.
+      fakes.github.setLatency(60_000, { method: 'POST', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}/reviews` });
+      await producer.enqueue(review);
+      const metered = await waitUntil(
+        'the gateway to meter the review',
+        async () => {
+          const spent = await producer.redis.hget(redisKeys.gatewayGrant(review.reviewId), 'costUsd');
+          return spent && Number(spent) > 0 ? Number(spent) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      await batch.deleteNamespacedJob({
+        namespace: NAMESPACE,
+        name: reviewJobName(review.reviewId),
+        propagationPolicy: 'Background',
+      });
+
+      expect(await producer.ended(review.reviewId)).toMatchObject({
+        status: 'failed',
+        reason: expect.stringContaining('deleted'),
+      });
+      expect(metered).toBeLessThan(CEILING_USD / 10);
+      const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+      const series = (name: string, labels: string) =>
+        Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(series('kritik_budget_remaining_usd', `budget="${BUDGET}",subject="${OWNER}/${REPO}"`)).toBeCloseTo(
+        50 - metered,
+        9,
+      );
+      expect(series('kritik_review_cost_usd_total', `repository="github:${OWNER}/${REPO}"`)).toBeCloseTo(metered, 9);
+      expect(series('kritik_gateway_cost_usd_total', 'provider="anthropic"')).toBeCloseTo(metered, 9);
+      fakes.github.setLatency(0, { method: 'POST', path: `/repos/${OWNER}/${REPO}/pulls/${review.pr}/reviews` });
     });
   });
 
@@ -542,6 +671,57 @@ describe('worker', () => {
       await producer.enqueue(review);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(await producer.queue.getJobCounts('wait')).toEqual({ wait: 1 });
+    });
+  });
+
+  describe('with a verb missing from the Role until it is fixed', () => {
+    const ROLE = 'worker-role-fixed-later';
+    const REPLICA = 'kritik-worker-rbac-0';
+    let sut: WorkerUnderTest;
+
+    beforeAll(async () => {
+      const limited = await workerIdentity(plane, NAMESPACE, ROLE, withoutVerb('jobs', 'delete'));
+      sut = await startWorker({
+        redisUrl: redis.url,
+        fakes,
+        runner: 'kubernetes',
+        namespace: NAMESPACE,
+        kubeConfig: limited.kubeConfig,
+        reviewJob: reviewJobSettings(fakes.anthropic),
+        status: { replica: REPLICA, intervalMs: 500 },
+      });
+    });
+    afterAll(() => sut.close());
+
+    it('publishes the permission missing for the Platform page, then granted once the Role has it', async () => {
+      const store = new WorkerStatusStore(producer.redis);
+      const replica = (which: (r: WorkerReplica) => boolean) =>
+        waitUntil(
+          'a matching worker status',
+          async () => (await store.list()).replicas.find((r) => r.replica === REPLICA && which(r)),
+          { timeoutMs: 20_000, intervalMs: 100 },
+        );
+
+      const before = await replica((r) => r.permissions.some((p) => p.state === 'missing'));
+      expect(before).toMatchObject({ ready: false, runner: 'kubernetes', namespace: NAMESPACE, stale: false });
+      expect(before.permissions.filter((p) => p.state !== 'granted')).toEqual([
+        { permission: 'delete jobs.batch', state: 'missing' },
+      ]);
+      expect(before.remedy).toContain(`Grant delete jobs.batch in the worker's Role in namespace "${NAMESPACE}"`);
+
+      await plane
+        .adminKubeConfig()
+        .makeApiClient(RbacAuthorizationV1Api)
+        .replaceNamespacedRole({
+          namespace: NAMESPACE,
+          name: ROLE,
+          body: { metadata: { name: ROLE }, rules: roleRules() },
+        });
+
+      const after = await replica((r) => r.ready);
+      expect(after.permissions.every((p) => p.state === 'granted')).toBe(true);
+      expect(after.reason).toBe(`all permissions granted in namespace "${NAMESPACE}"`);
+      expect(after.remedy).toBeUndefined();
     });
   });
 });

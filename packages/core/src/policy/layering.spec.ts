@@ -294,7 +294,7 @@ describe(triggerStop.name, () => {
   const layerWith = (triggers: ReviewPolicySpecInput['triggers']) =>
     buildPolicyLayer([policy('release', { priority: 5, triggers }), policy('low', { triggers: { events: ['cli'] } })])
       .triggers;
-  const facts = { trigger: 'opened' as const, baseRef: 'main', title: 'Add retries' };
+  const facts = { trigger: 'opened' as const, baseRef: 'main', title: 'Add retries', labels: ['bug'] };
 
   it('takes the triggers of the highest-priority policy that sets any', () => {
     expect(layerWith({ drafts: true })).toEqual({ policy: 'release', drafts: true });
@@ -311,8 +311,23 @@ describe(triggerStop.name, () => {
       'the title has "[WIP]", which policy "release" skips',
     ],
     [{ events: ['labeled' as const] }, { ...facts, trigger: 'cli' as const }, undefined],
+    [{ labels: ['needs-review', 'security'] }, { ...facts, labels: ['bug', 'Security'] }, undefined],
+    [{ labels: ['needs-review'] }, { ...facts, labels: ['NEEDS-REVIEW'] }, undefined],
+    [{ labels: ['needs-review'] }, facts, 'policy "release" reviews only pull requests labelled "needs-review"'],
+    [
+      { labels: ['needs-review', 'a"b'] },
+      { ...facts, labels: [] },
+      'policy "release" reviews only pull requests labelled "needs-review" or "a\\"b"',
+    ],
+    // A label is a name, not a pattern: a prefix or a glob-looking label takes nothing else.
+    [
+      { labels: ['review*'] },
+      { ...facts, labels: ['review-me', 'needs-review '] },
+      expect.stringContaining('labelled'),
+    ],
+    [{ labels: ['needs-review'] }, { ...facts, trigger: 'cli' as const, labels: [] }, undefined],
   ])('with %j decides %j: %s', (triggers, pr, expected) => {
-    expect(triggerStop(layerWith(triggers), pr)).toBe(expected);
+    expect(triggerStop(layerWith(triggers), pr)).toEqual(expected);
   });
 
   it('reviews everything when no policy sets triggers', () => {

@@ -219,10 +219,20 @@ export interface TriggerFacts {
   trigger: Trigger;
   baseRef: string;
   title: string;
+  /** The labels the pull request carries now (GitHub's `labels[].name`, GitLab's `labels`). */
+  labels: readonly string[];
+}
+
+/** Whether a pull request carries one of `wanted`: label names compared whole, case-insensitively. */
+export function carriesLabel(labels: readonly string[], wanted: readonly string[]): boolean {
+  const has = new Set(labels.map((l) => l.toLowerCase()));
+  return wanted.some((w) => has.has(w.toLowerCase()));
 }
 
 /**
- * Why the policy's triggers leave this pull request unreviewed, or undefined. Drafts are not
+ * Why the policy's triggers leave this pull request unreviewed, or undefined. `labels` takes a pull
+ * request carrying any one of them (whatever event brought it: a push to a labelled one is reviewed
+ * too); the label names are the reader's, so they are quoted in the reason. Drafts are not
  * decided here: `triggers.drafts` is the platform's answer to drafts (see reviewsDrafts). A review
  * run by hand from the CLI is never stopped.
  */
@@ -234,6 +244,9 @@ export function triggerStop(triggers: PolicyLayer['triggers'], facts: TriggerFac
   }
   if (triggers.baseBranches?.length && !compileRepoGlobs(triggers.baseBranches)(facts.baseRef)) {
     return `${by} reviews only pull requests into ${triggers.baseBranches.join(', ')}`;
+  }
+  if (triggers.labels?.length && !carriesLabel(facts.labels, triggers.labels)) {
+    return `${by} reviews only pull requests labelled ${triggers.labels.map((l) => JSON.stringify(l)).join(' or ')}`;
   }
   const title = facts.title.toLowerCase();
   const tag = triggers.skipTitleTags?.find((t) => title.includes(t.toLowerCase()));

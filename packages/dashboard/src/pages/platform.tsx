@@ -1,6 +1,6 @@
-// Platform (admins): the reviews queue at a glance, reviews running now, the workers connected
-// to the queue, and versions.
-import type { PlatformStatus } from '@kritik/core/dashboard';
+// Platform (admins): the reviews queue at a glance, reviews running now, each worker replica's
+// readiness and permission self-check (from its heartbeat), the queue's consumers, and versions.
+import type { PlatformStatus, WorkerReplica } from '@kritik/core/dashboard';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { time } from '../format.js';
@@ -54,7 +54,21 @@ export function PlatformPage() {
           ))}
         </ul>
       )}
-      <h2>Workers</h2>
+      <h2>Worker replicas</h2>
+      <Replicas replicas={status.replicas} />
+      {status.unreadableReplicas.length > 0 && (
+        <div class="reason" role="alert">
+          <p>These replicas publish a status this backend cannot read (another version during an upgrade?):</p>
+          <ul>
+            {status.unreadableReplicas.map((u) => (
+              <li key={u.replica}>
+                <code>{u.replica}</code>: {u.error}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <h2>Connected consumers</h2>
       {status.workers === null ? (
         <p>Unknown: the Redis user may not list clients (CLIENT LIST).</p>
       ) : status.workers.length === 0 ? (
@@ -69,10 +83,152 @@ export function PlatformPage() {
         </ul>
       )}
       <h2>Versions</h2>
-      <p>
-        Kritik {status.versions.backend} (backend, worker and reviewer images of a release share it) · Node.js{' '}
-        {status.versions.node}
-      </p>
+      <Versions versions={status.versions} />
     </section>
+  );
+}
+
+function readiness(r: WorkerReplica) {
+  if (r.stale) return <span class="status status-skipped">not reporting since {time(r.lastBeat)}</span>;
+  return r.ready ? (
+    <span class="status status-posted">ready</span>
+  ) : (
+    <span class="status status-failed">not ready</span>
+  );
+}
+
+function Replicas({ replicas }: { replicas: WorkerReplica[] }) {
+  if (replicas.length === 0) return <p role="alert">No worker replica reports its status.</p>;
+  return (
+    <>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Replica</th>
+            <th scope="col">Readiness</th>
+            <th scope="col">Why</th>
+            <th scope="col">Runner</th>
+            <th scope="col">Running</th>
+            <th scope="col">Version</th>
+            <th scope="col">Started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {replicas.map((r) => (
+            <tr key={r.replica}>
+              <th scope="row">{r.replica}</th>
+              <td>{readiness(r)}</td>
+              <td>{r.reason}</td>
+              <td>
+                {r.runner}
+                {r.namespace && (
+                  <>
+                    {' '}
+                    in <code>{r.namespace}</code>
+                  </>
+                )}
+              </td>
+              <td>
+                {r.running} of {r.concurrency}
+              </td>
+              <td>{r.version}</td>
+              <td>{time(r.startedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {replicas
+        .filter((r) => r.permissions.length > 0)
+        .map((r, i) => (
+          <SelfCheck key={r.replica} replica={r} id={`self-check-${i}`} />
+        ))}
+    </>
+  );
+}
+
+function SelfCheck({ replica, id }: { replica: WorkerReplica; id: string }) {
+  const missing = replica.permissions.filter((p) => p.state === 'missing').length;
+  const allGranted = replica.permissions.every((p) => p.state === 'granted');
+  return (
+    <section aria-labelledby={id}>
+      <h3 id={id}>
+        Permission self-check: {replica.replica}
+        {replica.stale && ` (as of ${time(replica.lastBeat)})`}
+      </h3>
+      {replica.remedy && (
+        <p class="reason" role={missing > 0 ? 'alert' : undefined}>
+          {replica.remedy}
+        </p>
+      )}
+      {/* Open where something needs doing; a replica with everything granted stays one line. */}
+      <details open={!allGranted}>
+        <summary>
+          {allGranted
+            ? `All ${replica.permissions.length} granted`
+            : missing > 0
+              ? `${missing} missing`
+              : 'Not checked'}{' '}
+          in namespace {replica.namespace ?? 'unknown'}
+        </summary>
+        <table class="self-check">
+          <thead>
+            <tr>
+              <th scope="col">Permission</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {replica.permissions.map((p) => (
+              <tr key={p.permission} class={p.state === 'missing' ? 'missing' : undefined}>
+                <th scope="row">
+                  <code>{p.permission}</code>
+                </th>
+                <td>
+                  <span
+                    class={`status ${p.state === 'granted' ? 'status-posted' : p.state === 'missing' ? 'status-failed' : 'status-skipped'}`}
+                  >
+                    {p.state}
+                  </span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </section>
+  );
+}
+
+function Versions({ versions }: { versions: PlatformStatus['versions'] }) {
+  return (
+    <>
+      {versions.mismatched && (
+        <p class="reason" role="alert">
+          A worker runs another version than the backend: a rolling upgrade is in progress, or one is stuck.
+        </p>
+      )}
+      <table>
+        <tbody>
+          <tr>
+            <th scope="row">Backend</th>
+            <td>
+              {versions.backend} (Node.js {versions.node})
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Workers</th>
+            <td>{versions.workers.length > 0 ? versions.workers.join(', ') : 'none reporting'}</td>
+          </tr>
+          <tr>
+            <th scope="row">Reviewer image</th>
+            <td>
+              {versions.reviewerImages.length > 0
+                ? versions.reviewerImages.map((image) => <code key={image}>{image} </code>)
+                : 'none reporting'}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </>
   );
 }

@@ -1,7 +1,9 @@
 // Repositories: reviews and cost per day over the last 30 days as bar charts, each budget that
-// covers the repository with its use and reset, and the latest failures with their reasons.
+// covers the repository with its use and reset, the latest failures with their reasons, and on
+// request its learned rules and acceptance.
 import {
   BUDGET_NEARLY_SPENT,
+  type DashboardSession,
   type RepositoryBudget,
   type RepositoryDay,
   type RepositoryStats,
@@ -10,8 +12,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { time, usd } from '../format.js';
 import { link } from '../router.js';
+import { LearnedRules } from './learned-rules.js';
 
-export function RepositoriesPage() {
+export function RepositoriesPage({ session }: { session: DashboardSession }) {
   const [repos, setRepos] = useState<RepositoryStats[]>();
   const [error, setError] = useState<string>();
   useEffect(() => {
@@ -64,9 +67,32 @@ export function RepositoriesPage() {
               ))}
             </ul>
           )}
+          <RulesToggle which={{ platform: r.platform, repo: r.repo }} csrf={session.csrf} />
         </article>
       ))}
     </section>
+  );
+}
+
+/** The learned rules are read only when asked for: most visits are about reviews and cost. */
+function RulesToggle({
+  which,
+  csrf,
+}: {
+  which: { platform: RepositoryStats['platform']; repo: string };
+  csrf: string;
+}) {
+  const [open, setOpen] = useState(false);
+  const id = `rules-${which.platform}-${which.repo}`;
+  return (
+    <>
+      <h3>
+        <button type="button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
+          Learned rules and acceptance
+        </button>
+      </h3>
+      <div id={id}>{open && <LearnedRules which={which} csrf={csrf} />}</div>
+    </>
   );
 }
 

@@ -15,6 +15,8 @@ export interface Hunk {
   left: Set<number>;
   /** Context lines, new line number → old line number (GitLab places them with both). */
   context: Map<number, number>;
+  /** Added lines, new line number → the old side's counter there (what GitLab's line code holds). */
+  added: Map<number, number>;
   text: string;
 }
 
@@ -30,7 +32,7 @@ export function parseHunks(patch: string): Hunk[] {
   for (const line of patchLines(patch)) {
     const header = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
     if (header) {
-      current = { right: new Set(), left: new Set(), context: new Map(), text: line };
+      current = { right: new Set(), left: new Set(), context: new Map(), added: new Map(), text: line };
       hunks.push(current);
       oldLine = Number(header[1]);
       newLine = Number(header[2]);
@@ -38,8 +40,10 @@ export function parseHunks(patch: string): Hunk[] {
     }
     if (!current) continue;
     current.text += `\n${line}`;
-    if (line.startsWith('+')) current.right.add(newLine++);
-    else if (line.startsWith('-')) current.left.add(oldLine++);
+    if (line.startsWith('+')) {
+      current.added.set(newLine, oldLine);
+      current.right.add(newLine++);
+    } else if (line.startsWith('-')) current.left.add(oldLine++);
     else if (line.startsWith(' ') || line === '') {
       current.context.set(newLine, oldLine);
       current.left.add(oldLine++);

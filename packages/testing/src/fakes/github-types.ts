@@ -39,6 +39,8 @@ export interface PullRequestInput {
   user?: string;
   draft?: boolean;
   state?: 'open' | 'closed';
+  /** Label names the pull request carries. */
+  labels?: string[];
   base: { ref: string; sha: string };
   head: { ref: string; sha: string };
   files?: PullFileInput[];

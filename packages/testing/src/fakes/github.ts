@@ -230,6 +230,12 @@ export class FakeGitHub extends HttpFake {
     return this;
   }
 
+  /** Someone set the pull request's labels (GitHub's issue labels; the pull request is an issue). */
+  setLabels(owner: string, repo: string, number: number, labels: string[]): this {
+    this.pullOrThrow(owner, repo, number).input.labels = labels;
+    return this;
+  }
+
   /**
    * A new push to the PR: `files` are what changed between the previous head and `newSha` (answered by
    * compare). The PR's own file list becomes `prFiles`, or the old list with `files` merged in by name.
@@ -1132,6 +1138,7 @@ export class FakeGitHub extends HttpFake {
       merged_at: null,
       merge_commit_sha: null,
       draft: input.draft ?? false,
+      labels: (input.labels ?? []).map((name) => this.labelJson(repo, name)),
       head: side(pull.head),
       base: side(pull.base),
       author_association: 'CONTRIBUTOR',
@@ -1143,6 +1150,20 @@ export class FakeGitHub extends HttpFake {
       additions: pull.files.reduce((sum, f) => sum + f.additions, 0),
       deletions: pull.files.reduce((sum, f) => sum + f.deletions, 0),
       changed_files: pull.files.length,
+    };
+  }
+
+  /** A label as pulls.get lists it; its id is stable per repository and name. */
+  private labelJson(repo: RepoState, name: string) {
+    const id = Number.parseInt(gitBlobSha(`${repo.owner}/${repo.name}:label:${name}`).slice(0, 8), 16);
+    return {
+      id,
+      node_id: `LA_${id}`,
+      url: `${this.url}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`,
+      name,
+      color: 'ededed',
+      default: false,
+      description: null,
     };
   }
 

@@ -51,6 +51,16 @@ export interface GitLabPosition {
   new_path: string;
   old_line: number | null;
   new_line: number | null;
+  /** A comment on several lines: its first and last line (null for a single line). */
+  line_range?: { start: GitLabLineRangeEnd; end: GitLabLineRangeEnd } | null;
+}
+
+export interface GitLabLineRangeEnd {
+  /** `sha1(path)_<old>_<new>`: the old side's counter for an added line. */
+  line_code: string;
+  type: 'new' | 'old';
+  old_line: number | null;
+  new_line: number | null;
 }
 
 export interface GitLabNote {
@@ -110,6 +120,8 @@ export interface MergeRequestInput {
   description?: string | null;
   draft?: boolean;
   state?: 'opened' | 'closed' | 'merged' | 'locked';
+  /** Label names: GitLab lists names (objects only for `with_labels_details`, which Kritik does not ask). */
+  labels?: string[];
   author?: string;
   sourceBranch?: string;
   targetBranch?: string;
@@ -223,14 +235,16 @@ function params(req: RecordedRequest): Record<string, unknown> {
   }
   const out: Record<string, unknown> = { ...req.query };
   for (const [key, value] of pairs) {
-    const nested = /^([^[]+)\[([^\]]+)\]$/.exec(key);
-    if (!nested) {
-      out[key] = value;
-      continue;
+    // `position[line_range][start][line_code]`: Rails nests brackets to any depth.
+    const path = /^([^[]+)((?:\[[^\]]+\])*)$/.exec(key);
+    const names = path ? [path[1]!, ...[...path[2]!.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!)] : [key];
+    let into = out;
+    for (const name of names.slice(0, -1)) {
+      const inner = asObject(into[name]) ?? {};
+      into[name] = inner;
+      into = inner;
     }
-    const inner = asObject(out[nested[1]!]) ?? {};
-    inner[nested[2]!] = value;
-    out[nested[1]!] = inner;
+    into[names.at(-1)!] = value;
   }
   return out;
 }
@@ -317,6 +331,12 @@ export class FakeGitLab extends HttpFake {
     });
     project.comparisons.set(`${input.baseSha}...${input.headSha}`, diffs);
     project.mergeBases.set(`${input.baseSha}...${input.headSha}`, input.baseSha);
+    return this;
+  }
+
+  /** Someone set the merge request's labels. */
+  setLabels(project: string, iid: number, labels: string[]): this {
+    this.mrOrThrow(project, iid).input.labels = labels;
     return this;
   }
 
@@ -636,7 +656,10 @@ export class FakeGitLab extends HttpFake {
     return this.paged(c.req, awards);
   }
 
-  /** A reply joins the discussion; a note of a diff discussion is resolvable like its first. */
+  /**
+   * A reply joins the discussion; a note of a diff discussion is resolvable like its first. A
+   * reply to a note on its own makes it a thread, as GitLab does: both become DiscussionNotes.
+   */
   private replyInDiscussion(c: Ctx): FakeReply {
     const mr = this.mr(c);
     const discussion = mr.discussions.find((d) => d.id === c.params.discussion_id);
@@ -644,9 +667,13 @@ export class FakeGitLab extends HttpFake {
     const body = field(c, 'body');
     if (typeof body !== 'string' || body.trim() === '') return message(400, '400 Bad request - body is missing');
     const root = discussion.notes[0]!;
+    if (discussion.individual_note) {
+      discussion.individual_note = false;
+      root.type = 'DiscussionNote';
+    }
     const note: GitLabNote = {
       ...this.noteJson(c, mr, body, null),
-      type: discussion.individual_note ? null : 'DiscussionNote',
+      type: root.type === 'DiffNote' ? 'DiffNote' : 'DiscussionNote',
       resolvable: root.resolvable,
       ...(root.resolvable ? { resolved: root.resolved ?? false } : {}),
     };
@@ -751,7 +778,10 @@ export class FakeGitLab extends HttpFake {
       return INVALID_POSITION;
     const hunks = parseHunks(file.diff);
     const ok = hunks.some((h) => lineFits(h, newLine, oldLine));
-    return ok ? position : INVALID_POSITION;
+    if (!ok) return INVALID_POSITION;
+    if (raw.line_range === undefined) return position;
+    const range = lineRange(asObject(raw.line_range), position, hunks);
+    return typeof range === 'string' ? range : { ...position, line_range: range };
   }
 
   private setStatus(c: Ctx): FakeReply {
@@ -861,6 +891,7 @@ export class FakeGitLab extends HttpFake {
       state: input.state ?? 'opened',
       draft,
       work_in_progress: draft,
+      labels: [...(input.labels ?? [])],
       author: this.userJson(input.author ?? DEFAULT_AUTHOR),
       source_branch: input.sourceBranch ?? `feature-${input.iid}`,
       target_branch: input.targetBranch ?? p.defaultBranch,
@@ -1198,6 +1229,44 @@ function diffJson(d: GitLabDiffInput): GitLabDiff {
 }
 
 /** Whether a (new_line, old_line) pair names a line of the hunk the way GitLab wants it. */
+const INVALID_LINE_RANGE =
+  '400 Bad request - Note {:line_code=>["must be a valid line code"], :line_range=>["is invalid"]}';
+
+/**
+ * A `line_range` as the fake holds GitLab to it: both ends name lines of the new side by valid line
+ * codes (`sha1(new_path)_<old>_<new>`) in one hunk, the start not after the end, and the end is the
+ * position's own line.
+ */
+function lineRange(
+  raw: Record<string, unknown> | undefined,
+  position: GitLabPosition,
+  hunks: Hunk[],
+): { start: GitLabLineRangeEnd; end: GitLabLineRangeEnd } | string {
+  const pathSha = createHash('sha1').update(position.new_path).digest('hex');
+  const end = (value: unknown) => {
+    const o = asObject(value);
+    const code = /^([0-9a-f]{40})_(\d+)_(\d+)$/.exec(String(o?.line_code ?? ''));
+    if (!o || !code || code[1] !== pathSha) return undefined;
+    const [oldPos, newPos] = [Number(code[2]), Number(code[3])];
+    const at = hunks.findIndex((h) => h.context.get(newPos) === oldPos || h.added.get(newPos) === oldPos);
+    if (at < 0) return undefined;
+    const added = hunks[at]!.added.has(newPos);
+    if (o.type !== (added ? 'new' : 'old')) return undefined;
+    const line: GitLabLineRangeEnd = {
+      line_code: code[0]!,
+      type: added ? 'new' : 'old',
+      old_line: added ? null : oldPos,
+      new_line: newPos,
+    };
+    return { at, line };
+  };
+  const start = end(raw?.start);
+  const stop = end(raw?.end);
+  if (!start || !stop || start.at !== stop.at) return INVALID_LINE_RANGE;
+  if (start.line.new_line! > stop.line.new_line! || stop.line.new_line !== position.new_line) return INVALID_LINE_RANGE;
+  return { start: start.line, end: stop.line };
+}
+
 function lineFits(hunk: Hunk, newLine: number | null, oldLine: number | null): boolean {
   if (newLine !== null && oldLine !== null) return hunk.context.get(newLine) === oldLine;
   if (newLine !== null) return hunk.right.has(newLine) && !hunk.context.has(newLine);

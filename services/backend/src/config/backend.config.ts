@@ -4,7 +4,10 @@
 import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_WEB_URL, ENV, type Platform, PORTS } from '@kritik/core';
 import {
   DAILY_FIGURES_RETENTION_DAYS,
+  DEFAULT_HISTORY_SETTINGS,
   DEFAULT_TRIGGER_SETTINGS,
+  historyEnv,
+  historySettingsSchema,
   intSetting,
   listSetting,
   loadConfig,
@@ -69,6 +72,7 @@ export const backendConfigSchema = z
     apiToken: z.string().min(16).optional(),
     /** Bot name, trigger label, debounce: the worker's section of the same name and variables. */
     triggers: triggerSettingsSchema.default(DEFAULT_TRIGGER_SETTINGS),
+    history: historySettingsSchema.default(DEFAULT_HISTORY_SETTINGS),
     /** Empty lists allow everything the App is installed on. */
     allow: z
       .object({
@@ -207,6 +211,7 @@ export const BACKEND_ENV = {
   [ENV.logLevel]: 'logLevel',
   ...redisEnv('redis'),
   ...triggerEnv('triggers'),
+  ...historyEnv('history'),
   [ENV.githubWebhookSecret]: 'github.webhookSecret',
   [ENV.gitlabUrl]: 'gitlab.url',
   [ENV.gitlabWebhookSecret]: 'gitlab.webhookSecret',

@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Platform, SIGN_IN_LABELS } from '@kritik/core';
+import type { VisibleRepositories } from '@kritik/server';
 import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js';
 import { type IdentityProvider, IdentityProviders, UserTokenRefused } from './identity.provider.js';
@@ -128,6 +129,13 @@ export class DashboardAuth {
     const repos = new Set(list.map((r) => r.toLowerCase()));
     // A session sees its own code host's repositories: another host's with the same path is another repository.
     return (platform, repo) => platform === own && repos.has(repo.toLowerCase());
+  }
+
+  /** Where the principal's reviews can be, so a history page walks only those repositories' indexes. */
+  visible(principal: Principal): VisibleRepositories {
+    if (principal.kind === 'machine') return 'all';
+    const { platform } = principal.session;
+    return principal.session.repos.map((repo) => ({ platform, repo }));
   }
 
   /** State-changing requests of a session carry its CSRF token in a header a cross-site form cannot set. */

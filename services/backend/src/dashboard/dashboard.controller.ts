@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CSRF_HEADER,
   type DashboardSession,
+  fleetVersions,
   type PlatformStatus,
   REVIEWS_QUEUE,
   type RepositoryStats,
@@ -15,7 +16,7 @@ import {
   reviewFiltersSchema,
   reviewIdFor,
 } from '@kritik/core';
-import { type Logger, ReviewEnqueuer, ReviewHistory, ReviewLifecycle } from '@kritik/server';
+import { type Logger, ReviewEnqueuer, ReviewHistory, ReviewLifecycle, WorkerStatusStore } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
   BadRequestException,
@@ -54,6 +55,7 @@ export class DashboardController {
     private readonly enqueuer: ReviewEnqueuer,
     private readonly feed: ReviewFeed,
     private readonly budgets: RepositoryBudgets,
+    private readonly workerStatus: WorkerStatusStore,
     @InjectQueue(REVIEWS_QUEUE) private readonly reviews: Queue,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -82,7 +84,9 @@ export class DashboardController {
     if (!parsed.success) {
       throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
     }
-    return fromStore(() => this.history.page({ ...parsed.data, canSee: this.auth.canSee(p) }));
+    return fromStore(() =>
+      this.history.page({ ...parsed.data, canSee: this.auth.canSee(p), visible: this.auth.visible(p) }),
+    );
   }
 
   @Get('reviews/:id')
@@ -149,7 +153,6 @@ export class DashboardController {
   @Get('repositories')
   async repositories(@Req() req: IncomingMessage): Promise<{ repositories: RepositoryStats[] }> {
     const p = await this.auth.principal(req);
-    const canSee = this.auth.canSee(p);
     const named =
       p.kind === 'user'
         ? p.session.repos.map((repo) => ({ platform: p.session.platform, repo }))
@@ -164,9 +167,8 @@ export class DashboardController {
         names.map(async ({ platform, repo }) => ({
           platform,
           repo,
-          days: await this.history.daily(repo, REPOSITORY_WINDOW_DAYS),
-          // Another code host's repository of the same path is not the user's.
-          lastFailures: (await this.history.lastFailures(repo)).filter((r) => canSee(r.platform, r.repo)),
+          days: await this.history.daily(platform, repo, REPOSITORY_WINDOW_DAYS),
+          lastFailures: await this.history.lastFailures(platform, repo),
           budgets: await budgetsOf(platform, repo),
         })),
       );
@@ -184,6 +186,8 @@ export class DashboardController {
         return null;
       });
       const running = await this.history.page({ status: 'running', limit: 100, canSee: () => true });
+      const { replicas, unreadable } = await this.workerStatus.list();
+      if (unreadable.length > 0) this.log.warn({ unreadable }, 'worker statuses that do not parse were left out');
       return {
         queue: {
           waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -198,7 +202,9 @@ export class DashboardController {
             ...(w.addr ? { addr: w.addr } : {}),
             ...(w.idle ? { idleMs: Number(w.idle) * 1000 } : {}),
           })) ?? null,
-        versions: { backend: this.version, node: process.version },
+        replicas,
+        unreadableReplicas: unreadable,
+        versions: { ...fleetVersions(this.version, replicas), node: process.version },
       };
     });
   }

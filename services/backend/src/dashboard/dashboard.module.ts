@@ -8,6 +8,7 @@ import {
   REVIEW_HISTORY_OPTIONS,
   ReviewHistory,
   type ReviewHistoryOptions,
+  WorkerStatusStore,
 } from '@kritik/server';
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -16,13 +17,14 @@ import { LOGGER } from '../logger.provider.js';
 import { AuthController } from './auth.controller.js';
 import { DashboardAuth } from './dashboard.auth.js';
 import { DashboardController } from './dashboard.controller.js';
+import { DashboardRulesController } from './dashboard-rules.controller.js';
 import { IdentityProviders } from './identity.provider.js';
 import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 import { SessionStore } from './session.store.js';
 
 @Module({
-  controllers: [AuthController, DashboardController],
+  controllers: [AuthController, DashboardController, DashboardRulesController],
   providers: [
     {
       provide: REVIEW_HISTORY_OPTIONS,
@@ -32,6 +34,7 @@ import { SessionStore } from './session.store.js';
       }),
     },
     ReviewHistory,
+    WorkerStatusStore,
     SessionStore,
     IdentityProviders,
     DashboardAuth,

@@ -76,12 +76,20 @@ describe(fromGitLab.name, () => {
       created: true,
       pullRequest: { platform: 'gitlab', repo: { owner: 'acme/platform', name: 'api' }, number: 12, open: true },
       commentId: 1244,
+      discussionId: '6a9c1750b37d513a43987b574953fceb50b03ce7',
       body: '@kritik help',
       author: { login: 'bob', bot: false },
       // The hook has no role: the worker asks GitLab for user 52's access.
       maintainer: 'unknown',
       authorId: 52,
     });
+  });
+
+  it('leaves out a discussion id that is not one: it would go into a URL path', () => {
+    const payload = fixture('note.merge_request.help');
+    payload.object_attributes.discussion_id = '../notes/1?';
+    expect(fromGitLab(GITLAB_EVENTS.note, payload)).not.toHaveProperty('discussionId');
+    expect(fromGitLab(GITLAB_EVENTS.note, payload)).toMatchObject({ type: 'comment', commentId: 1244 });
   });
 
   it("maps a reply in a discussion on the diff to a review comment with the head, like GitHub's", () => {

@@ -1,6 +1,6 @@
 // Maps GitLab webhook deliveries (X-Gitlab-Event + JSON payload) to platform-neutral intake events,
 // as github.events.ts does for GitHub. Only the fields Kritik reads are validated.
-import { repoRefOf } from '@kritik/core';
+import { discussionIdSchema, repoRefOf } from '@kritik/core';
 import { z } from 'zod';
 import { type Actor, type IntakeEvent, type PullRequestChange, parsePayload } from '../intake/intake.event.js';
 
@@ -60,6 +60,8 @@ const notePayload = z.object({
     system: z.boolean().nullish(),
     /** `DiffNote` for every note of a discussion on the diff (its first and the replies). */
     type: z.string().nullish(),
+    /** Every note has one: the discussion a reply joins, or its own when it stands alone. */
+    discussion_id: z.string().nullish(),
   }),
   merge_request: z
     .object({
@@ -169,7 +171,13 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
       // reference, the reviewer finds the discussion that holds it.
       if (note.type === 'DiffNote' && headSha)
         return { type: 'review-comment', pullRequest: { ...pullRequest, headSha }, ...comment };
-      return { type: 'comment', pullRequest, ...comment };
+      return {
+        type: 'comment',
+        pullRequest,
+        ...comment,
+        // A malformed id loses only the threading: the answer then comes as a note of its own.
+        ...(discussionIdSchema.safeParse(note.discussion_id).success ? { discussionId: note.discussion_id! } : {}),
+      };
     }
     default:
       return { type: 'unsupported', name: event };

@@ -45,6 +45,8 @@ export type IntakeEvent =
       readonly created: boolean;
       readonly pullRequest: PullRequestRef & { readonly open: boolean };
       readonly commentId: number;
+      /** GitLab: the discussion the note belongs to (a note on its own is a discussion too). */
+      readonly discussionId?: string;
       readonly body: string;
       readonly author: Actor;
       /**

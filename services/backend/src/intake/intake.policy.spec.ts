@@ -64,9 +64,27 @@ describe(IntakePolicy.name, () => {
     });
     const event = labeled(['bug', 'kritik:review']);
     expect(new IntakePolicy(defaults).decide(event)).toMatchObject({ action: 'review', trigger: 'labeled' });
-    expect(new IntakePolicy(defaults).decide(labeled(['bug']))).toEqual({
+    expect(new IntakePolicy(defaults).decide(event)).toMatchObject({ automatic: false });
+    expect(new IntakePolicy(defaults).decide(event)).not.toHaveProperty('addedLabels');
+  });
+
+  it('passes other labels on as an automatic review with the labels added: the reviewer knows the policies', () => {
+    const event: IntakeEvent = {
+      type: 'pull-request',
+      change: 'labeled',
+      labels: ['bug', 'needs-review'],
+      pullRequest: pr(),
+      sender: { login: 'alice', bot: false },
+    };
+    expect(new IntakePolicy(defaults).decide(event)).toMatchObject({
+      action: 'review',
+      trigger: 'labeled',
+      automatic: true,
+      addedLabels: ['bug', 'needs-review'],
+    });
+    expect(new IntakePolicy(defaults).decide({ ...event, labels: [] })).toEqual({
       action: 'ignore',
-      reason: 'label bug is not the trigger label',
+      reason: 'no label was added',
     });
   });
 

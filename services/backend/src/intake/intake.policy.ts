@@ -1,6 +1,7 @@
 // Decides what an intake event asks for: a review, a comment command, or nothing (with the
 // reason, which is logged). Pure: allow-lists and switches come from the config.
 import {
+  type AnswerThread,
   type Command,
   compileRepoGlobs,
   isConversationCommand,
@@ -27,6 +28,14 @@ export type IntakeDecision =
       readonly trigger: Trigger;
       readonly pullRequest: PullRequestRef & Pick<PullRequestState, 'headSha' | 'baseSha'>;
       readonly sender: string;
+      /** Nobody asked for it (a push, a label other than the trigger label): `pause` stops it. */
+      readonly automatic: boolean;
+      /**
+       * Labels added that are not the trigger label: one may be what a review policy's
+       * `triggers.labels` waits for. The backend does not know the policies, so the head is looked
+       * at again when its review was skipped (or there is none) and the reviewer decides.
+       */
+      readonly addedLabels?: readonly string[];
     }
   | {
       readonly action: 'command';
@@ -43,15 +52,15 @@ export type IntakeDecision =
       readonly pullRequest: PullRequestRef;
       /** The head the question is about, when the event names it (a review thread's does). */
       readonly headSha?: string;
-      readonly thread: { readonly kind: 'review-comment' | 'issue-comment'; readonly commentId: number };
+      readonly thread: AnswerThread;
       readonly sender: string;
     }
   | { readonly action: 'ignore'; readonly reason: string };
 
 const ignore = (reason: string): IntakeDecision => ({ action: 'ignore', reason });
 
-/** Reviews nobody asked for, the ones `@<bot> pause` stops (a label or a command still reviews). */
-export const isAutomaticTrigger = (trigger: Trigger) =>
+/** Reviews nobody asked for, the ones `@<bot> pause` stops (the trigger label or a command still reviews). */
+const isAutomaticTrigger = (trigger: Trigger) =>
   trigger === 'opened' || trigger === 'synchronize' || trigger === 'reopened' || trigger === 'ready_for_review';
 
 export class IntakePolicy {
@@ -99,16 +108,23 @@ export class IntakePolicy {
   private pullRequest(event: Extract<IntakeEvent, { type: 'pull-request' }>): IntakeDecision {
     const pr = event.pullRequest;
     if (typeof event.change !== 'string') return ignore(`pull_request.${event.change.other} does not request a review`);
+    let addedLabels: readonly string[] | undefined;
     if (event.change === 'labeled') {
       const added = event.labels ?? (event.label !== undefined ? [event.label] : []);
-      if (!added.includes(this.options.triggerLabel)) {
-        return ignore(`label ${added.join(', ') || '(none)'} is not the trigger label`);
-      }
+      if (added.length === 0) return ignore('no label was added');
+      if (!added.includes(this.options.triggerLabel)) addedLabels = added;
     }
     if (!this.repositoryAllowed(pr)) return ignore(`repository ${repoFullName(pr.repo)} is not allowed`);
     if (!pr.open) return ignore('pull request is closed');
     if (pr.author.bot && !this.options.reviewBots) return ignore(`pull request by bot ${pr.author.login}`);
-    return { action: 'review', trigger: event.change, pullRequest: pr, sender: event.sender.login };
+    return {
+      action: 'review',
+      trigger: event.change,
+      pullRequest: pr,
+      sender: event.sender.login,
+      automatic: isAutomaticTrigger(event.change) || addedLabels !== undefined,
+      ...(addedLabels ? { addedLabels } : {}),
+    };
   }
 
   /** A Re-run is a `review` command given with GitHub's button: the same allow-lists apply. */
@@ -120,7 +136,13 @@ export class IntakePolicy {
     if (!this.repositoryAllowed(event.pullRequest)) {
       return ignore(`repository ${repoFullName(event.pullRequest.repo)} is not allowed`);
     }
-    return { action: 'review', trigger: 'rerequested', pullRequest: event.pullRequest, sender: event.sender.login };
+    return {
+      action: 'review',
+      trigger: 'rerequested',
+      pullRequest: event.pullRequest,
+      sender: event.sender.login,
+      automatic: false,
+    };
   }
 
   /**
@@ -174,7 +196,12 @@ export class IntakePolicy {
       return {
         action: 'answer',
         pullRequest,
-        thread: { kind: 'issue-comment', commentId: event.commentId },
+        // On GitLab the answer goes into the asker's discussion.
+        thread: {
+          kind: 'issue-comment',
+          commentId: event.commentId,
+          ...(event.discussionId ? { discussionId: event.discussionId } : {}),
+        },
         sender: event.author.login,
       };
     }

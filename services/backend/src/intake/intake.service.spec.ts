@@ -31,6 +31,14 @@ const pushed = (headSha: string, number = 7): IntakeEvent => ({
   sender: { login: 'alice', bot: false },
 });
 
+const labeled = (headSha: string, labels: string[]): IntakeEvent => ({
+  type: 'pull-request',
+  change: 'labeled',
+  labels,
+  pullRequest: pullRequest(headSha),
+  sender: { login: 'carol', bot: false },
+});
+
 const comment = (body: string, number = 7): IntakeEvent => ({
   type: 'comment',
   created: true,
@@ -122,6 +130,72 @@ describe(IntakeService.name, () => {
     expect(await deliver(pushed(sha('a')))).toEqual({
       status: 'ignored',
       reason: `${sha('a').slice(0, 12)} already reviewed (posted)`,
+    });
+  });
+
+  describe('a label other than the trigger label (a review policy may wait for it)', () => {
+    /** The head's own review, run and ended by the worker as `status`. */
+    async function endedHead(head: string, status: 'posted' | 'skipped' | 'failed') {
+      const { reviewId } = (await deliver(pushed(head))) as { reviewId: string };
+      const review = (await reviews.getJob(reviewId))!.data;
+      await lifecycle.start(review);
+      await lifecycle.end(review, { status, reason: 'policy "release" reviews only pull requests labelled "ship"' });
+      await reviews.remove(reviewId);
+    }
+
+    it('looks at a head again when its review was skipped, under an id of its own per labels added', async () => {
+      await endedHead(sha('a'), 'skipped');
+
+      const result = await deliver(labeled(sha('a'), ['ship', 'backend']), 'label-1');
+      const again = await deliver(labeled(sha('a'), ['ship', 'backend']), 'label-1');
+
+      const reviewId = reviewIdFor('github', repo, 7, sha('a'), 'labels:backend,ship');
+      expect(result).toEqual({ status: 'queued', reviewId });
+      expect(again).toEqual({ status: 'duplicate', accepted: reviewId });
+      expect(await lifecycle.get(reviewId)).toMatchObject({ status: 'queued', trigger: 'labeled', author: 'carol' });
+    });
+
+    it('looks at a head no review has seen', async () => {
+      const result = await deliver(labeled(sha('a'), ['ship']));
+
+      expect(result).toEqual({ status: 'queued', reviewId: reviewIdFor('github', repo, 7, sha('a'), 'labels:ship') });
+    });
+
+    it.each([
+      ['posted', 'already reviewed (posted)'],
+      ['failed', 'already reviewed (failed)'],
+    ] as const)('leaves a head whose review %s alone', async (status, reason) => {
+      await endedHead(sha('a'), status);
+
+      expect(await deliver(labeled(sha('a'), ['ship']))).toEqual({
+        status: 'ignored',
+        reason: `${sha('a').slice(0, 12)} ${reason}`,
+      });
+    });
+
+    it('leaves a head whose review is still queued: that review reads the labels when it runs', async () => {
+      await deliver(pushed(sha('a')));
+
+      expect(await deliver(labeled(sha('a'), ['ship']))).toEqual({
+        status: 'ignored',
+        reason: `${sha('a').slice(0, 12)} queued: its review reads the labels`,
+      });
+      expect(await reviews.getJobCounts('delayed')).toEqual({ delayed: 1 });
+    });
+
+    it('is stopped by `@kritik pause`, where the trigger label still reviews', async () => {
+      await endedHead(sha('a'), 'skipped');
+      await deliver(comment('@kritik pause'));
+
+      expect(await deliver(labeled(sha('a'), ['ship']))).toEqual({
+        status: 'ignored',
+        reason: 'automatic reviews of this pull request are paused by bob',
+      });
+      // The trigger label is a request, not paused; it names the head's own review, which ran.
+      expect(await deliver(labeled(sha('a'), ['kritik:review']))).toEqual({
+        status: 'ignored',
+        reason: `${sha('a').slice(0, 12)} already reviewed (skipped)`,
+      });
     });
   });
 

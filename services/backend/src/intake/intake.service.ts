@@ -22,7 +22,7 @@ import { BACKEND_CONFIG, type BackendConfig } from '../config/backend.config.js'
 import { CommandRateLimit } from './command-rate.limit.js';
 import { DELIVERY_TTL_SECONDS, DeliveryLedger } from './delivery.ledger.js';
 import type { IntakeEvent, PullRequestRef } from './intake.event.js';
-import { type IntakeDecision, IntakePolicy, isAutomaticTrigger } from './intake.policy.js';
+import { type IntakeDecision, IntakePolicy } from './intake.policy.js';
 import { PauseStore } from './pause.store.js';
 
 export interface Delivery {
@@ -99,7 +99,7 @@ export class IntakeService {
               : 'too many commands on this pull request',
         };
       }
-      if (decision.action === 'review' && isAutomaticTrigger(decision.trigger)) {
+      if (decision.action === 'review' && decision.automatic) {
         const pausedBy = await this.pauses.pausedBy(decision.pullRequest);
         if (pausedBy !== null) {
           log.info({ pausedBy }, 'automatic review paused');
@@ -126,7 +126,30 @@ export class IntakeService {
     let review: ReviewRequest | undefined;
     if (decision.action === 'review') {
       const pr = decision.pullRequest;
-      review = this.reviewRequest(pr, pr.headSha, pr.baseSha, decision.trigger, decision.sender, delivery.id, now);
+      let nonce: string | undefined;
+      if (decision.addedLabels) {
+        // Only a head whose review was skipped (perhaps for want of this label) or never ran is
+        // looked at again; a queued review reads the labels when it runs.
+        const first = await this.lifecycle.get(reviewIdFor(pr.platform, pr.repo, pr.number, pr.headSha));
+        if (first && first.status !== 'skipped') {
+          const why = isFinalStatus(first.status)
+            ? `already reviewed (${first.status})`
+            : `${first.status}: its review reads the labels`;
+          log.info({ reviewId: first.id, status: first.status }, 'label added to a head with a review');
+          return { status: 'ignored', reason: `${pr.headSha.slice(0, 12)} ${why}` };
+        }
+        nonce = `labels:${[...decision.addedLabels].sort().join(',')}`;
+      }
+      review = this.reviewRequest(
+        pr,
+        pr.headSha,
+        pr.baseSha,
+        decision.trigger,
+        decision.sender,
+        delivery.id,
+        now,
+        nonce,
+      );
     } else if (decision.action === 'answer') {
       // A thread names its head; `ask` takes the newest seen on a pull_request event.
       const headSha =
@@ -255,10 +278,11 @@ export class IntakeService {
     sender: string,
     deliveryId: string,
     now: Date,
+    /** What sets a review apart from the head's first: by default a comment's delivery (a fresh review asked for). */
+    nonce = isCommentTrigger(trigger) ? deliveryId : '',
   ): ReviewRequest {
     return {
-      // A comment asks for a fresh review even of an already reviewed head.
-      reviewId: reviewIdFor(pr.platform, pr.repo, pr.number, headSha, isCommentTrigger(trigger) ? deliveryId : ''),
+      reviewId: reviewIdFor(pr.platform, pr.repo, pr.number, headSha, nonce),
       platform: pr.platform,
       repo: pr.repo,
       pr: pr.number,

@@ -1,6 +1,8 @@
 // GET /api/repos/:owner/:name/rules and DELETE /api/repos/:owner/:name/rules/:fingerprint: what a
 // repository's team taught Kritik by dismissing findings, newest first, with its acceptance
-// figures; a rule removed is raised again by later reviews. Bearer token required.
+// figures; a rule removed is raised again by later reviews. Bearer token required. `?platform=gitlab`
+// names a GitLab project; without it the repository is GitHub's, as before GitLab existed.
+import { type Platform, platformSchema } from '@kritik/core';
 import { LearnedRulesStore, REDIS } from '@kritik/server';
 import {
   BadRequestException,
@@ -11,6 +13,7 @@ import {
   Inject,
   NotFoundException,
   Param,
+  Query,
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
@@ -28,6 +31,12 @@ async function fromStore<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
+function platformOf(platform: string | undefined): Platform {
+  const parsed = platformSchema.safeParse(platform ?? 'github');
+  if (!parsed.success) throw new BadRequestException('platform: must be github or gitlab');
+  return parsed.data;
+}
+
 function repoOf(owner: string, name: string) {
   if (!segment.test(owner) || !segment.test(name)) throw new BadRequestException('malformed repository');
   return { owner, name };
@@ -43,19 +52,26 @@ export class RulesController {
   }
 
   @Get()
-  async list(@Param('owner') owner: string, @Param('name') name: string) {
+  async list(@Param('owner') owner: string, @Param('name') name: string, @Query('platform') platform?: string) {
     const repo = repoOf(owner, name);
+    const host = platformOf(platform);
     const [rules, acceptance] = await fromStore(() =>
-      Promise.all([this.store.list(repo), this.store.acceptance(repo)]),
+      Promise.all([this.store.list(host, repo), this.store.acceptance(host, repo)]),
     );
     return { repo: `${owner}/${name}`, rules, acceptance };
   }
 
   @Delete(':fingerprint')
   @HttpCode(204)
-  async remove(@Param('owner') owner: string, @Param('name') name: string, @Param('fingerprint') fp: string) {
+  async remove(
+    @Param('owner') owner: string,
+    @Param('name') name: string,
+    @Param('fingerprint') fp: string,
+    @Query('platform') platform?: string,
+  ) {
     const repo = repoOf(owner, name);
+    const host = platformOf(platform);
     if (!fingerprint.test(fp)) throw new BadRequestException('malformed fingerprint');
-    if (!(await fromStore(() => this.store.remove(repo, fp)))) throw new NotFoundException(`no rule ${fp}`);
+    if (!(await fromStore(() => this.store.remove(host, repo, fp)))) throw new NotFoundException(`no rule ${fp}`);
   }
 }

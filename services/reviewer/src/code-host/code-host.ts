@@ -17,6 +17,8 @@ export interface PullRequestInfo {
   baseRef: string;
   htmlUrl: string;
   changedFiles: number;
+  /** The label names it carries now: a policy's `triggers.labels` takes only labelled ones. */
+  labels: string[];
 }
 
 export interface PriorReview {
@@ -39,7 +41,7 @@ export interface PriorComment {
   line: number | null;
 }
 
-/** One inline comment on the new side of the diff; `start_line` makes it span lines. */
+/** One inline comment on the new side of the diff; `start_line` makes it span lines (one hunk). */
 export interface ReviewCommentInput {
   path: string;
   line: number;
@@ -47,6 +49,18 @@ export interface ReviewCommentInput {
   start_line?: number;
   start_side?: 'RIGHT';
   body: string;
+  /**
+   * With `start_line`: the body to post on `line` alone when the host refuses the range, so the
+   * finding is never lost; without the suggestion, which was written for the whole range.
+   */
+  singleLineBody?: string;
+}
+
+/** The comment on its last line alone, for a host that refused its range. */
+export function singleLine(comment: ReviewCommentInput): ReviewCommentInput {
+  if (comment.start_line === undefined) return comment;
+  const { start_line: _start, start_side: _side, singleLineBody, ...rest } = comment;
+  return { ...rest, body: singleLineBody ?? rest.body };
 }
 
 /** A pull request's changes: the whole unified diff, or per-file patches when the host gives no diff. */
@@ -105,8 +119,11 @@ export interface ConversationPort {
   resolveReviewThread(repo: RepoRef, pr: number, threadId: string): Promise<void>;
   /** One comment of the pull request's conversation (what `@<bot> ask` wrote), or null when deleted. */
   getIssueComment(repo: RepoRef, pr: number, commentId: number): Promise<{ author: string; body: string } | null>;
-  /** Posts a comment in the pull request's conversation. */
-  commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void>;
+  /**
+   * Posts a comment in the pull request's conversation: into the discussion `discussionId` where
+   * the host threads its conversation (GitLab), else (and when that discussion is gone) on its own.
+   */
+  commentOnPull(repo: RepoRef, pr: number, body: string, discussionId?: string): Promise<void>;
   /** Reacts to a comment (a review thread's or the conversation's), to say it was heard. */
   reactToComment(
     repo: RepoRef,

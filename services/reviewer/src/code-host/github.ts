@@ -24,6 +24,7 @@ import {
   type PullRequestInfo,
   type ReviewDraft,
   type ReviewThread,
+  singleLine,
 } from './code-host.js';
 
 /** A GitHub API failure with what was asked, the status and GitHub's message; never the token. */
@@ -118,6 +119,7 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
         baseRef: data.base.ref,
         htmlUrl: data.html_url,
         changedFiles: data.changed_files,
+        labels: data.labels.map((l) => l.name),
       };
     });
   }
@@ -253,19 +255,28 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
    * One COMMENT review. GitHub takes the review whole or refuses it (422 on an inline position it
    * cannot place); then every comment goes into the summary and the review is posted without them.
    */
+  /**
+   * GitHub takes a review whole or refuses it (422). Refused, it is posted again with every range
+   * on its last line alone (a range GitHub will not take is the likeliest cause), then with no
+   * inline comments at all, their findings listed in the summary.
+   */
   async createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview> {
     const none = new Set<number>();
-    try {
-      const body = draft.body(none);
-      const posted = await this.postReview(repo, pr, draft.commitId, body, draft.comments);
-      return { ...posted, body, refused: none };
-    } catch (error) {
-      if (!(error instanceof GitHubError) || error.status !== 422 || draft.comments.length === 0) throw error;
-      const refused = new Set(draft.comments.map((_, i) => i));
-      const body = draft.body(refused);
-      const posted = await this.postReview(repo, pr, draft.commitId, body, []);
-      return { ...posted, body, refused };
+    const body = draft.body(none);
+    const attempts = [draft.comments];
+    if (draft.comments.some((c) => c.start_line !== undefined)) attempts.push(draft.comments.map(singleLine));
+    for (const comments of attempts) {
+      try {
+        const posted = await this.postReview(repo, pr, draft.commitId, body, comments);
+        return { ...posted, body, refused: none };
+      } catch (error) {
+        if (!(error instanceof GitHubError) || error.status !== 422 || draft.comments.length === 0) throw error;
+      }
     }
+    const refused = new Set(draft.comments.map((_, i) => i));
+    const summary = draft.body(refused);
+    const posted = await this.postReview(repo, pr, draft.commitId, summary, []);
+    return { ...posted, body: summary, refused };
   }
 
   private postReview(
@@ -283,7 +294,8 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
         commit_id: commitId,
         body,
         event: 'COMMENT',
-        comments,
+        // Only the fields GitHub knows: the fallback body is ours.
+        comments: comments.map(({ singleLineBody: _single, ...comment }) => comment),
       });
       return { id: data.id, htmlUrl: data.html_url };
     });

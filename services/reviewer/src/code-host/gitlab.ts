@@ -1,6 +1,7 @@
 // The GitLab side of the code-host seam: merge requests through @gitbeaker/rest, with our own
 // request handler (Retry-After honoured, capped backoff, streamed archives; ADR 0020).
 
+import { createHash } from 'node:crypto';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import { Gitlab } from '@gitbeaker/rest';
 import {
@@ -24,8 +25,10 @@ import {
   type PriorReview,
   type PullChanges,
   type PullRequestInfo,
+  type ReviewCommentInput,
   type ReviewDraft,
   type ReviewThread,
+  singleLine,
 } from './code-host.js';
 
 export interface GitLabClientOptions {
@@ -277,6 +280,8 @@ export class GitLabHost implements CodeHost {
         baseRef: mr.target_branch,
         htmlUrl: mr.web_url,
         changedFiles: changes,
+        // Names, or label objects when a caller asked `with_labels_details`.
+        labels: (mr.labels ?? []).map((l: string | { name: string }) => (typeof l === 'string' ? l : l.name)),
       };
     });
   }
@@ -366,8 +371,9 @@ export class GitLabHost implements CodeHost {
   }
 
   /**
-   * Each inline comment is a discussion with a text position on the merge request's diff_refs; a
-   * position GitLab refuses (400) is left out and listed in the summary note, posted last.
+   * Each inline comment is a discussion with a text position on the merge request's diff_refs, a
+   * range with a `line_range`; a range GitLab refuses (400) is placed on its last line alone, a
+   * position it refuses is left out and listed in the summary note, posted last.
    */
   async createReview(repo: RepoRef, pr: number, draft: ReviewDraft): Promise<PostedReview> {
     const id = projectPath(repo);
@@ -376,22 +382,29 @@ export class GitLabHost implements CodeHost {
     const refused = new Set<number>();
     for (const [i, comment] of draft.comments.entries()) {
       const file = state.files?.get(comment.path);
-      const position = {
-        positionType: 'text' as const,
-        baseSha: state.diffRefs.base_sha,
-        startSha: state.diffRefs.start_sha,
-        headSha: draft.commitId,
-        newPath: comment.path,
-        oldPath: file?.oldPath ?? comment.path,
-        newLine: String(comment.line),
-        ...oldLineOf(file, comment.line),
-      };
-      try {
-        await this.api.MergeRequestDiscussions.create(id, pr, comment.body, { position });
-      } catch (error) {
-        if (statusOf(error) !== 400) return call(`POST discussion on !${pr}`, () => Promise.reject(error));
-        refused.add(i);
+      const attempts = comment.start_line === undefined ? [comment] : [comment, singleLine(comment)];
+      let placed = false;
+      for (const attempt of attempts) {
+        const position = {
+          positionType: 'text' as const,
+          baseSha: state.diffRefs.base_sha,
+          startSha: state.diffRefs.start_sha,
+          headSha: draft.commitId,
+          newPath: attempt.path,
+          oldPath: file?.oldPath ?? attempt.path,
+          newLine: String(attempt.line),
+          ...oldLineOf(file, attempt.line),
+          ...lineRangeOf(file, attempt),
+        };
+        try {
+          await this.api.MergeRequestDiscussions.create(id, pr, attempt.body, { position });
+          placed = true;
+          break;
+        } catch (error) {
+          if (statusOf(error) !== 400) return call(`POST discussion on !${pr}`, () => Promise.reject(error));
+        }
       }
+      if (!placed) refused.add(i);
     }
     const body = draft.body(refused);
     return call(`POST note on !${pr}`, async () => {
@@ -566,7 +579,16 @@ class GitLabConversations implements ConversationPort {
     });
   }
 
-  async commentOnPull(repo: RepoRef, pr: number, body: string): Promise<void> {
+  async commentOnPull(repo: RepoRef, pr: number, body: string, discussionId?: string): Promise<void> {
+    if (discussionId !== undefined) {
+      // A discussion deleted since the question was asked: the answer still comes, on its own.
+      const posted = await unless([404], false, `POST note in discussion ${discussionId}`, async () => {
+        const path = `${mrPath(repo, pr)}/discussions/${encodeURIComponent(discussionId)}/notes`;
+        await this.gl.request('POST', path, { body });
+        return true;
+      });
+      if (posted) return;
+    }
     await call(`POST note on !${pr}`, () => this.gl.request('POST', `${mrPath(repo, pr)}/notes`, { body }));
   }
 
@@ -590,6 +612,48 @@ function touchesLine(file: PatchMeta | undefined, line: number): boolean {
   if (file.status === 'removed' || file.status === 'renamed') return true;
   const parsed = fileFromPatch(file);
   return parsed.hunks.some((h) => h.lines.some((l) => l.kind === 'del' && l.oldLine === line));
+}
+
+/**
+ * GitLab's `line_range` for a comment spanning `start_line..line`: each end by its line code
+ * (`sha1(path)_<old>_<new>`, the old side's counter for an added line) and its type, `new` for an
+ * added line, `old` otherwise. Nothing when the range is not one this diff shows.
+ */
+function lineRangeOf(
+  file: DiffFile | undefined,
+  comment: ReviewCommentInput,
+): { lineRange?: { start: LineRangeEnd; end: LineRangeEnd } } {
+  if (comment.start_line === undefined || !file) return {};
+  const start = lineRangeEnd(file, comment.start_line);
+  const end = lineRangeEnd(file, comment.line);
+  return start && end ? { lineRange: { start, end } } : {};
+}
+
+interface LineRangeEnd {
+  lineCode: string;
+  type: 'new' | 'old';
+  oldLine?: number;
+  newLine: number;
+}
+
+function lineRangeEnd(file: DiffFile, newLine: number): LineRangeEnd | undefined {
+  const pathSha = createHash('sha1').update(file.path).digest('hex');
+  for (const hunk of file.hunks) {
+    let old = hunk.oldStart;
+    for (const line of hunk.lines) {
+      if (line.newLine === newLine && line.kind !== 'del') {
+        const added = line.kind === 'add';
+        return {
+          lineCode: `${pathSha}_${added ? old : line.oldLine}_${newLine}`,
+          type: added ? 'new' : 'old',
+          ...(added || line.oldLine === null ? {} : { oldLine: line.oldLine }),
+          newLine,
+        };
+      }
+      if (line.kind !== 'add') old++;
+    }
+  }
+  return undefined;
 }
 
 /** A context line is placed with both lines, as GitLab wants; an added line with new_line alone. */

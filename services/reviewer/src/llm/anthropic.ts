@@ -96,12 +96,26 @@ export function createAnthropic(options: AnthropicClientOptions): Anthropic {
 const findingSchema = z.object({
   path: z.string().min(1),
   line: z.coerce.number().int(),
-  end_line: z.coerce.number().int().nullish(),
+  // Read on its own (endLineOf): a bad range must not cost the finding.
+  end_line: z.unknown().optional(),
   severity: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(SEVERITIES)),
   title: z.string().min(1),
   body: z.string().default(''),
   suggestion: z.string().nullish(),
 });
+
+const lineNumber = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The last line of a finding's range, when it is one: a whole line number after `line`. Anything
+ * else (negative, reversed, not a number) leaves the finding on `line` alone; a range past its hunk
+ * is clipped where the finding is placed (DiffIndex.place).
+ */
+function endLineOf(value: unknown, line: number): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const end = lineNumber.safeParse(value);
+  return end.success && end.data > line ? end.data : undefined;
+}
 
 /** Validates the tool input finding by finding, keeping every usable one. */
 export function parseReviewInput(input: unknown): { summary: string; findings: ModelFinding[]; dropped: number } {
@@ -112,11 +126,14 @@ export function parseReviewInput(input: unknown): { summary: string; findings: M
   for (const item of raw) {
     const r = findingSchema.safeParse(item);
     if (!r.success) continue;
-    const { end_line, suggestion, ...rest } = r.data;
+    const { end_line: rawEnd, suggestion, ...rest } = r.data;
+    const end_line = endLineOf(rawEnd, rest.line);
+    // A suggestion was written for the range asked: on a range refused it would replace the wrong lines.
+    const refusedRange = end_line === undefined && rawEnd != null && rawEnd !== '' && Number(rawEnd) !== rest.line;
     findings.push({
       ...rest,
-      ...(end_line != null ? { end_line } : {}),
-      ...(suggestion != null && suggestion !== '' ? { suggestion } : {}),
+      ...(end_line !== undefined ? { end_line } : {}),
+      ...(suggestion != null && suggestion !== '' && !refusedRange ? { suggestion } : {}),
     });
   }
   return { summary, findings, dropped: raw.length - findings.length };

@@ -157,7 +157,11 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
         // `@<bot> ignore [reason]`: no model call; the finding becomes a learned rule.
         const dismissed = extractFingerprints(root.body)
           .slice(0, MAX_DISMISSALS_PER_RESULT)
-          .map((fingerprint) => ({ fingerprint, rule: ruleFor(root.body, root.path, ignored) }));
+          .map((fingerprint) => ({
+            fingerprint,
+            rule: ruleFor(root.body, root.path, ignored),
+            via: 'ignore' as const,
+          }));
         if (dismissed.length === 0) return ended('skipped', 'the thread holds no finding of Kritik to ignore');
         await talk.replyToReviewComment(repo, pr, asked.id, `${IGNORED_NOTE}\n\n${marker}`);
         return {
@@ -174,7 +178,7 @@ export async function runAnswer(options: RunReviewOptions & { source: PullSource
       const asked = await talk.getIssueComment(repo, pr, thread.commentId);
       if (!asked) return ended('skipped', `comment ${thread.commentId} no longer exists`);
       messages = [{ author: asked.author, text: asked.body }];
-      reply = (body) => talk.commentOnPull(repo, pr, body);
+      reply = (body) => talk.commentOnPull(repo, pr, body, thread.discussionId);
     }
 
     // The model and the budget are the repository's and its policies', read from the base commit like a review's.

@@ -74,14 +74,21 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
   const checkRun = new CheckRunHandle(gh, source.kind === 'pull' ? source.repo : undefined, progress);
   let workspace: Workspace | undefined;
   let verification: VerificationCounts | undefined;
-  let filesRead = 0;
+  let filesRead: string[] = [];
 
   const report = (status: ReviewReport['status'], extra: Partial<ReviewReport> = {}): ReviewReport => ({
     ...blankReport(status, ledger, now() - started),
     ...checkRun.fields(),
     ...(dryRun ? { dryRun } : {}),
     ...(ledger.model ? { model: ledger.model } : {}),
-    ...(ledger.turns > 0 ? { turns: ledger.turns, toolCalls: ledger.toolCalls, filesRead } : {}),
+    ...(ledger.turns > 0
+      ? {
+          turns: ledger.turns,
+          toolCalls: ledger.toolCalls,
+          filesRead: filesRead.length,
+          ...(filesRead.length > 0 ? { filesReadPaths: filesRead } : {}),
+        }
+      : {}),
     ...(verification ? { verification } : {}),
     ...extra,
   });
@@ -178,7 +185,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       }
       raw.push(...modelFindings);
       const diffPaths = new Set(gathered.collected.files.map((f) => f.path));
-      filesRead = [...(workspace.tools?.filesRead ?? [])].filter((p) => !diffPaths.has(p)).length;
+      filesRead = [...(workspace.tools?.filesRead ?? [])].filter((p) => !diffPaths.has(p)).sort();
     }
 
     const outcome: Outcome = arrangeOutcome({
@@ -194,7 +201,7 @@ export async function runReview(options: RunReviewOptions): Promise<ReviewRun> {
       ...(workspace?.tools || gathered.instructionFiles.length > 0
         ? {
             exploration: {
-              filesReadBeyondDiff: filesRead,
+              filesReadBeyondDiff: filesRead.length,
               turns: workspace?.tools ? ledger.turns : 0,
               instructionFiles: gathered.instructionFiles.map((f) => f.path),
             },

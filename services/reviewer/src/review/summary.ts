@@ -1,15 +1,12 @@
 // Pure builders of the review summary (the review body) and the check run output. The summary
 // names everything that was not posted inline and every file that was not reviewed, with why.
-import type { Severity, TokenUsage } from '@kritik/core';
+import type { Severity, SkippedFile, TokenUsage } from '@kritik/core';
 import { type ConfigIssue, describeIssue } from '../config/config.js';
 import { type ArrangedFinding, countBySeverity, severityLabel } from './findings.js';
 import { withOwnMarkers } from './fingerprint.js';
 import { inlineCode, neutralise, sanitizeMarkdown } from './sanitize.js';
 
-export interface SkippedFile {
-  path: string;
-  reason: string;
-}
+export type { SkippedFile };
 
 /** What exploring the repository did, for the footer. */
 export interface ExplorationFacts {

@@ -4,6 +4,7 @@ import { startWorker, type WorkerUnderTest } from '../../test/support/worker-app
 import { type Fakes, startFakes } from '../../test/support/world.js';
 import { CodeHosts } from '../code-host/code-host.js';
 import { RunnerAccess } from '../health/runner-access.service.js';
+import { WorkerStatusPublisher } from '../health/worker-status.publisher.js';
 import { WorkerMetrics } from '../metrics/worker.metrics.js';
 import { REVIEW_RUNNER } from '../runner/review-runner.js';
 import { WorkerModule } from './worker.module.js';
@@ -30,6 +31,7 @@ describe(WorkerModule.name, () => {
     ['RunnerAccess', RunnerAccess],
     ['CodeHosts', CodeHosts],
     ['WorkerMetrics', WorkerMetrics],
+    ['WorkerStatusPublisher', WorkerStatusPublisher],
   ] as const)('provides %s once, shared by every feature', (_, token) => {
     expect(sut.app.get(token as never, { each: true, strict: false })).toHaveLength(1);
   });

@@ -13,7 +13,10 @@ import {
 import {
   ConfigError,
   type ConfigProblem,
+  DEFAULT_HISTORY_SETTINGS,
   DEFAULT_TRIGGER_SETTINGS,
+  historyEnv,
+  historySettingsSchema,
   intSetting,
   listSetting,
   loadConfig,
@@ -125,6 +128,7 @@ export const workerConfigSchema = z
       .default({}),
     /** Bot name, trigger label, debounce: the backend's section of the same name and variables. */
     triggers: triggerSettingsSchema.default(DEFAULT_TRIGGER_SETTINGS),
+    history: historySettingsSchema.default(DEFAULT_HISTORY_SETTINGS),
     commands: commandSettingsSchema.default(commandSettingsSchema.parse({})),
     /** kubernetes or local; unset: kubernetes inside a cluster, local elsewhere. */
     runner: z.enum(RUNNER_KINDS).optional(),
@@ -250,6 +254,7 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   [ENV.gitlabUrl]: 'gitlab.url',
   [ENV.gitlabToken]: 'gitlab.token',
   ...triggerEnv('triggers'),
+  ...historyEnv('history'),
   [ENV.runner]: 'runner',
   [ENV.jobsNamespace]: 'kubernetes.namespace',
   [ENV.policyNamespace]: 'policies.namespace',

@@ -76,14 +76,7 @@ export class GatewayGrants {
     const fields = await this.redis.hgetall(redisKeys.gatewayGrant(reviewId));
     if (!fields.token || !sameSecret(fields.token, token)) return { kind: 'unknown-token' };
     const maxCostUsd = number(fields.maxCostUsd);
-    const spent: GatewaySpend = {
-      costUsd: number(fields.costUsd),
-      input: number(fields.input),
-      output: number(fields.output),
-      cacheRead: number(fields.cacheRead),
-      cacheWrite: number(fields.cacheWrite),
-      calls: number(fields.calls),
-    };
+    const spent = spendOf(fields);
     // A call that starts under the ceiling may end past it; the next one is refused.
     if (spent.costUsd >= maxCostUsd) {
       return { kind: 'budget', detail: `the review has spent ${spent.costUsd.toFixed(4)} of its ${maxCostUsd} USD` };
@@ -104,10 +97,30 @@ export class GatewayGrants {
     return counted === 1;
   }
 
+  /**
+   * What the gateway metered for a review whose grant still exists (read before it is revoked), in
+   * Redis, so a worker that took the review over after a restart reads the calls made before it.
+   */
+  async spent(reviewId: string): Promise<GatewaySpend | undefined> {
+    const fields = await this.redis.hgetall(redisKeys.gatewayGrant(reviewId));
+    return fields.token ? spendOf(fields) : undefined;
+  }
+
   /** Ends the review's grant: its token is refused from now on. */
   async revoke(reviewId: string): Promise<void> {
     await this.redis.del(redisKeys.gatewayGrant(reviewId));
   }
+}
+
+function spendOf(fields: Record<string, string>): GatewaySpend {
+  return {
+    costUsd: number(fields.costUsd),
+    input: number(fields.input),
+    output: number(fields.output),
+    cacheRead: number(fields.cacheRead),
+    cacheWrite: number(fields.cacheWrite),
+    calls: number(fields.calls),
+  };
 }
 
 function sameSecret(expected: string, given: string): boolean {

@@ -3,7 +3,7 @@
 // key in the jobs namespace).
 import { type ModelSettings, modelEnv } from '@kritik/core';
 import type { ModelAccess } from '../runner/review-runner.js';
-import type { GatewayGrants } from './gateway-grants.js';
+import type { GatewayGrants, GatewaySpend } from './gateway-grants.js';
 
 /** Injection token of the worker's {@link ModelAccessIssuer}. */
 export const MODEL_ACCESS = 'KRITIK_MODEL_ACCESS';
@@ -11,6 +11,11 @@ export const MODEL_ACCESS = 'KRITIK_MODEL_ACCESS';
 export interface ModelAccessIssuer {
   /** Access for one running review (the same again for a review adopted from another worker). */
   open(reviewId: string, maxCostUsd: number): Promise<ModelAccess>;
+  /**
+   * What the review's model calls cost, as metered where they passed (before `close`); undefined
+   * when nothing metered them (direct access: only the reviewer's own report knows).
+   */
+  spent(reviewId: string): Promise<GatewaySpend | undefined>;
   /** The review ended: whatever it was given stops working. */
   close(reviewId: string): Promise<void>;
 }
@@ -28,6 +33,10 @@ export class DirectModelAccess implements ModelAccessIssuer {
       ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}),
       ...(this.model ? { env: modelEnv(this.model, 'direct') } : {}),
     };
+  }
+
+  async spent(): Promise<undefined> {
+    return undefined;
   }
 
   async close(): Promise<void> {}
@@ -50,6 +59,10 @@ export class GatewayModelAccess implements ModelAccessIssuer {
       token: await this.grants.issue(reviewId, maxCostUsd, this.ttlSeconds),
       ...(this.model ? { env: modelEnv(this.model, 'gateway') } : {}),
     };
+  }
+
+  spent(reviewId: string): Promise<GatewaySpend | undefined> {
+    return this.grants.spent(reviewId);
   }
 
   close(reviewId: string): Promise<void> {

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { gatewaySettingsSchema } from '../config/worker.config.js';
 import { GatewayGrants } from './gateway-grants.js';
-import { ModelGateway, usageOf } from './model-gateway.js';
+import { ModelGateway } from './model-gateway.js';
 
 const PLATFORM_KEY = 'sk-ant-platform-0123456789';
 const MAX_COST_USD = 5;
@@ -92,7 +92,10 @@ describe(ModelGateway.name, () => {
       spent: { calls: 1, input: reply.usage.input_tokens, output: reply.usage.output_tokens },
     });
     expect((grant as { spent: { costUsd: number } }).spent.costUsd).toBeGreaterThan(0);
-    expect(await registry.metrics()).toMatch(/kritik_gateway_requests_total\{outcome="forwarded"\} 1/);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/kritik_gateway_requests_total\{outcome="forwarded",provider="anthropic"\} 1/);
+    expect(metrics).toMatch(/kritik_gateway_tokens_total\{kind="output",provider="anthropic"\} [1-9]/);
+    expect(metrics).toMatch(/kritik_gateway_cost_usd_total\{provider="anthropic"\} 0\.\d*[1-9]/);
   });
 
   it('gives the same token to a review granted twice (a worker adopting a running review)', async () => {
@@ -176,7 +179,6 @@ describe(ModelGateway.name, () => {
     ['a body that is not JSON', '{"model": ', 400, 'not JSON'],
     ['a JSON array', '[1,2]', 400, 'must be an object'],
     ['a request without a model', JSON.stringify({ messages: [] }), 400, 'model'],
-    ['a streaming request', JSON.stringify({ ...REQUEST, stream: true }), 400, 'whole messages'],
   ])('answers %s with a clear API error', async (_what, body, status, message) => {
     const token = await grants.issue('review000010', MAX_COST_USD, 60);
 
@@ -185,6 +187,16 @@ describe(ModelGateway.name, () => {
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain(message);
     expect(anthropic.requestsTo('POST /v1/messages')).toHaveLength(0);
+  });
+
+  it('passes a streamed reply on and meters it from its events', async () => {
+    const token = await grants.issue('review000015', MAX_COST_USD, 60);
+    anthropic.setDefaultReply({ text: 'Streamed.', usage: { input_tokens: 70, output_tokens: 30 } });
+
+    const message = await sdk(token).messages.stream(REQUEST).finalMessage();
+
+    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Streamed.' })]);
+    expect(await grants.authorize(token)).toMatchObject({ spent: { calls: 1, input: 70, output: 30 } });
   });
 
   it('forwards only model calls', async () => {
@@ -240,12 +252,13 @@ describe(ModelGateway.name, () => {
     let bedrock: FakeBedrock;
     let cloud: ModelGateway;
     let cloudUrl: string;
+    let bedrockSettings: ReturnType<typeof readModelSettings>;
 
     beforeAll(async () => {
       // The worker's own identity, read from the environment by the AWS SDK as IRSA's would be.
       restoreEnv = setProcessEnv({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
       bedrock = await new FakeBedrock({ region: REGION }).allow(KEY).start();
-      const read = readModelSettings({
+      bedrockSettings = readModelSettings({
         KRITIK_MODEL_PROVIDER: 'bedrock',
         KRITIK_MODEL_REGION: REGION,
         ANTHROPIC_BEDROCK_BASE_URL: bedrock.url,
@@ -254,7 +267,7 @@ describe(ModelGateway.name, () => {
           'claude-sonnet-5-5': { ids: { bedrock: 'eu.anthropic.claude-sonnet-5-5-v1:0' }, price: PRICE },
         }),
       });
-      ({ gateway: cloud, registry } = await startCloudGateway(grants, read));
+      ({ gateway: cloud, registry } = await startCloudGateway(grants, bedrockSettings));
       cloudUrl = `http://127.0.0.1:${cloud.port}`;
     });
     afterAll(async () => {
@@ -278,6 +291,24 @@ describe(ModelGateway.name, () => {
       const grant = (await grants.authorize(token)) as { spent: { costUsd: number; calls: number } };
       expect(grant.spent.calls).toBe(1);
       expect(grant.spent.costUsd).toBeCloseTo((1000 * PRICE.input + 100 * PRICE.output) / 1e6, 9);
+    });
+
+    it('refuses a streamed call with a clear error and counts it under bedrock', async () => {
+      const token = await grants.issue('review000025', MAX_COST_USD, 60);
+
+      const res = await fetch(`${cloudUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': token },
+        body: JSON.stringify({ ...REQUEST, stream: true }),
+      });
+
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+        'whole messages only through bedrock',
+      );
+      expect(await registry.metrics()).toMatch(
+        /kritik_gateway_requests_total\{outcome="bad_request",provider="bedrock"\} 1/,
+      );
     });
 
     it('answers Bedrock errors in the API shape, with the status the reviewer retries or falls back on', async () => {
@@ -334,6 +365,35 @@ describe(ModelGateway.name, () => {
 
       expect(inFlight).toBe(1);
       expect(replies.map((r) => (r.content[0] as { text: string }).text)).toEqual(['first', 'second']);
+    });
+
+    it('holds the limit across two worker replicas sharing Redis, not per replica', async () => {
+      const [a, b] = await Promise.all([
+        startCloudGateway(grants, bedrockSettings, client),
+        startCloudGateway(grants, bedrockSettings, client),
+      ]);
+      const token = await grants.issue('review000026', MAX_COST_USD, 60);
+      const replica = (gateway: ModelGateway) =>
+        new Anthropic({ apiKey: token, baseURL: `http://127.0.0.1:${gateway.port}`, maxRetries: 0 });
+      let inFlight = 0;
+      let most = 0;
+      bedrock.setDefaultReply(async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 50));
+        inFlight--;
+        return { text: 'one at a time' };
+      });
+      try {
+        const replies = await Promise.all(
+          [a, b, a, b, a, b].map(({ gateway }) => replica(gateway).messages.create(REQUEST)),
+        );
+
+        expect(replies).toHaveLength(6);
+        expect(most).toBe(1);
+        expect(await client.zcard(redisKeys.gatewaySlots('bedrock'))).toBe(0);
+      } finally {
+        await Promise.all([a.gateway.onApplicationShutdown(), b.gateway.onApplicationShutdown()]);
+      }
     });
   });
 
@@ -404,29 +464,11 @@ describe(ModelGateway.name, () => {
   });
 });
 
-describe(usageOf.name, () => {
-  it.each([
-    [{ usage: { input_tokens: 10, output_tokens: 2 } }, { input: 10, output: 2, cacheRead: 0, cacheWrite: 0 }],
-    [
-      { usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 5, cache_creation_input_tokens: 7 } },
-      { input: 1, output: 1, cacheRead: 5, cacheWrite: 7 },
-    ],
-    [
-      { usage: { input_tokens: -5, output_tokens: 'many', cache_read_input_tokens: Number.POSITIVE_INFINITY } },
-      { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-    ],
-    [{ usage: null }, undefined],
-    [null, undefined],
-    ['text', undefined],
-  ])('reads %j', (reply, expected) => {
-    expect(usageOf(reply)).toEqual(expected);
-  });
-});
-
 /** A gateway in front of a cloud provider (the Anthropic URL unreachable: nothing may go there). */
 async function startCloudGateway(
   grants: GatewayGrants,
   read: ReturnType<typeof readModelSettings>,
+  slots?: Redis,
 ): Promise<{ gateway: ModelGateway; registry: Registry }> {
   if ('problems' in read) throw new Error(read.problems.join('; '));
   const registry = new Registry();
@@ -436,6 +478,7 @@ async function startCloudGateway(
     { baseUrl: 'http://127.0.0.1:9', model: read.settings },
     registry,
     createLogger({ name: 'gateway', level: 'silent' }),
+    slots,
   );
   await gateway.onApplicationBootstrap();
   return { gateway, registry };

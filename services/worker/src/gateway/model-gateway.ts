@@ -13,7 +13,6 @@ import {
   modelNamed,
   priceOf,
   readModelSettings,
-  type TokenUsage,
 } from '@kritik/core';
 import {
   BodyTimeoutError,
@@ -25,11 +24,14 @@ import {
   refuseBody,
 } from '@kritik/server';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewaySettings } from '../config/worker.config.js';
 import type { GatewayGrants } from './gateway-grants.js';
+import { type CallLimit, ProviderSlots } from './provider-slots.js';
 import { ProviderUpstream } from './provider-upstream.js';
+import { replyUsage } from './reply-usage.js';
 
 /** The calls a review makes; anything else is not the gateway's to forward. */
 const ROUTES: ReadonlySet<string> = new Set(['/v1/messages', '/v1/messages/count_tokens']);
@@ -38,6 +40,8 @@ const FORWARDED_REQUEST_HEADERS = ['content-type', 'anthropic-version', 'anthrop
 const FORWARDED_RESPONSE_HEADER = /^(content-type|request-id|retry-after|x-should-retry|anthropic-ratelimit-.*)$/i;
 /** Time to receive a whole request body; a review's prompt arrives in well under a second. */
 const BODY_TIMEOUT_MS = 30_000;
+/** A provider slot's lease outlives its call's upstream timeout by this much at most. */
+const LEASE_MARGIN_MS = 10_000;
 /** Time left to calls in flight when the worker stops, before their connections close. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -64,20 +68,6 @@ const DEFAULT_MODEL_SETTINGS = (() => {
   return read.settings;
 })();
 
-/** The usage of a Messages reply, or undefined when it has none. */
-export function usageOf(reply: unknown): TokenUsage | undefined {
-  const usage = (reply as { usage?: unknown } | null)?.usage;
-  if (!usage || typeof usage !== 'object') return undefined;
-  const u = usage as Record<string, unknown>;
-  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
-  return {
-    input: count(u.input_tokens),
-    output: count(u.output_tokens),
-    cacheRead: count(u.cache_read_input_tokens),
-    cacheWrite: count(u.cache_creation_input_tokens),
-  };
-}
-
 /** An error body as the Anthropic API writes one. */
 export const apiError = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message } });
 
@@ -99,8 +89,8 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly metrics: GatewayMetrics;
   private readonly model: ModelSettings;
   private readonly clouds = new Map<ModelProvider, ProviderUpstream>();
-  /** Calls in flight per provider from this replica: a burst of reviews queues here instead of tripping 429s. */
-  private readonly limits = new Map<ModelProvider, ConcurrencyLimit>();
+  /** Calls in flight per provider: a burst of reviews queues here instead of tripping 429s. */
+  private readonly limits = new Map<ModelProvider, CallLimit>();
 
   constructor(
     private readonly grants: GatewayGrants,
@@ -108,11 +98,19 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly upstream: UpstreamSettings,
     registry: Registry,
     private readonly logger: Logger,
+    /** Where the limits are shared by every replica (ADR 0045); without it they hold per process. */
+    slots?: Redis,
   ) {
     this.metrics = new GatewayMetrics(registry);
     this.model = upstream.model ?? DEFAULT_MODEL_SETTINGS;
+    const limit = this.model.maxConcurrency;
     for (const provider of new Set([this.model.provider, this.model.fallback?.provider ?? this.model.provider])) {
-      this.limits.set(provider, new ConcurrencyLimit(this.model.maxConcurrency));
+      this.limits.set(
+        provider,
+        slots
+          ? new ProviderSlots(slots, provider, { limit, leaseMs: settings.upstreamTimeoutMs + LEASE_MARGIN_MS })
+          : new ConcurrencyLimit(limit),
+      );
       if (provider !== 'anthropic') {
         this.clouds.set(provider, new ProviderUpstream(provider, this.model, settings.upstreamTimeoutMs));
       }
@@ -185,19 +183,25 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     if (typeof request === 'string') {
       return this.answer(res, 400, 'invalid_request_error', request, 'bad_request');
     }
+    const provider = this.providerFor(request.model);
+    const cloud = this.clouds.get(provider);
+    if (cloud && request.stream) {
+      const refusal = `stream: the Kritik model gateway answers whole messages only through ${provider}`;
+      return this.answer(res, 400, 'invalid_request_error', refusal, 'bad_request', provider);
+    }
 
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
     let reply: { status: number; headers: Headers; body: Buffer };
-    const provider = this.providerFor(request.model);
     try {
-      const cloud = this.clouds.get(provider);
       reply = await this.limits
         .get(provider)!
-        .run(() =>
-          cloud ? cloud.send(url.pathname, request.body, abort.signal) : this.forward(url, req, body, abort.signal),
+        .run(
+          () =>
+            cloud ? cloud.send(url.pathname, request.body, abort.signal) : this.forward(url, req, body, abort.signal),
+          abort.signal,
         );
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
@@ -208,16 +212,17 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
         'api_error',
         timedOut ? 'the model API did not answer in time' : 'the model API could not be reached',
         'unreachable',
+        provider,
       );
     }
     if (reply.status === 200 && url.pathname === '/v1/messages') {
-      await this.meter(grant.reviewId, request.model, provider, reply.body);
+      await this.meter(grant.reviewId, request.model, provider, reply);
     }
     const headers: Record<string, string> = {};
     reply.headers.forEach((value, name) => {
       if (FORWARDED_RESPONSE_HEADER.test(name)) headers[name] = value;
     });
-    this.metrics.requests.inc({ outcome: reply.status < 300 ? 'forwarded' : 'upstream_error' });
+    this.metrics.requests.inc({ outcome: reply.status < 300 ? 'forwarded' : 'upstream_error', provider });
     res.writeHead(reply.status, headers).end(reply.body);
   }
 
@@ -252,33 +257,40 @@ export class ModelGateway implements OnApplicationBootstrap, OnApplicationShutdo
     return Buffer.concat(chunks);
   }
 
-  private async meter(reviewId: string, requestedModel: string, provider: ModelProvider, body: Buffer): Promise<void> {
-    let reply: unknown;
-    try {
-      reply = JSON.parse(body.toString('utf8'));
-    } catch {
-      reply = undefined;
-    }
-    const usage = usageOf(reply);
+  /** Counts a reply's usage into the review's grant, whatever shape the provider answered in. */
+  private async meter(
+    reviewId: string,
+    requestedModel: string,
+    provider: ModelProvider,
+    reply: { headers: Headers; body: Buffer },
+  ): Promise<void> {
+    const usage = replyUsage(reply.body, reply.headers.get('content-type'));
     if (!usage) {
       this.logger.warn({ reviewId }, 'a model reply without usage passed the gateway unmetered');
       return;
     }
-    const billed = (reply as { model?: unknown }).model;
     const { catalogue } = this.model;
     // The reply names the model that was billed (in the provider's ids); the request's is the fallback.
-    const model = (typeof billed === 'string' ? modelNamed(billed, provider, catalogue) : undefined) ?? requestedModel;
+    const model = (usage.model ? modelNamed(usage.model, provider, catalogue) : undefined) ?? requestedModel;
     const costUsd = costOf(usage, priceOf(model, catalogue).price);
-    this.metrics.cost.inc(costUsd);
-    this.metrics.tokens.inc({ kind: 'input' }, usage.input);
-    this.metrics.tokens.inc({ kind: 'output' }, usage.output);
-    this.metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheRead);
-    this.metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWrite);
+    this.metrics.cost.inc({ provider }, costUsd);
+    this.metrics.tokens.inc({ kind: 'input', provider }, usage.input);
+    this.metrics.tokens.inc({ kind: 'output', provider }, usage.output);
+    this.metrics.tokens.inc({ kind: 'cache_read', provider }, usage.cacheRead);
+    this.metrics.tokens.inc({ kind: 'cache_write', provider }, usage.cacheWrite);
     await this.grants.meter(reviewId, usage, costUsd);
   }
 
-  private answer(res: ServerResponse, status: number, type: string, message: string, outcome: GatewayOutcome) {
-    this.metrics.requests.inc({ outcome });
+  /** An answer of the gateway's own; `provider` once the call's model is known. */
+  private answer(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    message: string,
+    outcome: GatewayOutcome,
+    provider?: ModelProvider,
+  ) {
+    this.metrics.requests.inc(provider ? { outcome, provider } : { outcome });
     if (res.headersSent) return void res.destroy();
     res.writeHead(status, { 'content-type': 'application/json' }).end(apiError(type, message));
   }
@@ -292,8 +304,8 @@ function credentialOf(req: IncomingMessage): string | undefined {
   return bearer?.[1];
 }
 
-/** The model asked for, or why the request is refused (the gateway meters whole replies only). */
-function parseRequest(body: Buffer): { model: string; body: Record<string, unknown> } | string {
+/** The model asked for and whether it streams, or why the request is refused. */
+function parseRequest(body: Buffer): { model: string; stream: boolean; body: Record<string, unknown> } | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -303,8 +315,7 @@ function parseRequest(body: Buffer): { model: string; body: Record<string, unkno
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'the request body must be an object';
   const { model, stream } = parsed as { model?: unknown; stream?: unknown };
   if (typeof model !== 'string' || model.length === 0) return 'model: a model name is required';
-  if (stream === true) return 'stream: the Kritik model gateway answers whole messages only';
-  return { model, body: parsed as Record<string, unknown> };
+  return { model, stream: stream === true, body: parsed as Record<string, unknown> };
 }
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);

@@ -28,8 +28,8 @@ function modelProviders(config: WorkerConfig): Provider[] {
     },
     {
       provide: ModelGateway,
-      inject: [GatewayGrants, Registry, WORKER_LOGGER],
-      useFactory: (grants: GatewayGrants, registry: Registry, logger: Logger) =>
+      inject: [GatewayGrants, Registry, WORKER_LOGGER, REDIS],
+      useFactory: (grants: GatewayGrants, registry: Registry, logger: Logger, redis: Redis) =>
         new ModelGateway(
           grants,
           gateway,
@@ -40,6 +40,8 @@ function modelProviders(config: WorkerConfig): Provider[] {
           },
           registry,
           logger,
+          // model.maxConcurrency holds across every replica (ADR 0045).
+          redis,
         ),
     },
   ];

@@ -4,7 +4,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker.config.js';
-import { type AccessReport, accessGranted, checkAccess, describeReport } from '../kubernetes/access-check.js';
+import {
+  type AccessReport,
+  accessGranted,
+  checkAccess,
+  describeReport,
+  LOCAL_RUNNER_ACCESS,
+} from '../kubernetes/access-check.js';
 // A type only: the client is injected by token, so its module (and client-node) loads only for
 // the kubernetes runner.
 import type { KubernetesClient } from '../kubernetes/kubernetes.client.js';
@@ -39,9 +45,19 @@ export class RunnerAccess implements OnApplicationBootstrap, OnApplicationShutdo
     return !this.client || accessGranted(this.report);
   }
 
+  /** The last permission check; undefined for the local runner and until the first check. */
+  get lastReport(): AccessReport | undefined {
+    return this.report;
+  }
+
+  /** Whether this runner needs cluster permissions at all. */
+  get checksPermissions(): boolean {
+    return this.client !== undefined;
+  }
+
   /** One line for /ready: what is granted or missing. */
   describe(): string {
-    return this.client ? describeReport(this.report) : 'the local runner needs no cluster permissions';
+    return this.client ? describeReport(this.report) : LOCAL_RUNNER_ACCESS;
   }
 
   /** Resolves once every permission is granted (at once for the local runner). */

@@ -46,6 +46,9 @@ export async function checkAccess(
 export const accessGranted = (report: AccessReport | undefined) =>
   report !== undefined && report.error === undefined && report.missing.length === 0;
 
+/** What /ready and the Platform page say of the local runner's access. */
+export const LOCAL_RUNNER_ACCESS = 'the local runner needs no cluster permissions';
+
 /** One line for /ready and the logs. */
 export function describeReport(report: AccessReport | undefined): string {
   if (!report) return 'permissions not checked yet';

@@ -28,6 +28,8 @@ export class WorkerMetrics {
   readonly commandRetries;
   readonly reviewCost;
   readonly reviewTokens;
+  readonly findingsResolved;
+  readonly findingsDismissed;
   readonly budgetRemaining;
   readonly budgetLimit;
 
@@ -44,6 +46,8 @@ export class WorkerMetrics {
     this.commandRetries = counterOf(registry, METRICS.commandRetries);
     this.reviewCost = counterOf(registry, METRICS.reviewCost);
     this.reviewTokens = counterOf(registry, METRICS.reviewTokens);
+    this.findingsResolved = counterOf(registry, METRICS.findingsResolved);
+    this.findingsDismissed = counterOf(registry, METRICS.findingsDismissed);
     this.budgetRemaining = gaugeOf(registry, METRICS.budgetRemaining);
     this.budgetLimit = gaugeOf(registry, METRICS.budgetLimit);
   }

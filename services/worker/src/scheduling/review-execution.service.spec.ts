@@ -1,8 +1,9 @@
-import type { ReviewRequest } from '@kritik/core';
+import { METRICS, type ReviewRequest } from '@kritik/core';
+import { LearnedRulesStore } from '@kritik/server';
 import { postedResult } from '@kritik/testing';
 import { reviewers, type SchedulingParts, startSchedulingParts } from '../../test/support/scheduling-parts.js';
 import { OWNER, openPullRequest, pushCommit, REPO } from '../../test/support/world.js';
-import { outcomeLine, ReviewExecution } from './review-execution.service.js';
+import { outcomeLine, ReviewExecution, spendToSettle } from './review-execution.service.js';
 
 describe(ReviewExecution.name, () => {
   let parts: SchedulingParts;
@@ -41,6 +42,36 @@ describe(ReviewExecution.name, () => {
     expect(runOf(review)).toEqual([
       expect.objectContaining({ id: review.checkRunId, status: 'completed', conclusion: 'neutral' }),
     ]);
+  });
+
+  it('counts the findings a review reports resolved and dismissed per repository, in the metrics and the rules', async () => {
+    const review = await queuedReview('exec-acceptance');
+    const repository = `${review.platform}:${OWNER}/${REPO}`;
+    const counted = async (name: string) =>
+      (await parts.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.repository === repository)
+        ?.value ?? 0;
+    const [resolvedBefore, dismissedBefore] = [
+      await counted(METRICS.findingsResolved.name),
+      await counted(METRICS.findingsDismissed.name),
+    ];
+    const dismissed = [
+      {
+        fingerprint: '0123456789abcdef',
+        rule: 'Unchecked input (in a.ts) — </script><b>x</b>',
+        via: 'ignore' as const,
+      },
+      { fingerprint: 'fedcba9876543210', rule: 'Shadowed x (in b.ts)', via: 'reaction' as const },
+    ];
+
+    await (await execute(reviewers.reports({ ...postedResult(), threadsResolved: 3, dismissed }), review)).end;
+
+    expect(await counted(METRICS.findingsResolved.name)).toBe(resolvedBefore + 3);
+    expect(await counted(METRICS.findingsDismissed.name)).toBe(dismissedBefore + 2);
+    expect(await new LearnedRulesStore(parts.redis).acceptance(review.platform, review.repo)).toEqual({
+      resolved: 3,
+      dismissed: 2,
+      rate: 0.6,
+    });
   });
 
   it('lets go of the PR lease and the slot when the review ends', async () => {
@@ -138,5 +169,25 @@ describe(outcomeLine.name, () => {
     expect(outcomeLine('acme/shop#7', { status: 'failed', reason: 'the reviewer crashed' })).toBe(
       'review of acme/shop#7 failed (the reviewer crashed)',
     );
+  });
+});
+
+describe(spendToSettle.name, () => {
+  const tokens = { input: 1000, output: 200, cacheRead: 0, cacheWrite: 0 };
+
+  it('settles at the meter even when the reviewer reports less', () => {
+    expect(spendToSettle({ ...tokens, costUsd: 0.4 }, { costUsd: 0.01, tokens }, 2)).toEqual({
+      costUsd: 0.4,
+      tokens: { ...tokens, costUsd: 0.4 },
+    });
+  });
+
+  it('settles a review without a report at the meter, not the ceiling', () => {
+    expect(spendToSettle({ ...tokens, costUsd: 0.03 }, undefined, 2).costUsd).toBe(0.03);
+  });
+
+  it('settles at the report without a gateway, and at the ceiling without either', () => {
+    expect(spendToSettle(undefined, { costUsd: 0.2, tokens }, 2)).toEqual({ costUsd: 0.2, tokens });
+    expect(spendToSettle(undefined, undefined, 2)).toEqual({ costUsd: 2 });
   });
 });

@@ -11,6 +11,7 @@ import {
   type ReviewPayload,
   type ReviewRequest,
   repoFullName,
+  type TokenUsage,
 } from '@kritik/core';
 import { budgetWho, LearnedRulesStore, type PrHead, REDIS, type ReviewEnding, ReviewLifecycle } from '@kritik/server';
 import { Inject, Injectable, Optional } from '@nestjs/common';
@@ -55,6 +56,27 @@ function unlimitedController(): AbortController {
 /** The most one review may spend: the platform's ceiling, or a policy's when lower. */
 const costCeiling = (payload: Pick<ReviewPayload, 'ceilings' | 'policy'>): number =>
   Math.min(payload.ceilings?.maxCostUsd ?? Infinity, payload.policy?.ceilings.maxCostUsd?.value ?? Infinity);
+
+/** Rounding between the reviewer's sum and the meter's, below which a lower report is not worth a warning. */
+const REPORT_TOLERANCE_USD = 0.000_001;
+
+/**
+ * What an ended review is settled at: the gateway's meter when it metered the review, else the
+ * reviewer's report, else the ceiling (tokens unknown).
+ */
+export function spendToSettle(
+  metered: (TokenUsage & { readonly costUsd: number }) | undefined,
+  reported: { readonly costUsd: number; readonly tokens: TokenUsage } | undefined,
+  ceiling: number,
+): { costUsd: number; tokens?: TokenUsage } {
+  if (metered) return { costUsd: metered.costUsd, tokens: metered };
+  if (reported) return { costUsd: reported.costUsd, tokens: reported.tokens };
+  return { costUsd: ceiling };
+}
+
+/** The `repository` label of the per-repository series: every code host's repositories are told apart. */
+const repositoryLabel = (review: Pick<ReviewRequest, 'platform' | 'repo'>) =>
+  `${review.platform}:${repoFullName(review.repo)}`;
 
 /** What the check run of a superseded review says: the newer head, in full. */
 const supersededSummary = (by: Pick<PrHead, 'sha'>) => `superseded by ${by.sha}`;
@@ -142,7 +164,7 @@ export class ReviewExecution {
       // Read for each review, so a policy changed a moment ago shapes the next review.
       const policy = this.policies?.layerFor({ platform: review.platform, ...review.repo });
       // Without them the review still runs; it only may repeat what the team dismissed.
-      const learned = await this.learned.learnedFor(review.repo).catch((err) => {
+      const learned = await this.learned.learnedFor(review.platform, review.repo).catch((err) => {
         log.warn({ err }, 'could not read the learned rules');
         return undefined;
       });
@@ -224,8 +246,10 @@ export class ReviewExecution {
   }
 
   /**
-   * Counts what an ended review spent and settles its budgets with it. A review that ended without
-   * a report is settled at its ceiling: what it spent is unknown, and a budget must not overshoot.
+   * Counts what an ended review spent and settles its budgets with it. Through the gateway, the
+   * gateway's meter decides (it saw every call, also of a Job killed before it could report, and a
+   * reviewer running hostile code could under-report); without it the reviewer's report; with
+   * neither, the ceiling: what it spent is unknown, and a budget must not overshoot (ADR 0045).
    */
   private async account(
     review: ReviewRequest,
@@ -234,11 +258,22 @@ export class ReviewExecution {
     budgets: readonly Budget[],
     log: Logger,
   ): Promise<void> {
-    const repository = `${review.platform}:${repoFullName(review.repo)}`;
-    const costUsd = outcome.kind === 'reported' ? outcome.result.costUsd : ceiling;
-    if (outcome.kind === 'reported') {
-      const { tokens } = outcome.result;
-      this.metrics.reviewCost.inc({ repository }, outcome.result.costUsd);
+    const repository = repositoryLabel(review);
+    const metered = await this.modelAccess.spent(review.reviewId).catch((err: unknown) => {
+      log.warn({ err }, 'could not read what the gateway metered for the review');
+      return undefined;
+    });
+    const reported = outcome.kind === 'reported' ? outcome.result : undefined;
+    const spent = spendToSettle(metered, reported, ceiling);
+    if (metered && reported && reported.costUsd + REPORT_TOLERANCE_USD < metered.costUsd) {
+      log.warn(
+        { reportedUsd: reported.costUsd, meteredUsd: metered.costUsd },
+        'the reviewer reported less than the gateway metered',
+      );
+    }
+    if (spent.tokens) {
+      this.metrics.reviewCost.inc({ repository }, spent.costUsd);
+      const { tokens } = spent;
       const kinds = {
         input: tokens.input,
         output: tokens.output,
@@ -247,6 +282,7 @@ export class ReviewExecution {
       };
       for (const [kind, n] of Object.entries(kinds)) if (n > 0) this.metrics.reviewTokens.inc({ repository, kind }, n);
     }
+    const costUsd = spent.costUsd;
     if (!this.budgets || budgets.length === 0) return;
     const subject = { platform: review.platform, repo: review.repo };
     try {
@@ -340,8 +376,12 @@ export class ReviewExecution {
     const result = end.result;
     if (!result) return;
     try {
-      await this.learned.record(review.repo, result.dismissed ?? []);
-      await this.learned.addResolved(review.repo, result.threadsResolved ?? 0);
+      const repository = repositoryLabel(review);
+      const dismissed = await this.learned.record(review.platform, review.repo, result.dismissed ?? []);
+      if (dismissed > 0) this.metrics.findingsDismissed.inc({ repository }, dismissed);
+      const resolved = result.threadsResolved ?? 0;
+      await this.learned.addResolved(review.platform, review.repo, resolved);
+      if (resolved > 0) this.metrics.findingsResolved.inc({ repository }, resolved);
     } catch (err) {
       this.logger.warn({ err, reviewId: review.reviewId }, 'could not record the review feedback');
     }

@@ -18,6 +18,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createWorkerApp } from '../../src/app/worker.app.js';
 import { type WorkerConfig, workerConfigSchema } from '../../src/config/worker.config.js';
+import type { WorkerStatusOptions } from '../../src/health/worker-status.publisher.js';
 import { APP_ID, type Fakes, reviewerCommand, reviewJobSettings } from './world.js';
 
 export interface WorkerUnderTest {
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   readonly github?: Record<string, unknown>;
   /** Other top-level sections (triggers, commands). */
   readonly settings?: Record<string, unknown>;
+  /** The status heartbeat's replica name and interval. */
+  readonly status?: WorkerStatusOptions;
 }
 
 export function workerConfig(options: WorkerOptions): WorkerConfig {
@@ -78,6 +81,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerUnderTe
   const app = await createWorkerApp(workerConfig(options), {
     logger,
     ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}),
+    ...(options.status ? { status: options.status } : {}),
   });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,10 +1,12 @@
 // What the worker's end-to-end tests share: the GitHub and Anthropic fakes set up with an App,
 // its installation and pull requests to review, review jobs for them, and a Role generated from
 // REQUIRED_PERMISSIONS for the worker's ServiceAccount.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Permission,
+  POLICY_GROUP,
+  POLICY_PLURAL,
   permissionResource,
   REQUIRED_PERMISSIONS,
   type ReviewJobSettings,
@@ -27,8 +29,16 @@ import {
   type TestRedis,
   APP_ID as WORLD_APP_ID,
   World,
+  waitUntil,
 } from '@kritik/testing';
-import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { parse } from 'yaml';
 
 export { findingsReply, INSTALLATION_ID, OWNER, REPO, shaOf } from '@kritik/testing';
 /** The App's id as the worker's config reads it. */
@@ -173,4 +183,21 @@ export async function jobsNamespace(
     namespace: name,
     body: { metadata: { name: 'kritik-anthropic' }, stringData: { ANTHROPIC_API_KEY: anthropicKey } },
   });
+}
+
+/** Installs the chart's ReviewPolicy CRD and waits until the API server serves it. */
+export async function installPolicyCrd(plane: ControlPlane): Promise<void> {
+  const crd = parse(
+    readFileSync(join(repoRoot(), 'charts/kritik/crds', `${POLICY_PLURAL}.${POLICY_GROUP}.yaml`), 'utf8'),
+  ) as V1CustomResourceDefinition;
+  const crds = plane.adminKubeConfig().makeApiClient(ApiextensionsV1Api);
+  await crds.createCustomResourceDefinition({ body: crd });
+  await waitUntil(
+    'the ReviewPolicy CRD to be Established',
+    async () =>
+      (await crds.readCustomResourceDefinition({ name: crd.metadata!.name! })).status?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      ) || undefined,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 }

@@ -2,6 +2,7 @@
 // (markers from Kritik's own login only), the base-branch config and instruction files, and the
 // diff (narrowed to the new commits after a push). Ends early, with a reason, when there is nothing to do.
 import {
+  type AnswerThread,
   type CheckRunConclusion,
   type PolicyLayer,
   type RepoRef,
@@ -49,7 +50,7 @@ export interface PullSource {
   /** What the repository's team dismissed before (the worker reads it from the learned rules). */
   learned?: { fingerprints: string[]; rules: string[] };
   /** With trigger `answer`: the comment to answer. */
-  thread?: { kind: 'review-comment' | 'issue-comment'; commentId: number };
+  thread?: AnswerThread;
 }
 
 export interface DiffSource {
@@ -203,6 +204,7 @@ export async function gatherPull(
     trigger: source.trigger ?? 'cli',
     baseRef: pull.baseRef,
     title: pull.title,
+    labels: pull.labels,
   });
   if (stoppedByPolicy) return stop('skipped', 'Skipped: review policy', stoppedByPolicy);
   if (pull.draft && !reviewsDrafts(loaded.config.review_drafts, triggers?.drafts ?? source.reviewDrafts)) {

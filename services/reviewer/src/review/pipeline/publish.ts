@@ -98,7 +98,13 @@ export function inlineComments(findings: readonly ArrangedFinding[]): ReviewComm
       path: f.path,
       line: f.line,
       side: 'RIGHT' as const,
-      ...(f.startLine !== undefined ? { start_line: f.startLine, start_side: 'RIGHT' as const } : {}),
+      ...(f.startLine !== undefined
+        ? {
+            start_line: f.startLine,
+            start_side: 'RIGHT' as const,
+            singleLineBody: commentBody({ ...f, suggestion: undefined }),
+          }
+        : {}),
       body: commentBody(f),
     }));
 }

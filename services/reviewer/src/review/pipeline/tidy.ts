@@ -76,7 +76,7 @@ export function dismissals(findings: readonly ReviewThread[], self: string, lear
     if (t.thumbsDown === 0 && !wontFix) continue;
     for (const fingerprint of extractFingerprints(t.body)) {
       if (learned.has(fingerprint) || out.some((d) => d.fingerprint === fingerprint)) continue;
-      out.push({ fingerprint, rule: ruleFor(t.body, t.path) });
+      out.push({ fingerprint, rule: ruleFor(t.body, t.path), via: t.thumbsDown > 0 ? 'reaction' : 'resolved' });
     }
   }
   return out.slice(0, MAX_DISMISSALS_PER_RESULT);

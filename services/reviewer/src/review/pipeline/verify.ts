@@ -2,7 +2,7 @@
 // same read-only tools, and keeps, corrects (line, severity) or drops it with a reason. A failed
 // or unaffordable pass keeps the findings as they were and says so.
 import type { Tool } from '@anthropic-ai/sdk/resources/messages/messages';
-import { priceOf, SEVERITIES, type Severity } from '@kritik/core';
+import { priceOf, SEVERITIES, type Severity, type VerificationCounts } from '@kritik/core';
 import { z } from 'zod';
 import { CostGate } from '../../budget/budget.js';
 import { SEVERITY_RANK } from '../../config/config.js';
@@ -13,7 +13,6 @@ import { renderHunks } from '../../prompt/render.js';
 import type { RepoTools } from '../../repo/tools.js';
 import type { RawFinding } from '../findings.js';
 import { converse, turnLine } from '../loop.js';
-import type { ReviewReport } from '../result.js';
 import { inlineCode } from '../sanitize.js';
 import type { Ledger } from './ledger.js';
 
@@ -64,8 +63,7 @@ const verdictSchema = z.object({
   reason: z.string().default(''),
 });
 
-/** The report's verification figures. */
-export type VerificationCounts = NonNullable<ReviewReport['verification']>;
+export type { VerificationCounts };
 
 export interface Verified {
   findings: RawFinding[];
