@@ -25,6 +25,12 @@ export const commandJobSchema = z.object({
   /** The comment that asked, so the answer can quote or react to it. */
   commentId: z.number().int().positive().optional(),
   sender: z.string().optional(),
+  /**
+   * Set when the event did not say whether the sender may change the repository (GitLab's Note
+   * Hook carries no role): the worker asks the code host for this user's access before a full
+   * review, and answers a refusal in the conversation (docs/adr/0047).
+   */
+  senderRoleUnknown: z.object({ userId: z.number().int().positive() }).optional(),
   deliveryId: z.string().optional(),
   enqueuedAt: z.string().datetime(),
 });

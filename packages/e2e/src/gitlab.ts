@@ -124,13 +124,19 @@ export function mergeRequestHook(
   };
 }
 
-/** A `Note Hook` payload: a comment on the merge request by `username`. */
-export function noteHook(mr: MergeRequestRef, note: string, id: number, username = 'bob'): Record<string, unknown> {
+/** A `Note Hook` payload: a comment on the merge request by `username` (user `userId`). */
+export function noteHook(
+  mr: MergeRequestRef,
+  note: string,
+  id: number,
+  username = 'bob',
+  userId = 52,
+): Record<string, unknown> {
   const hook = mergeRequestHook('update', mr);
   return {
     object_kind: 'note',
     event_type: 'note',
-    user: { id: 52, name: username, username, avatar_url: null, email: '[REDACTED]' },
+    user: { id: userId, name: username, username, avatar_url: null, email: '[REDACTED]' },
     project_id: 14,
     project: hook.project,
     object_attributes: {
@@ -138,7 +144,7 @@ export function noteHook(mr: MergeRequestRef, note: string, id: number, username
       note,
       noteable_type: 'MergeRequest',
       noteable_id: 9000 + mr.iid,
-      author_id: 52,
+      author_id: userId,
       system: false,
       action: 'create',
       url: `https://gitlab.example.com/${GITLAB_PROJECT}/-/merge_requests/${mr.iid}#note_${id}`,

@@ -1,6 +1,7 @@
 // Failure drills on the platform as the chart installs it: each ends with nothing lost and a
 // visible outcome on the pull request (a posted review, or a check run concluded `failure`).
-import { findingsReply, Platform, stormThenFindings } from '@kritik/e2e';
+// GitLab runs beside GitHub on the same platform for the drills that must hold on both.
+import { findingsReply, gitlabDelivery, mergeRequestHook, Platform, stormThenFindings } from '@kritik/e2e';
 import { waitUntil } from '@kritik/testing';
 
 jest.setTimeout(300_000);
@@ -14,6 +15,7 @@ describe('Kritik failure drills', () => {
   beforeAll(async () => {
     sut = await Platform.start({
       persistRedis: true,
+      gitlab: true,
       values: { reviewJob: { activeDeadlineSeconds: DEADLINE_SECONDS } },
     });
   });
@@ -22,6 +24,7 @@ describe('Kritik failure drills', () => {
   });
   beforeEach(() => {
     sut.github.resetTraffic();
+    sut.gitlabWorld!.gitlab.resetTraffic();
     sut.anthropic.resetTraffic();
     sut.anthropic.setDefaultReply(findingsReply());
   });
@@ -61,21 +64,51 @@ describe('Kritik failure drills', () => {
     expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
   });
 
-  it('posts exactly one review when the worker is killed with SIGKILL mid-review', async () => {
-    sut.anthropic.setLatency(4_000, MESSAGES);
-    const { pr, reviewId } = await sut.openPullRequest();
-    await waitUntil('the reviewer to ask the model', async () => (modelCalls().length > 0 ? true : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
+  /** A change opened on each code host: its review, and what the host shows of it. */
+  const openOn = {
+    github: async () => {
+      const { pr, reviewId } = await sut.openPullRequest();
+      return {
+        reviewId,
+        posted: () => sut.world.reviews(pr).length,
+        ending: () => sut.world.checkRuns(pr).map((r) => r.conclusion),
+      };
+    },
+    gitlab: async () => {
+      const gl = sut.gitlabWorld!;
+      const mr = gl.openMergeRequest();
+      const answer = await sut.gitlabWebhook(gitlabDelivery('Merge Request Hook', mergeRequestHook('open', mr)));
+      if (typeof answer.body.reviewId !== 'string') throw new Error(`MR hook got ${JSON.stringify(answer)}`);
+      return {
+        reviewId: answer.body.reviewId,
+        posted: () => gl.discussions(mr).length,
+        ending: () => gl.statuses(mr).map((s) => s.status),
+      };
+    },
+  };
 
-    await sut.killAndRestartWorker();
+  it.each([
+    ['github', 'neutral'],
+    ['gitlab', 'success'],
+  ] as const)(
+    'posts exactly one review on %s when the worker is killed with SIGKILL mid-review',
+    async (host, ended) => {
+      sut.anthropic.setLatency(4_000, MESSAGES);
+      const change = await openOn[host]();
+      await waitUntil('the reviewer to ask the model', async () => (modelCalls().length > 0 ? true : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
 
-    const record = await sut.waitForReview(reviewId);
-    expect(outcome(record)).toEqual({ status: 'posted' });
-    expect(sut.world.reviews(pr)).toHaveLength(1);
-    expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
-  });
+      await sut.killAndRestartWorker();
+
+      const record = await sut.waitForReview(change.reviewId);
+      expect(outcome(record)).toEqual({ status: 'posted' });
+      expect(change.posted()).toBe(1);
+      expect(change.ending()).toEqual([ended]);
+      expect(sut.recorder.jobCreations.get(jobName(change.reviewId))).toBe(1);
+    },
+  );
 
   it('completes every queued review across a Redis restart', async () => {
     const opened = await Promise.all([1, 2, 3].map(() => sut.openPullRequest()));

@@ -2,10 +2,13 @@
 // token and webhook secret from gitlab.existingSecret): hook, queue, worker, review Job run by the
 // test kubelet, discussions and the `kritik` commit status on the GitLab fake, the record posted;
 // and the GitHub guarantees on GitLab: dedupe, coalescing, 401, failures that end visibly.
+import { reviewIdFor } from '@kritik/core';
 import {
   CHANGED_FILE,
   findingsReply,
+  GITLAB_PROJECT,
   gitlabDelivery,
+  type MergeRequestRef,
   mergeRequestHook,
   noteHook,
   Platform,
@@ -36,6 +39,17 @@ describe('Kritik on GitLab end to end', () => {
 
   const gl = () => sut.gitlabWorld!;
   const outcome = (record: { status: string; reason?: string }) => ({ status: record.status, reason: record.reason });
+
+  /** Kritik's note on the merge request whose hidden marker starts with `marker`, once it is there. */
+  const noteMarked = (mr: MergeRequestRef, marker: string) =>
+    waitUntil(
+      `the note marked ${marker}`,
+      async () =>
+        gl()
+          .notes(mr)
+          .find((n) => n.body.includes(`<!-- ${marker}`)),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
 
   async function openAndDeliver() {
     const mr = gl().openMergeRequest();
@@ -109,14 +123,7 @@ describe('Kritik on GitLab end to end', () => {
 
     const help = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, '@kritik help', 501)));
     expect(help).toMatchObject({ status: 202, body: { status: 'queued', command: 'help' } });
-    const reply = await waitUntil(
-      'the help note',
-      async () =>
-        gl()
-          .notes(mr)
-          .find((n) => n.body.includes('<!-- kritik:help')),
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
+    const reply = await noteMarked(mr, 'kritik:help');
     expect(reply.author.username).toBe('project_9_bot_kritik');
 
     const again = await sut.gitlabWebhook(gitlabDelivery(NOTE, noteHook(mr, 'please @kritik review', 502)));
@@ -129,6 +136,41 @@ describe('Kritik on GitLab end to end', () => {
         .notes(mr)
         .filter((n) => n.body.includes('<!-- kritik:help')),
     ).toHaveLength(1);
+  });
+
+  it("honours a Developer's and a Maintainer's `@kritik full review` and answers a Guest's with a refusal", async () => {
+    const { mr, reviewId } = await openAndDeliver();
+    await sut.waitForReview(reviewId);
+    const { gitlab } = gl();
+    // Dana is a Developer of the project, Mo a Maintainer through the project's group, Gil a Guest.
+    gitlab.addMember(GITLAB_PROJECT, 'dev-dana', 30).addMember(GITLAB_PROJECT, 'guest-gil', 10);
+    gitlab.addGroup('acme', ['maint-mo'], 40);
+    const repo = { owner: 'acme/platform', name: 'web' };
+    const fullReview = async (username: string, noteId: number) => {
+      const key = `full-review-${username}-${mr.iid}`;
+      const note = noteHook(mr, '@kritik full review', noteId, username, gitlab.userId(username));
+      const answer = await sut.gitlabWebhook(gitlabDelivery(NOTE, note, key));
+      // The hook carries no role: the worker asks GitLab before anything is reviewed.
+      expect(answer).toMatchObject({ status: 202, body: { status: 'queued', command: 'full-review' } });
+      // The worker names the review by the delivery, which the backend prefixes with its source.
+      return reviewIdFor('gitlab', repo, mr.iid, mr.headSha, `gitlab-${key}`);
+    };
+
+    for (const [username, noteId] of [
+      ['dev-dana', 601],
+      ['maint-mo', 602],
+    ] as const) {
+      const record = await sut.waitForReview(await fullReview(username, noteId));
+      // A full review of a reviewed head is reviewed again, in full.
+      expect(record).toMatchObject({ status: 'posted', trigger: 'full_review', headSha: mr.headSha });
+    }
+
+    const refused = await fullReview('guest-gil', 603);
+    const reply = await noteMarked(mr, 'kritik:refused');
+    expect(reply.body).toMatch(/guest-gil is Guest/);
+    expect(reply.author.username).toBe('project_9_bot_kritik');
+    expect((await sut.apiReview(refused)).status).toBe(404);
+    expect(sut.recorder.jobCreations.get(`kritik-review-${refused}`)).toBeUndefined();
   });
 
   it('refuses a delivery with a wrong token with 401 and queues nothing', async () => {

@@ -152,11 +152,20 @@ describe(`${WebhooksController.name} on GitLab`, () => {
     expect((await sut.postGitLab(NOTE, own)).body).toEqual({ status: 'ignored', reason: 'comment by bot kritik' });
   });
 
-  it('refuses a full review from a user outside the allow-list: the hook does not carry roles', async () => {
+  it('hands a full review to the worker to ask GitLab for the commenter’s role: the hook does not carry it', async () => {
+    // The head of !12 is known: still no review is queued here, only the command.
+    await sut.postGitLab(MR, gitlab('merge_request.open'));
     const payload = gitlab('note.merge_request.review');
     payload.object_attributes.note = '@kritik full review';
-    const reply = await sut.postGitLab(NOTE, payload);
-    expect(reply.body).toEqual({ status: 'ignored', reason: 'user bob may not ask for a full review' });
+    const reply = await sut.postGitLab(NOTE, payload, { eventUuid: 'note-full' });
+    expect(reply).toMatchObject({ status: 202, body: { status: 'queued', command: 'full-review' } });
+    const data = JSON.parse((await sut.client.hget('bull:commands:delivery-gitlab-note-full', 'data'))!);
+    expect(commandJobSchema.parse(data)).toMatchObject({
+      command: 'full-review',
+      platform: 'gitlab',
+      sender: 'bob',
+      senderRoleUnknown: { userId: payload.user.id },
+    });
   });
 
   it('limits the commands one user gives on one merge request', async () => {

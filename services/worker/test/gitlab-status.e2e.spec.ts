@@ -3,16 +3,16 @@
 // (superseded while waiting, a reviewer that cannot start). Real Redis and BullMQ, the worker
 // configured with a GitLab token, the GitLab fake reached through the worker's GitLab client.
 import { type ReviewRequest, reviewIdFor } from '@kritik/core';
-import { FakeGitLab, startRedis, type TestRedis, waitUntil } from '@kritik/testing';
+import { type FakeGitLab, type TestRedis, waitUntil } from '@kritik/testing';
 import { type LeaseHolder, PrLeases } from '../src/scheduling/pr-lease.js';
 import { prRefOf } from '../src/scheduling/scheduling-gate.js';
 import { Producer, startLocalWorker, type WorkerUnderTest } from './support/worker-app.js';
-import { type Fakes, shaOf, startFakes } from './support/world.js';
+import { type Fakes, GITLAB_PROJECT, GITLAB_REPO, shaOf, startGitLabWorld } from './support/world.js';
 
 jest.setTimeout(120_000);
 
-const PROJECT = 'acme/platform/web';
-const repo = { owner: 'acme/platform', name: 'web' };
+const PROJECT = GITLAB_PROJECT;
+const repo = GITLAB_REPO;
 
 describe('the kritik commit status of a GitLab review', () => {
   let redis: TestRedis;
@@ -22,12 +22,7 @@ describe('the kritik commit status of a GitLab review', () => {
   let iid = 1;
 
   beforeAll(async () => {
-    [redis, fakes, gitlab] = await Promise.all([
-      startRedis(),
-      startFakes(),
-      new FakeGitLab({ user: 'project_9_bot_kritik' }).start(),
-    ]);
-    gitlab.addProject(PROJECT);
+    ({ redis, fakes, gitlab } = await startGitLabWorld());
   });
   afterAll(async () => {
     await Promise.all([redis?.stop(), fakes?.stop(), gitlab?.stop()]);

@@ -268,6 +268,7 @@ export class FakeGitLab extends HttpFake {
     this.grants.set(this.token, { username: this.user });
     this.registerRoutes();
     this.registerOAuthRoutes();
+    this.registerMemberRoutes();
   }
 
   /** Base URL of the instance, as configured in GITLAB_URL; the API is under `/api/v4`. */
@@ -1177,6 +1178,34 @@ export class FakeGitLab extends HttpFake {
         created_at: Math.floor(Date.now() / 1000),
       },
     };
+  }
+
+  // ---- Project members, in one block of its own ----
+  // GET /projects/:id/members/all/:user_id: a user's effective access to a project, through a
+  // direct membership (addMember) or one of the groups above it (addGroup), the highest level
+  // winning, as GitLab inherits it; 404 for a user who is neither.
+
+  /** The id GitLab gives `username` (a Note Hook's `user.id`), as the members endpoint takes it. */
+  userId(username: string): number {
+    return numericId(username.toLowerCase());
+  }
+
+  private registerMemberRoutes(): void {
+    this.endpoint('GET', `${API}/projects/{id}/members/all/{user_id}`, (c) => {
+      const path = c.project.path.toLowerCase();
+      const levels = new Map<string, number>();
+      const raise = (username: string, level: number) =>
+        levels.set(username, Math.max(level, levels.get(username) ?? 0));
+      for (const [username, projects] of this.oauth.memberships) {
+        const level = projects.get(path);
+        if (level !== undefined) raise(username, level);
+      }
+      for (const [group, members] of this.oauth.groups)
+        if (path.startsWith(`${group}/`)) for (const [username, level] of members) raise(username, level);
+      const member = [...levels].find(([username]) => String(this.userId(username)) === c.params.user_id);
+      if (!member) return message(404, '404 Not found');
+      return { status: 200, body: { ...this.userJson(member[0]), access_level: member[1], expires_at: null } };
+    });
   }
 }
 

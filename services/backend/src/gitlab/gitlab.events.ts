@@ -155,9 +155,10 @@ export function fromGitLab(event: string, payload: unknown): IntakeEvent {
         body: note.note ?? '',
         // GitLab's own notes (a push, a label change) are written as the user who acted.
         author: note.system ? { ...author, bot: true } : author,
-        // The hook does not carry the author's role in the project: a full review needs the
-        // allow-list on GitLab (docs/adr/0023).
-        maintainer: false,
+        // The hook does not carry the author's role in the project: the worker asks GitLab
+        // (docs/adr/0047).
+        maintainer: 'unknown' as const,
+        authorId: p.user.id,
       };
       const pullRequest = {
         platform: 'gitlab' as const,

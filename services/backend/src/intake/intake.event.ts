@@ -49,8 +49,13 @@ export type IntakeEvent =
       readonly discussionId?: string;
       readonly body: string;
       readonly author: Actor;
-      /** The author may change the repository (GitHub: OWNER, MEMBER or COLLABORATOR). */
-      readonly maintainer: boolean;
+      /**
+       * The author may change the repository (GitHub: OWNER, MEMBER or COLLABORATOR), or `unknown`
+       * when the event does not say (GitLab): the worker then asks the code host (docs/adr/0047).
+       */
+      readonly maintainer: boolean | 'unknown';
+      /** The author's numeric id on the code host, for asking their role there. */
+      readonly authorId?: number;
     }
   /** A comment in a review thread on a pull request's code (a reply, or a thread's first comment). */
   | {
@@ -60,7 +65,8 @@ export type IntakeEvent =
       readonly commentId: number;
       readonly body: string;
       readonly author: Actor;
-      readonly maintainer: boolean;
+      readonly maintainer: boolean | 'unknown';
+      readonly authorId?: number;
     }
   /** Someone pressed "Re-run" on Kritik's check run (or its suite) of a pull request's head. */
   | {

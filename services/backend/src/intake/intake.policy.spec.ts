@@ -162,6 +162,36 @@ describe(IntakePolicy.name, () => {
     const allowed = new IntakePolicy({ ...defaults, allowedUsers: ['bob'] });
     expect(allowed.decide(comment('@kritik FULL review')).action).toBe('command');
   });
+
+  it('hands a full review by a commenter of unknown role (GitLab) to the worker to ask the host, unless allow-listed', () => {
+    const gitlab = (login: string, authorId?: number, body = '@kritik full review'): IntakeEvent => ({
+      type: 'comment',
+      created: true,
+      pullRequest: { platform: 'gitlab', repo: { owner: 'acme/platform', name: 'api' }, number: 7, open: true },
+      commentId: 1,
+      body,
+      author: { login, bot: false },
+      maintainer: 'unknown',
+      ...(authorId !== undefined ? { authorId } : {}),
+    });
+    const sut = new IntakePolicy(defaults);
+    expect(sut.decide(gitlab('dana', 52))).toEqual({
+      action: 'command',
+      command: 'full-review',
+      pullRequest: { platform: 'gitlab', repo: { owner: 'acme/platform', name: 'api' }, number: 7 },
+      commentId: 1,
+      sender: 'dana',
+      senderRoleUnknown: { userId: 52 },
+    });
+    expect(sut.decide(gitlab('dana'))).toEqual({
+      action: 'ignore',
+      reason: 'the role of dana is unknown and cannot be asked for: no full review',
+    });
+    // The allow-list answers at once; other commands need no role.
+    const allowed = new IntakePolicy({ ...defaults, allowedUsers: ['dana'] });
+    expect(allowed.decide(gitlab('dana', 52))).not.toHaveProperty('senderRoleUnknown');
+    expect(sut.decide(gitlab('dana', 52, '@kritik review'))).not.toHaveProperty('senderRoleUnknown');
+  });
 });
 
 describe('IntakePolicy in review threads', () => {

@@ -43,6 +43,8 @@ export type IntakeDecision =
       readonly pullRequest: PullRequestRef;
       readonly commentId: number;
       readonly sender: string;
+      /** The sender's role is still to be read from the code host before the command runs. */
+      readonly senderRoleUnknown?: { readonly userId: number };
     }
   | {
       /** A question to answer in its conversation, by a review Job (trigger `answer`). */
@@ -203,12 +205,24 @@ export class IntakePolicy {
         sender: event.author.login,
       };
     }
-    if (command === 'full-review' && !event.maintainer && !this.users.has(event.author.login.toLowerCase())) {
-      // A full review re-runs the whole model cost at will: for those who may change the repository.
+    // A full review re-runs the whole model cost at will: for those who may change the repository
+    // (or are allow-listed). When the event does not say, the worker asks the code host.
+    const askRole =
+      command === 'full-review' && event.maintainer !== true && !this.users.has(event.author.login.toLowerCase());
+    if (askRole && event.maintainer === false)
       return ignore(`user ${event.author.login} may not ask for a full review`);
+    if (askRole && event.authorId === undefined) {
+      return ignore(`the role of ${event.author.login} is unknown and cannot be asked for: no full review`);
     }
     if (command !== 'help' && !event.pullRequest.open) return ignore('pull request is closed');
     const { open: _open, ...pullRequest } = event.pullRequest;
-    return { action: 'command', command, pullRequest, commentId: event.commentId, sender: event.author.login };
+    return {
+      action: 'command',
+      command,
+      pullRequest,
+      commentId: event.commentId,
+      sender: event.author.login,
+      ...(askRole && event.authorId !== undefined ? { senderRoleUnknown: { userId: event.authorId } } : {}),
+    };
   }
 }

@@ -169,7 +169,11 @@ export class IntakeService {
         ...this.reviewRequest(decision.pullRequest, headSha, undefined, 'answer', decision.sender, delivery.id, now),
         thread: decision.thread,
       };
-    } else if (decision.command === 'review' || decision.command === 'full-review') {
+    } else if (
+      (decision.command === 'review' || decision.command === 'full-review') &&
+      // A sender whose role is still to be read goes through the worker, which asks the code host.
+      !decision.senderRoleUnknown
+    ) {
       // The comment does not name the head; the newest one seen on a pull_request event does.
       // Without one, the worker (which can ask GitHub) resolves it.
       const head = await this.lifecycle.head({
@@ -251,6 +255,7 @@ export class IntakeService {
       ...(decision.pullRequest.installationId ? { installationId: decision.pullRequest.installationId } : {}),
       commentId: decision.commentId,
       sender: decision.sender,
+      ...(decision.senderRoleUnknown ? { senderRoleUnknown: decision.senderRoleUnknown } : {}),
       deliveryId: delivery.id,
       enqueuedAt: now.toISOString(),
     };

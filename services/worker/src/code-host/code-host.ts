@@ -40,6 +40,13 @@ export class NotConfiguredError extends Error {
   }
 }
 
+/** Whether a user may change the repository, and the role the host names (for the answer). */
+export interface SenderAccess {
+  readonly mayChange: boolean;
+  /** The host's name of the role (`Developer`, `Guest`, `not a member`). */
+  readonly role: string;
+}
+
 export interface CodeHost {
   readonly platform: Platform;
   /** The review payload's `apiUrl`: where the reviewer reaches the host (CODE_HOST_ENV). */
@@ -58,6 +65,11 @@ export interface CodeHost {
   react(command: CommandJob, content: CommentReaction): Promise<void>;
   /** Kritik's own comment in the conversation that contains `marker`, if there is one. */
   findComment(command: CommandJob, marker: string): Promise<PostedComment | undefined>;
+  /**
+   * The access of the user `userId` to the command's repository, for a host whose events do not
+   * carry the sender's role (GitLab); GitHub's do, so it does not implement this.
+   */
+  senderAccess?(command: CommandJob, userId: number): Promise<SenderAccess>;
 }
 
 /** The code hosts the worker is configured for. */

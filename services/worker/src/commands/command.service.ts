@@ -20,6 +20,8 @@ import { CommandFailure } from './command-failure.js';
 
 export type CommandEnd =
   | { readonly outcome: 'replied'; readonly commentUrl: string }
+  /** Refused (a full review by a sender who may not change the repository), said in the conversation. */
+  | { readonly outcome: 'refused'; readonly commentUrl: string; readonly reason: string }
   /** A switch (`pause`, `resume`) the backend already applied, acknowledged with a reaction. */
   | { readonly outcome: 'acknowledged' }
   | { readonly outcome: 'queued'; readonly reviewId: string; readonly headSha: string; readonly afterRunning?: true }
@@ -36,6 +38,8 @@ export interface CommandContext {
 
 /** The hidden line that marks a help reply as the answer to one comment. */
 export const helpMarker = (nonce: string) => `<!-- kritik:help ${nonce.replace(/-->/g, '')} -->`;
+/** The hidden line that marks a refusal as the answer to one comment. */
+export const refusalMarker = (nonce: string) => `<!-- kritik:refused ${nonce.replace(/-->/g, '')} -->`;
 
 @Injectable()
 export class CommandService {
@@ -70,6 +74,40 @@ export class CommandService {
     const body = `${helpReply(this.config.triggers.botName, this.config.triggers.label)}\n\n${marker}`;
     const comment = await this.hosts.of(command.platform).comment(command, body);
     return { outcome: 'replied', commentUrl: comment.url };
+  }
+
+  /**
+   * Why the sender may not ask for this command, when their role was not in the event (GitLab's
+   * Note Hook) and the code host says they may not change the repository, or cannot say.
+   * The rule (maintainers and the allow-list; docs/adr/0023) stays the backend's intake policy:
+   * only the fact it could not read is read here.
+   */
+  async refusal(command: CommandJob, context: CommandContext): Promise<string | undefined> {
+    if (command.command !== 'full-review' || !command.senderRoleUnknown) return undefined;
+    const host = this.hosts.of(command.platform);
+    const who = command.sender ?? `user ${command.senderRoleUnknown.userId}`;
+    if (!host.senderAccess) return `the role of ${who} on ${command.platform} cannot be read`;
+    try {
+      const access = await host.senderAccess(command, command.senderRoleUnknown.userId);
+      if (access.mayChange) return undefined;
+      return `a full review is for those who may push to the repository (Developer or above); ${who} is ${access.role}`;
+    } catch (err) {
+      context.log.warn({ err }, 'could not read the sender access');
+      return `the access of ${who} could not be read from ${command.platform} (${err instanceof Error ? err.message.slice(0, 200) : 'error'}); ask again later`;
+    }
+  }
+
+  /** Answers a refused command in its conversation, once per comment. */
+  async refuse(command: CommandJob, reason: string, context: CommandContext): Promise<CommandEnd> {
+    const marker = refusalMarker(context.nonce);
+    const host = this.hosts.of(command.platform);
+    if (context.retried) {
+      const posted = await host.findComment(command, marker);
+      if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
+    }
+    const body = `Not reviewed: ${reason}.\n\n${marker}`;
+    const comment = await host.comment(command, body);
+    return { outcome: 'refused', commentUrl: comment.url, reason };
   }
 
   async review(command: CommandJob, context: CommandContext): Promise<CommandEnd> {

@@ -60,11 +60,14 @@ export class CommandsProcessor extends WorkerHost implements OnApplicationBootst
         // Questions run as review Jobs (trigger `answer`); one here was queued by mistake.
         throw new CommandFailure('invalid', `${command.command} is answered by a review Job, not as a command`);
       await this.commands.acknowledge(command, context);
-      const end: CommandEnd = isSwitchCommand(command.command)
-        ? { outcome: 'acknowledged' }
-        : command.command === 'help'
-          ? await this.commands.help(command, context)
-          : await this.commands.review(command, context);
+      const refused = await this.commands.refusal(command, context);
+      const end: CommandEnd = refused
+        ? await this.commands.refuse(command, refused, context)
+        : isSwitchCommand(command.command)
+          ? { outcome: 'acknowledged' }
+          : command.command === 'help'
+            ? await this.commands.help(command, context)
+            : await this.commands.review(command, context);
       this.metrics.commands.inc({ command: command.command, outcome: end.outcome, cause: 'ok' });
       log.info(end, 'command answered');
       return end;

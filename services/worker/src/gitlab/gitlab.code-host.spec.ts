@@ -4,7 +4,7 @@ import { FakeGitLab } from '@kritik/testing';
 import { CodeHostError } from '../code-host/code-host.js';
 import { judgeFailure } from '../commands/command-failure.js';
 import { GitLabClient } from './gitlab.client.js';
-import { GitLabCodeHost } from './gitlab.code-host.js';
+import { ACCESS_CACHE_MS, GitLabCodeHost } from './gitlab.code-host.js';
 
 const sha = (text: string) => createHash('sha1').update(text).digest('hex');
 const PROJECT = 'acme/platform/api';
@@ -192,5 +192,59 @@ describe(GitLabCodeHost.name, () => {
     const error = await denied.comment(command(review), 'hi').catch((e: unknown) => e);
     expect(judgeFailure(error)).toMatchObject({ cause: 'forbidden', transient: false });
     expect(gitlab.notes(PROJECT, review.pr)).toEqual([]);
+  });
+
+  describe('senderAccess', () => {
+    // A fresh host per case: the access cache is the host's.
+    const host = () => new GitLabCodeHost(client, gitlab.token);
+    const members = () => gitlab.requestsTo({ method: 'GET', path: /\/members\/all\// });
+
+    it('lets Developers and above change the repository, by direct or inherited membership', async () => {
+      const review = newReview();
+      gitlab.addMember(PROJECT, 'dev-dana', 30).addGroup('acme', ['owner-omar'], 50);
+      const sut = host();
+      expect(await sut.senderAccess(command(review, 'full-review'), gitlab.userId('dev-dana'))).toEqual({
+        mayChange: true,
+        role: 'Developer',
+      });
+      expect(await sut.senderAccess(command(review, 'full-review'), gitlab.userId('owner-omar'))).toEqual({
+        mayChange: true,
+        role: 'Owner',
+      });
+    });
+
+    it('refuses a Reporter, a Guest and a non-member (404)', async () => {
+      const review = newReview();
+      gitlab.addMember(PROJECT, 'guest-gil', 10).addMember(PROJECT, 'rep-rae', 20);
+      const sut = host();
+      const ask = (user: string) => sut.senderAccess(command(review, 'full-review'), gitlab.userId(user));
+      expect(await ask('guest-gil')).toEqual({ mayChange: false, role: 'Guest' });
+      expect(await ask('rep-rae')).toEqual({ mayChange: false, role: 'Reporter' });
+      expect(await ask('"><img src=x onerror=alert(1)>')).toEqual({ mayChange: false, role: 'not a member' });
+    });
+
+    it('asks GitLab once per user within the cache window, again after it', async () => {
+      const review = newReview();
+      gitlab.addMember(PROJECT, 'cached-cy', 40);
+      const sut = host();
+      const user = gitlab.userId('cached-cy');
+      const t0 = Date.now();
+      await sut.senderAccess(command(review, 'full-review'), user, t0);
+      gitlab.addMember(PROJECT, 'cached-cy', 10);
+      expect((await sut.senderAccess(command(review, 'full-review'), user, t0 + 1_000)).mayChange).toBe(true);
+      expect(members()).toHaveLength(1);
+      expect((await sut.senderAccess(command(review, 'full-review'), user, t0 + ACCESS_CACHE_MS)).role).toBe('Guest');
+      expect(members()).toHaveLength(2);
+    });
+
+    it('throws on a GitLab failure other than 404, and remembers nothing of it', async () => {
+      const review = newReview();
+      gitlab.addMember(PROJECT, 'flaky-fay', 30);
+      const sut = host();
+      gitlab.failNext(1, { status: 500 }, { method: 'GET', path: /\/members\/all\// });
+      const error = await sut.senderAccess(command(review, 'full-review'), gitlab.userId('flaky-fay')).catch((e) => e);
+      expect(error).toBeInstanceOf(CodeHostError);
+      expect((await sut.senderAccess(command(review, 'full-review'), gitlab.userId('flaky-fay'))).mayChange).toBe(true);
+    });
   });
 });

@@ -11,8 +11,35 @@ import {
   type ReviewRequest,
   setCommitStatus,
 } from '@kritik/core';
-import type { CodeHost, CommentReaction, PostedComment, PullRequestHead } from '../code-host/code-host.js';
+import {
+  type CodeHost,
+  CodeHostError,
+  type CommentReaction,
+  type PostedComment,
+  type PullRequestHead,
+  type SenderAccess,
+} from '../code-host/code-host.js';
 import type { GitLabClient } from './gitlab.client.js';
+
+/**
+ * GitLab's access levels by name. Developer (30) may push to the repository: the equivalent of
+ * GitHub's COLLABORATOR, the least of the roles GitHub lets ask for a full review (docs/adr/0047).
+ */
+const ACCESS_LEVELS: ReadonlyMap<number, string> = new Map([
+  [0, 'No access'],
+  [5, 'Minimal access'],
+  [10, 'Guest'],
+  [15, 'Planner'],
+  [20, 'Reporter'],
+  [30, 'Developer'],
+  [40, 'Maintainer'],
+  [50, 'Owner'],
+]);
+export const MAY_CHANGE_ACCESS_LEVEL = 30;
+/** How long a user's access is remembered: a burst of commands asks GitLab once; a change of role counts soon. */
+export const ACCESS_CACHE_MS = 60_000;
+/** Users remembered at most: the cache cannot grow with the number of commenters. */
+const ACCESS_CACHE_ENTRIES = 1_000;
 
 /** Pages of notes searched for a marker; a merge request with more is answered again rather than searched on. */
 const MAX_NOTE_PAGES = 20;
@@ -39,6 +66,7 @@ export class GitLabCodeHost implements CodeHost {
   private login: Promise<string> | undefined;
   /** Comment commands are retried by their queue, with backoff, not here. */
   private readonly once: GitLabClient;
+  private readonly access = new Map<string, { readonly at: number; readonly access: SenderAccess }>();
 
   constructor(
     private readonly gitlab: GitLabClient,
@@ -133,6 +161,31 @@ export class GitLabCodeHost implements CodeHost {
       if (notes.length < 100) return undefined;
     }
     return undefined;
+  }
+
+  /** The user's effective access (inherited from groups too); a non-member (404) may not change it. */
+  async senderAccess(command: CommandJob, userId: number, now = Date.now()): Promise<SenderAccess> {
+    const project = gitlabProjectId(command.repo);
+    const key = `${project}\n${userId}`;
+    const cached = this.access.get(key);
+    if (cached && now - cached.at < ACCESS_CACHE_MS) return cached.access;
+    let access: SenderAccess;
+    try {
+      const member = (await this.once.request('GET', `/projects/${project}/members/all/${userId}`)) as {
+        access_level?: unknown;
+      };
+      const level = typeof member?.access_level === 'number' ? member.access_level : 0;
+      access = {
+        mayChange: level >= MAY_CHANGE_ACCESS_LEVEL,
+        role: ACCESS_LEVELS.get(level) ?? `access level ${level}`,
+      };
+    } catch (err) {
+      if (!(err instanceof CodeHostError && err.status === 404)) throw err;
+      access = { mayChange: false, role: 'not a member' };
+    }
+    if (this.access.size >= ACCESS_CACHE_ENTRIES) this.access.clear();
+    this.access.set(key, { at: now, access });
+    return access;
   }
 
   private mergeRequestPath(command: CommandJob): string {

@@ -19,11 +19,14 @@ import {
   type ControlPlane,
   type FakeAnthropic,
   type FakeGitHub,
+  FakeGitLab,
   INSTALLATION_ID,
   OWNER,
   pushHead,
   REPO,
   repoRoot,
+  startRedis,
+  type TestRedis,
   APP_ID as WORLD_APP_ID,
   World,
   waitUntil,
@@ -64,6 +67,21 @@ export async function startFakes(): Promise<Fakes> {
     privateKey: world.privateKeyPem,
     stop: () => world.stop(),
   };
+}
+
+/** The GitLab project the worker's GitLab specs review, and the repository it is. */
+export const GITLAB_PROJECT = 'acme/platform/web';
+export const GITLAB_REPO = { owner: 'acme/platform', name: 'web' };
+
+/** Redis, the fakes and a GitLab fake with GITLAB_PROJECT, posting as a project access token's bot. */
+export async function startGitLabWorld(): Promise<{ redis: TestRedis; fakes: Fakes; gitlab: FakeGitLab }> {
+  const [redis, fakes, gitlab] = await Promise.all([
+    startRedis(),
+    startFakes(),
+    new FakeGitLab({ user: 'project_9_bot_kritik' }).start(),
+  ]);
+  gitlab.addProject(GITLAB_PROJECT);
+  return { redis, fakes, gitlab };
 }
 
 let prNumbers = 100;
