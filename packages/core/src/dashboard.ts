@@ -98,6 +98,8 @@ export const dashboardSessionSchema = z.object({
    */
   repos: z.array(z.string()),
   expiresAt: z.string(),
+  /** Where the code host's pages live: the dashboard links pull requests and files there. */
+  hostUrl: z.string().url(),
 });
 export type DashboardSession = z.infer<typeof dashboardSessionSchema>;
 

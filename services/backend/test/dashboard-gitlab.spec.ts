@@ -70,7 +70,8 @@ describe(`${AuthController.name} with GitLab`, () => {
     expect(cookie).toMatch(/^kritik_session=[\w-]+\.[\w-]+$/);
     expect(await get(DASHBOARD_API.session, cookie)).toMatchObject({
       status: 200,
-      body: { platform: 'gitlab', login: 'alice', admin: false, repos: ['acme/api'] },
+      // Links go to the instance signed in with, never gitlab.com.
+      body: { platform: 'gitlab', login: 'alice', admin: false, repos: ['acme/api'], hostUrl: sut.gitlab!.url },
     });
   });
 

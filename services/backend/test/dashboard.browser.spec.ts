@@ -176,11 +176,11 @@ describe('dashboard in chromium', () => {
     expect(await findings.getByText(HOSTILE, { exact: true }).count()).toBe(1);
     expect(await page.getByText('…and 3 more findings', { exact: false }).count()).toBe(1);
     expect(await findings.getByRole('link', { name: 'src/app.ts:2' }).getAttribute('href')).toBe(
-      `https://github.com/acme/api/blob/${sha(3)}/src/app.ts#L2`,
+      `${sut.github.url}/acme/api/blob/${sha(3)}/src/app.ts#L2`,
     );
     expect(await findings.getByRole('link', { name: `src/${HOSTILE}.ts:7` }).getAttribute('href')).toBe(
       // Each segment percent-encoded: the `/` of `</script>` stays a separator, nothing else survives.
-      `https://github.com/acme/api/blob/${sha(3)}/src/%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E%3Cscript%3Ewindow.__pwned%3D2%3C/script%3E.ts#L7`,
+      `${sut.github.url}/acme/api/blob/${sha(3)}/src/%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E%3Cscript%3Ewindow.__pwned%3D2%3C/script%3E.ts#L7`,
     );
     const skipped = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Why' }) });
     expect(await skipped.getByRole('row').allInnerTexts()).toEqual([
@@ -207,7 +207,8 @@ describe('dashboard in chromium', () => {
     await page.locator('a', { hasText: '#1' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     expect(await page.getByRole('link', { name: 'Open the pull request' }).getAttribute('href')).toBe(
-      'https://github.com/acme/api/pull/1',
+      // The GitHub the App signs in with (GitHub Enterprise Server: its own host), here the fake.
+      `${sut.github.url}/acme/api/pull/1`,
     );
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.goBack();

@@ -36,7 +36,10 @@ export function ReviewPage({ id, session }: { id: string; session: DashboardSess
         {review.repo}#{review.pr} <span class={`status status-${review.status}`}>{review.status}</span>
       </h1>
       <p>
-        <a href={safeUrl(result?.reviewUrl) ?? prUrl(review.platform, review.repo, review.pr)} rel="noreferrer">
+        <a
+          href={safeUrl(result?.reviewUrl) ?? prUrl(session.hostUrl, review.platform, review.repo, review.pr)}
+          rel="noreferrer"
+        >
           Open the pull request
         </a>{' '}
         · head <code>{review.headSha.slice(0, 12)}</code> · trigger {review.trigger}
@@ -108,7 +111,7 @@ export function ReviewPage({ id, session }: { id: string; session: DashboardSess
       ) : (
         <p>No result yet.</p>
       )}
-      {result && <Detail review={review} result={result} />}
+      {result && <Detail review={review} result={result} hostUrl={session.hostUrl} />}
       <button
         type="button"
         onClick={async () => {
@@ -143,10 +146,11 @@ const more = (n: number | undefined, what: string) =>
   ) : null;
 
 /** The findings as posted, the files skipped and why, and the files read beyond the diff. */
-function Detail({ review, result }: { review: ReviewRecord; result: ReviewResult }) {
+function Detail({ review, result, hostUrl }: { review: ReviewRecord; result: ReviewResult; hostUrl: string }) {
   const findings = result.findingList ?? [];
   const skipped = result.skippedFiles ?? [];
-  const link = (path: string, line: number) => fileUrl(review.platform, review.repo, review.headSha, path, line);
+  const link = (path: string, line: number) =>
+    fileUrl(hostUrl, review.platform, review.repo, review.headSha, path, line);
   return (
     <>
       {(findings.length > 0 || result.findingsOmitted) && (

@@ -35,6 +35,7 @@ import { LOGGER } from '../logger.provider.js';
 import { fromStore } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
 import { releaseVersion } from './dashboard.static.js';
+import { IdentityProviders } from './identity.provider.js';
 import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 
@@ -54,6 +55,7 @@ export class DashboardController {
     private readonly lifecycle: ReviewLifecycle,
     private readonly enqueuer: ReviewEnqueuer,
     private readonly feed: ReviewFeed,
+    private readonly identities: IdentityProviders,
     private readonly budgets: RepositoryBudgets,
     private readonly workerStatus: WorkerStatusStore,
     @InjectQueue(REVIEWS_QUEUE) private readonly reviews: Queue,
@@ -73,6 +75,7 @@ export class DashboardController {
       csrf: p.session.csrf,
       repos: p.session.repos,
       expiresAt: new Date(p.session.expiresAt).toISOString(),
+      hostUrl: this.identities.get(p.session.platform).webUrl,
     };
   }
 

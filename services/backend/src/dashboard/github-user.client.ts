@@ -32,6 +32,10 @@ export class GitHubUserClient implements IdentityProvider {
     private readonly adminTeam: string | undefined,
   ) {}
 
+  get webUrl(): string {
+    return this.github.webUrl;
+  }
+
   authorizeUrl(redirectUri: string, state: string): string {
     const url = new URL('/login/oauth/authorize', this.github.webUrl);
     url.searchParams.set('client_id', this.github.clientId);

@@ -42,6 +42,10 @@ export class GitLabUserClient implements IdentityProvider {
     this.base = (url ?? DEFAULT_GITLAB_URL).replace(/\/+$/, '');
   }
 
+  get webUrl(): string {
+    return this.base;
+  }
+
   authorizeUrl(redirectUri: string, state: string, codeChallenge: string): string {
     const url = new URL(`${this.base}/oauth/authorize`);
     url.searchParams.set('client_id', this.settings.clientId);

@@ -16,6 +16,8 @@ export interface UserTokens {
 
 export interface IdentityProvider {
   readonly platform: Platform;
+  /** Where the host's pages live (GitHub Enterprise Server or a self-managed GitLab: their own). */
+  readonly webUrl: string;
   /** Where the browser goes to sign in; `codeChallenge` is PKCE's S256 challenge (hosts that take it). */
   authorizeUrl(redirectUri: string, state: string, codeChallenge: string): string;
   exchangeCode(code: string, redirectUri: string, codeVerifier: string): Promise<UserTokens>;
