@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   CSRF_HEADER,
+  dismissalSchema,
   type RepositoryRules,
   type RepositoryRulesQuery,
   repoRefOf,
@@ -24,8 +25,6 @@ import type { Redis } from 'ioredis';
 import { LOGGER } from '../logger.provider.js';
 import { fromStore } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
-
-const fingerprint = /^[0-9a-f]{16}$/;
 
 @Controller('api/dashboard/rules')
 export class DashboardRulesController {
@@ -59,7 +58,8 @@ export class DashboardRulesController {
     const p = await this.auth.principal(req);
     this.auth.checkCsrf(p, req.headers[CSRF_HEADER]);
     const { platform, repo } = this.visible(p, req);
-    if (!fingerprint.test(fp)) throw new BadRequestException('fingerprint: must be 16 hex digits');
+    if (!dismissalSchema.shape.fingerprint.safeParse(fp).success)
+      throw new BadRequestException('fingerprint: must be 16 hex digits');
     if (!(await fromStore(() => this.store.remove(platform, repoRefOf(repo), fp))))
       throw new NotFoundException(`no rule ${fp}`);
     this.log.info(

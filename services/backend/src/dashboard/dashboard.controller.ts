@@ -15,6 +15,7 @@ import {
   type ReviewRequest,
   reviewFiltersSchema,
   reviewIdFor,
+  reviewRequestSchema,
 } from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewHistory, ReviewLifecycle, WorkerStatusStore } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
@@ -39,7 +40,6 @@ import { IdentityProviders } from './identity.provider.js';
 import { RepositoryBudgets } from './repository-budgets.js';
 import { ReviewFeed } from './review.feed.js';
 
-const reviewId = /^[0-9a-z]{8,40}$/;
 /** Days shown on the repositories page. */
 export const REPOSITORY_WINDOW_DAYS = 30;
 /** Repositories shown at most (a user's first ones, by name). */
@@ -213,7 +213,8 @@ export class DashboardController {
   }
 
   private async visible(p: Principal, id: string): Promise<ReviewRecord> {
-    if (!reviewId.test(id)) throw new NotFoundException(`review ${id} not found`);
+    if (!reviewRequestSchema.shape.reviewId.safeParse(id).success)
+      throw new NotFoundException(`review ${id} not found`);
     const record = await fromStore(() => this.lifecycle.get(id));
     if (!record || !this.auth.canSee(p)(record.platform, record.repo))
       throw new NotFoundException(`review ${id} not found`);

@@ -1,6 +1,6 @@
 // GET /api/reviews?repo=&pr=&status=&limit= and GET /api/reviews/:id: the review records the
 // worker keeps in Redis (status timeline, result, tokens, cost). Bearer token required.
-import { reviewStatusSchema } from '@kritik/core';
+import { reviewRequestSchema, reviewStatusSchema } from '@kritik/core';
 import { ReviewStore } from '@kritik/server';
 import {
   BadRequestException,
@@ -28,15 +28,13 @@ const listQuery = z
   })
   .strict();
 
-const reviewId = /^[0-9a-z]{8,40}$/;
-
 /** Redis being away is the caller's 503, like the webhook path, never a 500; HTTP errors pass. */
 export async function fromStore<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
     if (error instanceof HttpException) throw error;
-    throw new ServiceUnavailableException(`review store unavailable: ${(error as Error).message}`);
+    throw new ServiceUnavailableException(`store unavailable: ${(error as Error).message}`);
   }
 }
 
@@ -59,7 +57,7 @@ export class ReviewsController {
 
   @Get(':id')
   async get(@Param('id') id: string) {
-    if (!reviewId.test(id)) throw new BadRequestException('malformed review id');
+    if (!reviewRequestSchema.shape.reviewId.safeParse(id).success) throw new BadRequestException('malformed review id');
     const review = await fromStore(() => this.store.get(id));
     if (!review) throw new NotFoundException(`review ${id} not found`);
     return review;

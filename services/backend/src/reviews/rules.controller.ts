@@ -2,7 +2,7 @@
 // repository's team taught Kritik by dismissing findings, newest first, with its acceptance
 // figures; a rule removed is raised again by later reviews. Bearer token required. `?platform=gitlab`
 // names a GitLab project; without it the repository is GitHub's, as before GitLab existed.
-import { type Platform, platformSchema } from '@kritik/core';
+import { dismissalSchema, type Platform, platformSchema } from '@kritik/core';
 import { LearnedRulesStore, REDIS } from '@kritik/server';
 import {
   BadRequestException,
@@ -14,22 +14,13 @@ import {
   NotFoundException,
   Param,
   Query,
-  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ApiTokenGuard } from './api-token.guard.js';
+import { fromStore } from './reviews.controller.js';
 
 const segment = /^[\w.-]{1,100}$/;
-const fingerprint = /^[0-9a-f]{16}$/;
-
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    throw new ServiceUnavailableException(`rule store unavailable: ${(error as Error).message}`);
-  }
-}
 
 function platformOf(platform: string | undefined): Platform {
   const parsed = platformSchema.safeParse(platform ?? 'github');
@@ -71,7 +62,8 @@ export class RulesController {
   ) {
     const repo = repoOf(owner, name);
     const host = platformOf(platform);
-    if (!fingerprint.test(fp)) throw new BadRequestException('malformed fingerprint');
+    if (!dismissalSchema.shape.fingerprint.safeParse(fp).success)
+      throw new BadRequestException('malformed fingerprint');
     if (!(await fromStore(() => this.store.remove(host, repo, fp)))) throw new NotFoundException(`no rule ${fp}`);
   }
 }
