@@ -32,6 +32,12 @@ export interface Permission {
 }
 
 /** Exactly the verbs the worker's Kubernetes runner uses, all in the jobs namespace. */
+/** How RBAC and our errors spell one verb of a permission: `create jobs.batch`, `get pods/log`. */
+export function describePermission(verb: string, p: Pick<Permission, 'group' | 'resource' | 'subresource'>): string {
+  const resource = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
+  return `${verb} ${resource}${p.group ? `.${p.group}` : ''}`;
+}
+
 export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   { group: 'batch', resource: 'jobs', verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
   { group: '', resource: 'secrets', verbs: ['create', 'get', 'patch'] },

@@ -1,6 +1,7 @@
 // Failure drills on the platform as the chart installs it: each ends with nothing lost and a
 // visible outcome on the pull request (a posted review, or a check run concluded `failure`).
 // GitLab runs beside GitHub on the same platform for the drills that must hold on both.
+import { reviewJobName } from '@kritik/core';
 import { findingsReply, gitlabDelivery, mergeRequestHook, Platform, stormThenFindings } from '@kritik/e2e';
 import { waitUntil } from '@kritik/testing';
 
@@ -29,7 +30,6 @@ describe('Kritik failure drills', () => {
     sut.anthropic.setDefaultReply(findingsReply());
   });
 
-  const jobName = (reviewId: string) => `kritik-review-${reviewId}`;
   const modelCalls = () => sut.anthropic.requestsTo(MESSAGES);
   const outcome = (record: { status: string; reason?: string }) => ({ status: record.status, reason: record.reason });
 
@@ -61,7 +61,7 @@ describe('Kritik failure drills', () => {
     await new Promise((settle) => setTimeout(settle, 5_000));
     expect(modelCalls().length).toBe(calls);
     expect(calls).toBeLessThanOrEqual(3);
-    expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
+    expect(sut.recorder.jobCreations.get(reviewJobName(reviewId))).toBe(1);
   });
 
   /** A change opened on each code host: its review, and what the host shows of it. */
@@ -106,7 +106,7 @@ describe('Kritik failure drills', () => {
       expect(outcome(record)).toEqual({ status: 'posted' });
       expect(change.posted()).toBe(1);
       expect(change.ending()).toEqual([ended]);
-      expect(sut.recorder.jobCreations.get(jobName(change.reviewId))).toBe(1);
+      expect(sut.recorder.jobCreations.get(reviewJobName(change.reviewId))).toBe(1);
     },
   );
 

@@ -2,7 +2,7 @@
 // token and webhook secret from gitlab.existingSecret): hook, queue, worker, review Job run by the
 // test kubelet, discussions and the `kritik` commit status on the GitLab fake, the record posted;
 // and the GitHub guarantees on GitLab: dedupe, coalescing, 401, failures that end visibly.
-import { reviewIdFor } from '@kritik/core';
+import { reviewIdFor, reviewJobName } from '@kritik/core';
 import {
   CHANGED_FILE,
   findingsReply,
@@ -81,7 +81,7 @@ describe('Kritik on GitLab end to end', () => {
       .map((r) => (r.body as { state: string }).state);
     expect(posted[0]).toBe('pending');
     expect(posted.at(-1)).toBe('success');
-    expect(sut.recorder.jobCreations.get(`kritik-review-${reviewId}`)).toBe(1);
+    expect(sut.recorder.jobCreations.get(reviewJobName(reviewId))).toBe(1);
   });
 
   it('answers a redelivery with 200 and reviews once', async () => {
@@ -170,7 +170,7 @@ describe('Kritik on GitLab end to end', () => {
     expect(reply.body).toMatch(/guest-gil is Guest/);
     expect(reply.author.username).toBe('project_9_bot_kritik');
     expect((await sut.apiReview(refused)).status).toBe(404);
-    expect(sut.recorder.jobCreations.get(`kritik-review-${refused}`)).toBeUndefined();
+    expect(sut.recorder.jobCreations.get(reviewJobName(refused))).toBeUndefined();
   });
 
   it('refuses a delivery with a wrong token with 401 and queues nothing', async () => {

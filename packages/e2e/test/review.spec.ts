@@ -1,6 +1,6 @@
 // A pull request reviewed end to end on the platform as the chart installs it: webhook, queue,
 // worker, review Job run by the test kubelet, review posted on GitHub, record in the API, cleanup.
-import { LABELS } from '@kritik/core';
+import { LABELS, reviewJobName } from '@kritik/core';
 import { findingsReply, JOBS_NAMESPACE, OWNER, Platform } from '@kritik/e2e';
 import { FakeAnthropic, waitUntil } from '@kritik/testing';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
@@ -16,8 +16,6 @@ describe('Kritik end to end', () => {
   afterAll(async () => {
     await sut?.stop();
   });
-
-  const jobName = (reviewId: string) => `kritik-review-${reviewId}`;
 
   it('reviews an opened pull request through a Job and cleans the Job and its Secret up', async () => {
     const pr = sut.world.openPullRequest();
@@ -42,12 +40,12 @@ describe('Kritik end to end', () => {
       expect.objectContaining({ name: 'Kritik', status: 'completed', conclusion: 'neutral' }),
     ]);
 
-    const job = sut.recorder.jobs.get(jobName(reviewId))?.object;
+    const job = sut.recorder.jobs.get(reviewJobName(reviewId))?.object;
     expect(job?.metadata?.labels?.[LABELS.reviewId]).toBe(reviewId);
     expect(job?.spec?.template.spec?.containers[0]?.image).toMatch(/^ghcr\.io\/kritik-dev\/kritik-reviewer:/);
-    const secret = sut.recorder.secrets.get(jobName(reviewId))?.object;
+    const secret = sut.recorder.secrets.get(reviewJobName(reviewId))?.object;
     expect(secret?.metadata?.ownerReferences).toEqual([
-      expect.objectContaining({ kind: 'Job', name: jobName(reviewId) }),
+      expect.objectContaining({ kind: 'Job', name: reviewJobName(reviewId) }),
     ]);
 
     const batch = sut.plane.adminKubeConfig().makeApiClient(BatchV1Api);
@@ -59,12 +57,12 @@ describe('Kritik end to end', () => {
       );
     await waitUntil(
       'the review Job to be deleted after its TTL',
-      gone(() => batch.readNamespacedJob({ namespace: JOBS_NAMESPACE, name: jobName(reviewId) })),
+      gone(() => batch.readNamespacedJob({ namespace: JOBS_NAMESPACE, name: reviewJobName(reviewId) })),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     await waitUntil(
       'the review Secret to be garbage-collected',
-      gone(() => core.readNamespacedSecret({ namespace: JOBS_NAMESPACE, name: jobName(reviewId) })),
+      gone(() => core.readNamespacedSecret({ namespace: JOBS_NAMESPACE, name: reviewJobName(reviewId) })),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
   });
@@ -88,7 +86,7 @@ describe('Kritik end to end', () => {
 
     const requests = sut.world.anthropic.messageRequests().slice(-4);
     const read = FakeAnthropic.toolResults(requests[2]!)[0];
-    const usage = sut.kubelet.volumeUsage(jobName(reviewId), 'workspace');
+    const usage = sut.kubelet.volumeUsage(reviewJobName(reviewId), 'workspace');
     expect({ status: record.status, reason: record.reason }).toEqual({ status: 'posted' });
     expect(sut.world.github.requestsTo('GET /repos/{owner}/{repo}/tarball/{ref+}').map((r) => r.path)).toContain(
       `/repos/${OWNER}/${pr.repo}/tarball/${pr.headSha}`,
@@ -126,6 +124,6 @@ describe('Kritik end to end', () => {
     const reviewId = answers.find((a) => a.status === 202)!.body.reviewId as string;
     await expect(sut.waitForReview(reviewId)).resolves.toMatchObject({ status: 'posted' });
     expect(sut.world.reviews(pr)).toHaveLength(1);
-    expect(sut.recorder.jobCreations.get(jobName(reviewId))).toBe(1);
+    expect(sut.recorder.jobCreations.get(reviewJobName(reviewId))).toBe(1);
   });
 });

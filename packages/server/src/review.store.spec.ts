@@ -238,6 +238,16 @@ describe(ReviewStore.name, () => {
       expect(await sut.backfill()).toBe(0);
     });
 
+    it('indexes the others and finishes when one stored record cannot be read', async () => {
+      const now = Date.now();
+      const good = await legacy(1, now - 2_000, now - 1_000, 'alice');
+      await client.set(redisKeys.review('broken00000'), '{"id": not json');
+      await client.zadd(redisKeys.reviewIndex(), now, 'broken00000');
+      expect(await sut.backfill()).toBe(1);
+      expect(await client.zrange(reviewIndexKeys.author('alice'), 0, -1)).toEqual([good]);
+      expect(await client.get(reviewIndexKeys.version())).toBe(REVIEW_INDEX_VERSION);
+    });
+
     it('drops ids of expired records and entries older than the retention', async () => {
       const now = Date.now();
       const kept = await legacy(1, now - 1_000, now - 1_000);

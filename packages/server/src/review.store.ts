@@ -288,7 +288,9 @@ export class ReviewStore implements OnApplicationBootstrap, OnApplicationShutdow
           gone.push(ids[i]!);
           continue;
         }
-        const record = reviewRecordSchema.parse(JSON.parse(json));
+        const record = parseRecord(json);
+        // A record no reader can parse is left out of the new indexes rather than stopping the backfill for ever.
+        if (!record) continue;
         const score = Date.parse(record.updatedAt);
         for (const index of recordIndexes(record).slice(1)) multi.zadd(index, score, record.id);
         indexed++;
@@ -328,5 +330,14 @@ export class ReviewStore implements OnApplicationBootstrap, OnApplicationShutdow
     }
     await this.redis.set(reviewIndexKeys.version(), REVIEW_INDEX_VERSION);
     return indexed;
+  }
+}
+
+function parseRecord(json: string): ReviewRecord | undefined {
+  try {
+    const parsed = reviewRecordSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,13 @@
 // GitHub App installed on one organisation with a repository to open pull requests on, each
 // changing one file, and a model that answers with one finding on that file's line 2.
 import { createHash } from 'node:crypto';
-import type { PostedFinding, ReviewResult, WorkerStatus } from '@kritik/core';
+import {
+  describePermission,
+  type PostedFinding,
+  REQUIRED_PERMISSIONS,
+  type ReviewResult,
+  type WorkerStatus,
+} from '@kritik/core';
 import { FakeAnthropic, type MessageReply } from './fakes/anthropic.js';
 import { FakeGitHub } from './fakes/github.js';
 import { generateAppKeyPair } from './fakes/github-auth.js';
@@ -79,13 +85,7 @@ export function postedResult(overrides: Partial<ReviewResult> = {}): ReviewResul
 }
 
 /** The verbs REQUIRED_PERMISSIONS names, as a worker's self-check spells them. */
-const CHECKED_PERMISSIONS = [
-  ...['create', 'get', 'list', 'watch', 'patch', 'delete'].map((verb) => `${verb} jobs.batch`),
-  ...['create', 'get', 'patch'].map((verb) => `${verb} secrets`),
-  'get pods',
-  'list pods',
-  'get pods/log',
-];
+const CHECKED_PERMISSIONS = REQUIRED_PERMISSIONS.flatMap((p) => p.verbs.map((verb) => describePermission(verb, p)));
 
 export interface WorkerStatusFixture {
   readonly replica: string;

@@ -224,7 +224,7 @@ export interface TriggerFacts {
 }
 
 /** Whether a pull request carries one of `wanted`: label names compared whole, case-insensitively. */
-export function carriesLabel(labels: readonly string[], wanted: readonly string[]): boolean {
+function carriesLabel(labels: readonly string[], wanted: readonly string[]): boolean {
   const has = new Set(labels.map((l) => l.toLowerCase()));
   return wanted.some((w) => has.has(w.toLowerCase()));
 }

@@ -23,7 +23,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { LOGGER } from '../logger.provider.js';
-import { fromStore } from '../reviews/reviews.controller.js';
+import { fromStore, parseQuery } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
 
 @Controller('api/dashboard/rules')
@@ -76,12 +76,9 @@ export class DashboardRulesController {
   /** The repository asked for, parsed; 404 (as for one that does not exist) when the caller cannot see it. */
   private visible(p: Principal, req: IncomingMessage): RepositoryRulesQuery {
     const query = Object.fromEntries(new URL(req.url ?? '/', 'http://local').searchParams);
-    const parsed = repositoryRulesQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
-    }
-    if (!this.auth.canSee(p)(parsed.data.platform, parsed.data.repo))
-      throw new NotFoundException(`repository ${parsed.data.repo} not found`);
-    return parsed.data;
+    const asked = parseQuery(repositoryRulesQuerySchema, query);
+    if (!this.auth.canSee(p)(asked.platform, asked.repo))
+      throw new NotFoundException(`repository ${asked.repo} not found`);
+    return asked;
   }
 }

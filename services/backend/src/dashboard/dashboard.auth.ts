@@ -21,7 +21,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 const REFRESH_MARGIN_MS = 60_000;
 
 /** An admin list entry as `platform:login` (lower case): a bare login is GitHub's, as before GitLab. */
-export const adminKey = (entry: string): string =>
+const adminKey = (entry: string): string =>
   (/^(github|gitlab):/i.test(entry) ? entry : `github:${entry}`).toLowerCase();
 
 @Injectable()

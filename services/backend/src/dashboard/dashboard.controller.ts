@@ -19,21 +19,10 @@ import {
 } from '@kritik/core';
 import { type Logger, ReviewEnqueuer, ReviewHistory, ReviewLifecycle, WorkerStatusStore } from '@kritik/server';
 import { InjectQueue } from '@nestjs/bullmq';
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  NotFoundException,
-  Param,
-  Post,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { LOGGER } from '../logger.provider.js';
-import { fromStore } from '../reviews/reviews.controller.js';
+import { fromStore, parseQuery } from '../reviews/reviews.controller.js';
 import { DashboardAuth, type Principal } from './dashboard.auth.js';
 import { releaseVersion } from './dashboard.static.js';
 import { IdentityProviders } from './identity.provider.js';
@@ -83,12 +72,9 @@ export class DashboardController {
   async list(@Req() req: IncomingMessage): Promise<ReviewPage> {
     const p = await this.auth.principal(req);
     const query = Object.fromEntries(new URL(req.url ?? '/', 'http://local').searchParams);
-    const parsed = reviewFiltersSchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
-    }
+    const filters = parseQuery(reviewFiltersSchema, query);
     return fromStore(() =>
-      this.history.page({ ...parsed.data, canSee: this.auth.canSee(p), visible: this.auth.visible(p) }),
+      this.history.page({ ...filters, canSee: this.auth.canSee(p), visible: this.auth.visible(p) }),
     );
   }
 

@@ -38,7 +38,7 @@ export class UserTokenRefused extends Error {}
 export const MAX_PAGES = 10;
 
 /** Each configured sign-in provider; the one place that tells GitHub's sign-in from GitLab's. */
-export function identityProviders(config: BackendConfig): Map<Platform, IdentityProvider> {
+function identityProviders(config: BackendConfig): Map<Platform, IdentityProvider> {
   const d = config.dashboard;
   const providers = new Map<Platform, IdentityProvider>();
   if (d?.github) providers.set('github', new GitHubUserClient(d.github, d.adminTeam));

@@ -28,6 +28,15 @@ const listQuery = z
   })
   .strict();
 
+/** A query parsed by its schema, or 400 naming each bad parameter. */
+export function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
 /** Redis being away is the caller's 503, like the webhook path, never a 500; HTTP errors pass. */
 export async function fromStore<T>(read: () => Promise<T>): Promise<T> {
   try {
@@ -45,13 +54,9 @@ export class ReviewsController {
 
   @Get()
   async list(@Query() query: Record<string, unknown>) {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) {
-      throw new BadRequestException(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`));
-    }
-    if (parsed.data.pr !== undefined && parsed.data.repo === undefined)
-      throw new BadRequestException('pr requires repo');
-    const reviews = await fromStore(() => this.store.list(parsed.data));
+    const filters = parseQuery(listQuery, query);
+    if (filters.pr !== undefined && filters.repo === undefined) throw new BadRequestException('pr requires repo');
+    const reviews = await fromStore(() => this.store.list(filters));
     return { reviews };
   }
 

@@ -252,10 +252,6 @@ export class OctokitGitHub implements CodeHost, ConversationPort {
   }
 
   /**
-   * One COMMENT review. GitHub takes the review whole or refuses it (422 on an inline position it
-   * cannot place); then every comment goes into the summary and the review is posted without them.
-   */
-  /**
    * GitHub takes a review whole or refuses it (422). Refused, it is posted again with every range
    * on its last line alone (a range GitHub will not take is the likeliest cause), then with no
    * inline comments at all, their findings listed in the summary.

@@ -36,10 +36,9 @@ export interface CommandContext {
   readonly log: Logger;
 }
 
-/** The hidden line that marks a help reply as the answer to one comment. */
-export const helpMarker = (nonce: string) => `<!-- kritik:help ${nonce.replace(/-->/g, '')} -->`;
-/** The hidden line that marks a refusal as the answer to one comment. */
-export const refusalMarker = (nonce: string) => `<!-- kritik:refused ${nonce.replace(/-->/g, '')} -->`;
+/** The hidden line that marks a reply (help, refusal) as the answer to one comment. */
+const replyMarker = (kind: 'help' | 'refused', nonce: string) => `<!-- kritik:${kind} ${nonce.replace(/-->/g, '')} -->`;
+export const helpMarker = (nonce: string) => replyMarker('help', nonce);
 
 @Injectable()
 export class CommandService {
@@ -65,15 +64,13 @@ export class CommandService {
   }
 
   async help(command: CommandJob, context: CommandContext): Promise<CommandEnd> {
-    const marker = helpMarker(context.nonce);
-    if (context.retried) {
-      // The earlier try may have posted before it failed or its worker died.
-      const posted = await this.hosts.of(command.platform).findComment(command, marker);
-      if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
-    }
-    const body = `${helpReply(this.config.triggers.botName, this.config.triggers.label)}\n\n${marker}`;
-    const comment = await this.hosts.of(command.platform).comment(command, body);
-    return { outcome: 'replied', commentUrl: comment.url };
+    const reply = await this.replyOnce(
+      command,
+      context,
+      'help',
+      helpReply(this.config.triggers.botName, this.config.triggers.label),
+    );
+    return 'duplicate' in reply ? reply.duplicate : { outcome: 'replied', commentUrl: reply.url };
   }
 
   /**
@@ -99,15 +96,25 @@ export class CommandService {
 
   /** Answers a refused command in its conversation, once per comment. */
   async refuse(command: CommandJob, reason: string, context: CommandContext): Promise<CommandEnd> {
-    const marker = refusalMarker(context.nonce);
+    const reply = await this.replyOnce(command, context, 'refused', `Not reviewed: ${reason}.`);
+    return 'duplicate' in reply ? reply.duplicate : { outcome: 'refused', commentUrl: reply.url, reason };
+  }
+
+  /** Posts `text` as the answer to the command's comment, unless an earlier try already did. */
+  private async replyOnce(
+    command: CommandJob,
+    context: CommandContext,
+    kind: 'help' | 'refused',
+    text: string,
+  ): Promise<{ url: string } | { duplicate: CommandEnd }> {
+    const marker = replyMarker(kind, context.nonce);
     const host = this.hosts.of(command.platform);
     if (context.retried) {
+      // The earlier try may have posted before it failed or its worker died.
       const posted = await host.findComment(command, marker);
-      if (posted) return { outcome: 'duplicate', commentUrl: posted.url };
+      if (posted) return { duplicate: { outcome: 'duplicate', commentUrl: posted.url } };
     }
-    const body = `Not reviewed: ${reason}.\n\n${marker}`;
-    const comment = await host.comment(command, body);
-    return { outcome: 'refused', commentUrl: comment.url, reason };
+    return host.comment(command, `${text}\n\n${marker}`);
   }
 
   async review(command: CommandJob, context: CommandContext): Promise<CommandEnd> {

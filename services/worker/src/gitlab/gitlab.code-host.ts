@@ -35,7 +35,7 @@ const ACCESS_LEVELS: ReadonlyMap<number, string> = new Map([
   [40, 'Maintainer'],
   [50, 'Owner'],
 ]);
-export const MAY_CHANGE_ACCESS_LEVEL = 30;
+const MAY_CHANGE_ACCESS_LEVEL = 30;
 /** How long a user's access is remembered: a burst of commands asks GitLab once; a change of role counts soon. */
 export const ACCESS_CACHE_MS = 60_000;
 /** Users remembered at most: the cache cannot grow with the number of commenters. */

@@ -50,11 +50,6 @@ export class RunnerAccess implements OnApplicationBootstrap, OnApplicationShutdo
     return this.report;
   }
 
-  /** Whether this runner needs cluster permissions at all. */
-  get checksPermissions(): boolean {
-    return this.client !== undefined;
-  }
-
   /** One line for /ready: what is granted or missing. */
   describe(): string {
     return this.client ? describeReport(this.report) : LOCAL_RUNNER_ACCESS;

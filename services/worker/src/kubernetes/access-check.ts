@@ -1,13 +1,12 @@
 // Checks, with SelfSubjectAccessReview, every verb of REQUIRED_PERMISSIONS in the jobs namespace,
 // so a Role that drifted from the code shows as "not ready: missing create jobs.batch" at start
 // instead of as failed reviews later.
-import { type Permission, REQUIRED_PERMISSIONS } from '@kritik/core';
+import { describePermission, type Permission, REQUIRED_PERMISSIONS } from '@kritik/core';
 import type { AccessQuestion, KubernetesClient } from './kubernetes.client.js';
 
 /** How RBAC and our errors spell a permission: `create jobs.batch`, `get pods/log`. */
 export function describeAccess(q: AccessQuestion): string {
-  const resource = q.subresource ? `${q.resource}/${q.subresource}` : q.resource;
-  return `${q.verb} ${resource}${q.group ? `.${q.group}` : ''}`;
+  return describePermission(q.verb, q);
 }
 
 export function accessQuestions(permissions: readonly Permission[] = REQUIRED_PERMISSIONS): AccessQuestion[] {
